@@ -1,0 +1,202 @@
+/**
+ * The stopper's runtime settings, described once.
+ *
+ * The CDK app validates them from context at synth time and passes them to the Lambda as environment
+ * variables; the Lambda parses the same variables at cold start. Both sides use this module so that a value
+ * accepted by `cdk synth` is always accepted by the function, and the error for a bad value reads the same.
+ * It has no dependencies: it is plain data and plain functions.
+ */
+
+/** The settings that change what the Lambda does on each run. */
+export interface StopperSettings {
+  /** Minutes without any request, with the model in service all along, before it may be stopped. */
+  readonly idleMinutes: number;
+  /** Tag key that opts a model or project out (`false`, `never`…) or snoozes it (an ISO-8601 date). */
+  readonly optOutTagKey: string;
+  /** When true, nothing is stopped; would-stop decisions are logged with `dryRun: true`. */
+  readonly dryRun: boolean;
+  /** Regions to scan. Empty means the function's own region. */
+  readonly regions: readonly string[];
+  /** Most models stopped in one run; the rest are kept and the reason says so. */
+  readonly maxStopsPerRun: number;
+  /** USD per inference-unit hour, used for the estimated cost in the log and the summary. */
+  readonly pricePerInferenceUnitHour: number;
+  /** Days a log record is kept before DynamoDB's TTL removes it. */
+  readonly logTtlDays: number;
+}
+
+/** A setting's value was rejected; the message names where it came from, the value and what is allowed. */
+export class InvalidSettingError extends Error {
+  constructor(
+    readonly source: string,
+    readonly value: unknown,
+    readonly allowed: string,
+  ) {
+    super(`Invalid ${source}: ${JSON.stringify(value)}. Allowed: ${allowed}.`);
+    this.name = "InvalidSettingError";
+  }
+}
+
+/** How one setting is named on each side, its default and how a raw string becomes its value. */
+export interface SettingSpec<K extends keyof StopperSettings = keyof StopperSettings> {
+  /** Property name, also the `cdk.json` context key. */
+  readonly key: K;
+  /** Environment variable read by the Lambda. */
+  readonly env: string;
+  /** Value used when the setting is not given. */
+  readonly default: StopperSettings[K];
+  /** What is allowed, as a phrase for error messages and docs. */
+  readonly allowed: string;
+  /** Turns a raw string into the value, or returns undefined when it is not allowed. */
+  readonly parse: (raw: string) => StopperSettings[K] | undefined;
+  /** Turns a value back into the string the Lambda reads. */
+  readonly format: (value: StopperSettings[K]) => string;
+}
+
+const integerIn =
+  (min: number, max: number) =>
+  (raw: string): number | undefined => {
+    const text = raw.trim();
+    if (!/^\d+$/.test(text)) return undefined;
+    const value = Number(text);
+    return value >= min && value <= max ? value : undefined;
+  };
+
+const TRUE_WORDS = new Set(["true", "1", "yes"]);
+const FALSE_WORDS = new Set(["false", "0", "no"]);
+
+const parseBoolean = (raw: string): boolean | undefined => {
+  const text = raw.trim().toLowerCase();
+  if (TRUE_WORDS.has(text)) return true;
+  if (FALSE_WORDS.has(text)) return false;
+  return undefined;
+};
+
+/** Region codes such as `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`. */
+export const REGION_PATTERN = /^[a-z]{2}(-(gov|iso|isob|isoe|isof))?-[a-z]+-\d{1,2}$/;
+
+const parseRegions = (raw: string): readonly string[] | undefined => {
+  const regions = raw
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
+  if (!regions.every((region) => REGION_PATTERN.test(region))) return undefined;
+  return [...new Set(regions)];
+};
+
+// AWS tag keys: 1-128 characters of letters, digits, spaces and _ . : / = + - @, not starting with "aws:".
+const TAG_KEY_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+
+const parseTagKey = (raw: string): string | undefined => {
+  const key = raw.trim();
+  return TAG_KEY_PATTERN.test(key) && !key.toLowerCase().startsWith("aws:") ? key : undefined;
+};
+
+const parsePrice = (raw: string): number | undefined => {
+  const text = raw.trim();
+  if (!/^\d+(\.\d+)?$/.test(text)) return undefined;
+  const value = Number(text);
+  return value > 0 && value <= 1000 ? value : undefined;
+};
+
+/** Every runtime setting, in the order the README's configuration table lists them. */
+export const SETTINGS: readonly SettingSpec[] = [
+  {
+    key: "idleMinutes",
+    env: "IDLE_MINUTES",
+    default: 180,
+    allowed: "a whole number of minutes from 15 to 10080 (7 days)",
+    parse: integerIn(15, 10080),
+    format: String,
+  },
+  {
+    key: "optOutTagKey",
+    env: "OPT_OUT_TAG_KEY",
+    default: "auto-stop",
+    allowed: "an AWS tag key: 1-128 letters, digits, spaces or _ . : / = + - @, not starting with aws:",
+    parse: parseTagKey,
+    format: String,
+  },
+  {
+    key: "dryRun",
+    env: "DRY_RUN",
+    default: false,
+    allowed: "true or false",
+    parse: parseBoolean,
+    format: String,
+  },
+  {
+    key: "regions",
+    env: "REGIONS",
+    default: [],
+    allowed: "a comma-separated list of region codes such as us-east-1,eu-west-1 (empty: the function's own region)",
+    parse: parseRegions,
+    format: (value) => (value as readonly string[]).join(","),
+  },
+  {
+    key: "maxStopsPerRun",
+    env: "MAX_STOPS_PER_RUN",
+    default: 25,
+    allowed: "a whole number from 1 to 1000",
+    parse: integerIn(1, 1000),
+    format: String,
+  },
+  {
+    key: "pricePerInferenceUnitHour",
+    env: "PRICE_PER_INFERENCE_UNIT_HOUR",
+    default: 4,
+    allowed: "a decimal number of USD above 0 and at most 1000, such as 4.00",
+    parse: parsePrice,
+    format: String,
+  },
+  {
+    key: "logTtlDays",
+    env: "LOG_TTL_DAYS",
+    default: 400,
+    allowed: "a whole number of days from 1 to 3650",
+    parse: integerIn(1, 3650),
+    format: String,
+  },
+] as SettingSpec[];
+
+/** The settings with every default applied. */
+export const DEFAULT_SETTINGS: StopperSettings = Object.freeze(
+  Object.fromEntries(SETTINGS.map((spec) => [spec.key, spec.default])) as unknown as StopperSettings,
+);
+
+/**
+ * Reads every setting through `lookup`, which returns the raw text for a spec or undefined when it is not set.
+ * `describe` names the source in errors, e.g. `IDLE_MINUTES` or `context key idleMinutes`.
+ */
+export function readSettings(
+  lookup: (spec: SettingSpec) => string | undefined,
+  describe: (spec: SettingSpec) => string,
+): StopperSettings {
+  const values: Record<string, unknown> = {};
+  for (const spec of SETTINGS) {
+    const raw = lookup(spec);
+    if (raw === undefined) {
+      values[spec.key] = spec.default;
+      continue;
+    }
+    const value = spec.parse(raw);
+    if (value === undefined) throw new InvalidSettingError(describe(spec), raw, spec.allowed);
+    values[spec.key] = value;
+  }
+  return Object.freeze(values) as unknown as StopperSettings;
+}
+
+/** Parses the Lambda's environment. An empty variable counts as unset. */
+export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>): StopperSettings {
+  return readSettings(
+    (spec) => (env[spec.env] === "" ? undefined : env[spec.env]),
+    (spec) => spec.env,
+  );
+}
+
+/** The environment variables that make the Lambda see `settings`. */
+export function settingsToEnv(settings: StopperSettings): Record<string, string> {
+  return Object.fromEntries(
+    SETTINGS.map((spec) => [spec.env, spec.format(settings[spec.key] as never)]),
+  );
+}
