@@ -1,4 +1,96 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { settingsFromEnv } from "../../common/settings.ts";
-describe("x", () => { it("y", () => { assert.equal(settingsFromEnv({}).idleMinutes, 180); }); });
+import { DEFAULT_SETTINGS, settingsFromEnv, settingsToEnv } from "../../common/settings.ts";
+import { loadConfig } from "../../lambda/config.ts";
+
+const base = { LOG_TABLE_NAME: "idle-model-stopper-log", AWS_REGION: "eu-west-1" };
+
+describe("settings from the environment", () => {
+  it("applies every default when nothing is set", () => {
+    assert.deepEqual(settingsFromEnv({}), {
+      idleMinutes: 180,
+      optOutTagKey: "auto-stop",
+      dryRun: false,
+      regions: [],
+      maxStopsPerRun: 25,
+      pricePerInferenceUnitHour: 4,
+      logTtlDays: 400,
+    });
+  });
+
+  it("reads every variable", () => {
+    const settings = settingsFromEnv({
+      IDLE_MINUTES: "120",
+      OPT_OUT_TAG_KEY: "team:auto-stop",
+      DRY_RUN: "TRUE",
+      REGIONS: " us-east-1, eu-west-1 ,us-east-1",
+      MAX_STOPS_PER_RUN: "3",
+      PRICE_PER_INFERENCE_UNIT_HOUR: "4.25",
+      LOG_TTL_DAYS: "30",
+    });
+    assert.deepEqual(settings, {
+      idleMinutes: 120,
+      optOutTagKey: "team:auto-stop",
+      dryRun: true,
+      regions: ["us-east-1", "eu-west-1"],
+      maxStopsPerRun: 3,
+      pricePerInferenceUnitHour: 4.25,
+      logTtlDays: 30,
+    });
+  });
+
+  it("round-trips through the environment the stack sets", () => {
+    const settings = { ...DEFAULT_SETTINGS, regions: ["us-west-2", "ap-south-1"], dryRun: true, idleMinutes: 15 };
+    assert.deepEqual(settingsFromEnv(settingsToEnv(settings)), settings);
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ["IDLE_MINUTES", "14", /whole number of minutes from 15 to 10080/],
+    ["IDLE_MINUTES", "10081", /from 15 to 10080/],
+    ["IDLE_MINUTES", "90.5", /from 15 to 10080/],
+    ["IDLE_MINUTES", "3h", /from 15 to 10080/],
+    ["OPT_OUT_TAG_KEY", "aws:auto-stop", /not starting with aws:/],
+    ["OPT_OUT_TAG_KEY", "x".repeat(129), /1-128/],
+    ["DRY_RUN", "maybe", /true or false/],
+    ["REGIONS", "us-east-1,moon-1", /region codes/],
+    ["MAX_STOPS_PER_RUN", "0", /from 1 to 1000/],
+    ["PRICE_PER_INFERENCE_UNIT_HOUR", "-4", /above 0/],
+    ["PRICE_PER_INFERENCE_UNIT_HOUR", "four", /above 0/],
+    ["LOG_TTL_DAYS", "0", /from 1 to 3650/],
+  ];
+  for (const [name, value, allowed] of bad) {
+    it(`rejects ${name}=${JSON.stringify(value.slice(0, 20))} naming the variable, the value and what is allowed`, () => {
+      assert.throws(
+        () => loadConfig({ ...base, [name]: value }),
+        (error: Error) => {
+          assert.equal(error.name, "InvalidSettingError");
+          assert.ok(error.message.startsWith(`Invalid ${name}: ${JSON.stringify(value)}. Allowed: `), error.message);
+          assert.match(error.message, allowed);
+          return true;
+        },
+      );
+    });
+  }
+});
+
+describe("loadConfig", () => {
+  it("scans the function's own region when REGIONS is empty", () => {
+    const config = loadConfig({ ...base, REGIONS: "" });
+    assert.deepEqual(config.regions, ["eu-west-1"]);
+    assert.equal(config.homeRegion, "eu-west-1");
+    assert.equal(config.logTableName, "idle-model-stopper-log");
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it("requires LOG_TABLE_NAME", () => {
+    assert.throws(() => loadConfig({ AWS_REGION: "eu-west-1" }), /Invalid LOG_TABLE_NAME: null\. Allowed: a DynamoDB table name/);
+  });
+
+  it("rejects a table name DynamoDB would refuse", () => {
+    assert.throws(() => loadConfig({ ...base, LOG_TABLE_NAME: "a/b" }), /Invalid LOG_TABLE_NAME: "a\/b"/);
+  });
+
+  it("requires a region", () => {
+    assert.throws(() => loadConfig({ LOG_TABLE_NAME: "stops" }), /Invalid AWS_REGION: null/);
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * CloudWatch: each model's request and in-service metrics, fetched for many models at once in GetMetricData
+ * calls of up to 500 queries, following NextToken. Plain MetricStat queries only; sums are done in the core.
+ */
+
+import {
+  type CloudWatchClient,
+  GetMetricDataCommand,
+  type MetricDataQuery,
+  type MetricDataResult,
+} from "@aws-sdk/client-cloudwatch";
+import {
+  type Datapoint,
+  IN_SERVICE_METRIC,
+  METRIC_NAMESPACE,
+  type ModelUsage,
+  REQUEST_METRICS,
+  type RunningModel,
+  type UsageEvidence,
+  type UsageWindow,
+} from "../core/types.ts";
+import { errorMessage } from "./errors.ts";
+
+/** Reads usage metrics for many models of one region. */
+export interface UsageReader {
+  /** Returns each model's usage, or the reason it could not be read, keyed by model ARN. */
+  readUsage(region: string, models: readonly RunningModel[], window: UsageWindow): Promise<Map<string, UsageEvidence>>;
+}
+
+/** GetMetricData accepts at most 500 MetricDataQueries per call. */
+export const MAX_QUERIES_PER_CALL = 500;
+
+const METRICS_PER_MODEL = REQUEST_METRICS.length + 1;
+
+/** Models per GetMetricData call: as many as fit in 500 queries. */
+export const MODELS_PER_CALL = Math.floor(MAX_QUERIES_PER_CALL / METRICS_PER_MODEL);
+
+// Query ids must start with a lowercase letter and be unique within a call: m<model>_<metric>.
+const queryId = (modelIndex: number, metricIndex: number) => `m${modelIndex}_${metricIndex}`;
+
+/** The queries for one batch of models: the request metrics (Sum), then InServiceInferenceUnits (Average). */
+export function buildQueries(models: readonly RunningModel[], periodSeconds: number): MetricDataQuery[] {
+  return models.flatMap((model, modelIndex) => {
+    const dimensions = [
+      { Name: "ProjectName", Value: model.projectName },
+      { Name: "VersionName", Value: model.versionName },
+    ];
+    const metrics = [
+      ...REQUEST_METRICS.map((name) => ({ name, stat: "Sum" })),
+      { name: IN_SERVICE_METRIC, stat: "Average" },
+    ];
+    return metrics.map(({ name, stat }, metricIndex) => ({
+      Id: queryId(modelIndex, metricIndex),
+      MetricStat: {
+        Metric: { Namespace: METRIC_NAMESPACE, MetricName: name, Dimensions: dimensions },
+        Period: periodSeconds,
+        Stat: stat,
+      },
+      ReturnData: true,
+    }));
+  });
+}
+
+/** Splits a list into chunks of at most `size`. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let index = 0; index < items.length; index += size) chunks.push(items.slice(index, index + size));
+  return chunks;
+}
+
+/** The SDK-backed {@link UsageReader}. `clientFor` returns one client per region. */
+export class CloudWatchUsageReader implements UsageReader {
+  constructor(private readonly clientFor: (region: string) => CloudWatchClient) {}
+
+  async readUsage(
+    region: string,
+    models: readonly RunningModel[],
+    window: UsageWindow,
+  ): Promise<Map<string, UsageEvidence>> {
+    const usage = new Map<string, UsageEvidence>();
+    for (const batch of chunk(models, MODELS_PER_CALL)) {
+      try {
+        const results = await this.fetchAll(region, buildQueries(batch, window.periodSeconds), window);
+        batch.forEach((model, modelIndex) => usage.set(model.modelArn, toUsage(results, modelIndex)));
+      } catch (error) {
+        for (const model of batch) usage.set(model.modelArn, { error: `GetMetricData failed: ${errorMessage(error)}` });
+      }
+    }
+    return usage;
+  }
+
+  /** Runs one batch of queries through every page, merging each query's datapoints. */
+  private async fetchAll(region: string, queries: MetricDataQuery[], window: UsageWindow) {
+    const client = this.clientFor(region);
+    const merged = new Map<string, { points: Datapoint[]; status?: string; messages: string[] }>();
+    let nextToken: string | undefined;
+    do {
+      const response = await client.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: queries,
+          StartTime: new Date(window.queryStart),
+          EndTime: new Date(window.end),
+          ScanBy: "TimestampAscending",
+          NextToken: nextToken,
+        }),
+      );
+      for (const result of response.MetricDataResults ?? []) mergeResult(merged, result);
+      nextToken = response.NextToken;
+    } while (nextToken);
+    return merged;
+  }
+}
+
+function mergeResult(
+  merged: Map<string, { points: Datapoint[]; status?: string; messages: string[] }>,
+  result: MetricDataResult,
+): void {
+  if (!result.Id) return;
+  const entry = merged.get(result.Id) ?? { points: [], messages: [] };
+  const timestamps = result.Timestamps ?? [];
+  const values = result.Values ?? [];
+  timestamps.forEach((timestamp, index) => {
+    const value = values[index];
+    if (value !== undefined) entry.points.push({ at: timestamp.getTime(), value });
+  });
+  if (result.StatusCode !== undefined) entry.status = result.StatusCode;
+  for (const message of result.Messages ?? []) entry.messages.push(`${message.Code}: ${message.Value}`);
+  merged.set(result.Id, entry);
+}
+
+/** One model's usage from the merged results, or an error when CloudWatch did not answer every query fully. */
+function toUsage(
+  merged: Map<string, { points: Datapoint[]; status?: string; messages: string[] }>,
+  modelIndex: number,
+): UsageEvidence {
+  const series: Datapoint[][] = [];
+  for (let metricIndex = 0; metricIndex < METRICS_PER_MODEL; metricIndex += 1) {
+    const entry = merged.get(queryId(modelIndex, metricIndex));
+    if (entry === undefined) return { error: "CloudWatch returned no result for one of the model's metrics" };
+    // After the last page every result should be Complete; anything else means the data may be incomplete.
+    if (entry.status !== undefined && entry.status !== "Complete") {
+      const detail = entry.messages.length > 0 ? ` (${entry.messages.join("; ")})` : "";
+      return { error: `CloudWatch returned status ${entry.status} for a metric${detail}` };
+    }
+    series.push(entry.points.sort((a, b) => a.at - b.at));
+  }
+  const requests = Object.fromEntries(REQUEST_METRICS.map((name, index) => [name, series[index] ?? []]));
+  return {
+    requests: requests as unknown as ModelUsage["requests"],
+    inService: series[REQUEST_METRICS.length] ?? [],
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * The Lambda's configuration: the environment turned into one frozen object at cold start. A bad value throws
+ * here, naming the variable, the value and what is allowed, so a misconfigured function never starts a run.
+ */
+
+import { InvalidSettingError, REGION_PATTERN, type StopperSettings, settingsFromEnv } from "../common/settings.ts";
+
+/** Everything a run needs to know, read once. */
+export interface StopperConfig extends StopperSettings {
+  /** The DynamoDB table that records every stop. */
+  readonly logTableName: string;
+  /** Regions to scan, never empty: REGIONS, or the function's own region. */
+  readonly regions: readonly string[];
+  /** The function's own region, where the log table lives. */
+  readonly homeRegion: string;
+}
+
+// DynamoDB table names: 3-255 characters of letters, digits, _ . -
+const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
+
+/** Parses the environment; throws {@link InvalidSettingError} on the first bad or missing value. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): StopperConfig {
+  const settings = settingsFromEnv(env);
+  const logTableName = env.LOG_TABLE_NAME ?? "";
+  if (!TABLE_NAME_PATTERN.test(logTableName)) {
+    throw new InvalidSettingError("LOG_TABLE_NAME", env.LOG_TABLE_NAME ?? null, "a DynamoDB table name (required)");
+  }
+  const homeRegion = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "";
+  if (!REGION_PATTERN.test(homeRegion)) {
+    throw new InvalidSettingError("AWS_REGION", env.AWS_REGION ?? null, "a region code such as us-east-1 (Lambda sets it)");
+  }
+  const regions = settings.regions.length > 0 ? settings.regions : [homeRegion];
+  return Object.freeze({ ...settings, regions: Object.freeze([...regions]), logTableName, homeRegion });
+}

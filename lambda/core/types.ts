@@ -1,0 +1,91 @@
+/**
+ * Plain data that flows between the adapters, the decision core and the run. No AWS types here: the adapters
+ * translate SDK shapes into these, so the core can be tested with literals.
+ */
+
+/** A Custom Labels model version that DescribeProjectVersions reported as RUNNING. */
+export interface RunningModel {
+  readonly region: string;
+  readonly projectArn: string;
+  readonly projectName: string;
+  /** The ProjectVersionArn. */
+  readonly modelArn: string;
+  readonly versionName: string;
+  /** MinInferenceUnits from DescribeProjectVersions, recorded so the model can be restarted as it was. */
+  readonly minInferenceUnits?: number;
+  /** MaxInferenceUnits from DescribeProjectVersions (auto-scaling ceiling), when set. */
+  readonly maxInferenceUnits?: number;
+}
+
+/** One CloudWatch datapoint: the start of its period (epoch milliseconds) and its value. */
+export interface Datapoint {
+  readonly at: number;
+  readonly value: number;
+}
+
+/** The request metrics (statistic Sum); a request of any kind means someone uses the model. */
+export const REQUEST_METRICS = [
+  "SuccessfulRequestCount",
+  "UserErrorCount",
+  "ServerErrorCount",
+  "ThrottledCount",
+] as const;
+
+/** One of the request metric names. */
+export type RequestMetric = (typeof REQUEST_METRICS)[number];
+
+/** The metric whose datapoints exist only while the model runs (statistic Average). */
+export const IN_SERVICE_METRIC = "InServiceInferenceUnits";
+
+/** The CloudWatch namespace of Rekognition's metrics. */
+export const METRIC_NAMESPACE = "AWS/Rekognition";
+
+/** A model's metrics over the query range of a {@link UsageWindow}, sorted by time. */
+export interface ModelUsage {
+  readonly requests: Readonly<Record<RequestMetric, readonly Datapoint[]>>;
+  readonly inService: readonly Datapoint[];
+}
+
+/** What the tag reads found: the tags of the model and of its project, or why they could not be read. */
+export type TagEvidence =
+  | { readonly model: Readonly<Record<string, string>>; readonly project: Readonly<Record<string, string>> }
+  | { readonly error: string };
+
+/** What the metric reads found for one model, or why they could not be read. */
+export type UsageEvidence = ModelUsage | { readonly error: string };
+
+/** The time range the decision looks at, and how CloudWatch is asked for it. */
+export interface UsageWindow {
+  /** Start of the idle window (epoch ms), aligned down to the period so buckets line up with it. */
+  readonly start: number;
+  /** The run's `now` (epoch ms). */
+  readonly end: number;
+  /** CloudWatch period in seconds. */
+  readonly periodSeconds: number;
+  /** Start of the metric query: one period before `start`, so a model running before the window shows it. */
+  readonly queryStart: number;
+}
+
+/** The facts behind a verdict, recorded in the log and the summary. */
+export interface VerdictFacts {
+  /** Length of the idle window in minutes (the configured threshold for this model). */
+  readonly idleMinutes: number;
+  /** Requests of any kind seen in the window, when the metrics were read. */
+  readonly requestsInWindow?: number;
+  /** ISO time of the last period with a request, when one was seen in the window. */
+  readonly lastRequestAt?: string;
+  /** ISO time since when the model has been in service without a gap, when known. */
+  readonly inServiceSince?: string;
+  /** Inference units in service at the latest datapoint, or MinInferenceUnits when there is none. */
+  readonly inferenceUnits?: number;
+  /** inferenceUnits × price per inference-unit hour. */
+  readonly estimatedHourlyCostUsd?: number;
+}
+
+/** The core's answer for one model. */
+export interface Verdict {
+  readonly action: "stop" | "keep";
+  /** A sentence a person understands, with the facts that led to it. */
+  readonly reason: string;
+  readonly facts: VerdictFacts;
+}

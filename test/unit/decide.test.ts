@@ -1,0 +1,302 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { applyStopCap, type Decision, decide, usageWindow } from "../../lambda/core/decide.ts";
+import type { Datapoint, ModelUsage, RequestMetric, RunningModel, TagEvidence } from "../../lambda/core/types.ts";
+
+const MINUTE = 60_000;
+const NOW = Date.UTC(2026, 10, 28, 2, 0, 0);
+const IDLE = 180;
+const WINDOW_START = NOW - IDLE * MINUTE;
+
+const model: RunningModel = {
+  region: "us-east-1",
+  projectArn: "arn:aws:rekognition:us-east-1:123456789012:project/cats/1700000000000",
+  projectName: "cats",
+  modelArn: "arn:aws:rekognition:us-east-1:123456789012:project/cats/version/cats.v1/1700000000001",
+  versionName: "cats.v1",
+  minInferenceUnits: 1,
+};
+
+/** One datapoint a minute from `from` up to (not including) `to`. */
+function everyMinute(from: number, to: number, value: number): Datapoint[] {
+  const points: Datapoint[] = [];
+  for (let at = from; at < to; at += MINUTE) points.push({ at, value });
+  return points;
+}
+
+/** A model in service from `since` until two minutes ago (CloudWatch lags), with the given requests. */
+function usage(
+  options: {
+    since?: number;
+    inService?: Datapoint[];
+    requests?: Partial<Record<RequestMetric, Datapoint[]>>;
+    units?: number;
+  } = {},
+): ModelUsage {
+  const since = options.since ?? WINDOW_START - 60 * MINUTE;
+  return {
+    requests: {
+      SuccessfulRequestCount: [],
+      UserErrorCount: [],
+      ServerErrorCount: [],
+      ThrottledCount: [],
+      ...options.requests,
+    },
+    inService: options.inService ?? everyMinute(Math.max(since, NOW - IDLE * MINUTE - MINUTE), NOW - 2 * MINUTE, options.units ?? 2),
+  };
+}
+
+const noTags: TagEvidence = { model: {}, project: {} };
+
+function judge(overrides: Partial<Parameters<typeof decide>[0]> = {}) {
+  return decide({
+    model,
+    tags: noTags,
+    usage: usage(),
+    now: NOW,
+    idleMinutes: IDLE,
+    optOutTagKey: "auto-stop",
+    pricePerInferenceUnitHour: 4,
+    ...overrides,
+  });
+}
+
+describe("decide: usage", () => {
+  it("stops a model with no requests that was in service for the whole window, and says why", () => {
+    const verdict = judge();
+    assert.equal(verdict.action, "stop");
+    assert.match(verdict.reason, /no requests in the last 3h00m/);
+    assert.match(verdict.reason, /in service for the whole window at 2 inference units \(\$8\.00\/h\)/);
+    assert.deepEqual(verdict.facts, {
+      idleMinutes: 180,
+      inferenceUnits: 2,
+      estimatedHourlyCostUsd: 8,
+      requestsInWindow: 0,
+      inServiceSince: "2026-11-27T22:59:00Z",
+    });
+  });
+
+  it("stops a model whose in-service data starts exactly at the start of the window", () => {
+    const verdict = judge({ usage: usage({ inService: everyMinute(WINDOW_START, NOW - MINUTE, 1) }) });
+    assert.equal(verdict.action, "stop");
+    assert.equal(verdict.facts.inServiceSince, "2026-11-27T23:00:00Z");
+  });
+
+  it("keeps a model that came into service one minute after the window started, saying when", () => {
+    const verdict = judge({ usage: usage({ inService: everyMinute(WINDOW_START + MINUTE, NOW - MINUTE, 1) }) });
+    assert.equal(verdict.action, "keep");
+    assert.match(verdict.reason, /^started recently: in service since 2026-11-27T23:01:00Z \(2h59m ago\)/);
+  });
+
+  const requestCases: { metric: RequestMetric; label: string }[] = [
+    { metric: "SuccessfulRequestCount", label: "successful" },
+    { metric: "UserErrorCount", label: "user error" },
+    { metric: "ServerErrorCount", label: "server error" },
+    { metric: "ThrottledCount", label: "throttled" },
+  ];
+  for (const { metric, label } of requestCases) {
+    it(`keeps a model with a single ${metric} datapoint in the window`, () => {
+      const at = NOW - 30 * MINUTE;
+      const verdict = judge({ usage: usage({ requests: { [metric]: [{ at, value: 1 }] } }) });
+      assert.equal(verdict.action, "keep");
+      assert.equal(
+        verdict.reason,
+        `in use: 1 requests in the last 3h00m (1 ${label}); last request at 2026-11-28T01:30:00Z`,
+      );
+      assert.equal(verdict.facts.lastRequestAt, "2026-11-28T01:30:00Z");
+    });
+  }
+
+  it("counts a request in the first minute of the window", () => {
+    const verdict = judge({ usage: usage({ requests: { SuccessfulRequestCount: [{ at: WINDOW_START, value: 3 }] } }) });
+    assert.equal(verdict.action, "keep");
+    assert.equal(verdict.facts.requestsInWindow, 3);
+  });
+
+  it("ignores a request in the minute just before the window", () => {
+    const verdict = judge({
+      usage: usage({ requests: { SuccessfulRequestCount: [{ at: WINDOW_START - MINUTE, value: 3 }] } }),
+    });
+    assert.equal(verdict.action, "stop");
+  });
+
+  it("treats zero-valued request datapoints as no requests", () => {
+    const zeros = everyMinute(WINDOW_START, NOW, 0);
+    const verdict = judge({ usage: usage({ requests: { SuccessfulRequestCount: zeros, UserErrorCount: zeros } }) });
+    assert.equal(verdict.action, "stop");
+  });
+
+  it("sums requests across metrics and names each", () => {
+    const verdict = judge({
+      usage: usage({
+        requests: {
+          SuccessfulRequestCount: [{ at: NOW - 90 * MINUTE, value: 10 }],
+          ThrottledCount: [{ at: NOW - 10 * MINUTE, value: 2 }],
+        },
+      }),
+    });
+    assert.equal(verdict.action, "keep");
+    assert.match(verdict.reason, /^in use: 12 requests in the last 3h00m \(10 successful, 2 throttled\)/);
+    assert.equal(verdict.facts.lastRequestAt, "2026-11-28T01:50:00Z");
+  });
+
+  it("keeps a model with no in-service data at all: the evidence is insufficient", () => {
+    const verdict = judge({ usage: usage({ inService: [] }) });
+    assert.equal(verdict.action, "keep");
+    assert.match(verdict.reason, /^insufficient evidence: no InServiceInferenceUnits data in the last 3h00m/);
+    assert.equal(verdict.facts.inferenceUnits, 1, "falls back to MinInferenceUnits for the cost");
+  });
+
+  it("keeps a model whose in-service data has a long gap: it was restarted inside the window", () => {
+    const restartedAt = NOW - 60 * MINUTE;
+    const inService = [
+      ...everyMinute(WINDOW_START - MINUTE, NOW - 120 * MINUTE, 1),
+      ...everyMinute(restartedAt, NOW - MINUTE, 1),
+    ];
+    const verdict = judge({ usage: usage({ inService }) });
+    assert.equal(verdict.action, "keep");
+    assert.match(verdict.reason, /^started recently: in service since 2026-11-28T01:00:00Z \(1h00m ago\)/);
+  });
+
+  it("tolerates a short gap of a few missing minutes in the in-service data", () => {
+    const inService = everyMinute(WINDOW_START - MINUTE, NOW - MINUTE, 1).filter(
+      (point) => point.at < NOW - 100 * MINUTE || point.at >= NOW - 97 * MINUTE,
+    );
+    assert.equal(judge({ usage: usage({ inService }) }).action, "stop");
+  });
+
+  it("keeps a model whose in-service data stopped arriving long ago", () => {
+    const inService = everyMinute(WINDOW_START - MINUTE, NOW - 40 * MINUTE, 1);
+    const verdict = judge({ usage: usage({ inService }) });
+    assert.equal(verdict.action, "keep");
+    assert.match(verdict.reason, /^insufficient evidence: InServiceInferenceUnits data stops at 2026-11-28T01:20:00Z/);
+  });
+
+  it("keeps a model whose metrics could not be read", () => {
+    const verdict = judge({ usage: { error: "ThrottlingException: Rate exceeded" } });
+    assert.equal(verdict.action, "keep");
+    assert.equal(verdict.reason, "kept to be safe: could not read metrics (ThrottlingException: Rate exceeded)");
+  });
+
+  it("uses the latest in-service value as the model's inference units", () => {
+    const inService = [...everyMinute(WINDOW_START - MINUTE, NOW - 10 * MINUTE, 1), { at: NOW - 10 * MINUTE, value: 3 }];
+    const verdict = judge({ usage: usage({ inService }), pricePerInferenceUnitHour: 4.25 });
+    assert.equal(verdict.action, "stop");
+    assert.equal(verdict.facts.inferenceUnits, 3);
+    assert.equal(verdict.facts.estimatedHourlyCostUsd, 12.75);
+  });
+});
+
+describe("decide: tags", () => {
+  it("keeps a model whose tags could not be read", () => {
+    const verdict = judge({ tags: { error: "AccessDeniedException: not allowed" } });
+    assert.equal(verdict.action, "keep");
+    assert.equal(verdict.reason, "kept to be safe: could not read tags (AccessDeniedException: not allowed)");
+  });
+
+  for (const value of ["false", "off", "no", "never", "disabled", "0", " Never ", "FALSE", "Off"]) {
+    it(`keeps a model tagged auto-stop=${JSON.stringify(value)} on the model`, () => {
+      const verdict = judge({ tags: { model: { "auto-stop": value }, project: {} } });
+      assert.equal(verdict.action, "keep");
+      assert.equal(verdict.reason, `opted out: tag auto-stop=${value} on the model`);
+    });
+  }
+
+  it("keeps a model whose project is tagged auto-stop=never, whatever its usage", () => {
+    const verdict = judge({ tags: { model: {}, project: { "auto-stop": "never" } } });
+    assert.equal(verdict.action, "keep");
+    assert.equal(verdict.reason, "opted out: tag auto-stop=never on the project");
+  });
+
+  it("reads the configured tag key only", () => {
+    const tags = { model: { "auto-stop": "never" }, project: {} };
+    assert.equal(judge({ tags, optOutTagKey: "cost:auto-stop" }).action, "stop");
+    assert.equal(judge({ tags: { model: { "cost:auto-stop": "off" }, project: {} }, optOutTagKey: "cost:auto-stop" }).action, "keep");
+  });
+
+  const snoozeCases: { value: string; where: "model" | "project"; action: "stop" | "keep"; reason?: RegExp }[] = [
+    { value: "2026-11-28T06:00:00Z", where: "model", action: "keep", reason: /^snoozed until 2026-11-28T06:00:00Z/ },
+    { value: "2026-12-24", where: "project", action: "keep", reason: /^snoozed until 2026-12-24T00:00:00Z by tag auto-stop=2026-12-24 on the project/ },
+    { value: "2026-11-28T04:00:00+03:00", where: "model", action: "stop" },
+    { value: "2026-11-28T03:30:00+01:00", where: "model", action: "keep", reason: /^snoozed until 2026-11-28T02:30:00Z/ },
+    { value: "2026-11-28T02:00:00Z", where: "model", action: "stop" },
+    { value: "2026-11-28T02:00:01Z", where: "model", action: "keep" },
+    { value: "2026-11-27", where: "project", action: "stop" },
+    { value: "2026-02-30", where: "model", action: "keep", reason: /looks like a snooze date but is not a valid ISO-8601 date/ },
+    { value: "2026-12-01T25:00", where: "project", action: "keep", reason: /not a valid ISO-8601 date/ },
+    { value: "true", where: "model", action: "stop" },
+    { value: "someday", where: "project", action: "stop" },
+    { value: "", where: "model", action: "stop" },
+  ];
+  for (const { value, where, action, reason } of snoozeCases) {
+    it(`${action === "stop" ? "ignores" : "honours"} auto-stop=${JSON.stringify(value)} on the ${where} at 02:00Z`, () => {
+      const tags = where === "model" ? { model: { "auto-stop": value }, project: {} } : { model: {}, project: { "auto-stop": value } };
+      const verdict = judge({ tags });
+      assert.equal(verdict.action, action, verdict.reason);
+      if (reason) assert.match(verdict.reason, reason);
+    });
+  }
+
+  it("checks the opt-out before the metrics: an opted-out model with unreadable metrics names the tag", () => {
+    const verdict = judge({ tags: { model: {}, project: { "auto-stop": "off" } }, usage: { error: "boom" } });
+    assert.equal(verdict.reason, "opted out: tag auto-stop=off on the project");
+  });
+});
+
+describe("usageWindow", () => {
+  it("uses one-minute periods up to a day and aligns the start to the period", () => {
+    const window = usageWindow(NOW + 30_000, 180);
+    assert.deepEqual(window, {
+      start: WINDOW_START,
+      end: NOW + 30_000,
+      periodSeconds: 60,
+      queryStart: WINDOW_START - MINUTE,
+    });
+  });
+
+  it("uses five-minute periods for windows longer than a day", () => {
+    const window = usageWindow(NOW + 7 * MINUTE, 10080);
+    assert.equal(window.periodSeconds, 300);
+    assert.equal(window.start, NOW - 10080 * MINUTE + 5 * MINUTE, "aligned down to five minutes");
+  });
+
+  it("judges a 7-day window with five-minute data", () => {
+    const idleMinutes = 10080;
+    const start = usageWindow(NOW, idleMinutes).start;
+    const inService: Datapoint[] = [];
+    for (let at = start - 5 * MINUTE; at < NOW - 5 * MINUTE; at += 5 * MINUTE) inService.push({ at, value: 1 });
+    const verdict = judge({ idleMinutes, usage: usage({ inService }) });
+    assert.equal(verdict.action, "stop");
+    assert.match(verdict.reason, /no requests in the last 7d00h00m/);
+  });
+});
+
+describe("applyStopCap", () => {
+  const decision = (name: string, cost: number | undefined, action: "stop" | "keep" = "stop"): Decision => ({
+    model: { ...model, modelArn: `${model.projectArn.replace(/\/\d+$/, "")}/version/${name}/1`, versionName: name },
+    verdict: {
+      action,
+      reason: action === "stop" ? "idle: no requests" : "in use",
+      facts: { idleMinutes: 180, ...(cost !== undefined && { estimatedHourlyCostUsd: cost }) },
+    },
+  });
+
+  it("stops the most expensive models first and keeps the rest with a reason naming the cap", () => {
+    const decisions = [decision("a", 4), decision("b", 12), decision("busy", 40, "keep"), decision("c", 8)];
+    const capped = applyStopCap(decisions, 2);
+    assert.deepEqual(
+      capped.map((d) => [d.model.versionName, d.verdict.action]),
+      [["a", "keep"], ["b", "stop"], ["busy", "keep"], ["c", "stop"]],
+    );
+    assert.equal(
+      capped[0]?.verdict.reason,
+      "idle: no requests; but kept: this run reached its cap of 2 stops (MAX_STOPS_PER_RUN), it will be considered again next run",
+    );
+    assert.equal(capped[2]?.verdict.reason, "in use");
+  });
+
+  it("leaves every decision alone under the cap", () => {
+    const decisions = [decision("a", 4), decision("b", undefined)];
+    assert.deepEqual(applyStopCap(decisions, 2), decisions);
+  });
+});
