@@ -129,7 +129,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "regions",
     env: "REGIONS",
     default: [],
-    allowed: "a comma-separated list of region codes such as us-east-1,eu-west-1 (empty: the function's own region)",
+    allowed:
+      "a comma-separated list of region codes such as us-east-1,eu-west-1 (empty: the function's own region)",
     parse: parseRegions,
     format: (value) => (value as readonly string[]).join(","),
   },
@@ -196,7 +197,5 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
 
 /** The environment variables that make the Lambda see `settings`. */
 export function settingsToEnv(settings: StopperSettings): Record<string, string> {
-  return Object.fromEntries(
-    SETTINGS.map((spec) => [spec.env, spec.format(settings[spec.key] as never)]),
-  );
+  return Object.fromEntries(SETTINGS.map((spec) => [spec.env, spec.format(settings[spec.key] as never)]));
 }

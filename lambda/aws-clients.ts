@@ -34,7 +34,9 @@ export function createAwsAdapters(config: StopperConfig) {
     marshallOptions: { removeUndefinedValues: true },
   });
   return {
-    directory: new RekognitionModelDirectory(perRegion((region) => new RekognitionClient({ region, ...RETRY }))),
+    directory: new RekognitionModelDirectory(
+      perRegion((region) => new RekognitionClient({ region, ...RETRY })),
+    ),
     usage: new CloudWatchUsageReader(perRegion((region) => new CloudWatchClient({ region, ...RETRY }))),
     log: new DynamoStopLog(dynamo, config.logTableName),
   };

@@ -3,7 +3,12 @@
  * here, naming the variable, the value and what is allowed, so a misconfigured function never starts a run.
  */
 
-import { InvalidSettingError, REGION_PATTERN, type StopperSettings, settingsFromEnv } from "../common/settings.ts";
+import {
+  InvalidSettingError,
+  REGION_PATTERN,
+  type StopperSettings,
+  settingsFromEnv,
+} from "../common/settings.ts";
 
 /** Everything a run needs to know, read once. */
 export interface StopperConfig extends StopperSettings {
@@ -23,11 +28,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
   const settings = settingsFromEnv(env);
   const logTableName = env.LOG_TABLE_NAME ?? "";
   if (!TABLE_NAME_PATTERN.test(logTableName)) {
-    throw new InvalidSettingError("LOG_TABLE_NAME", env.LOG_TABLE_NAME ?? null, "a DynamoDB table name (required)");
+    throw new InvalidSettingError(
+      "LOG_TABLE_NAME",
+      env.LOG_TABLE_NAME ?? null,
+      "a DynamoDB table name (required)",
+    );
   }
   const homeRegion = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "";
   if (!REGION_PATTERN.test(homeRegion)) {
-    throw new InvalidSettingError("AWS_REGION", env.AWS_REGION ?? null, "a region code such as us-east-1 (Lambda sets it)");
+    throw new InvalidSettingError(
+      "AWS_REGION",
+      env.AWS_REGION ?? null,
+      "a region code such as us-east-1 (Lambda sets it)",
+    );
   }
   const regions = settings.regions.length > 0 ? settings.regions : [homeRegion];
   return Object.freeze({ ...settings, regions: Object.freeze([...regions]), logTableName, homeRegion });

@@ -5,15 +5,15 @@
  */
 
 import pLimit from "p-limit";
-import type { ModelDirectory } from "./adapters/rekognition.ts";
-import type { UsageReader } from "./adapters/metrics.ts";
-import type { StopLog } from "./adapters/stop-log.ts";
 import { errorMessage } from "./adapters/errors.ts";
-import { applyStopCap, type Decision, decide, usageWindow } from "./core/decide.ts";
-import { buildStopRecord, STOP_PENDING, type StopRecord } from "./core/stop-record.ts";
-import { formatTime } from "./core/format.ts";
-import type { RunningModel, TagEvidence, UsageEvidence } from "./core/types.ts";
+import type { UsageReader } from "./adapters/metrics.ts";
+import type { ModelDirectory } from "./adapters/rekognition.ts";
+import type { StopLog } from "./adapters/stop-log.ts";
 import type { StopperConfig } from "./config.ts";
+import { applyStopCap, type Decision, decide, usageWindow } from "./core/decide.ts";
+import { formatTime } from "./core/format.ts";
+import { buildStopRecord, STOP_PENDING, type StopRecord } from "./core/stop-record.ts";
+import type { RunningModel, TagEvidence, UsageEvidence } from "./core/types.ts";
 
 /** The structured logger the run writes to (Powertools' Logger fits). */
 export interface RunLogger {
@@ -52,7 +52,11 @@ const FAILED = "FAILED: ";
 const TAG_READ_CONCURRENCY = 4;
 
 /** Runs the stopper once over every configured region. */
-export async function runStopper(deps: RunDependencies, config: StopperConfig, runId: string): Promise<RunSummary> {
+export async function runStopper(
+  deps: RunDependencies,
+  config: StopperConfig,
+  runId: string,
+): Promise<RunSummary> {
   const now = deps.clock();
   const errors: RunSummary["errors"] = [];
   const decisions: Decision[] = [];
@@ -157,7 +161,10 @@ async function readTags(
       }
       const [modelResult, projectResult] = await Promise.allSettled([tagsOf(model.modelArn), project]);
       if (modelResult.status === "rejected") {
-        return [model.modelArn, { error: `ListTagsForResource on the model failed: ${errorMessage(modelResult.reason)}` }];
+        return [
+          model.modelArn,
+          { error: `ListTagsForResource on the model failed: ${errorMessage(modelResult.reason)}` },
+        ];
       }
       if (projectResult.status === "rejected") {
         return [
@@ -190,12 +197,15 @@ async function stopAndRecord(
     (record) => record.dryRun === config.dryRun,
   );
   // A failed attempt does not count as handled: a later run may try again and writes its own record.
-  const completed = earlier.find((record) => record.status !== STOP_PENDING && !record.status.startsWith(FAILED));
+  const completed = earlier.find(
+    (record) => record.status !== STOP_PENDING && !record.status.startsWith(FAILED),
+  );
   const pending = earlier.find((record) => record.status === STOP_PENDING);
 
   if (config.dryRun) {
     // A dry run repeated within the window reports the model again but does not log it twice.
-    if (earlier.length === 0) await deps.log.writeIntent(buildStopRecord(decision, recordOptions(config, runId, now)));
+    if (earlier.length === 0)
+      await deps.log.writeIntent(buildStopRecord(decision, recordOptions(config, runId, now)));
     summary.stopped.push(model.modelArn);
     return;
   }
@@ -221,13 +231,22 @@ async function stopAndRecord(
     if (outcome.kind === "stopping") {
       summary.stopped.push(model.modelArn);
     } else if (outcome.kind === "already-changing") {
-      summary.skipped.push({ arn: model.modelArn, reason: `not stopped: the model is already changing (${status})` });
+      summary.skipped.push({
+        arn: model.modelArn,
+        reason: `not stopped: the model is already changing (${status})`,
+      });
     } else {
-      summary.skipped.push({ arn: model.modelArn, reason: `not stopped: the model no longer exists (${status})` });
+      summary.skipped.push({
+        arn: model.modelArn,
+        reason: `not stopped: the model no longer exists (${status})`,
+      });
     }
   } catch (error) {
     status = `${FAILED}${errorMessage(error)}`;
-    summary.errors.push({ arn: model.modelArn, message: `StopProjectVersion failed: ${errorMessage(error)}` });
+    summary.errors.push({
+      arn: model.modelArn,
+      message: `StopProjectVersion failed: ${errorMessage(error)}`,
+    });
   }
 
   try {

@@ -24,7 +24,11 @@ import { errorMessage } from "./errors.ts";
 /** Reads usage metrics for many models of one region. */
 export interface UsageReader {
   /** Returns each model's usage, or the reason it could not be read, keyed by model ARN. */
-  readUsage(region: string, models: readonly RunningModel[], window: UsageWindow): Promise<Map<string, UsageEvidence>>;
+  readUsage(
+    region: string,
+    models: readonly RunningModel[],
+    window: UsageWindow,
+  ): Promise<Map<string, UsageEvidence>>;
 }
 
 /** GetMetricData accepts at most 500 MetricDataQueries per call. */
@@ -81,9 +85,11 @@ export class CloudWatchUsageReader implements UsageReader {
     for (const batch of chunk(models, MODELS_PER_CALL)) {
       try {
         const results = await this.fetchAll(region, buildQueries(batch, window.periodSeconds), window);
-        batch.forEach((model, modelIndex) => usage.set(model.modelArn, toUsage(results, modelIndex)));
+        for (const [modelIndex, model] of batch.entries())
+          usage.set(model.modelArn, toUsage(results, modelIndex));
       } catch (error) {
-        for (const model of batch) usage.set(model.modelArn, { error: `GetMetricData failed: ${errorMessage(error)}` });
+        for (const model of batch)
+          usage.set(model.modelArn, { error: `GetMetricData failed: ${errorMessage(error)}` });
       }
     }
     return usage;

@@ -8,8 +8,6 @@ import {
   paginateDescribeProjects,
   paginateDescribeProjectVersions,
   type RekognitionClient,
-  ResourceInUseException,
-  ResourceNotFoundException,
   StopProjectVersionCommand,
 } from "@aws-sdk/client-rekognition";
 import type { RunningModel } from "../core/types.ts";
@@ -53,14 +51,17 @@ export function projectNameFromArn(projectArn: string): string | undefined {
 }
 
 /** Splits a model ARN `…:project/<project>/version/<version>/<millis>` into its names. */
-export function modelNamesFromArn(modelArn: string): { projectName: string; versionName: string } | undefined {
+export function modelNamesFromArn(
+  modelArn: string,
+): { projectName: string; versionName: string } | undefined {
   const match = /:project\/([^/]+)\/version\/([^/]+)\/\d+$/.exec(modelArn);
   if (!match) return undefined;
   return { projectName: match[1] as string, versionName: match[2] as string };
 }
 
 /** Custom Labels, or no Feature at all (projects created before Features existed). */
-const isCustomLabels = (feature: string | undefined): boolean => feature === undefined || feature === CUSTOM_LABELS;
+const isCustomLabels = (feature: string | undefined): boolean =>
+  feature === undefined || feature === CUSTOM_LABELS;
 
 /** The SDK-backed {@link ModelDirectory}. `clientFor` returns one client per region. */
 export class RekognitionModelDirectory implements ModelDirectory {
@@ -84,7 +85,10 @@ export class RekognitionModelDirectory implements ModelDirectory {
           try {
             models.push(...(await this.runningVersions(client, region, projectArn)));
           } catch (error) {
-            errors.push({ arn: projectArn, message: `DescribeProjectVersions failed: ${errorMessage(error)}` });
+            errors.push({
+              arn: projectArn,
+              message: `DescribeProjectVersions failed: ${errorMessage(error)}`,
+            });
           }
         }
       }
@@ -105,7 +109,8 @@ export class RekognitionModelDirectory implements ModelDirectory {
     );
     for await (const page of versions) {
       for (const version of page.ProjectVersionDescriptions ?? []) {
-        if (version.Status !== "RUNNING" || !isCustomLabels(version.Feature) || !version.ProjectVersionArn) continue;
+        if (version.Status !== "RUNNING" || !isCustomLabels(version.Feature) || !version.ProjectVersionArn)
+          continue;
         const names = modelNamesFromArn(version.ProjectVersionArn);
         if (!names) continue;
         found.push({
@@ -123,7 +128,9 @@ export class RekognitionModelDirectory implements ModelDirectory {
   }
 
   async listTags(region: string, resourceArn: string): Promise<Record<string, string>> {
-    const response = await this.clientFor(region).send(new ListTagsForResourceCommand({ ResourceArn: resourceArn }));
+    const response = await this.clientFor(region).send(
+      new ListTagsForResourceCommand({ ResourceArn: resourceArn }),
+    );
     return response.Tags ?? {};
   }
 
@@ -135,10 +142,12 @@ export class RekognitionModelDirectory implements ModelDirectory {
       return { kind: "stopping", status: response.Status ?? "STOPPING" };
     } catch (error) {
       // AWS does not document what Stop answers for a model already stopping; ResourceInUse is the sign.
-      if (error instanceof ResourceInUseException) {
+      // Matching by name, not instanceof, holds even when two copies of the SDK are loaded.
+      const name = error instanceof Error ? error.name : "";
+      if (name === "ResourceInUseException") {
         return { kind: "already-changing", status: `ALREADY_CHANGING: ${errorMessage(error)}` };
       }
-      if (error instanceof ResourceNotFoundException) {
+      if (name === "ResourceNotFoundException") {
         return { kind: "not-found", status: `NOT_FOUND: ${errorMessage(error)}` };
       }
       throw error;

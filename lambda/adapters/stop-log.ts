@@ -50,7 +50,12 @@ export class DynamoStopLog implements StopLog {
     );
   }
 
-  async recordOutcome(modelArn: string, stoppedAt: string, status: string, completedAt: string): Promise<void> {
+  async recordOutcome(
+    modelArn: string,
+    stoppedAt: string,
+    status: string,
+    completedAt: string,
+  ): Promise<void> {
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,

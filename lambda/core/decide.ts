@@ -3,8 +3,8 @@
  * No AWS SDK, no clock, no I/O.
  */
 
-import { describeOptOut, parseOptOut } from "./opt-out.ts";
 import { formatDuration, formatHourlyCost, formatTime } from "./format.ts";
+import { describeOptOut, parseOptOut } from "./opt-out.ts";
 import {
   type Datapoint,
   REQUEST_METRICS,

@@ -33,7 +33,15 @@ export function parseIsoInstant(text: string): number | undefined {
   const hour = Number(h);
   const minute = Number(mi);
   const second = Number(s);
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second, Number(fraction.padEnd(3, "0").slice(0, 3)));
+  const utc = Date.UTC(
+    year,
+    month - 1,
+    day,
+    hour,
+    minute,
+    second,
+    Number(fraction.padEnd(3, "0").slice(0, 3)),
+  );
   // Date.UTC rolls 2026-02-30 over to March; a round trip catches impossible dates and times.
   const check = new Date(utc);
   if (

@@ -1,7 +1,7 @@
 /** The log record of one stop (or would-stop in a dry run), as stored in the DynamoDB table. */
 
-import { formatTime } from "./format.ts";
 import type { Decision } from "./decide.ts";
+import { formatTime } from "./format.ts";
 
 /** Status written before StopProjectVersion is called; if it stays, the run ended before the call answered. */
 export const STOP_PENDING = "STOP_PENDING";
@@ -36,7 +36,12 @@ export interface StopRecord {
 /** Builds the record written before a stop. */
 export function buildStopRecord(
   decision: Decision,
-  options: { readonly runId: string; readonly now: number; readonly dryRun: boolean; readonly ttlDays: number },
+  options: {
+    readonly runId: string;
+    readonly now: number;
+    readonly dryRun: boolean;
+    readonly ttlDays: number;
+  },
 ): StopRecord {
   const { model, verdict } = decision;
   const { facts } = verdict;
@@ -52,7 +57,9 @@ export function buildStopRecord(
     ...(facts.inferenceUnits !== undefined && { inferenceUnits: facts.inferenceUnits }),
     ...(model.minInferenceUnits !== undefined && { minInferenceUnits: model.minInferenceUnits }),
     ...(model.maxInferenceUnits !== undefined && { maxInferenceUnits: model.maxInferenceUnits }),
-    ...(facts.estimatedHourlyCostUsd !== undefined && { estimatedHourlyCostUsd: facts.estimatedHourlyCostUsd }),
+    ...(facts.estimatedHourlyCostUsd !== undefined && {
+      estimatedHourlyCostUsd: facts.estimatedHourlyCostUsd,
+    }),
     runId: options.runId,
     status: options.dryRun ? DRY_RUN_STATUS : STOP_PENDING,
     ...(options.dryRun && { completedAt: formatTime(options.now) }),

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { applyStopCap, type Decision, decide, usageWindow } from "../../lambda/core/decide.ts";
-import type { Datapoint, ModelUsage, RequestMetric, RunningModel, TagEvidence } from "../../lambda/core/types.ts";
+import type {
+  Datapoint,
+  ModelUsage,
+  RequestMetric,
+  RunningModel,
+  TagEvidence,
+} from "../../lambda/core/types.ts";
 
 const MINUTE = 60_000;
 const NOW = Date.UTC(2026, 10, 28, 2, 0, 0);
@@ -42,7 +48,9 @@ function usage(
       ThrottledCount: [],
       ...options.requests,
     },
-    inService: options.inService ?? everyMinute(Math.max(since, NOW - IDLE * MINUTE - MINUTE), NOW - 2 * MINUTE, options.units ?? 2),
+    inService:
+      options.inService ??
+      everyMinute(Math.max(since, NOW - IDLE * MINUTE - MINUTE), NOW - 2 * MINUTE, options.units ?? 2),
   };
 }
 
@@ -83,7 +91,9 @@ describe("decide: usage", () => {
   });
 
   it("keeps a model that came into service one minute after the window started, saying when", () => {
-    const verdict = judge({ usage: usage({ inService: everyMinute(WINDOW_START + MINUTE, NOW - MINUTE, 1) }) });
+    const verdict = judge({
+      usage: usage({ inService: everyMinute(WINDOW_START + MINUTE, NOW - MINUTE, 1) }),
+    });
     assert.equal(verdict.action, "keep");
     assert.match(verdict.reason, /^started recently: in service since 2026-11-27T23:01:00Z \(2h59m ago\)/);
   });
@@ -108,7 +118,9 @@ describe("decide: usage", () => {
   }
 
   it("counts a request in the first minute of the window", () => {
-    const verdict = judge({ usage: usage({ requests: { SuccessfulRequestCount: [{ at: WINDOW_START, value: 3 }] } }) });
+    const verdict = judge({
+      usage: usage({ requests: { SuccessfulRequestCount: [{ at: WINDOW_START, value: 3 }] } }),
+    });
     assert.equal(verdict.action, "keep");
     assert.equal(verdict.facts.requestsInWindow, 3);
   });
@@ -122,7 +134,9 @@ describe("decide: usage", () => {
 
   it("treats zero-valued request datapoints as no requests", () => {
     const zeros = everyMinute(WINDOW_START, NOW, 0);
-    const verdict = judge({ usage: usage({ requests: { SuccessfulRequestCount: zeros, UserErrorCount: zeros } }) });
+    const verdict = judge({
+      usage: usage({ requests: { SuccessfulRequestCount: zeros, UserErrorCount: zeros } }),
+    });
     assert.equal(verdict.action, "stop");
   });
 
@@ -169,17 +183,26 @@ describe("decide: usage", () => {
     const inService = everyMinute(WINDOW_START - MINUTE, NOW - 40 * MINUTE, 1);
     const verdict = judge({ usage: usage({ inService }) });
     assert.equal(verdict.action, "keep");
-    assert.match(verdict.reason, /^insufficient evidence: InServiceInferenceUnits data stops at 2026-11-28T01:20:00Z/);
+    assert.match(
+      verdict.reason,
+      /^insufficient evidence: InServiceInferenceUnits data stops at 2026-11-28T01:20:00Z/,
+    );
   });
 
   it("keeps a model whose metrics could not be read", () => {
     const verdict = judge({ usage: { error: "ThrottlingException: Rate exceeded" } });
     assert.equal(verdict.action, "keep");
-    assert.equal(verdict.reason, "kept to be safe: could not read metrics (ThrottlingException: Rate exceeded)");
+    assert.equal(
+      verdict.reason,
+      "kept to be safe: could not read metrics (ThrottlingException: Rate exceeded)",
+    );
   });
 
   it("uses the latest in-service value as the model's inference units", () => {
-    const inService = [...everyMinute(WINDOW_START - MINUTE, NOW - 10 * MINUTE, 1), { at: NOW - 10 * MINUTE, value: 3 }];
+    const inService = [
+      ...everyMinute(WINDOW_START - MINUTE, NOW - 10 * MINUTE, 1),
+      { at: NOW - 10 * MINUTE, value: 3 },
+    ];
     const verdict = judge({ usage: usage({ inService }), pricePerInferenceUnitHour: 4.25 });
     assert.equal(verdict.action, "stop");
     assert.equal(verdict.facts.inferenceUnits, 3);
@@ -211,18 +234,47 @@ describe("decide: tags", () => {
   it("reads the configured tag key only", () => {
     const tags = { model: { "auto-stop": "never" }, project: {} };
     assert.equal(judge({ tags, optOutTagKey: "cost:auto-stop" }).action, "stop");
-    assert.equal(judge({ tags: { model: { "cost:auto-stop": "off" }, project: {} }, optOutTagKey: "cost:auto-stop" }).action, "keep");
+    assert.equal(
+      judge({ tags: { model: { "cost:auto-stop": "off" }, project: {} }, optOutTagKey: "cost:auto-stop" })
+        .action,
+      "keep",
+    );
   });
 
-  const snoozeCases: { value: string; where: "model" | "project"; action: "stop" | "keep"; reason?: RegExp }[] = [
-    { value: "2026-11-28T06:00:00Z", where: "model", action: "keep", reason: /^snoozed until 2026-11-28T06:00:00Z/ },
-    { value: "2026-12-24", where: "project", action: "keep", reason: /^snoozed until 2026-12-24T00:00:00Z by tag auto-stop=2026-12-24 on the project/ },
+  const snoozeCases: {
+    value: string;
+    where: "model" | "project";
+    action: "stop" | "keep";
+    reason?: RegExp;
+  }[] = [
+    {
+      value: "2026-11-28T06:00:00Z",
+      where: "model",
+      action: "keep",
+      reason: /^snoozed until 2026-11-28T06:00:00Z/,
+    },
+    {
+      value: "2026-12-24",
+      where: "project",
+      action: "keep",
+      reason: /^snoozed until 2026-12-24T00:00:00Z by tag auto-stop=2026-12-24 on the project/,
+    },
     { value: "2026-11-28T04:00:00+03:00", where: "model", action: "stop" },
-    { value: "2026-11-28T03:30:00+01:00", where: "model", action: "keep", reason: /^snoozed until 2026-11-28T02:30:00Z/ },
+    {
+      value: "2026-11-28T03:30:00+01:00",
+      where: "model",
+      action: "keep",
+      reason: /^snoozed until 2026-11-28T02:30:00Z/,
+    },
     { value: "2026-11-28T02:00:00Z", where: "model", action: "stop" },
     { value: "2026-11-28T02:00:01Z", where: "model", action: "keep" },
     { value: "2026-11-27", where: "project", action: "stop" },
-    { value: "2026-02-30", where: "model", action: "keep", reason: /looks like a snooze date but is not a valid ISO-8601 date/ },
+    {
+      value: "2026-02-30",
+      where: "model",
+      action: "keep",
+      reason: /looks like a snooze date but is not a valid ISO-8601 date/,
+    },
     { value: "2026-12-01T25:00", where: "project", action: "keep", reason: /not a valid ISO-8601 date/ },
     { value: "true", where: "model", action: "stop" },
     { value: "someday", where: "project", action: "stop" },
@@ -230,7 +282,9 @@ describe("decide: tags", () => {
   ];
   for (const { value, where, action, reason } of snoozeCases) {
     it(`${action === "stop" ? "ignores" : "honours"} auto-stop=${JSON.stringify(value)} on the ${where} at 02:00Z`, () => {
-      const tags = where === "model" ? { model: { "auto-stop": value }, project: {} } : { model: {}, project: { "auto-stop": value } };
+      const tagged = { "auto-stop": value };
+      const tags: TagEvidence =
+        where === "model" ? { model: tagged, project: {} } : { model: {}, project: tagged };
       const verdict = judge({ tags });
       assert.equal(verdict.action, action, verdict.reason);
       if (reason) assert.match(verdict.reason, reason);
@@ -264,7 +318,8 @@ describe("usageWindow", () => {
     const idleMinutes = 10080;
     const start = usageWindow(NOW, idleMinutes).start;
     const inService: Datapoint[] = [];
-    for (let at = start - 5 * MINUTE; at < NOW - 5 * MINUTE; at += 5 * MINUTE) inService.push({ at, value: 1 });
+    for (let at = start - 5 * MINUTE; at < NOW - 5 * MINUTE; at += 5 * MINUTE)
+      inService.push({ at, value: 1 });
     const verdict = judge({ idleMinutes, usage: usage({ inService }) });
     assert.equal(verdict.action, "stop");
     assert.match(verdict.reason, /no requests in the last 7d00h00m/);
@@ -273,7 +328,11 @@ describe("usageWindow", () => {
 
 describe("applyStopCap", () => {
   const decision = (name: string, cost: number | undefined, action: "stop" | "keep" = "stop"): Decision => ({
-    model: { ...model, modelArn: `${model.projectArn.replace(/\/\d+$/, "")}/version/${name}/1`, versionName: name },
+    model: {
+      ...model,
+      modelArn: `${model.projectArn.replace(/\/\d+$/, "")}/version/${name}/1`,
+      versionName: name,
+    },
     verdict: {
       action,
       reason: action === "stop" ? "idle: no requests" : "in use",
@@ -286,7 +345,12 @@ describe("applyStopCap", () => {
     const capped = applyStopCap(decisions, 2);
     assert.deepEqual(
       capped.map((d) => [d.model.versionName, d.verdict.action]),
-      [["a", "keep"], ["b", "stop"], ["busy", "keep"], ["c", "stop"]],
+      [
+        ["a", "keep"],
+        ["b", "stop"],
+        ["busy", "keep"],
+        ["c", "stop"],
+      ],
     );
     assert.equal(
       capped[0]?.verdict.reason,

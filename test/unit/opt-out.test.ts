@@ -35,6 +35,10 @@ describe("parseOptOut", () => {
     assert.deepEqual(parseOptOut(" Disabled ", now), { kind: "never", value: " Disabled " });
   });
   it("returns the instant a snooze ends", () => {
-    assert.deepEqual(parseOptOut("2026-11-29", now), { kind: "snoozed", value: "2026-11-29", until: Date.UTC(2026, 10, 29) });
+    assert.deepEqual(parseOptOut("2026-11-29", now), {
+      kind: "snoozed",
+      value: "2026-11-29",
+      until: Date.UTC(2026, 10, 29),
+    });
   });
 });

@@ -40,7 +40,12 @@ describe("settings from the environment", () => {
   });
 
   it("round-trips through the environment the stack sets", () => {
-    const settings = { ...DEFAULT_SETTINGS, regions: ["us-west-2", "ap-south-1"], dryRun: true, idleMinutes: 15 };
+    const settings = {
+      ...DEFAULT_SETTINGS,
+      regions: ["us-west-2", "ap-south-1"],
+      dryRun: true,
+      idleMinutes: 15,
+    };
     assert.deepEqual(settingsFromEnv(settingsToEnv(settings)), settings);
   });
 
@@ -64,7 +69,10 @@ describe("settings from the environment", () => {
         () => loadConfig({ ...base, [name]: value }),
         (error: Error) => {
           assert.equal(error.name, "InvalidSettingError");
-          assert.ok(error.message.startsWith(`Invalid ${name}: ${JSON.stringify(value)}. Allowed: `), error.message);
+          assert.ok(
+            error.message.startsWith(`Invalid ${name}: ${JSON.stringify(value)}. Allowed: `),
+            error.message,
+          );
           assert.match(error.message, allowed);
           return true;
         },
@@ -83,7 +91,10 @@ describe("loadConfig", () => {
   });
 
   it("requires LOG_TABLE_NAME", () => {
-    assert.throws(() => loadConfig({ AWS_REGION: "eu-west-1" }), /Invalid LOG_TABLE_NAME: null\. Allowed: a DynamoDB table name/);
+    assert.throws(
+      () => loadConfig({ AWS_REGION: "eu-west-1" }),
+      /Invalid LOG_TABLE_NAME: null\. Allowed: a DynamoDB table name/,
+    );
   });
 
   it("rejects a table name DynamoDB would refuse", () => {

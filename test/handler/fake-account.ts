@@ -1,0 +1,239 @@
+/**
+ * An in-memory account behind aws-sdk-client-mock: Rekognition describe/tag/stop with real paging, CloudWatch
+ * GetMetricData answering per query from stored series, and a DynamoDB log table. Handler tests drive the real
+ * adapters and SDK commands through it; every call is recorded in order.
+ */
+
+import {
+  CloudWatchClient,
+  type Dimension,
+  GetMetricDataCommand,
+  type MetricDataQuery,
+  type MetricDataResult,
+} from "@aws-sdk/client-cloudwatch";
+import {
+  DescribeProjectsCommand,
+  DescribeProjectVersionsCommand,
+  ListTagsForResourceCommand,
+  RekognitionClient,
+  StopProjectVersionCommand,
+} from "@aws-sdk/client-rekognition";
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { mockClient } from "aws-sdk-client-mock";
+import type { Datapoint } from "../../lambda/core/types.ts";
+
+export const ACCOUNT = "123456789012";
+export const MINUTE = 60_000;
+export const NOW = Date.UTC(2026, 10, 28, 2, 0, 0);
+
+export interface FakeModel {
+  versionName: string;
+  status?: string;
+  feature?: string;
+  tags?: Record<string, string>;
+  minInferenceUnits?: number;
+  /** Metric name → datapoints. */
+  metrics?: Record<string, Datapoint[]>;
+}
+
+export interface FakeProject {
+  name: string;
+  region?: string;
+  feature?: string;
+  tags?: Record<string, string>;
+  models: FakeModel[];
+}
+
+export const projectArn = (project: FakeProject) =>
+  `arn:aws:rekognition:${project.region ?? "us-east-1"}:${ACCOUNT}:project/${project.name}/1700000000000`;
+export const modelArn = (project: FakeProject, model: FakeModel) =>
+  `arn:aws:rekognition:${project.region ?? "us-east-1"}:${ACCOUNT}:project/${project.name}/version/${model.versionName}/1700000000001`;
+
+/** One datapoint a minute from `from` up to (not including) `to`. */
+export function everyMinute(from: number, to: number, value: number): Datapoint[] {
+  const points: Datapoint[] = [];
+  for (let at = from; at < to; at += MINUTE) points.push({ at, value });
+  return points;
+}
+
+/** Metrics of a model in service for the last `hours` hours with the given units and no requests. */
+export const idleFor = (hours: number, units = 1) => ({
+  InServiceInferenceUnits: everyMinute(NOW - hours * 60 * MINUTE, NOW - 2 * MINUTE, units),
+});
+
+/** Like {@link idleFor}, with one successful request `minutesAgo`. */
+export const busy = (minutesAgo: number) => ({
+  ...idleFor(6),
+  SuccessfulRequestCount: [{ at: NOW - minutesAgo * MINUTE, value: 5 }],
+});
+
+/** Page size the fake uses: small, so a handful of projects spans several pages. */
+export const FAKE_PAGE_SIZE = 2;
+
+export interface LoggedItem {
+  [key: string]: unknown;
+  modelArn: string;
+  stoppedAt: string;
+  status: string;
+}
+
+/** Installs the mocks; returns the call log, the table and helpers. Call `restore()` after each test. */
+export function fakeAccount(projects: FakeProject[]) {
+  const rekognition = mockClient(RekognitionClient);
+  const cloudwatch = mockClient(CloudWatchClient);
+  const dynamo = mockClient(DynamoDBDocumentClient);
+  const calls: string[] = [];
+  const table = new Map<string, LoggedItem>();
+  const failures = new Map<string, Error>();
+  const key = (arn: string, at: string) => `${arn}|${at}`;
+
+  const fail = (name: string, arn?: string) => {
+    const error = failures.get(`${name}:${arn ?? ""}`) ?? failures.get(`${name}:*`);
+    if (error) throw error;
+  };
+  const page = <T>(items: T[], token: string | undefined, size: number | undefined) => {
+    const start = token ? Number(token) : 0;
+    const end = start + Math.min(size ?? 100, FAKE_PAGE_SIZE);
+    return { items: items.slice(start, end), next: end < items.length ? String(end) : undefined };
+  };
+  const region = (p: FakeProject) => p.region ?? "us-east-1";
+
+  rekognition.on(DescribeProjectsCommand).callsFake(async (input, getClient) => {
+    const clientRegion = await getClient().config.region();
+    calls.push(`DescribeProjects ${clientRegion} ${input.NextToken ?? "-"}`);
+    fail("DescribeProjects");
+    const features: string[] = input.Features ?? ["CUSTOM_LABELS"];
+    const matching = projects.filter(
+      (p) => region(p) === clientRegion && features.includes(p.feature ?? "CUSTOM_LABELS"),
+    );
+    const { items, next } = page(matching, input.NextToken, input.MaxResults);
+    return {
+      ProjectDescriptions: items.map((p) => ({
+        ProjectArn: projectArn(p),
+        Status: "CREATED",
+        Feature: p.feature,
+      })),
+      NextToken: next,
+    };
+  });
+  rekognition.on(DescribeProjectVersionsCommand).callsFake(async (input) => {
+    calls.push(`DescribeProjectVersions ${input.ProjectArn} ${input.NextToken ?? "-"}`);
+    fail("DescribeProjectVersions", input.ProjectArn);
+    const project = projects.find((p) => projectArn(p) === input.ProjectArn);
+    const { items, next } = page(project?.models ?? [], input.NextToken, input.MaxResults);
+    return {
+      ProjectVersionDescriptions: items.map((m) => ({
+        ProjectVersionArn: modelArn(project as FakeProject, m),
+        Status: m.status ?? "RUNNING",
+        Feature: m.feature,
+        MinInferenceUnits: m.minInferenceUnits ?? 1,
+      })),
+      NextToken: next,
+    };
+  });
+  rekognition.on(ListTagsForResourceCommand).callsFake(async (input) => {
+    calls.push(`ListTagsForResource ${input.ResourceArn}`);
+    fail("ListTagsForResource", input.ResourceArn);
+    for (const p of projects) {
+      if (projectArn(p) === input.ResourceArn) return { Tags: p.tags ?? {} };
+      for (const m of p.models) if (modelArn(p, m) === input.ResourceArn) return { Tags: m.tags ?? {} };
+    }
+    throw Object.assign(new Error("not found"), { name: "ResourceNotFoundException" });
+  });
+  rekognition.on(StopProjectVersionCommand).callsFake(async (input) => {
+    calls.push(`StopProjectVersion ${input.ProjectVersionArn}`);
+    fail("StopProjectVersion", input.ProjectVersionArn);
+    for (const p of projects) {
+      for (const m of p.models) {
+        if (modelArn(p, m) === input.ProjectVersionArn) {
+          m.status = "STOPPING";
+          return { Status: "STOPPING" };
+        }
+      }
+    }
+    throw new Error("unknown model");
+  });
+
+  cloudwatch.on(GetMetricDataCommand).callsFake(async (input) => {
+    const queries: MetricDataQuery[] = input.MetricDataQueries ?? [];
+    calls.push(`GetMetricData ${queries.length} ${input.NextToken ?? "-"}`);
+    fail("GetMetricData");
+    const start = (input.StartTime as Date).getTime();
+    const end = (input.EndTime as Date).getTime();
+    const results: MetricDataResult[] = queries.map((query) => {
+      const dims = Object.fromEntries(
+        (query.MetricStat?.Metric?.Dimensions ?? []).map((d: Dimension) => [d.Name, d.Value]),
+      );
+      const model = projects
+        .find((p) => p.name === dims.ProjectName)
+        ?.models.find((m) => m.versionName === dims.VersionName);
+      const points = (model?.metrics?.[query.MetricStat?.Metric?.MetricName ?? ""] ?? []).filter(
+        (point) => point.at >= start && point.at < end,
+      );
+      return {
+        Id: query.Id,
+        StatusCode: "Complete",
+        Timestamps: points.map((point) => new Date(point.at)),
+        Values: points.map((point) => point.value),
+      };
+    });
+    return { MetricDataResults: results };
+  });
+
+  dynamo.on(PutCommand).callsFake(async (input) => {
+    const item = input.Item as LoggedItem;
+    calls.push(`PutItem ${item.modelArn} ${item.status}`);
+    fail("PutItem", item.modelArn);
+    const k = key(item.modelArn, item.stoppedAt);
+    if (table.has(k))
+      throw Object.assign(new Error("The conditional request failed"), {
+        name: "ConditionalCheckFailedException",
+      });
+    table.set(k, { ...item });
+    return {};
+  });
+  dynamo.on(UpdateCommand).callsFake(async (input) => {
+    const { modelArn: arn, stoppedAt } = input.Key as { modelArn: string; stoppedAt: string };
+    const values = input.ExpressionAttributeValues as Record<string, string>;
+    calls.push(`UpdateItem ${arn} ${values[":status"]}`);
+    fail("UpdateItem", arn);
+    const item = table.get(key(arn, stoppedAt));
+    if (!item)
+      throw Object.assign(new Error("The conditional request failed"), {
+        name: "ConditionalCheckFailedException",
+      });
+    item.status = values[":status"] as string;
+    item.completedAt = values[":completedAt"];
+    return {};
+  });
+  dynamo.on(QueryCommand).callsFake(async (input) => {
+    const values = input.ExpressionAttributeValues as Record<string, string>;
+    calls.push(`Query ${values[":arn"]}`);
+    fail("Query", values[":arn"]);
+    const items = [...table.values()]
+      .filter((item) => item.modelArn === values[":arn"] && item.stoppedAt >= (values[":since"] as string))
+      .sort((a, b) => b.stoppedAt.localeCompare(a.stoppedAt));
+    return { Items: items };
+  });
+
+  return {
+    calls,
+    table,
+    /** Makes every call of `operation` (on `arn`, or on any resource with "*") throw `error`. */
+    failOn(operation: string, arn: string, error: Error) {
+      failures.set(`${operation}:${arn}`, error);
+    },
+    restore() {
+      rekognition.restore();
+      cloudwatch.restore();
+      dynamo.restore();
+    },
+  };
+}
+
+/** An AWS-style error with a name, as the SDK raises them. */
+export function awsError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
