@@ -1,0 +1,198 @@
+/**
+ * The stack's settings: the runtime settings of `common/settings.ts` plus the infra-only ones below.
+ *
+ * Both the context reader and the stack validate through `parseGivenSettings`, so a value is checked by the same
+ * rule whether it comes from `cdk.json`, `-c key=value` or a prop set in code, and the error names its source.
+ */
+import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import { InvalidSettingError, readSettings, SETTINGS, type StopperSettings } from "../common/settings.ts";
+
+/** Settings that shape the deployed resources but that the Lambda never reads. */
+export interface InfraSettings {
+  /** EventBridge Scheduler expression for the runs. */
+  readonly schedule: string;
+  /** IANA time zone the schedule expression is evaluated in. */
+  readonly scheduleTimezone: string;
+  /** Whether the DynamoDB log table survives `cdk destroy`. */
+  readonly retainLogTable: boolean;
+  /** Days CloudWatch Logs keeps the function's log events. */
+  readonly logRetentionDays: number;
+  /** Lambda timeout in whole minutes. */
+  readonly functionTimeoutMinutes: number;
+  /** Lambda memory in MB. */
+  readonly memorySize: number;
+}
+
+/** Every setting the stack accepts, runtime and infra-only. */
+export type StackSettings = StopperSettings & InfraSettings;
+
+/** How one infra-only setting is named, its default and how a raw string becomes its value. */
+export interface InfraSettingSpec<K extends keyof InfraSettings = keyof InfraSettings> {
+  /** Prop name, also the `cdk.json` context key. */
+  readonly key: K;
+  /** Value used when the setting is not given. */
+  readonly default: InfraSettings[K];
+  /** What is allowed, as a phrase for error messages and docs. */
+  readonly allowed: string;
+  /** Turns a raw string into the value, or returns undefined when it is not allowed. */
+  readonly parse: (raw: string) => InfraSettings[K] | undefined;
+}
+
+/** The retention periods CloudWatch Logs accepts, in days; "never expire" is left out so logs stay bounded. */
+export const LOG_RETENTION_DAYS: readonly number[] = Object.values(RetentionDays)
+  .filter((days): days is number => typeof days === "number" && days !== RetentionDays.INFINITE)
+  .sort((a, b) => a - b);
+
+const integerIn =
+  (min: number, max: number) =>
+  (raw: string): number | undefined => {
+    const text = raw.trim();
+    if (!/^\d+$/.test(text)) return undefined;
+    const value = Number(text);
+    return value >= min && value <= max ? value : undefined;
+  };
+
+// The same words common/settings.ts accepts for dryRun, so every boolean reads alike.
+const parseBoolean = (raw: string): boolean | undefined => {
+  const text = raw.trim().toLowerCase();
+  if (["true", "1", "yes"].includes(text)) return true;
+  if (["false", "0", "no"].includes(text)) return false;
+  return undefined;
+};
+
+// https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
+// cron(minutes hours day-of-month month day-of-week year); one of day-of-month and day-of-week must be "?".
+const CRON_PATTERN = /^cron\(\s*(\S+(?:\s+\S+){5})\s*\)$/;
+const CRON_FIELD_PATTERN = /^[0-9A-Za-z*?,/#-]+$/;
+// rate(value unit); the unit is singular when the value is 1 and plural otherwise.
+const RATE_PATTERN = /^rate\(\s*([1-9]\d*)\s+(minute|minutes|hour|hours|day|days)\s*\)$/;
+
+const parseSchedule = (raw: string): string | undefined => {
+  const text = raw.trim();
+  const rate = RATE_PATTERN.exec(text);
+  if (rate) {
+    const [, value, unit = ""] = rate;
+    return (value === "1") === !unit.endsWith("s") ? text : undefined;
+  }
+  const cron = CRON_PATTERN.exec(text);
+  if (!cron?.[1]) return undefined;
+  const fields = cron[1].split(/\s+/);
+  if (!fields.every((field) => CRON_FIELD_PATTERN.test(field))) return undefined;
+  const [, , dayOfMonth, , dayOfWeek] = fields;
+  return (dayOfMonth === "?") !== (dayOfWeek === "?") ? `cron(${fields.join(" ")})` : undefined;
+};
+
+// Region/City names such as Europe/Paris or America/Argentina/Buenos_Aires, or UTC; no "+01:00" offsets.
+const TIME_ZONE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
+
+const parseTimeZone = (raw: string): string | undefined => {
+  const zone = raw.trim();
+  if (!TIME_ZONE_NAME_PATTERN.test(zone)) return undefined;
+  let resolved: string;
+  try {
+    resolved = new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+  // Intl ignores case ("europe/paris"); EventBridge Scheduler may not, so insist on the canonical spelling.
+  return resolved.toLowerCase() === zone.toLowerCase() && resolved !== zone ? undefined : zone;
+};
+
+const parseLogRetention = (raw: string): number | undefined => {
+  const days = integerIn(1, 3653)(raw);
+  return days !== undefined && LOG_RETENTION_DAYS.includes(days) ? days : undefined;
+};
+
+/** Every infra-only setting, in the order the README's configuration table lists them. */
+export const INFRA_SETTINGS: readonly InfraSettingSpec[] = [
+  {
+    key: "schedule",
+    default: "cron(0 2 * * ? *)",
+    allowed:
+      "an EventBridge Scheduler expression: cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) " +
+      "with ? in exactly one of day-of-month and day-of-week, or rate(<n> minute(s)|hour(s)|day(s))",
+    parse: parseSchedule,
+  },
+  {
+    key: "scheduleTimezone",
+    default: "UTC",
+    allowed:
+      "an IANA time zone name such as UTC, Europe/Paris or America/New_York, spelled with its capitals",
+    parse: parseTimeZone,
+  },
+  {
+    key: "retainLogTable",
+    default: true,
+    allowed: "true or false",
+    parse: parseBoolean,
+  },
+  {
+    key: "logRetentionDays",
+    default: 90,
+    allowed: `a number of days CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")}`,
+    parse: parseLogRetention,
+  },
+  {
+    key: "functionTimeoutMinutes",
+    default: 10,
+    allowed: "a whole number of minutes from 1 to 15",
+    parse: integerIn(1, 15),
+  },
+  {
+    key: "memorySize",
+    default: 256,
+    allowed: "a whole number of MB from 128 to 10240",
+    parse: integerIn(128, 10240),
+  },
+] as InfraSettingSpec[];
+
+/** The infra-only settings with every default applied. */
+export const DEFAULT_INFRA_SETTINGS: InfraSettings = Object.freeze(
+  Object.fromEntries(INFRA_SETTINGS.map((spec) => [spec.key, spec.default])) as unknown as InfraSettings,
+);
+
+/** Every key the stack accepts as a prop or a context key, runtime settings first. */
+export const STACK_SETTING_KEYS: readonly (keyof StackSettings)[] = [
+  ...SETTINGS.map((spec) => spec.key),
+  ...INFRA_SETTINGS.map((spec) => spec.key),
+];
+
+/**
+ * Turns a prop or context value into the raw text a spec parses: `cdk.json` may hold numbers, booleans and
+ * arrays (regions), `-c key=value` always gives strings. Returns undefined when the value is not set.
+ */
+export function toRawSetting(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) return value.map((item) => toRawSetting(item) ?? "").join(",");
+  // Anything else (an object) cannot be a setting; its JSON fails every parser and shows in the error.
+  return JSON.stringify(value);
+}
+
+/**
+ * Parses the settings that `lookup` finds and leaves out the others.
+ * `describe` names the source in errors, e.g. `context key idleMinutes`.
+ * @throws InvalidSettingError naming the source, the value and what is allowed.
+ */
+export function parseGivenSettings(
+  lookup: (key: keyof StackSettings) => string | undefined,
+  describe: (key: keyof StackSettings) => string,
+): Partial<StackSettings> {
+  const runtime = readSettings(
+    (spec) => lookup(spec.key),
+    (spec) => describe(spec.key),
+  );
+  const given: Record<string, unknown> = {};
+  for (const spec of SETTINGS) {
+    if (lookup(spec.key) !== undefined) given[spec.key] = runtime[spec.key];
+  }
+  for (const spec of INFRA_SETTINGS) {
+    const raw = lookup(spec.key);
+    if (raw === undefined) continue;
+    const value = spec.parse(raw);
+    if (value === undefined) throw new InvalidSettingError(describe(spec.key), raw, spec.allowed);
+    given[spec.key] = value;
+  }
+  return given as Partial<StackSettings>;
+}
