@@ -53,7 +53,8 @@ export interface SettingSpec<K extends keyof StopperSettings = keyof StopperSett
   readonly format: (value: StopperSettings[K]) => string;
 }
 
-const integerIn =
+/** A parser for whole numbers from `min` to `max`. */
+export const integerIn =
   (min: number, max: number) =>
   (raw: string): number | undefined => {
     const text = raw.trim();
@@ -65,7 +66,8 @@ const integerIn =
 const TRUE_WORDS = new Set(["true", "1", "yes"]);
 const FALSE_WORDS = new Set(["false", "0", "no"]);
 
-const parseBoolean = (raw: string): boolean | undefined => {
+/** Parses true/false (also 1/0, yes/no), any case. */
+export const parseBoolean = (raw: string): boolean | undefined => {
   const text = raw.trim().toLowerCase();
   if (TRUE_WORDS.has(text)) return true;
   if (FALSE_WORDS.has(text)) return false;

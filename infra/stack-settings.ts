@@ -5,7 +5,14 @@
  * rule whether it comes from `cdk.json`, `-c key=value` or a prop set in code, and the error names its source.
  */
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
-import { InvalidSettingError, readSettings, SETTINGS, type StopperSettings } from "../common/settings.ts";
+import {
+  InvalidSettingError,
+  integerIn,
+  parseBoolean,
+  readSettings,
+  SETTINGS,
+  type StopperSettings,
+} from "../common/settings.ts";
 
 /** Settings that shape the deployed resources but that the Lambda never reads. */
 export interface InfraSettings {
@@ -42,23 +49,6 @@ export interface InfraSettingSpec<K extends keyof InfraSettings = keyof InfraSet
 export const LOG_RETENTION_DAYS: readonly number[] = Object.values(RetentionDays)
   .filter((days): days is number => typeof days === "number" && days !== RetentionDays.INFINITE)
   .sort((a, b) => a - b);
-
-const integerIn =
-  (min: number, max: number) =>
-  (raw: string): number | undefined => {
-    const text = raw.trim();
-    if (!/^\d+$/.test(text)) return undefined;
-    const value = Number(text);
-    return value >= min && value <= max ? value : undefined;
-  };
-
-// The same words common/settings.ts accepts for dryRun, so every boolean reads alike.
-const parseBoolean = (raw: string): boolean | undefined => {
-  const text = raw.trim().toLowerCase();
-  if (["true", "1", "yes"].includes(text)) return true;
-  if (["false", "0", "no"].includes(text)) return false;
-  return undefined;
-};
 
 // https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
 // cron(minutes hours day-of-month month day-of-week year); one of day-of-month and day-of-week must be "?".

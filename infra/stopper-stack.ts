@@ -3,6 +3,7 @@ import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZo
 import { AttributeType, BillingMode, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
+import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Schedule, ScheduleExpression } from "aws-cdk-lib/aws-scheduler";
@@ -117,7 +118,7 @@ export class IdleModelStopperStack extends Stack {
   readonly stopperFunction: NodejsFunction;
   /** The EventBridge Scheduler schedule that invokes the function. */
   readonly schedule: Schedule;
-  /** Where the schedule puts invocations it could not deliver. */
+  /** Where invocations go that the schedule could not deliver or that failed in the function. */
   readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: IdleModelStopperStackProps = {}) {
@@ -193,6 +194,14 @@ export class IdleModelStopperStack extends Stack {
       enforceSSL: true,
       encryption: QueueEncryption.SQS_MANAGED,
       retentionPeriod: Duration.days(14),
+    });
+
+    // The schedule invokes the function asynchronously: a run that fails inside the function is retried once by
+    // Lambda and then lands in the same queue as invocations the schedule could not deliver.
+    this.stopperFunction.configureAsyncInvoke({
+      onFailure: new SqsDestination(this.deadLetterQueue),
+      retryAttempts: 1,
+      maxEventAge: Duration.hours(1),
     });
 
     this.schedule = new Schedule(this, "NightlySchedule", {

@@ -145,6 +145,15 @@ describe("IdleModelStopperStack with the default settings", () => {
     });
   });
 
+  it("retries a run that fails inside the function once, then sends it to the dead-letter queue", () => {
+    const queueId = Object.keys(defaults.findResources("AWS::SQS::Queue"))[0];
+    defaults.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      MaximumRetryAttempts: 1,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: { "Fn::GetAtt": [queueId, "Arn"] } } },
+    });
+  });
+
   it("invokes the function every night at 02:00 UTC", () => {
     defaults.hasResourceProperties("AWS::Scheduler::Schedule", {
       ScheduleExpression: "cron(0 2 * * ? *)",
@@ -392,6 +401,14 @@ describe("IdleModelStopperStack with a bad setting", () => {
       });
     });
   }
+
+  it("fails synth for a misspelled context key instead of ignoring it", () => {
+    assert.throws(() => buildStack({ idleMinute: "120" }), {
+      name: "InvalidSettingError",
+      message:
+        /^Invalid context key name: "idleMinute"\. Allowed: one of idleMinutes, optOutTagKey, .*memorySize/,
+    });
+  });
 
   it("fails for a bad prop set in code, naming the prop", () => {
     assert.throws(() => new IdleModelStopperStack(new App(), "Stack", { functionTimeoutMinutes: 20 }), {
