@@ -1,0 +1,91 @@
+/**
+ * The CloudWatch endpoint: AWS JSON 1.0 with awsQuery compatibility, as the current SDK speaks it
+ * (`X-Amz-Target: GraniteServiceVersion20100801.<Operation>`). Errors carry `x-amzn-query-error: Code;Sender`,
+ * which the SDK reads first, so callers see the same codes as with the older awsQuery protocol.
+ */
+
+import type http from "node:http";
+import { AwsServiceError } from "./aws-error.ts";
+import { getMetricData, putMetricData } from "./cloudwatch-operations.ts";
+import { createJsonEndpoint, type EndpointRuntime, type WireResponse } from "./http-endpoint.ts";
+import type { MetricStore } from "./metric-store.ts";
+
+const CONTENT_TYPE = "application/x-amz-json-1.0";
+
+/** awsQuery code → the shape id in `__type`, and whether the caller (Sender) or AWS (Receiver) is at fault. */
+const ERROR_SHAPES: Readonly<Record<string, { shape: string; fault: "Sender" | "Receiver" }>> = {
+  InvalidParameterValue: {
+    shape: "com.amazonaws.cloudwatch#InvalidParameterValueException",
+    fault: "Sender",
+  },
+  InvalidParameterCombination: {
+    shape: "com.amazonaws.cloudwatch#InvalidParameterCombinationException",
+    fault: "Sender",
+  },
+  MissingParameter: { shape: "com.amazonaws.cloudwatch#MissingRequiredParameterException", fault: "Sender" },
+  ValidationError: { shape: "com.amazonaws.cloudwatch#ValidationException", fault: "Sender" },
+  InvalidNextToken: { shape: "com.amazonaws.cloudwatch#InvalidNextToken", fault: "Sender" },
+  InternalServiceError: { shape: "com.amazonaws.cloudwatch#InternalServiceFault", fault: "Receiver" },
+  // Not in the service model: the SDK falls back to a CloudWatchServiceException named after the code.
+  Throttling: { shape: "com.amazon.coral.availability#ThrottlingException", fault: "Sender" },
+  ServiceUnavailable: {
+    shape: "com.amazon.coral.availability#ServiceUnavailableException",
+    fault: "Receiver",
+  },
+};
+
+/** Creates the CloudWatch endpoint's server over a store. `clock` is the sandbox's now (epoch ms). */
+export function createCloudWatchEndpoint(
+  store: MetricStore,
+  clock: () => number,
+  runtime: EndpointRuntime,
+): http.Server {
+  return createJsonEndpoint(
+    {
+      service: "cloudwatch",
+      targetPrefix: "GraniteServiceVersion20100801",
+      contentType: CONTENT_TYPE,
+      operations: {
+        PutMetricData: (input, context) => putMetricData(store, context.region, input, clock()),
+        GetMetricData: (input, context) => getMetricData(store, context.region, input, clock()),
+      },
+      errorResponse,
+      injectedError: (kind, code) =>
+        kind === "throttle"
+          ? new AwsServiceError(code, "Rate exceeded (injected by the sandbox)", 400)
+          : new AwsServiceError(
+              code,
+              "The request processing has failed because of an unknown error, exception or failure (injected by the sandbox)",
+              code === "ServiceUnavailable" ? 503 : 500,
+            ),
+      keyInput,
+    },
+    runtime,
+  );
+}
+
+function errorResponse(error: AwsServiceError): WireResponse {
+  const known = ERROR_SHAPES[error.code];
+  const fault = known?.fault ?? (error.statusCode >= 500 ? "Receiver" : "Sender");
+  return {
+    statusCode: error.statusCode,
+    headers: { "content-type": CONTENT_TYPE, "x-amzn-query-error": `${error.code};${fault}` },
+    body: JSON.stringify({ __type: known?.shape ?? error.code, message: error.message }),
+  };
+}
+
+function keyInput(operation: string, input: Record<string, unknown>): Record<string, unknown> {
+  if (operation === "PutMetricData")
+    return {
+      Namespace: input.Namespace,
+      metricDataCount: Array.isArray(input.MetricData) ? input.MetricData.length : 0,
+    };
+  return {
+    queryCount: Array.isArray(input.MetricDataQueries) ? input.MetricDataQueries.length : 0,
+    StartTime: input.StartTime,
+    EndTime: input.EndTime,
+    ...(input.ScanBy !== undefined && { ScanBy: input.ScanBy }),
+    ...(input.MaxDatapoints !== undefined && { MaxDatapoints: input.MaxDatapoints }),
+    ...(input.NextToken !== undefined && { NextToken: input.NextToken }),
+  };
+}

@@ -1,0 +1,246 @@
+/**
+ * The HTTP machinery shared by the Rekognition and CloudWatch endpoints: AWS JSON RPC over POST `/`, the operation
+ * from `X-Amz-Target`, the region from the SigV4 credential scope, gzip bodies, fault knobs and the call log.
+ */
+
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
+import { AwsServiceError } from "./aws-error.ts";
+import type { CallRecord, InjectedFault, ServiceName } from "./call-log.ts";
+import type { FaultInjector } from "./faults.ts";
+
+const gunzipAsync = promisify(gunzip);
+
+/** Bodies above this are refused, as a guard against a runaway client. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** What an operation handler knows about the request besides its input. */
+export interface RequestContext {
+  readonly operation: string;
+  readonly region: string;
+}
+
+/** One operation: the parsed JSON input in, the JSON output out; throws {@link AwsServiceError} to answer an error. */
+export type OperationHandler = (input: Record<string, unknown>, context: RequestContext) => unknown;
+
+/** A complete HTTP answer. */
+export interface WireResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** What a service contributes to its endpoint. */
+export interface JsonEndpointSpec {
+  readonly service: ServiceName;
+  /** `RekognitionService` or `GraniteServiceVersion20100801`. */
+  readonly targetPrefix: string;
+  /** `application/x-amz-json-1.1` or `-1.0`. */
+  readonly contentType: string;
+  readonly operations: Readonly<Record<string, OperationHandler>>;
+  /** Writes an error in the service's wire shape. */
+  readonly errorResponse: (error: AwsServiceError) => WireResponse;
+  /** The error a fault knob injects, with the status AWS uses for it. */
+  readonly injectedError: (kind: InjectedFault, code: string) => AwsServiceError;
+  /** The input fields worth keeping in the call log. */
+  readonly keyInput: (operation: string, input: Record<string, unknown>) => Record<string, unknown>;
+}
+
+/** What every endpoint shares with the sandbox. */
+export interface EndpointRuntime {
+  readonly faults: FaultInjector;
+  readonly record: (call: CallRecord) => void;
+  /** The region of a request that carries no SigV4 credential scope. */
+  readonly defaultRegion: string;
+  /** Aborted by `stop()`, so added latency never outlives the sandbox. */
+  readonly signal: AbortSignal;
+}
+
+// SigV4: `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20261128/eu-west-1/rekognition/aws4_request, ...`
+const CREDENTIAL_SCOPE = /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\/[a-z0-9-]+\/aws4_request/;
+
+/** The region a SigV4-signed request was signed for, or undefined when it is not signed. */
+export function regionFromAuthorization(authorization: string | undefined): string | undefined {
+  return authorization ? CREDENTIAL_SCOPE.exec(authorization)?.[1] : undefined;
+}
+
+/** Reads the whole body, inflating it when the SDK sent it gzipped (CloudWatch PutMetricData ≥ 10 KiB). */
+export async function readBody(request: http.IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES)
+      throw new AwsServiceError("RequestEntityTooLargeException", "Request body is too large", 413);
+    chunks.push(chunk as Buffer);
+  }
+  const raw = Buffer.concat(chunks);
+  const encoding = (request.headers["content-encoding"] ?? "").trim().toLowerCase();
+  if (encoding === "" || encoding === "identity") return raw;
+  if (encoding === "gzip") return gunzipAsync(raw);
+  throw new AwsServiceError("SerializationException", `Unsupported Content-Encoding: ${encoding}`);
+}
+
+/** Writes a response and ends it. */
+export function send(response: http.ServerResponse, answer: WireResponse): void {
+  response.writeHead(answer.statusCode, {
+    ...answer.headers,
+    "content-length": String(Buffer.byteLength(answer.body)),
+    "x-amzn-requestid": randomUUID(),
+  });
+  response.end(answer.body);
+}
+
+/** True when an error is the abort of a pending delay by `stop()`. */
+export function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === "AbortError";
+}
+
+/** Creates (but does not start) the HTTP server of one JSON RPC service. */
+export function createJsonEndpoint(spec: JsonEndpointSpec, runtime: EndpointRuntime): http.Server {
+  return http.createServer((request, response) => {
+    handle(spec, runtime, request, response).catch((error: unknown) => {
+      // handle() answers every error itself; reaching here means the socket is already gone.
+      if (!isAbort(error)) response.destroy(error instanceof Error ? error : new Error(String(error)));
+    });
+  });
+}
+
+async function handle(
+  spec: JsonEndpointSpec,
+  runtime: EndpointRuntime,
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+): Promise<void> {
+  const receivedAt = Date.now();
+  const started = performance.now();
+  const region = regionFromAuthorization(request.headers.authorization) ?? runtime.defaultRegion;
+  const target = String(request.headers["x-amz-target"] ?? "");
+  let operation = target.startsWith(`${spec.targetPrefix}.`)
+    ? target.slice(spec.targetPrefix.length + 1)
+    : "";
+  let input: Record<string, unknown> = {};
+  let injected: InjectedFault | undefined;
+  let addedLatencyMs = 0;
+  let answer: WireResponse;
+  let failure: AwsServiceError | undefined;
+  try {
+    const body = await readBody(request);
+    if (request.method !== "POST") {
+      operation ||= `${request.method} ${request.url}`;
+      throw new AwsServiceError(
+        "UnknownOperationException",
+        `${request.method} is not supported; POST / only`,
+      );
+    }
+    if (String(request.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) {
+      operation ||= "(awsQuery request)";
+      throw new AwsServiceError(
+        "UnknownOperationException",
+        `The sandbox speaks AWS JSON (${spec.contentType}) only, not the awsQuery protocol; use an SDK or CLI that sends X-Amz-Target`,
+      );
+    }
+    // Own properties only, so `RekognitionService.toString` is an unknown operation, not Object.prototype's.
+    const handler = Object.hasOwn(spec.operations, operation) ? spec.operations[operation] : undefined;
+    if (!handler) {
+      operation ||= target || "(no X-Amz-Target)";
+      throw new AwsServiceError(
+        "UnknownOperationException",
+        `Unknown operation ${target || "(no X-Amz-Target header)"}; the sandbox implements ${Object.keys(spec.operations).join(", ")}`,
+      );
+    }
+    input = parseInput(body);
+    const decision = runtime.faults.decide(operation);
+    addedLatencyMs = decision.latencyMs;
+    if (decision.latencyMs > 0) await delay(decision.latencyMs, undefined, { signal: runtime.signal });
+    if (decision.fault) {
+      injected = decision.fault.kind;
+      throw spec.injectedError(decision.fault.kind, decision.fault.code);
+    }
+    const output = await handler(input, { operation, region });
+    answer = {
+      statusCode: 200,
+      headers: { "content-type": spec.contentType },
+      body: JSON.stringify(output ?? {}),
+    };
+  } catch (error) {
+    if (isAbort(error)) {
+      response.destroy();
+      return;
+    }
+    failure =
+      error instanceof AwsServiceError
+        ? error
+        : new AwsServiceError(
+            "InternalFailure",
+            `Sandbox bug: ${error instanceof Error ? error.stack : String(error)}`,
+            500,
+          );
+    answer = spec.errorResponse(failure);
+  }
+  send(response, answer);
+  runtime.record({
+    service: spec.service,
+    operation,
+    region,
+    input: safeKeyInput(spec, operation, input),
+    outcome: failure ? failure.code : "ok",
+    ...(failure && { message: failure.message }),
+    statusCode: answer.statusCode,
+    ...(injected && { injected }),
+    addedLatencyMs,
+    receivedAt,
+    durationMs: performance.now() - started,
+  });
+}
+
+function parseInput(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString("utf8"));
+  } catch (error) {
+    throw new AwsServiceError(
+      "SerializationException",
+      `Request body is not JSON: ${(error as Error).message}`,
+    );
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new AwsServiceError("SerializationException", "Request body must be a JSON object");
+  return parsed as Record<string, unknown>;
+}
+
+function safeKeyInput(spec: JsonEndpointSpec, operation: string, input: Record<string, unknown>) {
+  try {
+    return spec.keyInput(operation, input);
+  } catch {
+    // A malformed input must not break the log; the outcome already says what was wrong with it.
+    return {};
+  }
+}
+
+/** Starts a server on 127.0.0.1 (port 0 = a free port) and returns its base URL. */
+export async function listen(server: http.Server, port = 0): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Closes a server and every connection it holds, keep-alive ones included. */
+export async function close(server: http.Server): Promise<void> {
+  if (!server.listening) return;
+  const closed = new Promise<void>((resolve, reject) =>
+    server.close((error) => (error ? reject(error) : resolve())),
+  );
+  server.closeAllConnections();
+  await closed;
+}

@@ -1,0 +1,273 @@
+/**
+ * The local AWS sandbox: Rekognition Custom Labels, CloudWatch metrics and DynamoDB (dynalite) on free loopback
+ * ports, with fault knobs and a call log, for end-to-end tests and demos of the real Lambda bundle.
+ */
+
+import type http from "node:http";
+import { type CallRecord, countFaults, type FaultCounts, type ServiceName } from "./call-log.ts";
+import { createCloudWatchEndpoint } from "./cloudwatch-endpoint.ts";
+import { type DynamoDbEndpoint, startDynamoDb } from "./dynamodb-endpoint.ts";
+import { FaultInjector, type FaultSettings } from "./faults.ts";
+import { close, type EndpointRuntime, listen } from "./http-endpoint.ts";
+import { type MetricDatum, MetricStore } from "./metric-store.ts";
+import { createRekognitionEndpoint } from "./rekognition-endpoint.ts";
+import {
+  type ModelSnapshot,
+  type ModelStatus,
+  type ProjectSnapshot,
+  RekognitionState,
+  snapshotModel,
+  snapshotProject,
+} from "./rekognition-state.ts";
+import { applySeed, type SeedResult, type SeedSpec } from "./seed.ts";
+
+export type { CallRecord, FaultCounts, InjectedFault, ServiceName } from "./call-log.ts";
+export type {
+  CloudWatchFaults,
+  DynamoDbFaults,
+  FaultKnobs,
+  FaultSettings,
+  RekognitionFaults,
+  ServiceFaults,
+} from "./faults.ts";
+export type { MetricDatum } from "./metric-store.ts";
+export {
+  MODEL_STATUSES,
+  type ModelSnapshot,
+  type ModelStatus,
+  modelArnOf,
+  PROJECT_FEATURES,
+  type ProjectFeature,
+  type ProjectSnapshot,
+  projectArnOf,
+} from "./rekognition-state.ts";
+export {
+  type InServiceSpan,
+  REKOGNITION_NAMESPACE,
+  type RequestBurst,
+  type RequestMetricName,
+  SEED_BASE_MILLIS,
+  type SeedProject,
+  type SeedResult,
+  type SeedSpec,
+  type SeedVersion,
+  seedCreationMillis,
+} from "./seed.ts";
+
+/** How to start the sandbox. Every field is optional. */
+export interface SandboxOptions {
+  /** The account id in every ARN. @default "123456789012" */
+  readonly account?: string;
+  /** AWS_REGION in `env`, the region of unsigned requests and of seeded projects without one. @default "us-east-1" */
+  readonly region?: string;
+  /** Milliseconds a model stays STARTING or STOPPING before it becomes RUNNING or STOPPED. @default 0 */
+  readonly transitionDelayMs?: number;
+  /** Fault knobs from the start. @default no faults, PRNG seed 1 */
+  readonly faults?: FaultSettings;
+  /** The sandbox's clock (epoch ms): transitions, seeding's `now`, GetMetricData's StartTime rounding. @default Date.now */
+  readonly clock?: () => number;
+  /** Ports to listen on; 0 picks a free one. @default { rekognition: 0, cloudwatch: 0, dynamodb: 0 } */
+  readonly ports?: {
+    readonly rekognition?: number;
+    readonly cloudwatch?: number;
+    readonly dynamodb?: number;
+  };
+  /** Data to load before the endpoints start. @default nothing */
+  readonly seed?: SeedSpec;
+}
+
+/** The environment a child process needs to talk to the sandbox with the AWS SDK v3. */
+export interface SandboxEnv {
+  readonly AWS_ENDPOINT_URL_REKOGNITION: string;
+  readonly AWS_ENDPOINT_URL_CLOUDWATCH: string;
+  readonly AWS_ENDPOINT_URL_DYNAMODB: string;
+  readonly AWS_ACCESS_KEY_ID: string;
+  readonly AWS_SECRET_ACCESS_KEY: string;
+  readonly AWS_REGION: string;
+}
+
+/** Reads and changes the Rekognition state directly, without HTTP. */
+export interface RekognitionAccess {
+  /** The ARN of a project; throws when the region has no project of that name. */
+  projectArn(projectName: string, region?: string): string;
+  /** The ARN of a model; throws when there is no such project or version. */
+  modelArn(projectName: string, versionName: string, region?: string): string;
+  /** A model by ARN, its pending transition settled, or undefined. */
+  model(arn: string): ModelSnapshot | undefined;
+  /** Every model of every region. */
+  models(): ModelSnapshot[];
+  /** Every project of every region. */
+  projects(): ProjectSnapshot[];
+  /** Sets a model's status at once, cancelling a pending transition. */
+  setModelStatus(arn: string, status: ModelStatus): void;
+  /** Milliseconds a model stays STARTING or STOPPING; applies to transitions begun after the change. */
+  transitionDelayMs: number;
+}
+
+/** Writes and counts CloudWatch datapoints directly, without HTTP. */
+export interface CloudWatchAccess {
+  /** Stores datapoints in a region (any namespace, AWS/ included). */
+  insert(region: string, data: readonly MetricDatum[]): void;
+  /** How many datapoints are stored. */
+  readonly datapointCount: number;
+  /** Forgets every datapoint. */
+  clear(): void;
+}
+
+/** A running sandbox. */
+export interface Sandbox {
+  /** Base URLs, e.g. `http://127.0.0.1:40123`. */
+  readonly endpoints: {
+    readonly rekognition: string;
+    readonly cloudwatch: string;
+    readonly dynamodb: string;
+  };
+  /** AWS_ENDPOINT_URL_* plus dummy credentials and AWS_REGION, to spread into a child process's env. */
+  readonly env: SandboxEnv;
+  readonly account: string;
+  readonly region: string;
+  readonly rekognition: RekognitionAccess;
+  readonly cloudwatch: CloudWatchAccess;
+  /** Every answered request so far, oldest first (a live, read-only view). */
+  readonly calls: readonly CallRecord[];
+  /** Forgets the call log (and so the fault counts). */
+  clearCalls(): void;
+  /** Replaces every fault knob; a `seed` restarts the PRNGs. Throws on an out-of-range knob. */
+  setFaults(settings: FaultSettings): void;
+  /** Faults injected so far, per service and operation (counted from the call log). */
+  faultCounts(): Record<ServiceName, FaultCounts>;
+  /** Loads projects, models and usage history. */
+  seed(spec: SeedSpec): SeedResult;
+  /** Closes every server and connection; the process can then exit by itself. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_ACCOUNT = "123456789012";
+const DEFAULT_REGION = "us-east-1";
+const DEFAULT_FAULT_SEED = 1;
+
+/** Starts the three endpoints on 127.0.0.1 and returns the sandbox. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const account = options.account ?? DEFAULT_ACCOUNT;
+  if (!/^\d{12}$/.test(account)) throw new Error(`account must be 12 digits, got ${JSON.stringify(account)}`);
+  const region = options.region ?? DEFAULT_REGION;
+  const clock = options.clock ?? Date.now;
+  const state = new RekognitionState(account, clock, options.transitionDelayMs ?? 0);
+  const metrics = new MetricStore();
+  const calls: CallRecord[] = [];
+  const aborter = new AbortController();
+  const seed = options.faults?.seed ?? DEFAULT_FAULT_SEED;
+  const injectors: Record<ServiceName, FaultInjector> = {
+    rekognition: new FaultInjector("rekognition", seed),
+    cloudwatch: new FaultInjector("cloudwatch", seed),
+    dynamodb: new FaultInjector("dynamodb", seed),
+  };
+  const services = Object.keys(injectors) as ServiceName[];
+  const setFaults = (settings: FaultSettings) => {
+    // Check every service's knobs before changing any, so a bad knob leaves the old settings in place.
+    for (const service of services) new FaultInjector(service, 0).configure(settings[service]);
+    for (const service of services) injectors[service].configure(settings[service], settings.seed);
+  };
+  if (options.faults) setFaults(options.faults);
+  const runtime = (service: ServiceName): EndpointRuntime => ({
+    faults: injectors[service],
+    record: (call) => calls.push(call),
+    defaultRegion: region,
+    signal: aborter.signal,
+  });
+  const seedInto = (spec: SeedSpec) =>
+    applySeed(spec, { state, metrics, defaultRegion: region, now: clock() });
+  if (options.seed) seedInto(options.seed);
+
+  const servers: http.Server[] = [];
+  let dynamo: DynamoDbEndpoint | undefined;
+  const stopAll = async () => {
+    aborter.abort();
+    await Promise.all([...servers.map((server) => close(server)), dynamo?.close()]);
+  };
+  let endpoints: Sandbox["endpoints"];
+  try {
+    const rekognitionServer = createRekognitionEndpoint(state, runtime("rekognition"));
+    servers.push(rekognitionServer);
+    const cloudwatchServer = createCloudWatchEndpoint(metrics, clock, runtime("cloudwatch"));
+    servers.push(cloudwatchServer);
+    const [rekognitionUrl, cloudwatchUrl, dynamoEndpoint] = await Promise.all([
+      listen(rekognitionServer, options.ports?.rekognition),
+      listen(cloudwatchServer, options.ports?.cloudwatch),
+      startDynamoDb(runtime("dynamodb"), options.ports?.dynamodb),
+    ]);
+    dynamo = dynamoEndpoint;
+    endpoints = { rekognition: rekognitionUrl, cloudwatch: cloudwatchUrl, dynamodb: dynamoEndpoint.url };
+  } catch (error) {
+    // A port in use must not leave the other servers running.
+    await stopAll();
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const findProject = (projectName: string, projectRegion: string) => {
+    const project = state.findProject(projectRegion, projectName);
+    if (!project) throw new Error(`No project ${projectName} in ${projectRegion}`);
+    return project;
+  };
+  const rekognition: RekognitionAccess = {
+    projectArn: (projectName, projectRegion = region) => findProject(projectName, projectRegion).arn,
+    modelArn: (projectName, versionName, projectRegion = region) => {
+      const model = findProject(projectName, projectRegion).versions.get(versionName);
+      if (!model) throw new Error(`No version ${versionName} in project ${projectName} (${projectRegion})`);
+      return model.arn;
+    },
+    model: (arn) => {
+      const model = state.model(arn);
+      return model && snapshotModel(model);
+    },
+    models: () => state.allModels().map(snapshotModel),
+    projects: () => state.allProjects().map(snapshotProject),
+    setModelStatus: (arn, status) => {
+      const model = state.model(arn);
+      if (!model) throw new Error(`No model ${arn}`);
+      state.forceStatus(model, status);
+    },
+    get transitionDelayMs() {
+      return state.transitionDelayMs;
+    },
+    set transitionDelayMs(value: number) {
+      if (!(Number.isFinite(value) && value >= 0))
+        throw new RangeError(`transitionDelayMs must be ≥ 0 milliseconds, got ${value}`);
+      state.transitionDelayMs = value;
+    },
+  };
+  const cloudwatch: CloudWatchAccess = {
+    insert: (dataRegion, data) => metrics.insert(dataRegion, data),
+    get datapointCount() {
+      return metrics.size;
+    },
+    clear: () => metrics.clear(),
+  };
+  return {
+    endpoints,
+    env: {
+      AWS_ENDPOINT_URL_REKOGNITION: endpoints.rekognition,
+      AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.cloudwatch,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_ACCESS_KEY_ID: "SANDBOXACCESSKEYID",
+      AWS_SECRET_ACCESS_KEY: "sandbox-secret-access-key",
+      AWS_REGION: region,
+    },
+    account,
+    region,
+    rekognition,
+    cloudwatch,
+    calls,
+    clearCalls: () => {
+      calls.length = 0;
+    },
+    setFaults,
+    faultCounts: () => countFaults(calls),
+    seed: seedInto,
+    stop: () => {
+      stopping ??= stopAll();
+      return stopping;
+    },
+  };
+}
