@@ -23,6 +23,8 @@ export interface StopperSettings {
   readonly pricePerInferenceUnitHour: number;
   /** Days a log record is kept before DynamoDB's TTL removes it. */
   readonly logTtlDays: number;
+  /** Attempts per AWS call, first try included, with the SDK's adaptive retry between them. */
+  readonly maxAttempts: number;
 }
 
 /** A setting's value was rejected; the message names where it came from, the value and what is allowed. */
@@ -158,6 +160,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: 400,
     allowed: "a whole number of days from 1 to 3650",
     parse: integerIn(1, 3650),
+    format: String,
+  },
+  {
+    key: "maxAttempts",
+    // The AWS SDK's own name for the setting, so the function and any other SDK tool read it alike.
+    env: "AWS_MAX_ATTEMPTS",
+    default: 6,
+    allowed: "a whole number of attempts per AWS call from 1 to 20",
+    parse: integerIn(1, 20),
     format: String,
   },
 ] as SettingSpec[];

@@ -67,6 +67,11 @@ export interface IdleModelStopperStackProps extends StackProps {
    */
   readonly logTtlDays?: number;
   /**
+   * Attempts per AWS call, first try included, with the SDK's adaptive retry between them (1-20).
+   * @default 6
+   */
+  readonly maxAttempts?: number;
+  /**
    * EventBridge Scheduler expression for the runs: `cron(<6 fields>)` or `rate(<n> <unit>)`.
    * @default "cron(0 2 * * ? *)" (02:00 every day)
    */

@@ -12,9 +12,6 @@ import { RekognitionModelDirectory } from "./adapters/rekognition.ts";
 import { DynamoStopLog } from "./adapters/stop-log.ts";
 import type { StopperConfig } from "./config.ts";
 
-// Adaptive retry backs off and rate-limits the client itself when AWS throttles.
-const RETRY = { retryMode: "adaptive", maxAttempts: 6 } as const;
-
 /** One client per region, created on first use. */
 function perRegion<T>(create: (region: string) => T): (region: string) => T {
   const clients = new Map<string, T>();
@@ -30,6 +27,8 @@ function perRegion<T>(create: (region: string) => T): (region: string) => T {
 
 /** The adapters wired to real AWS SDK clients. */
 export function createAwsAdapters(config: StopperConfig) {
+  // Adaptive retry backs off and rate-limits the client itself when AWS throttles.
+  const RETRY = { retryMode: "adaptive", maxAttempts: config.maxAttempts } as const;
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.homeRegion, ...RETRY }), {
     marshallOptions: { removeUndefinedValues: true },
   });

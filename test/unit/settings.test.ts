@@ -15,6 +15,7 @@ describe("settings from the environment", () => {
       maxStopsPerRun: 25,
       pricePerInferenceUnitHour: 4,
       logTtlDays: 400,
+      maxAttempts: 6,
     });
   });
 
@@ -27,6 +28,7 @@ describe("settings from the environment", () => {
       MAX_STOPS_PER_RUN: "3",
       PRICE_PER_INFERENCE_UNIT_HOUR: "4.25",
       LOG_TTL_DAYS: "30",
+      AWS_MAX_ATTEMPTS: "3",
     });
     assert.deepEqual(settings, {
       idleMinutes: 120,
@@ -36,6 +38,7 @@ describe("settings from the environment", () => {
       maxStopsPerRun: 3,
       pricePerInferenceUnitHour: 4.25,
       logTtlDays: 30,
+      maxAttempts: 3,
     });
   });
 
@@ -62,6 +65,7 @@ describe("settings from the environment", () => {
     ["PRICE_PER_INFERENCE_UNIT_HOUR", "-4", /above 0/],
     ["PRICE_PER_INFERENCE_UNIT_HOUR", "four", /above 0/],
     ["LOG_TTL_DAYS", "0", /from 1 to 3650/],
+    ["AWS_MAX_ATTEMPTS", "0", /from 1 to 20/],
   ];
   for (const [name, value, allowed] of bad) {
     it(`rejects ${name}=${JSON.stringify(value.slice(0, 20))} naming the variable, the value and what is allowed`, () => {

@@ -1,0 +1,196 @@
+/**
+ * The real Lambda bundle, run as Lambda would run it: `cdk synth` once, find the function's asset, handler and
+ * environment in the template, then invoke it in a child `node` process against the sandbox's endpoints.
+ */
+
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const INVOKE_SCRIPT = fileURLToPath(new URL("./invoke-bundle.mjs", import.meta.url));
+
+/** A key of the log table as the template declares it. */
+export interface KeyElement {
+  readonly AttributeName: string;
+  readonly KeyType: "HASH" | "RANGE";
+}
+
+/** What the synthesized template says about the function and its table. */
+export interface SynthesizedFunction {
+  /** Directory of the function's asset, holding index.mjs. */
+  readonly assetDir: string;
+  /** The module file and export, from the template's `Handler` (e.g. `index.handler`). */
+  readonly handler: string;
+  /** The function's environment; references to other resources are left as the logical id in `refs`. */
+  readonly environment: Record<string, string>;
+  /** Variables whose value is a reference, by logical id, e.g. { LOG_TABLE_NAME: "LogTable1234" }. */
+  readonly refs: Record<string, string>;
+  readonly runtime: string;
+  readonly architectures: string[];
+  readonly timeoutSeconds: number;
+  readonly memorySize: number;
+  /** The log table's key schema and attribute definitions. */
+  readonly table: {
+    readonly keySchema: KeyElement[];
+    readonly attributeDefinitions: { AttributeName: string; AttributeType: "S" | "N" | "B" }[];
+  };
+  /** Removes the synthesized output. */
+  readonly cleanup: () => void;
+}
+
+interface CfnResource {
+  Type: string;
+  Properties: Record<string, unknown>;
+  Metadata?: Record<string, unknown>;
+}
+
+/**
+ * Runs `cdk synth` into a temporary folder with the given context (`-c key=value`) and reads the function.
+ */
+export async function synthesize(context: Record<string, string> = {}): Promise<SynthesizedFunction> {
+  const outdir = mkdtempSync(join(tmpdir(), "idle-model-stopper-synth-"));
+  const args = ["cdk", "synth", "--quiet", "--output", outdir, "--no-notices", "--no-version-reporting"];
+  for (const [key, value] of Object.entries(context)) args.push("-c", `${key}=${value}`);
+  await promisify(execFile)("npx", args, {
+    cwd: ROOT,
+    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "true", CDK_DISABLE_CLI_TELEMETRY: "true" },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const template = JSON.parse(readFileSync(join(outdir, "IdleModelStopper.template.json"), "utf8")) as {
+    Resources: Record<string, CfnResource>;
+  };
+  const resources = Object.values(template.Resources);
+  const fn = resources.find(
+    (r) => r.Type === "AWS::Lambda::Function" && String(r.Properties.Handler ?? "").endsWith(".handler"),
+  );
+  const table = resources.find((r) => r.Type === "AWS::DynamoDB::Table");
+  if (!fn || !table) throw new Error(`the template in ${outdir} has no Lambda function or no DynamoDB table`);
+  const assetPath = fn.Metadata?.["aws:asset:path"];
+  if (typeof assetPath !== "string") throw new Error("the function has no aws:asset:path metadata");
+
+  const variables = ((fn.Properties.Environment as { Variables?: Record<string, unknown> })?.Variables ??
+    {}) as Record<string, unknown>;
+  const environment: Record<string, string> = {};
+  const refs: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    if (typeof value === "string") environment[name] = value;
+    else if (value && typeof value === "object" && "Ref" in value) refs[name] = String(value.Ref);
+    else throw new Error(`environment variable ${name} has a value the sandbox cannot resolve`);
+  }
+
+  return {
+    assetDir: join(outdir, assetPath),
+    handler: String(fn.Properties.Handler),
+    environment,
+    refs,
+    runtime: String(fn.Properties.Runtime),
+    architectures: (fn.Properties.Architectures as string[]) ?? [],
+    timeoutSeconds: Number(fn.Properties.Timeout ?? 3),
+    memorySize: Number(fn.Properties.MemorySize ?? 128),
+    table: {
+      keySchema: table.Properties.KeySchema as KeyElement[],
+      attributeDefinitions: table.Properties
+        .AttributeDefinitions as SynthesizedFunction["table"]["attributeDefinitions"],
+    },
+    cleanup: () => rmSync(outdir, { recursive: true, force: true }),
+  };
+}
+
+/** How one invocation of the bundle went. */
+export interface Invocation<T> {
+  /** The handler's return value, when it returned. */
+  readonly result?: T;
+  /** The error the handler or its module's start-up threw, when it did. */
+  readonly error?: { name: string; message: string };
+  /** Process exit code (0 when the handler returned). */
+  readonly exitCode: number | null;
+  /** The signal that ended the process, if one did. */
+  readonly signal: NodeJS.Signals | null;
+  /** Every stdout line that parsed as JSON: the function's structured logs. */
+  readonly logs: Record<string, unknown>[];
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Peak resident set size of the child, in bytes. */
+  readonly maxRssBytes?: number;
+}
+
+/** Options of one invocation. */
+export interface InvokeOptions {
+  /** Environment on top of the function's own: endpoints, credentials, overrides. */
+  readonly env: Record<string, string>;
+  /** The Lambda request id, used as the run id. */
+  readonly requestId?: string;
+  /** What `context.getRemainingTimeInMillis()` starts from; default the function's timeout. */
+  readonly remainingTimeMs?: number;
+  /** The event; the schedule sends an empty object. */
+  readonly event?: unknown;
+  /** Kill the child once a stdout line matches this (to simulate a crash at a chosen point). */
+  readonly killWhen?: (line: string) => boolean;
+}
+
+/** Invokes the synthesized handler once in a fresh `node` process, as a cold start. */
+export function invokeBundle<T>(fn: SynthesizedFunction, options: InvokeOptions): Promise<Invocation<T>> {
+  const [file, exportName] = splitHandler(fn.handler);
+  const resultDir = mkdtempSync(join(tmpdir(), "idle-model-stopper-invoke-"));
+  const resultFile = join(resultDir, "result.json");
+  const child = spawn(process.execPath, ["--enable-source-maps", INVOKE_SCRIPT], {
+    cwd: fn.assetDir,
+    env: {
+      PATH: process.env.PATH ?? "",
+      ...fn.environment,
+      ...options.env,
+      INVOKE_MODULE: join(fn.assetDir, `${file}.mjs`),
+      INVOKE_EXPORT: exportName,
+      INVOKE_REQUEST_ID: options.requestId ?? "",
+      INVOKE_REMAINING_MS: String(options.remainingTimeMs ?? fn.timeoutSeconds * 1000),
+      INVOKE_EVENT: JSON.stringify(options.event ?? {}),
+      INVOKE_RESULT_FILE: resultFile,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  let pending = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    pending += chunk;
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    if (options.killWhen && lines.some(options.killWhen)) child.kill("SIGKILL");
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (exitCode, signal) => {
+      let outcome: { result?: T; error?: { name: string; message: string }; maxRssBytes?: number } = {};
+      try {
+        outcome = JSON.parse(readFileSync(resultFile, "utf8"));
+      } catch {
+        // No result file: the process was killed or died before writing one.
+      }
+      rmSync(resultDir, { recursive: true, force: true });
+      const logs = stdout
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .flatMap((line) => {
+          try {
+            return [JSON.parse(line) as Record<string, unknown>];
+          } catch {
+            return [];
+          }
+        });
+      resolve({ ...outcome, exitCode, signal, logs, stdout, stderr });
+    });
+  });
+}
+
+function splitHandler(handler: string): [string, string] {
+  const dot = handler.lastIndexOf(".");
+  return [handler.slice(0, dot), handler.slice(dot + 1)];
+}

@@ -1,0 +1,33 @@
+// Runs one Lambda invocation of a bundled handler, the way the Node.js runtime does: import the module
+// (its top level is the cold start), then call the export with the event and a context. Plain JavaScript on
+// purpose: the bundle must run on bare `node`, with nothing from this repository loaded beside it.
+import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+
+const env = process.env;
+const started = Date.now();
+const remainingAtStart = Number(env.INVOKE_REMAINING_MS);
+const context = {
+  awsRequestId: env.INVOKE_REQUEST_ID || randomUUID(),
+  functionName: "IdleModelStopper-StopperFunction",
+  functionVersion: "$LATEST",
+  memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? "256",
+  getRemainingTimeInMillis: () => Math.max(0, remainingAtStart - (Date.now() - started)),
+};
+
+const write = (outcome) =>
+  writeFileSync(
+    env.INVOKE_RESULT_FILE,
+    JSON.stringify({ ...outcome, maxRssBytes: process.resourceUsage().maxRSS * 1024 }),
+  );
+
+try {
+  const module = await import(pathToFileURL(env.INVOKE_MODULE).href);
+  const result = await module[env.INVOKE_EXPORT](JSON.parse(env.INVOKE_EVENT), context);
+  write({ result });
+} catch (error) {
+  write({ error: { name: error?.name ?? "Error", message: error?.message ?? String(error) } });
+  console.error(error);
+  process.exitCode = 1;
+}

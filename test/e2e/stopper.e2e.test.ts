@@ -1,0 +1,396 @@
+/**
+ * End to end: `cdk synth` once, then the synthesized Lambda bundle runs in a child `node` process against the
+ * sandbox's Rekognition, CloudWatch and DynamoDB endpoints. Assertions read the sandbox's state and call log and
+ * the log table, not only the handler's answer.
+ */
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { type SynthesizedFunction, synthesize } from "../../sandbox/bundle.ts";
+import type { SeedProject } from "../../sandbox/index.ts";
+import { type StopperWorld, startStopperWorld } from "../../sandbox/stopper-world.ts";
+
+const HOUR_MINUTES = 60;
+const idle = (units = 1) => ({ inService: [{ fromMinutesAgo: 10 * HOUR_MINUTES, toMinutesAgo: 0, units }] });
+const isoIn = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+
+let fn: SynthesizedFunction;
+const worlds: StopperWorld[] = [];
+
+before(async () => {
+  fn = await synthesize();
+});
+after(async () => {
+  await Promise.all(worlds.map((world) => world.stop()));
+  fn?.cleanup();
+});
+
+async function world(projects: SeedProject[], transitionDelayMs = 0): Promise<StopperWorld> {
+  const started = await startStopperWorld(fn, { seed: { projects }, transitionDelayMs });
+  worlds.push(started);
+  return started;
+}
+
+describe("the synthesized function", () => {
+  it("is the ESM bundle for nodejs22.x on arm64 that the template deploys", () => {
+    assert.equal(fn.runtime, "nodejs22.x");
+    assert.deepEqual(fn.architectures, ["arm64"]);
+    assert.equal(fn.handler, "index.handler");
+    assert.deepEqual(fn.refs, { LOG_TABLE_NAME: fn.refs.LOG_TABLE_NAME });
+    assert.deepEqual(
+      fn.table.keySchema.map((key) => `${key.AttributeName}:${key.KeyType}`),
+      ["modelArn:HASH", "stoppedAt:RANGE"],
+    );
+  });
+});
+
+describe("one run over the wire", () => {
+  const cases: SeedProject[] = [
+    {
+      name: "cases",
+      versions: [
+        { name: "busy", status: "RUNNING", ...idle(), requests: [{ minutesAgo: 30, count: 12 }] },
+        {
+          name: "busy-with-errors",
+          status: "RUNNING",
+          ...idle(),
+          requests: [{ minutesAgo: 10, count: 2, metric: "UserErrorCount" }],
+        },
+        { name: "idle", status: "RUNNING", minInferenceUnits: 2, maxInferenceUnits: 3, ...idle(2) },
+        { name: "recent", status: "RUNNING", inService: [{ fromMinutesAgo: 60, toMinutesAgo: 0, units: 1 }] },
+        { name: "no-data", status: "RUNNING" },
+        { name: "opted-out", status: "RUNNING", tags: { "auto-stop": " Never " }, ...idle() },
+        { name: "snoozed", status: "RUNNING", tags: { "auto-stop": isoIn(24) }, ...idle() },
+        { name: "snooze-over", status: "RUNNING", tags: { "auto-stop": isoIn(-1) }, ...idle() },
+        { name: "already-stopped", status: "STOPPED", ...idle() },
+        { name: "starting", status: "STARTING" },
+      ],
+    },
+    {
+      name: "kept-project",
+      tags: { "auto-stop": "off" },
+      versions: [{ name: "v1", status: "RUNNING", ...idle() }],
+    },
+    {
+      name: "over-project",
+      tags: { "auto-stop": "2020-01-01" },
+      versions: [{ name: "v1.0", status: "RUNNING", ...idle() }],
+    },
+    {
+      name: "moderation",
+      feature: "CONTENT_MODERATION",
+      versions: [{ name: "adapter", status: "RUNNING", ...idle() }],
+    },
+  ];
+
+  it("stops exactly the idle models, records each, and leaves everything else running", async () => {
+    // STARTING stays STARTING for the length of the test.
+    const w = await world(structuredClone(cases), 60_000);
+    const arn = (project: string, version: string) => w.sandbox.rekognition.modelArn(project, version);
+    const expectedStops = [
+      arn("cases", "idle"),
+      arn("cases", "snooze-over"),
+      arn("over-project", "v1.0"),
+    ].sort();
+
+    const run = await w.invoke({}, { requestId: "e2e-run-1" });
+
+    assert.equal(run.exitCode, 0, run.stderr);
+    const summary = run.result;
+    assert.ok(summary);
+    assert.deepEqual(summary.errors, []);
+    assert.equal(summary.scanned, 10);
+    assert.deepEqual([...summary.stopped].sort(), expectedStops);
+    const reasons = Object.fromEntries(summary.skipped.map((s) => [s.arn, s.reason]));
+    assert.match(
+      reasons[arn("cases", "busy")] ?? "",
+      /^in use: 12 requests in the last 3h00m \(12 successful\)/,
+    );
+    assert.match(reasons[arn("cases", "busy-with-errors")] ?? "", /^in use: 2 requests .*\(2 user error\)/);
+    assert.match(
+      reasons[arn("cases", "recent")] ?? "",
+      /^started recently: in service since .* \(1h00m ago\)/,
+    );
+    assert.match(
+      reasons[arn("cases", "no-data")] ?? "",
+      /^insufficient evidence: no InServiceInferenceUnits data/,
+    );
+    assert.equal(reasons[arn("cases", "opted-out")], "opted out: tag auto-stop= Never  on the model");
+    assert.match(reasons[arn("cases", "snoozed")] ?? "", /^snoozed until .* on the model$/);
+    assert.equal(reasons[arn("kept-project", "v1")], "opted out: tag auto-stop=off on the project");
+
+    // The sandbox's own state: only the idle models left RUNNING.
+    for (const model of w.sandbox.rekognition.models()) {
+      const stopped = expectedStops.includes(model.arn);
+      if (stopped) assert.match(model.status, /^STOPP(ING|ED)$/, model.arn);
+      else assert.notEqual(model.status, "STOPPING", model.arn);
+    }
+    assert.equal(w.sandbox.rekognition.model(arn("moderation", "adapter"))?.status, "RUNNING");
+
+    // The call log: one stop per idle model, nothing ever asked about the Content Moderation project.
+    const stopCalls = w.sandbox.calls.filter((c) => c.operation === "StopProjectVersion");
+    assert.deepEqual(stopCalls.map((c) => c.input.ProjectVersionArn).sort(), expectedStops);
+    const moderation = w.sandbox.rekognition.projectArn("moderation");
+    assert.ok(!w.sandbox.calls.some((c) => JSON.stringify(c.input).includes(moderation)));
+    assert.ok(w.sandbox.calls.every((c) => c.outcome === "ok"));
+
+    // The log table: one record per stop, completed.
+    const items = await w.items();
+    assert.deepEqual(
+      items.map((item) => item.modelArn),
+      expectedStops,
+    );
+    const idleItem = items.find((item) => item.modelArn === arn("cases", "idle"));
+    assert.deepEqual(
+      { ...idleItem, stoppedAt: undefined, completedAt: undefined, expiresAt: undefined },
+      {
+        modelArn: arn("cases", "idle"),
+        stoppedAt: undefined,
+        completedAt: undefined,
+        expiresAt: undefined,
+        dryRun: false,
+        projectName: "cases",
+        versionName: "idle",
+        region: "us-east-1",
+        reason:
+          "idle: no requests in the last 3h00m; in service for the whole window at 2 inference units ($8.00/h)",
+        idleMinutes: 180,
+        inferenceUnits: 2,
+        minInferenceUnits: 2,
+        maxInferenceUnits: 3,
+        estimatedHourlyCostUsd: 8,
+        runId: "e2e-run-1",
+        status: "STOPPING",
+      },
+    );
+    const stoppedAt = Date.parse(String(idleItem?.stoppedAt));
+    assert.ok(Math.abs(stoppedAt - Date.now()) < 60_000, "stoppedAt is the run's time");
+    assert.equal(idleItem?.expiresAt, Math.floor(stoppedAt / 1000) + 400 * 86_400);
+
+    // The log stream: JSON lines with the runId, per-model lines with the ARN, and the summary as one line.
+    const summaryLine = run.logs.find((line) => line.message === "run summary");
+    assert.deepEqual(summaryLine?.summary, summary);
+    assert.ok(run.logs.filter((line) => line.modelArn).every((line) => line.runId === "e2e-run-1"));
+  });
+
+  it("writes each record before its StopProjectVersion call and completes it after", async () => {
+    const w = await world([{ name: "solo", versions: [{ name: "m", status: "RUNNING", ...idle() }] }]);
+
+    await w.invoke();
+
+    const sequence = w.sandbox.calls
+      .filter((c) => ["Query", "PutItem", "StopProjectVersion", "UpdateItem"].includes(c.operation))
+      .map((c) => c.operation);
+    assert.deepEqual(sequence, ["Query", "PutItem", "StopProjectVersion", "UpdateItem"]);
+  });
+
+  it("in a dry run, calls no StopProjectVersion and logs would-stops with dryRun: true", async () => {
+    const w = await world(structuredClone(cases));
+
+    const run = await w.invoke({ DRY_RUN: "true" });
+
+    assert.equal(run.result?.dryRun, true);
+    assert.equal(run.result?.stopped.length, 3);
+    assert.ok(!w.sandbox.calls.some((c) => c.operation === "StopProjectVersion"));
+    assert.ok(w.sandbox.rekognition.models().every((m) => m.status !== "STOPPING"));
+    const items = await w.items();
+    assert.equal(items.length, 3);
+    assert.ok(items.every((item) => item.dryRun === true && item.status === "DRY_RUN"));
+  });
+
+  it("a second run straight after the first stops nothing new and writes no second record", async () => {
+    const w = await world(structuredClone(cases), 60_000);
+    const first = await w.invoke({}, { requestId: "first" });
+    const stopped = first.result?.stopped ?? [];
+    assert.equal(stopped.length, 3);
+    // Even if Describe still said RUNNING (it can lag behind a stop), nothing is stopped or recorded twice.
+    for (const arn of stopped) w.sandbox.rekognition.setModelStatus(arn, "RUNNING");
+    w.sandbox.clearCalls();
+
+    const second = await w.invoke({}, { requestId: "second" });
+
+    assert.deepEqual(second.result?.stopped, []);
+    assert.deepEqual(second.result?.errors, []);
+    for (const arn of stopped) {
+      const reason = second.result?.skipped.find((s) => s.arn === arn)?.reason ?? "";
+      assert.match(reason, /^already handled by run first at .* \(status STOPPING\)/);
+    }
+    assert.ok(!w.sandbox.calls.some((c) => c.operation === "StopProjectVersion"));
+    assert.ok(!w.sandbox.calls.some((c) => c.operation === "PutItem"));
+    assert.equal((await w.items()).length, 3);
+  });
+});
+
+describe("scale and paging over the wire", () => {
+  it("reads every page of projects and versions and batches more than 500 metric queries", async () => {
+    // 111 projects (two DescribeProjects pages of at most 100), one with 130 versions (two pages), and 111
+    // running idle models: 555 metric queries, so two GetMetricData calls.
+    const projects: SeedProject[] = Array.from({ length: 110 }, (_, i) => ({
+      name: `project-${String(i).padStart(3, "0")}`,
+      versions: [{ name: "v1", status: "RUNNING" as const, ...idle() }],
+    }));
+    projects.push({
+      name: "many-versions",
+      versions: Array.from({ length: 130 }, (_, i) => ({
+        name: `v${i}`,
+        status: i === 129 ? ("RUNNING" as const) : ("STOPPED" as const),
+        ...(i === 129 ? idle() : {}),
+      })),
+    });
+    const w = await world(projects);
+
+    const run = await w.invoke({ MAX_STOPS_PER_RUN: "1000" });
+
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.equal(run.result?.scanned, 111);
+    assert.equal(run.result?.stopped.length, 111);
+    assert.ok(run.result?.stopped.includes(w.sandbox.rekognition.modelArn("many-versions", "v129")));
+    const describeProjects = w.sandbox.calls.filter((c) => c.operation === "DescribeProjects");
+    assert.equal(describeProjects.length, 2);
+    assert.ok(describeProjects.every((c) => Number(c.input.MaxResults) <= 100));
+    assert.ok(
+      describeProjects[1]?.input.NextToken,
+      "the second page was asked for with the first page's token",
+    );
+    const manyVersions = w.sandbox.rekognition.projectArn("many-versions");
+    assert.equal(
+      w.sandbox.calls.filter(
+        (c) => c.operation === "DescribeProjectVersions" && c.input.ProjectArn === manyVersions,
+      ).length,
+      2,
+    );
+    assert.deepEqual(
+      w.sandbox.calls.filter((c) => c.operation === "GetMetricData").map((c) => c.input.queryCount),
+      [500, 55],
+    );
+    assert.equal((await w.items()).length, 111);
+  });
+
+  it("scans every configured region with one deployment", async () => {
+    const w = await world([
+      { name: "east", region: "us-east-1", versions: [{ name: "v1", status: "RUNNING", ...idle() }] },
+      { name: "west", region: "eu-west-1", versions: [{ name: "v1", status: "RUNNING", ...idle() }] },
+      { name: "tokyo", region: "ap-northeast-1", versions: [{ name: "v1", status: "RUNNING", ...idle() }] },
+    ]);
+
+    const run = await w.invoke({ REGIONS: "us-east-1,eu-west-1" });
+
+    assert.deepEqual(
+      run.result?.stopped.map((arn) => arn.split(":")[3]),
+      ["us-east-1", "eu-west-1"],
+    );
+    assert.equal(
+      w.sandbox.rekognition.model(w.sandbox.rekognition.modelArn("tokyo", "v1", "ap-northeast-1"))?.status,
+      "RUNNING",
+    );
+    const regions = new Set(w.sandbox.calls.filter((c) => c.service === "rekognition").map((c) => c.region));
+    assert.deepEqual([...regions].sort(), ["eu-west-1", "us-east-1"]);
+  });
+});
+
+describe("errors over the wire", () => {
+  const pair: SeedProject[] = [
+    {
+      name: "p",
+      versions: [
+        { name: "a", status: "RUNNING", ...idle() },
+        { name: "b", status: "RUNNING", ...idle() },
+      ],
+    },
+  ];
+
+  it("records a model that is already changing when the stop arrives, and stops the other", async () => {
+    const w = await world(structuredClone(pair));
+    const changing = w.sandbox.rekognition.modelArn("p", "b");
+    // Hold the run in GetMetricData, then have somebody else stop B: the sandbox then answers
+    // ResourceInUseException to our StopProjectVersion, as AWS does for a model that is not RUNNING.
+    w.sandbox.setFaults({ cloudwatch: { operations: { GetMetricData: { latencyMs: 400 } } } });
+    const running = w.invoke();
+    while (!w.sandbox.calls.some((c) => c.operation === "ListTagsForResource")) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    w.sandbox.rekognition.setModelStatus(changing, "STOPPING");
+
+    const run = await running;
+
+    assert.deepEqual(run.result?.errors, []);
+    assert.deepEqual(run.result?.stopped, [w.sandbox.rekognition.modelArn("p", "a")]);
+    const kept = run.result?.skipped.find((s) => s.arn === changing);
+    assert.match(
+      kept?.reason ?? "",
+      /^not stopped: the model is already changing \(ALREADY_CHANGING: ResourceInUseException: /,
+    );
+    const item = (await w.items()).find((i) => i.modelArn === changing);
+    assert.match(item?.status ?? "", /^ALREADY_CHANGING: ResourceInUseException/);
+  });
+
+  it("records a stop AWS keeps refusing against each model's ARN, with the error's name", async () => {
+    const w = await world(structuredClone(pair));
+    w.sandbox.setFaults({ rekognition: { operations: { StopProjectVersion: { throttleRate: 1 } } } });
+
+    const run = await w.invoke({ AWS_MAX_ATTEMPTS: "2" });
+
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.deepEqual(run.result?.stopped, []);
+    assert.deepEqual(
+      run.result?.errors.map((e) => [e.arn, e.message.replace(/: Rate exceeded.*$/, "")]).sort(),
+      [
+        [w.sandbox.rekognition.modelArn("p", "a"), "StopProjectVersion failed: ThrottlingException"],
+        [w.sandbox.rekognition.modelArn("p", "b"), "StopProjectVersion failed: ThrottlingException"],
+      ],
+    );
+    assert.equal(
+      w.sandbox.calls.filter((c) => c.operation === "StopProjectVersion").length,
+      4,
+      "2 attempts each",
+    );
+    const items = await w.items();
+    assert.equal(items.length, 2);
+    assert.ok(items.every((item) => item.status.startsWith("FAILED: ThrottlingException")));
+  });
+
+  it("leaves the record at STOP_PENDING and says so when the outcome cannot be written", async () => {
+    const w = await world(structuredClone(pair));
+    w.sandbox.setFaults({ dynamodb: { operations: { UpdateItem: { serverErrorRate: 1 } } } });
+
+    const run = await w.invoke({ AWS_MAX_ATTEMPTS: "2" });
+
+    assert.equal(run.result?.stopped.length, 2);
+    assert.equal(run.result?.errors.length, 2);
+    for (const error of run.result?.errors ?? []) {
+      assert.match(
+        error.message,
+        /could not record the outcome "STOPPING"; the log record still says STOP_PENDING: /,
+      );
+    }
+    assert.ok((await w.items()).every((item) => item.status === "STOP_PENDING"));
+  });
+
+  it("keeps every model and reports it when GetMetricData keeps failing", async () => {
+    const w = await world([{ name: "p", versions: [{ name: "a", status: "RUNNING", ...idle() }] }]);
+    w.sandbox.setFaults({ cloudwatch: { operations: { GetMetricData: { throttleRate: 1 } } } });
+
+    const run = await w.invoke({ AWS_MAX_ATTEMPTS: "2" });
+
+    assert.deepEqual(run.result?.stopped, []);
+    assert.match(
+      run.result?.skipped[0]?.reason ?? "",
+      /^kept to be safe: could not read metrics \(GetMetricData failed: Throttling: /,
+    );
+    assert.match(run.result?.errors[0]?.message ?? "", /GetMetricData failed: Throttling/);
+    assert.ok(!w.sandbox.calls.some((c) => c.operation === "StopProjectVersion"));
+  });
+
+  it("fails at cold start on a bad setting, naming it, before calling anything", async () => {
+    const w = await world(structuredClone(pair));
+
+    const run = await w.invoke({ IDLE_MINUTES: "5" });
+
+    assert.equal(run.exitCode, 1);
+    assert.deepEqual(run.error, {
+      name: "InvalidSettingError",
+      message: 'Invalid IDLE_MINUTES: "5". Allowed: a whole number of minutes from 15 to 10080 (7 days).',
+    });
+    assert.ok(!w.sandbox.calls.some((c) => c.service === "rekognition"));
+  });
+});
