@@ -82,7 +82,17 @@ export function decide(input: DecisionInput): Verdict {
   const { model, tags, usage, now, idleMinutes, optOutTagKey } = input;
   const window = usageWindow(now, idleMinutes);
   const idleText = formatDuration(idleMinutes * MINUTE_MS);
-  let facts: VerdictFacts = { idleMinutes };
+  const inService = "error" in usage ? [] : usage.inService.filter((point) => point.at <= now);
+  // The cost of keeping the model is worth knowing whatever the verdict, so it is worked out first.
+  const inferenceUnits = inService.at(-1)?.value ?? model.minInferenceUnits;
+  let facts: VerdictFacts =
+    inferenceUnits === undefined
+      ? { idleMinutes }
+      : {
+          idleMinutes,
+          inferenceUnits,
+          estimatedHourlyCostUsd: Math.round(inferenceUnits * input.pricePerInferenceUnitHour * 100) / 100,
+        };
   const keep = (reason: string): Verdict => ({ action: "keep", reason, facts });
 
   if ("error" in tags) return keep(`kept to be safe: could not read tags (${tags.error})`);
@@ -93,13 +103,6 @@ export function decide(input: DecisionInput): Verdict {
   }
 
   if ("error" in usage) return keep(`kept to be safe: could not read metrics (${usage.error})`);
-
-  const inService = usage.inService.filter((point) => point.at <= now);
-  const inferenceUnits = inService.at(-1)?.value ?? model.minInferenceUnits;
-  if (inferenceUnits !== undefined) {
-    const cost = Math.round(inferenceUnits * input.pricePerInferenceUnitHour * 100) / 100;
-    facts = { ...facts, inferenceUnits, estimatedHourlyCostUsd: cost };
-  }
 
   // Buckets are aligned with the window, so a bucket starting at or after window.start lies inside it.
   let requestsInWindow = 0;

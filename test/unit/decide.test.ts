@@ -291,6 +291,12 @@ describe("decide: tags", () => {
     });
   }
 
+  it("still reports what an opted-out model costs to keep", () => {
+    const verdict = judge({ tags: { model: { "auto-stop": "never" }, project: {} } });
+    assert.equal(verdict.facts.inferenceUnits, 2);
+    assert.equal(verdict.facts.estimatedHourlyCostUsd, 8);
+  });
+
   it("checks the opt-out before the metrics: an opted-out model with unreadable metrics names the tag", () => {
     const verdict = judge({ tags: { model: {}, project: { "auto-stop": "off" } }, usage: { error: "boom" } });
     assert.equal(verdict.reason, "opted out: tag auto-stop=off on the project");
