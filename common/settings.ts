@@ -25,6 +25,22 @@ export interface StopperSettings {
   readonly logTtlDays: number;
   /** Attempts per AWS call, first try included, with the SDK's adaptive retry between them. */
   readonly maxAttempts: number;
+  /** When true, only models or projects tagged `<optOutTagKey>=true` are candidates. */
+  readonly requireOptIn: boolean;
+  /** Calls per second the function allows itself for each Rekognition API (describe, tags, stop apart). */
+  readonly rekognitionTps: number;
+  /** GetMetricData calls per second the function allows itself. */
+  readonly metricsTps: number;
+  /** DescribeProjectVersions calls in flight at once, per region. */
+  readonly describeConcurrency: number;
+  /** ListTagsForResource calls in flight at once, per region. */
+  readonly tagConcurrency: number;
+  /** GetMetricData calls in flight at once, per region. */
+  readonly metricsConcurrency: number;
+  /** StopProjectVersion calls in flight at once. */
+  readonly stopConcurrency: number;
+  /** Seconds of the function's time kept in reserve: no new stop starts with less left. */
+  readonly deadlineMarginSeconds: number;
 }
 
 /** A setting's value was rejected; the message names where it came from, the value and what is allowed. */
@@ -169,6 +185,70 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: 6,
     allowed: "a whole number of attempts per AWS call from 1 to 20",
     parse: integerIn(1, 20),
+    format: String,
+  },
+  {
+    key: "requireOptIn",
+    env: "REQUIRE_OPT_IN",
+    default: false,
+    allowed: "true or false",
+    parse: parseBoolean,
+    format: String,
+  },
+  {
+    key: "rekognitionTps",
+    env: "REKOGNITION_TPS",
+    default: 5,
+    allowed: "a whole number of calls per second from 1 to 100",
+    parse: integerIn(1, 100),
+    format: String,
+  },
+  {
+    key: "metricsTps",
+    env: "METRICS_TPS",
+    default: 25,
+    allowed: "a whole number of calls per second from 1 to 50 (GetMetricData's limit)",
+    parse: integerIn(1, 50),
+    format: String,
+  },
+  {
+    key: "describeConcurrency",
+    env: "DESCRIBE_CONCURRENCY",
+    default: 4,
+    allowed: "a whole number from 1 to 32",
+    parse: integerIn(1, 32),
+    format: String,
+  },
+  {
+    key: "tagConcurrency",
+    env: "TAG_CONCURRENCY",
+    default: 4,
+    allowed: "a whole number from 1 to 32",
+    parse: integerIn(1, 32),
+    format: String,
+  },
+  {
+    key: "metricsConcurrency",
+    env: "METRICS_CONCURRENCY",
+    default: 4,
+    allowed: "a whole number from 1 to 32",
+    parse: integerIn(1, 32),
+    format: String,
+  },
+  {
+    key: "stopConcurrency",
+    env: "STOP_CONCURRENCY",
+    default: 2,
+    allowed: "a whole number from 1 to 32",
+    parse: integerIn(1, 32),
+    format: String,
+  },
+  {
+    key: "deadlineMarginSeconds",
+    env: "DEADLINE_MARGIN_SECONDS",
+    default: 30,
+    allowed: "a whole number of seconds from 5 to 300",
+    parse: integerIn(5, 300),
     format: String,
   },
 ] as SettingSpec[];

@@ -72,6 +72,46 @@ export interface IdleModelStopperStackProps extends StackProps {
    */
   readonly maxAttempts?: number;
   /**
+   * When true, only models or projects tagged `<optOutTagKey>=true` are candidates for a stop.
+   * @default false
+   */
+  readonly requireOptIn?: boolean;
+  /**
+   * Calls per second the function allows itself for each Rekognition API (1-100).
+   * @default 5
+   */
+  readonly rekognitionTps?: number;
+  /**
+   * GetMetricData calls per second the function allows itself (1-50).
+   * @default 25
+   */
+  readonly metricsTps?: number;
+  /**
+   * DescribeProjectVersions calls in flight at once, per region (1-32).
+   * @default 4
+   */
+  readonly describeConcurrency?: number;
+  /**
+   * ListTagsForResource calls in flight at once, per region (1-32).
+   * @default 4
+   */
+  readonly tagConcurrency?: number;
+  /**
+   * GetMetricData calls in flight at once, per region (1-32).
+   * @default 4
+   */
+  readonly metricsConcurrency?: number;
+  /**
+   * StopProjectVersion calls in flight at once (1-32).
+   * @default 2
+   */
+  readonly stopConcurrency?: number;
+  /**
+   * Seconds of the function's time kept in reserve: no new stop starts with less left (5-300).
+   * @default 30
+   */
+  readonly deadlineMarginSeconds?: number;
+  /**
    * EventBridge Scheduler expression for the runs: `cron(<6 fields>)` or `rate(<n> <unit>)`.
    * @default "cron(0 2 * * ? *)" (02:00 every day)
    */

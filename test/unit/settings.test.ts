@@ -16,6 +16,14 @@ describe("settings from the environment", () => {
       pricePerInferenceUnitHour: 4,
       logTtlDays: 400,
       maxAttempts: 6,
+      requireOptIn: false,
+      rekognitionTps: 5,
+      metricsTps: 25,
+      describeConcurrency: 4,
+      tagConcurrency: 4,
+      metricsConcurrency: 4,
+      stopConcurrency: 2,
+      deadlineMarginSeconds: 30,
     });
   });
 
@@ -29,6 +37,14 @@ describe("settings from the environment", () => {
       PRICE_PER_INFERENCE_UNIT_HOUR: "4.25",
       LOG_TTL_DAYS: "30",
       AWS_MAX_ATTEMPTS: "3",
+      REQUIRE_OPT_IN: "yes",
+      REKOGNITION_TPS: "10",
+      METRICS_TPS: "50",
+      DESCRIBE_CONCURRENCY: "1",
+      TAG_CONCURRENCY: "2",
+      METRICS_CONCURRENCY: "3",
+      STOP_CONCURRENCY: "4",
+      DEADLINE_MARGIN_SECONDS: "60",
     });
     assert.deepEqual(settings, {
       idleMinutes: 120,
@@ -39,6 +55,14 @@ describe("settings from the environment", () => {
       pricePerInferenceUnitHour: 4.25,
       logTtlDays: 30,
       maxAttempts: 3,
+      requireOptIn: true,
+      rekognitionTps: 10,
+      metricsTps: 50,
+      describeConcurrency: 1,
+      tagConcurrency: 2,
+      metricsConcurrency: 3,
+      stopConcurrency: 4,
+      deadlineMarginSeconds: 60,
     });
   });
 
@@ -66,6 +90,14 @@ describe("settings from the environment", () => {
     ["PRICE_PER_INFERENCE_UNIT_HOUR", "four", /above 0/],
     ["LOG_TTL_DAYS", "0", /from 1 to 3650/],
     ["AWS_MAX_ATTEMPTS", "0", /from 1 to 20/],
+    ["REQUIRE_OPT_IN", "sometimes", /true or false/],
+    ["REKOGNITION_TPS", "0", /from 1 to 100/],
+    ["METRICS_TPS", "51", /from 1 to 50/],
+    ["DESCRIBE_CONCURRENCY", "0", /from 1 to 32/],
+    ["TAG_CONCURRENCY", "33", /from 1 to 32/],
+    ["METRICS_CONCURRENCY", "-1", /from 1 to 32/],
+    ["STOP_CONCURRENCY", "x", /from 1 to 32/],
+    ["DEADLINE_MARGIN_SECONDS", "4", /from 5 to 300/],
   ];
   for (const [name, value, allowed] of bad) {
     it(`rejects ${name}=${JSON.stringify(value.slice(0, 20))} naming the variable, the value and what is allowed`, () => {
