@@ -6,37 +6,55 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { RekognitionClient } from "@aws-sdk/client-rekognition";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createGate } from "./adapters/gate.ts";
 import { CloudWatchUsageReader } from "./adapters/metrics.ts";
+import { SnsNotifier } from "./adapters/notifier.ts";
 import { RekognitionModelDirectory } from "./adapters/rekognition.ts";
 import { DynamoStopLog } from "./adapters/stop-log.ts";
 import type { StopperConfig } from "./config.ts";
 
-/** One client per region, created on first use. */
-function perRegion<T>(create: (region: string) => T): (region: string) => T {
-  const clients = new Map<string, T>();
+/** One value per region, created on first use. */
+export function perRegion<T>(create: (region: string) => T): (region: string) => T {
+  const values = new Map<string, T>();
   return (region) => {
-    let client = clients.get(region);
-    if (!client) {
-      client = create(region);
-      clients.set(region, client);
+    let value = values.get(region);
+    if (!value) {
+      value = create(region);
+      values.set(region, value);
     }
-    return client;
+    return value;
   };
 }
 
-/** The adapters wired to real AWS SDK clients. */
+/** The adapters wired to real AWS SDK clients, each API behind its own gate per region. */
 export function createAwsAdapters(config: StopperConfig) {
   // Adaptive retry backs off and rate-limits the client itself when AWS throttles.
-  const RETRY = { retryMode: "adaptive", maxAttempts: config.maxAttempts } as const;
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.homeRegion, ...RETRY }), {
+  const retry = { retryMode: "adaptive", maxAttempts: config.maxAttempts } as const;
+  const rekognition = { tps: config.rekognitionTps };
+  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.homeRegion, ...retry }), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return {
     directory: new RekognitionModelDirectory(
-      perRegion((region) => new RekognitionClient({ region, ...RETRY })),
+      perRegion((region) => new RekognitionClient({ region, ...retry })),
+      perRegion(() => ({
+        describe: createGate({ ...rekognition, concurrency: config.describeConcurrency }),
+        tags: createGate({ ...rekognition, concurrency: config.tagConcurrency }),
+        stop: createGate({ ...rekognition, concurrency: config.stopConcurrency }),
+      })),
     ),
-    usage: new CloudWatchUsageReader(perRegion((region) => new CloudWatchClient({ region, ...RETRY }))),
+    usage: new CloudWatchUsageReader(
+      perRegion((region) => new CloudWatchClient({ region, ...retry })),
+      perRegion(() => createGate({ tps: config.metricsTps, concurrency: config.metricsConcurrency })),
+    ),
     log: new DynamoStopLog(dynamo, config.logTableName),
+    ...(config.notificationTopicArn !== undefined && {
+      notifier: new SnsNotifier(
+        new SNSClient({ region: config.homeRegion, ...retry }),
+        config.notificationTopicArn,
+      ),
+    }),
   };
 }

@@ -18,7 +18,12 @@ export interface StopperConfig extends StopperSettings {
   readonly regions: readonly string[];
   /** The function's own region, where the log table lives. */
   readonly homeRegion: string;
+  /** The SNS topic for the run's digest; no digest is sent without one. */
+  readonly notificationTopicArn?: string;
 }
+
+// arn:<partition>:sns:<region>:<account>:<topic name>
+const TOPIC_ARN_PATTERN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 // DynamoDB table names: 3-255 characters of letters, digits, _ . -
 const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
@@ -42,6 +47,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
       "a region code such as us-east-1 (Lambda sets it)",
     );
   }
+  const topic = env.NOTIFICATION_TOPIC_ARN || undefined;
+  if (topic !== undefined && !TOPIC_ARN_PATTERN.test(topic)) {
+    throw new InvalidSettingError(
+      "NOTIFICATION_TOPIC_ARN",
+      topic,
+      "an SNS topic ARN, or nothing for no digest",
+    );
+  }
   const regions = settings.regions.length > 0 ? settings.regions : [homeRegion];
-  return Object.freeze({ ...settings, regions: Object.freeze([...regions]), logTableName, homeRegion });
+  return Object.freeze({
+    ...settings,
+    regions: Object.freeze([...regions]),
+    logTableName,
+    homeRegion,
+    ...(topic !== undefined && { notificationTopicArn: topic }),
+  });
 }

@@ -8,11 +8,15 @@ import { type RunDependencies, type RunSummary, runStopper } from "./run.ts";
 
 /** Builds a handler; each invocation is one run, identified by the Lambda request id. */
 export function createHandler(config: StopperConfig, deps: RunDependencies & { readonly logger: Logger }) {
-  return async (_event: unknown, context?: Pick<Context, "awsRequestId">): Promise<RunSummary> => {
+  return async (
+    _event: unknown,
+    context?: Pick<Context, "awsRequestId"> & Partial<Pick<Context, "getRemainingTimeInMillis">>,
+  ): Promise<RunSummary> => {
     const runId = context?.awsRequestId ?? randomUUID();
     deps.logger.appendKeys({ runId });
     try {
-      return await runStopper(deps, config, runId);
+      const remaining = context?.getRemainingTimeInMillis?.bind(context);
+      return await runStopper({ ...deps, ...(remaining && { remainingMs: remaining }) }, config, runId);
     } finally {
       deps.logger.resetKeys();
     }

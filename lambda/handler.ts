@@ -4,13 +4,24 @@
  */
 
 import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createAwsAdapters } from "./aws-clients.ts";
 import { loadConfig } from "./config.ts";
 import { createHandler } from "./create-handler.ts";
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "idle-model-stopper" });
+const SERVICE = process.env.POWERTOOLS_SERVICE_NAME || "idle-model-stopper";
+const logger = new Logger({ serviceName: SERVICE });
 const config = loadConfig(process.env);
 logger.info("configuration", { config });
+const metrics = new Metrics({
+  serviceName: SERVICE,
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || "IdleModelStopper",
+});
 
 /** The function the stack points at. */
-export const handler = createHandler(config, { ...createAwsAdapters(config), logger, clock: Date.now });
+export const handler = createHandler(config, {
+  ...createAwsAdapters(config),
+  logger,
+  metrics,
+  clock: Date.now,
+});

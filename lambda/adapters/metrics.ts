@@ -20,6 +20,8 @@ import {
   type UsageWindow,
 } from "../core/types.ts";
 import { errorMessage } from "./errors.ts";
+import { type Gate, openGate } from "./gate.ts";
+import { forEachPage } from "./paging.ts";
 
 /** Reads usage metrics for many models of one region. */
 export interface UsageReader {
@@ -72,9 +74,12 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
-/** The SDK-backed {@link UsageReader}. `clientFor` returns one client per region. */
+/** The SDK-backed {@link UsageReader}. `clientFor` and `gateFor` give one client and gate per region. */
 export class CloudWatchUsageReader implements UsageReader {
-  constructor(private readonly clientFor: (region: string) => CloudWatchClient) {}
+  constructor(
+    private readonly clientFor: (region: string) => CloudWatchClient,
+    private readonly gateFor: (region: string) => Gate = () => openGate,
+  ) {}
 
   async readUsage(
     region: string,
@@ -82,45 +87,54 @@ export class CloudWatchUsageReader implements UsageReader {
     window: UsageWindow,
   ): Promise<Map<string, UsageEvidence>> {
     const usage = new Map<string, UsageEvidence>();
-    for (const batch of chunk(models, MODELS_PER_CALL)) {
-      try {
-        const results = await this.fetchAll(region, buildQueries(batch, window.periodSeconds), window);
-        for (const [modelIndex, model] of batch.entries())
-          usage.set(model.modelArn, toUsage(results, modelIndex));
-      } catch (error) {
-        for (const model of batch)
-          usage.set(model.modelArn, { error: `GetMetricData failed: ${errorMessage(error)}` });
-      }
-    }
+    await Promise.all(
+      chunk(models, MODELS_PER_CALL).map(async (batch) => {
+        try {
+          const results = await this.fetchAll(region, buildQueries(batch, window.periodSeconds), window);
+          for (const [modelIndex, model] of batch.entries())
+            usage.set(model.modelArn, toUsage(results, modelIndex));
+        } catch (error) {
+          for (const model of batch) {
+            usage.set(model.modelArn, { error: `GetMetricData failed: ${errorMessage(error)}` });
+          }
+        }
+      }),
+    );
     return usage;
   }
 
   /** Runs one batch of queries through every page, merging each query's datapoints. */
   private async fetchAll(region: string, queries: MetricDataQuery[], window: UsageWindow) {
     const client = this.clientFor(region);
-    const merged = new Map<string, { points: Datapoint[]; status?: string; messages: string[] }>();
-    let nextToken: string | undefined;
-    do {
-      const response = await client.send(
-        new GetMetricDataCommand({
-          MetricDataQueries: queries,
-          StartTime: new Date(window.queryStart),
-          EndTime: new Date(window.end),
-          ScanBy: "TimestampAscending",
-          NextToken: nextToken,
-        }),
-      );
-      for (const result of response.MetricDataResults ?? []) mergeResult(merged, result);
-      nextToken = response.NextToken;
-    } while (nextToken);
+    const gate = this.gateFor(region);
+    const merged: Merged = new Map();
+    await forEachPage(
+      "GetMetricData",
+      async (token) => {
+        const response = await gate(() =>
+          client.send(
+            new GetMetricDataCommand({
+              MetricDataQueries: queries,
+              StartTime: new Date(window.queryStart),
+              EndTime: new Date(window.end),
+              ScanBy: "TimestampAscending",
+              NextToken: token,
+            }),
+          ),
+        );
+        return { items: response.MetricDataResults ?? [], nextToken: response.NextToken };
+      },
+      (results) => {
+        for (const result of results) mergeResult(merged, result);
+      },
+    );
     return merged;
   }
 }
 
-function mergeResult(
-  merged: Map<string, { points: Datapoint[]; status?: string; messages: string[] }>,
-  result: MetricDataResult,
-): void {
+type Merged = Map<string, { points: Datapoint[]; status?: string; messages: string[] }>;
+
+function mergeResult(merged: Merged, result: MetricDataResult): void {
   if (!result.Id) return;
   const entry = merged.get(result.Id) ?? { points: [], messages: [] };
   const timestamps = result.Timestamps ?? [];
@@ -135,10 +149,7 @@ function mergeResult(
 }
 
 /** One model's usage from the merged results, or an error when CloudWatch did not answer every query fully. */
-function toUsage(
-  merged: Map<string, { points: Datapoint[]; status?: string; messages: string[] }>,
-  modelIndex: number,
-): UsageEvidence {
+function toUsage(merged: Merged, modelIndex: number): UsageEvidence {
   const series: Datapoint[][] = [];
   for (let metricIndex = 0; metricIndex < METRICS_PER_MODEL; metricIndex += 1) {
     const entry = merged.get(queryId(modelIndex, metricIndex));

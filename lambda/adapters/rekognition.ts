@@ -1,28 +1,40 @@
 /**
- * Rekognition Custom Labels: discovery of running models, tag reads and stops. Paging is done by the SDK's own
- * paginators; this module maps SDK shapes to the core's plain types and SDK errors to outcomes.
+ * Rekognition Custom Labels: discovery of running models, tag reads, status checks and stops. Each API goes
+ * through its own gate (concurrency and pace); this module maps SDK shapes to the core's plain types and SDK
+ * errors to outcomes.
  */
 
 import {
+  DescribeProjectsCommand,
+  DescribeProjectVersionsCommand,
   ListTagsForResourceCommand,
-  paginateDescribeProjects,
-  paginateDescribeProjectVersions,
+  type ProjectVersionDescription,
   type RekognitionClient,
   StopProjectVersionCommand,
 } from "@aws-sdk/client-rekognition";
 import type { RunningModel } from "../core/types.ts";
 import { errorMessage } from "./errors.ts";
+import { type Gate, openGate } from "./gate.ts";
+import { forEachPage } from "./paging.ts";
 
-/** A problem with one project or model that did not stop discovery of the others. */
-export interface DiscoveryError {
+/** A problem with one project or model, or a part of the run not done, that did not stop the others. */
+export interface Problem {
   readonly arn?: string;
   readonly message: string;
 }
 
-/** What discovery found in one region. */
+/** A project or model the run did not get to, and why. */
+export interface Unfinished {
+  readonly arn: string;
+  readonly reason: string;
+}
+
+/** What discovery found in one region, beyond the models it handed over as it went. */
 export interface Discovery {
-  readonly models: RunningModel[];
-  readonly errors: DiscoveryError[];
+  /** Custom Labels projects found. */
+  projects: number;
+  readonly errors: Problem[];
+  readonly unfinished: Unfinished[];
 }
 
 /** The answer to a StopProjectVersion call, mapped to what the run records. */
@@ -33,124 +45,232 @@ export type StopOutcome =
 
 /** The Rekognition operations the run needs, per region. */
 export interface ModelDirectory {
-  /** Lists every RUNNING Custom Labels model in the region, reading every page of projects and versions. */
-  listRunningModels(region: string): Promise<Discovery>;
+  /**
+   * Finds every RUNNING Custom Labels model in the region, reading every page of projects and versions, and hands
+   * them to `onModels` as soon as each project's versions are read. Before describing each project it asks
+   * `mayContinue`; once that says no, the remaining projects are reported as unfinished.
+   */
+  discover(
+    region: string,
+    onModels: (models: RunningModel[]) => void,
+    mayContinue?: () => boolean,
+  ): Promise<Discovery>;
   /** Reads the tags of a project or a model. */
   listTags(region: string, resourceArn: string): Promise<Record<string, string>>;
+  /** The model's current status, or undefined when it no longer exists. */
+  modelStatus(region: string, modelArn: string): Promise<string | undefined>;
   /** Stops a model. ResourceInUse and ResourceNotFound are outcomes; any other error is thrown. */
   stopModel(region: string, modelArn: string): Promise<StopOutcome>;
+}
+
+/** One gate per Rekognition API, so that a slow one does not hold up the others. */
+export interface RekognitionGates {
+  readonly describe: Gate;
+  readonly tags: Gate;
+  readonly stop: Gate;
 }
 
 // Largest page DescribeProjects and DescribeProjectVersions accept; above 100 is a ValidationException.
 const PAGE_SIZE = 100;
 const CUSTOM_LABELS = "CUSTOM_LABELS";
 
-/** Splits a project ARN `…:project/<name>/<millis>` into its name. */
-export function projectNameFromArn(projectArn: string): string | undefined {
-  return /:project\/([^/]+)\/\d+$/.exec(projectArn)?.[1];
-}
-
-/** Splits a model ARN `…:project/<project>/version/<version>/<millis>` into its names. */
-export function modelNamesFromArn(
+/** Splits a model ARN `…:project/<project>/version/<version>/<millis>` into its parts. */
+export function parseModelArn(
   modelArn: string,
-): { projectName: string; versionName: string } | undefined {
-  const match = /:project\/([^/]+)\/version\/([^/]+)\/\d+$/.exec(modelArn);
+): { projectArn: string; projectName: string; versionName: string } | undefined {
+  const match = /^(arn:[^:]+:rekognition:[^:]+:\d+:project\/([^/]+))\/version\/([^/]+)\/\d+$/.exec(modelArn);
   if (!match) return undefined;
-  return { projectName: match[1] as string, versionName: match[2] as string };
+  const [, projectPrefix, projectName, versionName] = match as unknown as [string, string, string, string];
+  // The project ARN ends with the project's own creation time, which the model ARN does not carry.
+  return { projectArn: projectPrefix, projectName, versionName };
 }
 
 /** Custom Labels, or no Feature at all (projects created before Features existed). */
 const isCustomLabels = (feature: string | undefined): boolean =>
   feature === undefined || feature === CUSTOM_LABELS;
 
-/** The SDK-backed {@link ModelDirectory}. `clientFor` returns one client per region. */
-export class RekognitionModelDirectory implements ModelDirectory {
-  constructor(private readonly clientFor: (region: string) => RekognitionClient) {}
+const errorName = (error: unknown) => (error instanceof Error ? error.name : "");
 
-  async listRunningModels(region: string): Promise<Discovery> {
+/** The SDK-backed {@link ModelDirectory}. `clientFor` and `gatesFor` give one client and gate set per region. */
+export class RekognitionModelDirectory implements ModelDirectory {
+  constructor(
+    private readonly clientFor: (region: string) => RekognitionClient,
+    private readonly gatesFor: (region: string) => RekognitionGates = () => ({
+      describe: openGate,
+      tags: openGate,
+      stop: openGate,
+    }),
+  ) {}
+
+  async discover(
+    region: string,
+    onModels: (models: RunningModel[]) => void,
+    mayContinue: () => boolean = () => true,
+  ): Promise<Discovery> {
     const client = this.clientFor(region);
-    const models: RunningModel[] = [];
-    const errors: DiscoveryError[] = [];
-    const projects = paginateDescribeProjects(
-      { client, pageSize: PAGE_SIZE },
-      { Features: [CUSTOM_LABELS], MaxResults: PAGE_SIZE },
-    );
-    let projectCount = 0;
+    const gates = this.gatesFor(region);
+    const discovery: Discovery = { projects: 0, errors: [], unfinished: [] };
+    const listings: Promise<void>[] = [];
     try {
-      for await (const page of projects) {
-        for (const project of page.ProjectDescriptions ?? []) {
-          const projectArn = project.ProjectArn;
-          if (!projectArn || !isCustomLabels(project.Feature)) continue;
-          projectCount += 1;
-          try {
-            models.push(...(await this.runningVersions(client, region, projectArn)));
-          } catch (error) {
-            errors.push({
-              arn: projectArn,
-              message: `DescribeProjectVersions failed: ${errorMessage(error)}`,
-            });
+      await forEachPage(
+        "DescribeProjects",
+        async (token) => {
+          const page = await gates.describe(() =>
+            client.send(
+              new DescribeProjectsCommand({
+                Features: [CUSTOM_LABELS],
+                MaxResults: PAGE_SIZE,
+                NextToken: token,
+              }),
+            ),
+          );
+          return { items: page.ProjectDescriptions ?? [], nextToken: page.NextToken };
+        },
+        (projects) => {
+          for (const project of projects) {
+            const projectArn = project.ProjectArn;
+            if (!projectArn || !isCustomLabels(project.Feature)) continue;
+            discovery.projects += 1;
+            // Each project's versions are listed while the next pages of projects are still being read.
+            listings.push(this.listProject(region, projectArn, onModels, mayContinue, discovery));
           }
-        }
-      }
+        },
+      );
     } catch (error) {
       // The models found so far are still real; the rest of the region is reported, not guessed.
-      errors.push({
-        message: `DescribeProjects in ${region} failed after ${projectCount} projects: ${errorMessage(error)}`,
+      discovery.errors.push({
+        message: `DescribeProjects in ${region} failed after ${discovery.projects} projects: ${errorMessage(error)}`,
       });
     }
-    return { models, errors };
+    await Promise.all(listings);
+    return discovery;
   }
 
-  private async runningVersions(client: RekognitionClient, region: string, projectArn: string) {
-    const found: RunningModel[] = [];
-    const versions = paginateDescribeProjectVersions(
-      { client, pageSize: PAGE_SIZE },
-      { ProjectArn: projectArn, MaxResults: PAGE_SIZE },
-    );
-    for await (const page of versions) {
-      for (const version of page.ProjectVersionDescriptions ?? []) {
-        if (version.Status !== "RUNNING" || !isCustomLabels(version.Feature) || !version.ProjectVersionArn)
-          continue;
-        const names = modelNamesFromArn(version.ProjectVersionArn);
-        if (!names) continue;
-        found.push({
-          region,
-          projectArn,
-          projectName: names.projectName,
-          modelArn: version.ProjectVersionArn,
-          versionName: names.versionName,
-          ...(version.MinInferenceUnits !== undefined && { minInferenceUnits: version.MinInferenceUnits }),
-          ...(version.MaxInferenceUnits !== undefined && { maxInferenceUnits: version.MaxInferenceUnits }),
+  private async listProject(
+    region: string,
+    projectArn: string,
+    onModels: (models: RunningModel[]) => void,
+    mayContinue: () => boolean,
+    discovery: Discovery,
+  ): Promise<void> {
+    const client = this.clientFor(region);
+    const { describe } = this.gatesFor(region);
+    try {
+      await forEachPage(
+        "DescribeProjectVersions",
+        async (token) => {
+          if (!mayContinue()) throw new OutOfTime();
+          const page = await describe(() =>
+            client.send(
+              new DescribeProjectVersionsCommand({
+                ProjectArn: projectArn,
+                MaxResults: PAGE_SIZE,
+                NextToken: token,
+              }),
+            ),
+          );
+          return { items: page.ProjectVersionDescriptions ?? [], nextToken: page.NextToken };
+        },
+        (versions) => {
+          const running = versions.flatMap((version) => toRunningModel(region, projectArn, version));
+          if (running.length > 0) onModels(running);
+        },
+      );
+    } catch (error) {
+      if (error instanceof OutOfTime) {
+        discovery.unfinished.push({
+          arn: projectArn,
+          reason: "project not described: the run was out of time",
+        });
+      } else {
+        discovery.errors.push({
+          arn: projectArn,
+          message: `DescribeProjectVersions failed: ${errorMessage(error)}`,
         });
       }
     }
-    return found;
   }
 
   async listTags(region: string, resourceArn: string): Promise<Record<string, string>> {
-    const response = await this.clientFor(region).send(
-      new ListTagsForResourceCommand({ ResourceArn: resourceArn }),
+    const client = this.clientFor(region);
+    const response = await this.gatesFor(region).tags(() =>
+      client.send(new ListTagsForResourceCommand({ ResourceArn: resourceArn })),
     );
     return response.Tags ?? {};
   }
 
-  async stopModel(region: string, modelArn: string): Promise<StopOutcome> {
+  async modelStatus(region: string, modelArn: string): Promise<string | undefined> {
+    const parts = parseModelArn(modelArn);
+    if (!parts) throw new Error(`not a Custom Labels model ARN: ${modelArn}`);
+    const client = this.clientFor(region);
+    // The project ARN carries the project's creation time, which the model ARN lacks: find it by name.
     try {
-      const response = await this.clientFor(region).send(
-        new StopProjectVersionCommand({ ProjectVersionArn: modelArn }),
+      const projects = await this.gatesFor(region).describe(() =>
+        client.send(
+          new DescribeProjectsCommand({ ProjectNames: [parts.projectName], Features: [CUSTOM_LABELS] }),
+        ),
+      );
+      const projectArn = projects.ProjectDescriptions?.find((p) =>
+        p.ProjectArn?.startsWith(`${parts.projectArn}/`),
+      )?.ProjectArn;
+      if (!projectArn) return undefined;
+      const versions = await this.gatesFor(region).describe(() =>
+        client.send(
+          new DescribeProjectVersionsCommand({ ProjectArn: projectArn, VersionNames: [parts.versionName] }),
+        ),
+      );
+      return versions.ProjectVersionDescriptions?.find((v) => v.ProjectVersionArn === modelArn)?.Status;
+    } catch (error) {
+      if (errorName(error) === "ResourceNotFoundException") return undefined;
+      throw error;
+    }
+  }
+
+  async stopModel(region: string, modelArn: string): Promise<StopOutcome> {
+    const client = this.clientFor(region);
+    try {
+      const response = await this.gatesFor(region).stop(() =>
+        client.send(new StopProjectVersionCommand({ ProjectVersionArn: modelArn })),
       );
       return { kind: "stopping", status: response.Status ?? "STOPPING" };
     } catch (error) {
       // AWS does not document what Stop answers for a model already stopping; ResourceInUse is the sign.
       // Matching by name, not instanceof, holds even when two copies of the SDK are loaded.
-      const name = error instanceof Error ? error.name : "";
-      if (name === "ResourceInUseException") {
+      if (errorName(error) === "ResourceInUseException") {
         return { kind: "already-changing", status: `ALREADY_CHANGING: ${errorMessage(error)}` };
       }
-      if (name === "ResourceNotFoundException") {
+      if (errorName(error) === "ResourceNotFoundException") {
         return { kind: "not-found", status: `NOT_FOUND: ${errorMessage(error)}` };
       }
       throw error;
     }
   }
+}
+
+/** Thrown inside a listing when the run has no time left for it. */
+class OutOfTime extends Error {
+  override name = "OutOfTime";
+}
+
+/** A RUNNING Custom Labels version as a {@link RunningModel}; anything else (or an unreadable ARN) is left out. */
+function toRunningModel(
+  region: string,
+  projectArn: string,
+  version: ProjectVersionDescription,
+): RunningModel[] {
+  if (version.Status !== "RUNNING" || !isCustomLabels(version.Feature) || !version.ProjectVersionArn)
+    return [];
+  const names = parseModelArn(version.ProjectVersionArn);
+  if (!names) return [];
+  return [
+    {
+      region,
+      projectArn,
+      projectName: names.projectName,
+      modelArn: version.ProjectVersionArn,
+      versionName: names.versionName,
+      ...(version.MinInferenceUnits !== undefined && { minInferenceUnits: version.MinInferenceUnits }),
+      ...(version.MaxInferenceUnits !== undefined && { maxInferenceUnits: version.MaxInferenceUnits }),
+    },
+  ];
 }

@@ -3,14 +3,28 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { StopRecord } from "../core/stop-record.ts";
 
+/** The sparse index over records still STOP_PENDING: partition key `pendingRegion`, sort key `stoppedAt`. */
+export const PENDING_INDEX = "PendingStops";
+
+/** How a record is completed. */
+export interface Outcome {
+  readonly status: string;
+  /** ISO-8601 UTC. */
+  readonly completedAt: string;
+  readonly note?: string;
+  readonly reconciledBy?: string;
+}
+
 /** The log table operations the run needs. */
 export interface StopLog {
   /** Every record of a model with `stoppedAt` at or after `since` (ISO-8601), newest first. */
   recordsSince(modelArn: string, since: string): Promise<StopRecord[]>;
+  /** Every record of the region still STOP_PENDING, oldest first. */
+  pendingRecords(region: string): Promise<StopRecord[]>;
   /** Writes a new record; fails rather than overwrite one with the same key. */
   writeIntent(record: StopRecord): Promise<void>;
-  /** Sets the status of an existing record once StopProjectVersion has answered. */
-  recordOutcome(modelArn: string, stoppedAt: string, status: string, completedAt: string): Promise<void>;
+  /** Completes an existing record once StopProjectVersion has answered (or a later run found out). */
+  recordOutcome(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<void>;
 }
 
 /** The SDK-backed {@link StopLog}. */
@@ -21,18 +35,28 @@ export class DynamoStopLog implements StopLog {
   ) {}
 
   async recordsSince(modelArn: string, since: string): Promise<StopRecord[]> {
+    return this.query({
+      KeyConditionExpression: "modelArn = :arn AND stoppedAt >= :since",
+      ExpressionAttributeValues: { ":arn": modelArn, ":since": since },
+      ScanIndexForward: false,
+      ConsistentRead: true,
+    });
+  }
+
+  async pendingRecords(region: string): Promise<StopRecord[]> {
+    return this.query({
+      IndexName: PENDING_INDEX,
+      KeyConditionExpression: "pendingRegion = :region",
+      ExpressionAttributeValues: { ":region": region },
+    });
+  }
+
+  private async query(input: Omit<ConstructorParameters<typeof QueryCommand>[0], "TableName">) {
     const records: StopRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "modelArn = :arn AND stoppedAt >= :since",
-          ExpressionAttributeValues: { ":arn": modelArn, ":since": since },
-          ScanIndexForward: false,
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
+        new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey }),
       );
       records.push(...((page.Items ?? []) as StopRecord[]));
       startKey = page.LastEvaluatedKey;
@@ -50,20 +74,26 @@ export class DynamoStopLog implements StopLog {
     );
   }
 
-  async recordOutcome(
-    modelArn: string,
-    stoppedAt: string,
-    status: string,
-    completedAt: string,
-  ): Promise<void> {
+  async recordOutcome(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<void> {
+    const values: Record<string, string> = { ":status": outcome.status, ":completedAt": outcome.completedAt };
+    const sets = ["#status = :status", "completedAt = :completedAt"];
+    if (outcome.note !== undefined) {
+      sets.push("note = :note");
+      values[":note"] = outcome.note;
+    }
+    if (outcome.reconciledBy !== undefined) {
+      sets.push("reconciledBy = :reconciledBy");
+      values[":reconciledBy"] = outcome.reconciledBy;
+    }
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { modelArn, stoppedAt },
-        UpdateExpression: "SET #status = :status, completedAt = :completedAt",
+        // Removing pendingRegion takes the record out of the PendingStops index.
+        UpdateExpression: `SET ${sets.join(", ")} REMOVE pendingRegion`,
         ConditionExpression: "attribute_exists(modelArn)",
         ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":status": status, ":completedAt": completedAt },
+        ExpressionAttributeValues: values,
       }),
     );
   }

@@ -4,7 +4,7 @@
  */
 
 import { formatDuration, formatHourlyCost, formatTime } from "./format.ts";
-import { describeOptOut, parseOptOut } from "./opt-out.ts";
+import { tagPolicy } from "./tag-policy.ts";
 import {
   type Datapoint,
   REQUEST_METRICS,
@@ -26,9 +26,11 @@ export interface DecisionInput {
   readonly usage: UsageEvidence;
   /** The run's clock reading, epoch ms. */
   readonly now: number;
-  /** Minutes without requests, in service all along, before the model may be stopped. */
+  /** Minutes without requests, in service all along, before the model may be stopped, unless a tag says otherwise. */
   readonly idleMinutes: number;
   readonly optOutTagKey: string;
+  /** Only models or projects tagged `<optOutTagKey>=true` are candidates. @default false */
+  readonly requireOptIn?: boolean;
   readonly pricePerInferenceUnitHour: number;
 }
 
@@ -79,28 +81,33 @@ const METRIC_LABELS: Record<RequestMetric, string> = {
 
 /** Decides whether one running model may be stopped. */
 export function decide(input: DecisionInput): Verdict {
-  const { model, tags, usage, now, idleMinutes, optOutTagKey } = input;
-  const window = usageWindow(now, idleMinutes);
-  const idleText = formatDuration(idleMinutes * MINUTE_MS);
+  const { model, tags, usage, now } = input;
   const inService = "error" in usage ? [] : usage.inService.filter((point) => point.at <= now);
   // The cost of keeping the model is worth knowing whatever the verdict, so it is worked out first.
   const inferenceUnits = inService.at(-1)?.value ?? model.minInferenceUnits;
   let facts: VerdictFacts =
     inferenceUnits === undefined
-      ? { idleMinutes }
+      ? { idleMinutes: input.idleMinutes }
       : {
-          idleMinutes,
+          idleMinutes: input.idleMinutes,
           inferenceUnits,
           estimatedHourlyCostUsd: Math.round(inferenceUnits * input.pricePerInferenceUnitHour * 100) / 100,
         };
   const keep = (reason: string): Verdict => ({ action: "keep", reason, facts });
 
   if ("error" in tags) return keep(`kept to be safe: could not read tags (${tags.error})`);
-  for (const where of ["model", "project"] as const) {
-    const optOut = parseOptOut(tags[where][optOutTagKey], now);
-    const reason = describeOptOut(optOut, optOutTagKey, where);
-    if (reason !== undefined) return keep(reason);
-  }
+  const policy = tagPolicy(tags, {
+    optOutTagKey: input.optOutTagKey,
+    requireOptIn: input.requireOptIn ?? false,
+    defaultIdleMinutes: input.idleMinutes,
+    now,
+  });
+  if (policy.keep) return keep(policy.reason);
+  const { idleMinutes } = policy;
+  facts = { ...facts, idleMinutes };
+  const window = usageWindow(now, idleMinutes);
+  const idleText = formatDuration(idleMinutes * MINUTE_MS);
+  const thresholdNote = policy.idleMinutesSource ? ` (threshold from ${policy.idleMinutesSource})` : "";
 
   if ("error" in usage) return keep(`kept to be safe: could not read metrics (${usage.error})`);
 
@@ -148,7 +155,7 @@ export function decide(input: DecisionInput): Verdict {
   if (since > window.start) {
     return keep(
       `started recently: in service since ${formatTime(since)} (${formatDuration(now - since)} ago), ` +
-        `less than the ${idleText} idle window; no requests since`,
+        `less than the ${idleText} idle window${thresholdNote}; no requests since`,
     );
   }
 
@@ -159,7 +166,7 @@ export function decide(input: DecisionInput): Verdict {
       : ` at ${units} inference unit${units === 1 ? "" : "s"} (${formatHourlyCost(facts.estimatedHourlyCostUsd ?? 0)})`;
   return {
     action: "stop",
-    reason: `idle: no requests in the last ${idleText}; in service for the whole window${unitsText}`,
+    reason: `idle: no requests in the last ${idleText}${thresholdNote}; in service for the whole window${unitsText}`,
     facts,
   };
 }

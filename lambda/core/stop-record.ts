@@ -29,6 +29,12 @@ export interface StopRecord {
   readonly status: string;
   /** When the status was last set after the call, ISO-8601 UTC. */
   readonly completedAt?: string;
+  /** The model's region while the record is STOP_PENDING; removed once completed (a sparse index key). */
+  readonly pendingRegion?: string;
+  /** How a later run completed a record its own run could not. */
+  readonly note?: string;
+  /** The run that completed the record, when it was not the run that wrote it. */
+  readonly reconciledBy?: string;
   /** Epoch seconds after which DynamoDB's TTL deletes the item. */
   readonly expiresAt: number;
 }
@@ -62,6 +68,7 @@ export function buildStopRecord(
     }),
     runId: options.runId,
     status: options.dryRun ? DRY_RUN_STATUS : STOP_PENDING,
+    ...(!options.dryRun && { pendingRegion: model.region }),
     ...(options.dryRun && { completedAt: formatTime(options.now) }),
     expiresAt: Math.floor(options.now / 1000) + options.ttlDays * 86_400,
   };

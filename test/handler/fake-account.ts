@@ -4,6 +4,7 @@
  * adapters and SDK commands through it; every call is recorded in order.
  */
 
+import { Logger } from "@aws-lambda-powertools/logger";
 import {
   CloudWatchClient,
   type Dimension,
@@ -18,9 +19,13 @@ import {
   RekognitionClient,
   StopProjectVersionCommand,
 } from "@aws-sdk/client-rekognition";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
+import { createAwsAdapters } from "../../lambda/aws-clients.ts";
+import { loadConfig } from "../../lambda/config.ts";
 import type { Datapoint } from "../../lambda/core/types.ts";
+import { createHandler } from "../../lambda/create-handler.ts";
 
 export const ACCOUNT = "123456789012";
 export const MINUTE = 60_000;
@@ -82,7 +87,9 @@ export function fakeAccount(projects: FakeProject[]) {
   const rekognition = mockClient(RekognitionClient);
   const cloudwatch = mockClient(CloudWatchClient);
   const dynamo = mockClient(DynamoDBDocumentClient);
+  const sns = mockClient(SNSClient);
   const calls: string[] = [];
+  const published: { subject: string; message: string }[] = [];
   const table = new Map<string, LoggedItem>();
   const failures = new Map<string, Error>();
   const key = (arn: string, at: string) => `${arn}|${at}`;
@@ -104,7 +111,10 @@ export function fakeAccount(projects: FakeProject[]) {
     fail("DescribeProjects");
     const features: string[] = input.Features ?? ["CUSTOM_LABELS"];
     const matching = projects.filter(
-      (p) => region(p) === clientRegion && features.includes(p.feature ?? "CUSTOM_LABELS"),
+      (p) =>
+        region(p) === clientRegion &&
+        features.includes(p.feature ?? "CUSTOM_LABELS") &&
+        (input.ProjectNames === undefined || input.ProjectNames.includes(p.name)),
     );
     const { items, next } = page(matching, input.NextToken, input.MaxResults);
     return {
@@ -120,7 +130,10 @@ export function fakeAccount(projects: FakeProject[]) {
     calls.push(`DescribeProjectVersions ${input.ProjectArn} ${input.NextToken ?? "-"}`);
     fail("DescribeProjectVersions", input.ProjectArn);
     const project = projects.find((p) => projectArn(p) === input.ProjectArn);
-    const { items, next } = page(project?.models ?? [], input.NextToken, input.MaxResults);
+    const versions = (project?.models ?? []).filter(
+      (m) => input.VersionNames === undefined || input.VersionNames.includes(m.versionName),
+    );
+    const { items, next } = page(versions, input.NextToken, input.MaxResults);
     return {
       ProjectVersionDescriptions: items.map((m) => ({
         ProjectVersionArn: modelArn(project as FakeProject, m),
@@ -204,10 +217,18 @@ export function fakeAccount(projects: FakeProject[]) {
       });
     item.status = values[":status"] as string;
     item.completedAt = values[":completedAt"];
+    if (values[":note"] !== undefined) item.note = values[":note"];
+    if (values[":reconciledBy"] !== undefined) item.reconciledBy = values[":reconciledBy"];
+    if (String(input.UpdateExpression).includes("REMOVE pendingRegion")) delete item.pendingRegion;
     return {};
   });
   dynamo.on(QueryCommand).callsFake(async (input) => {
     const values = input.ExpressionAttributeValues as Record<string, string>;
+    if (input.IndexName === "PendingStops") {
+      calls.push(`Query PendingStops ${values[":region"]}`);
+      fail("QueryPending");
+      return { Items: [...table.values()].filter((item) => item.pendingRegion === values[":region"]) };
+    }
     calls.push(`Query ${values[":arn"]}`);
     fail("Query", values[":arn"]);
     const items = [...table.values()]
@@ -216,9 +237,17 @@ export function fakeAccount(projects: FakeProject[]) {
     return { Items: items };
   });
 
+  sns.on(PublishCommand).callsFake(async (input) => {
+    calls.push(`Publish ${input.TopicArn}`);
+    fail("Publish");
+    published.push({ subject: String(input.Subject), message: String(input.Message) });
+    return { MessageId: `m-${published.length}` };
+  });
+
   return {
     calls,
     table,
+    published,
     /** Makes every call of `operation` (on `arn`, or on any resource with "*") throw `error`. */
     failOn(operation: string, arn: string, error: Error) {
       failures.set(`${operation}:${arn}`, error);
@@ -227,6 +256,7 @@ export function fakeAccount(projects: FakeProject[]) {
       rekognition.restore();
       cloudwatch.restore();
       dynamo.restore();
+      sns.restore();
     },
   };
 }
@@ -236,4 +266,62 @@ export function awsError(name: string, message: string): Error {
   const error = new Error(message);
   error.name = name;
   return error;
+}
+
+/** A project of the fake account. */
+export const project = (
+  name: string,
+  models: FakeProject["models"],
+  extra: Partial<FakeProject> = {},
+): FakeProject => ({
+  name,
+  models,
+  ...extra,
+});
+
+export const TOPIC_ARN = `arn:aws:sns:us-east-1:${ACCOUNT}:idle-model-stopper`;
+const ENV = { LOG_TABLE_NAME: "stops", AWS_REGION: "us-east-1" };
+
+/** Metrics as Powertools would publish them, kept for assertions. */
+export function fakeMetrics() {
+  const published: Record<string, number>[] = [];
+  let stored: Record<string, number> = {};
+  return {
+    published,
+    addMetric(name: string, _unit: string, value: number) {
+      stored[name] = value;
+    },
+    publishStoredMetrics() {
+      published.push(stored);
+      stored = {};
+    },
+  };
+}
+
+/**
+ * Installs the fake account and returns a handler over the real adapters, a run function, the logger and the
+ * metrics. `remainingMs` plays Lambda's context.getRemainingTimeInMillis.
+ */
+export function setupHandler(
+  projects: FakeProject[],
+  env: Record<string, string> = {},
+  options: { remainingMs?: () => number } = {},
+) {
+  const account = fakeAccount(projects);
+  const config = loadConfig({ ...ENV, ...env });
+  const logger = new Logger({ logLevel: "SILENT" });
+  const metrics = fakeMetrics();
+  let clock = NOW;
+  const handler = createHandler(config, {
+    ...createAwsAdapters(config),
+    logger,
+    metrics,
+    clock: () => clock++,
+  });
+  const run = (runId = "run-1") =>
+    handler(
+      {},
+      { awsRequestId: runId, ...(options.remainingMs && { getRemainingTimeInMillis: options.remainingMs }) },
+    );
+  return { account, handler, run, logger, metrics };
 }

@@ -1,47 +1,26 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it, mock } from "node:test";
-import { Logger } from "@aws-lambda-powertools/logger";
-import { createAwsAdapters } from "../../lambda/aws-clients.ts";
-import { loadConfig } from "../../lambda/config.ts";
-import { createHandler } from "../../lambda/create-handler.ts";
 import {
   awsError,
   busy,
   everyMinute,
   type FakeProject,
-  fakeAccount,
   idleFor,
   MINUTE,
   modelArn,
   NOW,
+  project,
   projectArn,
+  setupHandler,
 } from "./fake-account.ts";
 
-const ENV = { LOG_TABLE_NAME: "stops", AWS_REGION: "us-east-1" };
+let installed: ReturnType<typeof setupHandler> | undefined;
+afterEach(() => installed?.account.restore());
 
-let account: ReturnType<typeof fakeAccount> | undefined;
-afterEach(() => account?.restore());
-
-/** Installs the fake account and returns a handler over it, a run function and the logger. */
 function setup(projects: FakeProject[], env: Record<string, string> = {}) {
-  account = fakeAccount(projects);
-  const config = loadConfig({ ...ENV, ...env });
-  const logger = new Logger({ logLevel: "SILENT" });
-  let clock = NOW;
-  const handler = createHandler(config, { ...createAwsAdapters(config), logger, clock: () => clock++ });
-  const run = (runId = "run-1") => handler({}, { awsRequestId: runId });
-  return { account, handler, run, logger };
+  installed = setupHandler(projects, env);
+  return installed;
 }
-
-const project = (
-  name: string,
-  models: FakeProject["models"],
-  extra: Partial<FakeProject> = {},
-): FakeProject => ({
-  name,
-  models,
-  ...extra,
-});
 
 describe("handler", () => {
   it("reads every page of projects and versions and stops only the idle running models", async () => {
@@ -426,7 +405,7 @@ describe("handler", () => {
     const summary = await run("run-42");
 
     const summaryLine = info.mock.calls.find((call) => call.arguments[0] === "run summary");
-    assert.deepEqual(summaryLine?.arguments[1], { summary });
+    assert.deepEqual((summaryLine?.arguments[1] as { summary?: unknown } | undefined)?.summary, summary);
     assert.equal(summary.runId, "run-42");
   });
 });

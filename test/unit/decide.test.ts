@@ -370,3 +370,63 @@ describe("applyStopCap", () => {
     assert.deepEqual(applyStopCap(decisions, 2), decisions);
   });
 });
+
+describe("decide: per-model settings by tag", () => {
+  const eightHoursIdle = usage({ inService: everyMinute(NOW - 9 * 60 * MINUTE, NOW - MINUTE, 1) });
+
+  it("judges a model by its own auto-stop:idle-minutes tag, and says where the threshold came from", () => {
+    const tags = { model: { "auto-stop:idle-minutes": "480" }, project: { "auto-stop:idle-minutes": "60" } };
+    const verdict = judge({ tags, usage: eightHoursIdle });
+    assert.equal(verdict.action, "stop");
+    assert.equal(
+      verdict.reason,
+      "idle: no requests in the last 8h00m (threshold from tag auto-stop:idle-minutes=480 on the model); " +
+        "in service for the whole window at 1 inference unit ($4.00/h)",
+    );
+    assert.equal(verdict.facts.idleMinutes, 480);
+  });
+
+  it("keeps a model whose longer threshold from its project is not reached yet", () => {
+    const tags = { model: {}, project: { "auto-stop:idle-minutes": "720" } };
+    const verdict = judge({ tags, usage: eightHoursIdle });
+    assert.equal(verdict.action, "keep");
+    assert.match(
+      verdict.reason,
+      /^started recently: .* less than the 12h00m idle window \(threshold from tag auto-stop:idle-minutes=720 on the project\)/,
+    );
+  });
+
+  for (const value of ["abc", "10", "10081", "90.5", ""]) {
+    it(`keeps a model whose idle-minutes tag is ${JSON.stringify(value)}, naming the tag and what is allowed`, () => {
+      const verdict = judge({ tags: { model: { "auto-stop:idle-minutes": value }, project: {} } });
+      assert.equal(verdict.action, "keep");
+      assert.equal(
+        verdict.reason,
+        `kept to be safe: tag auto-stop:idle-minutes=${value} on the model is not a whole number of minutes from 15 to 10080`,
+      );
+    });
+  }
+
+  it("in opt-in mode, keeps a model nobody opted in", () => {
+    const verdict = judge({ requireOptIn: true });
+    assert.equal(verdict.action, "keep");
+    assert.equal(
+      verdict.reason,
+      "not opted in: REQUIRE_OPT_IN is on and neither the model nor its project has the tag auto-stop=true",
+    );
+  });
+
+  for (const where of ["model", "project"] as const) {
+    it(`in opt-in mode, stops an idle model opted in on the ${where}`, () => {
+      const tagged = { "auto-stop": " TRUE " };
+      const tags: TagEvidence =
+        where === "model" ? { model: tagged, project: {} } : { model: {}, project: tagged };
+      assert.equal(judge({ requireOptIn: true, tags }).action, "stop");
+    });
+  }
+
+  it("lets an opt-out on the model win over an opt-in on the project", () => {
+    const tags = { model: { "auto-stop": "never" }, project: { "auto-stop": "true" } };
+    assert.equal(judge({ requireOptIn: true, tags }).reason, "opted out: tag auto-stop=never on the model");
+  });
+});

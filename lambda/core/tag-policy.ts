@@ -1,0 +1,76 @@
+/**
+ * What a model's tags and its project's tags say, read together: opt-out or snooze, opt-in (when required), and
+ * a per-model idle threshold from `<key>:idle-minutes`. The model's own tag wins over its project's.
+ */
+
+import { describeOptOut, parseOptOut } from "./opt-out.ts";
+
+/** Bounds of an idle threshold, the same as IDLE_MINUTES. */
+export const IDLE_MINUTES_RANGE = { min: 15, max: 10080 } as const;
+
+/** Suffix of the tag key that overrides the idle threshold, e.g. `auto-stop:idle-minutes`. */
+export const IDLE_MINUTES_SUFFIX = ":idle-minutes";
+
+/** The tags of a model and of its project. */
+export interface TagSets {
+  readonly model: Readonly<Record<string, string>>;
+  readonly project: Readonly<Record<string, string>>;
+}
+
+/** The tag settings that shape the policy. */
+export interface TagPolicyOptions {
+  readonly optOutTagKey: string;
+  /** Only models or projects tagged `<optOutTagKey>=true` are candidates. */
+  readonly requireOptIn: boolean;
+  readonly defaultIdleMinutes: number;
+  readonly now: number;
+}
+
+/** The verdict of the tags alone: a reason to keep the model, or the idle threshold to judge it by. */
+export type TagPolicy =
+  | { readonly keep: true; readonly reason: string }
+  | {
+      readonly keep: false;
+      readonly idleMinutes: number;
+      /** Where the threshold came from, when a tag set it. */
+      readonly idleMinutesSource?: string;
+    };
+
+const WHERE = ["model", "project"] as const;
+
+/** Reads the tags. Opt-outs and snoozes come first: they keep the model whatever else is tagged. */
+export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {
+  const { optOutTagKey: key, now } = options;
+  for (const where of WHERE) {
+    const reason = describeOptOut(parseOptOut(tags[where][key], now), key, where);
+    if (reason !== undefined) return { keep: true, reason };
+  }
+
+  if (options.requireOptIn) {
+    const optedIn = WHERE.some((where) => tags[where][key]?.trim().toLowerCase() === "true");
+    if (!optedIn) {
+      return {
+        keep: true,
+        reason: `not opted in: REQUIRE_OPT_IN is on and neither the model nor its project has the tag ${key}=true`,
+      };
+    }
+  }
+
+  const idleKey = `${key}${IDLE_MINUTES_SUFFIX}`;
+  for (const where of WHERE) {
+    const value = tags[where][idleKey];
+    if (value === undefined) continue;
+    const text = value.trim();
+    const minutes = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!(minutes >= IDLE_MINUTES_RANGE.min && minutes <= IDLE_MINUTES_RANGE.max)) {
+      return {
+        keep: true,
+        reason:
+          `kept to be safe: tag ${idleKey}=${value} on the ${where} is not a whole number of minutes ` +
+          `from ${IDLE_MINUTES_RANGE.min} to ${IDLE_MINUTES_RANGE.max}`,
+      };
+    }
+    return { keep: false, idleMinutes: minutes, idleMinutesSource: `tag ${idleKey}=${text} on the ${where}` };
+  }
+  return { keep: false, idleMinutes: options.defaultIdleMinutes };
+}
