@@ -27,8 +27,9 @@ export interface SynthesizedFunction {
   readonly handler: string;
   /** The function's environment; references to other resources are left as the logical id in `refs`. */
   readonly environment: Record<string, string>;
-  /** Variables whose value is a reference, by logical id, e.g. { LOG_TABLE_NAME: "LogTable1234" }. */
-  readonly refs: Record<string, string>;
+  /** Variables whose value references another resource, with its logical id and type, e.g.
+   * `{ LOG_TABLE_NAME: { logicalId: "LogTable1234", type: "AWS::DynamoDB::Table" } }`. */
+  readonly refs: Record<string, { readonly logicalId: string; readonly type: string }>;
   readonly runtime: string;
   readonly architectures: string[];
   readonly timeoutSeconds: number;
@@ -37,6 +38,11 @@ export interface SynthesizedFunction {
   readonly table: {
     readonly keySchema: KeyElement[];
     readonly attributeDefinitions: { AttributeName: string; AttributeType: "S" | "N" | "B" }[];
+    readonly globalSecondaryIndexes: {
+      IndexName: string;
+      KeySchema: KeyElement[];
+      Projection: { ProjectionType: "ALL" | "KEYS_ONLY" | "INCLUDE"; NonKeyAttributes?: string[] };
+    }[];
   };
   /** Removes the synthesized output. */
   readonly cleanup: () => void;
@@ -75,11 +81,13 @@ export async function synthesize(context: Record<string, string> = {}): Promise<
   const variables = ((fn.Properties.Environment as { Variables?: Record<string, unknown> })?.Variables ??
     {}) as Record<string, unknown>;
   const environment: Record<string, string> = {};
-  const refs: Record<string, string> = {};
+  const refs: SynthesizedFunction["refs"] = {};
   for (const [name, value] of Object.entries(variables)) {
     if (typeof value === "string") environment[name] = value;
-    else if (value && typeof value === "object" && "Ref" in value) refs[name] = String(value.Ref);
-    else throw new Error(`environment variable ${name} has a value the sandbox cannot resolve`);
+    else if (value && typeof value === "object" && "Ref" in value) {
+      const logicalId = String(value.Ref);
+      refs[name] = { logicalId, type: template.Resources[logicalId]?.Type ?? "unknown" };
+    } else throw new Error(`environment variable ${name} has a value the sandbox cannot resolve`);
   }
 
   return {
@@ -95,6 +103,8 @@ export async function synthesize(context: Record<string, string> = {}): Promise<
       keySchema: table.Properties.KeySchema as KeyElement[],
       attributeDefinitions: table.Properties
         .AttributeDefinitions as SynthesizedFunction["table"]["attributeDefinitions"],
+      globalSecondaryIndexes: (table.Properties.GlobalSecondaryIndexes ??
+        []) as SynthesizedFunction["table"]["globalSecondaryIndexes"],
     },
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
   };

@@ -1,14 +1,17 @@
 /** The record of every request the sandbox answered, so tests can assert on what the code under test sent. */
 
-/** The three services the sandbox emulates. */
+/** The services the sandbox emulates with fault knobs. */
 export type ServiceName = "rekognition" | "cloudwatch" | "dynamodb";
+
+/** Every service that appears in the call log: the faulted ones, and SNS for the digest. */
+export type CalledService = ServiceName | "sns";
 
 /** What a fault knob injected into a call. */
 export type InjectedFault = "throttle" | "server-error";
 
 /** One answered request. */
 export interface CallRecord {
-  readonly service: ServiceName;
+  readonly service: CalledService;
   /** The operation from `X-Amz-Target`, e.g. `StopProjectVersion`. */
   readonly operation: string;
   /** The region from the SigV4 credential scope (or the sandbox's default region for an unsigned request). */
@@ -56,7 +59,7 @@ export function countFaults(calls: readonly CallRecord[]): Record<ServiceName, F
     dynamodb: empty(),
   };
   for (const call of calls) {
-    if (!call.injected) continue;
+    if (!call.injected || call.service === "sns") continue;
     const service = counts[call.service];
     const operation = service.byOperation[call.operation] ?? { throttled: 0, serverErrors: 0 };
     service.byOperation[call.operation] = operation;

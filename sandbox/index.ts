@@ -20,6 +20,7 @@ import {
   snapshotProject,
 } from "./rekognition-state.ts";
 import { applySeed, type SeedResult, type SeedSpec } from "./seed.ts";
+import { createSnsEndpoint, type PublishedMessage } from "./sns-endpoint.ts";
 
 export type { CallRecord, FaultCounts, InjectedFault, ServiceName } from "./call-log.ts";
 export type {
@@ -53,6 +54,7 @@ export {
   type SeedVersion,
   seedCreationMillis,
 } from "./seed.ts";
+export type { PublishedMessage } from "./sns-endpoint.ts";
 
 /** How to start the sandbox. Every field is optional. */
 export interface SandboxOptions {
@@ -71,6 +73,7 @@ export interface SandboxOptions {
     readonly rekognition?: number;
     readonly cloudwatch?: number;
     readonly dynamodb?: number;
+    readonly sns?: number;
   };
   /** Data to load before the endpoints start. @default nothing */
   readonly seed?: SeedSpec;
@@ -81,6 +84,7 @@ export interface SandboxEnv {
   readonly AWS_ENDPOINT_URL_REKOGNITION: string;
   readonly AWS_ENDPOINT_URL_CLOUDWATCH: string;
   readonly AWS_ENDPOINT_URL_DYNAMODB: string;
+  readonly AWS_ENDPOINT_URL_SNS: string;
   readonly AWS_ACCESS_KEY_ID: string;
   readonly AWS_SECRET_ACCESS_KEY: string;
   readonly AWS_REGION: string;
@@ -121,6 +125,7 @@ export interface Sandbox {
     readonly rekognition: string;
     readonly cloudwatch: string;
     readonly dynamodb: string;
+    readonly sns: string;
   };
   /** AWS_ENDPOINT_URL_* plus dummy credentials and AWS_REGION, to spread into a child process's env. */
   readonly env: SandboxEnv;
@@ -128,6 +133,8 @@ export interface Sandbox {
   readonly region: string;
   readonly rekognition: RekognitionAccess;
   readonly cloudwatch: CloudWatchAccess;
+  /** The one SNS topic that exists, and what was published to it. */
+  readonly sns: { readonly topicArn: string; readonly messages: readonly PublishedMessage[] };
   /** Every answered request so far, oldest first (a live, read-only view). */
   readonly calls: readonly CallRecord[];
   /** Forgets the call log (and so the fault counts). */
@@ -155,6 +162,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const state = new RekognitionState(account, clock, options.transitionDelayMs ?? 0);
   const metrics = new MetricStore();
   const calls: CallRecord[] = [];
+  const topicArn = `arn:aws:sns:${region}:${account}:idle-model-stopper-notifications`;
+  const messages: PublishedMessage[] = [];
   const aborter = new AbortController();
   const seed = options.faults?.seed ?? DEFAULT_FAULT_SEED;
   const injectors: Record<ServiceName, FaultInjector> = {
@@ -191,13 +200,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     servers.push(rekognitionServer);
     const cloudwatchServer = createCloudWatchEndpoint(metrics, clock, runtime("cloudwatch"));
     servers.push(cloudwatchServer);
-    const [rekognitionUrl, cloudwatchUrl, dynamoEndpoint] = await Promise.all([
+    const snsServer = createSnsEndpoint(new Set([topicArn]), messages, (call) => calls.push(call), region);
+    servers.push(snsServer);
+    const [rekognitionUrl, cloudwatchUrl, snsUrl, dynamoEndpoint] = await Promise.all([
       listen(rekognitionServer, options.ports?.rekognition),
       listen(cloudwatchServer, options.ports?.cloudwatch),
+      listen(snsServer, options.ports?.sns),
       startDynamoDb(runtime("dynamodb"), options.ports?.dynamodb),
     ]);
     dynamo = dynamoEndpoint;
-    endpoints = { rekognition: rekognitionUrl, cloudwatch: cloudwatchUrl, dynamodb: dynamoEndpoint.url };
+    endpoints = {
+      rekognition: rekognitionUrl,
+      cloudwatch: cloudwatchUrl,
+      dynamodb: dynamoEndpoint.url,
+      sns: snsUrl,
+    };
   } catch (error) {
     // A port in use must not leave the other servers running.
     await stopAll();
@@ -250,6 +267,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_ENDPOINT_URL_REKOGNITION: endpoints.rekognition,
       AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.cloudwatch,
       AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SNS: endpoints.sns,
       AWS_ACCESS_KEY_ID: "SANDBOXACCESSKEYID",
       AWS_SECRET_ACCESS_KEY: "sandbox-secret-access-key",
       AWS_REGION: region,
@@ -258,6 +276,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     region,
     rekognition,
     cloudwatch,
+    sns: { topicArn, messages },
     calls,
     clearCalls: () => {
       calls.length = 0;

@@ -60,6 +60,9 @@ export async function startStopperWorld(
         TableName: LOG_TABLE_NAME,
         KeySchema: fn.table.keySchema,
         AttributeDefinitions: fn.table.attributeDefinitions,
+        ...(fn.table.globalSecondaryIndexes.length > 0 && {
+          GlobalSecondaryIndexes: fn.table.globalSecondaryIndexes,
+        }),
         BillingMode: "PAY_PER_REQUEST",
       }),
     );
@@ -67,7 +70,13 @@ export async function startStopperWorld(
     await sandbox.stop();
     throw error;
   }
-  const refs = Object.fromEntries(Object.keys(fn.refs).map((name) => [name, LOG_TABLE_NAME]));
+  // The template's references, resolved to what the sandbox has: the table, and its one SNS topic.
+  const refs: Record<string, string> = {};
+  for (const [name, { type, logicalId }] of Object.entries(fn.refs)) {
+    if (type === "AWS::DynamoDB::Table") refs[name] = LOG_TABLE_NAME;
+    else if (type === "AWS::SNS::Topic") refs[name] = sandbox.sns.topicArn;
+    else throw new Error(`the sandbox cannot resolve ${name}, a reference to ${logicalId} (${type})`);
+  }
   return {
     sandbox,
     invoke: (env = {}, invokeOptions = {}) =>

@@ -1,0 +1,101 @@
+/**
+ * SNS, as far as the stopper uses it: Publish to the sandbox's topic, over the awsQuery protocol that
+ * `@aws-sdk/client-sns` speaks (form-encoded POST, XML answers). Published messages are kept for tests.
+ */
+
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { CallRecord } from "./call-log.ts";
+import { readBody, regionFromAuthorization } from "./http-endpoint.ts";
+
+/** A message published to the sandbox. */
+export interface PublishedMessage {
+  readonly topicArn: string;
+  readonly subject?: string;
+  readonly message: string;
+  readonly receivedAt: number;
+}
+
+const XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/";
+
+const escapeXml = (text: string) =>
+  text.replace(
+    /[<>&'"]/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c] ?? c,
+  );
+
+class SnsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly statusCode = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** Creates (but does not start) the SNS endpoint. `topicArns` are the topics that exist. */
+export function createSnsEndpoint(
+  topicArns: ReadonlySet<string>,
+  messages: PublishedMessage[],
+  record: (call: CallRecord) => void,
+  defaultRegion: string,
+): http.Server {
+  return http.createServer(async (request, response) => {
+    const receivedAt = Date.now();
+    const started = performance.now();
+    const region = regionFromAuthorization(request.headers.authorization) ?? defaultRegion;
+    const form = new URLSearchParams((await readBody(request)).toString("utf8"));
+    const operation = form.get("Action") ?? "";
+    const requestId = randomUUID();
+    let statusCode = 200;
+    let body: string;
+    let outcome = "ok";
+    let failure: string | undefined;
+    try {
+      if (operation !== "Publish")
+        throw new SnsError("InvalidAction", `The action ${operation} is not valid`);
+      const topicArn = form.get("TopicArn") ?? "";
+      const message = form.get("Message");
+      const subject = form.get("Subject") ?? undefined;
+      if (!topicArns.has(topicArn)) throw new SnsError("NotFound", "Topic does not exist", 404);
+      if (message === null || message === "")
+        throw new SnsError("InvalidParameter", "Invalid parameter: Empty message");
+      // SNS: the subject is ASCII text, no line breaks, under 100 characters.
+      if (subject !== undefined && (subject.length >= 100 || !/^[\x20-\x7e]*$/.test(subject))) {
+        throw new SnsError("InvalidParameter", "Invalid parameter: Subject");
+      }
+      messages.push({ topicArn, ...(subject !== undefined && { subject }), message, receivedAt });
+      body =
+        `<PublishResponse xmlns="${XMLNS}"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult>` +
+        `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`;
+    } catch (error) {
+      const snsError = error instanceof SnsError ? error : new SnsError("InternalError", String(error), 500);
+      statusCode = snsError.statusCode;
+      outcome = snsError.code;
+      failure = snsError.message;
+      body =
+        `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${statusCode >= 500 ? "Receiver" : "Sender"}</Type>` +
+        `<Code>${snsError.code}</Code><Message>${escapeXml(snsError.message)}</Message></Error>` +
+        `<RequestId>${requestId}</RequestId></ErrorResponse>`;
+    }
+    response.writeHead(statusCode, {
+      "content-type": "text/xml",
+      "content-length": String(Buffer.byteLength(body)),
+      "x-amzn-requestid": requestId,
+    });
+    response.end(body);
+    record({
+      service: "sns",
+      operation,
+      region,
+      input: { TopicArn: form.get("TopicArn") },
+      outcome,
+      ...(failure !== undefined && { message: failure }),
+      statusCode,
+      addedLatencyMs: 0,
+      receivedAt,
+      durationMs: performance.now() - started,
+    });
+  });
+}
