@@ -1,0 +1,277 @@
+/**
+ * Property-based tests of the decision core and the tag parser: invariants that must hold whatever the metrics,
+ * tags and clock, checked over generated inputs with fast-check.
+ */
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { decide, usageWindow } from "../../lambda/core/decide.ts";
+import { parseIsoInstant, parseOptOut } from "../../lambda/core/opt-out.ts";
+import type {
+  Datapoint,
+  ModelUsage,
+  RunningModel,
+  TagEvidence,
+  UsageEvidence,
+} from "../../lambda/core/types.ts";
+
+const MINUTE = 60_000;
+const KEY = "auto-stop";
+const NEVER_WORDS = ["false", "off", "no", "never", "disabled", "0"];
+
+const model: RunningModel = {
+  region: "eu-west-1",
+  projectArn: "arn:aws:rekognition:eu-west-1:123456789012:project/p/1",
+  projectName: "p",
+  modelArn: "arn:aws:rekognition:eu-west-1:123456789012:project/p/version/v/2",
+  versionName: "v",
+  minInferenceUnits: 1,
+};
+
+// A clock anywhere in 2020-2035, on any millisecond.
+const nowArb = fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2035, 0, 1) });
+const idleArb = fc.integer({ min: 15, max: 10080 });
+
+/** Datapoints at random minutes within `days` before `now`, with values including 0. */
+const pointsArb = (now: number, maxPoints: number) =>
+  fc
+    .array(
+      fc.record({
+        minutesAgo: fc.integer({ min: 0, max: 8 * 1440 }),
+        value: fc.oneof(
+          fc.constant(0),
+          fc.integer({ min: 1, max: 1000 }),
+          fc.double({ min: 0, max: 50, noNaN: true }),
+        ),
+      }),
+      { maxLength: maxPoints },
+    )
+    .map((points) =>
+      points
+        .map(
+          ({ minutesAgo, value }): Datapoint => ({
+            at: Math.floor((now - minutesAgo * MINUTE) / MINUTE) * MINUTE,
+            value,
+          }),
+        )
+        .sort((a, b) => a.at - b.at),
+    );
+
+/** Usage that may be anything: random requests and random in-service data, or a full in-service history. */
+const usageArb = (now: number) =>
+  fc.record({
+    SuccessfulRequestCount: pointsArb(now, 5),
+    UserErrorCount: pointsArb(now, 3),
+    ServerErrorCount: pointsArb(now, 3),
+    ThrottledCount: pointsArb(now, 3),
+    inService: fc.oneof(
+      pointsArb(now, 30),
+      fc.integer({ min: 0, max: 9 * 1440 }).map((sinceMinutes) => {
+        const points: Datapoint[] = [];
+        const start = Math.floor((now - sinceMinutes * MINUTE) / MINUTE) * MINUTE;
+        for (let at = start; at <= now - MINUTE; at += 5 * MINUTE) points.push({ at, value: 1 });
+        return points;
+      }),
+    ),
+  });
+
+/** A clock reading and usage generated around it. */
+const nowWithUsageArb = nowArb.chain((now) => fc.tuple(fc.constant(now), usageArb(now)));
+
+const toUsage = (u: {
+  SuccessfulRequestCount: Datapoint[];
+  UserErrorCount: Datapoint[];
+  ServerErrorCount: Datapoint[];
+  ThrottledCount: Datapoint[];
+  inService: Datapoint[];
+}): ModelUsage => ({
+  requests: {
+    SuccessfulRequestCount: u.SuccessfulRequestCount,
+    UserErrorCount: u.UserErrorCount,
+    ServerErrorCount: u.ServerErrorCount,
+    ThrottledCount: u.ThrottledCount,
+  },
+  inService: u.inService,
+});
+
+/** Tag values people actually write, and junk. */
+const tagValueArb = fc.oneof(
+  fc.constantFrom(...NEVER_WORDS, "true", "yes", "maybe", "", " ", "2026-02-30", "2026-13-01T00:00"),
+  fc.string({ maxLength: 20 }),
+  fc
+    .date({ min: new Date(2019, 0, 1), max: new Date(2037, 0, 1), noInvalidDate: true })
+    .map((d) => d.toISOString()),
+);
+const tagsArb = fc.record({
+  model: fc.dictionary(fc.constantFrom(KEY, `${KEY}:idle-minutes`, "team", "owner"), tagValueArb, {
+    maxKeys: 3,
+  }),
+  project: fc.dictionary(fc.constantFrom(KEY, `${KEY}:idle-minutes`, "team"), tagValueArb, { maxKeys: 3 }),
+});
+
+const input = (now: number, idleMinutes: number, tags: TagEvidence, usage: UsageEvidence) => ({
+  model,
+  tags,
+  usage,
+  now,
+  idleMinutes,
+  optOutTagKey: KEY,
+  pricePerInferenceUnitHour: 4,
+});
+
+describe("decision core properties", () => {
+  it("never stops a model opted out on the model or its project, whatever its metrics and other tags", () => {
+    fc.assert(
+      fc.property(
+        nowWithUsageArb,
+        idleArb,
+        fc.constantFrom(...NEVER_WORDS),
+        fc.constantFrom("model" as const, "project" as const),
+        fc.boolean(),
+        tagsArb,
+        ([now, usage], idle, word, where, upper, tags) => {
+          const value = ` ${upper ? word.toUpperCase() : word} `;
+          const tagged: TagEvidence = { ...tags, [where]: { ...tags[where], [KEY]: value } };
+          return decide(input(now, idle, tagged, toUsage(usage))).action === "keep";
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("never stops a model whose tags or metrics could not be read", () => {
+    fc.assert(
+      fc.property(nowArb, idleArb, tagsArb, fc.string(), (now, idle, tags, message) => {
+        const withoutTags = decide(input(now, idle, { error: message }, toUsage(fullyIdle(now, idle))));
+        const withoutMetrics = decide(input(now, idle, tags, { error: message }));
+        return withoutTags.action === "keep" && withoutMetrics.action === "keep";
+      }),
+    );
+  });
+
+  it("never stops a model without in-service data from the start of its window", () => {
+    fc.assert(
+      fc.property(nowArb, idleArb, fc.integer({ min: 1, max: 10080 }), (now, idle, lateMinutes) => {
+        const window = usageWindow(now, idle);
+        const start = window.start + Math.min(lateMinutes, idle - 1) * MINUTE + MINUTE;
+        const inService: Datapoint[] = [];
+        for (let at = Math.floor(start / MINUTE) * MINUTE; at < now - MINUTE; at += MINUTE)
+          inService.push({ at, value: 1 });
+        const usage: ModelUsage = { ...toUsage(fullyIdle(now, idle)), inService };
+        return decide(input(now, idle, { model: {}, project: {} }, usage)).action === "keep";
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("never stops a model with any request in its window", () => {
+    fc.assert(
+      fc.property(
+        nowArb,
+        idleArb,
+        fc.constantFrom("SuccessfulRequestCount", "UserErrorCount", "ServerErrorCount", "ThrottledCount"),
+        fc.double({ min: 0.001, max: 1e6, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (now, idle, metric, value, position) => {
+          const window = usageWindow(now, idle);
+          const at = Math.floor((window.start + position * (now - window.start)) / MINUTE) * MINUTE;
+          const base = toUsage(fullyIdle(now, idle));
+          const usage: ModelUsage = {
+            ...base,
+            requests: { ...base.requests, [metric]: [{ at: Math.max(at, window.start), value }] },
+          };
+          return decide(input(now, idle, { model: {}, project: {} }, usage)).action === "keep";
+        },
+      ),
+    );
+  });
+
+  it("stops a model with no requests in service for its whole window, unless a tag says otherwise", () => {
+    fc.assert(
+      fc.property(nowArb, idleArb, (now, idle) => {
+        const verdict = decide(input(now, idle, { model: {}, project: {} }, toUsage(fullyIdle(now, idle))));
+        return verdict.action === "stop" && verdict.reason.startsWith("idle: no requests");
+      }),
+    );
+  });
+
+  it("always gives a reason and keeps its facts consistent", () => {
+    fc.assert(
+      fc.property(nowWithUsageArb, idleArb, tagsArb, ([now, usage], idle, tags) => {
+        const verdict = decide(input(now, idle, tags, toUsage(usage)));
+        assert.ok(verdict.reason.length > 10);
+        if (verdict.action === "stop") {
+          assert.equal(verdict.facts.requestsInWindow, 0);
+          assert.ok(verdict.facts.inServiceSince !== undefined);
+        }
+        if (verdict.facts.estimatedHourlyCostUsd !== undefined)
+          assert.ok(verdict.facts.estimatedHourlyCostUsd >= 0);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe("tag parser properties", () => {
+  it("reads every real instant written as ISO-8601 back to the same instant", () => {
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date(1970, 0, 1), max: new Date(9999, 0, 1), noInvalidDate: true }),
+        (date) => {
+          return parseIsoInstant(date.toISOString()) === date.getTime();
+        },
+      ),
+    );
+  });
+
+  it("reads any offset the same as the equivalent UTC time", () => {
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date(2000, 0, 1), max: new Date(2100, 0, 1), noInvalidDate: true }),
+        fc.integer({ min: -12 * 60, max: 14 * 60 }).filter((m) => m % 15 === 0),
+        (date, offsetMinutes) => {
+          const instant = Math.floor(date.getTime() / 1000) * 1000;
+          const local = new Date(instant + offsetMinutes * MINUTE).toISOString().slice(0, 19);
+          const sign = offsetMinutes < 0 ? "-" : "+";
+          const abs = Math.abs(offsetMinutes);
+          const zone = `${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+          return parseIsoInstant(`${local}${zone}`) === instant;
+        },
+      ),
+    );
+  });
+
+  it("never treats a value as a snooze unless it names a future instant", () => {
+    fc.assert(
+      fc.property(tagValueArb, nowArb, (value, now) => {
+        const optOut = parseOptOut(value, now);
+        return optOut.kind !== "snoozed" || optOut.until > now;
+      }),
+    );
+  });
+
+  it("never throws, whatever the value", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 256 }), nowArb, (value, now) => {
+        parseOptOut(value, now);
+        return true;
+      }),
+    );
+  });
+});
+
+/** A model in service (one point a minute) since one period before its window, with no requests. */
+function fullyIdle(now: number, idle: number) {
+  const window = usageWindow(now, idle);
+  const step = window.periodSeconds * 1000;
+  const inService: Datapoint[] = [];
+  for (let at = window.queryStart; at < now - step; at += step) inService.push({ at, value: 1 });
+  return {
+    SuccessfulRequestCount: [],
+    UserErrorCount: [],
+    ServerErrorCount: [],
+    ThrottledCount: [],
+    inService,
+  };
+}
