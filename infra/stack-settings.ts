@@ -6,6 +6,7 @@
  */
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import {
+  DEFAULT_SETTINGS,
   InvalidSettingError,
   integerIn,
   parseBoolean,
@@ -28,6 +29,10 @@ export interface InfraSettings {
   readonly functionTimeoutMinutes: number;
   /** Lambda memory in MB. */
   readonly memorySize: number;
+  /** Email address subscribed to the notification topic, or undefined for none. */
+  readonly notifyEmail: string | undefined;
+  /** Whether the schedule runs the function; false disables it and keeps everything else. */
+  readonly enabled: boolean;
 }
 
 /** Every setting the stack accepts, runtime and infra-only. */
@@ -88,6 +93,15 @@ const parseTimeZone = (raw: string): string | undefined => {
   return resolved.toLowerCase() === zone.toLowerCase() && resolved !== zone ? undefined : zone;
 };
 
+// Deliberately loose: SNS checks the address itself when it sends the confirmation. This catches a missing value,
+// a list (ops@example.com,dev@example.com) or a name instead of an address.
+const EMAIL_PATTERN = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;.]+$/;
+
+const parseEmail = (raw: string): string | undefined => {
+  const email = raw.trim();
+  return email.length <= 254 && EMAIL_PATTERN.test(email) ? email : undefined;
+};
+
 const parseLogRetention = (raw: string): number | undefined => {
   const days = integerIn(1, 3653)(raw);
   return days !== undefined && LOG_RETENTION_DAYS.includes(days) ? days : undefined;
@@ -133,6 +147,18 @@ export const INFRA_SETTINGS: readonly InfraSettingSpec[] = [
     default: 256,
     allowed: "a whole number of MB from 128 to 10240",
     parse: integerIn(128, 10240),
+  },
+  {
+    key: "notifyEmail",
+    default: undefined,
+    allowed: "one email address such as ops@example.com (subscribe more addresses to the topic yourself)",
+    parse: parseEmail,
+  },
+  {
+    key: "enabled",
+    default: true,
+    allowed: "true or false",
+    parse: parseBoolean,
   },
 ] as InfraSettingSpec[];
 
@@ -184,5 +210,47 @@ export function parseGivenSettings(
     if (value === undefined) throw new InvalidSettingError(describe(spec.key), raw, spec.allowed);
     given[spec.key] = value;
   }
+  checkDeadlineMargin(given, describe);
   return given as Partial<StackSettings>;
+}
+
+/**
+ * The function stops starting new stops `deadlineMarginSeconds` before its timeout; a margin of half the timeout
+ * or more would leave most of each run unused, or all of it. Both values come from here, so synth checks them.
+ * @throws InvalidSettingError naming both settings and their values.
+ */
+function checkDeadlineMargin(
+  given: Partial<Record<keyof StackSettings, unknown>>,
+  describe: (key: keyof StackSettings) => string,
+): void {
+  const margin = (given.deadlineMarginSeconds ?? DEFAULT_SETTINGS.deadlineMarginSeconds) as number;
+  const timeoutMinutes = (given.functionTimeoutMinutes ??
+    DEFAULT_INFRA_SETTINGS.functionTimeoutMinutes) as number;
+  const halfTimeoutSeconds = (timeoutMinutes * 60) / 2;
+  if (margin < halfTimeoutSeconds) return;
+  const timeout =
+    `${describe("functionTimeoutMinutes")}=${timeoutMinutes}` +
+    (given.functionTimeoutMinutes === undefined ? " (the default)" : "");
+  throw new InvalidSettingError(
+    `${describe("deadlineMarginSeconds")} with ${timeout}`,
+    String(margin),
+    `fewer seconds than half the function's timeout, so less than ${halfTimeoutSeconds} for a ` +
+      `${timeoutMinutes}-minute timeout (the function's timeout and the margin are set together in the stack: ` +
+      "lower deadlineMarginSeconds or raise functionTimeoutMinutes)",
+  );
+}
+
+/**
+ * Applies the defaults to `props` and validates every value; errors name `<owner> prop <key>`.
+ * @throws InvalidSettingError naming the prop, the value and what is allowed.
+ */
+export function resolveSettings(
+  props: Partial<Record<keyof StackSettings, unknown>>,
+  owner: string,
+): StackSettings {
+  const given = parseGivenSettings(
+    (key) => toRawSetting(props[key]),
+    (key) => `${owner} prop ${key}`,
+  );
+  return { ...DEFAULT_SETTINGS, ...DEFAULT_INFRA_SETTINGS, ...given };
 }

@@ -5,78 +5,25 @@ import { describe, it } from "node:test";
 import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { propsFromContext } from "../../infra/context.ts";
+import { IdleModelStopper } from "../../infra/idle-model-stopper.ts";
 import { IdleModelStopperStack, type IdleModelStopperStackProps } from "../../infra/stopper-stack.ts";
+import {
+  buildStack,
+  escapeRegExp,
+  functionStatements,
+  PROJECTS_IN_OWN_REGION,
+  type RoleRef,
+  resourcesFor,
+  SKIP_BUNDLING,
+  theOnly,
+} from "./template-helpers.ts";
 
-// The feature flags `cdk synth` uses, so the tests see the template users deploy.
-const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
-  readFileSync(new URL("../../cdk.json", import.meta.url), "utf8"),
-).context;
-
-/** Builds the stack as infra/app.ts does, with cdk.json's context plus `context` (like `-c key=value`). */
-function buildStack(context: Record<string, unknown> = {}): IdleModelStopperStack {
-  const app = new App({ context: { ...CDK_JSON_CONTEXT, ...context } });
-  return new IdleModelStopperStack(app, "IdleModelStopper", propsFromContext(app.node));
-}
-
-interface Statement {
-  readonly actions: readonly string[];
-  readonly resources: readonly string[];
-  readonly condition: unknown;
-}
-
-/** Renders a CloudFormation string, writing `Ref`s as `<AWS::Region>` and `GetAtt`s as `<Id.Attr>`. */
-function render(value: unknown): string {
-  if (typeof value === "string") return value;
-  const intrinsic = value as Record<string, unknown>;
-  if (typeof intrinsic.Ref === "string") return `<${intrinsic.Ref}>`;
-  if (Array.isArray(intrinsic["Fn::GetAtt"])) return `<${intrinsic["Fn::GetAtt"].join(".")}>`;
-  const join = intrinsic["Fn::Join"] as [string, unknown[]] | undefined;
-  if (join) return join[1].map(render).join(join[0]);
-  return JSON.stringify(value);
-}
-
-const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
-
-type RoleRef = { "Fn::GetAtt": [string, "Arn"] };
-
-/** Every Allow statement in the policies attached to the function's role. */
-function functionStatements(template: Template): Statement[] {
-  const roleId = (theOnly(template, "AWS::Lambda::Function").Properties.Role as RoleRef)["Fn::GetAtt"][0];
-  const policies = Object.values(
-    template.findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: roleId }] } }),
-  );
-  assert.ok(policies.length > 0, "the function's role has a policy");
-  return policies
-    .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
-    .filter((statement) => statement.Effect === "Allow")
-    .map((statement) => ({
-      actions: asArray(statement.Action),
-      resources: asArray(statement.Resource).map(render),
-      condition: statement.Condition,
-    }));
-}
-
-const resourcesFor = (statements: Statement[], action: string): string[] =>
-  statements.filter((s) => s.actions.includes(action)).flatMap((s) => s.resources);
-
-function theOnly(
-  template: Template,
-  type: string,
-): { Properties: Record<string, unknown> } & Record<string, unknown> {
-  const resources = Object.values(template.findResources(type));
-  assert.equal(resources.length, 1, `one ${type}`);
-  return resources[0] as { Properties: Record<string, unknown> };
-}
-
-const PROJECTS_IN_OWN_REGION = "arn:<AWS::Partition>:rekognition:<AWS::Region>:<AWS::AccountId>:project/*";
-
-// One synthesis per configuration: each one bundles the handler with esbuild.
+// One synthesis per configuration; only the defaults are bundled with esbuild, for the bundle's own test.
 const defaultStack = buildStack();
 const defaults = Template.fromStack(defaultStack);
 const overridden = Template.fromStack(
   buildStack({
+    ...SKIP_BUNDLING,
     // Strings as `-c key=value` gives them, and the JSON types cdk.json may hold.
     idleMinutes: "120",
     optOutTagKey: "keep-running",
@@ -92,6 +39,14 @@ const overridden = Template.fromStack(
     logRetentionDays: 30,
     functionTimeoutMinutes: "15",
     memorySize: 512,
+    requireOptIn: "true",
+    rekognitionTps: "10",
+    metricsTps: 40,
+    describeConcurrency: "8",
+    tagConcurrency: 2,
+    metricsConcurrency: "6",
+    stopConcurrency: 1,
+    deadlineMarginSeconds: "120",
   }),
 );
 
@@ -127,11 +82,12 @@ describe("IdleModelStopperStack with the default settings", () => {
     assert.ok(existsSync(join(assetDir, "index.mjs.map")), "index.mjs.map exists");
   });
 
-  it("passes the default settings, the table name and the service name to the function", () => {
+  it("passes the default settings, the table, the topic and the metrics namespace to the function", () => {
     defaults.hasResourceProperties("AWS::Lambda::Function", {
       Environment: {
         Variables: {
           LOG_TABLE_NAME: { Ref: Match.stringLikeRegexp("^LogTable") },
+          NOTIFICATION_TOPIC_ARN: { Ref: Match.stringLikeRegexp("^NotificationTopic") },
           IDLE_MINUTES: "180",
           OPT_OUT_TAG_KEY: "auto-stop",
           DRY_RUN: "false",
@@ -140,7 +96,16 @@ describe("IdleModelStopperStack with the default settings", () => {
           PRICE_PER_INFERENCE_UNIT_HOUR: "4",
           LOG_TTL_DAYS: "400",
           AWS_MAX_ATTEMPTS: "6",
+          REQUIRE_OPT_IN: "false",
+          REKOGNITION_TPS: "5",
+          METRICS_TPS: "25",
+          DESCRIBE_CONCURRENCY: "4",
+          TAG_CONCURRENCY: "4",
+          METRICS_CONCURRENCY: "4",
+          STOP_CONCURRENCY: "2",
+          DEADLINE_MARGIN_SECONDS: "30",
           POWERTOOLS_SERVICE_NAME: "idle-model-stopper",
+          POWERTOOLS_METRICS_NAMESPACE: "IdleModelStopper",
           NODE_OPTIONS: "--enable-source-maps",
         },
       },
@@ -163,6 +128,18 @@ describe("IdleModelStopperStack with the default settings", () => {
       State: "ENABLED",
       Target: { Arn: { "Fn::GetAtt": [Match.stringLikeRegexp("^StopperFunction"), "Arn"] } },
     });
+  });
+
+  it("lets the schedule invoke the function itself only, not its versions or aliases", () => {
+    const functionId = Object.keys(defaults.findResources("AWS::Lambda::Function"))[0];
+    const invokeStatements = Object.values(defaults.findResources("AWS::IAM::Policy"))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((statement) => [statement.Action].flat().includes("lambda:InvokeFunction"));
+
+    assert.deepEqual(
+      invokeStatements.map((statement) => statement.Resource),
+      [{ "Fn::GetAtt": [functionId, "Arn"] }],
+    );
   });
 
   it("sends invocations the schedule could not deliver to an encrypted, TLS-only dead-letter queue", () => {
@@ -272,12 +249,26 @@ describe("IdleModelStopperStack with the default settings", () => {
     });
   });
 
-  it("outputs the table name, the function name and the dead-letter queue URL", () => {
+  it("outputs the table, the function, the dead-letter queue, the topic and the dashboard", () => {
     assert.deepEqual(Object.keys(defaults.findOutputs("*")).sort(), [
+      "DashboardName",
       "DeadLetterQueueUrl",
       "FunctionName",
       "LogTableName",
+      "NotificationTopicArn",
     ]);
+  });
+
+  it("keeps the logical ids the resources had before they moved into the construct", () => {
+    // A new id for the table would make CloudFormation create an empty table and orphan the old one.
+    const ids = Object.keys(defaults.toJSON().Resources);
+    for (const prefix of ["LogTable", "StopperFunction", "FunctionLogGroup", "ScheduleDeadLetterQueue"]) {
+      assert.ok(
+        ids.some((id) => new RegExp(`^${prefix}[0-9A-F]{8}$`).test(id)),
+        `${prefix}<hash> in ${ids.join(", ")}`,
+      );
+    }
+    assert.ok(ids.includes("LogTable64197333"), "the log table's id is unchanged");
   });
 });
 
@@ -294,11 +285,34 @@ describe("IdleModelStopperStack with settings from context", () => {
           PRICE_PER_INFERENCE_UNIT_HOUR: "4.5",
           LOG_TTL_DAYS: "30",
           AWS_MAX_ATTEMPTS: "3",
+          REQUIRE_OPT_IN: "true",
+          REKOGNITION_TPS: "10",
+          METRICS_TPS: "40",
+          DESCRIBE_CONCURRENCY: "8",
+          TAG_CONCURRENCY: "2",
+          METRICS_CONCURRENCY: "6",
+          STOP_CONCURRENCY: "1",
+          DEADLINE_MARGIN_SECONDS: "120",
         }),
       },
       Timeout: 900,
       MemorySize: 512,
     });
+  });
+
+  it("scans both configured regions: the function is told them, and IAM allows exactly them", () => {
+    const statements = functionStatements(overridden);
+    const variables = (
+      theOnly(overridden, "AWS::Lambda::Function").Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+
+    assert.equal(variables.REGIONS, "eu-west-1,us-east-1");
+    assert.deepEqual(resourcesFor(statements, "rekognition:ListTagsForResource"), [
+      "arn:<AWS::Partition>:rekognition:eu-west-1:<AWS::AccountId>:project/*",
+      "arn:<AWS::Partition>:rekognition:us-east-1:<AWS::AccountId>:project/*",
+    ]);
   });
 
   it("runs on the context's schedule in the context's time zone", () => {
@@ -361,15 +375,54 @@ describe("propsFromContext", () => {
     ["scheduleTimezone", "America/Argentina/Buenos_Aires"],
     ["scheduleTimezone", "Etc/GMT+5"],
     ["logRetentionDays", "3653"],
-    ["functionTimeoutMinutes", 1],
+    ["functionTimeoutMinutes", 2],
     ["memorySize", "10240"],
     ["retainLogTable", "no"],
+    ["requireOptIn", "yes"],
+    ["deadlineMarginSeconds", "299"],
+    ["notifyEmail", " ops+stopper@example.co.uk "],
+    ["enabled", false],
   ];
   for (const [key, value] of accepted) {
     it(`accepts ${key}=${value}`, () => {
       assert.ok(propsFor({ [key]: value })[key as keyof IdleModelStopperStackProps] !== undefined);
     });
   }
+
+  it("reads every runtime knob of opt-in mode, rates, concurrency and the deadline", () => {
+    const props = propsFor({
+      requireOptIn: "true",
+      rekognitionTps: "10",
+      metricsTps: 40,
+      describeConcurrency: "8",
+      tagConcurrency: 2,
+      metricsConcurrency: "6",
+      stopConcurrency: 1,
+      deadlineMarginSeconds: "45",
+    });
+
+    assert.deepEqual(props, {
+      requireOptIn: true,
+      rekognitionTps: 10,
+      metricsTps: 40,
+      describeConcurrency: 8,
+      tagConcurrency: 2,
+      metricsConcurrency: 6,
+      stopConcurrency: 1,
+      deadlineMarginSeconds: 45,
+    });
+  });
+
+  it("accepts a 1-minute timeout with a margin under 30 seconds", () => {
+    assert.deepEqual(propsFor({ functionTimeoutMinutes: "1", deadlineMarginSeconds: "29" }), {
+      functionTimeoutMinutes: 1,
+      deadlineMarginSeconds: 29,
+    });
+  });
+
+  it("reads notifyEmail trimmed", () => {
+    assert.equal(propsFor({ notifyEmail: " ops@example.com " }).notifyEmail, "ops@example.com");
+  });
 });
 
 describe("IdleModelStopperStack with a bad setting", () => {
@@ -396,6 +449,19 @@ describe("IdleModelStopperStack with a bad setting", () => {
     ["logRetentionDays", "45", '"45"'],
     ["functionTimeoutMinutes", "20", '"20"'],
     ["memorySize", 64, '"64"'],
+    ["requireOptIn", "perhaps", '"perhaps"'],
+    ["rekognitionTps", "0", '"0"'],
+    ["metricsTps", 51, '"51"'],
+    ["describeConcurrency", "33", '"33"'],
+    ["tagConcurrency", "0", '"0"'],
+    ["metricsConcurrency", "four", '"four"'],
+    ["stopConcurrency", "0", '"0"'],
+    ["deadlineMarginSeconds", "4", '"4"'],
+    ["notifyEmail", "ops", '"ops"'],
+    ["notifyEmail", "ops@example.com,dev@example.com", '"ops@example.com,dev@example.com"'],
+    ["notifyEmail", "Ops <ops@example.com>", '"Ops <ops@example.com>"'],
+    ["notifyEmail", "", '""'],
+    ["enabled", "off", '"off"'],
   ];
   for (const [key, value, shown] of rejected) {
     it(`fails synth for ${key}=${JSON.stringify(value)}, naming the key, the value and what is allowed`, () => {
@@ -412,6 +478,48 @@ describe("IdleModelStopperStack with a bad setting", () => {
       message:
         /^Invalid context key name: "idleMinute"\. Allowed: one of idleMinutes, optOutTagKey, .*memorySize/,
     });
+  });
+
+  it("fails synth for a margin of half the timeout or more, naming both keys and their values", () => {
+    assert.throws(() => buildStack({ functionTimeoutMinutes: "1" }), {
+      name: "InvalidSettingError",
+      message:
+        /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=1: "30"\. Allowed: fewer seconds than half the function's timeout, so less than 30 for a 1-minute timeout \(the function's timeout and the margin are set together in the stack/,
+    });
+    assert.throws(() => buildStack({ functionTimeoutMinutes: 2, deadlineMarginSeconds: 60 }), {
+      message: /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=2: "60"\./,
+    });
+  });
+
+  it("names the default timeout when only the margin is set", () => {
+    assert.throws(() => buildStack({ deadlineMarginSeconds: "300" }), {
+      name: "InvalidSettingError",
+      message:
+        /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=10 \(the default\): "300"\. Allowed: .*less than 300 for a 10-minute timeout/,
+    });
+  });
+
+  it("checks the margin against the timeout for props set in code too, naming the props", () => {
+    assert.throws(
+      () =>
+        new IdleModelStopperStack(new App(), "Stack", {
+          functionTimeoutMinutes: 1,
+          deadlineMarginSeconds: 45,
+        }),
+      {
+        name: "InvalidSettingError",
+        message:
+          /^Invalid IdleModelStopperStack prop deadlineMarginSeconds with IdleModelStopperStack prop functionTimeoutMinutes=1: "45"\./,
+      },
+    );
+    assert.throws(
+      () =>
+        new IdleModelStopper(new App(), "Stopper", { functionTimeoutMinutes: 1, deadlineMarginSeconds: 45 }),
+      {
+        message:
+          /^Invalid IdleModelStopper prop deadlineMarginSeconds with IdleModelStopper prop functionTimeoutMinutes=1/,
+      },
+    );
   });
 
   it("fails for a bad prop set in code, naming the prop", () => {

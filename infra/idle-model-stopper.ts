@@ -1,0 +1,454 @@
+/**
+ * The idle model stopper as one construct: the function, its schedule, the stop log, notifications, alarms and a
+ * dashboard. `IdleModelStopperStack` is this construct in a stack of its own; apps that have a stack already can add
+ * the construct to it.
+ */
+import { Aws, Duration, RemovalPolicy, Stack, TimeZone } from "aws-cdk-lib";
+import {
+  Alarm,
+  ComparisonOperator,
+  type Dashboard,
+  Stats,
+  TreatMissingData,
+} from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import { AttributeType, BillingMode, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
+import { Effect, type IRole, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Key } from "aws-cdk-lib/aws-kms";
+import { Architecture, type IFunction, Runtime } from "aws-cdk-lib/aws-lambda";
+import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Schedule, ScheduleExpression } from "aws-cdk-lib/aws-scheduler";
+import { LambdaInvoke, type ScheduleTargetBaseProps } from "aws-cdk-lib/aws-scheduler-targets";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { settingsToEnv } from "../common/settings.ts";
+import { findBundlingRoot, HANDLER_ENTRY } from "./handler-source.ts";
+import { resolveSettings } from "./stack-settings.ts";
+import { METRICS_NAMESPACE, SERVICE_NAME, StopperDashboard } from "./stopper-dashboard.ts";
+
+// Node's ESM output has no `require`; bundled CommonJS dependencies call it for Node built-ins.
+// The alias keeps the banner's import from clashing with a `createRequire` import inside the bundle.
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as topLevelCreateRequire } from 'node:module'; " +
+  "const require = topLevelCreateRequire(import.meta.url);";
+
+/** Properties of the construct; `IdleModelStopperStack` also reads each from a `cdk.json` context key of the same name. */
+export interface IdleModelStopperProps {
+  /**
+   * Minutes without any request, with the model in service all along, before it may be stopped (15-10080).
+   * @default 180
+   */
+  readonly idleMinutes?: number;
+  /**
+   * Tag key that opts a model or project out (`false`, `never`…) or snoozes it (an ISO-8601 date).
+   * @default "auto-stop"
+   */
+  readonly optOutTagKey?: string;
+  /**
+   * When true, nothing is stopped; would-stop decisions are logged with `dryRun: true`.
+   * @default false
+   */
+  readonly dryRun?: boolean;
+  /**
+   * Regions to scan, such as `["us-east-1", "eu-west-1"]`; empty means the stack's own region.
+   * @default []
+   */
+  readonly regions?: readonly string[];
+  /**
+   * Most models stopped in one run (1-1000); the rest are kept and the reason says so.
+   * @default 25
+   */
+  readonly maxStopsPerRun?: number;
+  /**
+   * USD per inference-unit hour (above 0, at most 1000), used for the estimated cost in the log.
+   * @default 4
+   */
+  readonly pricePerInferenceUnitHour?: number;
+  /**
+   * Days a stop record is kept in the log table before DynamoDB's TTL removes it (1-3650).
+   * @default 400
+   */
+  readonly logTtlDays?: number;
+  /**
+   * Attempts per AWS call, first try included, with the SDK's adaptive retry between them (1-20).
+   * @default 6
+   */
+  readonly maxAttempts?: number;
+  /**
+   * When true, only models or projects tagged `<optOutTagKey>=true` are candidates for a stop (opt-in mode).
+   * @default false
+   */
+  readonly requireOptIn?: boolean;
+  /**
+   * Calls per second the function allows itself for each Rekognition API (1-100).
+   * @default 5
+   */
+  readonly rekognitionTps?: number;
+  /**
+   * GetMetricData calls per second the function allows itself (1-50).
+   * @default 25
+   */
+  readonly metricsTps?: number;
+  /**
+   * DescribeProjectVersions calls in flight at once, per region (1-32).
+   * @default 4
+   */
+  readonly describeConcurrency?: number;
+  /**
+   * ListTagsForResource calls in flight at once, per region (1-32).
+   * @default 4
+   */
+  readonly tagConcurrency?: number;
+  /**
+   * GetMetricData calls in flight at once, per region (1-32).
+   * @default 4
+   */
+  readonly metricsConcurrency?: number;
+  /**
+   * StopProjectVersion calls in flight at once (1-32).
+   * @default 2
+   */
+  readonly stopConcurrency?: number;
+  /**
+   * Seconds of the function's time kept in reserve: no new stop starts with less left (5-300, and less than half
+   * of `functionTimeoutMinutes`).
+   * @default 30
+   */
+  readonly deadlineMarginSeconds?: number;
+  /**
+   * EventBridge Scheduler expression for the runs: `cron(<6 fields>)` or `rate(<n> <unit>)`.
+   * @default "cron(0 2 * * ? *)" (02:00 every day)
+   */
+  readonly schedule?: string;
+  /**
+   * IANA time zone the schedule is evaluated in, such as `Europe/Paris`.
+   * @default "UTC"
+   */
+  readonly scheduleTimezone?: string;
+  /**
+   * Whether the DynamoDB log table is kept when the stack is deleted.
+   * @default true
+   */
+  readonly retainLogTable?: boolean;
+  /**
+   * Days CloudWatch Logs keeps the function's logs: one of the values it accepts (`LOG_RETENTION_DAYS`).
+   * @default 90
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Lambda timeout in whole minutes (1-15).
+   * @default 10
+   */
+  readonly functionTimeoutMinutes?: number;
+  /**
+   * Lambda memory in MB (128-10240).
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * Email address subscribed to the notification topic. AWS sends it a confirmation link first; nothing is
+   * delivered until someone follows it.
+   * @default - no subscription: subscribe to the `NotificationTopicArn` output yourself
+   */
+  readonly notifyEmail?: string;
+  /**
+   * Kill switch: false disables the schedule, so no run starts, and keeps every resource and the stop log.
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Stops idle Rekognition Custom Labels models on a schedule and records every stop in a DynamoDB table; tells an
+ * SNS topic what each run did, raises alarms on failed, throttled and undelivered runs, and draws a dashboard.
+ */
+export class IdleModelStopper extends Construct {
+  /** The DynamoDB table holding one item per stop. */
+  readonly logTable: Table;
+  /** The function that finds and stops idle models. */
+  readonly stopperFunction: NodejsFunction;
+  /** The EventBridge Scheduler schedule that invokes the function. */
+  readonly schedule: Schedule;
+  /** Where invocations go that the schedule could not deliver or that failed in the function. */
+  readonly deadLetterQueue: Queue;
+  /** The topic that gets each run's digest and the alarms; subscribe to it to hear what the stopper did. */
+  readonly notificationTopic: Topic;
+  /** The customer managed key the topic is encrypted with; CloudWatch alarms cannot use the AWS managed one. */
+  readonly notificationKey: Key;
+  /** Alarms on failed runs, throttled runs and undelivered invocations, each notifying the topic. */
+  readonly alarms: readonly Alarm[];
+  /** Stops and estimated savings per day, models scanned and kept, errors and run duration. */
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: IdleModelStopperProps = {}) {
+    super(scope, id);
+    // Validate before creating anything, so a bad value fails fast and before esbuild runs.
+    const settings = resolveSettings(props, "IdleModelStopper");
+
+    this.logTable = new Table(this, "LogTable", {
+      partitionKey: { name: "modelArn", type: AttributeType.STRING },
+      sortKey: { name: "stoppedAt", type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: "expiresAt",
+      removalPolicy: settings.retainLogTable ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
+    this.notificationKey = new Key(this, "NotificationKey", {
+      description: "Encrypts the idle model stopper's notification topic",
+      enableKeyRotation: true,
+      // Nothing stays encrypted under it: messages are delivered or dropped within days.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    // CloudWatch alarms can publish to an encrypted topic only if the key lets them; the AWS managed key for SNS
+    // never does. https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns
+    this.notificationKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "AllowCloudWatchAlarmsToUseTheKey",
+        principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+      }),
+    );
+    this.notificationTopic = new Topic(this, "NotificationTopic", {
+      displayName: "Idle model stopper",
+      masterKey: this.notificationKey,
+      enforceSSL: true,
+    });
+    // The topic policy replaces SNS's default one, which let the account's services publish.
+    this.notificationTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "AllowCloudWatchAlarmsToPublish",
+        principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["sns:Publish"],
+        resources: [this.notificationTopic.topicArn],
+        conditions: {
+          ArnLike: {
+            "aws:SourceArn": `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+          },
+        },
+      }),
+    );
+    if (settings.notifyEmail !== undefined) {
+      this.notificationTopic.addSubscription(new EmailSubscription(settings.notifyEmail));
+    }
+
+    const logGroup = new LogGroup(this, "FunctionLogGroup", {
+      retention: settings.logRetentionDays as RetentionDays,
+      // The log table is the durable record of stops; the function's logs go with the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Our own role instead of the default one, whose AWSLambdaBasicExecutionRole may write to every log group.
+    const role = new Role(this, "StopperFunctionRole", {
+      description:
+        "Lets the idle model stopper read Rekognition models and metrics, stop models, log stops and notify",
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+    });
+    logGroup.grantWrite(role);
+
+    const timeout = Duration.minutes(settings.functionTimeoutMinutes);
+    this.stopperFunction = new NodejsFunction(this, "StopperFunction", {
+      description: "Finds running Rekognition Custom Labels models, stops the idle ones and logs each stop",
+      entry: HANDLER_ENTRY,
+      handler: "handler",
+      ...findBundlingRoot(),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      role,
+      memorySize: settings.memorySize,
+      timeout,
+      // One run at a time: two overlapping runs could both count the same model against maxStopsPerRun.
+      reservedConcurrentExecutions: 1,
+      logGroup,
+      environment: {
+        LOG_TABLE_NAME: this.logTable.tableName,
+        NOTIFICATION_TOPIC_ARN: this.notificationTopic.topicArn,
+        ...settingsToEnv(settings),
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: "--enable-source-maps",
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        // Stack traces only need the mappings; the sources would double the asset.
+        sourcesContent: false,
+        format: OutputFormat.ESM,
+        target: "node22",
+        mainFields: ["module", "main"],
+        banner: ESM_REQUIRE_BANNER,
+        // Bundle the AWS SDK too, so the function runs the versions it was tested with.
+        externalModules: [],
+        forceDockerBundling: false,
+      },
+    });
+
+    this.grantStopperPermissions(settings.regions);
+    this.notificationTopic.grantPublish(this.stopperFunction);
+
+    this.deadLetterQueue = new Queue(this, "ScheduleDeadLetterQueue", {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+
+    // The schedule invokes the function asynchronously: a run that fails inside the function is retried once by
+    // Lambda and then lands in the same queue as invocations the schedule could not deliver.
+    this.stopperFunction.configureAsyncInvoke({
+      onFailure: new SqsDestination(this.deadLetterQueue),
+      retryAttempts: 1,
+      maxEventAge: Duration.hours(1),
+    });
+
+    this.schedule = new Schedule(this, "NightlySchedule", {
+      description: "Invokes the idle model stopper",
+      schedule: ScheduleExpression.expression(settings.schedule, TimeZone.of(settings.scheduleTimezone)),
+      // The kill switch: a disabled schedule starts no run, and everything else stays as it is.
+      enabled: settings.enabled,
+      target: new LambdaInvokeUnqualified(this.stopperFunction, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(1),
+      }),
+    });
+
+    this.alarms = this.createAlarms();
+    this.dashboard = new StopperDashboard(this, "Dashboard", {
+      stopperFunction: this.stopperFunction,
+      timeout,
+      alarms: this.alarms,
+    }).dashboard;
+  }
+
+  /**
+   * One alarm per way a run can be lost. Each notifies once when it goes into ALARM and stays there while the
+   * cause lasts, so a failure that repeats every run is one message, not one per run.
+   */
+  private createAlarms(): Alarm[] {
+    const alarmOn = (id: string, description: string, metric: Alarm["metric"]): Alarm => {
+      const alarm = new Alarm(this, id, {
+        alarmDescription: description,
+        metric,
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        // No runs, no datapoints: quiet nights are not failures.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new SnsAction(this.notificationTopic));
+      return alarm;
+    };
+    // Per-model errors (a model whose tags could not be read, a refused stop) are not alarmed: the run's digest
+    // already lists them with their ARNs, and a second message about the same run would be noise.
+    return [
+      alarmOn(
+        "FunctionErrorsAlarm",
+        "A run of the idle model stopper failed (Lambda Errors >= 1 in an hour). Lambda retries it once, then " +
+          "sends it to the dead-letter queue. The function's log group says why.",
+        this.stopperFunction.metricErrors({ statistic: Stats.SUM, period: Duration.hours(1) }),
+      ),
+      alarmOn(
+        "FunctionThrottlesAlarm",
+        "A run of the idle model stopper could not start (Lambda Throttles >= 1 in an hour): another run, or a " +
+          "manual invoke, was still going. Its reserved concurrency is 1 so that runs never overlap.",
+        this.stopperFunction.metricThrottles({ statistic: Stats.SUM, period: Duration.hours(1) }),
+      ),
+      alarmOn(
+        "DeadLetterQueueAlarm",
+        "A scheduled run of the idle model stopper was lost: a message is waiting in its dead-letter queue. Read " +
+          "it for the error, then delete it; the alarm stays on while a message is there.",
+        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          statistic: Stats.MAXIMUM,
+          period: Duration.minutes(5),
+        }),
+      ),
+    ];
+  }
+
+  /** Grants the function exactly the calls it makes, scoped to the configured regions. */
+  private grantStopperPermissions(configuredRegions: readonly string[]): void {
+    const projectArns = this.projectArns(configuredRegions);
+    // DescribeProjects and GetMetricData have no resource-level permissions; the region condition is the
+    // narrowest scope IAM offers. https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html
+    const inConfiguredRegions = {
+      StringEquals: { "aws:RequestedRegion": scannedRegions(configuredRegions) },
+    };
+
+    this.stopperFunction.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ["rekognition:DescribeProjects"],
+        resources: ["*"],
+        conditions: inConfiguredRegions,
+      }),
+    );
+    this.stopperFunction.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ["cloudwatch:GetMetricData"],
+        resources: ["*"],
+        conditions: inConfiguredRegions,
+      }),
+    );
+    this.stopperFunction.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ["rekognition:DescribeProjectVersions", "rekognition:ListTagsForResource"],
+        resources: projectArns,
+      }),
+    );
+    // Its own statement, so the one action that changes anything is easy to audit.
+    this.stopperFunction.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ["rekognition:StopProjectVersion"],
+        resources: projectArns,
+      }),
+    );
+    this.logTable.grant(
+      this.stopperFunction,
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:Query",
+      "dynamodb:GetItem",
+    );
+  }
+
+  /** `project/*` in each scanned region: the project and model ARNs the function reads and stops. */
+  private projectArns(configuredRegions: readonly string[]): string[] {
+    return scannedRegions(configuredRegions).map((region) =>
+      Stack.of(this).formatArn({ service: "rekognition", region, resource: "project", resourceName: "*" }),
+    );
+  }
+}
+
+/**
+ * LambdaInvoke, but the scheduler's role may invoke only the unqualified function, which is what the schedule
+ * calls; LambdaInvoke also grants every version and alias (`<function ARN>:*`).
+ */
+class LambdaInvokeUnqualified extends LambdaInvoke {
+  constructor(
+    private readonly fn: IFunction,
+    props: ScheduleTargetBaseProps,
+  ) {
+    super(fn, props);
+  }
+
+  protected override addTargetActionToRole(role: IRole): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [this.fn.functionArn] }),
+    );
+  }
+}
+
+/** The configured regions, or the stack's own region when none is configured. */
+function scannedRegions(configuredRegions: readonly string[]): string[] {
+  return configuredRegions.length > 0 ? [...configuredRegions] : [Aws.REGION];
+}
