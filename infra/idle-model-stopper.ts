@@ -3,7 +3,7 @@
  * dashboard. `IdleModelStopperStack` is this construct in a stack of its own; apps that have a stack already can add
  * the construct to it.
  */
-import { Aws, Duration, RemovalPolicy, Stack, TimeZone } from "aws-cdk-lib";
+import { Aws, Duration, RemovalPolicy, Stack, TimeZone, Validations } from "aws-cdk-lib";
 import {
   Alarm,
   ComparisonOperator,
@@ -325,6 +325,8 @@ export class IdleModelStopper extends Construct {
       timeout,
       alarms: this.alarms,
     }).dashboard;
+
+    this.acknowledgeNagFindings(role, settings.regions);
   }
 
   /**
@@ -427,6 +429,47 @@ export class IdleModelStopper extends Construct {
       Stack.of(this).formatArn({ service: "rekognition", region, resource: "project", resourceName: "*" }),
     );
   }
+
+  /**
+   * The AWS Solutions findings (cdk-nag) that are deliberate, each with the reason. Anyone who runs cdk-nag on an
+   * app holding this construct gets them too.
+   */
+  private acknowledgeNagFindings(role: Role, configuredRegions: readonly string[]): void {
+    const stack = Stack.of(this);
+    for (const arn of this.projectArns(configuredRegions)) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagRendering(stack, arn)}]`,
+        reason:
+          "Models are found at run time: their ARNs (project/<name>/version/<name>/<creation timestamp>) are " +
+          "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource and StopProjectVersion are " +
+          "granted on project/* of each configured region, and nowhere else.",
+      });
+    }
+    Validations.of(role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "rekognition:DescribeProjects and cloudwatch:GetMetricData have no resource-level permissions; both are " +
+        "limited by an aws:RequestedRegion condition to the configured regions.",
+    });
+    Validations.of(role).acknowledge({
+      id: "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+      reason:
+        "Publishing to the encrypted topic needs kms:GenerateDataKey on its key (grantPublish); the wildcard " +
+        "covers only the GenerateDataKey variants, on that one key.",
+    });
+    Validations.of(this.stopperFunction).acknowledge({
+      id: "AwsSolutions-L1",
+      reason:
+        "Node.js 22 is the runtime the bundle targets (esbuild target node22) and is tested on; it is a " +
+        "supported Lambda runtime. Moving to a newer one is a deliberate change with its own tests.",
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is itself the dead-letter queue of the schedule and of the function's failed runs; a " +
+        "message there is alarmed on and read by a person, never processed by a consumer.",
+    });
+  }
 }
 
 /**
@@ -451,4 +494,23 @@ class LambdaInvokeUnqualified extends LambdaInvoke {
 /** The configured regions, or the stack's own region when none is configured. */
 function scannedRegions(configuredRegions: readonly string[]): string[] {
   return configuredRegions.length > 0 ? [...configuredRegions] : [Aws.REGION];
+}
+
+/**
+ * A resource as cdk-nag writes it in a finding's id (its `flattenCfnReference`): `Ref`s as `<AWS::Region>`,
+ * `GetAtt`s as `<Id.Attr>`, joins flattened. Acknowledgements must match the id exactly.
+ */
+function nagRendering(stack: Stack, value: string): string {
+  const flatten = (node: unknown): string => {
+    if (typeof node === "string") return node.replace(/\$\{/g, "<").replace(/\}/g, ">");
+    const intrinsic = node as Record<string, unknown>;
+    const join = intrinsic["Fn::Join"] as [string, unknown[]] | undefined;
+    if (join) return join[1].map(flatten).join(join[0]);
+    if (intrinsic["Fn::Sub"] !== undefined) return flatten(intrinsic["Fn::Sub"]);
+    const getAtt = intrinsic["Fn::GetAtt"] as [unknown, unknown] | undefined;
+    if (getAtt) return `<${flatten(getAtt[0])}.${flatten(getAtt[1])}>`;
+    if (intrinsic.Ref !== undefined) return `<${flatten(intrinsic.Ref)}>`;
+    return JSON.stringify(node);
+  };
+  return flatten(stack.resolve(value));
 }
