@@ -1,0 +1,99 @@
+/** The construct on its own, as an app that has its stack already uses it through the package's entry point. */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { App, Stack } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { IdleModelStopper, type IdleModelStopperProps, METRICS_NAMESPACE } from "../../infra/index.ts";
+import { SKIP_BUNDLING } from "./template-helpers.ts";
+
+describe("IdleModelStopper in an app's own stack", () => {
+  const app = new App({ context: SKIP_BUNDLING });
+  const stack = new Stack(app, "PlatformStack", { env: { account: "123456789012", region: "eu-west-1" } });
+  const props: IdleModelStopperProps = {
+    idleMinutes: 120,
+    dryRun: true,
+    regions: ["eu-west-1", "eu-central-1"],
+    requireOptIn: true,
+    schedule: "cron(0 20 ? * MON-FRI *)",
+    scheduleTimezone: "Europe/Berlin",
+    notifyEmail: "ml-platform@example.com",
+    enabled: false,
+  };
+  const stopper = new IdleModelStopper(stack, "ModelStopper", props);
+  const template = Template.fromStack(stack);
+
+  it("builds the function, schedule, table, topic, alarms and dashboard into that stack", () => {
+    for (const [type, count] of [
+      ["AWS::Lambda::Function", 1],
+      ["AWS::Scheduler::Schedule", 1],
+      ["AWS::DynamoDB::Table", 1],
+      ["AWS::SQS::Queue", 1],
+      ["AWS::SNS::Topic", 1],
+      ["AWS::SNS::Subscription", 1],
+      ["AWS::CloudWatch::Alarm", 3],
+      ["AWS::CloudWatch::Dashboard", 1],
+    ] as const) {
+      template.resourceCountIs(type, count);
+    }
+    assert.deepEqual(template.findOutputs("*"), {}, "outputs are the stack's business, not the construct's");
+  });
+
+  it("applies its typed props", () => {
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: {
+        Variables: {
+          IDLE_MINUTES: "120",
+          DRY_RUN: "true",
+          REGIONS: "eu-west-1,eu-central-1",
+          REQUIRE_OPT_IN: "true",
+          POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+          NOTIFICATION_TOPIC_ARN: {
+            Ref: stack.getLogicalId(stopper.notificationTopic.node.defaultChild as never),
+          },
+        },
+      },
+    });
+    template.hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "cron(0 20 ? * MON-FRI *)",
+      ScheduleExpressionTimezone: "Europe/Berlin",
+      State: "DISABLED",
+    });
+    template.hasResourceProperties("AWS::SNS::Subscription", { Endpoint: "ml-platform@example.com" });
+  });
+
+  it("scopes the project ARNs it may stop to the stack's account and the configured regions", () => {
+    const policies = JSON.stringify(template.findResources("AWS::IAM::Policy"));
+    assert.match(policies, /":rekognition:eu-west-1:123456789012:project\/\*"/);
+    assert.match(policies, /":rekognition:eu-central-1:123456789012:project\/\*"/);
+  });
+
+  it("exposes its parts for the app to extend", () => {
+    assert.equal(stopper.alarms.length, 3);
+    assert.ok(stopper.logTable && stopper.stopperFunction && stopper.schedule && stopper.deadLetterQueue);
+    assert.ok(stopper.notificationTopic && stopper.notificationKey && stopper.dashboard);
+  });
+
+  it("rejects a bad prop, naming the construct's prop", () => {
+    assert.throws(
+      () => new IdleModelStopper(new Stack(new App(), "Other"), "Stopper", { notifyEmail: "ops" }),
+      {
+        name: "InvalidSettingError",
+        message: /^Invalid IdleModelStopper prop notifyEmail: "ops"\. Allowed: one email address/,
+      },
+    );
+  });
+});
+
+describe("the package's entry point", () => {
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+
+  it("points main and exports at infra/index.ts", () => {
+    assert.equal(manifest.main, "./infra/index.ts");
+    assert.equal(manifest.exports["."], "./infra/index.ts");
+  });
+
+  it("ships the sources the function is bundled from", () => {
+    for (const folder of ["infra", "lambda", "common"]) assert.ok(manifest.files.includes(folder), folder);
+  });
+});
