@@ -26,6 +26,8 @@ export interface CallRecord {
   readonly statusCode: number;
   /** Set when a fault knob produced the outcome. */
   readonly injected?: InjectedFault;
+  /** Set when a rate limit (a token bucket, see rate-limits.ts) refused the call; not counted as an injected fault. */
+  readonly rateLimited?: true;
   /** Latency a knob added, in milliseconds. */
   readonly addedLatencyMs: number;
   /** When the request arrived (epoch milliseconds, wall clock). */

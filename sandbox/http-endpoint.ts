@@ -11,7 +11,8 @@ import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { AwsServiceError } from "./aws-error.ts";
 import type { CallRecord, InjectedFault, ServiceName } from "./call-log.ts";
-import type { FaultInjector } from "./faults.ts";
+import { DEFAULT_FAULT_ERRORS, type FaultInjector } from "./faults.ts";
+import type { RateLimiter } from "./rate-limits.ts";
 
 const gunzipAsync = promisify(gunzip);
 
@@ -53,6 +54,8 @@ export interface JsonEndpointSpec {
 /** What every endpoint shares with the sandbox. */
 export interface EndpointRuntime {
   readonly faults: FaultInjector;
+  /** The service's rate limits; none when absent. */
+  readonly rateLimits?: RateLimiter;
   readonly record: (call: CallRecord) => void;
   /** The region of a request that carries no SigV4 credential scope. */
   readonly defaultRegion: string;
@@ -125,6 +128,7 @@ async function handle(
     : "";
   let input: Record<string, unknown> = {};
   let injected: InjectedFault | undefined;
+  let rateLimited = false;
   let addedLatencyMs = 0;
   let answer: WireResponse;
   let failure: AwsServiceError | undefined;
@@ -154,9 +158,21 @@ async function handle(
       );
     }
     input = parseInput(body);
+    // The fault draw comes first for every call, so a rate limit does not shift the sequence of faults.
     const decision = runtime.faults.decide(operation);
+    // The bucket is checked on arrival, as AWS's front door would; the refusal still takes the added latency.
+    const refusedBy = runtime.rateLimits?.admit(operation, region);
     addedLatencyMs = decision.latencyMs;
     if (decision.latencyMs > 0) await delay(decision.latencyMs, undefined, { signal: runtime.signal });
+    if (refusedBy) {
+      rateLimited = true;
+      const throttle = spec.injectedError("throttle", DEFAULT_FAULT_ERRORS[spec.service].throttle);
+      throw new AwsServiceError(
+        throttle.code,
+        `Rate exceeded (sandbox rate limit: ${refusedBy.tps} calls per second for ${operation})`,
+        throttle.statusCode,
+      );
+    }
     if (decision.fault) {
       injected = decision.fault.kind;
       throw spec.injectedError(decision.fault.kind, decision.fault.code);
@@ -192,6 +208,7 @@ async function handle(
     ...(failure && { message: failure.message }),
     statusCode: answer.statusCode,
     ...(injected && { injected }),
+    ...(rateLimited && { rateLimited: true as const }),
     addedLatencyMs,
     receivedAt,
     durationMs: performance.now() - started,

@@ -10,6 +10,14 @@ import { type DynamoDbEndpoint, startDynamoDb } from "./dynamodb-endpoint.ts";
 import { FaultInjector, type FaultSettings } from "./faults.ts";
 import { close, type EndpointRuntime, listen } from "./http-endpoint.ts";
 import { type MetricDatum, MetricStore } from "./metric-store.ts";
+import {
+  countRateLimited,
+  RATE_LIMITED_SERVICES,
+  type RateLimitCounts,
+  type RateLimitedService,
+  RateLimiter,
+  type RateLimitSettings,
+} from "./rate-limits.ts";
 import { createRekognitionEndpoint } from "./rekognition-endpoint.ts";
 import {
   type ModelSnapshot,
@@ -32,6 +40,15 @@ export type {
   ServiceFaults,
 } from "./faults.ts";
 export type { MetricDatum } from "./metric-store.ts";
+export {
+  BENCH_RATE_LIMITS,
+  type OperationRateLimits,
+  type RateLimit,
+  type RateLimitCounts,
+  type RateLimitedService,
+  type RateLimitSettings,
+  scaleRateLimits,
+} from "./rate-limits.ts";
 export {
   MODEL_STATUSES,
   type ModelSnapshot,
@@ -66,7 +83,10 @@ export interface SandboxOptions {
   readonly transitionDelayMs?: number;
   /** Fault knobs from the start. @default no faults, PRNG seed 1 */
   readonly faults?: FaultSettings;
-  /** The sandbox's clock (epoch ms): transitions, seeding's `now`, GetMetricData's StartTime rounding. @default Date.now */
+  /** Per-operation rate limits (token buckets per region), e.g. {@link BENCH_RATE_LIMITS}. @default none */
+  readonly rateLimits?: RateLimitSettings;
+  /** The sandbox's clock (epoch ms): transitions, seeding's `now`, GetMetricData's StartTime rounding, and the
+   * refill of rate-limit buckets. @default Date.now (and a monotonic clock for the buckets) */
   readonly clock?: () => number;
   /** Ports to listen on; 0 picks a free one. @default { rekognition: 0, cloudwatch: 0, dynamodb: 0 } */
   readonly ports?: {
@@ -143,6 +163,10 @@ export interface Sandbox {
   setFaults(settings: FaultSettings): void;
   /** Faults injected so far, per service and operation (counted from the call log). */
   faultCounts(): Record<ServiceName, FaultCounts>;
+  /** Replaces every rate limit and refills the buckets; `{}` turns them off. Throws on a bad limit. */
+  setRateLimits(settings: RateLimitSettings): void;
+  /** Calls refused by a rate limit so far, per service and operation (counted from the call log). */
+  rateLimitCounts(): Record<RateLimitedService, RateLimitCounts>;
   /** Loads projects, models and usage history. */
   seed(spec: SeedSpec): SeedResult;
   /** Closes every server and connection; the process can then exit by itself. Safe to call twice. */
@@ -178,8 +202,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     for (const service of services) injectors[service].configure(settings[service], settings.seed);
   };
   if (options.faults) setFaults(options.faults);
+  const bucketClock = options.clock ?? (() => performance.now());
+  const limiters: Record<RateLimitedService, RateLimiter> = {
+    rekognition: new RateLimiter("rekognition", bucketClock),
+    cloudwatch: new RateLimiter("cloudwatch", bucketClock),
+  };
+  const setRateLimits = (settings: RateLimitSettings) => {
+    for (const service of RATE_LIMITED_SERVICES) new RateLimiter(service).configure(settings[service]);
+    for (const service of RATE_LIMITED_SERVICES) limiters[service].configure(settings[service]);
+  };
+  if (options.rateLimits) setRateLimits(options.rateLimits);
   const runtime = (service: ServiceName): EndpointRuntime => ({
     faults: injectors[service],
+    ...(service !== "dynamodb" && { rateLimits: limiters[service] }),
     record: (call) => calls.push(call),
     defaultRegion: region,
     signal: aborter.signal,
@@ -283,6 +318,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     setFaults,
     faultCounts: () => countFaults(calls),
+    setRateLimits,
+    rateLimitCounts: () => countRateLimited(calls),
     seed: seedInto,
     stop: () => {
       stopping ??= stopAll();
