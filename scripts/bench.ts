@@ -5,6 +5,7 @@
  * settings and for a sequential baseline; then the bundle's size and import time, and the targets.
  *
  *   npm run bench [-- --sizes 1000,10000] [--no-baseline] [--time-scale 20] [--latency-ms 25] [--asset-dir <dir>]
+ *                 [--env STOP_CONCURRENCY=5 …]
  *
  * At real speed the 50,000-version account alone needs 400 s of DescribeProjectVersions at 5 TPS, so by default
  * the whole world runs `--time-scale` times faster: the sandbox's limits are that many times higher, its latency
@@ -39,7 +40,9 @@ const USAGE =
   "  --no-baseline  skip the sequential baseline runs\n" +
   `  --time-scale   run k times faster than real and report real seconds (default ${20}; 1 = real speed)\n` +
   "  --latency-ms   latency the sandbox adds to every AWS call, in real milliseconds (default 25)\n" +
-  "  --asset-dir    run the index.mjs of this folder instead of the synthesized one (to measure a bundling change)";
+  "  --asset-dir    run the index.mjs of this folder instead of the synthesized one (to measure a bundling change)\n" +
+  "  --env          KEY=VALUE for the function in every run, e.g. STOP_CONCURRENCY=5 (repeatable; the baseline's\n" +
+  "                 concurrency settings still win)";
 
 /** The account sizes of the issue: versions, projects, running models. */
 const PRESET_SIZES: readonly AccountSize[] = [
@@ -88,6 +91,8 @@ interface BenchOptions {
   readonly timeScale: number;
   readonly latencyMs: number;
   readonly assetDir: string | undefined;
+  /** Function settings for every run, on top of the template's. */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 /** The deterministic account of one size, and what a correct run over it must do. */
@@ -218,7 +223,7 @@ async function runOnce(
   try {
     world.sandbox.seed(account.spec);
     const invocation = await world.invoke(
-      { ...functionPacing(fn, k), ...extraEnv },
+      { ...functionPacing(fn, k), ...options.env, ...extraEnv },
       // Under a time scale the deadline is not scaled (its margin cannot go below 5 s): the run gets the function's
       // whole timeout, and the 10-minute check is made on the real-time figure instead.
       { requestId: `bench-${account.size.versions}-${label}`, remainingTimeMs: fn.timeoutSeconds * 1000 },
@@ -480,6 +485,7 @@ function parseOptions(): BenchOptions {
       "time-scale": { type: "string" },
       "latency-ms": { type: "string" },
       "asset-dir": { type: "string" },
+      env: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -518,6 +524,13 @@ function parseOptions(): BenchOptions {
     timeScale: number("time-scale", values["time-scale"], DEFAULT_TIME_SCALE, 1),
     latencyMs: number("latency-ms", values["latency-ms"], DEFAULT_LATENCY_MS, 0),
     assetDir: values["asset-dir"] && resolve(values["asset-dir"]),
+    env: Object.fromEntries(
+      (values.env ?? []).map((pair) => {
+        const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+        if (!match) throw new Error(`--env takes KEY=VALUE, got ${pair}`);
+        return [match[1] as string, match[2] as string];
+      }),
+    ),
   };
 }
 
@@ -547,6 +560,8 @@ async function main(): Promise<void> {
   // The template's handler and environment, with another build of the bundle when one is given.
   const fn = options.assetDir ? { ...synthesized, assetDir: options.assetDir } : synthesized;
   if (options.assetDir) console.log(`bundle under test: ${options.assetDir} (not the synthesized one)`);
+  for (const [name, value] of Object.entries(options.env))
+    console.log(`--env: ${name}=${value} in every run`);
   try {
     const pacing = functionPacing(fn, k);
     if (k !== 1)
