@@ -1,0 +1,204 @@
+/** `history`: the stops recorded in the log table, and an estimate of what they saved. Reads only. */
+
+import { parseArgs } from "node:util";
+import { formatDuration, formatTime } from "../lambda/core/format.ts";
+import type { CliIo } from "./io.ts";
+import { type LoggedStop, LogTableReader, resolveLogTable } from "./log-table.ts";
+import {
+  checkModelArn,
+  checkRegion,
+  defaultRegion,
+  invalid,
+  parseOrUsage,
+  parseSince,
+  SINCE_FORM,
+} from "./options.ts";
+import { formatUsd, renderTable, roundCents } from "./text-table.ts";
+
+const HOUR_MS = 3_600_000;
+
+/** Statuses that mean StopProjectVersion took effect: what the Lambda records, or what a later run found. */
+export const STOPPED_STATUSES: ReadonlySet<string> = new Set(["STOPPING", "STOPPED"]);
+
+/** The sentence that says what the estimate assumes. */
+export const ASSUMPTION =
+  "assumes each stopped model stayed stopped until its next record in the log table, or until now";
+
+/** A record with what its stop is estimated to have saved. */
+export interface HistoryEntry {
+  readonly record: LoggedStop;
+  /** Whether the stop counts towards the cost avoided: live, and StopProjectVersion took effect. */
+  readonly counted: boolean;
+  /** Hours from the stop until the model's next record, or now. Set when counted. */
+  readonly stoppedForHours?: number;
+  /** estimatedHourlyCostUsd × stoppedForHours, when counted and the record has a cost. */
+  readonly estimatedCostAvoidedUsd?: number;
+}
+
+/**
+ * The cost each stop avoided: for a live stop whose status is STOPPING or STOPPED, its hourly cost times the hours
+ * until the model's next record in the table (any record means the model was running again then) or `now`.
+ * `records` must hold every record of each model from its first stop on, or the next record is missed.
+ */
+export function estimateCostAvoided(records: readonly LoggedStop[], now: number): HistoryEntry[] {
+  const byModel = new Map<string, LoggedStop[]>();
+  for (const record of records) {
+    const list = byModel.get(record.modelArn) ?? [];
+    list.push(record);
+    byModel.set(record.modelArn, list);
+  }
+  const next = new Map<LoggedStop, LoggedStop | undefined>();
+  for (const list of byModel.values()) {
+    list.sort((a, b) => a.stoppedAt.localeCompare(b.stoppedAt));
+    for (const [index, record] of list.entries()) next.set(record, list[index + 1]);
+  }
+  return [...records]
+    .sort((a, b) => a.stoppedAt.localeCompare(b.stoppedAt) || a.modelArn.localeCompare(b.modelArn))
+    .map((record) => {
+      const counted = record.dryRun !== true && STOPPED_STATUSES.has(record.status ?? "");
+      if (!counted) return { record, counted };
+      const from = Date.parse(record.stoppedAt);
+      const following = next.get(record);
+      const until = Math.max(from, following ? Date.parse(following.stoppedAt) : now);
+      const stoppedForHours = (until - from) / HOUR_MS;
+      return {
+        record,
+        counted,
+        stoppedForHours,
+        ...(typeof record.estimatedHourlyCostUsd === "number" && {
+          estimatedCostAvoidedUsd: roundCents(record.estimatedHourlyCostUsd * stoppedForHours),
+        }),
+      };
+    });
+}
+
+/** The totals under the table. */
+export interface HistoryTotals {
+  /** Records listed. */
+  readonly records: number;
+  /** Live stops that took effect. */
+  readonly stops: number;
+  readonly dryRuns: number;
+  /** Live records whose stop did not take effect (pending, failed, already changing, not found…). */
+  readonly notStopped: number;
+  /** Distinct models among the records. */
+  readonly models: number;
+  readonly estimatedCostAvoidedUsd: number;
+}
+
+/** Adds up the entries. */
+export function totalsOf(entries: readonly HistoryEntry[]): HistoryTotals {
+  const dryRuns = entries.filter((e) => e.record.dryRun === true).length;
+  const stops = entries.filter((e) => e.counted).length;
+  return {
+    records: entries.length,
+    stops,
+    dryRuns,
+    notStopped: entries.length - stops - dryRuns,
+    models: new Set(entries.map((e) => e.record.modelArn)).size,
+    estimatedCostAvoidedUsd: roundCents(
+      entries.reduce((sum, e) => sum + (e.estimatedCostAvoidedUsd ?? 0), 0),
+    ),
+  };
+}
+
+/** The status's code without its detail: `ALREADY_CHANGING: ResourceInUseException: …` shows as ALREADY_CHANGING. */
+const statusCode = (status: string | undefined) => (status ?? "—").split(":")[0] ?? "—";
+
+/** The table and totals a person reads. */
+export function renderHistory(
+  entries: readonly HistoryEntry[],
+  totals: HistoryTotals,
+  since: string,
+): string {
+  if (entries.length === 0) return `No stops recorded since ${since}.\n`;
+  const rows = entries.map(({ record, counted, stoppedForHours, estimatedCostAvoidedUsd }) => [
+    formatTime(Date.parse(record.stoppedAt)),
+    record.projectName && record.versionName
+      ? `${record.projectName}/${record.versionName}`
+      : record.modelArn,
+    record.region ?? "—",
+    statusCode(record.status),
+    record.inferenceUnits === undefined ? "—" : String(record.inferenceUnits),
+    formatUsd(record.estimatedHourlyCostUsd),
+    counted && stoppedForHours !== undefined
+      ? `${formatUsd(estimatedCostAvoidedUsd)} (${formatDuration(stoppedForHours * HOUR_MS)})`
+      : "—",
+    record.dryRun === true ? "yes" : "no",
+    record.reason ?? "",
+  ]);
+  const table = renderTable(
+    ["STOPPED AT", "MODEL", "REGION", "STATUS", "UNITS", "$/H", "AVOIDED", "DRY RUN", "REASON"],
+    rows,
+  );
+  const others = [
+    ...(totals.dryRuns > 0 ? [`${totals.dryRuns} dry-run record${totals.dryRuns === 1 ? "" : "s"}`] : []),
+    ...(totals.notStopped > 0
+      ? [`${totals.notStopped} stop${totals.notStopped === 1 ? "" : "s"} that did not take effect`]
+      : []),
+  ];
+  return (
+    `${table}\n` +
+    `Since ${since}: ${totals.stops} stop${totals.stops === 1 ? "" : "s"} of ` +
+    `${totals.models} model${totals.models === 1 ? "" : "s"}` +
+    `${others.length > 0 ? ` (plus ${others.join(" and ")})` : ""}.\n` +
+    `Estimated cost avoided: about ${formatUsd(totals.estimatedCostAvoidedUsd)} (${ASSUMPTION}).\n`
+  );
+}
+
+/** Runs `history`; returns the exit code. */
+export async function historyCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseOrUsage("history", () =>
+    parseArgs({
+      args: [...args],
+      options: {
+        since: { type: "string", default: "7d" },
+        model: { type: "string" },
+        table: { type: "string" },
+        stack: { type: "string" },
+        region: { type: "string" },
+        json: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }),
+  );
+  const now = io.clock();
+  const sinceMs = parseSince(values.since, now);
+  if (sinceMs === undefined) throw invalid("history", "--since", values.since, SINCE_FORM);
+  const model = values.model === undefined ? undefined : checkModelArn("history", "--model", values.model);
+  const region = checkRegion("history", values.region) ?? (await defaultRegion("history"));
+  const table = await resolveLogTable("history", values, io.env, region);
+  io.err(`Log table ${table.name} in ${table.region} (from ${table.source}).\n`);
+
+  const reader = new LogTableReader(table);
+  let records: LoggedStop[];
+  try {
+    records = await reader.recordsSince(new Date(sinceMs).toISOString(), model?.arn);
+  } finally {
+    reader.destroy();
+  }
+  const entries = estimateCostAvoided(records, now);
+  const totals = totalsOf(entries);
+  const since = formatTime(sinceMs);
+  if (values.json) {
+    const json = {
+      table: table.name,
+      since,
+      now: formatTime(now),
+      ...(model && { model: model.arn }),
+      records: entries.map(({ record, counted, stoppedForHours, estimatedCostAvoidedUsd }) => ({
+        ...record,
+        countedAsAvoided: counted,
+        ...(stoppedForHours !== undefined && { stoppedForHours: Math.round(stoppedForHours * 100) / 100 }),
+        ...(estimatedCostAvoidedUsd !== undefined && { estimatedCostAvoidedUsd }),
+      })),
+      totals,
+      assumption: ASSUMPTION,
+    };
+    io.out(`${JSON.stringify(json, null, 2)}\n`);
+  } else {
+    io.out(renderHistory(entries, totals, since));
+  }
+  return 0;
+}

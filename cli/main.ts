@@ -1,0 +1,7 @@
+/** The CLI's entry point: `npx tsx cli/main.ts …`, or bin/idle-model-stopper.mjs once installed. */
+
+import { processIo } from "./io.ts";
+import { runCli } from "./run-cli.ts";
+
+// exitCode rather than process.exit(): stdout is flushed before the process ends, even into a slow pipe.
+process.exitCode = await runCli(process.argv.slice(2), processIo());

@@ -1,0 +1,165 @@
+/**
+ * Parsing and checking what the command line says. Settings the Lambda also has are read through the same specs
+ * (common/settings.ts), so `--idle-minutes 5` is refused with the message the Lambda gives for IDLE_MINUTES=5.
+ */
+
+import { RekognitionClient } from "@aws-sdk/client-rekognition";
+import {
+  InvalidSettingError,
+  REGION_PATTERN,
+  readSettings,
+  type StopperSettings,
+} from "../common/settings.ts";
+import { parseModelArn } from "../lambda/adapters/rekognition.ts";
+import { type CommandName, UsageError } from "./errors.ts";
+
+/** Runs node's parseArgs (or any parse) and turns what it throws into a usage error of the command. */
+export function parseOrUsage<T>(command: CommandName | undefined, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // parseArgs's messages go on with advice about "--"; the first sentence is the one that matters.
+    const message = error instanceof Error ? error.message.split(". ")[0]?.replace(/\.$/, "") : String(error);
+    throw new UsageError(message ?? "bad arguments", command, { cause: error });
+  }
+}
+
+/** The flag that sets each Lambda setting the CLI accepts. */
+export type SettingFlags = Partial<Record<keyof StopperSettings, string>>;
+
+/**
+ * Reads the settings from flag values (raw strings, keyed by setting), with every other setting at its default.
+ * A bad value is a usage error naming the flag: `Invalid --idle-minutes: "5". Allowed: …`.
+ */
+export function settingsFromFlags(
+  command: CommandName,
+  values: Partial<Record<keyof StopperSettings, string>>,
+  flags: SettingFlags,
+): StopperSettings {
+  try {
+    return readSettings(
+      (spec) => values[spec.key],
+      (spec) => flags[spec.key] ?? spec.key,
+    );
+  } catch (error) {
+    if (error instanceof InvalidSettingError) throw new UsageError(error.message, command, { cause: error });
+    throw error;
+  }
+}
+
+/** The `Invalid <source>: "<value>". Allowed: <allowed>.` usage error, worded as settings errors are. */
+export function invalid(command: CommandName, source: string, value: string, allowed: string): UsageError {
+  return new UsageError(new InvalidSettingError(source, value, allowed).message, command);
+}
+
+/** Checks a single `--region` value. */
+export function checkRegion(command: CommandName, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const region = raw.trim();
+  if (!REGION_PATTERN.test(region))
+    throw invalid(command, "--region", raw, "a region code such as us-east-1");
+  return region;
+}
+
+/**
+ * The region of the default credential chain (AWS_REGION, then the profile's `region`), as the SDK resolves it.
+ * A missing region is a usage error: `--region` fixes it.
+ */
+export async function defaultRegion(command: CommandName): Promise<string> {
+  const client = new RekognitionClient({});
+  try {
+    const region = await client.config.region();
+    if (typeof region === "string" && REGION_PATTERN.test(region)) return region;
+    throw new Error(`the SDK resolved the region ${JSON.stringify(region)}`);
+  } catch (error) {
+    throw new UsageError(
+      "No region: pass --region, or set AWS_REGION or a region in your AWS profile " +
+        `(${error instanceof Error ? error.message : String(error)})`,
+      command,
+      { cause: error },
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+/** What a model ARN looks like, for error messages. */
+export const MODEL_ARN_FORM =
+  "a Custom Labels model ARN, arn:aws:rekognition:<region>:<account>:project/<project>/version/<version>/<number>";
+
+/** A checked model ARN and the parts the CLI shows. */
+export interface ModelArnParts {
+  readonly arn: string;
+  readonly region: string;
+  readonly projectName: string;
+  readonly versionName: string;
+}
+
+/** Checks a model ARN given on the command line. */
+export function checkModelArn(command: CommandName, source: string, raw: string): ModelArnParts {
+  const arn = raw.trim();
+  const parts = parseModelArn(arn);
+  const region = /^arn:[^:]+:rekognition:([^:]+):/.exec(arn)?.[1];
+  if (!parts || !region || !REGION_PATTERN.test(region)) throw invalid(command, source, raw, MODEL_ARN_FORM);
+  return { arn, region, projectName: parts.projectName, versionName: parts.versionName };
+}
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** What `--since` accepts, for error messages and the usage text. */
+export const SINCE_FORM =
+  "a duration such as 7d, 24h or 90m, a date such as 2026-11-01 (00:00 UTC), or an ISO-8601 date-time with Z or an offset";
+
+/** Turns `--since` into epoch ms: `7d`, `24h`, `90m` before `now`, a date (00:00 UTC) or a date-time. */
+export function parseSince(raw: string, now: number): number | undefined {
+  const text = raw.trim();
+  const duration = /^(\d{1,6})([mhd])$/.exec(text);
+  if (duration) {
+    const [, amount, unit] = duration as unknown as [string, string, keyof typeof UNIT_MS];
+    const value = Number(amount);
+    return value > 0 ? now - value * UNIT_MS[unit] : undefined;
+  }
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    const ms = Date.parse(`${text}T00:00:00Z`);
+    // Date.parse rolls 2026-02-30 over to March; a date that does not read back the same is not a date.
+    return Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== text ? undefined : ms;
+  }
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) {
+    const ms = Date.parse(text);
+    const day = text.slice(0, 10);
+    // The same roll-over check, on the calendar date as written (an offset can move the UTC date by a day).
+    const written = Date.parse(`${day}T00:00:00Z`);
+    if (Number.isNaN(ms) || Number.isNaN(written) || new Date(written).toISOString().slice(0, 10) !== day) {
+      return undefined;
+    }
+    return ms;
+  }
+  return undefined;
+}
+
+// DynamoDB table names: 3-255 letters, digits, _ . -
+const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
+// CloudFormation stack names: a letter, then up to 127 letters, digits and hyphens.
+const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+/** Checks a table name from `--table` or the environment. */
+export function checkTableName(command: CommandName, source: string, raw: string): string {
+  if (!TABLE_NAME_PATTERN.test(raw)) {
+    throw invalid(command, source, raw, "a DynamoDB table name: 3-255 letters, digits, _ . or -");
+  }
+  return raw;
+}
+
+/** Checks a stack name from `--stack`. */
+export function checkStackName(command: CommandName, raw: string): string {
+  if (!STACK_NAME_PATTERN.test(raw)) {
+    throw invalid(
+      command,
+      "--stack",
+      raw,
+      "a CloudFormation stack name: a letter, then letters, digits or -",
+    );
+  }
+  return raw;
+}

@@ -1,0 +1,75 @@
+/** The usage texts: the whole CLI, and each command. */
+
+import { DEFAULT_SETTINGS } from "../common/settings.ts";
+import type { CommandName } from "./errors.ts";
+import { DEFAULT_STACK, TABLE_ENV } from "./log-table.ts";
+import { SINCE_FORM } from "./options.ts";
+
+const TABLE_OPTIONS = `  --table NAME           the log table (default: $${TABLE_ENV}, else the LogTableName output of the stack)
+  --stack NAME           the stack to read LogTableName from (default: ${DEFAULT_STACK})
+  --region REGION        the region of the table and the stack (default: your AWS SDK default region)`;
+
+const ENVIRONMENT = `Credentials and the default region come from the AWS SDK's default chain: AWS_PROFILE, AWS_REGION,
+~/.aws/config and so on.`;
+
+/** The CLI's usage. */
+export const MAIN_USAGE = `Usage: idle-model-stopper <command> [options]
+
+Commands:
+  scan                 show what the stopper would stop now, and why; changes nothing
+  history              list the stops in the log table and the cost they avoided
+  restart MODEL_ARN    start a stopped model again with the inference units it had when it was stopped
+
+Run idle-model-stopper <command> --help for the command's options.
+${ENVIRONMENT}
+Exit codes: 0 done; 1 an AWS call failed or something could not be read; 2 bad arguments.
+`;
+
+/** Each command's usage. */
+export const COMMAND_USAGE: Record<CommandName, string> = {
+  scan: `Usage: idle-model-stopper scan [options]
+
+Runs the stopper's discovery and decision core against your account, read-only: no model is stopped and no
+log record is written. Prints one row per running Custom Labels model, then what a run would stop.
+
+Options:
+  --region REGION        a region to scan; repeat it or separate regions with commas
+                         (default: your AWS SDK default region)
+  --idle-minutes N       minutes without requests before a model may be stopped, 15-10080
+                         (default: ${DEFAULT_SETTINGS.idleMinutes})
+  --opt-out-tag-key KEY  the tag that opts a model or project out, or snoozes it (default: ${DEFAULT_SETTINGS.optOutTagKey})
+  --require-opt-in       only models or projects tagged KEY=true may be stopped
+  --price USD            USD per inference-unit hour, for the costs shown (default: ${DEFAULT_SETTINGS.pricePerInferenceUnitHour})
+  --max-stops N          the most models one run stops; the rest show as kept (default: ${DEFAULT_SETTINGS.maxStopsPerRun})
+  --json                 print the decisions as JSON instead of the table
+  -h, --help             show this help
+
+Progress goes to stderr, the table or JSON to stdout.
+${ENVIRONMENT}
+`,
+  history: `Usage: idle-model-stopper history [options]
+
+Lists the stops recorded in the stopper's log table, oldest first, and estimates the cost they avoided.
+
+Options:
+  --since WHEN           ${SINCE_FORM} (default: 7d)
+  --model ARN            only this model's records
+${TABLE_OPTIONS}
+  --json                 print the records and totals as JSON instead of the table
+  -h, --help             show this help
+
+${ENVIRONMENT}
+`,
+  restart: `Usage: idle-model-stopper restart MODEL_ARN [options]
+
+Starts a stopped model again, with the MinInferenceUnits and MaxInferenceUnits of its newest live (not dry-run)
+record in the log table. Asks for confirmation first.
+
+Options:
+  -y, --yes              start without asking
+${TABLE_OPTIONS}
+  -h, --help             show this help
+
+${ENVIRONMENT}
+`,
+};
