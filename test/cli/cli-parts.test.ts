@@ -1,0 +1,272 @@
+/** The CLI's pure parts, table-driven: argument checks, "idle for", the cost avoided, the restart units. */
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { estimateCostAvoided, totalsOf } from "../../cli/history.ts";
+import type { CliIo } from "../../cli/io.ts";
+import type { LoggedStop } from "../../cli/log-table.ts";
+import { checkModelArn, parseSince } from "../../cli/options.ts";
+import { startUnits } from "../../cli/restart.ts";
+import { runCli } from "../../cli/run-cli.ts";
+import { idleFor, lastRequest, scanConfig } from "../../cli/scan.ts";
+import type { VerdictFacts } from "../../lambda/core/types.ts";
+
+const NOW = Date.parse("2026-11-28T02:00:30Z");
+const HOUR_MS = 3_600_000;
+const ago = (hours: number) => new Date(NOW - hours * HOUR_MS).toISOString();
+
+describe("parseSince", () => {
+  const cases: [string, number | undefined][] = [
+    ["7d", NOW - 7 * 24 * HOUR_MS],
+    ["24h", NOW - 24 * HOUR_MS],
+    ["90m", NOW - 90 * 60_000],
+    [" 2026-11-01 ", Date.parse("2026-11-01T00:00:00Z")],
+    ["2026-11-27T18:00:00+01:00", Date.parse("2026-11-27T17:00:00Z")],
+    ["2026-11-27T18:00Z", Date.parse("2026-11-27T18:00:00Z")],
+    ["0d", undefined],
+    ["7w", undefined],
+    ["yesterday", undefined],
+    ["2026-02-30", undefined],
+    ["2026-02-30T00:00:00Z", undefined],
+    ["2026-11-27T18:00:00", undefined],
+    ["", undefined],
+  ];
+  for (const [raw, expected] of cases) {
+    it(`reads ${JSON.stringify(raw)} as ${expected === undefined ? "invalid" : new Date(expected).toISOString()}`, () => {
+      assert.equal(parseSince(raw, NOW), expected);
+    });
+  }
+});
+
+describe("checkModelArn", () => {
+  it("accepts a model ARN and gives its region and names", () => {
+    const arn = "arn:aws:rekognition:eu-west-1:123456789012:project/cats/version/cats.v3/1700000000000";
+    assert.deepEqual(checkModelArn("restart", "MODEL_ARN", arn), {
+      arn,
+      region: "eu-west-1",
+      projectName: "cats",
+      versionName: "cats.v3",
+    });
+  });
+  for (const bad of [
+    "cats",
+    "arn:aws:rekognition:us-east-1:123456789012:project/cats/1700000000000",
+    "arn:aws:s3:::bucket",
+    "arn:aws:rekognition:nowhere:123456789012:project/cats/version/v1/1700000000000",
+  ]) {
+    it(`refuses ${bad} with what is allowed`, () => {
+      assert.throws(() => checkModelArn("restart", "MODEL_ARN", bad), {
+        name: "UsageError",
+        message: new RegExp(
+          `^Invalid MODEL_ARN: "${bad.replaceAll(/[.*+?^${}()|[\]\\/]/g, "\\$&")}"\\. Allowed: a Custom Labels model ARN`,
+        ),
+      });
+    });
+  }
+});
+
+describe("scan's settings", () => {
+  it("are the Lambda's defaults with the flags applied, read-only, over the regions given", async () => {
+    const { config, json } = await scanConfig([
+      "--region",
+      "us-east-1",
+      "--region",
+      "eu-west-1,us-east-1",
+      "--idle-minutes",
+      "120",
+      "--require-opt-in",
+      "--price",
+      "5.5",
+      "--json",
+    ]);
+    assert.deepEqual(config.regions, ["us-east-1", "eu-west-1"]);
+    assert.equal(config.idleMinutes, 120);
+    assert.equal(config.requireOptIn, true);
+    assert.equal(config.pricePerInferenceUnitHour, 5.5);
+    assert.equal(config.optOutTagKey, "auto-stop");
+    assert.equal(config.maxStopsPerRun, 25);
+    assert.equal(config.dryRun, true);
+    assert.equal(json, true);
+  });
+
+  const refused: [string[], RegExp][] = [
+    [
+      ["--idle-minutes", "5"],
+      /^Invalid --idle-minutes: "5"\. Allowed: a whole number of minutes from 15 to 10080/,
+    ],
+    [["--opt-out-tag-key", "aws:x"], /^Invalid --opt-out-tag-key: "aws:x"\. Allowed: an AWS tag key/],
+    [["--price", "free"], /^Invalid --price: "free"\./],
+    [["--max-stops", "0"], /^Invalid --max-stops: "0"\./],
+    [["--region", "us-east-1,moon"], /^Invalid --region: "us-east-1,moon"\./],
+    [["--idle-minutes"], /^Option '--idle-minutes <value>' argument missing$/],
+    [["extra"], /^Unexpected argument 'extra'$/],
+  ];
+  for (const [args, message] of refused) {
+    it(`refuses ${args.join(" ")}`, async () => {
+      await assert.rejects(scanConfig(["--region", "us-east-1", ...args]), { name: "UsageError", message });
+    });
+  }
+});
+
+describe("idle for and last request", () => {
+  const cases: [string, VerdictFacts, string, string][] = [
+    [
+      "a request in the window",
+      { idleMinutes: 180, requestsInWindow: 3, lastRequestAt: "2026-11-28T01:30:00Z" },
+      "30m",
+      "2026-11-28T01:30:00Z",
+    ],
+    [
+      "in service all window",
+      { idleMinutes: 180, requestsInWindow: 0, inServiceSince: "2026-11-27T20:00:00Z" },
+      "≥ 3h00m",
+      "none in 3h00m",
+    ],
+    [
+      "in service since the window's start",
+      { idleMinutes: 180, requestsInWindow: 0, inServiceSince: "2026-11-27T23:00:00Z" },
+      "≥ 3h00m",
+      "none in 3h00m",
+    ],
+    [
+      "started inside the window",
+      { idleMinutes: 180, requestsInWindow: 0, inServiceSince: "2026-11-28T01:15:00Z" },
+      "45m",
+      "none in 3h00m",
+    ],
+    ["metrics not read (the tags decided)", { idleMinutes: 180, inferenceUnits: 1 }, "—", "—"],
+    ["no in-service data", { idleMinutes: 60, requestsInWindow: 0 }, "—", "none in 1h00m"],
+  ];
+  for (const [name, facts, idle, last] of cases) {
+    it(name, () => {
+      assert.equal(idleFor(facts, NOW), idle);
+      assert.equal(lastRequest(facts), last);
+    });
+  }
+});
+
+describe("estimateCostAvoided", () => {
+  const A = "arn:aws:rekognition:us-east-1:123456789012:project/a/version/v1/1";
+  const B = "arn:aws:rekognition:us-east-1:123456789012:project/b/version/v1/1";
+  const stop = (modelArn: string, hoursAgo: number, fields: Partial<LoggedStop> = {}): LoggedStop => ({
+    modelArn,
+    stoppedAt: ago(hoursAgo),
+    dryRun: false,
+    status: "STOPPING",
+    estimatedHourlyCostUsd: 4,
+    ...fields,
+  });
+
+  it("counts each live stop until the model's next record, of any kind, or now", () => {
+    const entries = estimateCostAvoided(
+      [
+        stop(A, 2, { status: "STOPPED" }),
+        stop(A, 30),
+        stop(A, 10, { dryRun: true, status: "DRY_RUN" }),
+        stop(B, 5),
+      ],
+      NOW,
+    );
+    assert.deepEqual(
+      entries.map((e) => [
+        e.record.modelArn === A ? "A" : "B",
+        e.counted,
+        e.stoppedForHours,
+        e.estimatedCostAvoidedUsd,
+      ]),
+      [
+        ["A", true, 20, 80],
+        ["A", false, undefined, undefined],
+        ["B", true, 5, 20],
+        ["A", true, 2, 8],
+      ],
+    );
+    assert.deepEqual(totalsOf(entries), {
+      records: 4,
+      stops: 3,
+      dryRuns: 1,
+      notStopped: 0,
+      models: 2,
+      estimatedCostAvoidedUsd: 108,
+    });
+  });
+
+  it("does not count stops that did not take effect, and counts hours without a cost as no dollars", () => {
+    const entries = estimateCostAvoided(
+      [
+        stop(A, 9, { status: "STOP_PENDING" }),
+        stop(A, 8, { status: "FAILED: ThrottlingException: Rate exceeded" }),
+        stop(A, 7, { status: "ALREADY_CHANGING: ResourceInUseException: …" }),
+        stop(A, 6, { status: "NOT_FOUND: ResourceNotFoundException: …" }),
+        stop(B, 3, { estimatedHourlyCostUsd: undefined }),
+      ],
+      NOW,
+    );
+    assert.deepEqual(
+      entries.map((e) => e.counted),
+      [false, false, false, false, true],
+    );
+    const totals = totalsOf(entries);
+    assert.equal(totals.notStopped, 4);
+    assert.equal(totals.estimatedCostAvoidedUsd, 0);
+  });
+});
+
+describe("startUnits", () => {
+  const base: LoggedStop = { modelArn: "arn:x", stoppedAt: ago(1) };
+  it("takes MinInferenceUnits and MaxInferenceUnits from the record", () => {
+    assert.deepEqual(startUnits({ ...base, minInferenceUnits: 2, maxInferenceUnits: 4, inferenceUnits: 3 }), {
+      min: 2,
+      max: 4,
+    });
+  });
+  it("falls back to the units in service, and says so", () => {
+    const units = startUnits({ ...base, inferenceUnits: 3 });
+    assert.equal(units.min, 3);
+    assert.equal(units.max, undefined);
+    assert.match(units.note ?? "", /no minInferenceUnits; using the 3 inference units in service/);
+  });
+  it("falls back to 1, and says so", () => {
+    const units = startUnits(base);
+    assert.equal(units.min, 1);
+    assert.match(units.note ?? "", /no unit counts; starting with 1 inference unit/);
+  });
+});
+
+describe("runCli", () => {
+  const io = () => {
+    const written = { out: "", err: "" };
+    const fake: CliIo = {
+      out: (text) => (written.out += text),
+      err: (text) => (written.err += text),
+      errIsTty: false,
+      env: {},
+      clock: () => NOW,
+      ask: async () => "",
+    };
+    return { fake, written };
+  };
+  const cases: [string[], number, RegExp, RegExp][] = [
+    [[], 2, /^$/, /^Usage: idle-model-stopper <command>/],
+    [["--help"], 0, /^Usage: idle-model-stopper <command>/, /^$/],
+    [["help", "history"], 0, /^Usage: idle-model-stopper history/, /^$/],
+    [["restart", "-h"], 0, /^Usage: idle-model-stopper restart MODEL_ARN/, /^$/],
+    [["stop"], 2, /^$/, /^error: unknown command: stop\n\nUsage: idle-model-stopper <command>/],
+    [["help", "stop"], 2, /^$/, /^error: unknown command: stop\n/],
+    [
+      ["history", "--since", "1w"],
+      2,
+      /^$/,
+      /^error: Invalid --since: "1w"\..*\n\nUsage: idle-model-stopper history/,
+    ],
+    [["restart", "a", "b"], 2, /^$/, /^error: restart takes one MODEL_ARN, got 2\n/],
+  ];
+  for (const [args, code, out, err] of cases) {
+    it(`${JSON.stringify(args.join(" "))} exits ${code}`, async () => {
+      const { fake, written } = io();
+      assert.equal(await runCli(args, fake), code);
+      assert.match(written.out, out);
+      assert.match(written.err, err);
+    });
+  }
+});

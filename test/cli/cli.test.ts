@@ -1,0 +1,496 @@
+/**
+ * The CLI as a user runs it: `node bin/idle-model-stopper.mjs …` in a child process against the sandbox's
+ * Rekognition, CloudWatch and DynamoDB endpoints. Assertions read stdout, stderr, the exit code, the sandbox's
+ * call log and its models' state.
+ */
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { type Sandbox, type SeedProject, startSandbox } from "../../sandbox/index.ts";
+
+const LAUNCHER = fileURLToPath(new URL("../../bin/idle-model-stopper.mjs", import.meta.url));
+const TABLE = "cli-test-log";
+const HOUR_MS = 3_600_000;
+const idle = (units = 1) => ({ inService: [{ fromMinutesAgo: 600, toMinutesAgo: 0, units }] });
+
+const projects: SeedProject[] = [
+  {
+    name: "shelf",
+    versions: [
+      { name: "idle", status: "RUNNING", minInferenceUnits: 2, maxInferenceUnits: 3, ...idle(2) },
+      { name: "busy", status: "RUNNING", ...idle(), requests: [{ minutesAgo: 30, count: 12 }] },
+      { name: "recent", status: "RUNNING", inService: [{ fromMinutesAgo: 60, toMinutesAgo: 0, units: 1 }] },
+    ],
+  },
+  {
+    name: "logos",
+    tags: { "auto-stop": "never" },
+    versions: [{ name: "prod", status: "RUNNING", ...idle() }],
+  },
+  {
+    name: "moderation",
+    feature: "CONTENT_MODERATION",
+    versions: [{ name: "adapter", status: "RUNNING", ...idle() }],
+  },
+  { name: "pallets", versions: [{ name: "v1", status: "STOPPED" }] },
+  { name: "eu-cats", region: "eu-west-1", versions: [{ name: "v1", status: "RUNNING", ...idle(3) }] },
+];
+
+/** A decision as `scan --json` prints it. */
+interface JsonDecision {
+  readonly model: { readonly modelArn: string; readonly region: string };
+  readonly verdict: {
+    readonly action: string;
+    readonly facts: { readonly inferenceUnits?: number; readonly estimatedHourlyCostUsd?: number };
+  };
+  readonly idleFor: string;
+}
+
+interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let sandbox: Sandbox;
+let cloudFormation: http.Server;
+let cloudFormationUrl: string;
+let now: number;
+const arn = (project: string, version: string, region?: string) =>
+  sandbox.rekognition.modelArn(project, version, region);
+
+/** Runs the CLI with the sandbox's environment; stdin is empty, as in a pipeline. */
+function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const base = { ...process.env };
+  // The developer's own settings must not leak into the run.
+  for (const name of ["AWS_PROFILE", "AWS_DEFAULT_REGION", "IDLE_MODEL_STOPPER_TABLE"]) delete base[name];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [LAUNCHER, ...args], {
+      env: {
+        ...base,
+        ...sandbox.env,
+        AWS_CONFIG_FILE: "/nonexistent",
+        AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
+        AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormationUrl,
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** stderr without the AWS SDK's Node-version notice, which Node 20 prints whatever the CLI does. */
+const errorLines = (run: CliRun) => run.stderr.split("\n").filter((line) => line.startsWith("error:"));
+
+/** A fake CloudFormation (awsQuery) that knows one stack, IdleModelStopper, with a LogTableName output. */
+function startCloudFormation(): Promise<string> {
+  cloudFormation = http.createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      const params = new URLSearchParams(body);
+      const stack = params.get("StackName");
+      response.setHeader("content-type", "text/xml");
+      if (params.get("Action") !== "DescribeStacks" || stack !== "IdleModelStopper") {
+        response.statusCode = 400;
+        response.end(
+          "<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>" +
+            `<Message>Stack with id ${stack} does not exist</Message></Error><RequestId>1</RequestId></ErrorResponse>`,
+        );
+        return;
+      }
+      response.end(
+        '<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult>' +
+          "<Stacks><member><StackName>IdleModelStopper</StackName><StackStatus>CREATE_COMPLETE</StackStatus>" +
+          "<CreationTime>2026-01-01T00:00:00Z</CreationTime><Outputs><member><OutputKey>LogTableName</OutputKey>" +
+          `<OutputValue>${TABLE}</OutputValue></member></Outputs></member></Stacks></DescribeStacksResult>` +
+          "<ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></DescribeStacksResponse>",
+      );
+    });
+  });
+  return new Promise((resolve) =>
+    cloudFormation.listen(0, "127.0.0.1", () =>
+      resolve(`http://127.0.0.1:${(cloudFormation.address() as AddressInfo).port}`),
+    ),
+  );
+}
+
+const iso = (hoursAgo: number) => new Date(now - hoursAgo * HOUR_MS).toISOString();
+const record = (modelArn: string, hoursAgo: number, fields: Record<string, unknown>) => {
+  const [, projectName, versionName] = /project\/([^/]+)\/version\/([^/]+)\//.exec(modelArn) ?? [];
+  return {
+    modelArn,
+    stoppedAt: iso(hoursAgo),
+    projectName,
+    versionName,
+    region: /:rekognition:([^:]+):/.exec(modelArn)?.[1],
+    idleMinutes: 180,
+    runId: `run-${hoursAgo}`,
+    dryRun: false,
+    reason: "idle: no requests in the last 3h00m; in service for the whole window",
+    expiresAt: Math.floor(now / 1000) + 86_400,
+    ...fields,
+  };
+};
+
+before(async () => {
+  // Models stay STARTING for the whole file, so a restart can be seen.
+  sandbox = await startSandbox({ seed: { projects }, transitionDelayMs: 600_000 });
+  cloudFormationUrl = await startCloudFormation();
+  now = Date.now();
+  const dynamo = new DynamoDBClient({
+    region: sandbox.region,
+    endpoint: sandbox.endpoints.dynamodb,
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      KeySchema: [
+        { AttributeName: "modelArn", KeyType: "HASH" },
+        { AttributeName: "stoppedAt", KeyType: "RANGE" },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: "modelArn", AttributeType: "S" },
+        { AttributeName: "stoppedAt", AttributeType: "S" },
+      ],
+      BillingMode: "PAY_PER_REQUEST",
+    }),
+  );
+  const idleArn = arn("shelf", "idle");
+  const palletsArn = arn("pallets", "v1");
+  const stop = { status: "STOPPING", inferenceUnits: 2, minInferenceUnits: 2, maxInferenceUnits: 3 };
+  const items = [
+    // shelf/idle: stopped, seen running again 24 hours later (a dry run recorded it), stopped again 2 hours ago.
+    record(idleArn, 50, { ...stop, estimatedHourlyCostUsd: 8 }),
+    record(idleArn, 26, { ...stop, dryRun: true, status: "DRY_RUN", estimatedHourlyCostUsd: 8 }),
+    record(idleArn, 2, { ...stop, status: "STOPPED", estimatedHourlyCostUsd: 8 }),
+    // A stop that did not take effect, and one older than a week.
+    record(arn("logos", "prod"), 10, {
+      status: "ALREADY_CHANGING: ResourceInUseException: The model is STOPPING.",
+      inferenceUnits: 1,
+      estimatedHourlyCostUsd: 4,
+    }),
+    record(arn("logos", "prod"), 24 * 30, {
+      status: "STOPPING",
+      inferenceUnits: 1,
+      estimatedHourlyCostUsd: 4,
+    }),
+    // pallets/v1: an older stop at 1 unit, the newest live stop at 2-4, and a newer dry run at 5 to be ignored.
+    record(palletsArn, 40, { status: "STOPPING", inferenceUnits: 1, minInferenceUnits: 1 }),
+    record(palletsArn, 20, {
+      status: "STOPPING",
+      inferenceUnits: 3,
+      minInferenceUnits: 2,
+      maxInferenceUnits: 4,
+      estimatedHourlyCostUsd: 12,
+    }),
+    record(palletsArn, 5, { status: "DRY_RUN", dryRun: true, inferenceUnits: 5, minInferenceUnits: 5 }),
+    // Not a stop record: something else sharing the table.
+    { modelArn: "RUN#2026-11-28", stoppedAt: iso(1), note: "not a model" },
+  ];
+  await DynamoDBDocumentClient.from(dynamo).send(
+    new BatchWriteCommand({ RequestItems: { [TABLE]: items.map((Item) => ({ PutRequest: { Item } })) } }),
+  );
+  dynamo.destroy();
+});
+
+after(async () => {
+  cloudFormation?.closeAllConnections();
+  await Promise.all([
+    sandbox?.stop(),
+    cloudFormation && new Promise((resolve) => cloudFormation.close(resolve)),
+  ]);
+});
+
+describe("scan", () => {
+  it("prints each running model's decision and what a run would stop, calling nothing that writes", async () => {
+    const callsBefore = sandbox.calls.length;
+
+    const run = await cli(["scan"]);
+
+    assert.equal(run.code, 0, run.stderr);
+    const calls = sandbox.calls.slice(callsBefore);
+    assert.deepEqual(
+      calls.filter((c) => c.service === "dynamodb" || c.operation === "StopProjectVersion"),
+      [],
+    );
+    assert.ok(calls.some((c) => c.operation === "GetMetricData"));
+    const rows = Object.fromEntries(
+      run.stdout
+        .split("\n\n")[0]
+        ?.split("\n")
+        .slice(1)
+        .map((line) => [line.split(/\s{2,}/)[0], line]) ?? [],
+    );
+    assert.deepEqual(Object.keys(rows).sort(), ["logos/prod", "shelf/busy", "shelf/idle", "shelf/recent"]);
+    assert.match(run.stdout, /^MODEL\s+UNITS\s+LAST REQUEST\s+IDLE FOR\s+DECISION\s+\$\/H\s+REASON\n/);
+    assert.match(
+      rows["shelf/idle"] ?? "",
+      /^shelf\/idle\s+2\s+none in 3h00m\s+≥ 3h00m\s+would stop\s+\$8\.00\s+idle: no requests in the last 3h00m/,
+    );
+    assert.match(
+      rows["shelf/busy"] ?? "",
+      /\s1\s+\d{4}-\d\d-\d\dT[\d:]+Z\s+(29|30|31)m\s+keep\s+\$4\.00\s+in use: 12/,
+    );
+    assert.match(
+      rows["shelf/recent"] ?? "",
+      /none in 3h00m\s+(59m|1h00m)\s+keep\s+\$4\.00\s+started recently/,
+    );
+    assert.match(
+      rows["logos/prod"] ?? "",
+      /—\s+—\s+keep\s+\$4\.00\s+opted out: tag auto-stop=never on the project/,
+    );
+    assert.match(run.stdout, /\nWould stop 1 of 4 running models, saving about \$8\.00\/h\.\n$/);
+    assert.match(run.stderr, /us-east-1: 4 running Custom Labels models decided/);
+    assert.ok(!run.stderr.includes("would stop"), "the table goes to stdout only");
+    assert.equal(sandbox.rekognition.model(arn("shelf", "idle"))?.status, "RUNNING");
+  });
+
+  it("--json gives every decision with its model, verdict and facts, across the regions asked for", async () => {
+    const run = await cli([
+      "scan",
+      "--json",
+      "--region",
+      "us-east-1,eu-west-1",
+      "--idle-minutes",
+      "120",
+      "--price",
+      "5",
+    ]);
+
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout);
+    assert.deepEqual(report.regions, ["us-east-1", "eu-west-1"]);
+    assert.equal(report.settings.idleMinutes, 120);
+    assert.equal(report.running, 5);
+    const byArn = new Map<string, JsonDecision>(
+      report.decisions.map((d: JsonDecision) => [d.model.modelArn, d]),
+    );
+    const euCats = byArn.get(arn("eu-cats", "v1", "eu-west-1"));
+    assert.equal(euCats?.model.region, "eu-west-1");
+    assert.equal(euCats?.verdict.action, "stop");
+    assert.equal(euCats?.verdict.facts.inferenceUnits, 3);
+    assert.equal(euCats?.verdict.facts.estimatedHourlyCostUsd, 15);
+    assert.equal(euCats?.idleFor, "≥ 2h00m");
+    assert.equal(byArn.get(arn("shelf", "busy"))?.verdict.action, "keep");
+    assert.equal(report.wouldStop, 2);
+    assert.equal(report.estimatedHourlySavingsUsd, 25);
+    assert.match(run.stderr, /eu-west-1: 1 running Custom Labels model decided/);
+  });
+});
+
+describe("bad arguments", () => {
+  const cases: { args: string[]; message: RegExp; usage: RegExp }[] = [
+    { args: [], message: /^$/, usage: /^Usage: idle-model-stopper <command>/m },
+    {
+      args: ["frobnicate"],
+      message: /^error: unknown command: frobnicate$/,
+      usage: /^Usage: idle-model-stopper <command>/m,
+    },
+    {
+      args: ["scan", "--idle-minutes", "5"],
+      message:
+        /^error: Invalid --idle-minutes: "5"\. Allowed: a whole number of minutes from 15 to 10080 \(7 days\)\.$/,
+      usage: /^Usage: idle-model-stopper scan/m,
+    },
+    {
+      args: ["scan", "--region", "mars-1"],
+      message: /^error: Invalid --region: "mars-1"\./,
+      usage: /^Usage: idle-model-stopper scan/m,
+    },
+    {
+      args: ["scan", "--bogus"],
+      message: /^error: Unknown option '--bogus'$/,
+      usage: /^Usage: idle-model-stopper scan/m,
+    },
+    {
+      args: ["history", "--since", "yesterday", "--table", TABLE],
+      message: /^error: Invalid --since: "yesterday"\. Allowed: a duration such as 7d/,
+      usage: /^Usage: idle-model-stopper history/m,
+    },
+    {
+      args: ["history", "--since", "2026-02-30"],
+      message: /^error: Invalid --since: "2026-02-30"/,
+      usage: /^Usage: idle-model-stopper history/m,
+    },
+    {
+      args: ["restart", "arn:aws:rekognition:us-east-1:123456789012:project/x", "--yes"],
+      message:
+        /^error: Invalid MODEL_ARN: "arn:aws:rekognition:us-east-1:123456789012:project\/x"\. Allowed: a Custom Labels model ARN/,
+      usage: /^Usage: idle-model-stopper restart/m,
+    },
+    {
+      args: ["restart", "--yes"],
+      message: /^error: restart needs MODEL_ARN$/,
+      usage: /^Usage: idle-model-stopper restart/m,
+    },
+  ];
+
+  it("each gets a message naming what is wrong, the usage on stderr, and exit code 2", async () => {
+    const runs = await Promise.all(cases.map(({ args }) => cli(args)));
+    for (const [index, run] of runs.entries()) {
+      const { args, message, usage } = cases[index] as (typeof cases)[number];
+      assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.equal(run.stdout, "", args.join(" "));
+      assert.match(errorLines(run).join("\n"), message, args.join(" "));
+      assert.match(run.stderr, usage, args.join(" "));
+    }
+    assert.equal(sandbox.calls.filter((c) => c.operation === "StartProjectVersion").length, 0);
+  });
+
+  it("--help prints the command's usage on stdout and exits 0", async () => {
+    const [main, scan] = await Promise.all([cli(["--help"]), cli(["scan", "--help"])]);
+    assert.equal(main.code, 0);
+    assert.match(main.stdout, /^Usage: idle-model-stopper <command> \[options\]/);
+    assert.equal(scan.code, 0);
+    assert.match(scan.stdout, /--idle-minutes N/);
+  });
+});
+
+describe("history", () => {
+  it("lists the week's stops, oldest first, and the cost avoided until each model's next record or now", async () => {
+    const run = await cli(["history", "--table", TABLE]);
+
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.split("\n");
+    assert.match(
+      lines[0] ?? "",
+      /^STOPPED AT\s+MODEL\s+REGION\s+STATUS\s+UNITS\s+\$\/H\s+AVOIDED\s+DRY RUN\s+REASON$/,
+    );
+    const rows = lines.slice(1, lines.indexOf(""));
+    assert.deepEqual(
+      rows.map((row) =>
+        row
+          .split(/\s{2,}/)
+          .slice(1, 4)
+          .join(" "),
+      ),
+      [
+        "shelf/idle us-east-1 STOPPING",
+        "pallets/v1 us-east-1 STOPPING",
+        "shelf/idle us-east-1 DRY_RUN",
+        "pallets/v1 us-east-1 STOPPING",
+        "logos/prod us-east-1 ALREADY_CHANGING",
+        "pallets/v1 us-east-1 DRY_RUN",
+        "shelf/idle us-east-1 STOPPED",
+      ],
+    );
+    // 24 h at $8 until the dry run saw it running; 15 h at $12 until the next record; 2 h at $8 until now.
+    assert.match(rows[0] ?? "", /\$8\.00\s+\$192\.00 \(1d00h00m\)\s+no\s+idle:/);
+    assert.match(rows[3] ?? "", /\$12\.00\s+\$180\.00 \(15h00m\)\s+no/);
+    assert.match(rows[6] ?? "", /\$8\.00\s+\$16\.0\d \(2h00m\)\s+no/);
+    assert.match(rows[4] ?? "", /\$4\.00\s+—\s+no/);
+    assert.ok(!run.stdout.includes("RUN#"), "items that are not stop records are left out");
+    assert.match(
+      run.stdout,
+      /: 4 stops of 3 models \(plus 2 dry-run records and 1 stop that did not take effect\)\.\n/,
+    );
+    assert.match(
+      run.stdout,
+      /Estimated cost avoided: about \$388\.0\d \(assumes each stopped model stayed stopped until its next record/,
+    );
+    assert.match(run.stderr, new RegExp(`Log table ${TABLE} in us-east-1 \\(from --table\\)`));
+  });
+
+  it("--model --since --json reads one model's records, found through the stack's LogTableName output", async () => {
+    const run = await cli(["history", "--model", arn("shelf", "idle"), "--since", "30h", "--json"]);
+
+    assert.equal(run.code, 0, run.stderr);
+    const history = JSON.parse(run.stdout);
+    assert.equal(history.table, TABLE);
+    assert.deepEqual(
+      history.records.map((r: Record<string, unknown>) => [r.status, r.countedAsAvoided]),
+      [
+        ["DRY_RUN", false],
+        ["STOPPED", true],
+      ],
+    );
+    assert.equal(history.totals.stops, 1);
+    assert.equal(history.totals.dryRuns, 1);
+    assert.ok(Math.abs(history.totals.estimatedCostAvoidedUsd - 16) < 0.5);
+    assert.match(run.stderr, /from output LogTableName of stack IdleModelStopper/);
+    const queries = sandbox.calls.filter((c) => c.service === "dynamodb" && c.operation === "Query");
+    assert.ok(queries.length > 0, "one model's records are read by Query, not Scan");
+  });
+
+  it("takes the table from IDLE_MODEL_STOPPER_TABLE, and names a missing stack or table in one line, exit 1", async () => {
+    const [fromEnv, noStack, noTable] = await Promise.all([
+      cli(["history", "--since", "2000-01-01"], { IDLE_MODEL_STOPPER_TABLE: TABLE }),
+      cli(["history", "--stack", "Elsewhere"]),
+      cli(["history", "--table", "no-such-table"]),
+    ]);
+
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    assert.match(fromEnv.stdout, /: 5 stops of 3 models/);
+    assert.equal(noStack.code, 1);
+    assert.deepEqual(errorLines(noStack), [
+      "error: could not find the log table: ValidationError: Stack with id Elsewhere does not exist. " +
+        "Pass --table NAME, set IDLE_MODEL_STOPPER_TABLE, or name the stack with --stack and its region with --region",
+    ]);
+    assert.equal(noTable.code, 1);
+    assert.match(
+      errorLines(noTable).join("\n"),
+      /^error: reading the log table no-such-table in us-east-1 failed: ResourceNotFoundException/,
+    );
+    for (const run of [noStack, noTable]) assert.ok(!/^\s+at /m.test(run.stderr), "no stack trace");
+  });
+});
+
+describe("restart", () => {
+  it("does nothing without confirmation", async () => {
+    const run = await cli(["restart", arn("pallets", "v1"), "--table", TABLE]);
+
+    assert.equal(run.code, 1);
+    assert.match(errorLines(run).join("\n"), /^error: not started: the start was not confirmed/);
+    assert.equal(sandbox.rekognition.model(arn("pallets", "v1"))?.status, "STOPPED");
+  });
+
+  it("starts the model with the units of its newest live record", async () => {
+    const run = await cli(["restart", arn("pallets", "v1"), "--table", TABLE, "--yes"]);
+
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(
+      run.stdout,
+      "Started pallets/v1 in us-east-1 with MinInferenceUnits=2, MaxInferenceUnits=4: status STARTING.\n",
+    );
+    const model = sandbox.rekognition.model(arn("pallets", "v1"));
+    assert.equal(model?.status, "STARTING");
+    assert.equal(model?.minInferenceUnits, 2);
+    assert.equal(model?.maxInferenceUnits, 4);
+  });
+
+  it("refuses a model with no stop record, naming it, and reports AWS's refusal in one line", async () => {
+    const [noRecord, refused] = await Promise.all([
+      cli(["restart", arn("shelf", "busy"), "--table", TABLE, "--yes"]),
+      cli(["restart", arn("shelf", "idle"), "--table", TABLE, "--yes"]),
+    ]);
+
+    assert.equal(noRecord.code, 1);
+    assert.match(
+      errorLines(noRecord).join("\n"),
+      new RegExp(
+        `^error: no stop of ${arn("shelf", "busy").replaceAll(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is recorded`,
+      ),
+    );
+    assert.equal(refused.code, 1);
+    assert.deepEqual(errorLines(refused).length, 1);
+    assert.match(
+      errorLines(refused)[0] ?? "",
+      /^error: ResourceInUseException: The model .*\/shelf\/version\/idle\/\d+ is RUNNING\.$/,
+    );
+    assert.equal(sandbox.rekognition.model(arn("shelf", "busy"))?.status, "RUNNING");
+  });
+});
