@@ -12,14 +12,19 @@ import {
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
-import { AttributeType, BillingMode, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, type IRole, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Architecture, type IFunction, Runtime } from "aws-cdk-lib/aws-lambda";
 import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
-import { Schedule, ScheduleExpression } from "aws-cdk-lib/aws-scheduler";
+import {
+  ContextAttribute,
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+} from "aws-cdk-lib/aws-scheduler";
 import { LambdaInvoke, type ScheduleTargetBaseProps } from "aws-cdk-lib/aws-scheduler-targets";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
@@ -198,6 +203,13 @@ export class IdleModelStopper extends Construct {
       timeToLiveAttribute: "expiresAt",
       removalPolicy: settings.retainLogTable ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    // Sparse: only records still STOP_PENDING carry pendingRegion, so the next run finds them with one Query.
+    this.logTable.addGlobalSecondaryIndex({
+      indexName: "PendingStops",
+      partitionKey: { name: "pendingRegion", type: AttributeType.STRING },
+      sortKey: { name: "stoppedAt", type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
 
     this.notificationKey = new Key(this, "NotificationKey", {
       description: "Encrypts the idle model stopper's notification topic",
@@ -313,6 +325,11 @@ export class IdleModelStopper extends Construct {
       // The kill switch: a disabled schedule starts no run, and everything else stays as it is.
       enabled: settings.enabled,
       target: new LambdaInvokeUnqualified(this.stopperFunction, {
+        // The scheduled time names the run, so a retried invocation is recognisably the same run.
+        input: ScheduleTargetInput.fromObject({
+          scheduledTime: ContextAttribute.scheduledTime,
+          attempt: ContextAttribute.attemptNumber,
+        }),
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts: 2,
         maxEventAge: Duration.hours(1),
@@ -414,12 +431,20 @@ export class IdleModelStopper extends Construct {
         resources: projectArns,
       }),
     );
-    this.logTable.grant(
-      this.stopperFunction,
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:Query",
-      "dynamodb:GetItem",
+    // Explicit statements rather than table.grant(), which would allow every index (`index/*`).
+    this.stopperFunction.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:GetItem"],
+        resources: [this.logTable.tableArn],
+      }),
+    );
+    this.stopperFunction.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ["dynamodb:Query"],
+        resources: [`${this.logTable.tableArn}/index/PendingStops`],
+      }),
     );
   }
 

@@ -180,6 +180,8 @@ describe("one run over the wire", () => {
 
     const sequence = w.sandbox.calls
       .filter((c) => ["Query", "PutItem", "StopProjectVersion", "UpdateItem"].includes(c.operation))
+      // The run first looks for records an earlier run left unfinished, through the PendingStops index.
+      .filter((c) => c.input.IndexName === undefined)
       .map((c) => c.operation);
     assert.deepEqual(sequence, ["Query", "PutItem", "StopProjectVersion", "UpdateItem"]);
   });
@@ -239,7 +241,8 @@ describe("scale and paging over the wire", () => {
     });
     const w = await world(projects);
 
-    const run = await w.invoke({ MAX_STOPS_PER_RUN: "1000" });
+    // The function paces itself to 5 calls a second per API by default; the sandbox has no such limit.
+    const run = await w.invoke({ MAX_STOPS_PER_RUN: "1000", REKOGNITION_TPS: "100" });
 
     assert.equal(run.exitCode, 0, run.stderr);
     assert.equal(run.result?.scanned, 111);

@@ -201,14 +201,23 @@ describe("IdleModelStopperStack with the default settings", () => {
     const tableArn = `<${Object.keys(defaults.findResources("AWS::DynamoDB::Table"))[0]}.Arn>`;
     const logGroupArn = `<${Object.keys(defaults.findResources("AWS::Logs::LogGroup"))[0]}.Arn>`;
 
-    const dynamoActions = statements.flatMap((s) => s.actions).filter((a) => a.startsWith("dynamodb:"));
+    const dynamoActions = [
+      ...new Set(statements.flatMap((s) => s.actions).filter((a) => a.startsWith("dynamodb:"))),
+    ];
     assert.deepEqual(dynamoActions.sort(), [
       "dynamodb:GetItem",
       "dynamodb:PutItem",
       "dynamodb:Query",
       "dynamodb:UpdateItem",
     ]);
-    for (const action of dynamoActions) assert.deepEqual(resourcesFor(statements, action), [tableArn]);
+    for (const action of ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]) {
+      assert.deepEqual(resourcesFor(statements, action), [tableArn]);
+    }
+    // Query also on the one index the run reads, never on every index.
+    assert.deepEqual(resourcesFor(statements, "dynamodb:Query"), [
+      tableArn,
+      `${tableArn}/index/PendingStops`,
+    ]);
     const logActions = statements.flatMap((s) => s.actions).filter((a) => a.startsWith("logs:"));
     for (const action of logActions) assert.deepEqual(resourcesFor(statements, action), [logGroupArn]);
     const roleId = (theOnly(defaults, "AWS::Lambda::Function").Properties.Role as RoleRef)["Fn::GetAtt"][0];
@@ -218,6 +227,32 @@ describe("IdleModelStopperStack with the default settings", () => {
       undefined,
       "no AWS managed policy on the function's role",
     );
+  });
+
+  it("indexes the records still STOP_PENDING by region, so a later run finds them with one query", () => {
+    defaults.hasResourceProperties("AWS::DynamoDB::Table", {
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: "PendingStops",
+          KeySchema: [
+            { AttributeName: "pendingRegion", KeyType: "HASH" },
+            { AttributeName: "stoppedAt", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
+      ],
+    });
+  });
+
+  it("names each scheduled run by its scheduled time, so a retried invocation is the same run", () => {
+    defaults.hasResourceProperties("AWS::Scheduler::Schedule", {
+      Target: {
+        Input: JSON.stringify({
+          scheduledTime: "<aws.scheduler.scheduled-time>",
+          attempt: "<aws.scheduler.attempt-number>",
+        }),
+      },
+    });
   });
 
   it("keeps stop records in an on-demand, encrypted table with point-in-time recovery and a TTL", () => {
