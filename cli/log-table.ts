@@ -11,11 +11,10 @@ import {
   paginateScan,
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import { DEFAULT_SETTINGS } from "../common/settings.ts";
 import { errorMessage } from "../lambda/adapters/errors.ts";
 import type { StopRecord } from "../lambda/core/stop-record.ts";
 import { CliError, type CommandName } from "./errors.ts";
-import { checkStackName, checkTableName } from "./options.ts";
+import { checkStackName, checkTableName, maxAttemptsFrom } from "./options.ts";
 
 /** The environment variable that names the log table. */
 export const TABLE_ENV = "IDLE_MODEL_STOPPER_TABLE";
@@ -24,13 +23,12 @@ export const TABLE_ENV = "IDLE_MODEL_STOPPER_TABLE";
 export const DEFAULT_STACK = "IdleModelStopper";
 const TABLE_OUTPUT = "LogTableName";
 
-const retry = { retryMode: "adaptive", maxAttempts: DEFAULT_SETTINGS.maxAttempts } as const;
-
-/** The table, and where its name came from (shown on stderr). */
+/** The table, where its name came from (shown on stderr), and how hard to try each call to it. */
 export interface LogTableRef {
   readonly name: string;
   readonly region: string;
   readonly source: string;
+  readonly maxAttempts: number;
 }
 
 /**
@@ -43,18 +41,21 @@ export async function resolveLogTable(
   env: Readonly<Record<string, string | undefined>>,
   region: string,
 ): Promise<LogTableRef> {
+  const maxAttempts = maxAttemptsFrom(command, env);
   if (flags.table !== undefined) {
-    return { name: checkTableName(command, "--table", flags.table), region, source: "--table" };
+    return { name: checkTableName(command, "--table", flags.table), region, source: "--table", maxAttempts };
   }
   const fromEnv = env[TABLE_ENV];
-  if (fromEnv) return { name: checkTableName(command, TABLE_ENV, fromEnv), region, source: TABLE_ENV };
+  if (fromEnv) {
+    return { name: checkTableName(command, TABLE_ENV, fromEnv), region, source: TABLE_ENV, maxAttempts };
+  }
   const stack = checkStackName(command, flags.stack ?? DEFAULT_STACK);
-  const client = new CloudFormationClient({ region, ...retry });
+  const client = new CloudFormationClient({ region, retryMode: "adaptive", maxAttempts });
   try {
     const response = await client.send(new DescribeStacksCommand({ StackName: stack }));
     const output = response.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === TABLE_OUTPUT)?.OutputValue;
     if (!output) throw new CliError(`stack ${stack} in ${region} has no ${TABLE_OUTPUT} output`);
-    return { name: output, region, source: `output ${TABLE_OUTPUT} of stack ${stack}` };
+    return { name: output, region, source: `output ${TABLE_OUTPUT} of stack ${stack}`, maxAttempts };
   } catch (error) {
     const why = error instanceof CliError ? error.message : errorMessage(error);
     throw new CliError(
@@ -75,7 +76,9 @@ export class LogTableReader {
   private readonly client: DynamoDBDocumentClient;
 
   constructor(private readonly table: LogTableRef) {
-    this.client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: table.region, ...retry }));
+    this.client = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ region: table.region, retryMode: "adaptive", maxAttempts: table.maxAttempts }),
+    );
   }
 
   /** Every record with `stoppedAt` at or after `since` (ISO-8601): one model's by Query, else all by Scan. */

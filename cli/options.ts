@@ -48,6 +48,19 @@ export function settingsFromFlags(
   }
 }
 
+/**
+ * Attempts per AWS call, first try included: AWS_MAX_ATTEMPTS (the SDK's own variable, which the Lambda reads too),
+ * checked by the same spec, else the Lambda's default.
+ */
+export function maxAttemptsFrom(
+  command: CommandName,
+  env: Readonly<Record<string, string | undefined>>,
+): number {
+  const raw = env.AWS_MAX_ATTEMPTS;
+  return settingsFromFlags(command, raw ? { maxAttempts: raw } : {}, { maxAttempts: "AWS_MAX_ATTEMPTS" })
+    .maxAttempts;
+}
+
 /** The `Invalid <source>: "<value>". Allowed: <allowed>.` usage error, worded as settings errors are. */
 export function invalid(command: CommandName, source: string, value: string, allowed: string): UsageError {
   return new UsageError(new InvalidSettingError(source, value, allowed).message, command);

@@ -5,7 +5,6 @@
 
 import { parseArgs } from "node:util";
 import { RekognitionClient, StartProjectVersionCommand } from "@aws-sdk/client-rekognition";
-import { DEFAULT_SETTINGS } from "../common/settings.ts";
 import { formatTime } from "../lambda/core/format.ts";
 import { CliError, UsageError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
@@ -77,7 +76,7 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
   }
   if (!record) {
     throw new CliError(
-      `no stop of ${model.arn} is recorded in the log table ${table.name} (${table.region}), so the units to ` +
+      `no live (not dry-run) stop of ${model.arn} is recorded in the log table ${table.name} (${table.region}), so the units to ` +
         "start it with are not known. Start it yourself with aws rekognition start-project-version " +
         `--project-version-arn ${model.arn} --min-inference-units N`,
     );
@@ -101,7 +100,7 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
   const client = new RekognitionClient({
     region: model.region,
     retryMode: "adaptive",
-    maxAttempts: DEFAULT_SETTINGS.maxAttempts,
+    maxAttempts: table.maxAttempts,
   });
   try {
     const response = await client.send(

@@ -6,7 +6,6 @@
 import { parseArgs } from "node:util";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { RekognitionClient } from "@aws-sdk/client-rekognition";
-import { DEFAULT_SETTINGS } from "../common/settings.ts";
 import { createGate, type Gate } from "../lambda/adapters/gate.ts";
 import { CloudWatchUsageReader } from "../lambda/adapters/metrics.ts";
 import { RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
@@ -33,7 +32,10 @@ export const SCAN_FLAGS: SettingFlags = {
 };
 
 /** Reads the command line into the configuration a run would have; the log table is not part of a scan. */
-export async function scanConfig(args: readonly string[]): Promise<{ config: StopperConfig; json: boolean }> {
+export async function scanConfig(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<{ config: StopperConfig; json: boolean }> {
   const { values } = parseOrUsage("scan", () =>
     parseArgs({
       args: [...args],
@@ -61,8 +63,9 @@ export async function scanConfig(args: readonly string[]): Promise<{ config: Sto
       ...(values["require-opt-in"] && { requireOptIn: "true" }),
       ...(values.price !== undefined && { pricePerInferenceUnitHour: values.price }),
       ...(values["max-stops"] !== undefined && { maxStopsPerRun: values["max-stops"] }),
+      ...(env.AWS_MAX_ATTEMPTS && { maxAttempts: env.AWS_MAX_ATTEMPTS }),
     },
-    SCAN_FLAGS,
+    { ...SCAN_FLAGS, maxAttempts: "AWS_MAX_ATTEMPTS" },
   );
   const regions = settings.regions.length > 0 ? settings.regions : [await defaultRegion("scan")];
   const config: StopperConfig = Object.freeze({
@@ -246,19 +249,18 @@ export function renderScanReport(report: ScanReport): string {
     formatUsd(verdict.facts.estimatedHourlyCostUsd),
     verdict.reason,
   ]);
+  const problems = report.errors.length + report.unfinished.length;
   const table = rows.length > 0 ? renderTable(headers, rows) : "No running Custom Labels models.\n";
   const total =
     `Would stop ${report.wouldStop} of ${report.running} running model${report.running === 1 ? "" : "s"}, ` +
     `saving about ${formatUsd(report.estimatedHourlySavingsUsd)}/h.` +
-    (report.errors.length + report.unfinished.length > 0
-      ? ` Incomplete: ${report.errors.length + report.unfinished.length} problem(s), listed on stderr.`
-      : "");
+    (problems > 0 ? ` Incomplete: ${problems} problem${problems === 1 ? "" : "s"}, listed on stderr.` : "");
   return `${table}\n${total}\n`;
 }
 
 /** Runs `scan`; returns the exit code: 0, or 1 when something could not be read (the table still shows it). */
 export async function scanCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { config, json } = await scanConfig(args);
+  const { config, json } = await scanConfig(args, io.env);
   const adapters = readOnlyAdapters(config);
   const progress = new Progress(io, config.regions);
   const now = io.clock();
@@ -284,11 +286,3 @@ export async function scanCommand(args: readonly string[], io: CliIo): Promise<n
   for (const item of report.unfinished) io.err(`not scanned: ${item.arn}: ${item.reason}\n`);
   return report.errors.length > 0 || report.unfinished.length > 0 ? 1 : 0;
 }
-
-/** Defaults shown in the usage text. */
-export const SCAN_DEFAULTS = {
-  idleMinutes: DEFAULT_SETTINGS.idleMinutes,
-  optOutTagKey: DEFAULT_SETTINGS.optOutTagKey,
-  price: DEFAULT_SETTINGS.pricePerInferenceUnitHour,
-  maxStops: DEFAULT_SETTINGS.maxStopsPerRun,
-};

@@ -10,7 +10,7 @@ const TABLE_OPTIONS = `  --table NAME           the log table (default: $${TABLE
   --region REGION        the region of the table and the stack (default: your AWS SDK default region)`;
 
 const ENVIRONMENT = `Credentials and the default region come from the AWS SDK's default chain: AWS_PROFILE, AWS_REGION,
-~/.aws/config and so on.`;
+~/.aws/config and so on. AWS_MAX_ATTEMPTS sets the attempts per AWS call (default: ${DEFAULT_SETTINGS.maxAttempts}).`;
 
 /** The CLI's usage. */
 export const MAIN_USAGE = `Usage: idle-model-stopper <command> [options]

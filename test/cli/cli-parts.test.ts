@@ -89,6 +89,16 @@ describe("scan's settings", () => {
     assert.equal(json, true);
   });
 
+  it("take AWS_MAX_ATTEMPTS from the environment, checked as the Lambda checks it", async () => {
+    const { config } = await scanConfig(["--region", "us-east-1"], { AWS_MAX_ATTEMPTS: "2" });
+    assert.equal(config.maxAttempts, 2);
+    await assert.rejects(scanConfig(["--region", "us-east-1"], { AWS_MAX_ATTEMPTS: "0" }), {
+      name: "UsageError",
+      message:
+        /^Invalid AWS_MAX_ATTEMPTS: "0"\. Allowed: a whole number of attempts per AWS call from 1 to 20\.$/,
+    });
+  });
+
   const refused: [string[], RegExp][] = [
     [
       ["--idle-minutes", "5"],

@@ -259,6 +259,28 @@ describe("scan", () => {
     assert.equal(sandbox.rekognition.model(arn("shelf", "idle"))?.status, "RUNNING");
   });
 
+  it("shows a model whose tags cannot be read as kept to be safe, lists the error, and exits 1", async () => {
+    sandbox.setFaults({ rekognition: { operations: { ListTagsForResource: { serverErrorRate: 1 } } } });
+    let run: CliRun;
+    try {
+      run = await cli(["scan"], { AWS_MAX_ATTEMPTS: "1" });
+    } finally {
+      sandbox.setFaults({});
+    }
+
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stdout, /^shelf\/idle\s.*keep\s+\$8\.00\s+kept to be safe: could not read tags/m);
+    assert.match(
+      run.stdout,
+      /Would stop 0 of 4 running models, saving about \$0\.00\/h\. Incomplete: 4 problems/,
+    );
+    assert.equal(errorLines(run).length, 4);
+    assert.match(
+      errorLines(run)[0] ?? "",
+      /^error: arn:aws:rekognition:.*: ListTagsForResource on the (model|project) failed: InternalServerError/,
+    );
+  });
+
   it("--json gives every decision with its model, verdict and facts, across the regions asked for", async () => {
     const run = await cli([
       "scan",
@@ -482,7 +504,7 @@ describe("restart", () => {
     assert.match(
       errorLines(noRecord).join("\n"),
       new RegExp(
-        `^error: no stop of ${arn("shelf", "busy").replaceAll(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is recorded`,
+        `^error: no live \\(not dry-run\\) stop of ${arn("shelf", "busy").replaceAll(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is recorded`,
       ),
     );
     assert.equal(refused.code, 1);
