@@ -3,5 +3,11 @@
 import { processIo } from "./io.ts";
 import { runCli } from "./run-cli.ts";
 
+// `idle-model-stopper history | head` closes stdout early: that ends the output, it is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 // exitCode rather than process.exit(): stdout is flushed before the process ends, even into a slow pipe.
 process.exitCode = await runCli(process.argv.slice(2), processIo());
