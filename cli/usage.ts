@@ -3,9 +3,9 @@
 import { DEFAULT_SETTINGS } from "../common/settings.ts";
 import type { CommandName } from "./errors.ts";
 import { DEFAULT_STACK, TABLE_ENV } from "./log-table.ts";
-import { SINCE_FORM } from "./options.ts";
 
-const TABLE_OPTIONS = `  --table NAME           the log table (default: $${TABLE_ENV}, else the LogTableName output of the stack)
+const TABLE_OPTIONS = `  --table NAME           the log table (default: $${TABLE_ENV}, else the stack's
+                         LogTableName output)
   --stack NAME           the stack to read LogTableName from (default: ${DEFAULT_STACK})
   --region REGION        the region of the table and the stack (default: your AWS SDK default region)`;
 
@@ -52,7 +52,8 @@ ${ENVIRONMENT}
 Lists the stops recorded in the stopper's log table, oldest first, and estimates the cost they avoided.
 
 Options:
-  --since WHEN           ${SINCE_FORM} (default: 7d)
+  --since WHEN           7d, 24h, 90m, a date (2026-11-01, from 00:00 UTC) or an ISO-8601 date-time
+                         with Z or an offset (default: 7d)
   --model ARN            only this model's records
 ${TABLE_OPTIONS}
   --json                 print the records and totals as JSON instead of the table
