@@ -11,6 +11,7 @@ import {
   type StopperSettings,
 } from "../common/settings.ts";
 import { parseModelArn } from "../lambda/adapters/rekognition.ts";
+import { TABLE_NAME_PATTERN } from "../lambda/config.ts";
 import { type CommandName, UsageError } from "./errors.ts";
 
 /** Runs node's parseArgs (or any parse) and turns what it throws into a usage error of the command. */
@@ -151,8 +152,6 @@ export function parseSince(raw: string, now: number): number | undefined {
   return undefined;
 }
 
-// DynamoDB table names: 3-255 letters, digits, _ . -
-const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
 // CloudFormation stack names: a letter, then up to 127 letters, digits and hyphens.
 const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 

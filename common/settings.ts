@@ -41,6 +41,8 @@ export interface StopperSettings {
   readonly stopConcurrency: number;
   /** Seconds of the function's time kept in reserve: no new stop starts with less left. */
   readonly deadlineMarginSeconds: number;
+  /** Whether discovery, tag reads and metric reads overlap; off runs them one phase after another. */
+  readonly overlapPhases: boolean;
 }
 
 /** A setting's value was rejected; the message names where it came from, the value and what is allowed. */
@@ -238,7 +240,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     key: "stopConcurrency",
     env: "STOP_CONCURRENCY",
-    default: 2,
+    // Each stop is four calls in a row (log query, log write, stop, log update); the stop gate still paces them.
+    default: 5,
     allowed: "a whole number from 1 to 32",
     parse: integerIn(1, 32),
     format: String,
@@ -249,6 +252,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: 30,
     allowed: "a whole number of seconds from 5 to 300",
     parse: integerIn(5, 300),
+    format: String,
+  },
+  {
+    key: "overlapPhases",
+    env: "OVERLAP_PHASES",
+    default: true,
+    allowed: "true or false (false: discovery, then tags, then metrics, as a baseline for benchmarks)",
+    parse: parseBoolean,
     format: String,
   },
 ] as SettingSpec[];

@@ -115,7 +115,7 @@ export interface IdleModelStopperProps {
   readonly metricsConcurrency?: number;
   /**
    * StopProjectVersion calls in flight at once (1-32).
-   * @default 2
+   * @default 5
    */
   readonly stopConcurrency?: number;
   /**
@@ -124,6 +124,12 @@ export interface IdleModelStopperProps {
    * @default 30
    */
   readonly deadlineMarginSeconds?: number;
+  /**
+   * Whether discovery, tag reads and metric reads overlap; false runs them one phase after another (a baseline
+   * for benchmarks).
+   * @default true
+   */
+  readonly overlapPhases?: boolean;
   /**
    * EventBridge Scheduler expression for the runs: `cron(<6 fields>)` or `rate(<n> <unit>)`.
    * @default "cron(0 2 * * ? *)" (02:00 every day)

@@ -25,8 +25,8 @@ export interface StopperConfig extends StopperSettings {
 // arn:<partition>:sns:<region>:<account>:<topic name>
 const TOPIC_ARN_PATTERN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
-// DynamoDB table names: 3-255 characters of letters, digits, _ . -
-const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
+/** DynamoDB table names: 3-255 characters of letters, digits, _ . - */
+export const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
 
 /** Parses the environment; throws {@link InvalidSettingError} on the first bad or missing value. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): StopperConfig {

@@ -195,8 +195,9 @@ async function assessRegion(
   options: AssessOptions,
 ): Promise<Assessment> {
   const errors: Problem[] = [];
-  const batches = new MetricBatcher((models, idleMinutes) =>
-    deps.usage.readUsage(region, models, usageWindow(now, idleMinutes)),
+  const batches = new MetricBatcher(
+    (models, idleMinutes) => deps.usage.readUsage(region, models, usageWindow(now, idleMinutes)),
+    config.overlapPhases,
   );
   const projectTags = new Map<string, Promise<Record<string, string>>>();
   const tagsOf = (arn: string) => deps.directory.listTags(region, arn);
@@ -250,14 +251,20 @@ async function assessRegion(
   };
 
   let unfinished: Unfinished[] = [];
+  // Without overlap (a benchmark baseline), every model waits for discovery to end, then for every tag read.
+  const found: RunningModel[] = [];
   try {
     const discovery = await deps.directory.discover(
       region,
       (models) => {
-        for (const model of models) judge(model);
+        for (const model of models) {
+          if (config.overlapPhases) judge(model);
+          else found.push(model);
+        }
       },
       options.mayContinue,
     );
+    for (const model of found) judge(model);
     errors.push(...discovery.errors);
     unfinished = discovery.unfinished;
   } catch (error) {
@@ -300,6 +307,8 @@ class MetricBatcher {
       models: RunningModel[],
       idleMinutes: number,
     ) => Promise<Map<string, UsageEvidence>>,
+    /** Send a batch as soon as it is full; otherwise every batch waits for `flush`. */
+    private readonly eager = true,
   ) {}
 
   /** Adds a model to the open batch for its threshold and resolves with its usage once that batch is read. */
@@ -313,7 +322,7 @@ class MetricBatcher {
     }
     batch.models.push(model);
     const result = this.waiting.get(idleMinutes) as Promise<Map<string, UsageEvidence>>;
-    if (batch.models.length >= MODELS_PER_CALL) this.send(idleMinutes);
+    if (this.eager && batch.models.length >= MODELS_PER_CALL) this.send(idleMinutes);
     return result.then(
       (usage) => usage.get(model.modelArn) ?? { error: "CloudWatch returned nothing for the model" },
     );

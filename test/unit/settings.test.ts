@@ -22,8 +22,9 @@ describe("settings from the environment", () => {
       describeConcurrency: 4,
       tagConcurrency: 4,
       metricsConcurrency: 4,
-      stopConcurrency: 2,
+      stopConcurrency: 5,
       deadlineMarginSeconds: 30,
+      overlapPhases: true,
     });
   });
 
@@ -45,6 +46,7 @@ describe("settings from the environment", () => {
       METRICS_CONCURRENCY: "3",
       STOP_CONCURRENCY: "4",
       DEADLINE_MARGIN_SECONDS: "60",
+      OVERLAP_PHASES: "false",
     });
     assert.deepEqual(settings, {
       idleMinutes: 120,
@@ -63,6 +65,7 @@ describe("settings from the environment", () => {
       metricsConcurrency: 3,
       stopConcurrency: 4,
       deadlineMarginSeconds: 60,
+      overlapPhases: false,
     });
   });
 
@@ -98,6 +101,7 @@ describe("settings from the environment", () => {
     ["METRICS_CONCURRENCY", "-1", /from 1 to 32/],
     ["STOP_CONCURRENCY", "x", /from 1 to 32/],
     ["DEADLINE_MARGIN_SECONDS", "4", /from 5 to 300/],
+    ["OVERLAP_PHASES", "sometimes", /true or false/],
   ];
   for (const [name, value, allowed] of bad) {
     it(`rejects ${name}=${JSON.stringify(value.slice(0, 20))} naming the variable, the value and what is allowed`, () => {
