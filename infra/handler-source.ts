@@ -12,6 +12,9 @@ export const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** The Lambda handler's source file, bundled by esbuild at synth. */
 export const HANDLER_ENTRY = join(PACKAGE_ROOT, "lambda", "handler.ts");
 
+/** The credential provider the bundle uses in place of the SDK's default chain. */
+export const LAMBDA_CREDENTIALS = join(PACKAGE_ROOT, "lambda", "lambda-credentials.ts");
+
 // In the order NodejsFunction itself prefers them when one folder holds several.
 const LOCK_FILES = ["pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb", "package-lock.json"];
 

@@ -31,7 +31,7 @@ import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { settingsToEnv } from "../common/settings.ts";
-import { findBundlingRoot, HANDLER_ENTRY } from "./handler-source.ts";
+import { findBundlingRoot, HANDLER_ENTRY, LAMBDA_CREDENTIALS } from "./handler-source.ts";
 import { resolveSettings } from "./stack-settings.ts";
 import { METRICS_NAMESPACE, SERVICE_NAME, StopperDashboard } from "./stopper-dashboard.ts";
 
@@ -304,6 +304,8 @@ export class IdleModelStopper extends Construct {
         banner: ESM_REQUIRE_BANNER,
         // Bundle the AWS SDK too, so the function runs the versions it was tested with.
         externalModules: [],
+        // In Lambda the credentials come from the environment: bundle that provider only (see the file).
+        esbuildArgs: { "--alias:@aws-sdk/credential-provider-node": LAMBDA_CREDENTIALS },
         forceDockerBundling: false,
       },
     });
