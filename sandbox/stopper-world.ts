@@ -6,22 +6,15 @@
 
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
+import type { RunSummary } from "../lambda/run.ts";
 import { type Invocation, type InvokeOptions, invokeBundle, type SynthesizedFunction } from "./bundle.ts";
 import { type Sandbox, type SandboxOptions, startSandbox } from "./index.ts";
 
 /** The name the log table gets in the sandbox. */
 export const LOG_TABLE_NAME = "idle-model-stopper-log";
 
-/** The summary the handler returns (the shape of `lambda/run.ts`, read over the process boundary). */
-export interface StopperSummary {
-  readonly runId: string;
-  readonly dryRun: boolean;
-  readonly scanned: number;
-  readonly stopped: string[];
-  readonly skipped: { arn: string; reason: string }[];
-  readonly errors: { arn?: string; message: string }[];
-  readonly [key: string]: unknown;
-}
+/** The summary the handler returns, read back over the process boundary as JSON. */
+export type StopperSummary = RunSummary;
 
 /** A stop record as read back from the table. */
 export type LogItem = Record<string, unknown> & { modelArn: string; stoppedAt: string; status: string };
