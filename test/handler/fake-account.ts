@@ -280,7 +280,9 @@ export const project = (
 });
 
 export const TOPIC_ARN = `arn:aws:sns:us-east-1:${ACCOUNT}:idle-model-stopper`;
-const ENV = { LOG_TABLE_NAME: "stops", AWS_REGION: "us-east-1" };
+// The fake account has no rate limits; at the default pace of 5 Rekognition calls a second per API, the tests of
+// 240 and 250 models would spend over two minutes waiting on the function's own gates.
+const ENV = { LOG_TABLE_NAME: "stops", AWS_REGION: "us-east-1", REKOGNITION_TPS: "100" };
 
 /** Metrics as Powertools would publish them, kept for assertions. */
 export function fakeMetrics() {
