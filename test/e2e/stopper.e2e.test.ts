@@ -167,6 +167,27 @@ describe("one run over the wire", () => {
     assert.ok(Math.abs(stoppedAt - Date.now()) < 60_000, "stoppedAt is the run's time");
     assert.equal(idleItem?.expiresAt, Math.floor(stoppedAt / 1000) + 400 * 86_400);
 
+    // One digest through SNS, listing the three stops.
+    assert.equal(w.sandbox.sns.messages.length, 1);
+    assert.equal(w.sandbox.sns.messages[0]?.subject, "idle-model-stopper: stopped 3 models ($16.00/h)");
+    for (const arn of expectedStops) assert.ok(w.sandbox.sns.messages[0]?.message.includes(arn));
+
+    // One set of EMF metrics in the log stream.
+    const emf = run.logs.filter((line) => line._aws !== undefined);
+    assert.equal(emf.length, 1);
+    assert.deepEqual(
+      { ...emf[0], _aws: undefined },
+      {
+        _aws: undefined,
+        service: "idle-model-stopper",
+        ModelsScanned: 10,
+        ModelsStopped: 3,
+        ModelsKept: 7,
+        Errors: 0,
+        EstimatedHourlySavingsUsd: 16,
+      },
+    );
+
     // The log stream: JSON lines with the runId, per-model lines with the ARN, and the summary as one line.
     const summaryLine = run.logs.find((line) => line.message === "run summary");
     assert.deepEqual(summaryLine?.summary, summary);
