@@ -138,8 +138,15 @@ export interface InvokeOptions {
   readonly remainingTimeMs?: number;
   /** The event; the schedule sends an empty object. */
   readonly event?: unknown;
+  /** Run the function's clock this many times faster than the wall (see invoke-bundle.mjs). @default 1 */
+  readonly timeScale?: number;
   /** Kill the child once a stdout line matches this (to simulate a crash at a chosen point). */
   readonly killWhen?: (line: string) => boolean;
+  /**
+   * Kills the child with SIGKILL when aborted: a crash at whatever point the caller chooses, e.g. once the
+   * sandbox's call log shows a call the function made. The invocation then resolves with `signal: "SIGKILL"`.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Invokes the synthesized handler once in a fresh `node` process, as a cold start. */
@@ -159,6 +166,7 @@ export function invokeBundle<T>(fn: SynthesizedFunction, options: InvokeOptions)
       INVOKE_REMAINING_MS: String(options.remainingTimeMs ?? fn.timeoutSeconds * 1000),
       INVOKE_EVENT: JSON.stringify(options.event ?? {}),
       INVOKE_RESULT_FILE: resultFile,
+      INVOKE_TIME_SCALE: String(options.timeScale ?? 1),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -175,9 +183,13 @@ export function invokeBundle<T>(fn: SynthesizedFunction, options: InvokeOptions)
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
     stderr += chunk;
   });
+  const kill = () => child.kill("SIGKILL");
+  if (options.signal?.aborted) kill();
+  else options.signal?.addEventListener("abort", kill, { once: true });
   return new Promise((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (exitCode, signal) => {
+      options.signal?.removeEventListener("abort", kill);
       let outcome: { result?: T; error?: { name: string; message: string }; maxRssBytes?: number } = {};
       try {
         outcome = JSON.parse(readFileSync(resultFile, "utf8"));

@@ -18,7 +18,10 @@ export interface CallRecord {
   readonly region: string;
   /** The key input fields (ARNs, table name, query count…), never the whole body. */
   readonly input: Readonly<Record<string, unknown>>;
-  /** `ok`, or the error code on the wire (for CloudWatch, the awsQuery code such as `Throttling`). */
+  /**
+   * `ok`, or the error code on the wire (for CloudWatch, the awsQuery code such as `Throttling`), or
+   * {@link CLIENT_GONE} when the caller hung up during the added latency, before the request was served.
+   */
   readonly outcome: string;
   /** The error message, when the outcome is an error. */
   readonly message?: string;
@@ -28,18 +31,31 @@ export interface CallRecord {
   readonly injected?: InjectedFault;
   /** Set when a rate limit (a token bucket, see rate-limits.ts) refused the call; not counted as an injected fault. */
   readonly rateLimited?: true;
-  /** Latency a knob added, in milliseconds. */
+  /** Latency a knob added, in milliseconds, a spike included. */
   readonly addedLatencyMs: number;
+  /** Set when a latency spike (the `spikeRate` knob) slowed the call. */
+  readonly spiked?: true;
   /** When the request arrived (epoch milliseconds, wall clock). */
   readonly receivedAt: number;
   /** How long the answer took, added latency included. */
   readonly durationMs: number;
 }
 
+/**
+ * The outcome of a call whose caller went away while the sandbox held it (added latency): the request was never
+ * served, as if it had not arrived, and no answer was sent. HTTP 499 is nginx's "client closed request".
+ */
+export const CLIENT_GONE = "ClientGone";
+
+/** The status recorded with {@link CLIENT_GONE}. */
+export const CLIENT_GONE_STATUS = 499;
+
 /** Injected faults counted for one service, in total and per operation. */
 export interface FaultCounts {
   readonly throttled: number;
   readonly serverErrors: number;
+  /** Calls slowed by a latency spike (whatever their outcome). */
+  readonly latencySpikes: number;
   readonly byOperation: Readonly<
     Record<string, { readonly throttled: number; readonly serverErrors: number }>
   >;
@@ -47,12 +63,13 @@ export interface FaultCounts {
 
 /** Counts the injected faults in a call log, per service. */
 export function countFaults(calls: readonly CallRecord[]): Record<ServiceName, FaultCounts> {
-  const empty = () => ({ throttled: 0, serverErrors: 0, byOperation: {} });
+  const empty = () => ({ throttled: 0, serverErrors: 0, latencySpikes: 0, byOperation: {} });
   const counts: Record<
     ServiceName,
     {
       throttled: number;
       serverErrors: number;
+      latencySpikes: number;
       byOperation: Record<string, { throttled: number; serverErrors: number }>;
     }
   > = {
@@ -61,7 +78,9 @@ export function countFaults(calls: readonly CallRecord[]): Record<ServiceName, F
     dynamodb: empty(),
   };
   for (const call of calls) {
-    if (!call.injected || call.service === "sns") continue;
+    if (call.service === "sns") continue;
+    if (call.spiked) counts[call.service].latencySpikes += 1;
+    if (!call.injected) continue;
     const service = counts[call.service];
     const operation = service.byOperation[call.operation] ?? { throttled: 0, serverErrors: 0 };
     service.byOperation[call.operation] = operation;

@@ -9,6 +9,8 @@ import { AwsServiceError } from "./aws-error.ts";
 import { getMetricData, putMetricData } from "./cloudwatch-operations.ts";
 import { createJsonEndpoint, type EndpointRuntime, type WireResponse } from "./http-endpoint.ts";
 import type { MetricStore } from "./metric-store.ts";
+import { fingerprintOf } from "./paging.ts";
+import type { CloudWatchQuirks } from "./quirks.ts";
 
 const CONTENT_TYPE = "application/x-amz-json-1.0";
 
@@ -34,11 +36,15 @@ const ERROR_SHAPES: Readonly<Record<string, { shape: string; fault: "Sender" | "
   },
 };
 
-/** Creates the CloudWatch endpoint's server over a store. `clock` is the sandbox's now (epoch ms). */
+/**
+ * Creates the CloudWatch endpoint's server over a store. `clock` is the sandbox's now (epoch ms); `quirks` is read
+ * on every call.
+ */
 export function createCloudWatchEndpoint(
   store: MetricStore,
   clock: () => number,
   runtime: EndpointRuntime,
+  quirks: () => CloudWatchQuirks = () => ({}),
 ): http.Server {
   return createJsonEndpoint(
     {
@@ -47,7 +53,7 @@ export function createCloudWatchEndpoint(
       contentType: CONTENT_TYPE,
       operations: {
         PutMetricData: (input, context) => putMetricData(store, context.region, input, clock()),
-        GetMetricData: (input, context) => getMetricData(store, context.region, input, clock()),
+        GetMetricData: (input, context) => getMetricData(store, context.region, input, clock(), quirks()),
       },
       errorResponse,
       injectedError: (kind, code) =>
@@ -59,6 +65,11 @@ export function createCloudWatchEndpoint(
               code === "ServiceUnavailable" ? 503 : 500,
             ),
       keyInput,
+      // A batch is what it asks for: its queries and page, not the time range, which moves with the clock.
+      callKey: (operation, input) =>
+        operation === "GetMetricData"
+          ? `${fingerprintOf(input.MetricDataQueries)} ${String(input.NextToken ?? "")}`
+          : JSON.stringify(keyInput(operation, input)),
     },
     runtime,
   );

@@ -6,6 +6,7 @@
 import { AwsServiceError } from "./aws-error.ts";
 import { lowerBound, type MetricDatum, type MetricStore, type Sample } from "./metric-store.ts";
 import { decodePageToken, encodePageToken, fingerprintOf } from "./paging.ts";
+import type { CloudWatchQuirks } from "./quirks.ts";
 
 /** GetMetricData accepts at most this many queries. */
 export const MAX_QUERIES = 500;
@@ -252,8 +253,17 @@ export function aggregate(
   return points;
 }
 
-/** Answers a GetMetricData request, one page of at most MaxDatapoints datapoints at a time. */
-export function getMetricData(store: MetricStore, region: string, input: Input, now: number) {
+/**
+ * Answers a GetMetricData request, one page of at most MaxDatapoints datapoints at a time. `quirks` can change the
+ * status of a model's results or leave them out.
+ */
+export function getMetricData(
+  store: MetricStore,
+  region: string,
+  input: Input,
+  now: number,
+  quirks: CloudWatchQuirks = {},
+) {
   if (input.MetricDataQueries === undefined || input.MetricDataQueries === null)
     throw missingParameter("MetricDataQueries");
   const rawQueries = list(input.MetricDataQueries, "MetricDataQueries");
@@ -312,20 +322,24 @@ export function getMetricData(store: MetricStore, region: string, input: Input, 
   const results = series.map(({ query, points }) => {
     const from = Math.min(Math.max(offset - first, 0), points.length);
     const to = Math.min(Math.max(pageEnd - first, 0), points.length);
-    const slice = points.slice(from, to);
     const continues = to < points.length;
     first += points.length;
+    const quirk =
+      quirks.metricResults?.[`${query.dimensions.ProjectName}/${query.dimensions.VersionName}`] ?? {};
+    if (quirk.omit) return undefined;
+    const failed = quirk.statusCode === "InternalError" || quirk.statusCode === "Forbidden";
+    const slice = failed ? [] : points.slice(from, to);
     return {
       Id: query.id,
       Label: query.label,
       Timestamps: slice.map((point) => point.at / 1000),
       Values: slice.map((point) => point.value),
-      StatusCode: continues ? "PartialData" : "Complete",
-      Messages: [],
+      StatusCode: quirk.statusCode ?? (continues ? "PartialData" : "Complete"),
+      Messages: quirk.messages ?? [],
     };
   });
   return {
-    MetricDataResults: results,
+    MetricDataResults: results.filter((result) => result !== undefined),
     ...(first > pageEnd && { NextToken: encodePageToken(pageEnd, fingerprint) }),
     Messages: [],
   };

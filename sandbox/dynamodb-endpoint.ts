@@ -1,23 +1,25 @@
 /**
  * DynamoDB: dynalite (in memory) behind a small proxy. The proxy gives DynamoDB the same fault knobs, latency and
- * call log as the other endpoints, then forwards the untouched request to dynalite.
+ * call log as the other endpoints, then forwards the untouched request to dynalite. It learns each table's key
+ * schema from the CreateTable requests it forwards, so the call log can say which item or partition a call touched.
  */
 
 import http from "node:http";
-import { setTimeout as delay } from "node:timers/promises";
 import { crc32 } from "node:zlib";
 import dynalite from "dynalite";
 import { AwsServiceError } from "./aws-error.ts";
-import type { InjectedFault } from "./call-log.ts";
+import { CLIENT_GONE, CLIENT_GONE_STATUS, type InjectedFault } from "./call-log.ts";
 import {
   close,
   type EndpointRuntime,
+  hold,
   isAbort,
   listen,
   readBody,
   regionFromAuthorization,
   send,
   type WireResponse,
+  watchCaller,
 } from "./http-endpoint.ts";
 
 const CONTENT_TYPE = "application/x-amz-json-1.0";
@@ -55,13 +57,23 @@ const FAULT_ERRORS: Readonly<Record<string, { type: string; status: number; mess
 // Connection-level headers belong to one hop; the proxy sets its own.
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length"]);
 
+/** The key attribute names of a table or an index. */
+interface KeyNames {
+  readonly hash: string;
+  readonly range?: string;
+}
+
+/** Key schemas by table name: the table's own, and each secondary index's by index name. */
+type KeySchemas = Map<string, { readonly table: KeyNames; readonly indexes: Map<string, KeyNames> }>;
+
 /** Starts dynalite and the proxy in front of it, both on 127.0.0.1. */
 export async function startDynamoDb(runtime: EndpointRuntime, port = 0): Promise<DynamoDbEndpoint> {
   const backend = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const backendUrl = new URL(await listen(backend));
   const agent = new http.Agent({ keepAlive: true });
+  const schemas: KeySchemas = new Map();
   const proxy = http.createServer((request, response) => {
-    forward(request, response, Number(backendUrl.port), agent, runtime).catch((error: unknown) => {
+    forward(request, response, Number(backendUrl.port), agent, runtime, schemas).catch((error: unknown) => {
       if (!isAbort(error)) response.destroy(error instanceof Error ? error : new Error(String(error)));
     });
   });
@@ -82,6 +94,7 @@ async function forward(
   backendPort: number,
   agent: http.Agent,
   runtime: EndpointRuntime,
+  schemas: KeySchemas,
 ): Promise<void> {
   const receivedAt = Date.now();
   const started = performance.now();
@@ -92,13 +105,22 @@ async function forward(
     : target || request.method || "";
   let answer: WireResponse;
   let injected: InjectedFault | undefined;
+  let spiked = false;
   let addedLatencyMs = 0;
   let body: Buffer = Buffer.alloc(0);
+  let input: Record<string, unknown> = {};
+  const caller = watchCaller(response);
   try {
     body = await readBody(request);
-    const decision = runtime.faults.decide(operation);
+    input = keyInput(operation, body, schemas);
+    const partition = (input.key as Record<string, string> | undefined)?.partition ?? "";
+    const decision = runtime.faults.decide(
+      operation,
+      `${String(input.TableName ?? "")}/${String(input.IndexName ?? "")}/${partition}`,
+    );
     addedLatencyMs = decision.latencyMs;
-    if (decision.latencyMs > 0) await delay(decision.latencyMs, undefined, { signal: runtime.signal });
+    spiked = decision.spiked === true;
+    if (decision.latencyMs > 0) await hold(decision.latencyMs, runtime.signal, caller.signal);
     if (decision.fault) {
       injected = decision.fault.kind;
       answer = faultResponse(decision.fault.code);
@@ -108,6 +130,19 @@ async function forward(
   } catch (error) {
     if (isAbort(error)) {
       response.destroy();
+      if (caller.signal.aborted && !runtime.signal.aborted)
+        runtime.record({
+          service: "dynamodb",
+          operation,
+          region,
+          input,
+          outcome: CLIENT_GONE,
+          statusCode: CLIENT_GONE_STATUS,
+          addedLatencyMs,
+          ...(spiked && { spiked: true as const }),
+          receivedAt,
+          durationMs: performance.now() - started,
+        });
       return;
     }
     const failure =
@@ -122,16 +157,18 @@ async function forward(
   }
   send(response, answer);
   const error = answer.statusCode >= 400 ? errorOf(answer.body) : undefined;
+  if (operation === "CreateTable" && !error) learnKeySchema(body, schemas);
   runtime.record({
     service: "dynamodb",
     operation,
     region,
-    input: keyInput(body),
+    input,
     outcome: error ? error.code : "ok",
     ...(error && { message: error.message }),
     statusCode: answer.statusCode,
     ...(injected && { injected }),
     addedLatencyMs,
+    ...(spiked && { spiked: true as const }),
     receivedAt,
     durationMs: performance.now() - started,
   });
@@ -202,14 +239,95 @@ function errorOf(body: string): { code: string; message: string } {
   }
 }
 
-function keyInput(body: Buffer): Record<string, unknown> {
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+
+const keyNamesOf = (schema: unknown): KeyNames | undefined => {
+  if (!Array.isArray(schema)) return undefined;
+  const nameOf = (type: string) =>
+    (schema as { AttributeName?: unknown; KeyType?: unknown }[]).find((key) => key.KeyType === type)
+      ?.AttributeName;
+  const hash = nameOf("HASH");
+  const range = nameOf("RANGE");
+  if (typeof hash !== "string") return undefined;
+  return typeof range === "string" ? { hash, range } : { hash };
+};
+
+/** Remembers the key schema of a table created through the proxy. */
+function learnKeySchema(body: Buffer, schemas: KeySchemas): void {
   try {
-    const input = JSON.parse(body.toString("utf8")) as Record<string, unknown>;
-    const picked: Record<string, unknown> = {};
+    const input = JSON.parse(body.toString("utf8")) as Json;
+    const table = keyNamesOf(input.KeySchema);
+    if (typeof input.TableName !== "string" || !table) return;
+    const indexes = new Map<string, KeyNames>();
+    for (const index of [
+      ...(Array.isArray(input.GlobalSecondaryIndexes) ? input.GlobalSecondaryIndexes : []),
+      ...(Array.isArray(input.LocalSecondaryIndexes) ? input.LocalSecondaryIndexes : []),
+    ]) {
+      const names = isObject(index) ? keyNamesOf(index.KeySchema) : undefined;
+      if (names && isObject(index) && typeof index.IndexName === "string")
+        indexes.set(index.IndexName, names);
+    }
+    schemas.set(input.TableName, { table, indexes });
+  } catch {
+    // dynalite answered the malformed request already; there is nothing to learn from it.
+  }
+}
+
+/** An attribute value `{S: "x"}`, `{N: "1"}`… as plain text, or undefined for other types. */
+function plain(value: unknown): string | undefined {
+  if (!isObject(value)) return undefined;
+  const text = value.S ?? value.N;
+  return typeof text === "string" ? text : undefined;
+}
+
+/** The key attributes an item names, as `{ partition, sort? }` plain text. */
+function itemKey(item: unknown, names: KeyNames | undefined): Record<string, string> | undefined {
+  if (!isObject(item) || !names) return undefined;
+  const partition = plain(item[names.hash]);
+  if (partition === undefined) return undefined;
+  const sort = names.range === undefined ? undefined : plain(item[names.range]);
+  return sort === undefined ? { partition } : { partition, sort };
+}
+
+/** The partition a Query reads: the value its key condition compares the partition key with. */
+function queriedPartition(input: Json, names: KeyNames | undefined): Record<string, string> | undefined {
+  if (!names || typeof input.KeyConditionExpression !== "string") return undefined;
+  const attributeNames = isObject(input.ExpressionAttributeNames) ? input.ExpressionAttributeNames : {};
+  const values = isObject(input.ExpressionAttributeValues) ? input.ExpressionAttributeValues : {};
+  for (const match of input.KeyConditionExpression.matchAll(/([#\w.]+)\s*=\s*(:\w+)/g)) {
+    const [, name = "", placeholder = ""] = match;
+    const attribute = name.startsWith("#") ? attributeNames[name] : name;
+    if (attribute !== names.hash) continue;
+    const partition = plain(values[placeholder]);
+    return partition === undefined ? undefined : { partition };
+  }
+  return undefined;
+}
+
+/**
+ * The fields of a request worth keeping in the call log: the table and index, and the key it touches (`partition`
+ * and `sort`, plain text) when the table was created through the proxy.
+ */
+function keyInput(operation: string, body: Buffer, schemas: KeySchemas): Json {
+  try {
+    const input = JSON.parse(body.toString("utf8")) as Json;
+    const picked: Json = {};
     if (typeof input.TableName === "string") picked.TableName = input.TableName;
     if (typeof input.IndexName === "string") picked.IndexName = input.IndexName;
     if (input.RequestItems && typeof input.RequestItems === "object")
       picked.tables = Object.keys(input.RequestItems);
+    const schema = typeof input.TableName === "string" ? schemas.get(input.TableName) : undefined;
+    const names = typeof input.IndexName === "string" ? schema?.indexes.get(input.IndexName) : schema?.table;
+    const key =
+      operation === "PutItem"
+        ? itemKey(input.Item, names)
+        : operation === "Query"
+          ? queriedPartition(input, names)
+          : itemKey(input.Key, names);
+    if (key) picked.key = key;
     return picked;
   } catch {
     // Not JSON: dynalite answers the SerializationException, and the log keeps no input.

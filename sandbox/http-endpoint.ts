@@ -10,7 +10,13 @@ import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { AwsServiceError } from "./aws-error.ts";
-import type { CallRecord, InjectedFault, ServiceName } from "./call-log.ts";
+import {
+  type CallRecord,
+  CLIENT_GONE,
+  CLIENT_GONE_STATUS,
+  type InjectedFault,
+  type ServiceName,
+} from "./call-log.ts";
 import { DEFAULT_FAULT_ERRORS, type FaultInjector } from "./faults.ts";
 import type { RateLimiter } from "./rate-limits.ts";
 
@@ -49,6 +55,8 @@ export interface JsonEndpointSpec {
   readonly injectedError: (kind: InjectedFault, code: string) => AwsServiceError;
   /** The input fields worth keeping in the call log. */
   readonly keyInput: (operation: string, input: Record<string, unknown>) => Record<string, unknown>;
+  /** What a call asks for, for faults drawn by call (see `FaultDraws`). @default the key input as JSON */
+  readonly callKey?: (operation: string, input: Record<string, unknown>) => string;
 }
 
 /** What every endpoint shares with the sandbox. */
@@ -129,9 +137,11 @@ async function handle(
   let input: Record<string, unknown> = {};
   let injected: InjectedFault | undefined;
   let rateLimited = false;
+  let spiked = false;
   let addedLatencyMs = 0;
   let answer: WireResponse;
   let failure: AwsServiceError | undefined;
+  const caller = watchCaller(response);
   try {
     const body = await readBody(request);
     if (request.method !== "POST") {
@@ -159,11 +169,12 @@ async function handle(
     }
     input = parseInput(body);
     // The fault draw comes first for every call, so a rate limit does not shift the sequence of faults.
-    const decision = runtime.faults.decide(operation);
+    const decision = runtime.faults.decide(operation, callKeyOf(spec, operation, input));
     // The bucket is checked on arrival, as AWS's front door would; the refusal still takes the added latency.
     const refusedBy = runtime.rateLimits?.admit(operation, region);
     addedLatencyMs = decision.latencyMs;
-    if (decision.latencyMs > 0) await delay(decision.latencyMs, undefined, { signal: runtime.signal });
+    spiked = decision.spiked === true;
+    if (decision.latencyMs > 0) await hold(decision.latencyMs, runtime.signal, caller.signal);
     if (refusedBy) {
       rateLimited = true;
       const throttle = spec.injectedError("throttle", DEFAULT_FAULT_ERRORS[spec.service].throttle);
@@ -186,6 +197,19 @@ async function handle(
   } catch (error) {
     if (isAbort(error)) {
       response.destroy();
+      if (caller.signal.aborted && !runtime.signal.aborted)
+        runtime.record({
+          service: spec.service,
+          operation,
+          region,
+          input: safeKeyInput(spec, operation, input),
+          outcome: CLIENT_GONE,
+          statusCode: CLIENT_GONE_STATUS,
+          addedLatencyMs,
+          ...(spiked && { spiked: true as const }),
+          receivedAt,
+          durationMs: performance.now() - started,
+        });
       return;
     }
     failure =
@@ -210,9 +234,35 @@ async function handle(
     ...(injected && { injected }),
     ...(rateLimited && { rateLimited: true as const }),
     addedLatencyMs,
+    ...(spiked && { spiked: true as const }),
     receivedAt,
     durationMs: performance.now() - started,
   });
+}
+
+/**
+ * Watches for the caller hanging up before the answer is sent: its signal aborts when the connection closes first,
+ * e.g. because the process that sent the request was killed.
+ */
+export function watchCaller(response: http.ServerResponse): { readonly signal: AbortSignal } {
+  const controller = new AbortController();
+  response.once("close", () => {
+    if (!response.writableFinished) controller.abort();
+  });
+  return controller;
+}
+
+/**
+ * Waits out the added latency, unless the sandbox stops or the caller hangs up first (both reject with an
+ * AbortError). A request whose caller is gone is never served: the latency stands for the time before it arrives.
+ */
+export async function hold(ms: number, sandbox: AbortSignal, caller: AbortSignal): Promise<void> {
+  await delay(ms, undefined, { signal: AbortSignal.any([sandbox, caller]) });
+}
+
+function callKeyOf(spec: JsonEndpointSpec, operation: string, input: Record<string, unknown>): string {
+  if (spec.callKey) return spec.callKey(operation, input);
+  return JSON.stringify(safeKeyInput(spec, operation, input));
 }
 
 function parseInput(body: Buffer): Record<string, unknown> {

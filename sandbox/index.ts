@@ -10,6 +10,7 @@ import { type DynamoDbEndpoint, startDynamoDb } from "./dynamodb-endpoint.ts";
 import { FaultInjector, type FaultSettings } from "./faults.ts";
 import { close, type EndpointRuntime, listen } from "./http-endpoint.ts";
 import { type MetricDatum, MetricStore } from "./metric-store.ts";
+import { checkQuirks, type WireQuirks } from "./quirks.ts";
 import {
   countRateLimited,
   RATE_LIMITED_SERVICES,
@@ -30,16 +31,33 @@ import {
 import { applySeed, type SeedResult, type SeedSpec } from "./seed.ts";
 import { createSnsEndpoint, type PublishedMessage } from "./sns-endpoint.ts";
 
-export type { CallRecord, FaultCounts, InjectedFault, ServiceName } from "./call-log.ts";
+export {
+  type CallRecord,
+  CLIENT_GONE,
+  CLIENT_GONE_STATUS,
+  type FaultCounts,
+  type InjectedFault,
+  type ServiceName,
+} from "./call-log.ts";
 export type {
   CloudWatchFaults,
   DynamoDbFaults,
+  FaultDraws,
   FaultKnobs,
   FaultSettings,
   RekognitionFaults,
   ServiceFaults,
 } from "./faults.ts";
 export type { MetricDatum } from "./metric-store.ts";
+export {
+  type CloudWatchQuirks,
+  LISTING_OPERATIONS,
+  type ListingOperation,
+  METRIC_STATUS_CODES,
+  type MetricResultQuirk,
+  type RekognitionQuirks,
+  type WireQuirks,
+} from "./quirks.ts";
 export {
   BENCH_RATE_LIMITS,
   type OperationRateLimits,
@@ -97,6 +115,8 @@ export interface SandboxOptions {
   };
   /** Data to load before the endpoints start. @default nothing */
   readonly seed?: SeedSpec;
+  /** Odd but possible answers (short, empty and looping pages, odd descriptions and metric results). @default none */
+  readonly quirks?: WireQuirks;
 }
 
 /** The environment a child process needs to talk to the sandbox with the AWS SDK v3. */
@@ -167,6 +187,8 @@ export interface Sandbox {
   setRateLimits(settings: RateLimitSettings): void;
   /** Calls refused by a rate limit so far, per service and operation (counted from the call log). */
   rateLimitCounts(): Record<RateLimitedService, RateLimitCounts>;
+  /** Replaces every wire quirk; `{}` turns them off. Throws on a quirk that cannot be applied. */
+  setQuirks(quirks: WireQuirks): void;
   /** Loads projects, models and usage history. */
   seed(spec: SeedSpec): SeedResult;
   /** Closes every server and connection; the process can then exit by itself. Safe to call twice. */
@@ -198,8 +220,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const services = Object.keys(injectors) as ServiceName[];
   const setFaults = (settings: FaultSettings) => {
     // Check every service's knobs before changing any, so a bad knob leaves the old settings in place.
-    for (const service of services) new FaultInjector(service, 0).configure(settings[service]);
-    for (const service of services) injectors[service].configure(settings[service], settings.seed);
+    for (const service of services)
+      new FaultInjector(service, 0).configure(settings[service], undefined, settings.drawsBy);
+    for (const service of services)
+      injectors[service].configure(settings[service], settings.seed, settings.drawsBy);
   };
   if (options.faults) setFaults(options.faults);
   const bucketClock = options.clock ?? (() => performance.now());
@@ -212,6 +236,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     for (const service of RATE_LIMITED_SERVICES) limiters[service].configure(settings[service]);
   };
   if (options.rateLimits) setRateLimits(options.rateLimits);
+  let quirks: WireQuirks = {};
+  const setQuirks = (settings: WireQuirks) => {
+    checkQuirks(settings);
+    quirks = settings;
+  };
+  if (options.quirks) setQuirks(options.quirks);
   const runtime = (service: ServiceName): EndpointRuntime => ({
     faults: injectors[service],
     ...(service !== "dynamodb" && { rateLimits: limiters[service] }),
@@ -231,9 +261,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   let endpoints: Sandbox["endpoints"];
   try {
-    const rekognitionServer = createRekognitionEndpoint(state, runtime("rekognition"));
+    const rekognitionServer = createRekognitionEndpoint(
+      state,
+      runtime("rekognition"),
+      () => quirks.rekognition ?? {},
+    );
     servers.push(rekognitionServer);
-    const cloudwatchServer = createCloudWatchEndpoint(metrics, clock, runtime("cloudwatch"));
+    const cloudwatchServer = createCloudWatchEndpoint(
+      metrics,
+      clock,
+      runtime("cloudwatch"),
+      () => quirks.cloudwatch ?? {},
+    );
     servers.push(cloudwatchServer);
     const snsServer = createSnsEndpoint(new Set([topicArn]), messages, (call) => calls.push(call), region);
     servers.push(snsServer);
@@ -320,6 +359,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     faultCounts: () => countFaults(calls),
     setRateLimits,
     rateLimitCounts: () => countRateLimited(calls),
+    setQuirks,
     seed: seedInto,
     stop: () => {
       stopping ??= stopAll();

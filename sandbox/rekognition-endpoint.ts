@@ -13,6 +13,7 @@ import {
   type WireResponse,
 } from "./http-endpoint.ts";
 import { decodePageToken, encodePageToken, fingerprintOf } from "./paging.ts";
+import { type ListingOperation, overrideFields, type RekognitionQuirks } from "./quirks.ts";
 import {
   type ModelRecord,
   type ModelStatus,
@@ -55,11 +56,15 @@ const notFound = (arn: string) =>
 /** Epoch seconds, as the JSON protocols put timestamps on the wire. */
 const toEpochSeconds = (millis: number) => millis / 1000;
 
-/** Creates the Rekognition endpoint's server over a state. */
-export function createRekognitionEndpoint(state: RekognitionState, runtime: EndpointRuntime): http.Server {
+/** Creates the Rekognition endpoint's server over a state; `quirks` is read on every call. */
+export function createRekognitionEndpoint(
+  state: RekognitionState,
+  runtime: EndpointRuntime,
+  quirks: () => RekognitionQuirks = () => ({}),
+): http.Server {
   const operations: Record<string, OperationHandler> = {
-    DescribeProjects: (input, context) => describeProjects(state, input, context),
-    DescribeProjectVersions: (input, context) => describeProjectVersions(state, input, context),
+    DescribeProjects: (input, context) => describeProjects(state, input, context, quirks()),
+    DescribeProjectVersions: (input, context) => describeProjectVersions(state, input, context, quirks()),
     StartProjectVersion: (input, context) => startProjectVersion(state, input, context),
     StopProjectVersion: (input, context) => stopProjectVersion(state, input, context),
     ListTagsForResource: (input, context) => listTagsForResource(state, input, context),
@@ -201,10 +206,33 @@ function page<T>(items: readonly T[], start: number, size: number, fingerprint: 
   };
 }
 
+/** The page a listing request asks for, bent by the quirks in force. */
+function listingPage<T>(
+  operation: ListingOperation,
+  items: readonly T[],
+  input: Record<string, unknown>,
+  fingerprint: string,
+  quirks: RekognitionQuirks,
+): { items: T[]; NextToken?: string } {
+  const size = Math.min(pageSize(input), quirks.maxPageSize ?? MAX_PAGE_SIZE);
+  const token = input.NextToken;
+  if ((token === undefined || token === null) && quirks.emptyFirstPage?.includes(operation))
+    return { items: [], NextToken: encodePageToken(0, fingerprint) };
+  const answer = page(items, pageStart(input, fingerprint), size, fingerprint);
+  if (typeof token === "string" && quirks.repeatNextToken?.includes(operation))
+    return { items: answer.items, NextToken: token };
+  return answer;
+}
+
 // ---- operations
 
-function describeProjects(state: RekognitionState, input: Record<string, unknown>, context: RequestContext) {
-  const size = pageSize(input);
+function describeProjects(
+  state: RekognitionState,
+  input: Record<string, unknown>,
+  context: RequestContext,
+  quirks: RekognitionQuirks,
+) {
+  pageSize(input);
   const names = optionalStringList(input, "ProjectNames", 10);
   const features = optionalStringList(input, "Features", 2) ?? ["CUSTOM_LABELS"];
   if (features.length === 0)
@@ -218,13 +246,18 @@ function describeProjects(state: RekognitionState, input: Record<string, unknown
       );
   }
   const fingerprint = fingerprintOf({ op: "DescribeProjects", region: context.region, names, features });
-  const start = pageStart(input, fingerprint);
+  pageStart(input, fingerprint);
   const projects = state
     .projectsIn(context.region)
     .filter((project) => features.includes(project.feature))
     .filter((project) => names === undefined || names.includes(project.name));
-  const { items, ...rest } = page(projects, start, size, fingerprint);
-  return { ProjectDescriptions: items.map(describeProject), ...rest };
+  const { items, ...rest } = listingPage("DescribeProjects", projects, input, fingerprint, quirks);
+  return {
+    ProjectDescriptions: items.map((project) =>
+      overrideFields(describeProject(project), quirks.describe?.[project.arn]),
+    ),
+    ...rest,
+  };
 }
 
 function describeProject(project: ProjectRecord) {
@@ -240,19 +273,25 @@ function describeProjectVersions(
   state: RekognitionState,
   input: Record<string, unknown>,
   context: RequestContext,
+  quirks: RekognitionQuirks,
 ) {
   const projectArn = requiredArn(input, "ProjectArn", PROJECT_ARN_PATTERN);
-  const size = pageSize(input);
+  pageSize(input);
   const names = optionalStringList(input, "VersionNames", 10);
   const project = state.project(projectArn);
   if (!project || project.region !== context.region) throw notFound(projectArn);
   const fingerprint = fingerprintOf({ op: "DescribeProjectVersions", projectArn, names });
-  const start = pageStart(input, fingerprint);
+  pageStart(input, fingerprint);
   const versions = state
     .versionsOf(project)
     .filter((version) => names === undefined || names.includes(version.versionName));
-  const { items, ...rest } = page(versions, start, size, fingerprint);
-  return { ProjectVersionDescriptions: items.map(describeVersion), ...rest };
+  const { items, ...rest } = listingPage("DescribeProjectVersions", versions, input, fingerprint, quirks);
+  return {
+    ProjectVersionDescriptions: items.map((version) =>
+      overrideFields(describeVersion(version), quirks.describe?.[version.arn]),
+    ),
+    ...rest,
+  };
 }
 
 function describeVersion(model: ModelRecord) {
