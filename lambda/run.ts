@@ -13,7 +13,7 @@ import { errorMessage } from "./adapters/errors.ts";
 import type { UsageReader } from "./adapters/metrics.ts";
 import { MODELS_PER_CALL } from "./adapters/metrics.ts";
 import type { Notifier } from "./adapters/notifier.ts";
-import type { ModelDirectory, Problem, Unfinished } from "./adapters/rekognition.ts";
+import type { ModelDirectory, NotConsidered, Problem, Unfinished } from "./adapters/rekognition.ts";
 import type { StopLog } from "./adapters/stop-log.ts";
 import type { StopperConfig } from "./config.ts";
 import { applyStopCap, type Decision, decide, usageWindow } from "./core/decide.ts";
@@ -59,7 +59,10 @@ export interface RunSummary {
   readonly scanned: number;
   /** ARNs of the models stopped (in a dry run: that would have been stopped). */
   readonly stopped: string[];
-  /** Models left running, each with the reason. */
+  /**
+   * Models left running, each with the reason; also the models and projects not considered at all because AWS
+   * described them with a status or feature the stopper does not know (their reason starts `not considered:`).
+   */
   readonly skipped: { arn: string; reason: string }[];
   /** What went wrong; a model here was not stopped unless it is also in `stopped`. */
   readonly errors: { arn?: string; message: string }[];
@@ -74,6 +77,8 @@ export interface Assessment {
   readonly decisions: Decision[];
   readonly errors: Problem[];
   readonly unfinished: Unfinished[];
+  /** Projects and models seen but not judged: a status or feature the stopper does not know. */
+  readonly notConsidered: NotConsidered[];
 }
 
 /** Options of {@link assess}. */
@@ -106,12 +111,14 @@ export async function runStopper(
   const assessment = await assess(deps, config, now, { mayContinue: () => timeLeft() > 3 * marginMs });
   errors.push(...assessment.errors);
 
+  for (const { arn, reason } of assessment.notConsidered)
+    deps.logger.warn("not considered", { modelArn: arn, action: "keep", reason });
   const summary: RunSummary = {
     runId,
     dryRun: config.dryRun,
     scanned: assessment.decisions.length,
     stopped: [],
-    skipped: [],
+    skipped: [...assessment.notConsidered],
     errors,
     unfinished: [...assessment.unfinished],
     estimatedHourlySavingsUsd: 0,
@@ -184,6 +191,7 @@ export async function assess(
     decisions: results.flatMap((r) => r.decisions),
     errors: results.flatMap((r) => r.errors),
     unfinished: results.flatMap((r) => r.unfinished),
+    notConsidered: results.flatMap((r) => r.notConsidered),
   };
 }
 
@@ -251,6 +259,7 @@ async function assessRegion(
   };
 
   let unfinished: Unfinished[] = [];
+  let notConsidered: NotConsidered[] = [];
   // Without overlap (a benchmark baseline), every model waits for discovery to end, then for every tag read.
   const found: RunningModel[] = [];
   try {
@@ -267,13 +276,14 @@ async function assessRegion(
     for (const model of found) judge(model);
     errors.push(...discovery.errors);
     unfinished = discovery.unfinished;
+    notConsidered = discovery.notConsidered;
   } catch (error) {
     errors.push({ message: `discovery in ${region} failed: ${errorMessage(error)}` });
   }
   // No model joins a batch any more once every model found has read its tags: send the partial batches.
   await Promise.all(ready);
   batches.flush();
-  return { decisions: await Promise.all(decided), errors, unfinished };
+  return { decisions: await Promise.all(decided), errors, unfinished, notConsidered };
 }
 
 /** The tags of a model and its project, or why they could not be read. */

@@ -29,12 +29,22 @@ export interface Unfinished {
   readonly reason: string;
 }
 
+/**
+ * A project or model discovery saw but left alone because DescribeProjects or DescribeProjectVersions described it
+ * with a status or feature the stopper does not know, or with an ARN it cannot read; and why.
+ */
+export interface NotConsidered {
+  readonly arn: string;
+  readonly reason: string;
+}
+
 /** What discovery found in one region, beyond the models it handed over as it went. */
 export interface Discovery {
   /** Custom Labels projects found. */
   projects: number;
   readonly errors: Problem[];
   readonly unfinished: Unfinished[];
+  readonly notConsidered: NotConsidered[];
 }
 
 /** The answer to a StopProjectVersion call, mapped to what the run records. */
@@ -74,6 +84,27 @@ export interface RekognitionGates {
 const PAGE_SIZE = 100;
 const CUSTOM_LABELS = "CUSTOM_LABELS";
 
+/** The features the service model lists (CustomizationFeature); Content Moderation is never touched. */
+const KNOWN_FEATURES: ReadonlySet<string> = new Set([CUSTOM_LABELS, "CONTENT_MODERATION"]);
+
+/** The statuses the service model lists for a model version (ProjectVersionStatus). */
+export const KNOWN_MODEL_STATUSES: ReadonlySet<string> = new Set([
+  "TRAINING_IN_PROGRESS",
+  "TRAINING_COMPLETED",
+  "TRAINING_FAILED",
+  "STARTING",
+  "RUNNING",
+  "FAILED",
+  "STOPPING",
+  "STOPPED",
+  "DELETING",
+  "COPYING_IN_PROGRESS",
+  "COPYING_COMPLETED",
+  "COPYING_FAILED",
+  "DEPRECATED",
+  "EXPIRED",
+]);
+
 /** Splits a model ARN `…:project/<project>/version/<version>/<millis>` into its parts. */
 export function parseModelArn(
   modelArn: string,
@@ -109,7 +140,7 @@ export class RekognitionModelDirectory implements ModelDirectory {
   ): Promise<Discovery> {
     const client = this.clientFor(region);
     const gates = this.gatesFor(region);
-    const discovery: Discovery = { projects: 0, errors: [], unfinished: [] };
+    const discovery: Discovery = { projects: 0, errors: [], unfinished: [], notConsidered: [] };
     const listings: Promise<void>[] = [];
     try {
       await forEachPage(
@@ -129,7 +160,22 @@ export class RekognitionModelDirectory implements ModelDirectory {
         (projects) => {
           for (const project of projects) {
             const projectArn = project.ProjectArn;
-            if (!projectArn || !isCustomLabels(project.Feature)) continue;
+            if (!projectArn) {
+              discovery.errors.push({
+                message: `DescribeProjects in ${region} returned a project without ProjectArn; it was skipped`,
+              });
+              continue;
+            }
+            if (!isCustomLabels(project.Feature)) {
+              if (!KNOWN_FEATURES.has(project.Feature ?? ""))
+                discovery.notConsidered.push({
+                  arn: projectArn,
+                  reason:
+                    `not considered: DescribeProjects reports Feature ${JSON.stringify(project.Feature)} for the ` +
+                    "project, which the stopper does not know; only Custom Labels projects are scanned",
+                });
+              continue;
+            }
             discovery.projects += 1;
             // Each project's versions are listed while the next pages of projects are still being read.
             listings.push(this.listProject(region, projectArn, onModels, mayContinue, discovery));
@@ -172,7 +218,14 @@ export class RekognitionModelDirectory implements ModelDirectory {
           return { items: page.ProjectVersionDescriptions ?? [], nextToken: page.NextToken };
         },
         (versions) => {
-          const running = versions.flatMap((version) => toRunningModel(region, projectArn, version));
+          const running: RunningModel[] = [];
+          for (const version of versions) {
+            const seen = toRunningModel(region, projectArn, version);
+            if (seen === undefined) continue;
+            if ("reason" in seen) discovery.notConsidered.push(seen);
+            else if ("message" in seen) discovery.errors.push(seen);
+            else running.push(seen);
+          }
           if (running.length > 0) onModels(running);
         },
       );
@@ -252,25 +305,60 @@ class OutOfTime extends Error {
   override name = "OutOfTime";
 }
 
-/** A RUNNING Custom Labels version as a {@link RunningModel}; anything else (or an unreadable ARN) is left out. */
-function toRunningModel(
+/**
+ * A RUNNING Custom Labels version as a {@link RunningModel}. A version in a known status other than RUNNING, or of
+ * Content Moderation, is left out (undefined); one the stopper cannot judge, because its status or feature is not
+ * one the service model lists or its ARN cannot be read, comes back with the reason it is not considered.
+ */
+export function toRunningModel(
   region: string,
   projectArn: string,
   version: ProjectVersionDescription,
-): RunningModel[] {
-  if (version.Status !== "RUNNING" || !isCustomLabels(version.Feature) || !version.ProjectVersionArn)
-    return [];
-  const names = parseModelArn(version.ProjectVersionArn);
-  if (!names) return [];
-  return [
-    {
-      region,
-      projectArn,
-      projectName: names.projectName,
-      modelArn: version.ProjectVersionArn,
-      versionName: names.versionName,
-      ...(version.MinInferenceUnits !== undefined && { minInferenceUnits: version.MinInferenceUnits }),
-      ...(version.MaxInferenceUnits !== undefined && { maxInferenceUnits: version.MaxInferenceUnits }),
-    },
-  ];
+): RunningModel | NotConsidered | Problem | undefined {
+  const arn = version.ProjectVersionArn;
+  if (!arn) {
+    return version.Status === "RUNNING"
+      ? {
+          arn: projectArn,
+          message:
+            "DescribeProjectVersions returned a RUNNING version without ProjectVersionArn; it was skipped",
+        }
+      : undefined;
+  }
+  if (!KNOWN_MODEL_STATUSES.has(version.Status ?? "")) {
+    return {
+      arn,
+      reason:
+        `not considered: DescribeProjectVersions reports status ${JSON.stringify(version.Status)}, which the ` +
+        "stopper does not know; only RUNNING models are stopped",
+    };
+  }
+  if (version.Status !== "RUNNING") return undefined;
+  if (!isCustomLabels(version.Feature)) {
+    if (KNOWN_FEATURES.has(version.Feature ?? "")) return undefined;
+    return {
+      arn,
+      reason:
+        `not considered: DescribeProjectVersions reports Feature ${JSON.stringify(version.Feature)}, which the ` +
+        "stopper does not know; only Custom Labels models are stopped",
+    };
+  }
+  const names = parseModelArn(arn);
+  if (!names) {
+    return {
+      arn,
+      reason:
+        "not considered: the model ARN does not read as " +
+        "arn:<partition>:rekognition:<region>:<account>:project/<project>/version/<version>/<time>",
+    };
+  }
+  return {
+    region,
+    projectArn,
+    projectName: names.projectName,
+    modelArn: arn,
+    versionName: names.versionName,
+    ...(version.MinInferenceUnits !== undefined && { minInferenceUnits: version.MinInferenceUnits }),
+    ...(version.MaxInferenceUnits !== undefined && { maxInferenceUnits: version.MaxInferenceUnits }),
+  };
 }

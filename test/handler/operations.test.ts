@@ -320,3 +320,40 @@ describe("deadline", () => {
     assert.equal(summary.unfinished[0]?.reason, "project not described: the run was out of time");
   });
 });
+
+describe("what discovery does not know", () => {
+  it("leaves a version in an unknown status or of an unknown feature alone, and says so in the summary", async () => {
+    const p = project("odd", [
+      { versionName: "hibernating", status: "HIBERNATING", metrics: idleFor(5) },
+      { versionName: "vision", feature: "GENERAL_VISION", metrics: idleFor(5) },
+      { versionName: "adapter", feature: "CONTENT_MODERATION", metrics: idleFor(5) },
+      { versionName: "stopped", status: "STOPPED" },
+      { versionName: "idle", metrics: idleFor(5) },
+    ]);
+    const { run, account } = setup([p]);
+
+    const summary = await run();
+
+    assert.equal(summary.scanned, 1);
+    assert.deepEqual(summary.stopped, [modelArn(p, { versionName: "idle" })]);
+    assert.deepEqual(summary.skipped, [
+      {
+        arn: modelArn(p, { versionName: "hibernating" }),
+        reason:
+          'not considered: DescribeProjectVersions reports status "HIBERNATING", which the stopper does not know; ' +
+          "only RUNNING models are stopped",
+      },
+      {
+        arn: modelArn(p, { versionName: "vision" }),
+        reason:
+          'not considered: DescribeProjectVersions reports Feature "GENERAL_VISION", which the stopper does not ' +
+          "know; only Custom Labels models are stopped",
+      },
+    ]);
+    assert.deepEqual(summary.errors, []);
+    assert.deepEqual(
+      account.calls.filter((c) => c.startsWith("StopProjectVersion")),
+      [`StopProjectVersion ${modelArn(p, { versionName: "idle" })}`],
+    );
+  });
+});
