@@ -450,15 +450,31 @@ async function stopAndRecord(
   pendingRecord: StopRecord | undefined,
 ): Promise<boolean> {
   const { model, verdict } = decision;
+  // A log failure before the call says which step failed and that the model was left running.
+  const notStopped = (step: string, error: unknown) => {
+    const message = `could not ${step}, so the model was not ${config.dryRun ? "reported as a stop" : "stopped"}: ${errorMessage(error)}`;
+    summary.errors.push({ arn: model.modelArn, message });
+    deps.logger.error("stop not attempted", { modelArn: model.modelArn, error: message });
+    return false;
+  };
   const since = new Date(usageWindow(now, verdict.facts.idleMinutes).start).toISOString();
-  const earlier = (await deps.log.recordsSince(model.modelArn, since)).filter(
-    (record) => record.dryRun === config.dryRun,
-  );
+  let earlier: StopRecord[];
+  try {
+    earlier = (await deps.log.recordsSince(model.modelArn, since)).filter(
+      (record) => record.dryRun === config.dryRun,
+    );
+  } catch (error) {
+    return notStopped("read its earlier log records", error);
+  }
   const options = { runId, now, dryRun: config.dryRun, ttlDays: config.logTtlDays };
 
   if (config.dryRun) {
     // A dry run repeated within the window reports the model again but does not log it twice.
-    if (earlier.length === 0) await deps.log.writeIntent(buildStopRecord(decision, options));
+    try {
+      if (earlier.length === 0) await deps.log.writeIntent(buildStopRecord(decision, options));
+    } catch (error) {
+      return notStopped("write its log record", error);
+    }
     summary.stopped.push(model.modelArn);
     return true;
   }
@@ -480,7 +496,13 @@ async function stopAndRecord(
   // A record left STOP_PENDING by an earlier run that ended early is completed rather than duplicated.
   const reused = pendingRecord ?? earlier.find((record) => record.status === STOP_PENDING);
   const record: StopRecord = reused ?? buildStopRecord(decision, options);
-  if (!reused) await deps.log.writeIntent(record);
+  if (!reused) {
+    try {
+      await deps.log.writeIntent(record);
+    } catch (error) {
+      return notStopped("write its log record", error);
+    }
+  }
 
   let status: string;
   let stopped = false;

@@ -256,7 +256,36 @@ describe("handler", () => {
 
     assert.deepEqual(summary.stopped, []);
     assert.ok(!account.calls.some((c) => c.startsWith("StopProjectVersion")));
-    assert.match(summary.errors[0]?.message ?? "", /ProvisionedThroughputExceededException/);
+    assert.deepEqual(summary.errors, [
+      {
+        arn: modelArn(p, { versionName: "m1" }),
+        message:
+          "could not write its log record, so the model was not stopped: " +
+          "ProvisionedThroughputExceededException: slow down",
+      },
+    ]);
+  });
+
+  it("does not call StopProjectVersion when its earlier log records cannot be read, and says which step failed", async () => {
+    const p = project("p", [
+      { versionName: "m1", metrics: idleFor(5) },
+      { versionName: "m2", metrics: idleFor(5) },
+    ]);
+    const { run, account } = setup([p]);
+    account.failOn("Query", modelArn(p, { versionName: "m1" }), awsError("InternalServerError", "oops"));
+
+    const summary = await run();
+
+    assert.deepEqual(summary.stopped, [modelArn(p, { versionName: "m2" })]);
+    assert.ok(!account.calls.includes(`StopProjectVersion ${modelArn(p, { versionName: "m1" })}`));
+    assert.ok(!account.calls.some((c) => c.startsWith(`PutItem ${modelArn(p, { versionName: "m1" })}`)));
+    assert.deepEqual(summary.errors, [
+      {
+        arn: modelArn(p, { versionName: "m1" }),
+        message:
+          "could not read its earlier log records, so the model was not stopped: InternalServerError: oops",
+      },
+    ]);
   });
 
   it("reports a stop whose outcome could not be recorded, leaving the record at STOP_PENDING", async () => {
