@@ -1,0 +1,79 @@
+/**
+ * The fault storm (scenario in fault-storm.ts, shared with `npm run test:faults`): the real bundle against 138
+ * running models, 100 of them idle, while Rekognition throttles 30% of calls and fails 5%, CloudWatch and DynamoDB
+ * throttle 20% and fail 5%, and 5% of all calls hit a latency spike. The promises are checked from the sandbox's
+ * account, call log and log table.
+ */
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { type SynthesizedFunction, synthesize } from "../../sandbox/bundle.ts";
+import { formatStormLine, runFaultStorm, STORM_MAX_ATTEMPTS, type StormReport } from "./fault-storm.ts";
+
+let fn: SynthesizedFunction;
+let enough: Promise<StormReport>;
+let tooFew: Promise<StormReport>;
+
+before(async () => {
+  fn = await synthesize();
+  // The two storms run side by side, in sandboxes of their own: each spends most of its time waiting on backoff.
+  enough = runFaultStorm(fn);
+  tooFew = runFaultStorm(fn, { maxAttempts: 2, thenCalm: true });
+  // Each test awaits its own; a storm that fails before its test runs is reported there, not as unhandled.
+  for (const storm of [enough, tooFew]) storm.catch(() => {});
+});
+after(async () => {
+  await Promise.allSettled([enough, tooFew]);
+  fn?.cleanup();
+});
+
+describe("the fault storm", () => {
+  it("stops the idle models, only those, each with one record, while every API throttles, fails and slows down", async () => {
+    const report = await enough;
+
+    assert.deepEqual(report.broken, [], formatStormLine(report));
+    assert.ok(report.running >= 100);
+    assert.deepEqual(report.wrongStops, []);
+    assert.ok(report.idleStopped >= 0.99 * report.idle, formatStormLine(report));
+    assert.equal(report.records, report.idleStopped);
+    assert.deepEqual(report.duplicates, []);
+    assert.ok(report.items.every((item) => item.status === "STOPPING"));
+    // Whatever failed for good is in the summary; with enough attempts, nothing did.
+    assert.deepEqual(report.unreported, []);
+    assert.equal(report.errorsReported === 0, report.failedCalls.length === 0);
+    // It was a storm, and the function rode it out by retrying.
+    assert.equal(report.maxAttempts, STORM_MAX_ATTEMPTS);
+    assert.ok(
+      report.injected.throttles >= 150 && report.injected.serverErrors >= 20,
+      formatStormLine(report),
+    );
+    assert.ok(report.injected.latencySpikes >= 20 && report.retries >= 200, formatStormLine(report));
+  });
+
+  it("with only 2 attempts stops fewer, never a wrong one, reports every failure, and the next run finishes", async () => {
+    const report = await tooFew;
+
+    // Two attempts are not enough for the idle set; every other promise holds.
+    assert.deepEqual(
+      report.broken.filter((broken) => broken.promise !== "idle-stopped"),
+      [],
+      formatStormLine(report),
+    );
+    assert.ok(report.idleStopped < report.idle);
+    assert.deepEqual(report.wrongStops, []);
+    assert.ok(report.failedCalls.length > 0);
+    assert.deepEqual(report.unreported, []);
+    assert.ok(
+      report.summary?.errors.every(
+        (error) => error.arn === undefined || !error.message.startsWith("Provisioned"),
+      ),
+      "each error says which step failed",
+    );
+    // A stop whose outcome could not be written left its record STOP_PENDING; the next run completes it from the
+    // model's real status, stops the idle models the storm kept, and stops nothing twice.
+    const pending = report.items.filter((item) => item.status === "STOP_PENDING").length;
+    assert.deepEqual(report.calm?.broken, []);
+    assert.equal(report.calm?.idleStopped, report.idle);
+    assert.equal(report.calm?.completed, pending);
+  });
+});
