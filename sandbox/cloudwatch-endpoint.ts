@@ -9,7 +9,6 @@ import { AwsServiceError } from "./aws-error.ts";
 import { getMetricData, putMetricData } from "./cloudwatch-operations.ts";
 import { createJsonEndpoint, type EndpointRuntime, type WireResponse } from "./http-endpoint.ts";
 import type { MetricStore } from "./metric-store.ts";
-import { fingerprintOf } from "./paging.ts";
 import type { CloudWatchQuirks } from "./quirks.ts";
 
 const CONTENT_TYPE = "application/x-amz-json-1.0";
@@ -65,11 +64,12 @@ export function createCloudWatchEndpoint(
               code === "ServiceUnavailable" ? 503 : 500,
             ),
       keyInput,
-      // A batch is what it asks for: its queries and page, not the time range, which moves with the clock.
-      callKey: (operation, input) =>
-        operation === "GetMetricData"
-          ? `${fingerprintOf(input.MetricDataQueries)} ${String(input.NextToken ?? "")}`
-          : JSON.stringify(keyInput(operation, input)),
+      // A batch is known by its size and page: which models fill a batch of a concurrent caller can change from run
+      // to run, and the time range moves with the clock.
+      callKey: (operation, input) => {
+        const { queryCount, NextToken, Namespace, metricDataCount } = keyInput(operation, input);
+        return JSON.stringify([queryCount, NextToken, Namespace, metricDataCount]);
+      },
     },
     runtime,
   );
