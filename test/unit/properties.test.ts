@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { decide, usageWindow } from "../../lambda/core/decide.ts";
+import { applyStopCap, type Decision, decide, usageWindow } from "../../lambda/core/decide.ts";
 import { parseIsoInstant, parseOptOut } from "../../lambda/core/opt-out.ts";
 import type {
   Datapoint,
@@ -196,6 +196,81 @@ describe("decision core properties", () => {
     );
   });
 
+  it("gives the same verdict whatever other tags the model and project carry, up to AWS's 200 each", () => {
+    // Keys that are not the opt-out key or its idle-minutes key, in any case, values with spaces and odd case.
+    const otherTags = fc.dictionary(
+      fc
+        .string({ minLength: 1, maxLength: 128 })
+        .filter((key) => !key.startsWith(KEY) && !key.startsWith("aws:")),
+      fc.string({ maxLength: 256 }),
+      { maxKeys: 200 },
+    );
+    fc.assert(
+      fc.property(
+        nowWithUsageArb,
+        idleArb,
+        tagsArb,
+        otherTags,
+        otherTags,
+        ([now, usage], idle, tags, onModel, onProject) => {
+          const plain = decide(input(now, idle, tags, toUsage(usage)));
+          const crowded = decide(
+            input(
+              now,
+              idle,
+              { model: { ...onModel, ...tags.model }, project: { ...onProject, ...tags.project } },
+              toUsage(usage),
+            ),
+          );
+          assert.deepEqual(crowded, plain);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("the cap on stops never turns a keep into a stop, and keeps the most expensive stops", () => {
+    const decisionArb = fc.record({
+      action: fc.constantFrom("stop" as const, "keep" as const),
+      cost: fc.option(
+        fc.integer({ min: 0, max: 400 }).map((cents) => cents / 4),
+        { nil: undefined },
+      ),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(decisionArb, { maxLength: 60 }),
+        fc.integer({ min: 1, max: 1000 }),
+        (drawn, cap) => {
+          const decisions: Decision[] = drawn.map(({ action, cost }, index) => ({
+            model: { ...model, modelArn: `${model.modelArn}-${String(index).padStart(2, "0")}` },
+            verdict: {
+              action,
+              reason: `${action} ${index}`,
+              facts: { idleMinutes: 180, ...(cost !== undefined && { estimatedHourlyCostUsd: cost }) },
+            },
+          }));
+          const capped = applyStopCap(decisions, cap);
+          const stops = capped.filter((d) => d.verdict.action === "stop");
+          assert.equal(capped.length, decisions.length);
+          assert.equal(
+            stops.length,
+            Math.min(cap, decisions.filter((d) => d.verdict.action === "stop").length),
+          );
+          capped.forEach((d, index) => {
+            if (d.verdict.action === "stop") assert.equal(decisions[index]?.verdict.action, "stop");
+            else if (decisions[index]?.verdict.action === "stop")
+              assert.match(d.verdict.reason, /reached its cap/);
+          });
+          const cheapestStopped = Math.min(...stops.map((d) => d.verdict.facts.estimatedHourlyCostUsd ?? 0));
+          for (const d of capped)
+            if (d.verdict.reason.includes("reached its cap"))
+              assert.ok((d.verdict.facts.estimatedHourlyCostUsd ?? 0) <= cheapestStopped);
+        },
+      ),
+    );
+  });
+
   it("always gives a reason and keeps its facts consistent", () => {
     fc.assert(
       fc.property(nowWithUsageArb, idleArb, tagsArb, ([now, usage], idle, tags) => {
@@ -248,6 +323,43 @@ describe("tag parser properties", () => {
         const optOut = parseOptOut(value, now);
         return optOut.kind !== "snoozed" || optOut.until > now;
       }),
+    );
+  });
+
+  it("reads a never-word in any case, with any spaces around it, as never", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...NEVER_WORDS),
+        fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+        fc.stringMatching(/^[ \t]{0,4}$/),
+        fc.stringMatching(/^[ \t]{0,4}$/),
+        nowArb,
+        (word, upper, before, after, now) => {
+          const cased = [...word]
+            .map((letter, index) => (upper[index] ? letter.toUpperCase() : letter))
+            .join("");
+          return parseOptOut(`${before}${cased}${after}`, now).kind === "never";
+        },
+      ),
+    );
+  });
+
+  it("keeps, never ignores, a value that starts like a date but is not a real one", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1970, max: 2100 }),
+        fc.integer({ min: 0, max: 99 }),
+        fc.integer({ min: 0, max: 99 }),
+        fc.string({ maxLength: 12 }),
+        nowArb,
+        (year, month, day, rest, now) => {
+          const text = `${year}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}${rest}`;
+          const kind = parseOptOut(text, now).kind;
+          return parseIsoInstant(text.trim()) === undefined
+            ? kind === "invalid-date"
+            : kind !== "invalid-date";
+        },
+      ),
     );
   });
 
