@@ -88,7 +88,7 @@ const CUSTOM_LABELS = "CUSTOM_LABELS";
 const KNOWN_FEATURES: ReadonlySet<string> = new Set([CUSTOM_LABELS, "CONTENT_MODERATION"]);
 
 /** The statuses the service model lists for a model version (ProjectVersionStatus). */
-export const KNOWN_MODEL_STATUSES: ReadonlySet<string> = new Set([
+const KNOWN_MODEL_STATUSES: ReadonlySet<string> = new Set([
   "TRAINING_IN_PROGRESS",
   "TRAINING_COMPLETED",
   "TRAINING_FAILED",
@@ -310,7 +310,7 @@ class OutOfTime extends Error {
  * Content Moderation, is left out (undefined); one the stopper cannot judge, because its status or feature is not
  * one the service model lists or its ARN cannot be read, comes back with the reason it is not considered.
  */
-export function toRunningModel(
+function toRunningModel(
   region: string,
   projectArn: string,
   version: ProjectVersionDescription,
