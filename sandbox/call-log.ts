@@ -6,8 +6,11 @@ export type ServiceName = "rekognition" | "cloudwatch" | "dynamodb";
 /** Every service that appears in the call log: the faulted ones, and SNS for the digest. */
 export type CalledService = ServiceName | "sns";
 
-/** What a fault knob injected into a call. */
-export type InjectedFault = "throttle" | "server-error";
+/**
+ * What a fault knob injected into a call: a throttling error, a 5xx error, or a 5xx error after the call was carried
+ * out (`lost-answer`).
+ */
+export type InjectedFault = "throttle" | "server-error" | "lost-answer";
 
 /** One answered request. */
 export interface CallRecord {
@@ -56,6 +59,8 @@ export interface FaultCounts {
   readonly serverErrors: number;
   /** Calls slowed by a latency spike (whatever their outcome). */
   readonly latencySpikes: number;
+  /** Calls carried out but answered with a 5xx error (`lostAnswerRate`); not counted in `serverErrors`. */
+  readonly lostAnswers: number;
   readonly byOperation: Readonly<
     Record<string, { readonly throttled: number; readonly serverErrors: number }>
   >;
@@ -63,13 +68,14 @@ export interface FaultCounts {
 
 /** Counts the injected faults in a call log, per service. */
 export function countFaults(calls: readonly CallRecord[]): Record<ServiceName, FaultCounts> {
-  const empty = () => ({ throttled: 0, serverErrors: 0, latencySpikes: 0, byOperation: {} });
+  const empty = () => ({ throttled: 0, serverErrors: 0, latencySpikes: 0, lostAnswers: 0, byOperation: {} });
   const counts: Record<
     ServiceName,
     {
       throttled: number;
       serverErrors: number;
       latencySpikes: number;
+      lostAnswers: number;
       byOperation: Record<string, { throttled: number; serverErrors: number }>;
     }
   > = {
@@ -81,6 +87,10 @@ export function countFaults(calls: readonly CallRecord[]): Record<ServiceName, F
     if (call.service === "sns") continue;
     if (call.spiked) counts[call.service].latencySpikes += 1;
     if (!call.injected) continue;
+    if (call.injected === "lost-answer") {
+      counts[call.service].lostAnswers += 1;
+      continue;
+    }
     const service = counts[call.service];
     const operation = service.byOperation[call.operation] ?? { throttled: 0, serverErrors: 0 };
     service.byOperation[call.operation] = operation;

@@ -126,6 +126,10 @@ async function forward(
       answer = faultResponse(decision.fault.code);
     } else {
       answer = await passThrough(request, body, backendPort, agent);
+      if (decision.loseAnswer && answer.statusCode < 400) {
+        injected = "lost-answer";
+        answer = faultResponse(decision.loseAnswer.code);
+      }
     }
   } catch (error) {
     if (isAbort(error)) {
@@ -155,7 +159,7 @@ async function forward(
       failure.message,
     );
   }
-  send(response, answer);
+  send(response, answer, request);
   const error = answer.statusCode >= 400 ? errorOf(answer.body) : undefined;
   if (operation === "CreateTable" && !error) learnKeySchema(body, schemas);
   runtime.record({

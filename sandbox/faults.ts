@@ -24,6 +24,11 @@ export interface FaultKnobs<TThrottle extends string, TServerError extends strin
   readonly spikeRate?: number;
   /** Milliseconds a latency spike adds. @default 0 */
   readonly spikeMs?: number;
+  /**
+   * Probability (0–1) that a call that succeeds is answered with the 5xx error (`serverError`) anyway, as when an
+   * answer is lost after the work was done: the SDK then retries a call that already happened. @default 0
+   */
+  readonly lostAnswerRate?: number;
 }
 
 /** A service's default knobs, and per-operation knobs whose fields override the defaults one by one. */
@@ -121,6 +126,8 @@ export interface FaultDecision {
   /** Set when a latency spike is part of `latencyMs`. */
   readonly spiked?: true;
   readonly fault?: { readonly kind: InjectedFault; readonly code: string };
+  /** Set when the call is to be carried out and then answered with this 5xx error. */
+  readonly loseAnswer?: { readonly code: string };
 }
 
 type AnyServiceFaults = ServiceFaults<string, string>;
@@ -137,8 +144,9 @@ export class FaultInjector {
   private knobs: AnyServiceFaults = {};
   private seed: number;
   private random: Prng;
-  // Spikes draw from a stream of their own, so turning them on does not change which calls fail.
+  // Spikes and lost answers draw from streams of their own, so turning them on does not change which calls fail.
   private spikeRandom: Prng;
+  private lostRandom: Prng;
   private drawsBy: FaultDraws = "order";
   /** Calls seen per key, for `drawsBy: "call"`. */
   private readonly callsByKey = new Map<string, number>();
@@ -150,6 +158,7 @@ export class FaultInjector {
     this.seed = seed;
     this.random = createPrng(seed + SERVICE_SEED_OFFSET[service]);
     this.spikeRandom = createPrng(seed + SERVICE_SEED_OFFSET[service] + SPIKE_SEED_OFFSET);
+    this.lostRandom = createPrng(seed + SERVICE_SEED_OFFSET[service] + LOST_SEED_OFFSET);
   }
 
   /**
@@ -176,6 +185,7 @@ export class FaultInjector {
       this.seed = seed;
       this.random = createPrng(seed + SERVICE_SEED_OFFSET[this.service]);
       this.spikeRandom = createPrng(seed + SERVICE_SEED_OFFSET[this.service] + SPIKE_SEED_OFFSET);
+      this.lostRandom = createPrng(seed + SERVICE_SEED_OFFSET[this.service] + LOST_SEED_OFFSET);
       this.callsByKey.clear();
     }
   }
@@ -189,6 +199,7 @@ export class FaultInjector {
     let throttleDraw: number;
     let serverErrorDraw: number;
     let spikeDraw: number;
+    let lostDraw: number;
     if (this.drawsBy === "call") {
       const key = `${operation} ${callKey}`;
       const seen = this.callsByKey.get(key) ?? 0;
@@ -197,10 +208,12 @@ export class FaultInjector {
       throttleDraw = random();
       serverErrorDraw = random();
       spikeDraw = random();
+      lostDraw = random();
     } else {
       throttleDraw = this.random();
       serverErrorDraw = this.random();
       spikeDraw = this.spikeRandom();
+      lostDraw = this.lostRandom();
     }
     const own = this.knobs.operations?.[operation] ?? {};
     const knob = <K extends keyof FaultKnobs<string, string>>(key: K) => own[key] ?? this.knobs[key];
@@ -219,11 +232,14 @@ export class FaultInjector {
         fault: { kind: "server-error", code: knob("serverError") ?? defaults.serverError },
       };
     }
+    if (lostDraw < (knob("lostAnswerRate") ?? 0))
+      return { ...latency, loseAnswer: { code: knob("serverError") ?? defaults.serverError } };
     return latency;
   }
 }
 
 const SPIKE_SEED_OFFSET = 0x100;
+const LOST_SEED_OFFSET = 0x200;
 
 /** FNV-1a: a 32-bit seed from a string. */
 function hashSeed(text: string): number {
@@ -236,7 +252,7 @@ function hashSeed(text: string): number {
 }
 
 function checkKnobs(where: string, knobs: FaultKnobs<string, string>): void {
-  for (const key of ["throttleRate", "serverErrorRate", "spikeRate"] as const) {
+  for (const key of ["throttleRate", "serverErrorRate", "spikeRate", "lostAnswerRate"] as const) {
     const rate = knobs[key];
     if (rate !== undefined && !(rate >= 0 && rate <= 1))
       throw new RangeError(`Fault knob ${where}.${key} is ${rate}; it must be a probability from 0 to 1`);

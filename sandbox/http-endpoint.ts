@@ -97,13 +97,34 @@ export async function readBody(request: http.IncomingMessage): Promise<Buffer> {
 }
 
 /** Writes a response and ends it. */
-export function send(response: http.ServerResponse, answer: WireResponse): void {
+export function send(
+  response: http.ServerResponse,
+  answer: WireResponse,
+  request?: http.IncomingMessage,
+): void {
   response.writeHead(answer.statusCode, {
     ...answer.headers,
+    ...(request && dateHeader(request)),
     "content-length": String(Buffer.byteLength(answer.body)),
     "x-amzn-requestid": randomUUID(),
   });
   response.end(answer.body);
+}
+
+// SigV4's X-Amz-Date: 20261128T020000Z.
+const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+
+/**
+ * The answer's `Date`: the time the request was signed at. The SDK corrects its clock by the Date of an answer
+ * that is over five minutes off and then retries the failed call, even one that must not be retried; a client whose
+ * clock runs fast on purpose (a time-scaled test, InvokeOptions.timeScale) would see that on every call. The sandbox
+ * checks neither signatures nor clock skew, so it has no clock of its own to show.
+ */
+export function dateHeader(request: http.IncomingMessage): { date?: string } {
+  const match = AMZ_DATE.exec(String(request.headers["x-amz-date"] ?? ""));
+  if (!match) return {};
+  const [, y, mo, d, h, mi, sec] = match.map(Number) as number[];
+  return { date: new Date(Date.UTC(y as number, (mo as number) - 1, d, h, mi, sec)).toUTCString() };
 }
 
 /** True when an error is the abort of a pending delay by `stop()`. */
@@ -189,6 +210,10 @@ async function handle(
       throw spec.injectedError(decision.fault.kind, decision.fault.code);
     }
     const output = await handler(input, { operation, region });
+    if (decision.loseAnswer) {
+      injected = "lost-answer";
+      throw spec.injectedError("server-error", decision.loseAnswer.code);
+    }
     answer = {
       statusCode: 200,
       headers: { "content-type": spec.contentType },
@@ -222,7 +247,7 @@ async function handle(
           );
     answer = spec.errorResponse(failure);
   }
-  send(response, answer);
+  send(response, answer, request);
   runtime.record({
     service: spec.service,
     operation,

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { CallRecord } from "./call-log.ts";
-import { readBody, regionFromAuthorization } from "./http-endpoint.ts";
+import { dateHeader, readBody, regionFromAuthorization } from "./http-endpoint.ts";
 
 /** A message published to the sandbox. */
 export interface PublishedMessage {
@@ -81,6 +81,7 @@ export function createSnsEndpoint(
     }
     response.writeHead(statusCode, {
       "content-type": "text/xml",
+      ...dateHeader(request),
       "content-length": String(Buffer.byteLength(body)),
       "x-amzn-requestid": requestId,
     });

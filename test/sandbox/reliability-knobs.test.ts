@@ -130,6 +130,44 @@ describe("latency spikes", () => {
   });
 });
 
+describe("lost answers", () => {
+  it("carry the call out and answer the 5xx anyway, so a retry meets its own first attempt", async () => {
+    sandbox.setFaults({
+      rekognition: { operations: { StopProjectVersion: { lostAnswerRate: 1 } } },
+      dynamodb: { operations: { PutItem: { lostAnswerRate: 1 } } },
+    });
+    const put = () =>
+      outcome(
+        documents.send(
+          new PutCommand({
+            TableName: "log",
+            Item: { modelArn: "lost", stoppedAt: "t1" },
+            ConditionExpression: "attribute_not_exists(modelArn)",
+          }),
+        ),
+      );
+    const stop = () =>
+      outcome(rekognition.send(new StopProjectVersionCommand({ ProjectVersionArn: modelArn("v5") })));
+
+    const answers = [await stop(), await stop(), await put(), await put()];
+
+    assert.deepEqual(answers, [
+      "InternalServerError",
+      "ResourceInUseException",
+      "InternalServerError",
+      "ConditionalCheckFailedException",
+    ]);
+    assert.match(sandbox.rekognition.model(modelArn("v5"))?.status ?? "", /^STOPP(ING|ED)$/);
+    assert.deepEqual(
+      sandbox.calls.map((call) => call.injected),
+      ["lost-answer", undefined, "lost-answer", undefined],
+    );
+    const counts = sandbox.faultCounts();
+    assert.deepEqual([counts.rekognition.lostAnswers, counts.rekognition.serverErrors], [1, 0]);
+    assert.equal(counts.dynamodb.lostAnswers, 1);
+  });
+});
+
 describe("faults drawn per call", () => {
   it("gives each call the same fate whatever order the calls arrive in", async () => {
     const arns = ["v1", "v2", "v3", "v4", "v5"].map(modelArn);
@@ -209,6 +247,24 @@ describe("a caller that hangs up", () => {
       }),
     );
     assert.deepEqual(items.Items, []);
+  });
+});
+
+describe("the Date of an answer", () => {
+  it("is the request's signing time, so a client whose clock runs fast sees no clock skew", async () => {
+    const signedAt = "20300101T120000Z";
+
+    const answers = await Promise.all(
+      [sandbox.endpoints.rekognition, sandbox.endpoints.dynamodb].map((endpoint) =>
+        fetch(endpoint, {
+          method: "POST",
+          headers: { "x-amz-date": signedAt, "x-amz-target": "RekognitionService.DescribeProjects" },
+          body: "{}",
+        }),
+      ),
+    );
+
+    for (const answer of answers) assert.equal(answer.headers.get("date"), "Tue, 01 Jan 2030 12:00:00 GMT");
   });
 });
 
