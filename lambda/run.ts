@@ -13,7 +13,13 @@ import { errorMessage } from "./adapters/errors.ts";
 import type { UsageReader } from "./adapters/metrics.ts";
 import { MODELS_PER_CALL } from "./adapters/metrics.ts";
 import type { Notifier } from "./adapters/notifier.ts";
-import type { ModelDirectory, NotConsidered, Problem, Unfinished } from "./adapters/rekognition.ts";
+import {
+  type ModelDirectory,
+  type NotConsidered,
+  type Problem,
+  StopOutcomeUnknownError,
+  type Unfinished,
+} from "./adapters/rekognition.ts";
 import type { StopLog } from "./adapters/stop-log.ts";
 import type { StopperConfig } from "./config.ts";
 import { applyStopCap, type Decision, decide, usageWindow } from "./core/decide.ts";
@@ -505,10 +511,12 @@ async function stopAndRecord(
   }
 
   let status: string;
+  let note: string | undefined;
   let stopped = false;
   try {
     const outcome = await deps.directory.stopModel(model.region, model.modelArn);
     status = outcome.status;
+    if (outcome.kind === "stopping") note = outcome.note;
     if (outcome.kind === "stopping") {
       summary.stopped.push(model.modelArn);
       stopped = true;
@@ -524,6 +532,17 @@ async function stopAndRecord(
       });
     }
   } catch (error) {
+    if (error instanceof StopOutcomeUnknownError) {
+      // Whether the model stopped is unknown: the record stays STOP_PENDING, and the next run's reconciliation
+      // completes it from the model's real status.
+      summary.errors.push({
+        arn: model.modelArn,
+        message:
+          `${error.message}, so whether it stopped is unknown; the log record still says ${STOP_PENDING} and ` +
+          "the next run completes it from the model's status",
+      });
+      return false;
+    }
     status = `${FAILED}${errorMessage(error)}`;
     summary.errors.push({
       arn: model.modelArn,
@@ -535,6 +554,7 @@ async function stopAndRecord(
     await deps.log.recordOutcome(model.modelArn, record.stoppedAt, {
       status,
       completedAt: formatTime(deps.clock()),
+      ...(note !== undefined && { note }),
       ...(reused && record.runId !== runId && { reconciledBy: runId }),
     });
   } catch (error) {

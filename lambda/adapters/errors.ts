@@ -5,3 +5,13 @@ export function errorMessage(error: unknown): string {
   }
   return String(error);
 }
+
+/**
+ * How many attempts the SDK made before it gave up with this error (its retry middleware sets
+ * `$metadata.attempts`); 1 when it does not say. More than one means an earlier attempt may have gone through
+ * with its answer lost, e.g. to a 5xx or a reset connection.
+ */
+export function attemptsOf(error: unknown): number {
+  const attempts = (error as { $metadata?: { attempts?: unknown } } | null)?.$metadata?.attempts;
+  return typeof attempts === "number" && attempts > 0 ? attempts : 1;
+}

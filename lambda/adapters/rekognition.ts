@@ -13,7 +13,7 @@ import {
   StopProjectVersionCommand,
 } from "@aws-sdk/client-rekognition";
 import type { RunningModel } from "../core/types.ts";
-import { errorMessage } from "./errors.ts";
+import { attemptsOf, errorMessage } from "./errors.ts";
 import { type Gate, openGate } from "./gate.ts";
 import { forEachPage } from "./paging.ts";
 
@@ -49,7 +49,7 @@ export interface Discovery {
 
 /** The answer to a StopProjectVersion call, mapped to what the run records. */
 export type StopOutcome =
-  | { readonly kind: "stopping"; readonly status: string }
+  | { readonly kind: "stopping"; readonly status: string; readonly note?: string }
   | { readonly kind: "already-changing"; readonly status: string }
   | { readonly kind: "not-found"; readonly status: string };
 
@@ -279,6 +279,19 @@ export class RekognitionModelDirectory implements ModelDirectory {
     }
   }
 
+  /** The model's status; undefined when it is gone; UNREADABLE when it cannot be read just now. */
+  private async statusOrUnreadable(
+    region: string,
+    modelArn: string,
+  ): Promise<string | undefined | typeof UNREADABLE> {
+    try {
+      return await this.modelStatus(region, modelArn);
+    } catch {
+      // The caller says what it could not tell; the read's own error adds nothing for the reader.
+      return UNREADABLE;
+    }
+  }
+
   async stopModel(region: string, modelArn: string): Promise<StopOutcome> {
     const client = this.clientFor(region);
     try {
@@ -287,18 +300,69 @@ export class RekognitionModelDirectory implements ModelDirectory {
       );
       return { kind: "stopping", status: response.Status ?? "STOPPING" };
     } catch (error) {
+      const attempts = attemptsOf(error);
       // AWS does not document what Stop answers for a model already stopping; ResourceInUse is the sign.
       // Matching by name, not instanceof, holds even when two copies of the SDK are loaded.
-      if (errorName(error) === "ResourceInUseException") {
+      const inUse = errorName(error) === "ResourceInUseException";
+      if (inUse && attempts === 1)
         return { kind: "already-changing", status: `ALREADY_CHANGING: ${errorMessage(error)}` };
-      }
       if (errorName(error) === "ResourceNotFoundException") {
         return { kind: "not-found", status: `NOT_FOUND: ${errorMessage(error)}` };
       }
+      if (!inUse && refusedOutright(error)) throw error;
+      // An attempt may have stopped the model and lost its answer (a 5xx after the work was done, a dropped
+      // connection); the retries then met a model in use, or failed. The model's status says which.
+      const status = await this.statusOrUnreadable(region, modelArn);
+      if (status !== UNREADABLE && status !== undefined && STOPPED_STATUSES.has(status)) {
+        return {
+          kind: "stopping",
+          status: "STOPPING",
+          note:
+            `StopProjectVersion answered ${errorMessage(error)} after ${attempts} attempt${attempts === 1 ? "" : "s"}, ` +
+            `but the model is ${status}: an attempt went through and its answer was lost`,
+        };
+      }
+      if (status === UNREADABLE) throw new StopOutcomeUnknownError(modelArn, error);
+      if (inUse) return { kind: "already-changing", status: `ALREADY_CHANGING: ${errorMessage(error)}` };
       throw error;
     }
   }
 }
+
+/**
+ * StopProjectVersion failed in a way that may hide a stop that went through, and the model's status could not be
+ * read to tell: the run leaves the model's record STOP_PENDING for the next run to complete from the real status.
+ */
+export class StopOutcomeUnknownError extends Error {
+  constructor(
+    readonly modelArn: string,
+    cause: unknown,
+  ) {
+    super(`StopProjectVersion failed (${errorMessage(cause)}) and the model's status could not be read`, {
+      cause,
+    });
+    this.name = "StopOutcomeUnknownError";
+  }
+}
+
+const UNREADABLE = Symbol("unreadable");
+
+// Errors that mean AWS refused the request as a whole: with a single attempt, nothing was done.
+const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
+  "ThrottlingException",
+  "ProvisionedThroughputExceededException",
+  "LimitExceededException",
+]);
+
+/** Whether a failed call certainly did nothing: one attempt, refused as a throttle or as the caller's fault. */
+function refusedOutright(error: unknown): boolean {
+  if (attemptsOf(error) > 1) return false;
+  return (
+    THROTTLING_ERRORS.has(errorName(error)) || (error as { $fault?: unknown } | null)?.$fault === "client"
+  );
+}
+
+const STOPPED_STATUSES: ReadonlySet<string> = new Set(["STOPPING", "STOPPED"]);
 
 /** Thrown inside a listing when the run has no time left for it. */
 class OutOfTime extends Error {

@@ -2,6 +2,9 @@
 
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { StopRecord } from "../core/stop-record.ts";
+import { attemptsOf } from "./errors.ts";
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : "");
 
 /** The sparse index over records still STOP_PENDING: partition key `pendingRegion`, sort key `stoppedAt`. */
 export const PENDING_INDEX = "PendingStops";
@@ -65,13 +68,20 @@ export class DynamoStopLog implements StopLog {
   }
 
   async writeIntent(record: StopRecord): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: record,
-        ConditionExpression: "attribute_not_exists(modelArn)",
-      }),
-    );
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: record,
+          ConditionExpression: "attribute_not_exists(modelArn)",
+        }),
+      );
+    } catch (error) {
+      // The key holds this run's own clock reading, so only an earlier attempt of this very call can have written
+      // it: its answer was lost (a 5xx after the write) and the SDK's retry found the record there.
+      if (errorName(error) === "ConditionalCheckFailedException" && attemptsOf(error) > 1) return;
+      throw error;
+    }
   }
 
   async recordOutcome(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<void> {
