@@ -42,11 +42,12 @@ export const STORM_FAULTS: FaultSettings = {
 };
 
 /**
- * Attempts per AWS call in the storm. One Rekognition attempt fails with probability 0.3 + 0.7 × 0.05 ≈ 0.335, so a
- * call fails all of n attempts with probability 0.335ⁿ: 1.4e-3 at the default 6, 1.8e-5 at 10. The run makes about
- * 290 Rekognition and 350 DynamoDB calls, so at 6 about one run in three would lose a call (and keep an idle model,
- * or a whole project's), while at 10 fewer than one in a hundred does. Each of those calls is retried as the
- * function always is: adaptive mode, with backoff.
+ * Attempts per AWS call in the storm. One Rekognition attempt fails with probability about 0.35 (30% throttled, 5%
+ * of the rest a 5xx, 2% of the rest a lost answer), so a call fails all of n attempts with probability 0.35ⁿ:
+ * 1.8e-3 at the default 6, 2.8e-5 at 10; a DynamoDB attempt fails with probability about 0.25. The run makes about
+ * 270 Rekognition and 300 DynamoDB calls, so at 6 about two runs in five would lose a call (and keep an idle model,
+ * or a whole project's), while at 10 about one in a hundred would. Each call is retried as the function always
+ * retries: adaptive mode, with backoff.
  */
 export const STORM_MAX_ATTEMPTS = 10;
 
