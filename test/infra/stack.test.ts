@@ -481,6 +481,7 @@ describe("IdleModelStopperStack with a bad setting", () => {
     ["pricePerInferenceUnitHour", "0", '"0"'],
     ["logTtlDays", "0", '"0"'],
     ["maxAttempts", "21", '"21"'],
+    ["overlapPhases", "sometimes", '"sometimes"'],
     ["retainLogTable", "perhaps", '"perhaps"'],
     ["logRetentionDays", "45", '"45"'],
     ["functionTimeoutMinutes", "20", '"20"'],
