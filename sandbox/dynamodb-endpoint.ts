@@ -8,10 +8,11 @@ import http from "node:http";
 import { crc32 } from "node:zlib";
 import dynalite from "dynalite";
 import { AwsServiceError } from "./aws-error.ts";
-import { CLIENT_GONE, CLIENT_GONE_STATUS, type InjectedFault } from "./call-log.ts";
+import type { InjectedFault } from "./call-log.ts";
 import {
   close,
   type EndpointRuntime,
+  endAbandonedCall,
   hold,
   isAbort,
   listen,
@@ -133,20 +134,16 @@ async function forward(
     }
   } catch (error) {
     if (isAbort(error)) {
-      response.destroy();
-      if (caller.signal.aborted && !runtime.signal.aborted)
-        runtime.record({
-          service: "dynamodb",
-          operation,
-          region,
-          input,
-          outcome: CLIENT_GONE,
-          statusCode: CLIENT_GONE_STATUS,
-          addedLatencyMs,
-          ...(spiked && { spiked: true as const }),
-          receivedAt,
-          durationMs: performance.now() - started,
-        });
+      endAbandonedCall(response, runtime, caller, {
+        service: "dynamodb",
+        operation,
+        region,
+        input,
+        addedLatencyMs,
+        spiked,
+        receivedAt,
+        started,
+      });
       return;
     }
     const failure =

@@ -127,6 +127,41 @@ export function dateHeader(request: http.IncomingMessage): { date?: string } {
   return { date: new Date(Date.UTC(y as number, (mo as number) - 1, d, h, mi, sec)).toUTCString() };
 }
 
+/** What the call log keeps of a call whose caller hung up during the added delay. */
+export interface AbandonedCall {
+  readonly service: CallRecord["service"];
+  readonly operation: string;
+  readonly region: string;
+  readonly input: Readonly<Record<string, unknown>>;
+  readonly addedLatencyMs: number;
+  readonly spiked: boolean;
+  readonly receivedAt: number;
+  /** `performance.now()` when the request arrived. */
+  readonly started: number;
+}
+
+/**
+ * Ends a call whose delay was aborted: by the caller hanging up (logged as never served) or by `stop()` (not
+ * logged, the sandbox is going away).
+ */
+export function endAbandonedCall(
+  response: http.ServerResponse,
+  runtime: EndpointRuntime,
+  caller: { readonly signal: AbortSignal },
+  call: AbandonedCall,
+): void {
+  response.destroy();
+  if (!caller.signal.aborted || runtime.signal.aborted) return;
+  const { started, spiked, ...rest } = call;
+  runtime.record({
+    ...rest,
+    outcome: CLIENT_GONE,
+    statusCode: CLIENT_GONE_STATUS,
+    ...(spiked && { spiked: true as const }),
+    durationMs: performance.now() - started,
+  });
+}
+
 /** True when an error is the abort of a pending delay by `stop()`. */
 export function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === "AbortError";
@@ -221,20 +256,16 @@ async function handle(
     };
   } catch (error) {
     if (isAbort(error)) {
-      response.destroy();
-      if (caller.signal.aborted && !runtime.signal.aborted)
-        runtime.record({
-          service: spec.service,
-          operation,
-          region,
-          input: safeKeyInput(spec, operation, input),
-          outcome: CLIENT_GONE,
-          statusCode: CLIENT_GONE_STATUS,
-          addedLatencyMs,
-          ...(spiked && { spiked: true as const }),
-          receivedAt,
-          durationMs: performance.now() - started,
-        });
+      endAbandonedCall(response, runtime, caller, {
+        service: spec.service,
+        operation,
+        region,
+        input: safeKeyInput(spec, operation, input),
+        addedLatencyMs,
+        spiked,
+        receivedAt,
+        started,
+      });
       return;
     }
     failure =
