@@ -5,34 +5,24 @@
  */
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { type SynthesizedFunction, synthesize } from "../../sandbox/bundle.ts";
+import { describe, it } from "node:test";
 import type { SeedProject } from "../../sandbox/index.ts";
-import { type StopperWorld, startStopperWorld } from "../../sandbox/stopper-world.ts";
+import type { StopperWorld } from "../../sandbox/stopper-world.ts";
+import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
 const HOUR_MINUTES = 60;
 const idle = (units = 1) => ({ inService: [{ fromMinutesAgo: 10 * HOUR_MINUTES, toMinutesAgo: 0, units }] });
 const isoIn = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
 
-let fn: SynthesizedFunction;
-const worlds: StopperWorld[] = [];
+const stopper = useSynthesizedStopper();
 
-before(async () => {
-  fn = await synthesize();
-});
-after(async () => {
-  await Promise.all(worlds.map((world) => world.stop()));
-  fn?.cleanup();
-});
-
-async function world(projects: SeedProject[], transitionDelayMs = 0): Promise<StopperWorld> {
-  const started = await startStopperWorld(fn, { seed: { projects }, transitionDelayMs });
-  worlds.push(started);
-  return started;
+function world(projects: SeedProject[], transitionDelayMs = 0): Promise<StopperWorld> {
+  return stopper.world({ seed: { projects }, transitionDelayMs });
 }
 
 describe("the synthesized function", () => {
   it("is the ESM bundle for nodejs22.x on arm64 that the template deploys", () => {
+    const { fn } = stopper;
     assert.equal(fn.runtime, "nodejs22.x");
     assert.deepEqual(fn.architectures, ["arm64"]);
     assert.equal(fn.handler, "index.handler");

@@ -7,24 +7,22 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type SynthesizedFunction, synthesize } from "../../sandbox/bundle.ts";
+import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 import { formatStormLine, runFaultStorm, STORM_MAX_ATTEMPTS, type StormReport } from "./fault-storm.ts";
 
-let fn: SynthesizedFunction;
+const stopper = useSynthesizedStopper();
 let enough: Promise<StormReport>;
 let tooFew: Promise<StormReport>;
 
-before(async () => {
-  fn = await synthesize();
+before(() => {
   // The two storms run side by side, in sandboxes of their own: each spends most of its time waiting on backoff.
-  enough = runFaultStorm(fn);
-  tooFew = runFaultStorm(fn, { maxAttempts: 2, thenCalm: true });
+  enough = stopper.ready().then((fn) => runFaultStorm(fn));
+  tooFew = stopper.ready().then((fn) => runFaultStorm(fn, { maxAttempts: 2, thenCalm: true }));
   // Each test awaits its own; a storm that fails before its test runs is reported there, not as unhandled.
   for (const storm of [enough, tooFew]) storm.catch(() => {});
 });
 after(async () => {
   await Promise.allSettled([enough, tooFew]);
-  fn?.cleanup();
 });
 
 describe("the fault storm", () => {

@@ -5,36 +5,21 @@
  */
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InvalidSettingError, SETTINGS, type StopperSettings } from "../../common/settings.ts";
-import {
-  type Invocation,
-  type InvokeOptions,
-  type SynthesizedFunction,
-  synthesize,
-} from "../../sandbox/bundle.ts";
+import type { Invocation, InvokeOptions } from "../../sandbox/bundle.ts";
 import type { CallRecord, FaultSettings, SeedProject, SeedVersion, WireQuirks } from "../../sandbox/index.ts";
-import { type StopperSummary, type StopperWorld, startStopperWorld } from "../../sandbox/stopper-world.ts";
+import type { StopperSummary, StopperWorld } from "../../sandbox/stopper-world.ts";
+import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
-let fn: SynthesizedFunction;
-const worlds: StopperWorld[] = [];
+const stopper = useSynthesizedStopper();
 
-before(async () => {
-  fn = await synthesize();
-});
-after(async () => {
-  await Promise.all(worlds.map((world) => world.stop()));
-  fn?.cleanup();
-});
-
-async function world(
+function world(
   projects: SeedProject[],
   options: { faults?: FaultSettings; quirks?: WireQuirks; transitionDelayMs?: number } = {},
 ): Promise<StopperWorld> {
-  const started = await startStopperWorld(fn, { seed: { projects }, ...options });
-  worlds.push(started);
-  return started;
+  return stopper.world({ seed: { projects }, ...options });
 }
 
 const idle = (name: string, extra: Partial<SeedVersion> = {}): SeedVersion => ({

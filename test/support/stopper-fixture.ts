@@ -1,0 +1,58 @@
+/**
+ * The fixture the end-to-end and reliability tests share: `cdk synth` once for the test file, sandbox worlds with
+ * the stopper deployed started on demand, and everything stopped and removed when the file's tests are done.
+ */
+
+import { after, before } from "node:test";
+import { type SynthesizedFunction, synthesize } from "../../sandbox/bundle.ts";
+import type { SandboxOptions } from "../../sandbox/index.ts";
+import { type StopperWorld, startStopperWorld } from "../../sandbox/stopper-world.ts";
+
+/** The synthesized function of a test file, and worlds to run it in. */
+export interface StopperFixture {
+  /** The function as the template declares it; read it inside a test or a hook, once `before` has run. */
+  readonly fn: SynthesizedFunction;
+  /** The function, synthesized on first call (hooks of one file may run side by side, so await this in a hook). */
+  ready(): Promise<SynthesizedFunction>;
+  /** Starts a sandbox with the log table created from the template; it is stopped after the file's tests. */
+  world(options?: SandboxOptions): Promise<StopperWorld>;
+}
+
+/**
+ * Registers `before` and `after` hooks in the calling test file: synthesize with the given context (`-c key=value`)
+ * once, and stop every world and remove the synthesized output at the end.
+ */
+export function useSynthesizedStopper(context: Record<string, string> = {}): StopperFixture {
+  let synthesized: SynthesizedFunction | undefined;
+  let synthesizing: Promise<SynthesizedFunction> | undefined;
+  const ready = () => {
+    synthesizing ??= synthesize(context).then((done) => {
+      synthesized = done;
+      return done;
+    });
+    return synthesizing;
+  };
+  const worlds: StopperWorld[] = [];
+  before(async () => {
+    await ready();
+  });
+  after(async () => {
+    await Promise.all(worlds.map((world) => world.stop()));
+    (await synthesizing?.catch(() => undefined))?.cleanup();
+  });
+  const fn = (): SynthesizedFunction => {
+    if (!synthesized) throw new Error("the stopper is synthesized in a before hook; read fn inside a test");
+    return synthesized;
+  };
+  return {
+    get fn() {
+      return fn();
+    },
+    ready,
+    async world(options: SandboxOptions = {}) {
+      const started = await startStopperWorld(fn(), options);
+      worlds.push(started);
+      return started;
+    },
+  };
+}
