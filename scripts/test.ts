@@ -1,0 +1,60 @@
+/**
+ * `npm test`: every test file under test/ with node's test runner, with the proof ledger on; then the proof report
+ * (permissions, API models, the Lambda runtime, a third-party backend), printed and written to
+ * `test-output/proof.json`. Exits non-zero when a test fails or the report finds a broken promise.
+ *
+ *   npm test                      # everything
+ *   npm test -- test/e2e          # only the test files under the given folders or files (report still printed)
+ */
+
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PROOF_DIR_VARIABLE } from "../sandbox/proof-ledger.ts";
+import { buildProofReport } from "./proof/report.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Every `*.test.ts` file under the given paths, sorted. */
+function testFiles(paths: readonly string[]): string[] {
+  const found: string[] = [];
+  const walk = (path: string) => {
+    if (statSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+    else if (path.endsWith(".test.ts")) found.push(relative(ROOT, path));
+  };
+  for (const path of paths) walk(join(ROOT, path));
+  return found.sort();
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const files = testFiles(args.length > 0 ? args : ["test"]);
+  if (files.length === 0) {
+    console.error(`No *.test.ts file under ${args.join(", ")}.`);
+    return 2;
+  }
+  const ledger = mkdtempSync(join(tmpdir(), "idle-model-stopper-proof-"));
+  try {
+    const run = spawnSync("npx", ["tsx", "--test", ...files], {
+      cwd: ROOT,
+      stdio: "inherit",
+      env: { ...process.env, [PROOF_DIR_VARIABLE]: ledger },
+    });
+    const report = await buildProofReport(ledger);
+    if (report.lines.length > 0) console.log(["", "Proof against AWS:", ...report.lines].join("\n"));
+    for (const failure of report.failures) console.error(`PROOF FAILED: ${failure}`);
+    mkdirSync(join(ROOT, "test-output"), { recursive: true });
+    writeFileSync(
+      join(ROOT, "test-output", "proof.json"),
+      `${JSON.stringify({ files: files.length, figures: report.figures, failures: report.failures }, null, 2)}\n`,
+    );
+    if (run.status !== 0) return run.status ?? 1;
+    return report.failures.length > 0 ? 1 : 0;
+  } finally {
+    rmSync(ledger, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();
