@@ -7,22 +7,7 @@ import { pathToFileURL } from "node:url";
 
 const env = process.env;
 
-// INVOKE_TIME_SCALE=k runs the function's clock k times faster than the wall: Date.now and the delays of
-// setTimeout/setInterval, which the SDK's backoff and adaptive rate limiter, p-throttle and the remaining-time
-// clock all read. A run that waits on time takes 1/k of it; nothing that does not wait on time changes.
-const scale = Number(env.INVOKE_TIME_SCALE || "1");
-if (!(scale >= 1)) throw new Error(`INVOKE_TIME_SCALE must be a number ≥ 1, got ${env.INVOKE_TIME_SCALE}`);
-if (scale !== 1) {
-  const realNow = Date.now.bind(Date);
-  const origin = realNow();
-  Date.now = () => Math.floor(origin + (realNow() - origin) * scale);
-  const realSetTimeout = globalThis.setTimeout;
-  const realSetInterval = globalThis.setInterval;
-  globalThis.setTimeout = (callback, delay, ...args) =>
-    realSetTimeout(callback, Math.max(0, Number(delay) || 0) / scale, ...args);
-  globalThis.setInterval = (callback, delay, ...args) =>
-    realSetInterval(callback, Math.max(0, Number(delay) || 0) / scale, ...args);
-}
+// The clock (INVOKE_CLOCK_START, INVOKE_TIME_SCALE) is set by function-clock.mjs, loaded with --import before this.
 const remainingAtStart = Number(env.INVOKE_REMAINING_MS);
 let started = Date.now();
 const context = {
