@@ -14,11 +14,11 @@ import { findMoto, type MotoServer, startMoto } from "../../sandbox/moto.ts";
 import { type DigestMessage, type MotoWorld, startMotoWorld } from "../../sandbox/moto-world.ts";
 import { recordProof } from "../../sandbox/proof-ledger.ts";
 import type { LogItem, StopperSummary, StopperWorld } from "../../sandbox/stopper-world.ts";
+import { idleFor10Hours, mainCaseMix } from "../support/case-mix.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
 /** Both backends, the sandbox and the function start at this instant, a minute boundary. */
 const NOW = Date.UTC(2026, 10, 28, 2, 0, 0);
-const HOUR = 3_600_000;
 const MINUTE = 60_000;
 /** A run is over well within this; timestamps from NOW up to it are the run's own clock readings. */
 const RUN_SPAN_MS = 10 * MINUTE;
@@ -27,46 +27,7 @@ const SERVICES = ["CloudWatch", "DynamoDB", "SNS"];
 const NOT_CHECKED = "decisions, stops and log records with CloudWatch, DynamoDB and SNS served by moto";
 
 const isoAt = (epochMs: number) => new Date(epochMs).toISOString();
-const idle = (units = 1) => ({ inService: [{ fromMinutesAgo: 10 * 60, toMinutesAgo: 0, units }] });
-
-/** The case mix of stopper.e2e.test.ts "one run over the wire": every decision branch, on both sides. */
-const CASES: SeedProject[] = [
-  {
-    name: "cases",
-    versions: [
-      { name: "busy", status: "RUNNING", ...idle(), requests: [{ minutesAgo: 30, count: 12 }] },
-      {
-        name: "busy-with-errors",
-        status: "RUNNING",
-        ...idle(),
-        requests: [{ minutesAgo: 10, count: 2, metric: "UserErrorCount" }],
-      },
-      { name: "idle", status: "RUNNING", minInferenceUnits: 2, maxInferenceUnits: 3, ...idle(2) },
-      { name: "recent", status: "RUNNING", inService: [{ fromMinutesAgo: 60, toMinutesAgo: 0, units: 1 }] },
-      { name: "no-data", status: "RUNNING" },
-      { name: "opted-out", status: "RUNNING", tags: { "auto-stop": " Never " }, ...idle() },
-      { name: "snoozed", status: "RUNNING", tags: { "auto-stop": isoAt(NOW + 24 * HOUR) }, ...idle() },
-      { name: "snooze-over", status: "RUNNING", tags: { "auto-stop": isoAt(NOW - HOUR) }, ...idle() },
-      { name: "already-stopped", status: "STOPPED", ...idle() },
-      { name: "starting", status: "STARTING" },
-    ],
-  },
-  {
-    name: "kept-project",
-    tags: { "auto-stop": "off" },
-    versions: [{ name: "v1", status: "RUNNING", ...idle() }],
-  },
-  {
-    name: "over-project",
-    tags: { "auto-stop": "2020-01-01" },
-    versions: [{ name: "v1.0", status: "RUNNING", ...idle() }],
-  },
-  {
-    name: "moderation",
-    feature: "CONTENT_MODERATION",
-    versions: [{ name: "adapter", status: "RUNNING", ...idle() }],
-  },
-];
+const idle = idleFor10Hours;
 
 /** What a user would compare between two backends: everything but the run's own clock readings. */
 interface Outcome {
@@ -215,7 +176,7 @@ describe("the main scenario on moto (CloudWatch, DynamoDB, SNS) and on the sandb
 
   it("one run over the wire: the same decisions, stops, records and digest on both", async () => {
     const started = performance.now();
-    const pair = await worlds(structuredClone(CASES));
+    const pair = await worlds(mainCaseMix(NOW));
     const { onMoto, onSandbox } = pair;
     const arn = (project: string, version: string) =>
       onSandbox.sandbox.rekognition.modelArn(project, version);
