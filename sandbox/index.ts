@@ -88,6 +88,7 @@ export {
   type SeedSpec,
   type SeedVersion,
   seedCreationMillis,
+  seedDatapoints,
 } from "./seed.ts";
 export type { PublishedMessage } from "./sns-endpoint.ts";
 

@@ -125,6 +125,52 @@ const STARTED_STATUSES: ReadonlySet<ModelStatus> = new Set([
   "FAILED",
 ]);
 
+/**
+ * The CloudWatch datapoints a spec describes, per region, relative to `now` (epoch ms; the spec's own `now` wins):
+ * what `applySeed` stores in the sandbox, and what a test puts into another CloudWatch (moto) to hold the same data.
+ * Throws, naming the entry, on an invalid span.
+ */
+export function seedDatapoints(
+  spec: SeedSpec,
+  context: { readonly defaultRegion: string; readonly now: number },
+): Map<string, MetricDatum[]> {
+  const now = spec.now ?? context.now;
+  const minuteNow = Math.floor(now / MINUTE) * MINUTE;
+  // Datapoints go per region: a project's metrics live in its own region.
+  const byRegion = new Map<string, MetricDatum[]>();
+  for (const projectSpec of spec.projects) {
+    const region = projectSpec.region ?? context.defaultRegion;
+    for (const versionSpec of projectSpec.versions ?? []) {
+      const where = `Project ${projectSpec.name}, version ${versionSpec.name}`;
+      const dimensions = { ProjectName: projectSpec.name, VersionName: versionSpec.name };
+      const data = byRegion.get(region) ?? [];
+      byRegion.set(region, data);
+      for (const span of versionSpec.inService ?? []) {
+        if (!(span.fromMinutesAgo >= span.toMinutesAgo && span.toMinutesAgo >= 0))
+          throw new Error(`${where}: inService span needs fromMinutesAgo ≥ toMinutesAgo ≥ 0`);
+        for (let minutesAgo = span.toMinutesAgo + 1; minutesAgo <= span.fromMinutesAgo; minutesAgo += 1)
+          data.push({
+            namespace: REKOGNITION_NAMESPACE,
+            metricName: "InServiceInferenceUnits",
+            dimensions,
+            timestamp: minuteNow - minutesAgo * MINUTE,
+            value: span.units,
+          });
+      }
+      for (const burst of versionSpec.requests ?? []) {
+        data.push({
+          namespace: REKOGNITION_NAMESPACE,
+          metricName: burst.metric ?? "SuccessfulRequestCount",
+          dimensions,
+          timestamp: minuteNow - burst.minutesAgo * MINUTE,
+          value: burst.count,
+        });
+      }
+    }
+  }
+  return byRegion;
+}
+
 /** Writes a spec into the state and the store. Throws, naming the entry, on a duplicate or an invalid value. */
 export function applySeed(
   spec: SeedSpec,
@@ -133,10 +179,8 @@ export function applySeed(
   const { state, metrics } = context;
   if (spec.account !== undefined && spec.account !== state.account)
     throw new Error(`Seed account ${spec.account} is not the sandbox's account ${state.account}`);
-  const now = spec.now ?? context.now;
-  const minuteNow = Math.floor(now / MINUTE) * MINUTE;
-  // Datapoints go per region: a project's metrics live in its own region.
-  const byRegion = new Map<string, MetricDatum[]>();
+  // Computed first, so an invalid span leaves the state untouched.
+  const byRegion = seedDatapoints(spec, context);
   const projects = spec.projects.map((projectSpec, projectIndex) => {
     const feature = projectSpec.feature ?? "CUSTOM_LABELS";
     if (!PROJECT_FEATURES.includes(feature))
@@ -172,30 +216,6 @@ export function applySeed(
         }),
         ...(versionSpec.tags && { tags: versionSpec.tags }),
       });
-      const dimensions = { ProjectName: project.name, VersionName: model.versionName };
-      const data = byRegion.get(region) ?? [];
-      byRegion.set(region, data);
-      for (const span of versionSpec.inService ?? []) {
-        if (!(span.fromMinutesAgo >= span.toMinutesAgo && span.toMinutesAgo >= 0))
-          throw new Error(`${where}: inService span needs fromMinutesAgo ≥ toMinutesAgo ≥ 0`);
-        for (let minutesAgo = span.toMinutesAgo + 1; minutesAgo <= span.fromMinutesAgo; minutesAgo += 1)
-          data.push({
-            namespace: REKOGNITION_NAMESPACE,
-            metricName: "InServiceInferenceUnits",
-            dimensions,
-            timestamp: minuteNow - minutesAgo * MINUTE,
-            value: span.units,
-          });
-      }
-      for (const burst of versionSpec.requests ?? []) {
-        data.push({
-          namespace: REKOGNITION_NAMESPACE,
-          metricName: burst.metric ?? "SuccessfulRequestCount",
-          dimensions,
-          timestamp: minuteNow - burst.minutesAgo * MINUTE,
-          value: burst.count,
-        });
-      }
       return { name: model.versionName, arn: model.arn };
     });
     return { name: project.name, region, arn: project.arn, versions };

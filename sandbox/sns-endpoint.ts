@@ -18,6 +18,9 @@ export interface PublishedMessage {
 
 const XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/";
 
+/** Publish takes messages of at most 256 KiB: "262,144 bytes, not 262,144 characters" (SNS API reference). */
+export const MAX_MESSAGE_BYTES = 262_144;
+
 const escapeXml = (text: string) =>
   text.replace(
     /[<>&'"]/g,
@@ -61,6 +64,8 @@ export function createSnsEndpoint(
       if (!topicArns.has(topicArn)) throw new SnsError("NotFound", "Topic does not exist", 404);
       if (message === null || message === "")
         throw new SnsError("InvalidParameter", "Invalid parameter: Empty message");
+      if (Buffer.byteLength(message, "utf8") > MAX_MESSAGE_BYTES)
+        throw new SnsError("InvalidParameter", "Invalid parameter: Message too long");
       // SNS: the subject is ASCII text, no line breaks, under 100 characters.
       if (subject !== undefined && (subject.length >= 100 || !/^[\x20-\x7e]*$/.test(subject))) {
         throw new SnsError("InvalidParameter", "Invalid parameter: Subject");

@@ -48,44 +48,58 @@ export async function startStopperWorld(
   });
   const documents = DynamoDBDocumentClient.from(dynamo);
   try {
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName: LOG_TABLE_NAME,
-        KeySchema: fn.table.keySchema,
-        AttributeDefinitions: fn.table.attributeDefinitions,
-        ...(fn.table.globalSecondaryIndexes.length > 0 && {
-          GlobalSecondaryIndexes: fn.table.globalSecondaryIndexes,
-        }),
-        BillingMode: "PAY_PER_REQUEST",
-      }),
-    );
+    await createLogTable(dynamo, fn);
   } catch (error) {
     await sandbox.stop();
     throw error;
   }
-  // The template's references, resolved to what the sandbox has: the table, and its one SNS topic.
-  const refs: Record<string, string> = {};
-  for (const [name, { type, logicalId }] of Object.entries(fn.refs)) {
-    if (type === "AWS::DynamoDB::Table") refs[name] = LOG_TABLE_NAME;
-    else if (type === "AWS::SNS::Topic") refs[name] = sandbox.sns.topicArn;
-    else throw new Error(`the sandbox cannot resolve ${name}, a reference to ${logicalId} (${type})`);
-  }
+  const refs = resolveFunctionRefs(fn, { tableName: LOG_TABLE_NAME, topicArn: sandbox.sns.topicArn });
   return {
     sandbox,
     invoke: (env = {}, invokeOptions = {}) =>
       invokeBundle<StopperSummary>(fn, { ...invokeOptions, env: { ...refs, ...sandbox.env, ...env } }),
-    async items() {
-      const items: LogItem[] = [];
-      for await (const page of paginateScan({ client: documents }, { TableName: LOG_TABLE_NAME })) {
-        items.push(...((page.Items ?? []) as LogItem[]));
-      }
-      return items.sort(
-        (a, b) => a.modelArn.localeCompare(b.modelArn) || a.stoppedAt.localeCompare(b.stoppedAt),
-      );
-    },
+    items: () => scanLogItems(documents),
     async stop() {
       dynamo.destroy();
       await sandbox.stop();
     },
   };
+}
+
+/** Creates the log table as the template declares it: its key schema, attribute definitions and indexes. */
+export async function createLogTable(dynamo: DynamoDBClient, fn: SynthesizedFunction): Promise<void> {
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: LOG_TABLE_NAME,
+      KeySchema: fn.table.keySchema,
+      AttributeDefinitions: fn.table.attributeDefinitions,
+      ...(fn.table.globalSecondaryIndexes.length > 0 && {
+        GlobalSecondaryIndexes: fn.table.globalSecondaryIndexes,
+      }),
+      BillingMode: "PAY_PER_REQUEST",
+    }),
+  );
+}
+
+/** The function's environment variables that reference other resources, resolved to the world's table and topic. */
+export function resolveFunctionRefs(
+  fn: SynthesizedFunction,
+  resources: { readonly tableName: string; readonly topicArn: string },
+): Record<string, string> {
+  const refs: Record<string, string> = {};
+  for (const [name, { type, logicalId }] of Object.entries(fn.refs)) {
+    if (type === "AWS::DynamoDB::Table") refs[name] = resources.tableName;
+    else if (type === "AWS::SNS::Topic") refs[name] = resources.topicArn;
+    else throw new Error(`the test world cannot resolve ${name}, a reference to ${logicalId} (${type})`);
+  }
+  return refs;
+}
+
+/** Every item of the log table, sorted by model ARN and then by `stoppedAt`. */
+export async function scanLogItems(documents: DynamoDBDocumentClient): Promise<LogItem[]> {
+  const items: LogItem[] = [];
+  for await (const page of paginateScan({ client: documents }, { TableName: LOG_TABLE_NAME })) {
+    items.push(...((page.Items ?? []) as LogItem[]));
+  }
+  return items.sort((a, b) => a.modelArn.localeCompare(b.modelArn) || a.stoppedAt.localeCompare(b.stoppedAt));
 }

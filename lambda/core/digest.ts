@@ -26,6 +26,48 @@ export interface Digest {
   readonly message: string;
 }
 
+/** SNS refuses a message of more than 256 KiB: 262,144 bytes of UTF-8, not characters. */
+export const MAX_MESSAGE_BYTES = 262_144;
+
+const bytes = (text: string) => Buffer.byteLength(text, "utf8");
+
+/** A part of the message: a title line, one entry per item (an entry may span lines), and a line for the rest. */
+interface Section {
+  readonly title: string;
+  readonly entries: readonly string[];
+  readonly more: (count: number) => string;
+}
+
+/**
+ * The sections' lines, each followed by a blank line, within `budget` bytes (counting the line breaks between
+ * them). Entries are listed in order while they fit, earlier sections first; a section whose entries do not all fit
+ * ends with its `more` line, whose room is kept from the start.
+ */
+function fitSections(sections: readonly Section[], budget: number): string[] {
+  // Room for every title, every `more` line (with the largest count it could show) and the blank lines.
+  let left =
+    budget -
+    sections.reduce(
+      (sum, section) => sum + bytes(section.title) + bytes(section.more(section.entries.length)) + 3,
+      0,
+    );
+  const lines: string[] = [];
+  for (const section of sections) {
+    lines.push(section.title);
+    let listed = 0;
+    for (const entry of section.entries) {
+      const cost = bytes(entry) + 1;
+      if (cost > left) break;
+      lines.push(entry);
+      left -= cost;
+      listed += 1;
+    }
+    if (listed < section.entries.length) lines.push(section.more(section.entries.length - listed));
+    lines.push("");
+  }
+  return lines;
+}
+
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
 
 /** Builds the digest, or returns undefined when there is nothing worth telling. */
@@ -43,35 +85,51 @@ export function buildDigest(input: DigestInput): Digest | undefined {
     99,
   );
 
-  const lines = [
+  const head = [
     `Run ${input.runId}${input.dryRun ? " (dry run: nothing was stopped)" : ""} at ${formatTime(input.now)} ` +
       `scanned ${plural(input.scanned, "running model")} in ${input.regions.join(", ")}.`,
     "",
   ];
-  if (stopped.length > 0) {
-    lines.push(
-      `${input.dryRun ? "Would stop" : "Stopped"} ${stopped.length}, about ${formatHourlyCost(hourly)}:`,
-    );
-    for (const { model, verdict } of stopped) {
-      const cost = verdict.facts.estimatedHourlyCostUsd;
-      lines.push(
-        `- ${model.projectName}/${model.versionName} (${model.region})${cost === undefined ? "" : `, ${formatHourlyCost(cost)}`}`,
-        `  ${verdict.reason}`,
-        `  ${model.modelArn}`,
-      );
-    }
-    lines.push("");
-  }
-  if (errors.length > 0) {
-    lines.push(`Errors (${errors.length}):`);
-    for (const error of errors) lines.push(`- ${error.arn ? `${error.arn}: ` : ""}${error.message}`);
-    lines.push("");
-  }
+  const tail: string[] = [];
   if (unfinished.length > 0)
-    lines.push(`Not reached this run: ${unfinished.length} (listed in the run summary).`);
-  lines.push(
+    tail.push(`Not reached this run: ${unfinished.length} (listed in the run summary).`);
+  tail.push(
     `Kept running: ${input.kept} (each with its reason in the function's log).`,
     `Every stop is recorded in the DynamoDB table ${input.logTableName}.`,
   );
-  return { subject: subject.replace(/[^\x20-\x7e]/g, "?"), message: lines.join("\n") };
+  const sections: Section[] = [];
+  if (stopped.length > 0) {
+    // Stops finish in any order: list them most expensive first, then by ARN, so one run always reads the same.
+    const listed = [...stopped].sort(
+      (a, b) =>
+        (b.verdict.facts.estimatedHourlyCostUsd ?? 0) - (a.verdict.facts.estimatedHourlyCostUsd ?? 0) ||
+        a.model.modelArn.localeCompare(b.model.modelArn),
+    );
+    sections.push({
+      title: `${input.dryRun ? "Would stop" : "Stopped"} ${stopped.length}, about ${formatHourlyCost(hourly)}:`,
+      entries: listed.map(({ model, verdict }) => {
+        const cost = verdict.facts.estimatedHourlyCostUsd;
+        return [
+          `- ${model.projectName}/${model.versionName} (${model.region})${cost === undefined ? "" : `, ${formatHourlyCost(cost)}`}`,
+          `  ${verdict.reason}`,
+          `  ${model.modelArn}`,
+        ].join("\n");
+      }),
+      more: (count) =>
+        `- and ${count} more, not listed to keep this message within SNS's size limit: see the log table`,
+    });
+  }
+  if (errors.length > 0)
+    sections.push({
+      title: `Errors (${errors.length}):`,
+      entries: errors.map((error) => `- ${error.arn ? `${error.arn}: ` : ""}${error.message}`),
+      more: (count) =>
+        `- and ${count} more, not listed to keep this message within SNS's size limit: see the run summary in the function's log`,
+    });
+  const message = [
+    ...head,
+    ...fitSections(sections, MAX_MESSAGE_BYTES - bytes([...head, ...tail].join("\n")) - 1),
+    ...tail,
+  ].join("\n");
+  return { subject: subject.replace(/[^\x20-\x7e]/g, "?"), message };
 }

@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { buildDigest, type DigestInput, MAX_MESSAGE_BYTES } from "../../lambda/core/digest.ts";
+import type { RunningModel, Verdict } from "../../lambda/core/types.ts";
+
+const NOW = Date.UTC(2026, 10, 28, 2, 0, 0);
+
+function stop(
+  versionName: string,
+  units: number,
+  projectName = "vision",
+): { model: RunningModel; verdict: Verdict } {
+  return {
+    model: {
+      region: "us-east-1",
+      projectArn: `arn:aws:rekognition:us-east-1:123456789012:project/${projectName}/1700000000000`,
+      projectName,
+      modelArn: `arn:aws:rekognition:us-east-1:123456789012:project/${projectName}/version/${versionName}/1700000000001`,
+      versionName,
+      minInferenceUnits: units,
+    },
+    verdict: {
+      action: "stop",
+      reason: `idle at ${units} units`,
+      facts: { idleMinutes: 180, inferenceUnits: units, estimatedHourlyCostUsd: 4 * units },
+    },
+  };
+}
+
+function digestOf(stopped: DigestInput["stopped"], errors: DigestInput["errors"] = []) {
+  return buildDigest({
+    runId: "run-1",
+    dryRun: false,
+    now: NOW,
+    regions: ["us-east-1"],
+    scanned: 4,
+    kept: 1,
+    stopped,
+    errors,
+    unfinished: [],
+    logTableName: "log",
+  });
+}
+
+const listedModels = (message: string) =>
+  [...message.matchAll(/^- vision\/(\S+) /gm)].map((match) => match[1]);
+
+describe("the digest's list of stops", () => {
+  it("lists the stopped models most expensive first, then by ARN, whatever order the stops finished in", () => {
+    const [cheap, dear, alsoCheap] = [stop("b-cheap", 1), stop("dear", 3), stop("a-cheap", 1)];
+
+    const finishedOneWay = digestOf([cheap, dear, alsoCheap]);
+    const finishedAnother = digestOf([alsoCheap, cheap, dear]);
+
+    assert.deepEqual(listedModels(finishedOneWay?.message ?? ""), ["dear", "a-cheap", "b-cheap"]);
+    assert.equal(finishedAnother?.message, finishedOneWay?.message);
+    assert.equal(finishedOneWay?.subject, "idle-model-stopper: stopped 3 models ($20.00/h)");
+  });
+});
+
+describe("the digest's size", () => {
+  const bytes = (text: string) => Buffer.byteLength(text, "utf8");
+
+  it("fits SNS's 262,144-byte limit with 1,000 stops of 255-character names, and says how many it left out", () => {
+    // MAX_STOPS_PER_RUN allows 1,000 stops; names may be 255 characters, and é takes two bytes in UTF-8.
+    const longName = (index: number) => `${"é".repeat(120)}-${String(index).padStart(4, "0")}`;
+    const stops = Array.from({ length: 1000 }, (_, index) => stop(longName(index), 1, "p".repeat(255)));
+    const errors = Array.from({ length: 50 }, (_, index) => ({
+      arn: `arn:${index}`,
+      message: "AccessDenied",
+    }));
+
+    const digest = digestOf(stops, errors);
+
+    const message = digest?.message ?? "";
+    assert.ok(bytes(message) <= MAX_MESSAGE_BYTES, `${bytes(message)} bytes`);
+    assert.ok(bytes(message) > MAX_MESSAGE_BYTES - 2_000, "the room is used, not thrown away");
+    const listed = listedCount(message);
+    assert.ok(listed > 100 && listed < 1000, `${listed} stops listed`);
+    assert.match(message, new RegExp(`^- and ${1000 - listed} more, not listed .*: see the log table$`, "m"));
+    // The errors get what room the stops leave: every one is listed or counted.
+    const errorsListed = [...message.matchAll(/^- arn:\d+: AccessDenied$/gm)].length;
+    const errorsLeft = Number(
+      /^- and (\d+) more, not listed .*: see the run summary in the function's log$/m.exec(message)?.[1] ?? 0,
+    );
+    assert.equal(errorsListed + errorsLeft, 50);
+    assert.match(message, /^Every stop is recorded in the DynamoDB table log\.$/m);
+    assert.equal(digest?.subject, "idle-model-stopper: stopped 1000 models ($4000.00/h), 50 errors");
+  });
+
+  it("lists everything, with no 'more' line, when it fits", () => {
+    const digest = digestOf([stop("a", 1), stop("b", 2)], [{ message: "discovery in eu-west-1 failed" }]);
+
+    assert.equal(listedCount(digest?.message ?? ""), 2);
+    assert.doesNotMatch(digest?.message ?? "", /and \d+ more/);
+    assert.match(digest?.message ?? "", /^- discovery in eu-west-1 failed$/m);
+  });
+});
+
+function listedCount(message: string): number {
+  return [...message.matchAll(/^- \S+\/\S+ \(us-east-1\), /gm)].length;
+}
