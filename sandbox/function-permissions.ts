@@ -4,15 +4,15 @@
  * policy, the key policy). A call the deployed role would not be allowed to make fails the invocation that made it.
  */
 
+import { CallGuard } from "./call-guard.ts";
 import type { CallRecord } from "./call-log.ts";
 import type { CfnTemplate } from "./cfn-template.ts";
 import {
   type CheckedCall,
   PermissionChecker,
-  PermissionDeniedError,
+  type PermissionDeniedError,
   type SimulatedPrincipal,
 } from "./permission-check.ts";
-import { recordGrants, recordVerdicts } from "./permission-ledger.ts";
 import { deployedPolicies } from "./template-policies.ts";
 
 /**
@@ -35,9 +35,7 @@ export interface FunctionDeployment {
 
 /** Checks the function's calls as they are logged; `settle()` simulates those not yet checked. */
 export class FunctionPermissionGuard {
-  private readonly checker: PermissionChecker;
-  private readonly topicKeys: ReadonlyMap<string, string>;
-  private pending: CallRecord[] = [];
+  private readonly guard: CallGuard;
 
   constructor(deployment: FunctionDeployment) {
     const deployed = deployedPolicies(deployment.template, deployment);
@@ -57,64 +55,40 @@ export class FunctionPermissionGuard {
         "aws:ViaAWSService": "false",
       },
     };
-    this.checker = new PermissionChecker(principal, deployed.resourcePolicies);
-    this.topicKeys = deployed.topicKeys;
-    recordGrants(FUNCTION_ROLE, this.checker.grants());
+    const topicKeys = deployed.topicKeys;
+    this.guard = new CallGuard(new PermissionChecker(principal, deployed.resourcePolicies), {
+      accessKeyId: FUNCTION_ACCESS_KEY_ID,
+      implied: (call) => kmsCallsOfPublish(call, topicKeys),
+    });
   }
 
   /** Takes note of a logged call; only the function's own (signed with {@link FUNCTION_ACCESS_KEY_ID}) are kept. */
   observe(call: CallRecord): void {
-    if (call.accessKeyId === FUNCTION_ACCESS_KEY_ID) this.pending.push(call);
+    this.guard.observe(call);
   }
 
   /** Simulates every call noted since the last settle; throws {@link PermissionDeniedError} naming each refused one. */
-  async settle(): Promise<void> {
-    const calls = this.pending;
-    this.pending = [];
-    if (calls.length === 0) return;
-    const verdicts = await Promise.all(
-      calls.flatMap((call) => this.withImplied(call)).map((c) => this.checker.check(c)),
-    );
-    recordVerdicts(FUNCTION_ROLE, verdicts);
-    const refused = verdicts.filter((verdict) => verdict.decision !== "Allowed");
-    if (refused.length > 0) throw new PermissionDeniedError(FUNCTION_ROLE, uniqueByCall(refused));
-  }
-
-  /**
-   * The call, and the calls AWS makes with the caller's permissions because of it: publishing to a topic encrypted
-   * with a customer managed key makes SNS call kms:GenerateDataKey and kms:Decrypt on that key as the publisher.
-   * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
-   */
-  private withImplied(call: CallRecord): CheckedCall[] {
-    const made: CheckedCall = {
-      operation: call.operation,
-      action: call.action,
-      ...(call.resource !== undefined && { resource: call.resource }),
-      region: call.region,
-    };
-    const key =
-      call.action === "sns:Publish" && call.resource ? this.topicKeys.get(call.resource) : undefined;
-    if (!key) return [made];
-    const viaSns = {
-      region: call.region,
-      resource: key,
-      via: "SNS for Publish to the encrypted topic",
-      context: { "aws:ViaAWSService": "true", "kms:ViaService": `sns.${call.region}.amazonaws.com` },
-    };
-    return [
-      made,
-      { ...viaSns, operation: "GenerateDataKey", action: "kms:GenerateDataKey" },
-      { ...viaSns, operation: "Decrypt", action: "kms:Decrypt" },
-    ];
+  settle(): Promise<void> {
+    return this.guard.settle();
   }
 }
 
-/** One verdict per distinct call, so a refusal repeated on every page is named once. */
-function uniqueByCall<T extends { call: CheckedCall }>(verdicts: readonly T[]): T[] {
-  const seen = new Map<string, T>();
-  for (const verdict of verdicts) {
-    const { operation, action, resource, region } = verdict.call;
-    seen.set(JSON.stringify([operation, action, resource, region]), verdict);
-  }
-  return [...seen.values()];
+/**
+ * The calls AWS makes with the publisher's permissions when it publishes to a topic encrypted with a customer
+ * managed key: SNS calls kms:GenerateDataKey and kms:Decrypt on that key.
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+ */
+function kmsCallsOfPublish(call: CheckedCall, topicKeys: ReadonlyMap<string, string>): CheckedCall[] {
+  const key = call.action === "sns:Publish" && call.resource ? topicKeys.get(call.resource) : undefined;
+  if (!key) return [];
+  const viaSns = {
+    region: call.region,
+    resource: key,
+    via: "SNS for Publish to the encrypted topic",
+    context: { "aws:ViaAWSService": "true", "kms:ViaService": `sns.${call.region}.amazonaws.com` },
+  };
+  return [
+    { ...viaSns, operation: "GenerateDataKey", action: "kms:GenerateDataKey" },
+    { ...viaSns, operation: "Decrypt", action: "kms:Decrypt" },
+  ];
 }
