@@ -44,14 +44,17 @@ export function checkPermissions(
 
   const refused = calls.filter((fact) => fact.expected === "allow" && fact.decision !== "Allowed");
   const meantToBeRefused = calls.filter((fact) => fact.expected === "deny");
+  // One failure per distinct call, however many times the tests made it.
+  const distinct = new Set<string>();
   for (const fact of refused)
-    failures.push(
+    distinct.add(
       `${fact.file}: the ${fact.principal} would not be allowed ${describe(fact)}: ${fact.decision}${fact.detail ? ` (${fact.detail})` : ""}`,
     );
   for (const fact of meantToBeRefused.filter((f) => f.decision === "Allowed"))
-    failures.push(
+    distinct.add(
       `${fact.file}: the ${fact.principal} is allowed ${describe(fact)}, which its policy must refuse`,
     );
+  failures.push(...distinct);
 
   const principals = [...new Set(calls.map((fact) => fact.principal))].sort();
   const perPrincipal = principals
