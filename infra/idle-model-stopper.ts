@@ -15,8 +15,13 @@ import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, type IRole, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
-import { Architecture, type IFunction, Runtime } from "aws-cdk-lib/aws-lambda";
-import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
+import {
+  Architecture,
+  type DestinationConfig,
+  type IDestination,
+  type IFunction,
+  Runtime,
+} from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import {
@@ -28,7 +33,7 @@ import {
 import { LambdaInvoke, type ScheduleTargetBaseProps } from "aws-cdk-lib/aws-scheduler-targets";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { type IQueue, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { settingsToEnv } from "../common/settings.ts";
 import { findBundlingRoot, HANDLER_ENTRY, LAMBDA_CREDENTIALS } from "./handler-source.ts";
@@ -226,12 +231,18 @@ export class IdleModelStopper extends Construct {
     });
     // CloudWatch alarms can publish to an encrypted topic only if the key lets them; the AWS managed key for SNS
     // never does. https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns
+    // The conditions keep the grant to this account's alarms in this region, against a confused deputy. AWS
+    // recommends aws:SourceAccount and aws:SourceArn on the key policy for AWS services that publish to encrypted
+    // topics (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html); that CloudWatch's alarm path
+    // carries them is shown only by a deployed alarm (README, "What is verified, and how"). The alarms' own ARNs
+    // cannot be named here: each alarm refers to the topic, which refers to this key.
     this.notificationKey.addToResourcePolicy(
       new PolicyStatement({
         sid: "AllowCloudWatchAlarmsToUseTheKey",
         principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
         actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
         resources: ["*"],
+        conditions: thisAccountsAlarms(),
       }),
     );
     this.notificationTopic = new Topic(this, "NotificationTopic", {
@@ -246,11 +257,7 @@ export class IdleModelStopper extends Construct {
         principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
         actions: ["sns:Publish"],
         resources: [this.notificationTopic.topicArn],
-        conditions: {
-          ArnLike: {
-            "aws:SourceArn": `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
-          },
-        },
+        conditions: thisAccountsAlarms(),
       }),
     );
     if (settings.notifyEmail !== undefined) {
@@ -322,7 +329,7 @@ export class IdleModelStopper extends Construct {
     // The schedule invokes the function asynchronously: a run that fails inside the function is retried once by
     // Lambda and then lands in the same queue as invocations the schedule could not deliver.
     this.stopperFunction.configureAsyncInvoke({
-      onFailure: new SqsDestination(this.deadLetterQueue),
+      onFailure: new SendOnlySqsDestination(this.deadLetterQueue),
       retryAttempts: 1,
       maxEventAge: Duration.hours(1),
     });
@@ -439,11 +446,12 @@ export class IdleModelStopper extends Construct {
         resources: projectArns,
       }),
     );
-    // Explicit statements rather than table.grant(), which would allow every index (`index/*`).
+    // Explicit statements rather than table.grant(), which would allow every index (`index/*`): the record is
+    // written (PutItem), completed (UpdateItem) and read back by model (Query), never read by key.
     this.stopperFunction.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:GetItem"],
+        actions: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
         resources: [this.logTable.tableArn],
       }),
     );
@@ -503,6 +511,34 @@ export class IdleModelStopper extends Construct {
         "message there is alarmed on and read by a person, never processed by a consumer.",
     });
   }
+}
+
+/**
+ * The on-failure destination of the function's asynchronous invocations, granting the function's role
+ * `sqs:SendMessage` on the queue and nothing else: Lambda sends the record with that one call. (`SqsDestination`
+ * also grants `sqs:GetQueueAttributes` and `sqs:GetQueueUrl`, which Lambda does not use.)
+ * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+ */
+class SendOnlySqsDestination implements IDestination {
+  constructor(private readonly queue: IQueue) {}
+
+  bind(_scope: Construct, fn: IFunction): DestinationConfig {
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [this.queue.queueArn] }),
+    );
+    return { destination: this.queue.queueArn };
+  }
+}
+
+/**
+ * The conditions that let only CloudWatch alarms of this account and region act through a service principal's grant
+ * (the topic policy's and the key policy's). https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+ */
+function thisAccountsAlarms(): Record<string, Record<string, string>> {
+  return {
+    StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID },
+    ArnLike: { "aws:SourceArn": `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+  };
 }
 
 /**

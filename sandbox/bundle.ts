@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import type { CfnTemplate } from "./cfn-template.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const INVOKE_SCRIPT = fileURLToPath(new URL("./invoke-bundle.mjs", import.meta.url));
@@ -46,6 +47,8 @@ export interface SynthesizedFunction {
       Projection: { ProjectionType: "ALL" | "KEYS_ONLY" | "INCLUDE"; NonKeyAttributes?: string[] };
     }[];
   };
+  /** The whole synthesized template, for the permission check (function-permissions.ts). */
+  readonly template: CfnTemplate;
   /** Removes the synthesized output. */
   readonly cleanup: () => void;
 }
@@ -108,6 +111,7 @@ export async function synthesize(context: Record<string, string> = {}): Promise<
       globalSecondaryIndexes: (table.Properties.GlobalSecondaryIndexes ??
         []) as SynthesizedFunction["table"]["globalSecondaryIndexes"],
     },
+    template,
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
   };
 }

@@ -12,13 +12,18 @@ export type CalledService = ServiceName | "sns";
  */
 export type InjectedFault = "throttle" | "server-error" | "lost-answer";
 
-/** One answered request. */
-export interface CallRecord {
+/** One answered request, as an endpoint records it; the sandbox adds the IAM facts ({@link CallRecord}). */
+export interface AnsweredCall {
   readonly service: CalledService;
   /** The operation from `X-Amz-Target`, e.g. `StopProjectVersion`. */
   readonly operation: string;
   /** The region from the SigV4 credential scope (or the sandbox's default region for an unsigned request). */
   readonly region: string;
+  /**
+   * The caller's identity: the access key id from the SigV4 credential scope, absent for an unsigned request. The
+   * bundle, the CLI and the test harness each sign with a key of their own, so each one's calls can be told apart.
+   */
+  readonly accessKeyId?: string;
   /** The key input fields (ARNs, table name, query count…), never the whole body. */
   readonly input: Readonly<Record<string, unknown>>;
   /**
@@ -42,6 +47,17 @@ export interface CallRecord {
   readonly receivedAt: number;
   /** How long the answer took, added latency included. */
   readonly durationMs: number;
+}
+
+/** One answered request with what IAM would evaluate for it (see iam-facts.ts). */
+export interface CallRecord extends AnsweredCall {
+  /** The IAM action the call needs, e.g. `rekognition:StopProjectVersion` or `dynamodb:Query`. */
+  readonly action: string;
+  /**
+   * The resource ARN IAM evaluates the call against (`*` for actions without resource-level permissions), or absent
+   * when the request does not say (a malformed or unknown operation).
+   */
+  readonly resource?: string;
 }
 
 /**

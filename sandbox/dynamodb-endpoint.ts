@@ -19,6 +19,7 @@ import {
   readBody,
   regionFromAuthorization,
   send,
+  signerOf,
   type WireResponse,
   watchCaller,
 } from "./http-endpoint.ts";
@@ -100,6 +101,7 @@ async function forward(
   const receivedAt = Date.now();
   const started = performance.now();
   const region = regionFromAuthorization(request.headers.authorization) ?? runtime.defaultRegion;
+  const signer = signerOf(request);
   const target = String(request.headers["x-amz-target"] ?? "");
   const operation = target.includes(".")
     ? target.slice(target.indexOf(".") + 1)
@@ -138,6 +140,7 @@ async function forward(
         service: "dynamodb",
         operation,
         region,
+        ...signer,
         input,
         addedLatencyMs,
         spiked,
@@ -163,6 +166,7 @@ async function forward(
     service: "dynamodb",
     operation,
     region,
+    ...signer,
     input,
     outcome: error ? error.code : "ok",
     ...(error && { message: error.message }),

@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { AwsServiceError } from "./aws-error.ts";
 import {
-  type CallRecord,
+  type AnsweredCall,
   CLIENT_GONE,
   CLIENT_GONE_STATUS,
   type InjectedFault,
@@ -64,7 +64,7 @@ export interface EndpointRuntime {
   readonly faults: FaultInjector;
   /** The service's rate limits; none when absent. */
   readonly rateLimits?: RateLimiter;
-  readonly record: (call: CallRecord) => void;
+  readonly record: (call: AnsweredCall) => void;
   /** The region of a request that carries no SigV4 credential scope. */
   readonly defaultRegion: string;
   /** Aborted by `stop()`, so added latency never outlives the sandbox. */
@@ -72,11 +72,22 @@ export interface EndpointRuntime {
 }
 
 // SigV4: `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20261128/eu-west-1/rekognition/aws4_request, ...`
-const CREDENTIAL_SCOPE = /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\/[a-z0-9-]+\/aws4_request/;
+const CREDENTIAL_SCOPE = /Credential=([^/,\s]+)\/\d{8}\/([a-z0-9-]+)\/[a-z0-9-]+\/aws4_request/;
 
 /** The region a SigV4-signed request was signed for, or undefined when it is not signed. */
 export function regionFromAuthorization(authorization: string | undefined): string | undefined {
+  return authorization ? CREDENTIAL_SCOPE.exec(authorization)?.[2] : undefined;
+}
+
+/** The access key id a SigV4-signed request was signed with (who made it), or undefined when it is not signed. */
+export function accessKeyFromAuthorization(authorization: string | undefined): string | undefined {
   return authorization ? CREDENTIAL_SCOPE.exec(authorization)?.[1] : undefined;
+}
+
+/** The caller's access key id as a call-log field: present only for a signed request. */
+export function signerOf(request: http.IncomingMessage): { accessKeyId?: string } {
+  const accessKeyId = accessKeyFromAuthorization(request.headers.authorization);
+  return accessKeyId === undefined ? {} : { accessKeyId };
 }
 
 /** Reads the whole body, inflating it when the SDK sent it gzipped (CloudWatch PutMetricData ≥ 10 KiB). */
@@ -129,9 +140,10 @@ export function dateHeader(request: http.IncomingMessage): { date?: string } {
 
 /** What the call log keeps of a call whose caller hung up during the added delay. */
 export interface AbandonedCall {
-  readonly service: CallRecord["service"];
+  readonly service: AnsweredCall["service"];
   readonly operation: string;
   readonly region: string;
+  readonly accessKeyId?: string;
   readonly input: Readonly<Record<string, unknown>>;
   readonly addedLatencyMs: number;
   readonly spiked: boolean;
@@ -186,6 +198,7 @@ async function handle(
   const receivedAt = Date.now();
   const started = performance.now();
   const region = regionFromAuthorization(request.headers.authorization) ?? runtime.defaultRegion;
+  const signer = signerOf(request);
   const target = String(request.headers["x-amz-target"] ?? "");
   let operation = target.startsWith(`${spec.targetPrefix}.`)
     ? target.slice(spec.targetPrefix.length + 1)
@@ -260,6 +273,7 @@ async function handle(
         service: spec.service,
         operation,
         region,
+        ...signer,
         input: safeKeyInput(spec, operation, input),
         addedLatencyMs,
         spiked,
@@ -283,6 +297,7 @@ async function handle(
     service: spec.service,
     operation,
     region,
+    ...signer,
     input: safeKeyInput(spec, operation, input),
     outcome: failure ? failure.code : "ok",
     ...(failure && { message: failure.message }),

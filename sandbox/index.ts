@@ -4,11 +4,18 @@
  */
 
 import type http from "node:http";
-import { type CallRecord, countFaults, type FaultCounts, type ServiceName } from "./call-log.ts";
+import {
+  type AnsweredCall,
+  type CallRecord,
+  countFaults,
+  type FaultCounts,
+  type ServiceName,
+} from "./call-log.ts";
 import { createCloudWatchEndpoint } from "./cloudwatch-endpoint.ts";
 import { type DynamoDbEndpoint, startDynamoDb } from "./dynamodb-endpoint.ts";
 import { FaultInjector, type FaultSettings } from "./faults.ts";
 import { close, type EndpointRuntime, listen } from "./http-endpoint.ts";
+import { iamFactsOf } from "./iam-facts.ts";
 import { type MetricDatum, MetricStore } from "./metric-store.ts";
 import { checkQuirks, type WireQuirks } from "./quirks.ts";
 import {
@@ -32,6 +39,7 @@ import { applySeed, type SeedResult, type SeedSpec } from "./seed.ts";
 import { createSnsEndpoint, type PublishedMessage } from "./sns-endpoint.ts";
 
 export {
+  type AnsweredCall,
   type CallRecord,
   CLIENT_GONE,
   CLIENT_GONE_STATUS,
@@ -118,7 +126,15 @@ export interface SandboxOptions {
   readonly seed?: SeedSpec;
   /** Odd but possible answers (short, empty and looping pages, odd descriptions and metric results). @default none */
   readonly quirks?: WireQuirks;
+  /** Called with each call as it is logged, even after `clearCalls()`. @default none */
+  readonly onCall?: (call: CallRecord) => void;
 }
+
+/**
+ * The access key id in `env`: the test harness's own identity (seeding, reading tables). The bundle and the CLI
+ * sign with keys of their own, so the permission check can tell their calls from the harness's.
+ */
+export const HARNESS_ACCESS_KEY_ID = "SANDBOXACCESSKEYID";
 
 /** The environment a child process needs to talk to the sandbox with the AWS SDK v3. */
 export interface SandboxEnv {
@@ -243,10 +259,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     quirks = settings;
   };
   if (options.quirks) setQuirks(options.quirks);
+  // Every endpoint logs through here, so every call carries the IAM action and resource it needs.
+  const record = (answered: AnsweredCall) => {
+    const call: CallRecord = { ...answered, ...iamFactsOf(answered, account) };
+    calls.push(call);
+    options.onCall?.(call);
+  };
   const runtime = (service: ServiceName): EndpointRuntime => ({
     faults: injectors[service],
     ...(service !== "dynamodb" && { rateLimits: limiters[service] }),
-    record: (call) => calls.push(call),
+    record,
     defaultRegion: region,
     signal: aborter.signal,
   });
@@ -275,7 +297,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       () => quirks.cloudwatch ?? {},
     );
     servers.push(cloudwatchServer);
-    const snsServer = createSnsEndpoint(new Set([topicArn]), messages, (call) => calls.push(call), region);
+    const snsServer = createSnsEndpoint(new Set([topicArn]), messages, record, region);
     servers.push(snsServer);
     const [rekognitionUrl, cloudwatchUrl, snsUrl, dynamoEndpoint] = await Promise.all([
       listen(rekognitionServer, options.ports?.rekognition),
@@ -343,7 +365,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.cloudwatch,
       AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
       AWS_ENDPOINT_URL_SNS: endpoints.sns,
-      AWS_ACCESS_KEY_ID: "SANDBOXACCESSKEYID",
+      AWS_ACCESS_KEY_ID: HARNESS_ACCESS_KEY_ID,
       AWS_SECRET_ACCESS_KEY: "sandbox-secret-access-key",
       AWS_REGION: region,
     },

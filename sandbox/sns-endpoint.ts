@@ -5,8 +5,8 @@
 
 import { randomUUID } from "node:crypto";
 import http from "node:http";
-import type { CallRecord } from "./call-log.ts";
-import { dateHeader, readBody, regionFromAuthorization } from "./http-endpoint.ts";
+import type { AnsweredCall } from "./call-log.ts";
+import { dateHeader, readBody, regionFromAuthorization, signerOf } from "./http-endpoint.ts";
 
 /** A message published to the sandbox. */
 export interface PublishedMessage {
@@ -41,7 +41,7 @@ class SnsError extends Error {
 export function createSnsEndpoint(
   topicArns: ReadonlySet<string>,
   messages: PublishedMessage[],
-  record: (call: CallRecord) => void,
+  record: (call: AnsweredCall) => void,
   defaultRegion: string,
 ): http.Server {
   return http.createServer(async (request, response) => {
@@ -95,6 +95,7 @@ export function createSnsEndpoint(
       service: "sns",
       operation,
       region,
+      ...signerOf(request),
       input: { TopicArn: form.get("TopicArn") },
       outcome,
       ...(failure !== undefined && { message: failure }),

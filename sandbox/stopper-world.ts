@@ -8,6 +8,7 @@ import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import type { RunSummary } from "../lambda/run.ts";
 import { type Invocation, type InvokeOptions, invokeBundle, type SynthesizedFunction } from "./bundle.ts";
+import { FUNCTION_ACCESS_KEY_ID, FunctionPermissionGuard } from "./function-permissions.ts";
 import { type Sandbox, type SandboxOptions, startSandbox } from "./index.ts";
 
 /** The name the log table gets in the sandbox. */
@@ -22,13 +23,18 @@ export type LogItem = Record<string, unknown> & { modelArn: string; stoppedAt: s
 /** A running sandbox with the stopper's table, and a way to invoke the stopper. */
 export interface StopperWorld {
   readonly sandbox: Sandbox;
-  /** Invokes the bundle once, as a cold start, with extra environment (e.g. `{ DRY_RUN: "true" }`). */
+  /**
+   * Invokes the bundle once, as a cold start, with extra environment (e.g. `{ DRY_RUN: "true" }`). The bundle signs
+   * with a key of its own, and each call it made is simulated against the template's policies: the invocation
+   * rejects with a PermissionDeniedError naming every call the deployed role would not be allowed to make.
+   */
   invoke(
     env?: Record<string, string>,
     options?: Omit<InvokeOptions, "env">,
   ): Promise<Invocation<StopperSummary>>;
   /** Every item of the log table. */
   items(): Promise<LogItem[]>;
+  /** Stops the sandbox; rejects if a call that arrived after its invocation ended would have been denied. */
   stop(): Promise<void>;
 }
 
@@ -37,7 +43,34 @@ export async function startStopperWorld(
   fn: SynthesizedFunction,
   options: SandboxOptions = {},
 ): Promise<StopperWorld> {
-  const sandbox = await startSandbox(options);
+  // Calls are checked against the role the template deploys, with the sandbox's table and topic as its resources.
+  let guard: FunctionPermissionGuard | undefined;
+  const sandbox = await startSandbox({
+    ...options,
+    onCall: (call) => {
+      guard?.observe(call);
+      options.onCall?.(call);
+    },
+  });
+  const refIds = (type: string) =>
+    Object.values(fn.refs)
+      .filter((ref) => ref.type === type)
+      .map((ref) => ref.logicalId);
+  try {
+    guard = new FunctionPermissionGuard({
+      template: fn.template,
+      account: sandbox.account,
+      region: sandbox.region,
+      physicalNames: Object.fromEntries([
+        ...refIds("AWS::DynamoDB::Table").map((id) => [id, LOG_TABLE_NAME]),
+        ...refIds("AWS::SNS::Topic").map((id) => [id, sandbox.sns.topicArn.split(":").at(-1) as string]),
+      ]),
+    });
+  } catch (error) {
+    await sandbox.stop();
+    throw error;
+  }
+  const checked = guard;
   const dynamo = new DynamoDBClient({
     region: sandbox.region,
     endpoint: sandbox.endpoints.dynamodb,
@@ -56,12 +89,20 @@ export async function startStopperWorld(
   const refs = resolveFunctionRefs(fn, { tableName: LOG_TABLE_NAME, topicArn: sandbox.sns.topicArn });
   return {
     sandbox,
-    invoke: (env = {}, invokeOptions = {}) =>
-      invokeBundle<StopperSummary>(fn, { ...invokeOptions, env: { ...refs, ...sandbox.env, ...env } }),
+    async invoke(env = {}, invokeOptions = {}) {
+      const invocation = await invokeBundle<StopperSummary>(fn, {
+        ...invokeOptions,
+        env: { ...refs, ...sandbox.env, AWS_ACCESS_KEY_ID: FUNCTION_ACCESS_KEY_ID, ...env },
+      });
+      await checked.settle();
+      return invocation;
+    },
     items: () => scanLogItems(documents),
     async stop() {
       dynamo.destroy();
       await sandbox.stop();
+      // A call whose caller was killed is logged when its connection closes, possibly after the invocation ended.
+      await checked.settle();
     },
   };
 }

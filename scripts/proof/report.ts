@@ -5,6 +5,7 @@
 
 import type { ProofKind } from "../../sandbox/proof-ledger.ts";
 import { BACKEND_SECTION } from "./backend-section.ts";
+import { checkPermissions } from "./permissions.ts";
 
 /** What one section found. */
 export interface SectionResult {
@@ -25,7 +26,10 @@ export interface ProofSection {
 }
 
 /** Every section, in the order the report prints them. Add a section here to add it to `npm test`. */
-export const SECTIONS: readonly ProofSection[] = [BACKEND_SECTION];
+export const SECTIONS: readonly ProofSection[] = [
+  { name: "permissions", kinds: ["permission"], check: (ledgerDir) => checkPermissions(ledgerDir) },
+  BACKEND_SECTION,
+];
 
 /** The whole report. */
 export interface ProofReport {

@@ -1,7 +1,8 @@
 /**
  * The CLI as a user runs it: `node bin/idle-model-stopper.mjs …` in a child process against the sandbox's
  * Rekognition, CloudWatch and DynamoDB endpoints. Assertions read stdout, stderr, the exit code, the sandbox's
- * call log and its models' state.
+ * call log and its models' state. Every AWS call a run makes is simulated against the shipped least-privilege
+ * policy (policies/cli-policy.json): a run whose call that policy would refuse fails its test.
  */
 
 import assert from "node:assert/strict";
@@ -12,10 +13,18 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { CallGuard } from "../../sandbox/call-guard.ts";
+import { accessKeyFromAuthorization, regionFromAuthorization } from "../../sandbox/http-endpoint.ts";
 import { type Sandbox, type SeedProject, startSandbox } from "../../sandbox/index.ts";
+import { PermissionChecker } from "../../sandbox/permission-check.ts";
+import { cliPrincipal } from "../support/cli-policy.ts";
 
 const LAUNCHER = fileURLToPath(new URL("../../bin/idle-model-stopper.mjs", import.meta.url));
 const TABLE = "cli-test-log";
+const STACK = "IdleModelStopper";
+/** The CLI's own identity: only its calls are checked against the CLI policy, not the harness's seeding. */
+const CLI_ACCESS_KEY_ID = "AKIASANDBOXCLIUSER01";
+const STACK_ID = "5b7e3c1a-0d2f-4e6a-9b8c-1f2e3d4c5b6a";
 const HOUR_MS = 3_600_000;
 const idle = (units = 1) => ({ inService: [{ fromMinutesAgo: 600, toMinutesAgo: 0, units }] });
 
@@ -59,6 +68,7 @@ interface CliRun {
 }
 
 let sandbox: Sandbox;
+let permissions: CallGuard | undefined;
 let cloudFormation: http.Server;
 let cloudFormationUrl: string;
 let now: number;
@@ -75,6 +85,7 @@ function cli(args: readonly string[], env: Record<string, string> = {}): Promise
       env: {
         ...base,
         ...sandbox.env,
+        AWS_ACCESS_KEY_ID: CLI_ACCESS_KEY_ID,
         AWS_CONFIG_FILE: "/nonexistent",
         AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
         AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormationUrl,
@@ -87,7 +98,10 @@ function cli(args: readonly string[], env: Record<string, string> = {}): Promise
     child.stdout.on("data", (chunk) => (stdout += chunk));
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code) => {
+      // The calls of this run (and of any run beside it) against the CLI policy.
+      permissions?.settle().then(() => resolve({ code, stdout, stderr }), reject);
+    });
   });
 }
 
@@ -102,6 +116,16 @@ function startCloudFormation(): Promise<string> {
     request.on("end", () => {
       const params = new URLSearchParams(body);
       const stack = params.get("StackName");
+      const region = regionFromAuthorization(request.headers.authorization) ?? sandbox.region;
+      const accessKeyId = accessKeyFromAuthorization(request.headers.authorization);
+      // IAM checks DescribeStacks against the stack's ARN, `stack/<name>/<id>`.
+      permissions?.observe({
+        operation: String(params.get("Action")),
+        action: `cloudformation:${params.get("Action")}`,
+        resource: `arn:aws:cloudformation:${region}:${sandbox.account}:stack/${stack}/${STACK_ID}`,
+        region,
+        ...(accessKeyId !== undefined && { accessKeyId }),
+      });
       response.setHeader("content-type", "text/xml");
       if (params.get("Action") !== "DescribeStacks" || stack !== "IdleModelStopper") {
         response.statusCode = 400;
@@ -147,7 +171,25 @@ const record = (modelArn: string, hoursAgo: number, fields: Record<string, unkno
 
 before(async () => {
   // Models stay STARTING for the whole file, so a restart can be seen.
-  sandbox = await startSandbox({ seed: { projects }, transitionDelayMs: 600_000 });
+  sandbox = await startSandbox({
+    seed: { projects },
+    transitionDelayMs: 600_000,
+    onCall: (call) => permissions?.observe(call),
+  });
+  const principal = cliPrincipal({
+    ACCOUNT_ID: sandbox.account,
+    HOME_REGION: sandbox.region,
+    LOG_TABLE_NAME: TABLE,
+    STACK_NAME: STACK,
+  });
+  permissions = new CallGuard(new PermissionChecker(principal), {
+    accessKeyId: CLI_ACCESS_KEY_ID,
+    // The tests that name another stack or a missing table show the CLI's error; the policy must refuse both.
+    refusedOnPurpose: (call) =>
+      Boolean(
+        call.resource?.includes(":stack/Elsewhere/") || call.resource?.endsWith(":table/no-such-table"),
+      ),
+  });
   cloudFormationUrl = await startCloudFormation();
   now = Date.now();
   const dynamo = new DynamoDBClient({

@@ -279,16 +279,31 @@ describe("scale and paging over the wire", () => {
     );
     assert.equal((await w.items()).length, 111);
   });
+});
 
-  it("scans every configured region with one deployment", async () => {
-    const w = await world([
-      { name: "east", region: "us-east-1", versions: [{ name: "v1", status: "RUNNING", ...idle() }] },
-      { name: "west", region: "eu-west-1", versions: [{ name: "v1", status: "RUNNING", ...idle() }] },
-      { name: "tokyo", region: "ap-northeast-1", versions: [{ name: "v1", status: "RUNNING", ...idle() }] },
-    ]);
+describe("several regions", () => {
+  // Synthesized for the two regions, as `cdk deploy -c regions=…` would be: the role is granted exactly those, so
+  // a call to a region the template did not configure would fail the permission check.
+  const twoRegions = useSynthesizedStopper({ regions: "us-east-1,eu-west-1" });
 
-    const run = await w.invoke({ REGIONS: "us-east-1,eu-west-1" });
+  it("scans every configured region with one deployment, as its template grants", async () => {
+    const w = await twoRegions.world({
+      seed: {
+        projects: [
+          { name: "east", region: "us-east-1", versions: [{ name: "v1", status: "RUNNING", ...idle() }] },
+          { name: "west", region: "eu-west-1", versions: [{ name: "v1", status: "RUNNING", ...idle() }] },
+          {
+            name: "tokyo",
+            region: "ap-northeast-1",
+            versions: [{ name: "v1", status: "RUNNING", ...idle() }],
+          },
+        ],
+      },
+    });
 
+    const run = await w.invoke();
+
+    assert.equal(twoRegions.fn.environment.REGIONS, "us-east-1,eu-west-1");
     assert.deepEqual(
       run.result?.stopped.map((arn) => arn.split(":")[3]),
       ["us-east-1", "eu-west-1"],

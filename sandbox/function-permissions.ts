@@ -1,0 +1,94 @@
+/**
+ * The Lambda function's permissions, checked on every call it makes in a sandbox world: each call the bundle signs
+ * with its own access key is simulated against the synthesized template's policies (the function role, the topic
+ * policy, the key policy). A call the deployed role would not be allowed to make fails the invocation that made it.
+ */
+
+import { CallGuard } from "./call-guard.ts";
+import type { CallRecord } from "./call-log.ts";
+import type { CfnTemplate } from "./cfn-template.ts";
+import {
+  type CheckedCall,
+  PermissionChecker,
+  type PermissionDeniedError,
+  type SimulatedPrincipal,
+} from "./permission-check.ts";
+import { deployedPolicies } from "./template-policies.ts";
+
+/**
+ * The access key id the bundle signs with in a sandbox world, like the temporary key Lambda gives a function's
+ * role. Only calls signed with it are checked against the role; the harness signs with its own.
+ */
+export const FUNCTION_ACCESS_KEY_ID = "ASIASANDBOXFUNCTION1";
+
+/** How reports name the function's role. */
+export const FUNCTION_ROLE = "function role";
+
+/** Where the function is deployed in the sandbox, and the physical names the sandbox gives its resources. */
+export interface FunctionDeployment {
+  readonly template: CfnTemplate;
+  readonly account: string;
+  readonly region: string;
+  /** Physical names by logical id: the sandbox's table and topic. */
+  readonly physicalNames: Readonly<Record<string, string>>;
+}
+
+/** Checks the function's calls as they are logged; `settle()` simulates those not yet checked. */
+export class FunctionPermissionGuard {
+  private readonly guard: CallGuard;
+
+  constructor(deployment: FunctionDeployment) {
+    const deployed = deployedPolicies(deployment.template, deployment);
+    const role = deployed.functionRole();
+    const functionName = role.functionArn.slice(role.functionArn.lastIndexOf(":") + 1);
+    const principal: SimulatedPrincipal = {
+      name: FUNCTION_ROLE,
+      // Lambda runs the function as a session of its role named after the function.
+      arn: `arn:aws:sts::${deployment.account}:assumed-role/${role.name}/${functionName}`,
+      account: deployment.account,
+      policies: role.policies,
+      context: {
+        "aws:PrincipalArn": role.arn,
+        "aws:PrincipalAccount": deployment.account,
+        "aws:PrincipalType": "AssumedRole",
+        "lambda:SourceFunctionArn": role.functionArn,
+        "aws:ViaAWSService": "false",
+      },
+    };
+    const topicKeys = deployed.topicKeys;
+    this.guard = new CallGuard(new PermissionChecker(principal, deployed.resourcePolicies), {
+      accessKeyId: FUNCTION_ACCESS_KEY_ID,
+      implied: (call) => kmsCallsOfPublish(call, topicKeys),
+    });
+  }
+
+  /** Takes note of a logged call; only the function's own (signed with {@link FUNCTION_ACCESS_KEY_ID}) are kept. */
+  observe(call: CallRecord): void {
+    this.guard.observe(call);
+  }
+
+  /** Simulates every call noted since the last settle; throws {@link PermissionDeniedError} naming each refused one. */
+  settle(): Promise<void> {
+    return this.guard.settle();
+  }
+}
+
+/**
+ * The calls AWS makes with the publisher's permissions when it publishes to a topic encrypted with a customer
+ * managed key: SNS calls kms:GenerateDataKey and kms:Decrypt on that key.
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+ */
+function kmsCallsOfPublish(call: CheckedCall, topicKeys: ReadonlyMap<string, string>): CheckedCall[] {
+  const key = call.action === "sns:Publish" && call.resource ? topicKeys.get(call.resource) : undefined;
+  if (!key) return [];
+  const viaSns = {
+    region: call.region,
+    resource: key,
+    via: "SNS for Publish to the encrypted topic",
+    context: { "aws:ViaAWSService": "true", "kms:ViaService": `sns.${call.region}.amazonaws.com` },
+  };
+  return [
+    { ...viaSns, operation: "GenerateDataKey", action: "kms:GenerateDataKey" },
+    { ...viaSns, operation: "Decrypt", action: "kms:Decrypt" },
+  ];
+}

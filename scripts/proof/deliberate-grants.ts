@@ -1,0 +1,37 @@
+/**
+ * Grants kept although no test's call uses them, each with its reason. The permission section of the proof report
+ * (permissions.ts) fails on an unused grant that is not here, and on an entry here that is no longer granted or that
+ * a call does use, so the list stays true.
+ */
+
+/** One grant kept on purpose: the principal, the action and resource as written in the template, and why. */
+export interface DeliberateGrant {
+  readonly principal: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly reason: string;
+}
+
+// As the template writes them (Fn::Sub syntax), the same in every account and region.
+const LOG_GROUP = `\${FunctionLogGroupBD1576D5.Arn}`;
+const DEAD_LETTER_QUEUE = `\${ScheduleDeadLetterQueue0D6B48D2.Arn}`;
+
+/** The grants no test call uses, and why each is needed all the same. */
+export const DELIBERATE_GRANTS: readonly DeliberateGrant[] = [
+  ...["logs:CreateLogStream", "logs:PutLogEvents"].map((action) => ({
+    principal: "function role",
+    action,
+    resource: LOG_GROUP,
+    reason:
+      "Lambda itself writes the function's stdout to its log group with the function's role; the code makes no " +
+      "CloudWatch Logs call, and the sandbox runs no Lambda service to make it.",
+  })),
+  {
+    principal: "function role",
+    action: "sqs:SendMessage",
+    resource: DEAD_LETTER_QUEUE,
+    reason:
+      "Lambda sends a run that failed twice to the on-failure destination with the function's role; no test runs " +
+      "Lambda's asynchronous retries.",
+  },
+];
