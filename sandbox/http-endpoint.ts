@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
+import type { DeliberateChange, WireAnswer } from "./api-model-check.ts";
 import { AwsServiceError } from "./aws-error.ts";
 import {
   type CallRecord,
@@ -29,6 +30,8 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 export interface RequestContext {
   readonly operation: string;
   readonly region: string;
+  /** Marks a field of the answer that a wire quirk changes on purpose, so the model check reports it as such. */
+  readonly deviate: (path: string, reason: string) => void;
 }
 
 /** One operation: the parsed JSON input in, the JSON output out; throws {@link AwsServiceError} to answer an error. */
@@ -69,6 +72,8 @@ export interface EndpointRuntime {
   readonly defaultRegion: string;
   /** Aborted by `stop()`, so added latency never outlives the sandbox. */
   readonly signal: AbortSignal;
+  /** Checks every answer sent (and the input it accepted) against the service's API model; none when absent. */
+  readonly checkAnswer?: (answer: WireAnswer) => void;
 }
 
 // SigV4: `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20261128/eu-west-1/rekognition/aws4_request, ...`
@@ -197,6 +202,7 @@ async function handle(
   let addedLatencyMs = 0;
   let answer: WireResponse;
   let failure: AwsServiceError | undefined;
+  const deliberate: DeliberateChange[] = [];
   const caller = watchCaller(response);
   try {
     const body = await readBody(request);
@@ -244,7 +250,11 @@ async function handle(
       injected = decision.fault.kind;
       throw spec.injectedError(decision.fault.kind, decision.fault.code);
     }
-    const output = await handler(input, { operation, region });
+    const output = await handler(input, {
+      operation,
+      region,
+      deviate: (path, reason) => deliberate.push({ path, reason }),
+    });
     if (decision.loseAnswer) {
       injected = "lost-answer";
       throw spec.injectedError("server-error", decision.loseAnswer.code);
@@ -279,6 +289,15 @@ async function handle(
     answer = spec.errorResponse(failure);
   }
   send(response, answer, request);
+  runtime.checkAnswer?.({
+    service: spec.service as WireAnswer["service"],
+    operation,
+    input,
+    statusCode: answer.statusCode,
+    headers: answer.headers,
+    body: answer.body,
+    deliberate,
+  });
   runtime.record({
     service: spec.service,
     operation,

@@ -4,12 +4,15 @@
  */
 
 import type http from "node:http";
+import type { ModelMismatch } from "./api-model-check.ts";
+import { ApiModelMismatchError, ApiModelTally, type OperationTally } from "./api-model-tally.ts";
 import { type CallRecord, countFaults, type FaultCounts, type ServiceName } from "./call-log.ts";
 import { createCloudWatchEndpoint } from "./cloudwatch-endpoint.ts";
 import { type DynamoDbEndpoint, startDynamoDb } from "./dynamodb-endpoint.ts";
 import { FaultInjector, type FaultSettings } from "./faults.ts";
 import { close, type EndpointRuntime, listen } from "./http-endpoint.ts";
 import { type MetricDatum, MetricStore } from "./metric-store.ts";
+import { recordProof } from "./proof-ledger.ts";
 import { checkQuirks, type WireQuirks } from "./quirks.ts";
 import {
   countRateLimited,
@@ -31,6 +34,8 @@ import {
 import { applySeed, type SeedResult, type SeedSpec } from "./seed.ts";
 import { createSnsEndpoint, type PublishedMessage } from "./sns-endpoint.ts";
 
+export { COMMON_ERRORS, describeMismatch, type ModelMismatch } from "./api-model-check.ts";
+export { ApiModelMismatchError, type OperationTally } from "./api-model-tally.ts";
 export {
   type CallRecord,
   CLIENT_GONE,
@@ -117,6 +122,11 @@ export interface SandboxOptions {
   readonly seed?: SeedSpec;
   /** Odd but possible answers (short, empty and looping pages, odd descriptions and metric results). @default none */
   readonly quirks?: WireQuirks;
+  /**
+   * Check every Rekognition, CloudWatch and SNS answer (and each input accepted) against AWS's API models
+   * (api-models.ts); see `modelMismatches()`. Off only to measure what the check costs. @default true
+   */
+  readonly checkApiModels?: boolean;
 }
 
 /** The environment a child process needs to talk to the sandbox with the AWS SDK v3. */
@@ -191,6 +201,14 @@ export interface Sandbox {
   setQuirks(quirks: WireQuirks): void;
   /** Loads projects, models and usage history. */
   seed(spec: SeedSpec): SeedResult;
+  /** Answers (or accepted inputs) of Rekognition, CloudWatch and SNS that broke the API models; none is the goal. */
+  modelMismatches(): readonly ModelMismatch[];
+  /** Deviations from the API models that wire quirks made on purpose (reported, not failed). */
+  modelDeviations(): readonly ModelMismatch[];
+  /** Answers checked against the API models so far, per operation, with their mismatches and deviations. */
+  modelCheckCounts(): OperationTally[];
+  /** Throws an {@link ApiModelMismatchError} listing every mismatch, if there is any. */
+  assertMatchesApiModels(): void;
   /** Closes every server and connection; the process can then exit by itself. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -242,12 +260,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     quirks = settings;
   };
   if (options.quirks) setQuirks(options.quirks);
+  const models = options.checkApiModels === false ? undefined : new ApiModelTally();
+  const checkAnswer = models && ((answer: Parameters<ApiModelTally["check"]>[0]) => models.check(answer));
   const runtime = (service: ServiceName): EndpointRuntime => ({
     faults: injectors[service],
     ...(service !== "dynamodb" && { rateLimits: limiters[service] }),
     record: (call) => calls.push(call),
     defaultRegion: region,
     signal: aborter.signal,
+    // dynalite is not ours: its answers are not checked.
+    ...(service !== "dynamodb" && checkAnswer && { checkAnswer }),
   });
   const seedInto = (spec: SeedSpec) =>
     applySeed(spec, { state, metrics, defaultRegion: region, now: clock() });
@@ -258,6 +280,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const stopAll = async () => {
     aborter.abort();
     await Promise.all([...servers.map((server) => close(server)), dynamo?.close()]);
+    // One ledger entry per sandbox, with counts per operation: cheap even when the bench checks tens of thousands.
+    if (models && models.counts().length > 0) recordProof("validation", [models.proofEntry()]);
   };
   let endpoints: Sandbox["endpoints"];
   try {
@@ -274,7 +298,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       () => quirks.cloudwatch ?? {},
     );
     servers.push(cloudwatchServer);
-    const snsServer = createSnsEndpoint(new Set([topicArn]), messages, (call) => calls.push(call), region);
+    const snsServer = createSnsEndpoint(
+      new Set([topicArn]),
+      messages,
+      (call) => calls.push(call),
+      region,
+      checkAnswer,
+    );
     servers.push(snsServer);
     const [rekognitionUrl, cloudwatchUrl, snsUrl, dynamoEndpoint] = await Promise.all([
       listen(rekognitionServer, options.ports?.rekognition),
@@ -361,6 +391,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     rateLimitCounts: () => countRateLimited(calls),
     setQuirks,
     seed: seedInto,
+    modelMismatches: () => models?.mismatches() ?? [],
+    modelDeviations: () => models?.deliberate() ?? [],
+    modelCheckCounts: () => models?.counts() ?? [],
+    assertMatchesApiModels: () => {
+      const found = models?.mismatches() ?? [];
+      if (found.length > 0) throw new ApiModelMismatchError(found);
+    },
     stop: () => {
       stopping ??= stopAll();
       return stopping;

@@ -66,6 +66,7 @@ before(async () => {
 after(async () => {
   for (const created of clients) created.destroy();
   await sandbox.stop();
+  sandbox.assertMatchesApiModels();
 });
 
 beforeEach(() => {
@@ -479,7 +480,7 @@ describe("sandbox CloudWatch endpoint", () => {
     assert.match(error.message, /less than or equal to 500/);
   });
 
-  it("refuses metric math with a message saying the sandbox does not evaluate it", async () => {
+  it("refuses metric math with a ValidationError saying the sandbox does not evaluate it", async () => {
     const error = await rejectsWith(
       cloudwatch.send(
         new GetMetricDataCommand({
@@ -488,10 +489,48 @@ describe("sandbox CloudWatch endpoint", () => {
           MetricDataQueries: [{ Id: "total", Expression: "SUM(METRICS())" }],
         }),
       ),
-      "InvalidParameterValueException",
+      "ValidationException",
     );
 
+    // GetMetricData's model declares InvalidNextToken only: a bad query is the common ValidationError.
+    assert.equal(error.Code, "ValidationError");
     assert.match(error.message, /sandbox does not evaluate metric math/);
+  });
+
+  it("answers duplicate query ids and a StartTime after EndTime with ValidationError, as AWS does", async () => {
+    const duplicate = rejectsWith(
+      cloudwatch.send(
+        new GetMetricDataCommand({
+          StartTime: new Date(NOW - MINUTE),
+          EndTime: new Date(NOW),
+          MetricDataQueries: [
+            query("same", "SuccessfulRequestCount", "Sum", 60),
+            query("same", "UserErrorCount", "Sum", 60),
+          ],
+        }),
+      ),
+      "ValidationException",
+    );
+    const backwards = rejectsWith(
+      cloudwatch.send(
+        new GetMetricDataCommand({
+          StartTime: new Date(NOW),
+          EndTime: new Date(NOW - MINUTE),
+          MetricDataQueries: [query("q", "SuccessfulRequestCount", "Sum", 60)],
+        }),
+      ),
+      "ValidationException",
+    );
+
+    const errors = await Promise.all([duplicate, backwards]);
+
+    assert.deepEqual(
+      errors.map((error) => [error.Code, error.message]),
+      [
+        ["ValidationError", "The values for parameter id in MetricDataQueries are not unique."],
+        ["ValidationError", "The parameter StartTime must be less than the parameter EndTime."],
+      ],
+    );
   });
 
   it("pages by MaxDatapoints with NextToken, marking results that continue as PartialData", async () => {
