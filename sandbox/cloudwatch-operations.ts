@@ -254,7 +254,11 @@ export function aggregate(
 }
 
 /** PutMetricData's parameter errors; GetMetricData declares none of them. */
-const PARAMETER_ERRORS = new Set(["InvalidParameterValue", "MissingParameter", "InvalidParameterCombination"]);
+const PARAMETER_ERRORS = new Set([
+  "InvalidParameterValue",
+  "MissingParameter",
+  "InvalidParameterCombination",
+]);
 
 /**
  * Answers a GetMetricData request, one page of at most MaxDatapoints datapoints at a time. `quirks` can change the
