@@ -10,6 +10,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import type { DeliberateChange, WireAnswer } from "./api-model-check.ts";
+import { inputViolations, validationMessage } from "./api-model-input.ts";
 import { AwsServiceError } from "./aws-error.ts";
 import {
   type CallRecord,
@@ -60,6 +61,11 @@ export interface JsonEndpointSpec {
   readonly keyInput: (operation: string, input: Record<string, unknown>) => Record<string, unknown>;
   /** What a call asks for, for faults drawn by call (see `FaultDraws`). @default the key input as JSON */
   readonly callKey?: (operation: string, input: Record<string, unknown>) => string;
+  /**
+   * The error that refuses an input breaking the API model's constraints (api-model-input.ts), before the operation
+   * runs, as AWS's front end does. @default inputs are not checked against the model
+   */
+  readonly validationError?: (message: string) => AwsServiceError;
 }
 
 /** What every endpoint shares with the sandbox. */
@@ -249,6 +255,10 @@ async function handle(
     if (decision.fault) {
       injected = decision.fault.kind;
       throw spec.injectedError(decision.fault.kind, decision.fault.code);
+    }
+    if (spec.validationError && spec.service !== "dynamodb") {
+      const violations = inputViolations(spec.service, operation, input);
+      if (violations.length > 0) throw spec.validationError(validationMessage(violations));
     }
     const output = await handler(input, {
       operation,

@@ -88,6 +88,7 @@ export function createRekognitionEndpoint(
           code === "ProvisionedThroughputExceededException" ? 400 : 500,
         ),
       keyInput,
+      validationError: (message) => new AwsServiceError("ValidationException", message),
     },
     runtime,
   );

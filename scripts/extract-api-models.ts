@@ -13,7 +13,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { API_MODEL_DIR, MODELLED_SERVICES, SERVED_OPERATIONS } from "../sandbox/api-models.ts";
@@ -51,7 +51,8 @@ const METADATA_FIELDS = [
 
 type Json = Record<string, unknown>;
 
-function botocoreDir(given: string | undefined): string {
+/** The folder of the botocore package: the one given, else the one `python3` imports. */
+export function botocoreDir(given?: string): string {
   if (given) return given;
   try {
     return execFileSync("python3", ["-c", "import botocore, os; print(os.path.dirname(botocore.__file__))"], {
@@ -70,7 +71,18 @@ function pick(source: Json, fields: readonly string[]): Json {
   return picked;
 }
 
-function extract(dir: string, version: string, service: (typeof MODELLED_SERVICES)[number]): Json {
+/** The version of the botocore package in a folder. */
+export function botocoreVersion(dir: string): string {
+  const version = /__version__\s*=\s*['"]([^'"]+)['"]/.exec(
+    readFileSync(join(dir, "__init__.py"), "utf8"),
+  )?.[1];
+  if (!version) throw new Error(`${dir}/__init__.py names no __version__`);
+  return version;
+}
+
+/** One service's model as `sandbox/api-models/<service>.json` holds it, cut from botocore's full model. */
+export function extractApiModel(dir: string, service: (typeof MODELLED_SERVICES)[number]): Json {
+  const version = botocoreVersion(dir);
   const file = join("data", service.botocoreName, service.apiVersion, "service-2.json");
   const model = JSON.parse(gunzipSync(readFileSync(join(dir, `${file}.gz`))).toString("utf8")) as {
     metadata: Json;
@@ -128,16 +140,12 @@ function extract(dir: string, version: string, service: (typeof MODELLED_SERVICE
 function main(): void {
   const { values } = parseArgs({ options: { botocore: { type: "string" } } });
   const dir = botocoreDir(values.botocore);
-  const version = /__version__\s*=\s*['"]([^'"]+)['"]/.exec(
-    readFileSync(join(dir, "__init__.py"), "utf8"),
-  )?.[1];
-  if (!version) throw new Error(`${dir}/__init__.py names no __version__`);
   const out = fileURLToPath(API_MODEL_DIR);
   for (const service of MODELLED_SERVICES) {
     const path = join(out, `${service.name}.json`);
-    writeFileSync(path, `${JSON.stringify(extract(dir, version, service), null, 2)}\n`);
-    console.log(`wrote ${path} from botocore ${version}`);
+    writeFileSync(path, `${JSON.stringify(extractApiModel(dir, service), null, 2)}\n`);
+    console.log(`wrote ${path} from botocore ${botocoreVersion(dir)}`);
   }
 }
 
-main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
