@@ -194,21 +194,24 @@ function typeName(value: unknown): string {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
+/** Pushes "this value is not of the shape's type". */
+function unexpected(value: unknown, shape: Shape, path: string, what: string, found: Found[]): void {
+  found.push({ path, message: `${show(value)} is ${typeName(value)}, not ${what} (${shape.name})` });
+}
+
 /** Walks a value against a shape and pushes each mismatch. */
 function walk(value: unknown, shape: Shape, path: string, options: WalkOptions, found: Found[]): void {
   if (value === null) {
     found.push({ path, message: `is null; AWS leaves out a member that has no value (${shape.name})` });
     return;
   }
-  const expected = (what: string): void => {
-    found.push({ path, message: `${show(value)} is ${typeName(value)}, not ${what} (${shape.name})` });
-  };
+  // No closures here: this runs for every value of every answer, and tsx wraps each closure it creates.
   const xml = options.encoding === "xml";
   switch (shape.type) {
     case "structure": {
       if (xml && value === "" && shape.members.size > 0 && shape.required.size === 0) return;
       if (typeof value !== "object" || Array.isArray(value)) {
-        expected("a structure");
+        unexpected(value, shape, path, "a structure", found);
         return;
       }
       const record = value as Record<string, unknown>;
@@ -237,21 +240,20 @@ function walk(value: unknown, shape: Shape, path: string, options: WalkOptions, 
     case "list": {
       const items = xml ? xmlListItems(value, shape) : value;
       if (!Array.isArray(items)) {
-        expected("a list");
+        unexpected(value, shape, path, "a list", found);
         return;
       }
       checkLength(path, shape, items.length, "has length", found);
       const member = shape.member;
       if (member)
-        items.forEach((item, index) => {
-          walk(item, member.shape, `${path}[${index}]`, options, found);
-        });
+        for (let index = 0; index < items.length; index += 1)
+          walk(items[index], member.shape, `${path}[${index}]`, options, found);
       return;
     }
     case "map": {
       const entries = xml ? xmlMapEntries(value) : value;
       if (entries === undefined || typeof entries !== "object" || Array.isArray(entries)) {
-        expected("a map");
+        unexpected(value, shape, path, "a map", found);
         return;
       }
       const record = entries as Record<string, unknown>;
@@ -266,7 +268,7 @@ function walk(value: unknown, shape: Shape, path: string, options: WalkOptions, 
     }
     case "string":
       if (typeof value !== "string") {
-        expected("a string");
+        unexpected(value, shape, path, "a string", found);
         return;
       }
       checkString(path, shape, value, found);
@@ -275,7 +277,7 @@ function walk(value: unknown, shape: Shape, path: string, options: WalkOptions, 
     case "long": {
       const number = xml && typeof value === "string" && XML_INTEGER.test(value) ? Number(value) : value;
       if (typeof number !== "number" || !Number.isInteger(number)) {
-        expected("an integer");
+        unexpected(value, shape, path, "an integer", found);
         return;
       }
       checkNumber(path, shape, number, found);
@@ -286,25 +288,28 @@ function walk(value: unknown, shape: Shape, path: string, options: WalkOptions, 
       if (typeof value === "string" && NON_FINITE.has(value)) return;
       const number = xml && typeof value === "string" && XML_NUMBER.test(value) ? Number(value) : value;
       if (typeof number !== "number" || !Number.isFinite(number)) {
-        expected("a number");
+        unexpected(value, shape, path, "a number", found);
         return;
       }
       checkNumber(path, shape, number, found);
       return;
     }
     case "boolean":
-      if (xml ? value !== "true" && value !== "false" : typeof value !== "boolean") expected("a boolean");
+      if (xml ? value !== "true" && value !== "false" : typeof value !== "boolean")
+        unexpected(value, shape, path, "a boolean", found);
       return;
     case "timestamp":
       // AWS JSON writes epoch seconds (a number); the query protocols an ISO 8601 date-time.
       if (xml) {
-        if (typeof value !== "string" || !XML_TIMESTAMP.test(value)) expected("an ISO 8601 date-time");
+        if (typeof value !== "string" || !XML_TIMESTAMP.test(value))
+          unexpected(value, shape, path, "an ISO 8601 date-time", found);
       } else if (typeof value !== "number" || !Number.isFinite(value)) {
-        expected("a timestamp in epoch seconds");
+        unexpected(value, shape, path, "a timestamp in epoch seconds", found);
       }
       return;
     case "blob":
-      if (typeof value !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) expected("base64 text");
+      if (typeof value !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
+        unexpected(value, shape, path, "base64 text", found);
       return;
   }
 }

@@ -20,6 +20,8 @@ export interface OperationTally {
   readonly mismatches: number;
   /** Deviations a wire quirk made on purpose. */
   readonly deliberate: number;
+  /** Milliseconds spent checking: what the check adds to the sandbox's work. */
+  readonly checkMs: number;
 }
 
 /** The model check of one sandbox's answers. */
@@ -33,6 +35,7 @@ export class ApiModelTally {
 
   /** Checks one answer; a check that throws is itself a mismatch, so a broken check cannot pass silently. */
   check(answer: WireAnswer): void {
+    const started = performance.now();
     let found: ModelMismatch[];
     try {
       found = checkAnswer(answer);
@@ -55,6 +58,7 @@ export class ApiModelTally {
         validated: 0,
         mismatches: 0,
         deliberate: 0,
+        checkMs: 0,
       };
       this.byOperation.set(key, tally);
     }
@@ -68,6 +72,7 @@ export class ApiModelTally {
         if (this.keptMismatches.length < KEPT) this.keptMismatches.push(mismatch);
       }
     }
+    tally.checkMs += performance.now() - started;
   }
 
   /** The mismatches found so far (the first {@link KEPT}; `counts()` has them all). */

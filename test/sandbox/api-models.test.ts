@@ -476,15 +476,19 @@ describe("deviations made on purpose by wire quirks", () => {
     );
     tally.check(describeVersions([version()]));
 
-    assert.deepEqual(tally.counts(), [
-      {
-        service: "rekognition",
-        operation: "DescribeProjectVersions",
-        validated: 2,
-        mismatches: 0,
-        deliberate: 1,
-      },
-    ]);
+    assert.deepEqual(
+      tally.counts().map(({ checkMs: _time, ...counts }) => counts),
+      [
+        {
+          service: "rekognition",
+          operation: "DescribeProjectVersions",
+          validated: 2,
+          mismatches: 0,
+          deliberate: 1,
+        },
+      ],
+    );
+    assert.ok((tally.counts()[0]?.checkMs ?? -1) >= 0);
     assert.deepEqual(tally.mismatches(), []);
     assert.equal(tally.deliberate().length, 1);
   });
