@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { KNOWN_FEATURES, KNOWN_MODEL_STATUSES } from "../../lambda/adapters/rekognition.ts";
 import { checkAnswer, describeMismatch, type WireAnswer } from "../../sandbox/api-model-check.ts";
 import { inputViolations, validationMessage } from "../../sandbox/api-model-input.ts";
 import { ApiModelTally } from "../../sandbox/api-model-tally.ts";
@@ -20,6 +21,7 @@ import {
   NEWER_THAN_SDK_V2,
   readSdkV2Model,
 } from "../../sandbox/api-models.ts";
+import { MODEL_STATUSES, PROJECT_FEATURES } from "../../sandbox/index.ts";
 import { recordProof } from "../../sandbox/proof-ledger.ts";
 import { botocoreDir, extractApiModel } from "../../scripts/extract-api-models.ts";
 import { checkApiModelProofs } from "../../scripts/proof/api-models-section.ts";
@@ -154,28 +156,20 @@ describe("the API models", () => {
     }
   });
 
-  it("give ProjectVersion Status the fourteen statuses of AWS-FACTS.md", () => {
-    const status = apiModel("rekognition")
-      .operations.get("DescribeProjectVersions")
-      ?.output?.members.get("ProjectVersionDescriptions")
-      ?.shape.member?.shape.members.get("Status")?.shape;
+  it("list exactly the statuses and features that the stopper and the sandbox know", () => {
+    const description = (operation: string, list: string) =>
+      apiModel("rekognition").operations.get(operation)?.output?.members.get(list)?.shape.member?.shape;
+    const versions = description("DescribeProjectVersions", "ProjectVersionDescriptions");
+    const projects = description("DescribeProjects", "ProjectDescriptions");
 
-    assert.deepEqual(status?.enum, [
-      "TRAINING_IN_PROGRESS",
-      "TRAINING_COMPLETED",
-      "TRAINING_FAILED",
-      "STARTING",
-      "RUNNING",
-      "FAILED",
-      "STOPPING",
-      "STOPPED",
-      "DELETING",
-      "COPYING_IN_PROGRESS",
-      "COPYING_COMPLETED",
-      "COPYING_FAILED",
-      "DEPRECATED",
-      "EXPIRED",
-    ]);
+    const statuses = versions?.members.get("Status")?.shape.enum;
+    const features = projects?.members.get("Feature")?.shape.enum;
+
+    // The stopper keeps a model whose status or feature it does not know: these lists must be the model's.
+    assert.deepEqual([...KNOWN_MODEL_STATUSES].sort(), [...(statuses ?? [])].sort());
+    assert.deepEqual([...MODEL_STATUSES].sort(), [...(statuses ?? [])].sort());
+    assert.deepEqual([...KNOWN_FEATURES].sort(), [...(features ?? [])].sort());
+    assert.deepEqual([...PROJECT_FEATURES].sort(), [...(features ?? [])].sort());
   });
 });
 
