@@ -70,6 +70,7 @@ export function createCloudWatchEndpoint(
         const { queryCount, NextToken, Namespace, metricDataCount } = keyInput(operation, input);
         return JSON.stringify([queryCount, NextToken, Namespace, metricDataCount]);
       },
+      validationError: (message) => new AwsServiceError("ValidationError", message),
     },
     runtime,
   );

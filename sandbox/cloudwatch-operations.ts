@@ -253,6 +253,13 @@ export function aggregate(
   return points;
 }
 
+/** PutMetricData's parameter errors; GetMetricData declares none of them. */
+const PARAMETER_ERRORS = new Set([
+  "InvalidParameterValue",
+  "MissingParameter",
+  "InvalidParameterCombination",
+]);
+
 /**
  * Answers a GetMetricData request, one page of at most MaxDatapoints datapoints at a time. `quirks` can change the
  * status of a model's results or leave them out.
@@ -263,6 +270,24 @@ export function getMetricData(
   input: Input,
   now: number,
   quirks: CloudWatchQuirks = {},
+) {
+  try {
+    return answerGetMetricData(store, region, input, now, quirks);
+  } catch (error) {
+    // GetMetricData's model declares InvalidNextToken only; AWS answers a bad query with the common ValidationError
+    // (e.g. "The values for parameter id in MetricDataQueries are not unique", aws-solutions/quota-monitor-for-aws#171).
+    if (error instanceof AwsServiceError && PARAMETER_ERRORS.has(error.code))
+      throw new AwsServiceError("ValidationError", error.message, error.statusCode);
+    throw error;
+  }
+}
+
+function answerGetMetricData(
+  store: MetricStore,
+  region: string,
+  input: Input,
+  now: number,
+  quirks: CloudWatchQuirks,
 ) {
   if (input.MetricDataQueries === undefined || input.MetricDataQueries === null)
     throw missingParameter("MetricDataQueries");

@@ -9,6 +9,8 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
+import type { DeliberateChange, WireAnswer } from "./api-model-check.ts";
+import { inputViolations, validationMessage } from "./api-model-input.ts";
 import { AwsServiceError } from "./aws-error.ts";
 import {
   type AnsweredCall,
@@ -29,6 +31,8 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 export interface RequestContext {
   readonly operation: string;
   readonly region: string;
+  /** Marks a field of the answer that a wire quirk changes on purpose, so the model check reports it as such. */
+  readonly deviate: (path: string, reason: string) => void;
 }
 
 /** One operation: the parsed JSON input in, the JSON output out; throws {@link AwsServiceError} to answer an error. */
@@ -57,6 +61,11 @@ export interface JsonEndpointSpec {
   readonly keyInput: (operation: string, input: Record<string, unknown>) => Record<string, unknown>;
   /** What a call asks for, for faults drawn by call (see `FaultDraws`). @default the key input as JSON */
   readonly callKey?: (operation: string, input: Record<string, unknown>) => string;
+  /**
+   * The error that refuses an input breaking the API model's constraints (api-model-input.ts), before the operation
+   * runs, as AWS's front end does. @default inputs are not checked against the model
+   */
+  readonly validationError?: (message: string) => AwsServiceError;
 }
 
 /** What every endpoint shares with the sandbox. */
@@ -69,6 +78,8 @@ export interface EndpointRuntime {
   readonly defaultRegion: string;
   /** Aborted by `stop()`, so added latency never outlives the sandbox. */
   readonly signal: AbortSignal;
+  /** Checks every answer sent (and the input it accepted) against the service's API model; none when absent. */
+  readonly checkAnswer?: (answer: WireAnswer) => void;
 }
 
 // SigV4: `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20261128/eu-west-1/rekognition/aws4_request, ...`
@@ -210,6 +221,7 @@ async function handle(
   let addedLatencyMs = 0;
   let answer: WireResponse;
   let failure: AwsServiceError | undefined;
+  const deliberate: DeliberateChange[] = [];
   const caller = watchCaller(response);
   try {
     const body = await readBody(request);
@@ -257,7 +269,15 @@ async function handle(
       injected = decision.fault.kind;
       throw spec.injectedError(decision.fault.kind, decision.fault.code);
     }
-    const output = await handler(input, { operation, region });
+    if (spec.validationError && spec.service !== "dynamodb") {
+      const violations = inputViolations(spec.service, operation, input);
+      if (violations.length > 0) throw spec.validationError(validationMessage(violations));
+    }
+    const output = await handler(input, {
+      operation,
+      region,
+      deviate: (path, reason) => deliberate.push({ path, reason }),
+    });
     if (decision.loseAnswer) {
       injected = "lost-answer";
       throw spec.injectedError("server-error", decision.loseAnswer.code);
@@ -293,6 +313,15 @@ async function handle(
     answer = spec.errorResponse(failure);
   }
   send(response, answer, request);
+  runtime.checkAnswer?.({
+    service: spec.service as WireAnswer["service"],
+    operation,
+    input,
+    statusCode: answer.statusCode,
+    headers: answer.headers,
+    body: answer.body,
+    deliberate,
+  });
   runtime.record({
     service: spec.service,
     operation,

@@ -4,6 +4,8 @@
  */
 
 import type http from "node:http";
+import type { ModelMismatch } from "./api-model-check.ts";
+import { ApiModelMismatchError, ApiModelTally, type OperationTally } from "./api-model-tally.ts";
 import {
   type AnsweredCall,
   type CallRecord,
@@ -17,6 +19,7 @@ import { FaultInjector, type FaultSettings } from "./faults.ts";
 import { close, type EndpointRuntime, listen } from "./http-endpoint.ts";
 import { iamFactsOf } from "./iam-facts.ts";
 import { type MetricDatum, MetricStore } from "./metric-store.ts";
+import { recordProof } from "./proof-ledger.ts";
 import { checkQuirks, type WireQuirks } from "./quirks.ts";
 import {
   countRateLimited,
@@ -38,6 +41,8 @@ import {
 import { applySeed, type SeedResult, type SeedSpec } from "./seed.ts";
 import { createSnsEndpoint, type PublishedMessage } from "./sns-endpoint.ts";
 
+export { COMMON_ERRORS, describeMismatch, type ModelMismatch } from "./api-model-check.ts";
+export { ApiModelMismatchError, type OperationTally } from "./api-model-tally.ts";
 export {
   type AnsweredCall,
   type CallRecord,
@@ -128,6 +133,11 @@ export interface SandboxOptions {
   readonly quirks?: WireQuirks;
   /** Called with each call as it is logged, even after `clearCalls()`. @default none */
   readonly onCall?: (call: CallRecord) => void;
+  /**
+   * Check every Rekognition, CloudWatch and SNS answer (and each input accepted) against AWS's API models
+   * (api-models.ts); see `modelMismatches()`. Off only to measure what the check costs. @default true
+   */
+  readonly checkApiModels?: boolean;
 }
 
 /**
@@ -208,6 +218,14 @@ export interface Sandbox {
   setQuirks(quirks: WireQuirks): void;
   /** Loads projects, models and usage history. */
   seed(spec: SeedSpec): SeedResult;
+  /** Answers (or accepted inputs) of Rekognition, CloudWatch and SNS that broke the API models; none is the goal. */
+  modelMismatches(): readonly ModelMismatch[];
+  /** Deviations from the API models that wire quirks made on purpose (reported, not failed). */
+  modelDeviations(): readonly ModelMismatch[];
+  /** Answers checked against the API models so far, per operation, with their mismatches and deviations. */
+  modelCheckCounts(): OperationTally[];
+  /** Throws an {@link ApiModelMismatchError} listing every mismatch, if there is any. */
+  assertMatchesApiModels(): void;
   /** Closes every server and connection; the process can then exit by itself. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -265,12 +283,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     calls.push(call);
     options.onCall?.(call);
   };
+  const models = options.checkApiModels === false ? undefined : new ApiModelTally();
+  const checkAnswer = models && ((answer: Parameters<ApiModelTally["check"]>[0]) => models.check(answer));
   const runtime = (service: ServiceName): EndpointRuntime => ({
     faults: injectors[service],
     ...(service !== "dynamodb" && { rateLimits: limiters[service] }),
     record,
     defaultRegion: region,
     signal: aborter.signal,
+    // dynalite is not ours: its answers are not checked.
+    ...(service !== "dynamodb" && checkAnswer && { checkAnswer }),
   });
   const seedInto = (spec: SeedSpec) =>
     applySeed(spec, { state, metrics, defaultRegion: region, now: clock() });
@@ -281,6 +303,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const stopAll = async () => {
     aborter.abort();
     await Promise.all([...servers.map((server) => close(server)), dynamo?.close()]);
+    // One ledger entry per sandbox, with counts per operation: cheap even when the bench checks tens of thousands.
+    if (models && models.counts().length > 0) recordProof("validation", [models.proofEntry()]);
   };
   let endpoints: Sandbox["endpoints"];
   try {
@@ -297,7 +321,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       () => quirks.cloudwatch ?? {},
     );
     servers.push(cloudwatchServer);
-    const snsServer = createSnsEndpoint(new Set([topicArn]), messages, record, region);
+    const snsServer = createSnsEndpoint(new Set([topicArn]), messages, record, region, checkAnswer);
     servers.push(snsServer);
     const [rekognitionUrl, cloudwatchUrl, snsUrl, dynamoEndpoint] = await Promise.all([
       listen(rekognitionServer, options.ports?.rekognition),
@@ -384,6 +408,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     rateLimitCounts: () => countRateLimited(calls),
     setQuirks,
     seed: seedInto,
+    modelMismatches: () => models?.mismatches() ?? [],
+    modelDeviations: () => models?.deliberate() ?? [],
+    modelCheckCounts: () => models?.counts() ?? [],
+    assertMatchesApiModels: () => {
+      const found = models?.mismatches() ?? [];
+      if (found.length > 0) throw new ApiModelMismatchError(found);
+    },
     stop: () => {
       stopping ??= stopAll();
       return stopping;

@@ -88,6 +88,7 @@ export function createRekognitionEndpoint(
           code === "ProvisionedThroughputExceededException" ? 400 : 500,
         ),
       keyInput,
+      validationError: (message) => new AwsServiceError("ValidationException", message),
     },
     runtime,
   );
@@ -253,11 +254,27 @@ function describeProjects(
     .filter((project) => names === undefined || names.includes(project.name));
   const { items, ...rest } = listingPage("DescribeProjects", projects, input, fingerprint, quirks);
   return {
-    ProjectDescriptions: items.map((project) =>
-      overrideFields(describeProject(project), quirks.describe?.[project.arn]),
+    ProjectDescriptions: items.map((project, index) =>
+      quirked(
+        describeProject(project),
+        quirks.describe?.[project.arn],
+        `ProjectDescriptions[${index}]`,
+        context,
+      ),
     ),
     ...rest,
   };
+}
+
+/** A description with a `describe` quirk's fields replaced, each marked as changed on purpose for the model check. */
+function quirked(
+  description: Record<string, unknown>,
+  fields: Readonly<Record<string, unknown>> | undefined,
+  path: string,
+  context: RequestContext,
+): Record<string, unknown> {
+  for (const field of Object.keys(fields ?? {})) context.deviate(`${path}.${field}`, "rekognition.describe");
+  return overrideFields(description, fields);
 }
 
 function describeProject(project: ProjectRecord) {
@@ -287,8 +304,13 @@ function describeProjectVersions(
     .filter((version) => names === undefined || names.includes(version.versionName));
   const { items, ...rest } = listingPage("DescribeProjectVersions", versions, input, fingerprint, quirks);
   return {
-    ProjectVersionDescriptions: items.map((version) =>
-      overrideFields(describeVersion(version), quirks.describe?.[version.arn]),
+    ProjectVersionDescriptions: items.map((version, index) =>
+      quirked(
+        describeVersion(version),
+        quirks.describe?.[version.arn],
+        `ProjectVersionDescriptions[${index}]`,
+        context,
+      ),
     ),
     ...rest,
   };

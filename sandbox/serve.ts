@@ -7,7 +7,7 @@
 
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { type SeedSpec, startSandbox } from "./index.ts";
+import { describeMismatch, type SeedSpec, startSandbox } from "./index.ts";
 
 const USAGE =
   "Usage: npx tsx sandbox/serve.ts [--seed <file.json>] [--port <first port>] [--region <region>] [--transition-delay-ms <ms>]";
@@ -58,7 +58,12 @@ async function main(): Promise<void> {
     stopping = true;
     const calls = sandbox.calls.length;
     sandbox.stop().then(
-      () => console.error(`# sandbox stopped after ${calls} calls`),
+      () => {
+        console.error(`# sandbox stopped after ${calls} calls`);
+        // Answers unlike AWS's API models are the sandbox's bugs (or an input it should have refused): say so.
+        for (const mismatch of sandbox.modelMismatches())
+          console.error(`# unlike the AWS API models: ${describeMismatch(mismatch)}`);
+      },
       (error: unknown) => {
         console.error("# sandbox failed to stop cleanly:", error);
         process.exitCode = 1;

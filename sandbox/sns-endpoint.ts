@@ -5,6 +5,7 @@
 
 import { randomUUID } from "node:crypto";
 import http from "node:http";
+import type { WireAnswer } from "./api-model-check.ts";
 import type { AnsweredCall } from "./call-log.ts";
 import { dateHeader, readBody, regionFromAuthorization, signerOf } from "./http-endpoint.ts";
 
@@ -37,12 +38,16 @@ class SnsError extends Error {
   }
 }
 
-/** Creates (but does not start) the SNS endpoint. `topicArns` are the topics that exist. */
+/**
+ * Creates (but does not start) the SNS endpoint. `topicArns` are the topics that exist; `checkAnswer`, when given,
+ * checks every answer against SNS's API model.
+ */
 export function createSnsEndpoint(
   topicArns: ReadonlySet<string>,
   messages: PublishedMessage[],
   record: (call: AnsweredCall) => void,
   defaultRegion: string,
+  checkAnswer?: (answer: WireAnswer) => void,
 ): http.Server {
   return http.createServer(async (request, response) => {
     const receivedAt = Date.now();
@@ -84,13 +89,15 @@ export function createSnsEndpoint(
         `<Code>${snsError.code}</Code><Message>${escapeXml(snsError.message)}</Message></Error>` +
         `<RequestId>${requestId}</RequestId></ErrorResponse>`;
     }
+    const headers = { "content-type": "text/xml" };
     response.writeHead(statusCode, {
-      "content-type": "text/xml",
+      ...headers,
       ...dateHeader(request),
       "content-length": String(Buffer.byteLength(body)),
       "x-amzn-requestid": requestId,
     });
     response.end(body);
+    checkAnswer?.({ service: "sns", operation, input: topLevelFields(form), statusCode, headers, body });
     record({
       service: "sns",
       operation,
@@ -105,4 +112,15 @@ export function createSnsEndpoint(
       durationMs: performance.now() - started,
     });
   });
+}
+
+/**
+ * The form's top-level input members (`TopicArn`, `Message`…), for the model check; nested ones
+ * (`MessageAttributes.entry.1.Name`) and the protocol's own (`Action`, `Version`) are left out.
+ */
+function topLevelFields(form: URLSearchParams): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [key, value] of form)
+    if (!key.includes(".") && key !== "Action" && key !== "Version") fields[key] = value;
+  return fields;
 }

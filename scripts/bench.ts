@@ -5,6 +5,7 @@
  * settings and for a sequential baseline; then the bundle's size and import time, and the targets.
  *
  *   npm run bench [-- --sizes 1000,10000] [--no-baseline] [--time-scale 20] [--latency-ms 25] [--asset-dir <dir>]
+ *                 [--no-model-check]
  *                 [--env STOP_CONCURRENCY=5 …]
  *
  * At real speed the 50,000-version account alone needs 400 s of DescribeProjectVersions at 5 TPS, so by default
@@ -25,6 +26,7 @@ import { type Invocation, type SynthesizedFunction, synthesize } from "../sandbo
 import {
   BENCH_RATE_LIMITS,
   type CallRecord,
+  describeMismatch,
   type RateLimitSettings,
   type SeedProject,
   type SeedSpec,
@@ -38,6 +40,7 @@ const USAGE =
   "Usage: npm run bench -- [--sizes 1000,10000,50000] [--no-baseline] [--time-scale <k>] [--latency-ms <ms>]\n" +
   "  --sizes        account sizes in versions (1000, 10000, 50000) or versions/projects/running, e.g. 2000/100/40\n" +
   "  --no-baseline  skip the sequential baseline runs\n" +
+  "  --no-model-check  do not check the sandbox's answers against the API models (to measure what that costs)\n" +
   `  --time-scale   run k times faster than real and report real seconds (default ${20}; 1 = real speed)\n` +
   "  --latency-ms   latency the sandbox adds to every AWS call, in real milliseconds (default 25)\n" +
   "  --asset-dir    run the index.mjs of this folder instead of the synthesized one (to measure a bundling change)\n" +
@@ -92,6 +95,8 @@ interface BenchOptions {
   readonly timeScale: number;
   readonly latencyMs: number;
   readonly assetDir: string | undefined;
+  /** Check the sandbox's answers against the API models (`--no-model-check` turns it off). */
+  readonly modelCheck: boolean;
   /** Function settings for every run, on top of the template's. */
   readonly env: Readonly<Record<string, string>>;
 }
@@ -118,6 +123,8 @@ interface RunFigures {
   /** Whether the run scanned every running model and left nothing unfinished. */
   readonly complete: boolean;
   readonly problems: readonly string[];
+  /** The sandbox's answers checked against the API models, and the time the check took; none when it was off. */
+  readonly modelCheck?: { readonly validated: number; readonly mismatches: number; readonly checkMs: number };
 }
 
 // ---------- the account
@@ -220,6 +227,7 @@ async function runOnce(
   const world = await startStopperWorld(fn, {
     rateLimits: scaleRateLimits(BENCH_RATE_LIMITS, k),
     faults: { rekognition: { latencyMs }, cloudwatch: { latencyMs }, dynamodb: { latencyMs } },
+    checkApiModels: options.modelCheck,
   });
   try {
     world.sandbox.seed(account.spec);
@@ -229,7 +237,17 @@ async function runOnce(
       // whole timeout, and the 10-minute check is made on the real-time figure instead.
       { requestId: `bench-${account.size.versions}-${label}`, remainingTimeMs: fn.timeoutSeconds * 1000 },
     );
-    return figures(label, invocation, world.sandbox.calls, account, k);
+    const run = figures(label, invocation, world.sandbox.calls, account, k);
+    if (!options.modelCheck) return run;
+    const tallies = world.sandbox.modelCheckCounts();
+    const sum = (field: "validated" | "mismatches" | "checkMs") =>
+      tallies.reduce((total, tally) => total + tally[field], 0);
+    const mismatches = world.sandbox.modelMismatches().slice(0, 5).map(describeMismatch);
+    return {
+      ...run,
+      problems: [...run.problems, ...mismatches.map((text) => `unlike the API models: ${text}`)],
+      modelCheck: { validated: sum("validated"), mismatches: sum("mismatches"), checkMs: sum("checkMs") },
+    };
   } finally {
     await world.stop();
   }
@@ -472,6 +490,13 @@ function printSize(account: Account, runs: readonly RunFigures[], seededMs: numb
       `speed-up of the defaults over the measured baseline: ${(baseline.wallS / optimized.wallS).toFixed(2)}×`,
     );
   for (const run of runs)
+    if (run.modelCheck)
+      console.log(
+        `API-model check (${run.label}): ${run.modelCheck.validated} answers checked, ${run.modelCheck.mismatches} ` +
+          `mismatches, ${run.modelCheck.checkMs.toFixed(0)} ms of the sandbox's CPU ` +
+          `(${((run.modelCheck.checkMs * 1000) / Math.max(1, run.modelCheck.validated)).toFixed(0)} µs an answer)`,
+      );
+  for (const run of runs)
     for (const problem of run.problems) console.log(`WARNING (${run.label}): ${problem}`);
   if (k !== 1) console.log(`(measured at time scale ×${k}; every time above is measured × ${k})`);
 }
@@ -483,6 +508,7 @@ function parseOptions(): BenchOptions {
     options: {
       sizes: { type: "string" },
       "no-baseline": { type: "boolean" },
+      "no-model-check": { type: "boolean" },
       "time-scale": { type: "string" },
       "latency-ms": { type: "string" },
       "asset-dir": { type: "string" },
@@ -522,6 +548,7 @@ function parseOptions(): BenchOptions {
   return {
     sizes,
     baseline: !values["no-baseline"],
+    modelCheck: !values["no-model-check"],
     timeScale: number("time-scale", values["time-scale"], DEFAULT_TIME_SCALE, 1),
     latencyMs: number("latency-ms", values["latency-ms"], DEFAULT_LATENCY_MS, 0),
     assetDir: values["asset-dir"] && resolve(values["asset-dir"]),

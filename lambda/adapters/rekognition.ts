@@ -85,10 +85,10 @@ const PAGE_SIZE = 100;
 const CUSTOM_LABELS = "CUSTOM_LABELS";
 
 /** The features the service model lists (CustomizationFeature); Content Moderation is never touched. */
-const KNOWN_FEATURES: ReadonlySet<string> = new Set([CUSTOM_LABELS, "CONTENT_MODERATION"]);
+export const KNOWN_FEATURES: ReadonlySet<string> = new Set([CUSTOM_LABELS, "CONTENT_MODERATION"]);
 
 /** The statuses the service model lists for a model version (ProjectVersionStatus). */
-const KNOWN_MODEL_STATUSES: ReadonlySet<string> = new Set([
+export const KNOWN_MODEL_STATUSES: ReadonlySet<string> = new Set([
   "TRAINING_IN_PROGRESS",
   "TRAINING_COMPLETED",
   "TRAINING_FAILED",

@@ -4,6 +4,7 @@
  */
 
 import type { ProofKind } from "../../sandbox/proof-ledger.ts";
+import { apiModelsSection } from "./api-models-section.ts";
 import { BACKEND_SECTION } from "./backend-section.ts";
 import { checkPermissions } from "./permissions.ts";
 
@@ -28,6 +29,7 @@ export interface ProofSection {
 /** Every section, in the order the report prints them. Add a section here to add it to `npm test`. */
 export const SECTIONS: readonly ProofSection[] = [
   { name: "permissions", kinds: ["permission"], check: (ledgerDir) => checkPermissions(ledgerDir) },
+  apiModelsSection,
   BACKEND_SECTION,
 ];
 

@@ -255,6 +255,7 @@ after(async () => {
     sandbox?.stop(),
     cloudFormation && new Promise((resolve) => cloudFormation.close(resolve)),
   ]);
+  sandbox?.assertMatchesApiModels();
 });
 
 describe("scan", () => {

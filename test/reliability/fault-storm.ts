@@ -11,7 +11,13 @@
  */
 
 import type { Invocation, SynthesizedFunction } from "../../sandbox/bundle.ts";
-import type { CallRecord, FaultSettings, SeedProject, SeedVersion } from "../../sandbox/index.ts";
+import {
+  type CallRecord,
+  describeMismatch,
+  type FaultSettings,
+  type SeedProject,
+  type SeedVersion,
+} from "../../sandbox/index.ts";
 import {
   type LogItem,
   type StopperSummary,
@@ -111,6 +117,7 @@ export interface StormReport {
 /** The promises {@link StormReport.broken} names. */
 export type StormPromise =
   | "ran"
+  | "answers-match-api-models"
   | "no-wrong-stops"
   | "idle-stopped"
   | "one-record-per-stop"
@@ -239,6 +246,8 @@ function inspect(
   const { sandbox } = world;
   const summary = run.result;
   const broken: BrokenPromise[] = [];
+  for (const mismatch of sandbox.modelMismatches())
+    broken.push({ promise: "answers-match-api-models", detail: describeMismatch(mismatch) });
   if (run.exitCode !== 0 || !summary)
     broken.push({
       promise: "ran",

@@ -113,6 +113,7 @@ describe("sandbox rate limits over the real SDK", () => {
     rekognition.destroy();
     cloudwatch.destroy();
     await sandbox.stop();
+    sandbox.assertMatchesApiModels();
   });
 
   beforeEach(() => {
@@ -233,5 +234,6 @@ describe("sandbox rate limits over the real SDK", () => {
       client.destroy();
       await limited.stop();
     }
+    limited.assertMatchesApiModels();
   });
 });

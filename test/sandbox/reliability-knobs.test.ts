@@ -82,6 +82,7 @@ before(async () => {
 after(async () => {
   for (const client of [rekognition, cloudwatch, dynamo]) client.destroy();
   await sandbox.stop();
+  sandbox.assertMatchesApiModels();
 });
 
 beforeEach(() => {

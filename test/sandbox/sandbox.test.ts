@@ -66,6 +66,7 @@ before(async () => {
 after(async () => {
   for (const created of clients) created.destroy();
   await sandbox.stop();
+  sandbox.assertMatchesApiModels();
 });
 
 beforeEach(() => {
@@ -479,7 +480,7 @@ describe("sandbox CloudWatch endpoint", () => {
     assert.match(error.message, /less than or equal to 500/);
   });
 
-  it("refuses metric math with a message saying the sandbox does not evaluate it", async () => {
+  it("refuses metric math with a ValidationError saying the sandbox does not evaluate it", async () => {
     const error = await rejectsWith(
       cloudwatch.send(
         new GetMetricDataCommand({
@@ -488,10 +489,48 @@ describe("sandbox CloudWatch endpoint", () => {
           MetricDataQueries: [{ Id: "total", Expression: "SUM(METRICS())" }],
         }),
       ),
-      "InvalidParameterValueException",
+      "ValidationException",
     );
 
+    // GetMetricData's model declares InvalidNextToken only: a bad query is the common ValidationError.
+    assert.equal(error.Code, "ValidationError");
     assert.match(error.message, /sandbox does not evaluate metric math/);
+  });
+
+  it("answers duplicate query ids and a StartTime after EndTime with ValidationError, as AWS does", async () => {
+    const duplicate = rejectsWith(
+      cloudwatch.send(
+        new GetMetricDataCommand({
+          StartTime: new Date(NOW - MINUTE),
+          EndTime: new Date(NOW),
+          MetricDataQueries: [
+            query("same", "SuccessfulRequestCount", "Sum", 60),
+            query("same", "UserErrorCount", "Sum", 60),
+          ],
+        }),
+      ),
+      "ValidationException",
+    );
+    const backwards = rejectsWith(
+      cloudwatch.send(
+        new GetMetricDataCommand({
+          StartTime: new Date(NOW),
+          EndTime: new Date(NOW - MINUTE),
+          MetricDataQueries: [query("q", "SuccessfulRequestCount", "Sum", 60)],
+        }),
+      ),
+      "ValidationException",
+    );
+
+    const errors = await Promise.all([duplicate, backwards]);
+
+    assert.deepEqual(
+      errors.map((error) => [error.Code, error.message]),
+      [
+        ["ValidationError", "The values for parameter id in MetricDataQueries are not unique."],
+        ["ValidationError", "The parameter StartTime must be less than the parameter EndTime."],
+      ],
+    );
   });
 
   it("pages by MaxDatapoints with NextToken, marking results that continue as PartialData", async () => {
@@ -917,5 +956,111 @@ describe("sandbox stop()", () => {
 
     assert.equal(exitCode, 0, output);
     assert.match(output, /stopped aborted/);
+  });
+});
+
+describe("the sandbox against the API models", () => {
+  it("refuses inputs the models forbid, which it used to accept: AWS's ValidationException or ValidationError", async () => {
+    const projectArn = sandbox.rekognition.projectArn("p1");
+    const longName = "v".repeat(256);
+    const metric = { Namespace: "AWS/Rekognition", MetricName: "SuccessfulRequestCount" };
+
+    const errors = await Promise.all([
+      rejectsWith(rekognition.send(new DescribeProjectsCommand({ ProjectNames: [] })), "ValidationException"),
+      rejectsWith(
+        rekognition.send(
+          new DescribeProjectVersionsCommand({ ProjectArn: projectArn, VersionNames: [longName] }),
+        ),
+        "ValidationException",
+      ),
+      rejectsWith(
+        rekognition.send(new UntagResourceCommand({ ResourceArn: projectArn, TagKeys: ["aws:owner"] })),
+        "ValidationException",
+      ),
+      rejectsWith(
+        cloudwatch.send(
+          new GetMetricDataCommand({
+            StartTime: new Date(NOW - MINUTE),
+            EndTime: new Date(NOW),
+            MetricDataQueries: [
+              {
+                Id: "q",
+                MetricStat: { Metric: metric, Period: 60, Stat: "Sum", Unit: "Parsecs" as "Count" },
+              },
+            ],
+          }),
+        ),
+        "ValidationException",
+      ),
+      rejectsWith(
+        cloudwatch.send(
+          new PutMetricDataCommand({
+            Namespace: "n".repeat(256),
+            MetricData: [{ MetricName: "X", Value: 1 }],
+          }),
+        ),
+        "ValidationException",
+      ),
+    ]);
+
+    assert.deepEqual(
+      errors.map((error) => [error.Code ?? error.name, httpStatus(error)]),
+      [
+        ["ValidationException", 400],
+        ["ValidationException", 400],
+        ["ValidationException", 400],
+        ["ValidationError", 400],
+        ["ValidationError", 400],
+      ],
+    );
+    assert.deepEqual(
+      errors.map((error) => /at '([^']+)'/.exec(error.message)?.[1]),
+      [
+        "projectNames",
+        "versionNames.1.member",
+        "tagKeys.1.member",
+        "metricDataQueries.1.member.metricStat.unit",
+        "namespace",
+      ],
+    );
+    assert.match(
+      errors[0]?.message ?? "",
+      /^1 validation error detected: Value '\[\]' at 'projectNames' failed to satisfy constraint: Member must have length greater than or equal to 1$/,
+    );
+    // Nothing changed: the refusal came before the operation.
+    assert.equal(sandbox.modelMismatches().length, 0);
+  });
+
+  it("checks every answer it sends, per operation, and keeps no mismatch of its own", async () => {
+    const before = sandbox.modelCheckCounts().find((tally) => tally.operation === "DescribeProjects");
+
+    await rekognition.send(new DescribeProjectsCommand({}));
+    await rejectsWith(
+      rekognition.send(new DescribeProjectsCommand({ MaxResults: 101 })),
+      "ValidationException",
+    );
+
+    const after = sandbox.modelCheckCounts().find((tally) => tally.operation === "DescribeProjects");
+    assert.equal((after?.validated ?? 0) - (before?.validated ?? 0), 2);
+    assert.deepEqual(sandbox.modelMismatches(), []);
+    assert.doesNotThrow(() => sandbox.assertMatchesApiModels());
+  });
+
+  it("checks nothing when asked not to (to measure what the check costs)", async () => {
+    const unchecked = await startSandbox({ checkApiModels: false });
+    const plain = new RekognitionClient({
+      region: "us-east-1",
+      maxAttempts: 1,
+      endpoint: unchecked.endpoints.rekognition,
+      credentials: { accessKeyId: "AKID", secretAccessKey: "secret" },
+    });
+    try {
+      await plain.send(new DescribeProjectsCommand({}));
+
+      assert.deepEqual(unchecked.modelCheckCounts(), []);
+    } finally {
+      plain.destroy();
+      await unchecked.stop();
+    }
   });
 });

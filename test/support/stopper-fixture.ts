@@ -1,11 +1,12 @@
 /**
  * The fixture the end-to-end and reliability tests share: `cdk synth` once for the test file, sandbox worlds with
- * the stopper deployed started on demand, and everything stopped and removed when the file's tests are done.
+ * the stopper deployed started on demand, and everything stopped and removed when the file's tests are done; then
+ * the file fails if any world answered unlike AWS's API models.
  */
 
 import { after, before } from "node:test";
 import { type SynthesizedFunction, synthesize } from "../../sandbox/bundle.ts";
-import type { SandboxOptions } from "../../sandbox/index.ts";
+import { ApiModelMismatchError, type SandboxOptions } from "../../sandbox/index.ts";
 import { type StopperWorld, startStopperWorld } from "../../sandbox/stopper-world.ts";
 
 /** The synthesized function of a test file, and worlds to run it in. */
@@ -39,6 +40,9 @@ export function useSynthesizedStopper(context: Record<string, string> = {}): Sto
   after(async () => {
     await Promise.all(worlds.map((world) => world.stop()));
     (await synthesizing?.catch(() => undefined))?.cleanup();
+    // Every answer the worlds' Rekognition, CloudWatch and SNS sent must match AWS's API models.
+    const mismatches = worlds.flatMap((world) => world.sandbox.modelMismatches());
+    if (mismatches.length > 0) throw new ApiModelMismatchError(mismatches);
   });
   const fn = (): SynthesizedFunction => {
     if (!synthesized) throw new Error("the stopper is synthesized in a before hook; read fn inside a test");
