@@ -1,0 +1,46 @@
+/**
+ * Phase "decide": the verdict on each model from its evidence, by the pure core (core/decide.ts), as soon as the
+ * evidence is in. Evidence that could not be read keeps the model, and is also reported as a problem of the run.
+ */
+
+import type { Problem } from "../adapters/rekognition.ts";
+import type { StopperConfig } from "../config.ts";
+import { type Decision, decide } from "../core/decide.ts";
+import type { Stage } from "../pipeline.ts";
+import { METRICS_NOT_NEEDED, type MeasuredModel } from "./read-metrics.ts";
+
+/** A model's decision, and what could not be read about it. */
+export interface DecidedModel {
+  readonly decision: Decision;
+  /** The tags or metrics that could not be read, against the model's ARN; the run reports them as errors. */
+  readonly problems: readonly Problem[];
+}
+
+/** The settings a verdict depends on. */
+export type DecideSettings = Pick<
+  StopperConfig,
+  "idleMinutes" | "optOutTagKey" | "requireOptIn" | "pricePerInferenceUnitHour"
+>;
+
+/** The decide phase: a stage from each {@link MeasuredModel} to its {@link DecidedModel}. */
+export function decideModel(config: DecideSettings, now: number): Stage<MeasuredModel, DecidedModel> {
+  return {
+    run: ({ model, tags, usage }) => {
+      const problems: Problem[] = [];
+      if ("error" in tags) problems.push({ arn: model.modelArn, message: tags.error });
+      if ("error" in usage && usage !== METRICS_NOT_NEEDED)
+        problems.push({ arn: model.modelArn, message: usage.error });
+      const verdict = decide({
+        model,
+        tags,
+        usage,
+        now,
+        idleMinutes: config.idleMinutes,
+        optOutTagKey: config.optOutTagKey,
+        requireOptIn: config.requireOptIn,
+        pricePerInferenceUnitHour: config.pricePerInferenceUnitHour,
+      });
+      return { decision: { model, verdict }, problems };
+    },
+  };
+}

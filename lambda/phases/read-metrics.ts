@@ -1,0 +1,95 @@
+/**
+ * Phase "read metrics": each model's request and in-service metrics, in GetMetricData batches of
+ * {@link MODELS_PER_CALL} models (500 queries), one set of batches per idle threshold since a call has one time
+ * range. A batch goes out as soon as it is full; the partial ones once every model has reached the phase. Models
+ * the tags already keep, or whose tags could not be read, are not asked about.
+ */
+
+import { errorMessage } from "../adapters/errors.ts";
+import { MODELS_PER_CALL, type UsageReader } from "../adapters/metrics.ts";
+import { usageWindow } from "../core/decide.ts";
+import type { RunningModel, UsageEvidence } from "../core/types.ts";
+import type { Stage } from "../pipeline.ts";
+import type { TaggedModel } from "./read-tags.ts";
+
+/** A model with the evidence of its tags and of its metrics. */
+export interface MeasuredModel extends TaggedModel {
+  /** The model's usage over its window, or why it is not known ({@link METRICS_NOT_NEEDED} when not asked). */
+  readonly usage: UsageEvidence;
+}
+
+/** Not an error: the tags alone decide, so the metrics were never asked for. */
+export const METRICS_NOT_NEEDED: UsageEvidence = { error: "metrics not read: the tags decide" };
+
+/** The read-metrics phase of one region's run: a stage from each {@link TaggedModel} to its {@link MeasuredModel}. */
+export function readMetrics(
+  deps: { readonly usage: UsageReader },
+  scope: { readonly region: string; readonly now: number },
+): Stage<TaggedModel, MeasuredModel> {
+  const batches = new MetricBatcher((models, idleMinutes) =>
+    deps.usage.readUsage(scope.region, models, usageWindow(scope.now, idleMinutes)),
+  );
+  return {
+    run: async (tagged) => {
+      const { policy } = tagged;
+      if (!policy || policy.keep) return { ...tagged, usage: METRICS_NOT_NEEDED };
+      return { ...tagged, usage: await batches.add(tagged.model, policy.idleMinutes) };
+    },
+    // No model joins a batch any more: send the partial ones.
+    end: () => batches.flush(),
+  };
+}
+
+/**
+ * Collects models into GetMetricData batches of {@link MODELS_PER_CALL}, one set per idle threshold. A batch goes
+ * out as soon as it is full; `flush` sends the rest.
+ */
+class MetricBatcher {
+  private readonly open = new Map<
+    number,
+    {
+      models: RunningModel[];
+      read: Promise<Map<string, UsageEvidence>>;
+      settle: (u: Map<string, UsageEvidence>) => void;
+    }
+  >();
+
+  constructor(
+    private readonly fetch: (
+      models: RunningModel[],
+      idleMinutes: number,
+    ) => Promise<Map<string, UsageEvidence>>,
+  ) {}
+
+  /** Adds a model to the open batch for its threshold and resolves with its usage once that batch is read. */
+  add(model: RunningModel, idleMinutes: number): Promise<UsageEvidence> {
+    let batch = this.open.get(idleMinutes);
+    if (!batch) {
+      let settle: (u: Map<string, UsageEvidence>) => void = () => {};
+      const read = new Promise<Map<string, UsageEvidence>>((resolve) => (settle = resolve));
+      batch = { models: [], read, settle };
+      this.open.set(idleMinutes, batch);
+    }
+    batch.models.push(model);
+    const { read } = batch;
+    if (batch.models.length >= MODELS_PER_CALL) this.send(idleMinutes);
+    return read.then(
+      (usage) => usage.get(model.modelArn) ?? { error: "CloudWatch returned nothing for the model" },
+    );
+  }
+
+  /** Sends every batch that is not full yet. */
+  flush(): void {
+    for (const idleMinutes of [...this.open.keys()]) this.send(idleMinutes);
+  }
+
+  private send(idleMinutes: number): void {
+    const batch = this.open.get(idleMinutes);
+    if (!batch) return;
+    this.open.delete(idleMinutes);
+    this.fetch(batch.models, idleMinutes).then(batch.settle, (error: unknown) => {
+      const failed: UsageEvidence = { error: `GetMetricData failed: ${errorMessage(error)}` };
+      batch.settle(new Map(batch.models.map((model) => [model.modelArn, failed])));
+    });
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Phase "report": the run's summary from what each phase did, then one SNS digest when something was stopped or
+ * went wrong, the run's EMF metrics, and the summary logged as one JSON line. A failure here loses no stop.
+ */
+
+import { errorMessage } from "../adapters/errors.ts";
+import type { Problem, Unfinished } from "../adapters/rekognition.ts";
+import type { StopperConfig } from "../config.ts";
+import type { Decision } from "../core/decide.ts";
+import { buildDigest } from "../core/digest.ts";
+import { formatDuration } from "../core/format.ts";
+import type { RunDependencies } from "../dependencies.ts";
+import type { Reconciled } from "./reconcile.ts";
+import type { StopResults } from "./stop-and-record.ts";
+
+/** What a run did, returned by the handler and logged as one JSON line. */
+export interface RunSummary {
+  readonly runId: string;
+  readonly dryRun: boolean;
+  /** Running Custom Labels models found. */
+  readonly scanned: number;
+  /** ARNs of the models stopped (in a dry run: that would have been stopped). */
+  readonly stopped: string[];
+  /**
+   * Models left running, each with the reason; also the models and projects not considered at all because AWS
+   * described them with a status or feature the stopper does not know (their reason starts `not considered:`).
+   */
+  readonly skipped: { arn: string; reason: string }[];
+  /** What went wrong; a model here was not stopped unless it is also in `stopped`. */
+  readonly errors: { arn?: string; message: string }[];
+  /** Projects and models the run did not get to before its deadline, with the reason. */
+  readonly unfinished: { arn: string; reason: string }[];
+  /** What the stops save per hour, by the configured price. */
+  readonly estimatedHourlySavingsUsd: number;
+}
+
+/** What each phase before it handed on. */
+export interface ReportInput {
+  readonly runId: string;
+  /** The run's clock reading, epoch ms. */
+  readonly now: number;
+  readonly reconciled: Pick<Reconciled, "errors">;
+  /** What the assessment found: every decision in the order made, its problems and what it did not reach. */
+  readonly assessment: {
+    readonly decisions: readonly Decision[];
+    readonly errors: readonly Problem[];
+    readonly unfinished: readonly Unfinished[];
+  };
+  readonly stops: StopResults;
+}
+
+/** The report phase; returns the summary, with a digest that could not be sent among its errors. */
+export async function report(
+  deps: Pick<RunDependencies, "logger" | "clock" | "notifier" | "metrics">,
+  config: Pick<StopperConfig, "dryRun" | "regions" | "logTableName">,
+  input: ReportInput,
+): Promise<RunSummary> {
+  const { assessment, stops, now } = input;
+  // Stops finish in any order; list them in the order they were decided, so a summary reads the same every time.
+  const order = new Map(assessment.decisions.map((decision, index) => [decision.model.modelArn, index]));
+  const stopped = stops.stopped.map((decision) => decision.model.modelArn);
+  stopped.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  const savings = stops.stopped.reduce((sum, d) => sum + (d.verdict.facts.estimatedHourlyCostUsd ?? 0), 0);
+  const summary: RunSummary = {
+    runId: input.runId,
+    dryRun: config.dryRun,
+    scanned: assessment.decisions.length,
+    stopped,
+    skipped: [...stops.skipped],
+    errors: [...input.reconciled.errors, ...assessment.errors, ...stops.errors],
+    unfinished: [...assessment.unfinished, ...stops.unfinished],
+    estimatedHourlySavingsUsd: Math.round(savings * 100) / 100,
+  };
+
+  const digest = buildDigest({
+    runId: summary.runId,
+    dryRun: summary.dryRun,
+    now,
+    regions: config.regions,
+    scanned: summary.scanned,
+    kept: summary.skipped.length,
+    stopped: stops.stopped,
+    errors: summary.errors,
+    unfinished: summary.unfinished,
+    logTableName: config.logTableName,
+  });
+  if (digest && deps.notifier) {
+    try {
+      await deps.notifier.publish(digest);
+    } catch (error) {
+      summary.errors.push({ message: `could not publish the digest: ${errorMessage(error)}` });
+      deps.logger.error("digest not sent", { error: errorMessage(error) });
+    }
+  }
+  if (deps.metrics) {
+    deps.metrics.addMetric("ModelsScanned", "Count", summary.scanned);
+    deps.metrics.addMetric("ModelsStopped", "Count", summary.stopped.length);
+    deps.metrics.addMetric("ModelsKept", "Count", summary.skipped.length);
+    deps.metrics.addMetric("Errors", "Count", summary.errors.length);
+    deps.metrics.addMetric("EstimatedHourlySavingsUsd", "None", summary.estimatedHourlySavingsUsd);
+    deps.metrics.publishStoredMetrics();
+  }
+  deps.logger.info("run summary", { summary, took: formatDuration(deps.clock() - now) });
+  return summary;
+}

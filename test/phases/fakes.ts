@@ -1,0 +1,230 @@
+/**
+ * Plain fakes of the adapter interfaces for the phase tests: no SDK, no mocks, every call recorded in order. A
+ * test sets what the fake answers, and what it fails with, per ARN.
+ */
+
+import type { UsageReader } from "../../lambda/adapters/metrics.ts";
+import type { Notifier } from "../../lambda/adapters/notifier.ts";
+import type { Discovery, ModelDirectory, StopOutcome } from "../../lambda/adapters/rekognition.ts";
+import type { Outcome, StopLog } from "../../lambda/adapters/stop-log.ts";
+import { loadConfig, type StopperConfig } from "../../lambda/config.ts";
+import type { Digest } from "../../lambda/core/digest.ts";
+import type { StopRecord } from "../../lambda/core/stop-record.ts";
+import type { ModelUsage, RunningModel, UsageEvidence, UsageWindow } from "../../lambda/core/types.ts";
+import type { RunLogger } from "../../lambda/dependencies.ts";
+
+export const MINUTE = 60_000;
+export const NOW = Date.UTC(2026, 10, 28, 2, 0, 0);
+export const REGION = "us-east-1";
+
+/** The configuration a run would have from these variables, on top of a table name and a region. */
+export function configWith(env: Record<string, string> = {}): StopperConfig {
+  return loadConfig({ LOG_TABLE_NAME: "stops", AWS_REGION: REGION, ...env });
+}
+
+/** A running model `<project>/<version>` in a region. */
+export function runningModel(project: string, version: string, region = REGION): RunningModel {
+  const projectArn = `arn:aws:rekognition:${region}:123456789012:project/${project}/1700000000000`;
+  return {
+    region,
+    projectArn,
+    projectName: project,
+    modelArn: `arn:aws:rekognition:${region}:123456789012:project/${project}/version/${version}/1700000000001`,
+    versionName: version,
+    minInferenceUnits: 1,
+  };
+}
+
+/** `count` running models of one project, named v0, v1, … */
+export function modelsOf(project: string, count: number, region = REGION): RunningModel[] {
+  return Array.from({ length: count }, (_, index) => runningModel(project, `v${index}`, region));
+}
+
+/** Usage of a model in service all window at one unit, with no requests. */
+export function idleUsage(hours = 6): ModelUsage {
+  const inService = [];
+  for (let at = NOW - hours * 60 * MINUTE; at < NOW - 2 * MINUTE; at += MINUTE)
+    inService.push({ at, value: 1 });
+  return {
+    requests: { SuccessfulRequestCount: [], UserErrorCount: [], ServerErrorCount: [], ThrottledCount: [] },
+    inService,
+  };
+}
+
+/** Like {@link idleUsage}, with requests a few minutes ago. */
+export function busyUsage(): ModelUsage {
+  const idle = idleUsage();
+  return {
+    ...idle,
+    requests: { ...idle.requests, SuccessfulRequestCount: [{ at: NOW - 5 * MINUTE, value: 3 }] },
+  };
+}
+
+/** A promise and the function that settles it. */
+export function deferred<T = void>() {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+/** Lets every queued callback run: pending promise reactions and one turn of the event loop. */
+export const settle = () => new Promise<void>((done) => setImmediate(done));
+
+/** A Rekognition directory over a fixed list of pages of running models. */
+export class FakeDirectory implements ModelDirectory {
+  readonly calls: string[] = [];
+  /** Tags per ARN (model or project); absent is no tags. */
+  readonly tags = new Map<string, Record<string, string>>();
+  /** ARN → the error a call about it fails with. */
+  readonly failures = new Map<string, Error>();
+  /** Model status per ARN for `modelStatus`; absent is a model that no longer exists. */
+  readonly statuses = new Map<string, string>();
+  /** What `stopModel` answers per ARN; absent is `stopping`. */
+  readonly stopOutcomes = new Map<string, StopOutcome | Error>();
+  /** Run between two pages of `discover`, e.g. to look at what the other phases did meanwhile. */
+  betweenPages: () => Promise<void> = async () => {};
+  /** Makes `discover` throw once it has handed over this many pages. */
+  discoveryFailure: { readonly afterPages: number; readonly error: Error } | undefined;
+
+  constructor(
+    private readonly pages: RunningModel[][] = [],
+    private readonly report: Omit<Discovery, "projects"> = { errors: [], unfinished: [], notConsidered: [] },
+  ) {}
+
+  async discover(
+    region: string,
+    onModels: (models: RunningModel[]) => void,
+    mayContinue: () => boolean = () => true,
+  ): Promise<Discovery> {
+    this.calls.push(`discover ${region}`);
+    for (const [index, page] of this.pages.entries()) {
+      if (index > 0) await this.betweenPages();
+      if (!mayContinue()) {
+        return {
+          projects: index,
+          ...this.report,
+          unfinished: [{ arn: `page ${index}`, reason: "out of time" }],
+        };
+      }
+      if (this.discoveryFailure?.afterPages === index) throw this.discoveryFailure.error;
+      onModels(page.filter((model) => model.region === region));
+    }
+    return { projects: this.pages.length, ...this.report };
+  }
+
+  async listTags(region: string, resourceArn: string): Promise<Record<string, string>> {
+    this.calls.push(`listTags ${region} ${resourceArn}`);
+    const failure = this.failures.get(resourceArn);
+    if (failure) throw failure;
+    return this.tags.get(resourceArn) ?? {};
+  }
+
+  async modelStatus(region: string, modelArn: string): Promise<string | undefined> {
+    this.calls.push(`modelStatus ${region} ${modelArn}`);
+    const failure = this.failures.get(modelArn);
+    if (failure) throw failure;
+    return this.statuses.get(modelArn);
+  }
+
+  async stopModel(region: string, modelArn: string): Promise<StopOutcome> {
+    this.calls.push(`stopModel ${region} ${modelArn}`);
+    const outcome = this.stopOutcomes.get(modelArn) ?? { kind: "stopping", status: "STOPPING" };
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
+  }
+}
+
+/** CloudWatch usage per model ARN; a model without usage set is idle. */
+export class FakeUsage implements UsageReader {
+  readonly calls: { region: string; arns: string[]; window: UsageWindow }[] = [];
+  readonly usage = new Map<string, UsageEvidence>();
+  /** Every call fails with this, when set. */
+  failure: Error | undefined;
+  /** Models the reader leaves out of its answer. */
+  readonly unanswered = new Set<string>();
+
+  async readUsage(
+    region: string,
+    models: readonly RunningModel[],
+    window: UsageWindow,
+  ): Promise<Map<string, UsageEvidence>> {
+    this.calls.push({ region, arns: models.map((model) => model.modelArn), window });
+    if (this.failure) throw this.failure;
+    return new Map(
+      models
+        .filter((model) => !this.unanswered.has(model.modelArn))
+        .map((model) => [model.modelArn, this.usage.get(model.modelArn) ?? idleUsage()]),
+    );
+  }
+}
+
+/** The log table in memory. */
+export class FakeStopLog implements StopLog {
+  /** @param calls where the calls are recorded: pass a directory's to see the order of both. */
+  constructor(readonly calls: string[] = []) {}
+
+  readonly records: StopRecord[] = [];
+  /** Method name → the error every call of it fails with. */
+  readonly failures = new Map<keyof StopLog, Error>();
+
+  private fail(method: keyof StopLog): void {
+    const failure = this.failures.get(method);
+    if (failure) throw failure;
+  }
+
+  async recordsSince(modelArn: string, since: string): Promise<StopRecord[]> {
+    this.calls.push(`recordsSince ${modelArn}`);
+    this.fail("recordsSince");
+    return this.records.filter((r) => r.modelArn === modelArn && r.stoppedAt >= since).reverse();
+  }
+
+  async pendingRecords(region: string): Promise<StopRecord[]> {
+    this.calls.push(`pendingRecords ${region}`);
+    this.fail("pendingRecords");
+    return this.records.filter((r) => r.pendingRegion === region);
+  }
+
+  async writeIntent(record: StopRecord): Promise<void> {
+    this.calls.push(`writeIntent ${record.modelArn}`);
+    this.fail("writeIntent");
+    this.records.push(record);
+  }
+
+  async recordOutcome(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<void> {
+    this.calls.push(`recordOutcome ${modelArn} ${outcome.status}`);
+    this.fail("recordOutcome");
+    const index = this.records.findIndex((r) => r.modelArn === modelArn && r.stoppedAt === stoppedAt);
+    if (index < 0) throw new Error(`no record ${modelArn} ${stoppedAt}`);
+    const { pendingRegion: _, ...rest } = this.records[index] as StopRecord;
+    this.records[index] = { ...rest, ...outcome };
+  }
+}
+
+/** A logger that keeps each line. */
+export class FakeLogger implements RunLogger {
+  readonly lines: { level: string; message: string; extra: Record<string, unknown> }[] = [];
+  info(message: string, ...extra: Record<string, unknown>[]): void {
+    this.lines.push({ level: "info", message, extra: Object.assign({}, ...extra) });
+  }
+  warn(message: string, ...extra: Record<string, unknown>[]): void {
+    this.lines.push({ level: "warn", message, extra: Object.assign({}, ...extra) });
+  }
+  error(message: string, ...extra: Record<string, unknown>[]): void {
+    this.lines.push({ level: "error", message, extra: Object.assign({}, ...extra) });
+  }
+}
+
+/** A notifier that keeps each digest, or fails with `failure`. */
+export class FakeNotifier implements Notifier {
+  readonly sent: Digest[] = [];
+  failure: Error | undefined;
+  async publish(digest: Digest): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.sent.push(digest);
+  }
+}
+
+/** An error with an AWS-like name. */
+export const awsError = (name: string, message: string) => Object.assign(new Error(message), { name });

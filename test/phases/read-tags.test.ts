@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { TagPolicy } from "../../lambda/core/tag-policy.ts";
+import { readTags } from "../../lambda/phases/read-tags.ts";
+import { awsError, configWith, FakeDirectory, NOW, REGION, runningModel } from "./fakes.ts";
+
+const MODEL = runningModel("cats", "v1");
+const config = configWith();
+
+describe("the read-tags phase", () => {
+  const cases: {
+    name: string;
+    model?: Record<string, string> | Error;
+    project?: Record<string, string> | Error;
+    tags: unknown;
+    policy: TagPolicy | undefined;
+  }[] = [
+    {
+      name: "no tags: judged by the default threshold",
+      tags: { model: {}, project: {} },
+      policy: { keep: false, idleMinutes: 180 },
+    },
+    {
+      name: "project opted out: kept by its tags",
+      project: { "auto-stop": "never" },
+      tags: { model: {}, project: { "auto-stop": "never" } },
+      policy: { keep: true, reason: "opted out: tag auto-stop=never on the project" },
+    },
+    {
+      name: "a threshold of its own on the model",
+      model: { "auto-stop:idle-minutes": "60" },
+      tags: { model: { "auto-stop:idle-minutes": "60" }, project: {} },
+      policy: {
+        keep: false,
+        idleMinutes: 60,
+        idleMinutesSource: "tag auto-stop:idle-minutes=60 on the model",
+      },
+    },
+    {
+      name: "the model's tags cannot be read",
+      model: awsError("AccessDeniedException", "not allowed"),
+      tags: { error: "ListTagsForResource on the model failed: AccessDeniedException: not allowed" },
+      policy: undefined,
+    },
+    {
+      name: "the project's tags cannot be read",
+      project: awsError("ThrottlingException", "Rate exceeded"),
+      tags: { error: "ListTagsForResource on the project failed: ThrottlingException: Rate exceeded" },
+      policy: undefined,
+    },
+  ];
+  for (const { name, model, project, tags, policy } of cases) {
+    it(`says what the tags say: ${name}`, async () => {
+      // Prepare
+      const directory = new FakeDirectory();
+      for (const [arn, value] of [
+        [MODEL.modelArn, model],
+        [MODEL.projectArn, project],
+      ] as const) {
+        if (value instanceof Error) directory.failures.set(arn, value);
+        else if (value) directory.tags.set(arn, value);
+      }
+
+      // Act
+      const tagged = await readTags({ directory }, config, { region: REGION, now: NOW }).run(MODEL);
+
+      // Assess
+      assert.deepEqual(tagged, { model: MODEL, tags, ...(policy && { policy }) });
+    });
+  }
+
+  it("reads a project's tags once however many of its models run, and each model's own", async () => {
+    // Prepare
+    const directory = new FakeDirectory();
+    const stage = readTags({ directory }, config, { region: REGION, now: NOW });
+    const models = [runningModel("cats", "v1"), runningModel("cats", "v2"), runningModel("dogs", "v1")];
+
+    // Act
+    await Promise.all(models.map((model) => stage.run(model)));
+
+    // Assess
+    const reads = directory.calls.map((call) => call.split(":project/")[1]);
+    assert.deepEqual(reads.sort(), [
+      "cats/1700000000000",
+      "cats/version/v1/1700000000001",
+      "cats/version/v2/1700000000001",
+      "dogs/1700000000000",
+      "dogs/version/v1/1700000000001",
+    ]);
+  });
+
+  it("starts reading a model's tags as soon as the model reaches it", () => {
+    // Prepare
+    const directory = new FakeDirectory();
+
+    // Act: no await, so only what the stage does at once is seen.
+    void readTags({ directory }, config, { region: REGION, now: NOW }).run(MODEL);
+
+    // Assess
+    assert.equal(directory.calls.length, 2);
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * The composition of the phases: the assessment streams within a region when overlapPhases is on, and takes one
+ * phase at a time when it is off; a run goes reconcile, assess, stop and record, report.
+ */
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { MODELS_PER_CALL } from "../../lambda/adapters/metrics.ts";
+import type { Decision } from "../../lambda/core/decide.ts";
+import { assess, runStopper } from "../../lambda/run.ts";
+import {
+  busyUsage,
+  configWith,
+  FakeDirectory,
+  FakeLogger,
+  FakeStopLog,
+  FakeUsage,
+  modelsOf,
+  NOW,
+  runningModel,
+  settle,
+} from "./fakes.ts";
+
+/** An account whose first page holds a full metric batch of models, and whose second page waits. */
+function twoPageAccount() {
+  const directory = new FakeDirectory([modelsOf("cats", MODELS_PER_CALL), [runningModel("dogs", "v1")]]);
+  const usage = new FakeUsage();
+  const tagReads = () => directory.calls.filter((call) => call.startsWith("listTags")).length;
+  // What the other phases had done when discovery was about to read its second page.
+  const whileDiscovering = { tagReads: 0, metricCalls: 0 };
+  directory.betweenPages = async () => {
+    await settle();
+    whileDiscovering.tagReads = tagReads();
+    whileDiscovering.metricCalls = usage.calls.length;
+  };
+  // How many tag reads had been made when the first GetMetricData batch went out.
+  let tagReadsAtFirstBatch: number | undefined;
+  const readUsage = usage.readUsage.bind(usage);
+  usage.readUsage = (...args) => {
+    tagReadsAtFirstBatch ??= tagReads();
+    return readUsage(...args);
+  };
+  return { directory, usage, whileDiscovering, tagReadsAtFirstBatch: () => tagReadsAtFirstBatch };
+}
+
+// Every model and both projects: 100 + 1 models, 2 projects.
+const ALL_TAG_READS = MODELS_PER_CALL + 1 + 2;
+
+describe("the assessment of a region", () => {
+  it("with overlapPhases on, reads tags and sends a full metric batch while discovery is still going", async () => {
+    // Prepare
+    const account = twoPageAccount();
+
+    // Act
+    const assessment = await assess(account, configWith({ OVERLAP_PHASES: "true" }), NOW);
+
+    // Assess
+    assert.deepEqual(account.whileDiscovering, { tagReads: MODELS_PER_CALL + 1, metricCalls: 1 });
+    assert.equal(assessment.decisions.length, MODELS_PER_CALL + 1);
+    assert.deepEqual(
+      account.usage.calls.map((call) => call.arns.length),
+      [MODELS_PER_CALL, 1],
+    );
+  });
+
+  it("with overlapPhases off, reads no tag until discovery ends and no metric until every tag is read", async () => {
+    // Prepare
+    const account = twoPageAccount();
+
+    // Act
+    const assessment = await assess(account, configWith({ OVERLAP_PHASES: "false" }), NOW);
+
+    // Assess
+    assert.deepEqual(account.whileDiscovering, { tagReads: 0, metricCalls: 0 });
+    assert.equal(account.tagReadsAtFirstBatch(), ALL_TAG_READS);
+    assert.equal(assessment.decisions.length, MODELS_PER_CALL + 1);
+    assert.deepEqual(
+      account.usage.calls.map((call) => call.arns.length),
+      [MODELS_PER_CALL, 1],
+    );
+  });
+
+  for (const overlap of ["true", "false"]) {
+    it(`lists decisions in the order discovery found them, region by region, and every problem (overlap ${overlap})`, async () => {
+      // Prepare
+      const east = modelsOf("cats", 3, "us-east-1");
+      const west = modelsOf("cats", 2, "eu-west-1");
+      const directory = new FakeDirectory([[...east, ...west]], {
+        errors: [{ message: "DescribeProjectVersions failed for one project" }],
+        unfinished: [],
+        notConsidered: [],
+      });
+      const usage = new FakeUsage();
+      usage.usage.set(east[0]?.modelArn ?? "", busyUsage());
+      usage.usage.set(west[1]?.modelArn ?? "", { error: "GetMetricData failed: Throttling" });
+      const told: Decision[] = [];
+
+      // Act
+      const assessment = await assess(
+        { directory, usage },
+        configWith({ OVERLAP_PHASES: overlap, REGIONS: "us-east-1,eu-west-1" }),
+        NOW,
+        { onDecision: (decision) => told.push(decision) },
+      );
+
+      // Assess
+      assert.deepEqual(
+        assessment.decisions.map((d) => [d.model.modelArn, d.verdict.action]),
+        [
+          [east[0]?.modelArn, "keep"],
+          [east[1]?.modelArn, "stop"],
+          [east[2]?.modelArn, "stop"],
+          [west[0]?.modelArn, "stop"],
+          [west[1]?.modelArn, "keep"],
+        ],
+      );
+      assert.equal(told.length, 5);
+      assert.deepEqual(assessment.errors.map((e) => e.message).sort(), [
+        "DescribeProjectVersions failed for one project",
+        "DescribeProjectVersions failed for one project",
+        "GetMetricData failed: Throttling",
+      ]);
+    });
+  }
+});
+
+describe("a run", () => {
+  it("reconciles first, stops only after every decision, and reports last", async () => {
+    // Prepare
+    const [busy, idle] = modelsOf("cats", 2);
+    const directory = new FakeDirectory([[busy, idle].filter((m) => m !== undefined)]);
+    const usage = new FakeUsage();
+    usage.usage.set(busy?.modelArn ?? "", busyUsage());
+    const log = new FakeStopLog(directory.calls);
+    const logger = new FakeLogger();
+
+    // Act
+    const summary = await runStopper(
+      { directory, usage, log, logger, clock: () => NOW },
+      configWith(),
+      "run-now",
+    );
+
+    // Assess
+    const steps = directory.calls.map((call) => call.split(" ")[0]);
+    assert.equal(steps[0], "pendingRecords");
+    assert.ok(steps.indexOf("stopModel") > steps.lastIndexOf("listTags"));
+    assert.deepEqual(summary.stopped, [idle?.modelArn]);
+    assert.deepEqual(
+      summary.skipped.map((s) => s.arn),
+      [busy?.modelArn],
+    );
+    assert.equal(logger.lines.at(-1)?.message, "run summary");
+  });
+});

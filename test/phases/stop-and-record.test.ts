@@ -1,0 +1,332 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { type StopOutcome, StopOutcomeUnknownError } from "../../lambda/adapters/rekognition.ts";
+import type { Decision } from "../../lambda/core/decide.ts";
+import { DRY_RUN_STATUS, STOP_PENDING, type StopRecord } from "../../lambda/core/stop-record.ts";
+import type { RunningModel } from "../../lambda/core/types.ts";
+import { type StopInput, stopAndRecord } from "../../lambda/phases/stop-and-record.ts";
+import { awsError, configWith, FakeDirectory, FakeLogger, FakeStopLog, NOW, runningModel } from "./fakes.ts";
+
+const MODEL = runningModel("cats", "v1");
+const OTHER = runningModel("dogs", "v1");
+
+/** The core's verdict on a model, as the decide phase hands it on. */
+function decision(model: RunningModel, action: "stop" | "keep", costUsd = 4): Decision {
+  return {
+    model,
+    verdict: {
+      action,
+      reason: action === "stop" ? "idle: no requests in the last 3h00m" : "in use: 3 requests",
+      facts: { idleMinutes: 180, inferenceUnits: costUsd / 4, estimatedHourlyCostUsd: costUsd },
+    },
+  };
+}
+
+function world(env: Record<string, string> = {}, remainingMs?: number) {
+  const directory = new FakeDirectory();
+  const log = new FakeStopLog(directory.calls);
+  const logger = new FakeLogger();
+  const deps = {
+    directory,
+    log,
+    logger,
+    clock: () => NOW + 1000,
+    ...(remainingMs !== undefined && { remainingMs: () => remainingMs }),
+  };
+  const run = (input: Partial<StopInput>) =>
+    stopAndRecord(deps, configWith(env), {
+      runId: "run-now",
+      now: NOW,
+      decisions: [],
+      notConsidered: [],
+      pending: new Map(),
+      ...input,
+    });
+  return { directory, log, logger, run };
+}
+
+/** A record of the model written by an earlier run. */
+const earlierRecord = (status: string, overrides: Partial<StopRecord> = {}): StopRecord => ({
+  modelArn: MODEL.modelArn,
+  stoppedAt: new Date(NOW - 60 * 60_000).toISOString(),
+  dryRun: false,
+  projectName: "cats",
+  versionName: "v1",
+  region: MODEL.region,
+  reason: "idle",
+  idleMinutes: 180,
+  runId: "run-before",
+  status,
+  ...(status === STOP_PENDING && { pendingRegion: MODEL.region }),
+  expiresAt: 0,
+  ...overrides,
+});
+
+describe("the stop-and-record phase", () => {
+  const outcomes: {
+    name: string;
+    answer: StopOutcome | Error;
+    stopped: boolean;
+    skipped?: string;
+    error?: string;
+    recorded: Partial<StopRecord>;
+  }[] = [
+    {
+      name: "stopping",
+      answer: { kind: "stopping", status: "STOPPING" },
+      stopped: true,
+      recorded: { status: "STOPPING" },
+    },
+    {
+      name: "stopping, after an answer was lost",
+      answer: { kind: "stopping", status: "STOPPING", note: "an attempt went through" },
+      stopped: true,
+      recorded: { status: "STOPPING", note: "an attempt went through" },
+    },
+    {
+      name: "already changing",
+      answer: { kind: "already-changing", status: "ALREADY_CHANGING: in use" },
+      stopped: false,
+      skipped: "not stopped: the model is already changing (ALREADY_CHANGING: in use)",
+      recorded: { status: "ALREADY_CHANGING: in use" },
+    },
+    {
+      name: "gone",
+      answer: { kind: "not-found", status: "NOT_FOUND: no such version" },
+      stopped: false,
+      skipped: "not stopped: the model no longer exists (NOT_FOUND: no such version)",
+      recorded: { status: "NOT_FOUND: no such version" },
+    },
+    {
+      name: "refused",
+      answer: awsError("AccessDeniedException", "not allowed"),
+      stopped: false,
+      error: "StopProjectVersion failed: AccessDeniedException: not allowed",
+      recorded: { status: "FAILED: AccessDeniedException: not allowed" },
+    },
+    {
+      name: "outcome unknown",
+      answer: new StopOutcomeUnknownError(MODEL.modelArn, awsError("InternalServerError", "5xx")),
+      stopped: false,
+      error:
+        "StopProjectVersion failed (InternalServerError: 5xx) and the model's status could not be read, so " +
+        "whether it stopped is unknown; the log record still says STOP_PENDING and the next run completes it " +
+        "from the model's status",
+      recorded: { status: STOP_PENDING, pendingRegion: MODEL.region },
+    },
+  ];
+  for (const { name, answer, stopped, skipped, error, recorded } of outcomes) {
+    it(`records what StopProjectVersion answered: ${name}`, async () => {
+      // Prepare
+      const { directory, log, run } = world();
+      directory.stopOutcomes.set(MODEL.modelArn, answer);
+
+      // Act
+      const results = await run({ decisions: [decision(MODEL, "stop")] });
+
+      // Assess
+      assert.deepEqual(
+        results.stopped.map((d) => d.model.modelArn),
+        stopped ? [MODEL.modelArn] : [],
+      );
+      assert.deepEqual(results.skipped, skipped ? [{ arn: MODEL.modelArn, reason: skipped }] : []);
+      assert.deepEqual(results.errors, error ? [{ arn: MODEL.modelArn, message: error }] : []);
+      assert.equal(log.records.length, 1);
+      assert.deepEqual(
+        Object.fromEntries(
+          Object.keys(recorded).map((key) => [key, log.records[0]?.[key as keyof StopRecord]]),
+        ),
+        recorded,
+      );
+    });
+  }
+
+  it("writes the record before StopProjectVersion and completes it after, and leaves kept models alone", async () => {
+    // Prepare
+    const { directory, run } = world();
+
+    // Act
+    await run({ decisions: [decision(MODEL, "stop"), decision(OTHER, "keep")] });
+
+    // Assess
+    assert.deepEqual(directory.calls, [
+      `recordsSince ${MODEL.modelArn}`,
+      `writeIntent ${MODEL.modelArn}`,
+      `stopModel us-east-1 ${MODEL.modelArn}`,
+      `recordOutcome ${MODEL.modelArn} STOPPING`,
+    ]);
+  });
+
+  const logFailures: { step: "recordsSince" | "writeIntent"; says: string }[] = [
+    { step: "recordsSince", says: "could not read its earlier log records" },
+    { step: "writeIntent", says: "could not write its log record" },
+  ];
+  for (const { step, says } of logFailures) {
+    it(`does not call StopProjectVersion when ${step} fails, and says which step failed`, async () => {
+      // Prepare
+      const { directory, log, run } = world();
+      log.failures.set(step, awsError("ProvisionedThroughputExceededException", "slow down"));
+
+      // Act
+      const results = await run({ decisions: [decision(MODEL, "stop")] });
+
+      // Assess
+      assert.ok(!directory.calls.some((call) => call.startsWith("stopModel")));
+      assert.deepEqual(results.errors, [
+        {
+          arn: MODEL.modelArn,
+          message: `${says}, so the model was not stopped: ProvisionedThroughputExceededException: slow down`,
+        },
+      ]);
+    });
+  }
+
+  it("reports a stop whose outcome could not be recorded, and still counts the stop", async () => {
+    // Prepare
+    const { log, run } = world();
+    log.failures.set("recordOutcome", awsError("InternalServerError", "try again"));
+
+    // Act
+    const results = await run({ decisions: [decision(MODEL, "stop")] });
+
+    // Assess
+    assert.equal(results.stopped.length, 1);
+    assert.deepEqual(results.errors, [
+      {
+        arn: MODEL.modelArn,
+        message:
+          'could not record the outcome "STOPPING"; the log record still says STOP_PENDING: InternalServerError: try again',
+      },
+    ]);
+  });
+
+  it("in a dry run, calls no StopProjectVersion, records the would-stop once, and reports it every time", async () => {
+    // Prepare
+    const { directory, log, run } = world({ DRY_RUN: "true" });
+
+    // Act
+    const first = await run({ decisions: [decision(MODEL, "stop")] });
+    const second = await run({ decisions: [decision(MODEL, "stop")] });
+
+    // Assess
+    assert.ok(!directory.calls.some((call) => call.startsWith("stopModel")));
+    assert.deepEqual(
+      log.records.map((r) => [r.status, r.dryRun]),
+      [[DRY_RUN_STATUS, true]],
+    );
+    assert.equal(first.stopped.length, 1);
+    assert.equal(second.stopped.length, 1);
+  });
+
+  it("does not stop or record again a model an earlier run stopped inside the window", async () => {
+    // Prepare
+    const { directory, log, run } = world();
+    log.records.push(earlierRecord("STOPPING"));
+
+    // Act
+    const results = await run({ decisions: [decision(MODEL, "stop")] });
+
+    // Assess
+    assert.ok(!directory.calls.some((call) => call.startsWith("stopModel")));
+    assert.equal(log.records.length, 1);
+    assert.deepEqual(results.skipped, [
+      {
+        arn: MODEL.modelArn,
+        reason: `already handled by run run-before at ${earlierRecord("x").stoppedAt} (status STOPPING); not stopped or recorded again`,
+      },
+    ]);
+  });
+
+  it("completes an earlier run's STOP_PENDING record instead of writing a second one", async () => {
+    // Prepare
+    const { log, run } = world();
+    const pending = earlierRecord(STOP_PENDING);
+    log.records.push(pending);
+
+    // Act
+    await run({ decisions: [decision(MODEL, "stop")], pending: new Map([[MODEL.modelArn, pending]]) });
+
+    // Assess
+    assert.deepEqual(
+      log.records.map((r) => [r.runId, r.status, r.reconciledBy]),
+      [["run-before", "STOPPING", "run-now"]],
+    );
+  });
+
+  it("closes an earlier run's STOP_PENDING record of a model it keeps, with the reason", async () => {
+    // Prepare
+    const { log, run } = world();
+    const pending = earlierRecord(STOP_PENDING);
+    log.records.push(pending);
+
+    // Act
+    await run({ decisions: [decision(MODEL, "keep")], pending: new Map([[MODEL.modelArn, pending]]) });
+
+    // Assess
+    assert.equal(log.records[0]?.status, "NOT_STOPPED");
+    assert.equal(
+      log.records[0]?.note,
+      "run run-before ended before stopping the model; run run-now found it RUNNING and kept it: in use: 3 requests",
+    );
+  });
+
+  it("stops at most MAX_STOPS_PER_RUN models, the most expensive first, and says why it kept the rest", async () => {
+    // Prepare
+    const { run } = world({ MAX_STOPS_PER_RUN: "1" });
+
+    // Act
+    const results = await run({ decisions: [decision(MODEL, "stop", 4), decision(OTHER, "stop", 8)] });
+
+    // Assess
+    assert.deepEqual(
+      results.stopped.map((d) => d.model.modelArn),
+      [OTHER.modelArn],
+    );
+    assert.match(results.skipped[0]?.reason ?? "", /but kept: this run reached its cap of 1 stops/);
+  });
+
+  it("starts no stop with less time left than the margin, and lists the model as unfinished", async () => {
+    // Prepare
+    const { directory, run } = world({ DEADLINE_MARGIN_SECONDS: "30" }, 29_500);
+
+    // Act
+    const results = await run({ decisions: [decision(MODEL, "stop")] });
+
+    // Assess
+    assert.deepEqual(directory.calls, []);
+    assert.deepEqual(results.unfinished, [
+      {
+        arn: MODEL.modelArn,
+        reason:
+          "idle, but not stopped: 29 s of the function's time left, under the 30 s kept for a stop and its log " +
+          "write; it will be considered next run",
+      },
+    ]);
+  });
+
+  it("logs every verdict and every model not considered, and lists those first among the kept", async () => {
+    // Prepare
+    const { logger, run } = world();
+    const notConsidered = [{ arn: "arn:odd", reason: "not considered: status NEW" }];
+
+    // Act
+    const results = await run({
+      decisions: [decision(OTHER, "keep"), decision(MODEL, "stop")],
+      notConsidered,
+    });
+
+    // Assess
+    assert.deepEqual(results.skipped, [
+      { arn: "arn:odd", reason: "not considered: status NEW" },
+      { arn: OTHER.modelArn, reason: "in use: 3 requests" },
+    ]);
+    assert.deepEqual(
+      logger.lines.map((line) => [line.level, line.message, line.extra.modelArn]),
+      [
+        ["warn", "not considered", "arn:odd"],
+        ["info", "model kept", OTHER.modelArn],
+        ["info", "idle model", MODEL.modelArn],
+      ],
+    );
+  });
+});
