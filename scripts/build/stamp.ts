@@ -22,25 +22,25 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Where the build writes: the compiled package and the Lambda bundle. */
 export const DIST = join(ROOT, "dist");
 
-/** Every file under `paths` (files or folders, relative to the root), as sorted root-relative paths. */
-function filesUnder(paths: readonly string[]): string[] {
+/** Every file under `paths` (files or folders, relative to `root`), as sorted root-relative paths. */
+function filesUnder(paths: readonly string[], root: string): string[] {
   const found: string[] = [];
   const walk = (path: string) => {
     if (statSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
-    else found.push(relative(ROOT, path).split("\\").join("/"));
+    else found.push(relative(root, path).split("\\").join("/"));
   };
-  for (const path of paths) walk(join(ROOT, path));
+  for (const path of paths) walk(join(root, path));
   return found.sort();
 }
 
 /**
- * The SHA-256 of a step's inputs: each file's root-relative path and bytes, then `options` as JSON. Paths are
- * relative, so two checkouts of the same commit agree.
+ * The SHA-256 of a step's inputs: each file's path relative to `root` and its bytes, then `options` as JSON. Paths
+ * are relative, so two checkouts of the same commit agree.
  */
-export function inputsHash(paths: readonly string[], options: unknown): string {
+export function inputsHash(paths: readonly string[], options: unknown, root: string = ROOT): string {
   const hash = createHash("sha256");
-  for (const file of filesUnder(paths)) {
-    const bytes = readFileSync(join(ROOT, file));
+  for (const file of filesUnder(paths, root)) {
+    const bytes = readFileSync(join(root, file));
     hash.update(`${file}\0${bytes.length}\0`).update(bytes);
   }
   return hash.update(JSON.stringify(options)).digest("hex");
