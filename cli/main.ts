@@ -1,4 +1,4 @@
-/** The CLI's entry point: `npx tsx cli/main.ts …`, or bin/idle-model-stopper.mjs once installed. */
+/** The CLI's entry point, compiled into dist/cli/main.js, which bin/idle-model-stopper.mjs runs. */
 
 import { processIo } from "./io.ts";
 import { runCli } from "./run-cli.ts";

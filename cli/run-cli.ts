@@ -11,6 +11,9 @@ import { restartCommand } from "./restart.ts";
 import { scanCommand } from "./scan.ts";
 import { COMMAND_USAGE, MAIN_USAGE } from "./usage.ts";
 
+// The package's `idle-model-stopper/cli` entry: runCli with the real process, as bin/idle-model-stopper.mjs does.
+export { type CliIo, processIo } from "./io.ts";
+
 const COMMANDS: Record<CommandName, (args: readonly string[], io: CliIo) => Promise<number>> = {
   scan: scanCommand,
   history: historyCommand,

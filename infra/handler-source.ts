@@ -1,44 +1,48 @@
 /**
- * Where the function's source is, wherever this package is installed: in this repository, or in a consumer's
- * node_modules. The infra reaches the runtime only through this entry path.
+ * Where the function's code is, wherever this package is: the Lambda bundle built by `npm run build`, shipped in
+ * the package under `dist/stopper-function/`. The infra reaches the runtime only through this folder.
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Code } from "aws-cdk-lib/aws-lambda";
 
-/** This package's root folder: the one holding `infra/`, `lambda/` and `common/`. */
-export const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
+/**
+ * This package's root folder, the nearest one at or above this file holding a `package.json`: the repository
+ * when this file runs from `infra/`, the installed package when it runs compiled from `dist/infra/`.
+ */
+export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
 
-/** The Lambda handler's source file, bundled by esbuild at synth. */
-export const HANDLER_ENTRY = join(PACKAGE_ROOT, "lambda", "handler.ts");
+/** The folder of the Lambda bundle: `index.mjs` and its source map. */
+export const BUNDLE_DIR = join(PACKAGE_ROOT, "dist", "stopper-function");
 
-/** The credential provider the bundle uses in place of the SDK's default chain. */
-export const LAMBDA_CREDENTIALS = join(PACKAGE_ROOT, "lambda", "lambda-credentials.ts");
+/** The function's handler in the bundle: the `handler` export of `index.mjs`. */
+export const BUNDLE_HANDLER = "index.handler";
 
-// In the order NodejsFunction itself prefers them when one folder holds several.
-const LOCK_FILES = ["pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb", "package-lock.json"];
-
-/** The lock file and the folder NodejsFunction bundles from. */
-export interface BundlingRoot {
-  /** The nearest lock file at or above the package: it tells NodejsFunction which package manager runs esbuild. */
-  readonly depsLockFilePath: string;
-  /** The lock file's folder; it holds the handler and the node_modules esbuild resolves imports from. */
-  readonly projectRoot: string;
+/** The Lambda bundle is not where the package keeps it: nothing can be deployed. */
+export class MissingBundleError extends Error {
+  override readonly name = "MissingBundleError";
 }
 
 /**
- * Finds the lock file nearest to `from`, walking up. In this repository that is our own package-lock.json; in an
- * app that installed this package it is the app's, because npm leaves lock files out of installed packages.
- * @throws Error when no folder at or above `from` has a lock file.
+ * The function's code: the prebuilt bundle in `dir`, as a zip asset of that folder.
+ * @throws MissingBundleError when `dir` has no `index.mjs`, saying what to run.
  */
-export function findBundlingRoot(from: string = PACKAGE_ROOT): BundlingRoot {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const lockFile = LOCK_FILES.map((name) => join(dir, name)).find((path) => existsSync(path));
-    if (lockFile) return { depsLockFilePath: lockFile, projectRoot: dir };
-    if (dirname(dir) === dir) break;
+export function stopperFunctionCode(dir: string = BUNDLE_DIR): Code {
+  const index = join(dir, "index.mjs");
+  if (!existsSync(index)) {
+    throw new MissingBundleError(
+      `idle-model-stopper: the Lambda bundle ${index} is missing. In a checkout of the idle-model-stopper ` +
+        "repository, run `npm run build` (or `npx cdk synth`, which builds it first); an installed package " +
+        "carries it, so reinstall the package.",
+    );
   }
-  throw new Error(
-    `idle-model-stopper: no ${LOCK_FILES.join(", ")} in ${from} or any folder above it. The function is ` +
-      "bundled from the app that installs this package; run your package manager's install there first.",
-  );
+  return Code.fromAsset(dir);
+}
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`idle-model-stopper: no package.json at or above ${from}`);
+  }
 }

@@ -20,9 +20,9 @@ import {
   type DestinationConfig,
   type IDestination,
   type IFunction,
+  Function as LambdaFunction,
   Runtime,
 } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import {
   ContextAttribute,
@@ -36,15 +36,9 @@ import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { type IQueue, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { settingsToEnv } from "../common/settings.ts";
-import { findBundlingRoot, HANDLER_ENTRY, LAMBDA_CREDENTIALS } from "./handler-source.ts";
+import { BUNDLE_HANDLER, stopperFunctionCode } from "./handler-source.ts";
 import { resolveSettings } from "./stack-settings.ts";
 import { METRICS_NAMESPACE, SERVICE_NAME, StopperDashboard } from "./stopper-dashboard.ts";
-
-// Node's ESM output has no `require`; bundled CommonJS dependencies call it for Node built-ins.
-// The alias keeps the banner's import from clashing with a `createRequire` import inside the bundle.
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as topLevelCreateRequire } from 'node:module'; " +
-  "const require = topLevelCreateRequire(import.meta.url);";
 
 /** Properties of the construct; `IdleModelStopperStack` also reads each from a `cdk.json` context key of the same name. */
 export interface IdleModelStopperProps {
@@ -185,8 +179,8 @@ export interface IdleModelStopperProps {
 export class IdleModelStopper extends Construct {
   /** The DynamoDB table holding one item per stop. */
   readonly logTable: Table;
-  /** The function that finds and stops idle models. */
-  readonly stopperFunction: NodejsFunction;
+  /** The function that finds and stops idle models: the package's prebuilt bundle, on Node.js 22 (arm64). */
+  readonly stopperFunction: LambdaFunction;
   /** The EventBridge Scheduler schedule that invokes the function. */
   readonly schedule: Schedule;
   /** Where invocations go that the schedule could not deliver or that failed in the function. */
@@ -202,7 +196,7 @@ export class IdleModelStopper extends Construct {
 
   constructor(scope: Construct, id: string, props: IdleModelStopperProps = {}) {
     super(scope, id);
-    // Validate before creating anything, so a bad value fails fast and before esbuild runs.
+    // Validate before creating anything, so a bad value fails fast, before any asset is staged.
     const settings = resolveSettings(props, "IdleModelStopper");
 
     this.logTable = new Table(this, "LogTable", {
@@ -279,11 +273,12 @@ export class IdleModelStopper extends Construct {
     logGroup.grantWrite(role);
 
     const timeout = Duration.minutes(settings.functionTimeoutMinutes);
-    this.stopperFunction = new NodejsFunction(this, "StopperFunction", {
+    this.stopperFunction = new LambdaFunction(this, "StopperFunction", {
       description: "Finds running Rekognition Custom Labels models, stops the idle ones and logs each stop",
-      entry: HANDLER_ENTRY,
-      handler: "handler",
-      ...findBundlingRoot(),
+      // Built once by `npm run build` from lambda/handler.ts (minified ESM, source map, the AWS SDK inside) and
+      // shipped in the package, so a deploy needs no bundler and carries the bytes the tests ran.
+      code: stopperFunctionCode(),
+      handler: BUNDLE_HANDLER,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       role,
@@ -299,21 +294,6 @@ export class IdleModelStopper extends Construct {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: "--enable-source-maps",
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        // Stack traces only need the mappings; the sources would double the asset.
-        sourcesContent: false,
-        format: OutputFormat.ESM,
-        target: "node22",
-        mainFields: ["module", "main"],
-        banner: ESM_REQUIRE_BANNER,
-        // Bundle the AWS SDK too, so the function runs the versions it was tested with.
-        externalModules: [],
-        // In Lambda the credentials come from the environment: bundle that provider only (see the file).
-        esbuildArgs: { "--alias:@aws-sdk/credential-provider-node": LAMBDA_CREDENTIALS },
-        forceDockerBundling: false,
       },
     });
 

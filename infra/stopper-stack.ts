@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Dashboard } from "aws-cdk-lib/aws-cloudwatch";
 import type { Table } from "aws-cdk-lib/aws-dynamodb";
-import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import type { Schedule } from "aws-cdk-lib/aws-scheduler";
 import type { Topic } from "aws-cdk-lib/aws-sns";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
@@ -21,7 +21,7 @@ export class IdleModelStopperStack extends Stack {
   /** The DynamoDB table holding one item per stop. */
   readonly logTable: Table;
   /** The function that finds and stops idle models. */
-  readonly stopperFunction: NodejsFunction;
+  readonly stopperFunction: LambdaFunction;
   /** The EventBridge Scheduler schedule that invokes the function. */
   readonly schedule: Schedule;
   /** Where invocations go that the schedule could not deliver or that failed in the function. */
@@ -32,7 +32,7 @@ export class IdleModelStopperStack extends Stack {
   readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: IdleModelStopperStackProps = {}) {
-    // Validate before creating anything, so a bad value fails fast, names the stack's prop, and esbuild never runs.
+    // Validate before creating anything, so a bad value fails fast and names the stack's prop.
     resolveSettings(props, "IdleModelStopperStack");
     super(scope, id, {
       description: "Stops idle Amazon Rekognition Custom Labels models on a schedule (idle-model-stopper)",

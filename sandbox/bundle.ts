@@ -1,6 +1,7 @@
 /**
- * The real Lambda bundle, run as Lambda would run it: `cdk synth` once, find the function's asset, handler and
- * environment in the template, then invoke it in a child `node` process against the sandbox's endpoints.
+ * The real Lambda bundle, run as Lambda would run it: `cdk synth` once (or take a cloud assembly synthesized
+ * elsewhere), find the function's asset, handler and environment in the template, then invoke it in a child `node`
+ * process against the sandbox's endpoints.
  */
 
 import { execFile, spawn } from "node:child_process";
@@ -60,7 +61,8 @@ interface CfnResource {
 }
 
 /**
- * Runs `cdk synth` into a temporary folder with the given context (`-c key=value`) and reads the function.
+ * Runs `cdk synth` into a temporary folder with the given context (`-c key=value`) and reads the function. cdk.json's
+ * `build` step first brings the Lambda bundle up to date with the sources.
  */
 export async function synthesize(context: Record<string, string> = {}): Promise<SynthesizedFunction> {
   const outdir = mkdtempSync(join(tmpdir(), "idle-model-stopper-synth-"));
@@ -71,7 +73,25 @@ export async function synthesize(context: Record<string, string> = {}): Promise<
     env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "true", CDK_DISABLE_CLI_TELEMETRY: "true" },
     maxBuffer: 16 * 1024 * 1024,
   });
-  const template = JSON.parse(readFileSync(join(outdir, "IdleModelStopper.template.json"), "utf8")) as {
+  return readSynthesizedFunction(outdir, "IdleModelStopper", () =>
+    rmSync(outdir, { recursive: true, force: true }),
+  );
+}
+
+/**
+ * Reads the stopper's function and log table from a cloud assembly that is already there, such as the `cdk.out`
+ * of an app that installed the package. The stack must hold one stopper.
+ * @param outdir the cloud assembly's folder
+ * @param stackName the stack's artifact id (its template is `<stackName>.template.json`)
+ * @param cleanup what the returned function's `cleanup()` does; by default nothing, the folder is the caller's
+ */
+export function readSynthesizedFunction(
+  outdir: string,
+  stackName: string,
+  cleanup: () => void = () => {},
+): SynthesizedFunction {
+  const templateFile = join(outdir, `${stackName}.template.json`);
+  const template = JSON.parse(readFileSync(templateFile, "utf8")) as {
     Resources: Record<string, CfnResource>;
   };
   const resources = Object.values(template.Resources);
@@ -79,7 +99,7 @@ export async function synthesize(context: Record<string, string> = {}): Promise<
     (r) => r.Type === "AWS::Lambda::Function" && String(r.Properties.Handler ?? "").endsWith(".handler"),
   );
   const table = resources.find((r) => r.Type === "AWS::DynamoDB::Table");
-  if (!fn || !table) throw new Error(`the template in ${outdir} has no Lambda function or no DynamoDB table`);
+  if (!fn || !table) throw new Error(`${templateFile} has no Lambda function or no DynamoDB table`);
   const assetPath = fn.Metadata?.["aws:asset:path"];
   if (typeof assetPath !== "string") throw new Error("the function has no aws:asset:path metadata");
 
@@ -112,7 +132,7 @@ export async function synthesize(context: Record<string, string> = {}): Promise<
         []) as SynthesizedFunction["table"]["globalSecondaryIndexes"],
     },
     template,
-    cleanup: () => rmSync(outdir, { recursive: true, force: true }),
+    cleanup,
   };
 }
 

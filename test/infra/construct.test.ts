@@ -1,14 +1,17 @@
 /** The construct on its own, as an app that has its stack already uses it through the package's entry point. */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { App, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
+import { MissingBundleError, stopperFunctionCode } from "../../infra/handler-source.ts";
 import { IdleModelStopper, type IdleModelStopperProps, METRICS_NAMESPACE } from "../../infra/index.ts";
-import { SKIP_BUNDLING } from "./template-helpers.ts";
 
 describe("IdleModelStopper in an app's own stack", () => {
-  const app = new App({ context: SKIP_BUNDLING });
+  const app = new App();
   const stack = new Stack(app, "PlatformStack", { env: { account: "123456789012", region: "eu-west-1" } });
   const props: IdleModelStopperProps = {
     idleMinutes: 120,
@@ -85,15 +88,43 @@ describe("IdleModelStopper in an app's own stack", () => {
   });
 });
 
-describe("the package's entry point", () => {
+describe("the package's entry points", () => {
   const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  const root = fileURLToPath(new URL("../..", import.meta.url));
 
-  it("points main and exports at infra/index.ts", () => {
-    assert.equal(manifest.main, "./infra/index.ts");
-    assert.equal(manifest.exports["."], "./infra/index.ts");
+  it("point main, types and exports at the compiled construct and CLI that the build emits", () => {
+    const targets = [
+      manifest.main,
+      manifest.types,
+      manifest.exports["."].types,
+      manifest.exports["."].default,
+      manifest.exports["./cli"].types,
+      manifest.exports["./cli"].default,
+    ];
+
+    assert.equal(manifest.exports["."].default, manifest.main);
+    for (const target of targets) {
+      assert.match(target, /^\.\/dist\/.*\.(js|d\.ts)$/, target);
+      assert.ok(existsSync(join(root, target)), `${target} is built`);
+    }
   });
+});
 
-  it("ships the sources the function is bundled from", () => {
-    for (const folder of ["infra", "lambda", "common"]) assert.ok(manifest.files.includes(folder), folder);
+describe("the function's code", () => {
+  it("fails synth, saying what to run, when the bundle is missing", () => {
+    const empty = mkdtempSync(join(tmpdir(), "idle-model-stopper-no-bundle-"));
+    try {
+      assert.throws(
+        () => stopperFunctionCode(empty),
+        (error: Error) => {
+          assert.ok(error instanceof MissingBundleError);
+          assert.ok(error.message.includes(join(empty, "index.mjs")), error.message);
+          assert.match(error.message, /run `npm run build`/);
+          return true;
+        },
+      );
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

@@ -5,7 +5,7 @@ import { type PolicyValidationPluginReport, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { createStopperApp } from "../../infra/stopper-app.ts";
-import { CDK_JSON_CONTEXT, SKIP_BUNDLING } from "./template-helpers.ts";
+import { CDK_JSON_CONTEXT } from "./template-helpers.ts";
 
 /** A finding as `rule at construct path`, one per resource. */
 function findings(report: PolicyValidationPluginReport): string[] {
@@ -46,7 +46,7 @@ for (const [name, context] of [
   ],
 ] as const) {
   describe(`cdk-nag AWS Solutions checks, with ${name}`, () => {
-    const { app } = createStopperApp({ context: { ...CDK_JSON_CONTEXT, ...SKIP_BUNDLING, ...context } });
+    const { app } = createStopperApp({ context: { ...CDK_JSON_CONTEXT, ...context } });
 
     it("synthesizes: the app registers the checks, and no finding is left unacknowledged", () => {
       // In tests, synth throws with the whole report when a validation plugin reports a finding.
@@ -82,7 +82,7 @@ for (const [name, context] of [
 describe("cdk-nag acknowledgements", () => {
   it("are exactly these, and IAM5 on project/* names each configured region", () => {
     const { app } = createStopperApp({
-      context: { ...CDK_JSON_CONTEXT, ...SKIP_BUNDLING, regions: "eu-west-1,us-east-1" },
+      context: { ...CDK_JSON_CONTEXT, regions: "eu-west-1,us-east-1" },
     });
 
     assert.deepEqual(

@@ -7,15 +7,12 @@ import {
   functionStatements,
   render,
   resourcesFor,
-  SKIP_BUNDLING,
   theOnly,
   theOnlyId,
 } from "./template-helpers.ts";
 
-const defaults = Template.fromStack(buildStack(SKIP_BUNDLING));
-const configured = Template.fromStack(
-  buildStack({ ...SKIP_BUNDLING, notifyEmail: "ops@example.com", enabled: "false" }),
-);
+const defaults = Template.fromStack(buildStack());
+const configured = Template.fromStack(buildStack({ notifyEmail: "ops@example.com", enabled: "false" }));
 
 type Alarm = { Properties: Record<string, unknown> };
 

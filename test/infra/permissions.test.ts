@@ -17,12 +17,12 @@ import {
 } from "../../sandbox/permission-check.ts";
 import { recordGrants, recordVerdicts } from "../../sandbox/permission-ledger.ts";
 import { deployedPolicies } from "../../sandbox/template-policies.ts";
-import { buildStack, SKIP_BUNDLING } from "./template-helpers.ts";
+import { buildStack } from "./template-helpers.ts";
 
 const ACCOUNT = "123456789012";
 const OTHER_ACCOUNT = "210987654321";
 const REGION = "eu-west-1";
-const template = Template.fromStack(buildStack(SKIP_BUNDLING)).toJSON() as CfnTemplate;
+const template = Template.fromStack(buildStack()).toJSON() as CfnTemplate;
 const deployed = deployedPolicies(template, { account: ACCOUNT, region: REGION });
 const [topicArn = "", keyArn = ""] = [...deployed.topicKeys].flat();
 

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { propsFromContext } from "../../infra/context.ts";
+import { BUNDLE_DIR } from "../../infra/handler-source.ts";
 import { IdleModelStopper } from "../../infra/idle-model-stopper.ts";
 import { IdleModelStopperStack, type IdleModelStopperStackProps } from "../../infra/stopper-stack.ts";
 import {
@@ -14,16 +15,14 @@ import {
   PROJECTS_IN_OWN_REGION,
   type RoleRef,
   resourcesFor,
-  SKIP_BUNDLING,
   theOnly,
 } from "./template-helpers.ts";
 
-// One synthesis per configuration; only the defaults are bundled with esbuild, for the bundle's own test.
+// One synthesis per configuration.
 const defaultStack = buildStack();
 const defaults = Template.fromStack(defaultStack);
 const overridden = Template.fromStack(
   buildStack({
-    ...SKIP_BUNDLING,
     // Strings as `-c key=value` gives them, and the JSON types cdk.json may hold.
     idleMinutes: "120",
     optOutTagKey: "keep-running",
@@ -80,6 +79,19 @@ describe("IdleModelStopperStack with the default settings", () => {
       "everything but Node built-ins, the AWS SDK included, is in the bundle",
     );
     assert.ok(existsSync(join(assetDir, "index.mjs.map")), "index.mjs.map exists");
+  });
+
+  it("deploys the bundle the package ships, byte for byte, and nothing else", () => {
+    const code = theOnly(defaults, "AWS::Lambda::Function").Properties.Code as { S3Key: string };
+    const assetDir = join(
+      (defaultStack.node.root as App).synth().directory,
+      `asset.${code.S3Key.replace(/\.zip$/, "")}`,
+    );
+
+    assert.deepEqual(readdirSync(assetDir).sort(), ["index.mjs", "index.mjs.map"]);
+    for (const file of ["index.mjs", "index.mjs.map"]) {
+      assert.ok(readFileSync(join(assetDir, file)).equals(readFileSync(join(BUNDLE_DIR, file))), file);
+    }
   });
 
   it("passes the default settings, the table, the topic and the metrics namespace to the function", () => {

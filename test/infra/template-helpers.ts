@@ -11,12 +11,6 @@ export const CDK_JSON_CONTEXT: Readonly<Record<string, unknown>> = JSON.parse(
   readFileSync(new URL("../../cdk.json", import.meta.url), "utf8"),
 ).context;
 
-/**
- * CDK's own context key for "bundle no stack's assets" (what `cdk list` uses): the function's code becomes a
- * placeholder, and a synth takes a tenth of the time. Only tests that read the bundle need it bundled.
- */
-export const SKIP_BUNDLING: Readonly<Record<string, unknown>> = { "aws:cdk:bundling-stacks": [] };
-
 /** Builds the stack as infra/app.ts does, with cdk.json's context plus `context` (like `-c key=value`). */
 export function buildStack(context: Record<string, unknown> = {}): IdleModelStopperStack {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, ...context } });

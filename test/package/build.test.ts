@@ -1,0 +1,57 @@
+/** The build's shortcut: a step runs again only when the hash of its inputs changed. */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { ensureLambdaBundle } from "../../scripts/build/lambda-bundle.ts";
+import { inputsHash } from "../../scripts/build/stamp.ts";
+
+describe("the hash of a build step's inputs", () => {
+  const root = mkdtempSync(join(tmpdir(), "idle-model-stopper-inputs-"));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, "lambda", "core"), { recursive: true });
+  writeFileSync(join(root, "lambda", "handler.ts"), "export const handler = 1;\n");
+  writeFileSync(join(root, "lambda", "core", "decide.ts"), "export const decide = 2;\n");
+  writeFileSync(join(root, "package-lock.json"), "{}\n");
+  const inputs = ["lambda", "package-lock.json"];
+  const hash = () => inputsHash(inputs, { minify: true }, root);
+
+  it("is the same for the same files and options", () => {
+    assert.equal(hash(), hash());
+  });
+
+  it("changes when a byte of an input changes", () => {
+    const before = hash();
+    writeFileSync(join(root, "lambda", "core", "decide.ts"), "export const decide = 3;\n");
+
+    assert.notEqual(hash(), before);
+  });
+
+  it("changes when an input file is renamed or added", () => {
+    const before = hash();
+    renameSync(join(root, "lambda", "core", "decide.ts"), join(root, "lambda", "core", "decide-v2.ts"));
+    const renamed = hash();
+    writeFileSync(join(root, "lambda", "core", "new.ts"), "");
+
+    assert.notEqual(renamed, before);
+    assert.notEqual(hash(), renamed);
+  });
+
+  it("changes when the options change", () => {
+    assert.notEqual(inputsHash(inputs, { minify: false }, root), hash());
+  });
+});
+
+describe("the Lambda bundle's build", () => {
+  it("leaves an up-to-date bundle as it is: a warm synth bundles nothing", async () => {
+    const first = await ensureLambdaBundle();
+    const writtenAt = statSync(join(first.dir, "index.mjs")).mtimeMs;
+
+    const second = await ensureLambdaBundle();
+
+    assert.equal(second.built, false);
+    assert.equal(statSync(join(second.dir, "index.mjs")).mtimeMs, writtenAt);
+    assert.equal(second.bytes, statSync(join(second.dir, "index.mjs")).size);
+  });
+});
