@@ -25,6 +25,8 @@ export interface KeyElement {
 
 /** What the synthesized template says about the function and its table. */
 export interface SynthesizedFunction {
+  /** The stack's artifact id: `IdleModelStopper` for this repository's app, the consumer's stack otherwise. */
+  readonly stackName: string;
   /** Directory of the function's asset, holding index.mjs. */
   readonly assetDir: string;
   /** The module file and export, from the template's `Handler` (e.g. `index.handler`). */
@@ -60,6 +62,9 @@ interface CfnResource {
   Metadata?: Record<string, unknown>;
 }
 
+/** The stack of this repository's own app (infra/app.ts). */
+export const REPOSITORY_STACK = "IdleModelStopper";
+
 /**
  * Runs `cdk synth` into a temporary folder with the given context (`-c key=value`) and reads the function. cdk.json's
  * `build` step first brings the Lambda bundle up to date with the sources.
@@ -73,7 +78,7 @@ export async function synthesize(context: Record<string, string> = {}): Promise<
     env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "true", CDK_DISABLE_CLI_TELEMETRY: "true" },
     maxBuffer: 16 * 1024 * 1024,
   });
-  return readSynthesizedFunction(outdir, "IdleModelStopper", () =>
+  return readSynthesizedFunction(outdir, REPOSITORY_STACK, () =>
     rmSync(outdir, { recursive: true, force: true }),
   );
 }
@@ -116,6 +121,7 @@ export function readSynthesizedFunction(
   }
 
   return {
+    stackName,
     assetDir: join(outdir, assetPath),
     handler: String(fn.Properties.Handler),
     environment,

@@ -31,6 +31,11 @@ export interface FunctionDeployment {
   readonly region: string;
   /** Physical names by logical id: the sandbox's table and topic. */
   readonly physicalNames: Readonly<Record<string, string>>;
+  /**
+   * How the proof report names the role. Only {@link FUNCTION_ROLE}, the role of this repository's own stack, has
+   * its unused grants judged; another stack's role (a consumer's app) is checked for denials only. @default FUNCTION_ROLE
+   */
+  readonly principalName?: string;
 }
 
 /** Checks the function's calls as they are logged; `settle()` simulates those not yet checked. */
@@ -42,7 +47,7 @@ export class FunctionPermissionGuard {
     const role = deployed.functionRole();
     const functionName = role.functionArn.slice(role.functionArn.lastIndexOf(":") + 1);
     const principal: SimulatedPrincipal = {
-      name: FUNCTION_ROLE,
+      name: deployment.principalName ?? FUNCTION_ROLE,
       // Lambda runs the function as a session of its role named after the function.
       arn: `arn:aws:sts::${deployment.account}:assumed-role/${role.name}/${functionName}`,
       account: deployment.account,

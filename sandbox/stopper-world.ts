@@ -7,7 +7,13 @@
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import type { RunSummary } from "../lambda/run.ts";
-import { type Invocation, type InvokeOptions, invokeBundle, type SynthesizedFunction } from "./bundle.ts";
+import {
+  type Invocation,
+  type InvokeOptions,
+  invokeBundle,
+  REPOSITORY_STACK,
+  type SynthesizedFunction,
+} from "./bundle.ts";
 import { FUNCTION_ACCESS_KEY_ID, FunctionPermissionGuard } from "./function-permissions.ts";
 import { type Sandbox, type SandboxOptions, startSandbox } from "./index.ts";
 
@@ -61,6 +67,7 @@ export async function startStopperWorld(
       template: fn.template,
       account: sandbox.account,
       region: sandbox.region,
+      ...(fn.stackName !== REPOSITORY_STACK && { principalName: `function role of stack ${fn.stackName}` }),
       physicalNames: Object.fromEntries([
         ...refIds("AWS::DynamoDB::Table").map((id) => [id, LOG_TABLE_NAME]),
         ...refIds("AWS::SNS::Topic").map((id) => [id, sandbox.sns.topicArn.split(":").at(-1) as string]),
