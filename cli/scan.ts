@@ -9,7 +9,7 @@ import { RekognitionClient } from "@aws-sdk/client-rekognition";
 import { createGate, type Gate } from "../lambda/adapters/gate.ts";
 import { CloudWatchUsageReader } from "../lambda/adapters/metrics.ts";
 import { RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
-import { perRegion } from "../lambda/aws-clients.ts";
+import { listMetricsLimits, perRegion } from "../lambda/aws-clients.ts";
 import type { StopperConfig } from "../lambda/config.ts";
 import { applyStopCap, type Decision, usageWindow } from "../lambda/core/decide.ts";
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
@@ -103,6 +103,7 @@ function readOnlyAdapters(config: StopperConfig) {
     usage: new CloudWatchUsageReader(
       perRegion((region) => keep(new CloudWatchClient({ region, ...retry }))),
       perRegion(() => createGate({ tps: config.metricsTps, concurrency: config.metricsConcurrency })),
+      perRegion(() => createGate(listMetricsLimits(config))),
     ),
     destroy: () => {
       for (const client of clients) client.destroy();
@@ -283,6 +284,7 @@ export async function scanCommand(args: readonly string[], io: CliIo): Promise<n
   for (const problem of report.errors) {
     io.err(`error: ${problem.arn ? `${problem.arn}: ` : ""}${problem.message}\n`);
   }
-  for (const item of report.unfinished) io.err(`not scanned: ${item.arn}: ${item.reason}\n`);
+  for (const item of report.unfinished)
+    io.err(`not scanned: ${item.arn ?? `${item.model} (${item.region})`}: ${item.reason}\n`);
   return report.errors.length > 0 || report.unfinished.length > 0 ? 1 : 0;
 }

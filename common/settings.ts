@@ -43,7 +43,20 @@ export interface StopperSettings {
   readonly deadlineMarginSeconds: number;
   /** Whether discovery, tag reads and metric reads overlap; off runs them one phase after another. */
   readonly overlapPhases: boolean;
+  /** How running models are found: from their CloudWatch metrics first, or by describing every project. */
+  readonly discovery: Discovery;
 }
+
+/** The ways to discover running models (see {@link StopperSettings.discovery}). */
+export const DISCOVERY_MODES = ["metrics-first", "full"] as const;
+
+/** One of {@link DISCOVERY_MODES}. */
+export type Discovery = (typeof DISCOVERY_MODES)[number];
+
+const parseDiscovery = (raw: string): Discovery | undefined => {
+  const text = raw.trim().toLowerCase();
+  return DISCOVERY_MODES.find((mode) => mode === text);
+};
 
 /** A setting's value was rejected; the message names where it came from, the value and what is allowed. */
 export class InvalidSettingError extends Error {
@@ -260,6 +273,16 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: true,
     allowed: "true or false (false: discovery, then tags, then metrics, as a baseline for benchmarks)",
     parse: parseBoolean,
+    format: String,
+  },
+  {
+    key: "discovery",
+    env: "DISCOVERY",
+    // Chosen on `npm run bench`'s figures: see the README's "Two ways to discover".
+    default: "metrics-first",
+    allowed:
+      "metrics-first (candidates from CloudWatch ListMetrics, only idle ones described) or full (every project described)",
+    parse: parseDiscovery,
     format: String,
   },
 ] as SettingSpec[];

@@ -4,6 +4,9 @@
  *
  *   reconcile → assess (per region: discover → read tags → read metrics → decide) → stop and record → report
  *
+ * Discovery is one of two sources (`config.discovery`): every project described (discover.ts), or the models in
+ * service found from their metrics, with only the idle ones described (discover-from-metrics.ts).
+ *
  * Within a region the assessment streams: a model's tags are read as soon as discovery finds it, a metric batch goes
  * out as soon as it is full, and a model is decided as soon as its evidence is in (see pipeline.ts). With
  * `overlapPhases` off, each phase takes every model before the next one starts (the benchmark's baseline).
@@ -13,9 +16,11 @@
 import type { NotConsidered, Problem, Unfinished } from "./adapters/rekognition.ts";
 import type { StopperConfig } from "./config.ts";
 import type { Decision } from "./core/decide.ts";
+import type { NamedModel, NamedVerdict } from "./core/types.ts";
 import { type RunDependencies, timeLeftMs } from "./dependencies.ts";
 import { decideModel } from "./phases/decide.ts";
 import { discover } from "./phases/discover.ts";
+import { discoverFromMetrics, StopBudget } from "./phases/discover-from-metrics.ts";
 import { readMetrics } from "./phases/read-metrics.ts";
 import { readTags } from "./phases/read-tags.ts";
 import { reconcile } from "./phases/reconcile.ts";
@@ -34,6 +39,8 @@ export interface Assessment {
   readonly unfinished: Unfinished[];
   /** Projects and models seen but not judged: a status or feature the stopper does not know. */
   readonly notConsidered: NotConsidered[];
+  /** Models judged by name only (metrics-first discovery keeps a busy model without describing it). */
+  readonly judgedByName: NamedVerdict[];
 }
 
 /** Options of {@link assess}. */
@@ -42,6 +49,8 @@ export interface AssessOptions {
   readonly mayContinue?: () => boolean;
   /** Told of each model as it is decided, e.g. to show progress. */
   readonly onDecision?: (decision: Decision) => void;
+  /** Models to describe and judge whatever their metrics say: those with an earlier run's unfinished record. */
+  readonly mustExamine?: readonly NamedModel[];
 }
 
 /** Runs the stopper once over every configured region. */
@@ -54,7 +63,10 @@ export async function runStopper(
   const marginMs = config.deadlineMarginSeconds * 1000;
   const reconciled = await reconcile(deps, config, { runId });
   // Discovery stops taking new projects while there is still time to decide and stop what it found.
-  const assessment = await assess(deps, config, now, { mayContinue: () => timeLeftMs(deps) > 3 * marginMs });
+  const assessment = await assess(deps, config, now, {
+    mayContinue: () => timeLeftMs(deps) > 3 * marginMs,
+    mustExamine: [...reconciled.pending.values()],
+  });
   const { decisions, notConsidered } = assessment;
   const stops = await stopAndRecord(deps, config, {
     runId,
@@ -81,6 +93,7 @@ export async function assess(
     errors: regions.flatMap((r) => r.errors),
     unfinished: regions.flatMap((r) => r.unfinished),
     notConsidered: regions.flatMap((r) => r.notConsidered),
+    judgedByName: regions.flatMap((r) => r.judgedByName),
   };
 }
 
@@ -91,9 +104,15 @@ async function assessRegion(
   options: AssessOptions,
 ): Promise<Assessment> {
   const errors: Problem[] = [];
-  const source = discover(deps, { region: scope.region, mayContinue: options.mayContinue });
+  const input = { ...scope, mayContinue: options.mayContinue, mustExamine: options.mustExamine };
+  // The budget needs tags read while discovery goes on; one phase after another, every candidate is examined.
+  const metricsFirst = config.discovery === "metrics-first";
+  const budget = metricsFirst && config.overlapPhases ? new StopBudget(config.maxStopsPerRun) : undefined;
+  const source = metricsFirst
+    ? discoverFromMetrics(deps, config, { ...input, budget })
+    : discover(deps, input);
   const { items, report: found } = await flow(source)
-    .through(readTags(deps, config, scope))
+    .through(readTags(deps, config, scope, budget))
     .through(readMetrics(deps, scope))
     .through(decideModel(config, scope.now))
     .run({
@@ -109,5 +128,6 @@ async function assessRegion(
     errors,
     unfinished: [...found.unfinished],
     notConsidered: [...found.notConsidered],
+    judgedByName: [...(found.judgedByName ?? [])],
   };
 }

@@ -1,11 +1,13 @@
 /**
  * CloudWatch: each model's request and in-service metrics, fetched for many models at once in GetMetricData
  * calls of up to 500 queries, following NextToken. Plain MetricStat queries only; sums are done in the core.
+ * And the models in service lately, from ListMetrics: what metrics-first discovery starts from.
  */
 
 import {
   type CloudWatchClient,
   GetMetricDataCommand,
+  ListMetricsCommand,
   type MetricDataQuery,
   type MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
@@ -14,6 +16,7 @@ import {
   IN_SERVICE_METRIC,
   METRIC_NAMESPACE,
   type ModelUsage,
+  type NamedModel,
   REQUEST_METRICS,
   type RunningModel,
   type UsageEvidence,
@@ -31,6 +34,17 @@ export interface UsageReader {
     models: readonly RunningModel[],
     window: UsageWindow,
   ): Promise<Map<string, UsageEvidence>>;
+  /** Each model's usage, or why it could not be read, in the order given: for models known by name only. */
+  readUsageByName(
+    region: string,
+    models: readonly NamedModel[],
+    window: UsageWindow,
+  ): Promise<UsageEvidence[]>;
+  /**
+   * The models that published InServiceInferenceUnits in the past three hours (ListMetrics, RecentlyActive=PT3H,
+   * every page), each once. A model started less than about 15 minutes ago may not be listed yet.
+   */
+  listInService(region: string): Promise<NamedModel[]>;
 }
 
 /** GetMetricData accepts at most 500 MetricDataQueries per call. */
@@ -45,7 +59,7 @@ export const MODELS_PER_CALL = Math.floor(MAX_QUERIES_PER_CALL / METRICS_PER_MOD
 const queryId = (modelIndex: number, metricIndex: number) => `m${modelIndex}_${metricIndex}`;
 
 /** The queries for one batch of models: the request metrics (Sum), then InServiceInferenceUnits (Average). */
-export function buildQueries(models: readonly RunningModel[], periodSeconds: number): MetricDataQuery[] {
+export function buildQueries(models: readonly NamedModel[], periodSeconds: number): MetricDataQuery[] {
   return models.flatMap((model, modelIndex) => {
     const dimensions = [
       { Name: "ProjectName", Value: model.projectName },
@@ -74,11 +88,20 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
-/** The SDK-backed {@link UsageReader}. `clientFor` and `gateFor` give one client and gate per region. */
+/** ListMetrics answers at most this many metrics a page. */
+export const METRICS_PER_LIST_PAGE = 500;
+
+// The dimensions of a Custom Labels model's metrics; a metric with any other set is not one model's.
+const MODEL_DIMENSIONS = ["ProjectName", "VersionName"] as const;
+
+/** The SDK-backed {@link UsageReader}. `clientFor` and the gates give one client and gate per region. */
 export class CloudWatchUsageReader implements UsageReader {
   constructor(
     private readonly clientFor: (region: string) => CloudWatchClient,
+    /** The gate of GetMetricData. */
     private readonly gateFor: (region: string) => Gate = () => openGate,
+    /** The gate of ListMetrics, which has its own limit (25 TPS to GetMetricData's 50). */
+    private readonly listGateFor: (region: string) => Gate = () => openGate,
   ) {}
 
   async readUsage(
@@ -86,21 +109,66 @@ export class CloudWatchUsageReader implements UsageReader {
     models: readonly RunningModel[],
     window: UsageWindow,
   ): Promise<Map<string, UsageEvidence>> {
-    const usage = new Map<string, UsageEvidence>();
+    const usage = await this.readUsageByName(region, models, window);
+    return new Map(models.map((model, index) => [model.modelArn, usage[index] as UsageEvidence]));
+  }
+
+  async readUsageByName(
+    region: string,
+    models: readonly NamedModel[],
+    window: UsageWindow,
+  ): Promise<UsageEvidence[]> {
+    const usage: UsageEvidence[] = [];
     await Promise.all(
-      chunk(models, MODELS_PER_CALL).map(async (batch) => {
+      chunk(models, MODELS_PER_CALL).map(async (batch, batchIndex) => {
+        const first = batchIndex * MODELS_PER_CALL;
         try {
           const results = await this.fetchAll(region, buildQueries(batch, window.periodSeconds), window);
-          for (const [modelIndex, model] of batch.entries())
-            usage.set(model.modelArn, toUsage(results, modelIndex));
+          for (const modelIndex of batch.keys()) usage[first + modelIndex] = toUsage(results, modelIndex);
         } catch (error) {
-          for (const model of batch) {
-            usage.set(model.modelArn, { error: `GetMetricData failed: ${errorMessage(error)}` });
-          }
+          for (const modelIndex of batch.keys())
+            usage[first + modelIndex] = { error: `GetMetricData failed: ${errorMessage(error)}` };
         }
       }),
     );
     return usage;
+  }
+
+  async listInService(region: string): Promise<NamedModel[]> {
+    const client = this.clientFor(region);
+    const gate = this.listGateFor(region);
+    const found = new Map<string, NamedModel>();
+    await forEachPage(
+      "ListMetrics",
+      async (token) => {
+        const page = await gate(() =>
+          client.send(
+            new ListMetricsCommand({
+              Namespace: METRIC_NAMESPACE,
+              MetricName: IN_SERVICE_METRIC,
+              Dimensions: MODEL_DIMENSIONS.map((name) => ({ Name: name })),
+              // The only value CloudWatch accepts: metrics with datapoints in the past three hours.
+              RecentlyActive: "PT3H",
+              NextToken: token,
+            }),
+          ),
+        );
+        return { items: page.Metrics ?? [], nextToken: page.NextToken };
+      },
+      (metrics) => {
+        for (const metric of metrics) {
+          const dimensions = metric.Dimensions ?? [];
+          // The filter matches metrics that have these dimensions and maybe more: only the exact pair is one model.
+          if (dimensions.length !== MODEL_DIMENSIONS.length) continue;
+          const value = (name: string) => dimensions.find((dimension) => dimension.Name === name)?.Value;
+          const projectName = value("ProjectName");
+          const versionName = value("VersionName");
+          if (!projectName || !versionName) continue;
+          found.set(`${projectName}/${versionName}`, { region, projectName, versionName });
+        }
+      },
+    );
+    return [...found.values()];
   }
 
   /** Runs one batch of queries through every page, merging each query's datapoints. */

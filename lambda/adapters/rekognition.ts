@@ -25,7 +25,12 @@ export interface Problem {
 
 /** A project or model the run did not get to, and why. */
 export interface Unfinished {
-  readonly arn: string;
+  /** Its ARN; absent for a model known by name only (metrics-first discovery did not describe it). */
+  readonly arn?: string;
+  /** `<project>/<version>`, for a model known by name only. */
+  readonly model?: string;
+  /** The region, for a model known by name only. */
+  readonly region?: string;
   readonly reason: string;
 }
 
@@ -65,6 +70,20 @@ export interface ModelDirectory {
     onModels: (models: RunningModel[]) => void,
     mayContinue?: () => boolean,
   ): Promise<Discovery>;
+  /**
+   * The ARNs of Custom Labels projects by name (DescribeProjects with ProjectNames, at most
+   * {@link NAMES_PER_DESCRIBE} a call); a name without a Custom Labels project is left out.
+   */
+  projectArns(region: string, projectNames: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Describes versions of one project by name (DescribeProjectVersions with VersionNames, at most
+   * {@link NAMES_PER_DESCRIBE}): the RUNNING Custom Labels ones, and those it cannot judge.
+   */
+  describeModels(
+    region: string,
+    projectArn: string,
+    versionNames: readonly string[],
+  ): Promise<DescribedModels>;
   /** Reads the tags of a project or a model. */
   listTags(region: string, resourceArn: string): Promise<Record<string, string>>;
   /** The model's current status, or undefined when it no longer exists. */
@@ -72,6 +91,16 @@ export interface ModelDirectory {
   /** Stops a model. ResourceInUse and ResourceNotFound are outcomes; any other error is thrown. */
   stopModel(region: string, modelArn: string): Promise<StopOutcome>;
 }
+
+/** What describing versions by name found. */
+export interface DescribedModels {
+  readonly running: RunningModel[];
+  readonly notConsidered: NotConsidered[];
+  readonly problems: Problem[];
+}
+
+/** ProjectNames and VersionNames take at most 10 names a call. */
+export const NAMES_PER_DESCRIBE = 10;
 
 /** One gate per Rekognition API, so that a slow one does not hold up the others. */
 export interface RekognitionGates {
@@ -242,6 +271,79 @@ export class RekognitionModelDirectory implements ModelDirectory {
         });
       }
     }
+  }
+
+  async projectArns(region: string, projectNames: readonly string[]): Promise<Map<string, string>> {
+    if (projectNames.length > NAMES_PER_DESCRIBE)
+      throw new RangeError(
+        `DescribeProjects takes at most ${NAMES_PER_DESCRIBE} names, got ${projectNames.length}`,
+      );
+    const client = this.clientFor(region);
+    const { describe } = this.gatesFor(region);
+    const arns = new Map<string, string>();
+    const wanted = new Set(projectNames);
+    await forEachPage(
+      "DescribeProjects",
+      async (token) => {
+        const page = await describe(() =>
+          client.send(
+            new DescribeProjectsCommand({
+              ProjectNames: [...projectNames],
+              Features: [CUSTOM_LABELS],
+              NextToken: token,
+            }),
+          ),
+        );
+        return { items: page.ProjectDescriptions ?? [], nextToken: page.NextToken };
+      },
+      (projects) => {
+        for (const project of projects) {
+          const name = /:project\/([^/]+)\/\d+$/.exec(project.ProjectArn ?? "")?.[1];
+          if (name !== undefined && wanted.has(name) && isCustomLabels(project.Feature))
+            arns.set(name, project.ProjectArn as string);
+        }
+      },
+    );
+    return arns;
+  }
+
+  async describeModels(
+    region: string,
+    projectArn: string,
+    versionNames: readonly string[],
+  ): Promise<DescribedModels> {
+    if (versionNames.length > NAMES_PER_DESCRIBE)
+      throw new RangeError(
+        `DescribeProjectVersions takes at most ${NAMES_PER_DESCRIBE} names, got ${versionNames.length}`,
+      );
+    const client = this.clientFor(region);
+    const { describe } = this.gatesFor(region);
+    const found: DescribedModels = { running: [], notConsidered: [], problems: [] };
+    await forEachPage(
+      "DescribeProjectVersions",
+      async (token) => {
+        const page = await describe(() =>
+          client.send(
+            new DescribeProjectVersionsCommand({
+              ProjectArn: projectArn,
+              VersionNames: [...versionNames],
+              NextToken: token,
+            }),
+          ),
+        );
+        return { items: page.ProjectVersionDescriptions ?? [], nextToken: page.NextToken };
+      },
+      (versions) => {
+        for (const version of versions) {
+          const seen = toRunningModel(region, projectArn, version);
+          if (seen === undefined) continue;
+          if ("reason" in seen) found.notConsidered.push(seen);
+          else if ("message" in seen) found.problems.push(seen);
+          else found.running.push(seen);
+        }
+      },
+    );
+    return found;
   }
 
   async listTags(region: string, resourceArn: string): Promise<Record<string, string>> {

@@ -79,7 +79,7 @@ async function outcomeOf(
   const summary = run.result;
   const kept = Object.fromEntries(
     (summary?.skipped ?? [])
-      .map((s) => [s.arn, withoutRunTimes(s.reason)] as const)
+      .map((s) => [s.arn ?? `${s.region} ${s.model}`, withoutRunTimes(s.reason)] as const)
       .sort(([a], [b]) => a.localeCompare(b)),
   );
   return {

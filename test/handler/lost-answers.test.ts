@@ -25,7 +25,7 @@ import {
 import { DynamoStopLog, type StopLog } from "../../lambda/adapters/stop-log.ts";
 import { loadConfig } from "../../lambda/config.ts";
 import type { StopRecord } from "../../lambda/core/stop-record.ts";
-import type { Datapoint, RunningModel } from "../../lambda/core/types.ts";
+import type { Datapoint, RunningModel, UsageWindow } from "../../lambda/core/types.ts";
 import { runStopper } from "../../lambda/run.ts";
 
 const PROJECT = "arn:aws:rekognition:us-east-1:123456789012:project/cats/1700000000000";
@@ -178,6 +178,12 @@ describe("a run whose stop has an unknown outcome", () => {
         if (status === "RUNNING") onModels([model]);
         return { projects: 1, errors: [], unfinished: [], notConsidered: [] };
       },
+      projectArns: async () => new Map([["cats", PROJECT]]),
+      describeModels: async () => ({
+        running: status === "RUNNING" ? [model] : [],
+        notConsidered: [],
+        problems: [],
+      }),
       listTags: async () => ({}),
       modelStatus: async () => status,
       async stopModel() {
@@ -187,19 +193,25 @@ describe("a run whose stop has an unknown outcome", () => {
         throw new StopOutcomeUnknownError(MODEL, sdkError("InternalServerError", "oops", 6));
       },
     };
-    const usage: UsageReader = {
-      async readUsage(_region, models, window) {
-        const inService: Datapoint[] = [];
+    // In service the whole window, never called; stopped, it publishes nothing more.
+    const idleUsage = (window: UsageWindow) => {
+      const inService: Datapoint[] = [];
+      if (status === "RUNNING")
         for (let at = window.queryStart; at < window.end - 60_000; at += 60_000)
           inService.push({ at, value: 1 });
-        const requests = {
-          SuccessfulRequestCount: [],
-          UserErrorCount: [],
-          ServerErrorCount: [],
-          ThrottledCount: [],
-        };
-        return new Map(models.map((m) => [m.modelArn, { requests, inService }]));
-      },
+      const requests = {
+        SuccessfulRequestCount: [],
+        UserErrorCount: [],
+        ServerErrorCount: [],
+        ThrottledCount: [],
+      };
+      return { requests, inService };
+    };
+    const usage: UsageReader = {
+      readUsage: async (_region, models, window) =>
+        new Map(models.map((m) => [m.modelArn, idleUsage(window)])),
+      readUsageByName: async (_region, models, window) => models.map(() => idleUsage(window)),
+      listInService: async () => (status === "RUNNING" ? [model] : []),
     };
     const table = new Map<string, StopRecord>();
     const log: StopLog = {

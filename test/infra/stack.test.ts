@@ -46,6 +46,7 @@ const overridden = Template.fromStack(
     metricsConcurrency: "6",
     stopConcurrency: 1,
     deadlineMarginSeconds: "120",
+    discovery: "full",
   }),
 );
 
@@ -117,6 +118,7 @@ describe("IdleModelStopperStack with the default settings", () => {
           STOP_CONCURRENCY: "5",
           OVERLAP_PHASES: "true",
           DEADLINE_MARGIN_SECONDS: "30",
+          DISCOVERY: "metrics-first",
           POWERTOOLS_SERVICE_NAME: "idle-model-stopper",
           POWERTOOLS_METRICS_NAMESPACE: "IdleModelStopper",
           NODE_OPTIONS: "--enable-source-maps",
@@ -203,12 +205,13 @@ describe("IdleModelStopperStack with the default settings", () => {
     assert.deepEqual(resourcesFor(statements, "rekognition:ListTagsForResource"), [PROJECTS_IN_OWN_REGION]);
   });
 
-  it("grants '*' only to DescribeProjects and GetMetricData, which have no resource-level permissions", () => {
+  it("grants '*' only to DescribeProjects, GetMetricData and ListMetrics, which have no resource-level permissions", () => {
     const statements = functionStatements(defaults);
     const onEverything = statements.filter((s) => s.resources.includes("*"));
 
     assert.deepEqual(onEverything.flatMap((s) => s.actions).sort(), [
       "cloudwatch:GetMetricData",
+      "cloudwatch:ListMetrics",
       "rekognition:DescribeProjects",
     ]);
     for (const statement of onEverything) {
@@ -345,11 +348,19 @@ describe("IdleModelStopperStack with settings from context", () => {
           METRICS_CONCURRENCY: "6",
           STOP_CONCURRENCY: "1",
           DEADLINE_MARGIN_SECONDS: "120",
+          DISCOVERY: "full",
         }),
       },
       Timeout: 900,
       MemorySize: 512,
     });
+  });
+
+  it("does not grant ListMetrics when discovery is full: that discovery never lists metrics", () => {
+    const actions = functionStatements(overridden).flatMap((s) => s.actions);
+
+    assert.ok(actions.includes("cloudwatch:GetMetricData"));
+    assert.ok(!actions.includes("cloudwatch:ListMetrics"));
   });
 
   it("scans both configured regions: the function is told them, and IAM allows exactly them", () => {
@@ -498,6 +509,7 @@ describe("IdleModelStopperStack with a bad setting", () => {
     ["logTtlDays", "0", '"0"'],
     ["maxAttempts", "21", '"21"'],
     ["overlapPhases", "sometimes", '"sometimes"'],
+    ["discovery", "metrics-only", '"metrics-only"'],
     ["retainLogTable", "perhaps", '"perhaps"'],
     ["logRetentionDays", "45", '"45"'],
     ["functionTimeoutMinutes", "20", '"20"'],

@@ -1,6 +1,8 @@
 /**
  * The composition of the phases: the assessment streams within a region when overlapPhases is on, and takes one
- * phase at a time when it is off; a run goes reconcile, assess, stop and record, report.
+ * phase at a time when it is off; a run goes reconcile, assess, stop and record, report. The streaming is shown
+ * with the full discovery, whose source hands models over page by page (discover-from-metrics.test.ts shows the
+ * other source).
  */
 
 import assert from "node:assert/strict";
@@ -52,7 +54,7 @@ describe("the assessment of a region", () => {
     const account = twoPageAccount();
 
     // Act
-    const assessment = await assess(account, configWith({ OVERLAP_PHASES: "true" }), NOW);
+    const assessment = await assess(account, configWith({ OVERLAP_PHASES: "true", DISCOVERY: "full" }), NOW);
 
     // Assess
     assert.deepEqual(account.whileDiscovering, { tagReads: MODELS_PER_CALL + 1, metricCalls: 1 });
@@ -68,7 +70,7 @@ describe("the assessment of a region", () => {
     const account = twoPageAccount();
 
     // Act
-    const assessment = await assess(account, configWith({ OVERLAP_PHASES: "false" }), NOW);
+    const assessment = await assess(account, configWith({ OVERLAP_PHASES: "false", DISCOVERY: "full" }), NOW);
 
     // Assess
     assert.deepEqual(account.whileDiscovering, { tagReads: 0, metricCalls: 0 });
@@ -98,7 +100,7 @@ describe("the assessment of a region", () => {
       // Act
       const assessment = await assess(
         { directory, usage },
-        configWith({ OVERLAP_PHASES: overlap, REGIONS: "us-east-1,eu-west-1" }),
+        configWith({ OVERLAP_PHASES: overlap, REGIONS: "us-east-1,eu-west-1", DISCOVERY: "full" }),
         NOW,
         { onDecision: (decision) => told.push(decision) },
       );
@@ -125,31 +127,37 @@ describe("the assessment of a region", () => {
 });
 
 describe("a run", () => {
-  it("reconciles first, stops only after every decision, and reports last", async () => {
-    // Prepare
-    const [busy, idle] = modelsOf("cats", 2);
-    const directory = new FakeDirectory([[busy, idle].filter((m) => m !== undefined)]);
-    const usage = new FakeUsage();
-    usage.usage.set(busy?.modelArn ?? "", busyUsage());
-    const log = new FakeStopLog(directory.calls);
-    const logger = new FakeLogger();
+  for (const discovery of ["full", "metrics-first"]) {
+    it(`reconciles first, stops only after every decision, and reports last (discovery ${discovery})`, async () => {
+      // Prepare
+      const [busy, idle] = modelsOf("cats", 2);
+      const directory = new FakeDirectory([[busy, idle].filter((m) => m !== undefined)]);
+      const usage = new FakeUsage();
+      usage.usage.set(busy?.modelArn ?? "", busyUsage());
+      usage.usage.set("cats/v0", busyUsage());
+      usage.listed = [busy, idle].filter((m) => m !== undefined);
+      const log = new FakeStopLog(directory.calls);
+      const logger = new FakeLogger();
 
-    // Act
-    const summary = await runStopper(
-      { directory, usage, log, logger, clock: () => NOW },
-      configWith(),
-      "run-now",
-    );
+      // Act
+      const summary = await runStopper(
+        { directory, usage, log, logger, clock: () => NOW },
+        configWith({ DISCOVERY: discovery }),
+        "run-now",
+      );
 
-    // Assess
-    const steps = directory.calls.map((call) => call.split(" ")[0]);
-    assert.equal(steps[0], "pendingRecords");
-    assert.ok(steps.indexOf("stopModel") > steps.lastIndexOf("listTags"));
-    assert.deepEqual(summary.stopped, [idle?.modelArn]);
-    assert.deepEqual(
-      summary.skipped.map((s) => s.arn),
-      [busy?.modelArn],
-    );
-    assert.equal(logger.lines.at(-1)?.message, "run summary");
-  });
+      // Assess
+      const steps = directory.calls.map((call) => call.split(" ")[0]);
+      assert.equal(steps[0], "pendingRecords");
+      assert.ok(steps.indexOf("stopModel") > steps.lastIndexOf("listTags"));
+      assert.deepEqual(summary.stopped, [idle?.modelArn]);
+      assert.equal(summary.scanned, 2);
+      // Metrics-first discovery keeps the busy model by name, without describing it.
+      assert.deepEqual(
+        summary.skipped.map((s) => s.arn ?? `${s.region} ${s.model}`),
+        [discovery === "full" ? busy?.modelArn : "us-east-1 cats/v0"],
+      );
+      assert.equal(logger.lines.at(-1)?.message, "run summary");
+    });
+  }
 });

@@ -483,6 +483,7 @@ describe("a bad setting at cold start", () => {
     stopConcurrency: "-1",
     deadlineMarginSeconds: "4",
     overlapPhases: "sometimes",
+    discovery: "metrics-only",
   };
   const cases: { variable: string; value: string; allowed: string }[] = [
     ...SETTINGS.map((spec) => ({ variable: spec.env, value: BAD[spec.key], allowed: spec.allowed })),

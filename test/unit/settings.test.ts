@@ -25,6 +25,7 @@ describe("settings from the environment", () => {
       stopConcurrency: 5,
       deadlineMarginSeconds: 30,
       overlapPhases: true,
+      discovery: "metrics-first",
     });
   });
 
@@ -47,6 +48,7 @@ describe("settings from the environment", () => {
       STOP_CONCURRENCY: "4",
       DEADLINE_MARGIN_SECONDS: "60",
       OVERLAP_PHASES: "false",
+      DISCOVERY: " Full ",
     });
     assert.deepEqual(settings, {
       idleMinutes: 120,
@@ -66,6 +68,7 @@ describe("settings from the environment", () => {
       stopConcurrency: 4,
       deadlineMarginSeconds: 60,
       overlapPhases: false,
+      discovery: "full",
     });
   });
 
@@ -102,6 +105,7 @@ describe("settings from the environment", () => {
     ["STOP_CONCURRENCY", "x", /from 1 to 32/],
     ["DEADLINE_MARGIN_SECONDS", "4", /from 5 to 300/],
     ["OVERLAP_PHASES", "sometimes", /true or false/],
+    ["DISCOVERY", "metrics", /metrics-first .* or full/],
   ];
   for (const [name, value, allowed] of bad) {
     it(`rejects ${name}=${JSON.stringify(value.slice(0, 20))} naming the variable, the value and what is allowed`, () => {
