@@ -11,9 +11,9 @@ import { CloudWatchUsageReader } from "../lambda/adapters/metrics.ts";
 import { RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
 import { listMetricsLimits, perRegion } from "../lambda/aws-clients.ts";
 import type { StopperConfig } from "../lambda/config.ts";
-import { applyStopCap, type Decision, usageWindow } from "../lambda/core/decide.ts";
+import { applyStopCap, usageWindow } from "../lambda/core/decide.ts";
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
-import type { VerdictFacts } from "../lambda/core/types.ts";
+import type { NamedModel, Verdict, VerdictFacts } from "../lambda/core/types.ts";
 import { type Assessment, assess } from "../lambda/run.ts";
 import type { CliIo } from "./io.ts";
 import { defaultRegion, parseOrUsage, type SettingFlags, settingsFromFlags } from "./options.ts";
@@ -46,6 +46,7 @@ export async function scanConfig(
         "require-opt-in": { type: "boolean" },
         price: { type: "string" },
         "max-stops": { type: "string" },
+        full: { type: "boolean" },
         json: { type: "boolean" },
       },
       strict: true,
@@ -63,9 +64,10 @@ export async function scanConfig(
       ...(values["require-opt-in"] && { requireOptIn: "true" }),
       ...(values.price !== undefined && { pricePerInferenceUnitHour: values.price }),
       ...(values["max-stops"] !== undefined && { maxStopsPerRun: values["max-stops"] }),
+      ...(values.full && { discovery: "full" }),
       ...(env.AWS_MAX_ATTEMPTS && { maxAttempts: env.AWS_MAX_ATTEMPTS }),
     },
-    { ...SCAN_FLAGS, maxAttempts: "AWS_MAX_ATTEMPTS" },
+    { ...SCAN_FLAGS, maxAttempts: "AWS_MAX_ATTEMPTS", discovery: "--full" },
   );
   const regions = settings.regions.length > 0 ? settings.regions : [await defaultRegion("scan")];
   const config: StopperConfig = Object.freeze({
@@ -169,9 +171,15 @@ export function lastRequest(facts: VerdictFacts): string {
   return "—";
 }
 
+/** A model and its verdict, described (with ARNs) or judged by name only (metrics-first discovery). */
+export interface JudgedModel {
+  readonly model: NamedModel & { readonly modelArn?: string };
+  readonly verdict: Verdict;
+}
+
 /** Would-stops first, most expensive first (the order a run stops them in), then the kept models by name. */
-export function sortForDisplay(decisions: readonly Decision[]): Decision[] {
-  const name = (d: Decision) => `${d.model.region}/${d.model.projectName}/${d.model.versionName}`;
+export function sortForDisplay<T extends JudgedModel>(decisions: readonly T[]): T[] {
+  const name = (d: JudgedModel) => `${d.model.region}/${d.model.projectName}/${d.model.versionName}`;
   return [...decisions].sort((a, b) => {
     const aStop = a.verdict.action === "stop";
     const bStop = b.verdict.action === "stop";
@@ -181,7 +189,7 @@ export function sortForDisplay(decisions: readonly Decision[]): Decision[] {
         (b.verdict.facts.estimatedHourlyCostUsd ?? 0) - (a.verdict.facts.estimatedHourlyCostUsd ?? 0);
       if (cost !== 0) return cost;
     }
-    return name(a).localeCompare(name(b)) || a.model.modelArn.localeCompare(b.model.modelArn);
+    return name(a).localeCompare(name(b)) || (a.model.modelArn ?? "").localeCompare(b.model.modelArn ?? "");
   });
 }
 
@@ -191,20 +199,32 @@ export interface ScanReport {
   readonly regions: readonly string[];
   readonly settings: Pick<
     StopperConfig,
-    "idleMinutes" | "optOutTagKey" | "requireOptIn" | "pricePerInferenceUnitHour" | "maxStopsPerRun"
+    | "idleMinutes"
+    | "optOutTagKey"
+    | "requireOptIn"
+    | "pricePerInferenceUnitHour"
+    | "maxStopsPerRun"
+    | "discovery"
   >;
-  /** Running Custom Labels models found. */
+  /** Running Custom Labels models judged (metrics-first: those with current InServiceInferenceUnits data). */
   readonly running: number;
   readonly wouldStop: number;
   readonly estimatedHourlySavingsUsd: number;
-  readonly decisions: readonly (Decision & { readonly idleFor: string })[];
+  /**
+   * Every model judged. One judged by its metrics alone (metrics-first discovery keeps a busy model without
+   * describing it) has no `projectArn` or `modelArn`: they are not known.
+   */
+  readonly decisions: readonly (JudgedModel & { readonly idleFor: string })[];
   readonly errors: Assessment["errors"];
   readonly unfinished: Assessment["unfinished"];
 }
 
 /** Builds the report from what `assess` found, with the run's cap on stops applied. */
 export function buildScanReport(config: StopperConfig, assessment: Assessment, now: number): ScanReport {
-  const decisions = sortForDisplay(applyStopCap(assessment.decisions, config.maxStopsPerRun));
+  const decisions = sortForDisplay<JudgedModel>([
+    ...applyStopCap(assessment.decisions, config.maxStopsPerRun),
+    ...assessment.judgedByName,
+  ]);
   const stops = decisions.filter((d) => d.verdict.action === "stop");
   return {
     scannedAt: formatTime(now),
@@ -215,6 +235,7 @@ export function buildScanReport(config: StopperConfig, assessment: Assessment, n
       requireOptIn: config.requireOptIn,
       pricePerInferenceUnitHour: config.pricePerInferenceUnitHour,
       maxStopsPerRun: config.maxStopsPerRun,
+      discovery: config.discovery,
     },
     running: decisions.length,
     wouldStop: stops.length,
@@ -266,7 +287,8 @@ export async function scanCommand(args: readonly string[], io: CliIo): Promise<n
   const progress = new Progress(io, config.regions);
   const now = io.clock();
   io.err(
-    `Scanning ${config.regions.join(", ")} read-only: idle after ${formatDuration(config.idleMinutes * MINUTE_MS)}, ` +
+    `Scanning ${config.regions.join(", ")} read-only (${config.discovery === "full" ? "every project described" : "models in service found from their metrics; --full describes every project"}): ` +
+      `idle after ${formatDuration(config.idleMinutes * MINUTE_MS)}, ` +
       `opt-out tag ${config.optOutTagKey}${config.requireOptIn ? " (opt-in required)" : ""}, ` +
       `${formatUsd(config.pricePerInferenceUnitHour)} per inference-unit hour.\n`,
   );
@@ -275,6 +297,7 @@ export async function scanCommand(args: readonly string[], io: CliIo): Promise<n
     assessment = await assess(adapters, config, now, {
       onDecision: (decision) => progress.decided(decision.model.region),
     });
+    for (const { model } of assessment.judgedByName) progress.decided(model.region);
   } finally {
     adapters.destroy();
   }

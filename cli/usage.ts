@@ -30,7 +30,8 @@ export const COMMAND_USAGE: Record<CommandName, string> = {
   scan: `Usage: idle-model-stopper scan [options]
 
 Runs the stopper's discovery and decision core against your account, read-only: no model is stopped and no
-log record is written. Prints one row per running Custom Labels model, then what a run would stop.
+log record is written. Prints one row per running Custom Labels model, then what a run would stop. By default,
+like the function, it finds the models in service from their metrics and describes only the idle ones.
 
 Options:
   --region REGION        a region to scan; repeat it or separate regions with commas
@@ -41,6 +42,9 @@ Options:
   --require-opt-in       only models or projects tagged KEY=true may be stopped
   --price USD            USD per inference-unit hour, for the costs shown (default: ${DEFAULT_SETTINGS.pricePerInferenceUnitHour})
   --max-stops N          the most models one run stops; the rest show as kept (default: ${DEFAULT_SETTINGS.maxStopsPerRun})
+  --full                 describe every project and version (discovery=full) instead of finding the models in
+                         service from their metrics: slower, but also lists a RUNNING model that publishes no
+                         InServiceInferenceUnits (started before August 2022), which is never stopped
   --json                 print the decisions as JSON instead of the table
   -h, --help             show this help
 
