@@ -11,44 +11,49 @@ import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 import { formatStormLine, runFaultStorm, STORM_MAX_ATTEMPTS, type StormReport } from "./fault-storm.ts";
 
 const stopper = useSynthesizedStopper();
-let enough: Promise<StormReport>;
+const DISCOVERIES = ["metrics-first", "full"] as const;
+let enough: Record<(typeof DISCOVERIES)[number], Promise<StormReport>>;
 let tooFew: Promise<StormReport>;
 
 before(() => {
-  // The two storms run side by side, in sandboxes of their own: each spends most of its time waiting on backoff.
-  enough = stopper.ready().then((fn) => runFaultStorm(fn));
+  // The storms run side by side, in sandboxes of their own: each spends most of its time waiting on backoff.
+  enough = {
+    "metrics-first": stopper.ready().then((fn) => runFaultStorm(fn, { discovery: "metrics-first" })),
+    full: stopper.ready().then((fn) => runFaultStorm(fn, { discovery: "full" })),
+  };
   tooFew = stopper.ready().then((fn) => runFaultStorm(fn, { maxAttempts: 2, thenCalm: true }));
   // Each test awaits its own; a storm that fails before its test runs is reported there, not as unhandled.
-  for (const storm of [enough, tooFew]) storm.catch(() => {});
+  for (const storm of [...Object.values(enough), tooFew]) storm.catch(() => {});
 });
 after(async () => {
-  await Promise.allSettled([enough, tooFew]);
+  await Promise.allSettled([...Object.values(enough), tooFew]);
 });
 
 describe("the fault storm", () => {
-  it("stops the idle models, only those, each with one record, while every API throttles, fails and slows down", async () => {
-    const report = await enough;
+  for (const discovery of DISCOVERIES)
+    it(`stops the idle models, only those, each with one record, while every API throttles, fails and slows down (discovery ${discovery})`, async () => {
+      const report = await enough[discovery];
 
-    assert.deepEqual(report.broken, [], formatStormLine(report));
-    assert.ok(report.running >= 100);
-    assert.deepEqual(report.wrongStops, []);
-    assert.ok(report.idleStopped >= 0.99 * report.idle, formatStormLine(report));
-    assert.equal(report.records, report.idleStopped);
-    assert.deepEqual(report.duplicates, []);
-    assert.ok(report.items.every((item) => item.status === "STOPPING"));
-    // Whatever failed for good is in the summary; with enough attempts, nothing did.
-    assert.deepEqual(report.unreported, []);
-    assert.equal(report.errorsReported === 0, report.failedCalls.length === 0);
-    // It was a storm, and the function rode it out by retrying.
-    assert.equal(report.maxAttempts, STORM_MAX_ATTEMPTS);
-    assert.ok(
-      report.injected.throttles >= 150 && report.injected.serverErrors >= 20,
-      formatStormLine(report),
-    );
-    assert.ok(report.injected.latencySpikes >= 20 && report.retries >= 200, formatStormLine(report));
-  });
+      assert.deepEqual(report.broken, [], formatStormLine(report));
+      assert.ok(report.running >= 100);
+      assert.deepEqual(report.wrongStops, []);
+      assert.ok(report.idleStopped >= 0.99 * report.idle, formatStormLine(report));
+      assert.equal(report.records, report.idleStopped);
+      assert.deepEqual(report.duplicates, []);
+      assert.ok(report.items.every((item) => item.status === "STOPPING"));
+      // Whatever failed for good is in the summary; with enough attempts, nothing did.
+      assert.deepEqual(report.unreported, []);
+      assert.equal(report.errorsReported === 0, report.failedCalls.length === 0);
+      // It was a storm, and the function rode it out by retrying.
+      assert.equal(report.maxAttempts, STORM_MAX_ATTEMPTS);
+      assert.ok(
+        report.injected.throttles >= 150 && report.injected.serverErrors >= 20,
+        formatStormLine(report),
+      );
+      assert.ok(report.injected.latencySpikes >= 20 && report.retries >= 200, formatStormLine(report));
+    });
 
-  it("with only 2 attempts stops fewer, never a wrong one, reports every failure, and the next run finishes", async () => {
+  it("with only 2 attempts stops fewer, never a wrong one, reports every failure, and the next run finishes (metrics-first)", async () => {
     const report = await tooFew;
 
     // Two attempts are not enough for the idle set; every other promise holds.
