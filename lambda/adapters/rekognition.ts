@@ -72,9 +72,10 @@ export interface ModelDirectory {
   ): Promise<Discovery>;
   /**
    * The ARNs of Custom Labels projects by name (DescribeProjects with ProjectNames, at most
-   * {@link NAMES_PER_DESCRIBE} a call); a name without a Custom Labels project is left out.
+   * {@link NAMES_PER_DESCRIBE} a call); a name without a Custom Labels project is left out, and a project of a
+   * feature the stopper does not know is not considered, with the reason.
    */
-  projectArns(region: string, projectNames: readonly string[]): Promise<Map<string, string>>;
+  projectArns(region: string, projectNames: readonly string[]): Promise<ProjectLookup>;
   /**
    * Describes versions of one project by name (DescribeProjectVersions with VersionNames, at most
    * {@link NAMES_PER_DESCRIBE}): the RUNNING Custom Labels ones, and those it cannot judge.
@@ -90,6 +91,13 @@ export interface ModelDirectory {
   modelStatus(region: string, modelArn: string): Promise<string | undefined>;
   /** Stops a model. ResourceInUse and ResourceNotFound are outcomes; any other error is thrown. */
   stopModel(region: string, modelArn: string): Promise<StopOutcome>;
+}
+
+/** What looking projects up by name found. */
+export interface ProjectLookup {
+  /** Project name → ARN, for the Custom Labels projects found. */
+  readonly arns: Map<string, string>;
+  readonly notConsidered: NotConsidered[];
 }
 
 /** What describing versions by name found. */
@@ -145,6 +153,14 @@ export function parseModelArn(
   return { projectArn: projectPrefix, projectName, versionName };
 }
 
+/** Why a project of a feature the stopper does not know is left alone. */
+const unknownFeature = (projectArn: string, feature: string | undefined): NotConsidered => ({
+  arn: projectArn,
+  reason:
+    `not considered: DescribeProjects reports Feature ${JSON.stringify(feature)} for the ` +
+    "project, which the stopper does not know; only Custom Labels projects are scanned",
+});
+
 /** Custom Labels, or no Feature at all (projects created before Features existed). */
 const isCustomLabels = (feature: string | undefined): boolean =>
   feature === undefined || feature === CUSTOM_LABELS;
@@ -197,12 +213,7 @@ export class RekognitionModelDirectory implements ModelDirectory {
             }
             if (!isCustomLabels(project.Feature)) {
               if (!KNOWN_FEATURES.has(project.Feature ?? ""))
-                discovery.notConsidered.push({
-                  arn: projectArn,
-                  reason:
-                    `not considered: DescribeProjects reports Feature ${JSON.stringify(project.Feature)} for the ` +
-                    "project, which the stopper does not know; only Custom Labels projects are scanned",
-                });
+                discovery.notConsidered.push(unknownFeature(projectArn, project.Feature));
               continue;
             }
             discovery.projects += 1;
@@ -273,14 +284,14 @@ export class RekognitionModelDirectory implements ModelDirectory {
     }
   }
 
-  async projectArns(region: string, projectNames: readonly string[]): Promise<Map<string, string>> {
+  async projectArns(region: string, projectNames: readonly string[]): Promise<ProjectLookup> {
     if (projectNames.length > NAMES_PER_DESCRIBE)
       throw new RangeError(
         `DescribeProjects takes at most ${NAMES_PER_DESCRIBE} names, got ${projectNames.length}`,
       );
     const client = this.clientFor(region);
     const { describe } = this.gatesFor(region);
-    const arns = new Map<string, string>();
+    const found: ProjectLookup = { arns: new Map(), notConsidered: [] };
     const wanted = new Set(projectNames);
     await forEachPage(
       "DescribeProjects",
@@ -298,13 +309,16 @@ export class RekognitionModelDirectory implements ModelDirectory {
       },
       (projects) => {
         for (const project of projects) {
-          const name = /:project\/([^/]+)\/\d+$/.exec(project.ProjectArn ?? "")?.[1];
-          if (name !== undefined && wanted.has(name) && isCustomLabels(project.Feature))
-            arns.set(name, project.ProjectArn as string);
+          const arn = project.ProjectArn ?? "";
+          const name = /:project\/([^/]+)\/\d+$/.exec(arn)?.[1];
+          if (name === undefined || !wanted.has(name)) continue;
+          if (isCustomLabels(project.Feature)) found.arns.set(name, arn);
+          else if (!KNOWN_FEATURES.has(project.Feature ?? ""))
+            found.notConsidered.push(unknownFeature(arn, project.Feature));
         }
       },
     );
-    return arns;
+    return found;
   }
 
   async describeModels(

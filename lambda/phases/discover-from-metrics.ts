@@ -170,7 +170,9 @@ export function discoverFromMetrics(
     idle.sort((a, b) => costOf(b) - costOf(a) || nameOf(a.model).localeCompare(nameOf(b.model)));
     const forcedUnits = toUnits([...forced.values()].map((model) => ({ model })));
     const units = [...forcedUnits, ...toUnits(idle)];
-    const projectArn = projectArnLookup(deps.directory, region, units);
+    const projectArn = projectArnLookup(deps.directory, region, units, (skipped) =>
+      notConsidered.push(...skipped),
+    );
     const examinations: Promise<void>[] = [];
     const examine = async (unit: Unit): Promise<void> => {
       const names = unit.candidates.map((candidate) => candidate.model.versionName);
@@ -266,6 +268,7 @@ function projectArnLookup(
   directory: ModelDirectory,
   region: string,
   units: readonly Unit[],
+  onNotConsidered: (skipped: readonly NotConsidered[]) => void,
 ): (projectName: string) => Promise<string | undefined> {
   const order = [...new Set(units.map((unit) => unit.projectName))];
   const position = new Map(order.map((name, index) => [name, index]));
@@ -279,7 +282,10 @@ function projectArnLookup(
         const next = order[index] as string;
         if (!lookups.has(next)) names.push(next);
       }
-      lookup = directory.projectArns(region, names);
+      lookup = directory.projectArns(region, names).then(({ arns, notConsidered }) => {
+        onNotConsidered(notConsidered);
+        return arns;
+      });
       for (const name of names) lookups.set(name, lookup);
     }
     return (await lookup).get(projectName);

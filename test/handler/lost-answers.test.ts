@@ -178,7 +178,7 @@ describe("a run whose stop has an unknown outcome", () => {
         if (status === "RUNNING") onModels([model]);
         return { projects: 1, errors: [], unfinished: [], notConsidered: [] };
       },
-      projectArns: async () => new Map([["cats", PROJECT]]),
+      projectArns: async () => ({ arns: new Map([["cats", PROJECT]]), notConsidered: [] }),
       describeModels: async () => ({
         running: status === "RUNNING" ? [model] : [],
         notConsidered: [],

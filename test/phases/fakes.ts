@@ -9,6 +9,7 @@ import type {
   DescribedModels,
   Discovery,
   ModelDirectory,
+  ProjectLookup,
   StopOutcome,
 } from "../../lambda/adapters/rekognition.ts";
 import type { Outcome, StopLog } from "../../lambda/adapters/stop-log.ts";
@@ -128,7 +129,7 @@ export class FakeDirectory implements ModelDirectory {
   /** Models `describeModels` reports in another status than RUNNING, by ARN. */
   readonly notRunning = new Map<string, string>();
 
-  async projectArns(region: string, projectNames: readonly string[]): Promise<Map<string, string>> {
+  async projectArns(region: string, projectNames: readonly string[]): Promise<ProjectLookup> {
     this.calls.push(`projectArns ${region} ${projectNames.join(",")}`);
     const failure = this.failures.get(`projects:${projectNames.join(",")}`);
     if (failure) throw failure;
@@ -136,7 +137,7 @@ export class FakeDirectory implements ModelDirectory {
     for (const model of this.pages.flat())
       if (model.region === region && projectNames.includes(model.projectName))
         arns.set(model.projectName, model.projectArn);
-    return arns;
+    return { arns, notConsidered: [] };
   }
 
   async describeModels(
