@@ -16,7 +16,7 @@
 import type { NotConsidered, Problem, Unfinished } from "./adapters/rekognition.ts";
 import type { StopperConfig } from "./config.ts";
 import type { Decision } from "./core/decide.ts";
-import type { NamedModel, NamedVerdict } from "./core/types.ts";
+import type { ModelUsage, NamedModel, NamedVerdict } from "./core/types.ts";
 import { type RunDependencies, timeLeftMs } from "./dependencies.ts";
 import { decideModel } from "./phases/decide.ts";
 import { discover } from "./phases/discover.ts";
@@ -108,12 +108,13 @@ async function assessRegion(
   // The budget needs tags read while discovery goes on; one phase after another, every candidate is examined.
   const metricsFirst = config.discovery === "metrics-first";
   const budget = metricsFirst && config.overlapPhases ? new StopBudget(config.maxStopsPerRun) : undefined;
+  const screened = new Map<string, { readonly idleMinutes: number; readonly usage: ModelUsage }>();
   const source = metricsFirst
-    ? discoverFromMetrics(deps, config, { ...input, budget })
+    ? discoverFromMetrics(deps, config, { ...input, budget, screened })
     : discover(deps, input);
   const { items, report: found } = await flow(source)
     .through(readTags(deps, config, scope, budget))
-    .through(readMetrics(deps, scope))
+    .through(readMetrics(deps, scope, screened))
     .through(decideModel(config, scope.now))
     .run({
       overlap: config.overlapPhases,

@@ -9,7 +9,7 @@
  * 3. it examines the idle ones, most expensive first, a project at a time: the project's ARN (DescribeProjects,
  *    10 names a call), its idle versions (DescribeProjectVersions, 10 names a call), and hands over those still
  *    RUNNING. Read tags, read metrics and decide then judge them as after a full discovery, with each model's own
- *    threshold from its tags.
+ *    threshold from its tags; read metrics reads again only a model whose tags set another threshold.
  *
  * With a {@link StopBudget} it examines no more candidates than the run can stop; the rest are reported by name as
  * idle, for the next run. If ListMetrics fails, the region is discovered in full instead and the failure reported.
@@ -29,7 +29,7 @@ import {
 import type { StopperConfig } from "../config.ts";
 import { usageWindow } from "../core/decide.ts";
 import { type Screened, screen } from "../core/screen.ts";
-import type { NamedModel, NamedVerdict, RunningModel, Verdict } from "../core/types.ts";
+import type { ModelUsage, NamedModel, NamedVerdict, RunningModel, Verdict } from "../core/types.ts";
 import type { Source } from "../pipeline.ts";
 import { type DiscoverInput, type DiscoveryReport, discover } from "./discover.ts";
 
@@ -41,6 +41,8 @@ export interface DiscoverFromMetricsInput extends DiscoverInput {
   readonly mustExamine?: readonly NamedModel[];
   /** Limits the idle candidates examined to what the run can stop; without one, every candidate is examined. */
   readonly budget?: StopBudget;
+  /** Told the screen's reading of each idle candidate, so that read metrics need not read it again. */
+  readonly screened?: Map<string, { readonly idleMinutes: number; readonly usage: ModelUsage }>;
 }
 
 /** The settings the screen and the budget work by. */
@@ -159,8 +161,11 @@ export function discoverFromMetrics(
         pricePerInferenceUnitHour: config.pricePerInferenceUnitHour,
       });
       if (screened.kind === "not-in-service") continue;
-      if (screened.kind === "idle") idle.push({ model, verdict: screened.verdict });
-      else {
+      if (screened.kind === "idle") {
+        idle.push({ model, verdict: screened.verdict });
+        if (!("error" in evidence))
+          input.screened?.set(nameOf(model), { idleMinutes: config.idleMinutes, usage: evidence });
+      } else {
         judgedByName.push({ model, verdict: screened.verdict });
         if ("error" in evidence) errors.push({ message: `${nameOf(model)} in ${region}: ${evidence.error}` });
       }

@@ -2,13 +2,14 @@
  * Phase "read metrics": each model's request and in-service metrics, in GetMetricData batches of
  * {@link MODELS_PER_CALL} models (500 queries), one set of batches per idle threshold since a call has one time
  * range. A batch goes out as soon as it is full; the partial ones once every model has reached the phase. Models
- * the tags already keep, or whose tags could not be read, are not asked about.
+ * the tags already keep, or whose tags could not be read, are not asked about; nor is a model whose metrics were
+ * already read over the same window this run (metrics-first discovery's screen).
  */
 
 import { errorMessage } from "../adapters/errors.ts";
 import { MODELS_PER_CALL, type UsageReader } from "../adapters/metrics.ts";
 import { usageWindow } from "../core/decide.ts";
-import type { RunningModel, UsageEvidence } from "../core/types.ts";
+import type { ModelUsage, RunningModel, UsageEvidence } from "../core/types.ts";
 import type { Stage } from "../pipeline.ts";
 import type { TaggedModel } from "./read-tags.ts";
 
@@ -18,6 +19,12 @@ export interface MeasuredModel extends TaggedModel {
   readonly usage: UsageEvidence;
 }
 
+/**
+ * Usage already read this run, by `<project>/<version>`, with the threshold whose window it covers: what
+ * metrics-first discovery's screen read of the models it hands over.
+ */
+export type KnownUsage = ReadonlyMap<string, { readonly idleMinutes: number; readonly usage: ModelUsage }>;
+
 /** Not an error: the tags alone decide, so the metrics were never asked for. */
 export const METRICS_NOT_NEEDED: UsageEvidence = { error: "metrics not read: the tags decide" };
 
@@ -25,15 +32,19 @@ export const METRICS_NOT_NEEDED: UsageEvidence = { error: "metrics not read: the
 export function readMetrics(
   deps: { readonly usage: UsageReader },
   scope: { readonly region: string; readonly now: number },
+  known: KnownUsage = new Map(),
 ): Stage<TaggedModel, MeasuredModel> {
   const batches = new MetricBatcher((models, idleMinutes) =>
     deps.usage.readUsage(scope.region, models, usageWindow(scope.now, idleMinutes)),
   );
   return {
     run: async (tagged) => {
-      const { policy } = tagged;
+      const { policy, model } = tagged;
       if (!policy || policy.keep) return { ...tagged, usage: METRICS_NOT_NEEDED };
-      return { ...tagged, usage: await batches.add(tagged.model, policy.idleMinutes) };
+      // Read moments ago over the same window: reading it again would cost a call and tell nothing new.
+      const read = known.get(`${model.projectName}/${model.versionName}`);
+      if (read && read.idleMinutes === policy.idleMinutes) return { ...tagged, usage: read.usage };
+      return { ...tagged, usage: await batches.add(model, policy.idleMinutes) };
     },
     // No model joins a batch any more: send the partial ones.
     end: () => batches.flush(),

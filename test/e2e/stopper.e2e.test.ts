@@ -340,12 +340,12 @@ describe("metrics-first discovery at scale over the wire", () => {
     assert.equal(calls("DescribeProjectVersions").length, 111);
     assert.ok(calls("DescribeProjectVersions").every((c) => (c.input.VersionNames as string[]).length === 1));
     assert.ok(!w.sandbox.calls.some((c) => c.resource?.includes(":project/busy-")));
-    // The screen of 151 models, then the second read of the 111 candidates with their own thresholds.
+    // The screen of 151 models, and no second read: no tag sets another threshold than the screen's.
     assert.deepEqual(
       calls("GetMetricData")
         .map((c) => Number(c.input.queryCount))
         .sort((a, b) => a - b),
-      [55, 255, 500, 500],
+      [255, 500],
     );
   });
 });

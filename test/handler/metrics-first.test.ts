@@ -84,6 +84,11 @@ describe("handler with metrics-first discovery", () => {
     assert.ok(!account.calls.some((c) => c.includes(projectArn(gamma))));
     // Tags of the three idle running models and of their projects; none of the busy or stopped ones.
     assert.equal(account.calls.filter((c) => c.startsWith("ListTagsForResource")).length, 3 + 3);
+    // One GetMetricData, the screen's: its reading of the idle models is the evidence their decisions rest on.
+    assert.deepEqual(
+      account.calls.filter((c) => c.startsWith("GetMetricData")),
+      ["GetMetricData 30 -"],
+    );
   });
 
   it("discovers in full, and says so, when ListMetrics is not allowed", async () => {
