@@ -117,7 +117,7 @@ export function discoverFromMetrics(
   config: DiscoverFromMetricsSettings,
   input: DiscoverFromMetricsInput,
 ): Source<RunningModel, DiscoveryReport> {
-  return async (emit) => {
+  const source: Source<RunningModel, DiscoveryReport> = async (emit) => {
     const { region } = input;
     let listed: NamedModel[];
     try {
@@ -214,6 +214,9 @@ export function discoverFromMetrics(
     };
 
     for (const [index, unit] of units.entries()) {
+      // Models with an unfinished record are examined whatever the budget says: their record must be completed.
+      const room = index < forcedUnits.length || !input.budget || (await input.budget.room());
+      // Asked after any wait for room, so the time it took counts.
       if (input.mayContinue && !input.mayContinue()) {
         for (const rest of units.slice(index))
           for (const { model } of rest.candidates)
@@ -224,8 +227,7 @@ export function discoverFromMetrics(
             });
         break;
       }
-      // Models with an unfinished record are examined whatever the budget says: their record must be completed.
-      if (index >= forcedUnits.length && input.budget && !(await input.budget.room())) {
+      if (!room && input.budget) {
         const cap = input.budget.cap;
         for (const rest of units.slice(index))
           for (const { model, verdict } of rest.candidates)
@@ -247,6 +249,18 @@ export function discoverFromMetrics(
     }
     await Promise.all(examinations);
     return { errors, unfinished, notConsidered, judgedByName };
+  };
+  return async (emit) => {
+    try {
+      return await source(emit);
+    } catch (error) {
+      // The models handed over so far are still real: they go on; the region's failure is reported, as by discover.
+      return {
+        errors: [{ message: `discovery in ${input.region} failed: ${errorMessage(error)}` }],
+        unfinished: [],
+        notConsidered: [],
+      };
+    }
   };
 }
 

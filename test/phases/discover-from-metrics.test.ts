@@ -201,6 +201,19 @@ describe("metrics-first discovery", () => {
     );
   });
 
+  it("reports a region whose screen failed outright, as a full discovery reports a region that failed", async () => {
+    // Prepare
+    const deps = account(modelsOf("cats", 2));
+    deps.usage.failure = new Error("socket hang up");
+
+    // Act
+    const { found, report } = await discoverAll(deps);
+
+    // Assess
+    assert.deepEqual(found, []);
+    assert.deepEqual(report.errors, [{ message: "discovery in us-east-1 failed: Error: socket hang up" }]);
+  });
+
   it("reports the candidates of a project it could not describe, and goes on with the others", async () => {
     // Prepare
     const deps = account([runningModel("cats", "v0"), runningModel("dogs", "v0")]);
