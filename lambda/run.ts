@@ -22,7 +22,7 @@ import { decideModel } from "./phases/decide.ts";
 import { discover } from "./phases/discover.ts";
 import { discoverFromMetrics, StopBudget } from "./phases/discover-from-metrics.ts";
 import { readMetrics } from "./phases/read-metrics.ts";
-import { readTags } from "./phases/read-tags.ts";
+import { type ProjectTagCache, readTags } from "./phases/read-tags.ts";
 import { reconcile } from "./phases/reconcile.ts";
 import { type RunSummary, report } from "./phases/report.ts";
 import { stopAndRecord } from "./phases/stop-and-record.ts";
@@ -109,11 +109,12 @@ async function assessRegion(
   const metricsFirst = config.discovery === "metrics-first";
   const budget = metricsFirst && config.overlapPhases ? new StopBudget(config.maxStopsPerRun) : undefined;
   const screened = new Map<string, { readonly idleMinutes: number; readonly usage: ModelUsage }>();
+  const projectTags: ProjectTagCache = new Map();
   const source = metricsFirst
-    ? discoverFromMetrics(deps, config, { ...input, budget, screened })
+    ? discoverFromMetrics(deps, config, { ...input, budget, screened, projectTags })
     : discover(deps, input);
   const { items, report: found } = await flow(source)
-    .through(readTags(deps, config, scope, budget))
+    .through(readTags(deps, config, scope, budget, projectTags))
     .through(readMetrics(deps, scope, screened))
     .through(decideModel(config, scope.now))
     .run({

@@ -38,6 +38,18 @@ export type TagPolicy =
 
 const WHERE = ["model", "project"] as const;
 
+/**
+ * Why a project's own tags keep every model of it whatever the models' tags say (an opt-out or a snooze, which come
+ * first in {@link tagPolicy}), or undefined when they do not.
+ */
+export function projectKeepsItsModels(
+  project: Readonly<Record<string, string>>,
+  optOutTagKey: string,
+  now: number,
+): string | undefined {
+  return describeOptOut(parseOptOut(project[optOutTagKey], now), optOutTagKey, "project");
+}
+
 /** Reads the tags. Opt-outs and snoozes come first: they keep the model whatever else is tagged. */
 export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {
   const { optOutTagKey: key, now } = options;

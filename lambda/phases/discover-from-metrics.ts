@@ -7,8 +7,8 @@
  * 2. it screens their usage in GetMetricData batches, by the configured threshold and no tags (core/screen.ts). A
  *    busy or recently started model is kept whatever its tags say: it is judged by name and never described;
  * 3. it examines the idle ones, most expensive first, a project at a time: the project's ARN (DescribeProjects,
- *    10 names a call), its idle versions (DescribeProjectVersions, 10 names a call), and hands over those still
- *    RUNNING. Read tags, read metrics and decide then judge them as after a full discovery, with each model's own
+ *    10 names a call) and tags (a project opted out or snoozed keeps its models by name, undescribed), its idle
+ *    versions (DescribeProjectVersions, 10 names a call), and hands over those still RUNNING. Read tags, read metrics and decide then judge them as after a full discovery, with each model's own
  *    threshold from its tags; read metrics reads again only a model whose tags set another threshold.
  *
  * With a {@link StopBudget} it examines no more candidates than the run can stop; the rest are reported by name as
@@ -29,9 +29,11 @@ import {
 import type { StopperConfig } from "../config.ts";
 import { usageWindow } from "../core/decide.ts";
 import { type Screened, screen } from "../core/screen.ts";
+import { projectKeepsItsModels } from "../core/tag-policy.ts";
 import type { ModelUsage, NamedModel, NamedVerdict, RunningModel, Verdict } from "../core/types.ts";
 import type { Source } from "../pipeline.ts";
 import { type DiscoverInput, type DiscoveryReport, discover } from "./discover.ts";
+import { type ProjectTagCache, projectTagsOf } from "./read-tags.ts";
 
 /** Where to discover, and what else to take into account. */
 export interface DiscoverFromMetricsInput extends DiscoverInput {
@@ -43,12 +45,14 @@ export interface DiscoverFromMetricsInput extends DiscoverInput {
   readonly budget?: StopBudget;
   /** Told the screen's reading of each idle candidate, so that read metrics need not read it again. */
   readonly screened?: Map<string, { readonly idleMinutes: number; readonly usage: ModelUsage }>;
+  /** Projects' tags, shared with read tags: each project's are read once, before its versions are described. */
+  readonly projectTags?: ProjectTagCache;
 }
 
 /** The settings the screen and the budget work by. */
 export type DiscoverFromMetricsSettings = Pick<
   StopperConfig,
-  "idleMinutes" | "pricePerInferenceUnitHour" | "maxStopsPerRun"
+  "idleMinutes" | "pricePerInferenceUnitHour" | "maxStopsPerRun" | "optOutTagKey"
 >;
 
 /**
@@ -179,6 +183,7 @@ export function discoverFromMetrics(
       notConsidered.push(...skipped),
     );
     const examinations: Promise<void>[] = [];
+    const projectTags = input.projectTags ?? new Map();
     const examine = async (unit: Unit): Promise<void> => {
       const names = unit.candidates.map((candidate) => candidate.model.versionName);
       let handedOver = 0;
@@ -186,6 +191,24 @@ export function discoverFromMetrics(
         const arn = await projectArn(unit.projectName);
         // Not a Custom Labels project (Content Moderation adapters publish the metric too), or deleted since.
         if (arn === undefined) return;
+        // A project opted out or snoozed keeps every model of it: its versions need not be described. Tags that
+        // cannot be read are read tags' to report, model by model.
+        const kept = await projectTagsOf(projectTags, deps.directory, region, arn).then(
+          (tags) => projectKeepsItsModels(tags, config.optOutTagKey, input.now),
+          () => undefined,
+        );
+        if (kept !== undefined) {
+          for (const { model, verdict } of unit.candidates)
+            judgedByName.push({
+              model,
+              verdict: {
+                action: "keep",
+                reason: kept,
+                facts: verdict?.facts ?? { idleMinutes: config.idleMinutes },
+              },
+            });
+          return;
+        }
         let described: Awaited<ReturnType<ModelDirectory["describeModels"]>>;
         try {
           described = await deps.directory.describeModels(region, arn, names);

@@ -8,8 +8,7 @@
 import { errorMessage } from "../adapters/errors.ts";
 import type { ModelDirectory } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
-import { describeOptOut, parseOptOut } from "../core/opt-out.ts";
-import { type TagPolicy, tagPolicy } from "../core/tag-policy.ts";
+import { projectKeepsItsModels, type TagPolicy, tagPolicy } from "../core/tag-policy.ts";
 import type { RunningModel, TagEvidence } from "../core/types.ts";
 import type { Stage } from "../pipeline.ts";
 
@@ -22,6 +21,26 @@ export interface TaggedModel {
   readonly policy?: TagPolicy;
 }
 
+/** Projects' tags by project ARN, each read once per run and region however many phases ask for them. */
+export type ProjectTagCache = Map<string, Promise<Record<string, string>>>;
+
+/** The tags of a project from the cache, read (and cached) if no one asked for them yet. */
+export function projectTagsOf(
+  cache: ProjectTagCache,
+  directory: ModelDirectory,
+  region: string,
+  projectArn: string,
+): Promise<Record<string, string>> {
+  let tags = cache.get(projectArn);
+  if (!tags) {
+    tags = directory.listTags(region, projectArn);
+    // Whoever awaits it handles a failure; an unawaited rejection must not end the process.
+    tags.catch(() => {});
+    cache.set(projectArn, tags);
+  }
+  return tags;
+}
+
 /** The settings the tags are read against. */
 export type ReadTagsSettings = Pick<StopperConfig, "optOutTagKey" | "requireOptIn" | "idleMinutes">;
 
@@ -32,15 +51,12 @@ export function readTags(
   scope: { readonly region: string; readonly now: number },
   /** Told of each model once its tags are read, whether they leave it a candidate to stop (metrics-first's budget). */
   budget?: { tagged(likelyStop: boolean): void },
+  /** Projects' tags read already (metrics-first discovery reads them before describing a project's versions). */
+  projectTags: ProjectTagCache = new Map(),
 ): Stage<RunningModel, TaggedModel> {
-  const projectTags = new Map<string, Promise<Record<string, string>>>();
   const tagsOf = (arn: string) => deps.directory.listTags(scope.region, arn);
   const read = async (model: RunningModel): Promise<TaggedModel> => {
-    let project = projectTags.get(model.projectArn);
-    if (!project) {
-      project = tagsOf(model.projectArn);
-      projectTags.set(model.projectArn, project);
-    }
+    const project = projectTagsOf(projectTags, deps.directory, scope.region, model.projectArn);
     const tags = await modelAndProjectTags(model, project, tagsOf, config.optOutTagKey, scope.now);
     if ("error" in tags) return { model, tags };
     const policy = tagPolicy(tags, {
@@ -81,7 +97,7 @@ async function modelAndProjectTags(
   } catch (error) {
     return { error: `ListTagsForResource on the project failed: ${errorMessage(error)}` };
   }
-  if (describeOptOut(parseOptOut(projectTags[optOutTagKey], now), optOutTagKey, "project") !== undefined)
+  if (projectKeepsItsModels(projectTags, optOutTagKey, now) !== undefined)
     return { model: {}, project: projectTags };
   try {
     return { model: await tagsOf(model.modelArn), project: projectTags };

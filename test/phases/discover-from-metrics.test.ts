@@ -73,6 +73,7 @@ describe("metrics-first discovery", () => {
     assert.deepEqual(found, [idle]);
     assert.deepEqual(deps.directory.calls, [
       `projectArns ${REGION} cats`,
+      `listTags ${REGION} ${idle?.projectArn}`,
       `describeModels ${REGION} ${idle?.projectArn} v1`,
     ]);
     assert.deepEqual(
@@ -115,6 +116,44 @@ describe("metrics-first discovery", () => {
       [10, 2],
     );
     assert.ok(found.slice(0, 11).every((model) => model.projectName.startsWith("small-")));
+  });
+
+  it("does not describe the versions of a project whose tags keep its models, and judges them by name", async () => {
+    // Prepare
+    const [a, b] = modelsOf("cats", 2);
+    const deps = account([a, b].filter((m) => m !== undefined));
+    deps.directory.tags.set(a?.projectArn ?? "", { "auto-stop": "2099-01-01" });
+
+    // Act
+    const { found, report } = await discoverAll(deps);
+
+    // Assess
+    assert.deepEqual(found, []);
+    assert.ok(!deps.directory.calls.some((call) => call.startsWith("describeModels")));
+    assert.deepEqual(
+      report.judgedByName?.map(({ model, verdict }) => [nameOf(model), verdict.action, verdict.reason]),
+      ["cats/v0", "cats/v1"].map((name) => [
+        name,
+        "keep",
+        "snoozed until 2099-01-01T00:00:00Z by tag auto-stop=2099-01-01 on the project",
+      ]),
+    );
+  });
+
+  it("reads a project's tags once: read tags takes them from discovery", async () => {
+    // Prepare
+    const models = modelsOf("cats", 2);
+    const deps = account(models);
+
+    // Act
+    const assessment = await assess(deps, config, NOW);
+
+    // Assess
+    assert.equal(assessment.decisions.length, 2);
+    assert.equal(
+      deps.directory.calls.filter((call) => call === `listTags ${REGION} ${models[0]?.projectArn}`).length,
+      1,
+    );
   });
 
   it("does not hand over a candidate that stopped since it was listed, nor judge it", async () => {
