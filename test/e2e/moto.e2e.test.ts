@@ -204,6 +204,10 @@ describe("the main scenario on moto (CloudWatch, DynamoDB, SNS) and on the sandb
     assert.match(sandboxOutcome.kept["us-east-1 cases/busy-with-errors"] ?? "", /\(2 user error\)/);
     assert.match(sandboxOutcome.kept["us-east-1 cases/recent"] ?? "", /^started recently: .* \(1h00m ago\)/);
     assert.equal(sandboxOutcome.kept[arn("cases", "no-data")], undefined);
+    assert.equal(
+      sandboxOutcome.kept["us-east-1 kept-project/v1"],
+      "opted out: tag auto-stop=off on the project",
+    );
     assert.deepEqual(
       sandboxOutcome.records.map((record) => [record.modelArn, record.status]),
       expectedStops.map((stopped) => [stopped, "STOPPING"]),

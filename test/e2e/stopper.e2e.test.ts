@@ -94,13 +94,16 @@ describe("one run over the wire", () => {
       // A RUNNING model that publishes no InServiceInferenceUnits is invisible to metrics-first discovery.
       assert.equal(summary.scanned, metricsFirst ? 9 : 10);
       assert.deepEqual([...summary.stopped].sort(), expectedStops);
-      // Metrics-first discovery judges a busy or recently started model by its metrics and names alone.
-      const byName = new Set(metricsFirst ? ["busy", "busy-with-errors", "recent"] : []);
+      // Metrics-first discovery judges a busy or recently started model by its metrics and names alone, and a
+      // model of a project opted out by the project's tags without describing it.
+      const byName = new Set(
+        metricsFirst ? ["cases/busy", "cases/busy-with-errors", "cases/recent", "kept-project/v1"] : [],
+      );
       const reasons = Object.fromEntries(
         summary.skipped.map((s) => [s.arn ?? `${s.region} ${s.model}`, s.reason]),
       );
       const arnOrName = (project: string, version: string) =>
-        byName.has(version) ? `us-east-1 ${project}/${version}` : arn(project, version);
+        byName.has(`${project}/${version}`) ? `us-east-1 ${project}/${version}` : arn(project, version);
       assert.match(
         reasons[arnOrName("cases", "busy")] ?? "",
         /^in use: 12 requests in the last 3h00m \(12 successful\)/,
@@ -121,7 +124,7 @@ describe("one run over the wire", () => {
         );
       assert.equal(reasons[arn("cases", "opted-out")], "opted out: tag auto-stop= Never  on the model");
       assert.match(reasons[arn("cases", "snoozed")] ?? "", /^snoozed until .* on the model$/);
-      assert.equal(reasons[arn("kept-project", "v1")], "opted out: tag auto-stop=off on the project");
+      assert.equal(reasons[arnOrName("kept-project", "v1")], "opted out: tag auto-stop=off on the project");
 
       // The sandbox's own state: only the idle models left RUNNING.
       for (const model of w.sandbox.rekognition.models()) {
@@ -142,8 +145,10 @@ describe("one run over the wire", () => {
         w.sandbox.calls.some((c) => c.operation === "ListMetrics"),
         metricsFirst,
       );
-      for (const version of byName)
-        assert.ok(!w.sandbox.calls.some((c) => c.resource === arn("cases", version)), version);
+      for (const name of byName) {
+        const [project = "", version = ""] = name.split("/");
+        assert.ok(!w.sandbox.calls.some((c) => c.resource === arn(project, version)), name);
+      }
 
       // The log table: one record per stop, completed.
       const items = await w.items();
