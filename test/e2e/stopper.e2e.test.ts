@@ -461,12 +461,20 @@ describe("errors over the wire", () => {
   it("records a model that is already changing when the stop arrives, and stops the other", async () => {
     const w = await world(structuredClone(pair));
     const changing = w.sandbox.rekognition.modelArn("p", "b");
-    // Hold the run in GetMetricData, then have somebody else stop B: the sandbox then answers
-    // ResourceInUseException to our StopProjectVersion, as AWS does for a model that is not RUNNING.
-    w.sandbox.setFaults({ cloudwatch: { operations: { GetMetricData: { latencyMs: 400 } } } });
+    // Once B has been described RUNNING (its own tags are being read), hold the run before its stops (the log
+    // queries each stop begins with, and GetMetricData for a full discovery), then have somebody else stop B: the
+    // sandbox then answers ResourceInUseException to our StopProjectVersion, as AWS does for a model that is not
+    // RUNNING.
+    w.sandbox.setFaults({
+      cloudwatch: { operations: { GetMetricData: { latencyMs: 400 } } },
+      dynamodb: { operations: { Query: { latencyMs: 400 } } },
+    });
     const running = w.invoke();
     const giveUp = Date.now() + 20_000;
-    while (!w.sandbox.calls.some((c) => c.operation === "ListTagsForResource") && Date.now() < giveUp) {
+    while (
+      !w.sandbox.calls.some((c) => c.operation === "ListTagsForResource" && c.resource === changing) &&
+      Date.now() < giveUp
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     w.sandbox.rekognition.setModelStatus(changing, "STOPPING");
