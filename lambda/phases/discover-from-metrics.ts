@@ -192,12 +192,14 @@ export function discoverFromMetrics(
         // Not a Custom Labels project (Content Moderation adapters publish the metric too), or deleted since.
         if (arn === undefined) return;
         // A project opted out or snoozed keeps every model of it: its versions need not be described. Tags that
-        // cannot be read are read tags' to report, model by model.
+        // cannot be read are read tags' to report, model by model. A model with an unfinished record is described
+        // all the same: its decision completes the record.
         const kept = await projectTagsOf(projectTags, deps.directory, region, arn).then(
           (tags) => projectKeepsItsModels(tags, config.optOutTagKey, input.now),
           () => undefined,
         );
-        if (kept !== undefined) {
+        const mustExamine = unit.candidates.some((candidate) => candidate.verdict === undefined);
+        if (kept !== undefined && !mustExamine) {
           for (const { model, verdict } of unit.candidates)
             judgedByName.push({
               model,

@@ -286,6 +286,22 @@ describe("metrics-first discovery", () => {
     assert.deepEqual(report.judgedByName, []);
   });
 
+  it("describes a model with an unfinished record even when its project's tags keep it, so its record is completed", async () => {
+    // Prepare
+    const [pending] = modelsOf("cats", 1);
+    const deps = account([pending].filter((m) => m !== undefined));
+    deps.directory.tags.set(pending?.projectArn ?? "", { "auto-stop": "never" });
+
+    // Act
+    const { found, report } = await discoverAll(deps, {
+      mustExamine: [pending].filter((m) => m !== undefined),
+    });
+
+    // Assess
+    assert.deepEqual(found, [pending]);
+    assert.deepEqual(report.judgedByName, []);
+  });
+
   it("reports the candidates it had no time to examine as unfinished, by name", async () => {
     // Prepare
     const deps = account([runningModel("cats", "v0"), runningModel("dogs", "v0")]);
