@@ -8,6 +8,7 @@ import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import type { RunSummary } from "../lambda/run.ts";
 import { type Invocation, type InvokeOptions, invokeBundle, type SynthesizedFunction } from "./bundle.ts";
+import { pinnedClock } from "./clock.ts";
 import { type Sandbox, type SandboxOptions, startSandbox } from "./index.ts";
 
 /** The name the log table gets in the sandbox. */
@@ -22,7 +23,12 @@ export type LogItem = Record<string, unknown> & { modelArn: string; stoppedAt: s
 /** A running sandbox with the stopper's table, and a way to invoke the stopper. */
 export interface StopperWorld {
   readonly sandbox: Sandbox;
-  /** Invokes the bundle once, as a cold start, with extra environment (e.g. `{ DRY_RUN: "true" }`). */
+  /** The world's clock (epoch ms): the sandbox's, and the instant each invocation's function clock starts at. */
+  readonly clock: () => number;
+  /**
+   * Invokes the bundle once, as a cold start, with extra environment (e.g. `{ DRY_RUN: "true" }`). The function's
+   * clock starts at the world's now unless `clockStart` says otherwise.
+   */
   invoke(
     env?: Record<string, string>,
     options?: Omit<InvokeOptions, "env">,
@@ -32,12 +38,17 @@ export interface StopperWorld {
   stop(): Promise<void>;
 }
 
-/** Starts a sandbox, creates the log table as the template declares it, and returns the world. */
+/**
+ * Starts a sandbox, creates the log table as the template declares it, and returns the world. Its clock is
+ * `options.clock`, by default {@link pinnedClock} from PINNED_START_MILLIS: seeding, the sandbox and every
+ * invocation's function read that one clock, so no decision depends on the minute the wall shows.
+ */
 export async function startStopperWorld(
   fn: SynthesizedFunction,
   options: SandboxOptions = {},
 ): Promise<StopperWorld> {
-  const sandbox = await startSandbox(options);
+  const clock = options.clock ?? pinnedClock();
+  const sandbox = await startSandbox({ ...options, clock });
   const dynamo = new DynamoDBClient({
     region: sandbox.region,
     endpoint: sandbox.endpoints.dynamodb,
@@ -72,8 +83,13 @@ export async function startStopperWorld(
   }
   return {
     sandbox,
+    clock,
     invoke: (env = {}, invokeOptions = {}) =>
-      invokeBundle<StopperSummary>(fn, { ...invokeOptions, env: { ...refs, ...sandbox.env, ...env } }),
+      invokeBundle<StopperSummary>(fn, {
+        clockStart: clock(),
+        ...invokeOptions,
+        env: { ...refs, ...sandbox.env, ...env },
+      }),
     async items() {
       const items: LogItem[] = [];
       for await (const page of paginateScan({ client: documents }, { TableName: LOG_TABLE_NAME })) {
