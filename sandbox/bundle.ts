@@ -144,8 +144,9 @@ export interface InvokeOptions {
   readonly timeScale?: number;
   /**
    * Make the function's waits (setTimeout, setInterval) this many times shorter on the wall, its clock jumping over
-   * the rest, while work and the sandbox's answers count at their real length (see function-clock.mjs); so a busy
-   * machine does not make the function's time run faster. Not with `timeScale`. @default 1
+   * the rest, while work and the sandbox's answers count at their real length, not k times (see function-clock.mjs);
+   * so a busy machine makes the function's time run far less fast than `timeScale` does. Not with `timeScale`.
+   * @default 1
    */
   readonly waitScale?: number;
   /** The instant (epoch ms) the function's clock starts at; it then advances with the wall. @default the wall */

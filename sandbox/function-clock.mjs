@@ -11,8 +11,9 @@
 // 250 ms answer or a second of CPU the machine did not give the process looks k times longer to the function.
 // INVOKE_WAIT_SCALE=k shortens only the waits: a setTimeout or setInterval fires after 1/k of its delay on the wall,
 // and the clock then jumps to the instant the wait was due, so the function sees every wait at its full length.
-// Work, the sandbox's answers and time the process spent without a core count once, as they took on the wall: the
-// function's time is what the run would take at real speed, however busy the machine is. Not with INVOKE_TIME_SCALE.
+// Work, the sandbox's answers and time the process spent without a core count once, as they took on the wall, not k
+// times. One thing still grows with a slow machine: a watchdog timer the SDK sets around each call (3 s) fires early
+// when the call takes more than 3000/k ms on the wall, and moves the clock with it. Not with INVOKE_TIME_SCALE.
 const env = process.env;
 const scale = Number(env.INVOKE_TIME_SCALE || "1");
 if (!(scale >= 1)) throw new Error(`INVOKE_TIME_SCALE must be a number ≥ 1, got ${env.INVOKE_TIME_SCALE}`);

@@ -190,7 +190,7 @@ describe("an EventBridge retry of a run that finished", () => {
 describe("the deadline", () => {
   // What takes the function's time is its own pacing, one call a second per Rekognition API: waits, which run 20
   // times shorter on the wall while the function's clock jumps over what they skip. A minute of function time passes
-  // in a few seconds, and a busy machine, whose slowness counts only once, cannot eat the run's time.
+  // in a few seconds, and a busy machine's slowness counts once, not 20 times, against the run's time.
   const waitScale = 20;
   const env = {
     DEADLINE_MARGIN_SECONDS: "5",
