@@ -172,6 +172,13 @@ export interface InvokeOptions {
   readonly event?: unknown;
   /** Run the function's clock this many times faster than the wall (see function-clock.mjs). @default 1 */
   readonly timeScale?: number;
+  /**
+   * Make the function's waits (setTimeout, setInterval) this many times shorter on the wall, its clock jumping over
+   * the rest, while work and the sandbox's answers count at their real length, not k times (see function-clock.mjs);
+   * so a busy machine makes the function's time run far less fast than `timeScale` does. Not with `timeScale`.
+   * @default 1
+   */
+  readonly waitScale?: number;
   /** The instant (epoch ms) the function's clock starts at; it then advances with the wall. @default the wall */
   readonly clockStart?: number;
   /** Kill the child once a stdout line matches this (to simulate a crash at a chosen point). */
@@ -201,6 +208,7 @@ export function invokeBundle<T>(fn: SynthesizedFunction, options: InvokeOptions)
       INVOKE_EVENT: JSON.stringify(options.event ?? {}),
       INVOKE_RESULT_FILE: resultFile,
       INVOKE_TIME_SCALE: String(options.timeScale ?? 1),
+      INVOKE_WAIT_SCALE: String(options.waitScale ?? 1),
       ...(options.clockStart !== undefined && { INVOKE_CLOCK_START: String(options.clockStart) }),
     },
     stdio: ["ignore", "pipe", "pipe"],

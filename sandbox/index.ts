@@ -52,6 +52,7 @@ export {
   type InjectedFault,
   type ServiceName,
 } from "./call-log.ts";
+export { PINNED_START_MILLIS, pinnedClock } from "./clock.ts";
 export type {
   CloudWatchFaults,
   DynamoDbFaults,

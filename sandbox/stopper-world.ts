@@ -14,6 +14,7 @@ import {
   REPOSITORY_STACK,
   type SynthesizedFunction,
 } from "./bundle.ts";
+import { pinnedClock } from "./clock.ts";
 import { FUNCTION_ACCESS_KEY_ID, FunctionPermissionGuard } from "./function-permissions.ts";
 import { type Sandbox, type SandboxOptions, startSandbox } from "./index.ts";
 
@@ -29,10 +30,13 @@ export type LogItem = Record<string, unknown> & { modelArn: string; stoppedAt: s
 /** A running sandbox with the stopper's table, and a way to invoke the stopper. */
 export interface StopperWorld {
   readonly sandbox: Sandbox;
+  /** The world's clock (epoch ms): the sandbox's, and the instant each invocation's function clock starts at. */
+  readonly clock: () => number;
   /**
-   * Invokes the bundle once, as a cold start, with extra environment (e.g. `{ DRY_RUN: "true" }`). The bundle signs
-   * with a key of its own, and each call it made is simulated against the template's policies: the invocation
-   * rejects with a PermissionDeniedError naming every call the deployed role would not be allowed to make.
+   * Invokes the bundle once, as a cold start, with extra environment (e.g. `{ DRY_RUN: "true" }`). The function's
+   * clock starts at the world's now unless `clockStart` says otherwise. The bundle signs with a key of its own, and
+   * each call it made is simulated against the template's policies: the invocation rejects with a
+   * PermissionDeniedError naming every call the deployed role would not be allowed to make.
    */
   invoke(
     env?: Record<string, string>,
@@ -44,15 +48,21 @@ export interface StopperWorld {
   stop(): Promise<void>;
 }
 
-/** Starts a sandbox, creates the log table as the template declares it, and returns the world. */
+/**
+ * Starts a sandbox, creates the log table as the template declares it, and returns the world. Its clock is
+ * `options.clock`, by default {@link pinnedClock} from PINNED_START_MILLIS: seeding, the sandbox and every
+ * invocation's function read that one clock, so no decision depends on the minute the wall shows.
+ */
 export async function startStopperWorld(
   fn: SynthesizedFunction,
   options: SandboxOptions = {},
 ): Promise<StopperWorld> {
   // Calls are checked against the role the template deploys, with the sandbox's table and topic as its resources.
   let guard: FunctionPermissionGuard | undefined;
+  const clock = options.clock ?? pinnedClock();
   const sandbox = await startSandbox({
     ...options,
+    clock,
     onCall: (call) => {
       guard?.observe(call);
       options.onCall?.(call);
@@ -96,8 +106,10 @@ export async function startStopperWorld(
   const refs = resolveFunctionRefs(fn, { tableName: LOG_TABLE_NAME, topicArn: sandbox.sns.topicArn });
   return {
     sandbox,
+    clock,
     async invoke(env = {}, invokeOptions = {}) {
       const invocation = await invokeBundle<StopperSummary>(fn, {
+        clockStart: clock(),
         ...invokeOptions,
         env: { ...refs, ...sandbox.env, AWS_ACCESS_KEY_ID: FUNCTION_ACCESS_KEY_ID, ...env },
       });

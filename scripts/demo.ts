@@ -78,8 +78,13 @@ async function main() {
   const started = Date.now();
   process.stderr.write("Synthesizing the CDK app (cdk synth) to get the real Lambda bundle…\n");
   const fn = await synthesize();
-  // Stops take a while in AWS; the sandbox keeps models STOPPING for a minute, longer than the demo.
-  const world = await startStopperWorld(fn, { seed: { projects: ACCOUNT }, transitionDelayMs: 60_000 });
+  // Stops take a while in AWS; the sandbox keeps models STOPPING for a minute, longer than the demo. The demo shows
+  // today's times, so its world runs on the wall clock rather than the pinned instant the tests use.
+  const world = await startStopperWorld(fn, {
+    seed: { projects: ACCOUNT },
+    transitionDelayMs: 60_000,
+    clock: Date.now,
+  });
   try {
     const before = new Map(world.sandbox.rekognition.models().map((m) => [m.arn, m.status]));
     process.stderr.write(

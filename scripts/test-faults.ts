@@ -5,8 +5,9 @@
  *
  *   npm run test:faults [-- --seed 20261128] [--attempts 10] [--time-scale 12]
  *
- * `--time-scale 1` runs the function's clock at real speed (about four minutes); the default runs it faster, which
- * changes how long the waits take and nothing else.
+ * `--time-scale 1` lets the function's waits (backoff, pacing) take their real length (about five minutes); the default
+ * makes them 16 times shorter on the wall while the function's clock jumps over what they skip, which changes how
+ * long the run takes on the wall and nothing else.
  */
 
 import { parseArgs } from "node:util";
@@ -51,7 +52,9 @@ async function main(): Promise<number> {
   process.stderr.write("Synthesizing the CDK app to get the real Lambda bundle…\n");
   const fn = await synthesize();
   try {
-    process.stderr.write(`Running the bundle in the fault storm (seed ${seed}, clock ×${timeScale})…\n`);
+    process.stderr.write(
+      `Running the bundle in the fault storm (seed ${seed}, waits ×${timeScale} shorter)…\n`,
+    );
     const report = await runFaultStorm(fn, { seed, maxAttempts, timeScale });
     console.log(formatStormLine(report));
     for (const { promise, detail } of report.broken) process.stderr.write(`BROKEN ${promise}: ${detail}\n`);

@@ -1,8 +1,13 @@
 /**
- * The CLI as a user runs it: `node bin/idle-model-stopper.mjs …` in a child process against the sandbox's
- * Rekognition, CloudWatch and DynamoDB endpoints. Assertions read stdout, stderr, the exit code, the sandbox's
- * call log and its models' state. Every AWS call a run makes is simulated against the shipped least-privilege
- * policy (policies/cli-policy.json): a run whose call that policy would refuse fails its test.
+ * The CLI in a child process against the sandbox's Rekognition, CloudWatch and DynamoDB endpoints. Assertions read
+ * stdout, stderr, the exit code, the sandbox's call log and its models' state.
+ *
+ * Time is fixed: the sandbox's clock and the seed stand still at PINNED_START_MILLIS, and `scan` and `history`, whose
+ * output depends on "now", run through test/support/cli-fixed-clock.mjs, which gives the CLI that same instant as
+ * its clock, so "idle for 1h00m" and "$16.00 avoided" are exact. The commands that do not read the clock (bad
+ * arguments, help, restart) run through the real launcher, `node bin/idle-model-stopper.mjs …`, as a user runs it.
+ * Every AWS call a run makes is simulated against the shipped least-privilege policy (policies/cli-policy.json): a
+ * run whose call that policy would refuse fails its test.
  */
 
 import assert from "node:assert/strict";
@@ -15,11 +20,14 @@ import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { CallGuard } from "../../sandbox/call-guard.ts";
 import { accessKeyFromAuthorization, regionFromAuthorization } from "../../sandbox/http-endpoint.ts";
-import { type Sandbox, type SeedProject, startSandbox } from "../../sandbox/index.ts";
+import { PINNED_START_MILLIS, type Sandbox, type SeedProject, startSandbox } from "../../sandbox/index.ts";
 import { PermissionChecker } from "../../sandbox/permission-check.ts";
 import { cliPrincipal } from "../support/cli-policy.ts";
 
 const LAUNCHER = fileURLToPath(new URL("../../bin/idle-model-stopper.mjs", import.meta.url));
+const FIXED_CLOCK_LAUNCHER = fileURLToPath(new URL("../support/cli-fixed-clock.mjs", import.meta.url));
+/** The instant the sandbox, the seed and the CLI all read as now. */
+const NOW = PINNED_START_MILLIS;
 const TABLE = "cli-test-log";
 const STACK = "IdleModelStopper";
 /** The CLI's own identity: only its calls are checked against the CLI policy, not the harness's seeding. */
@@ -71,17 +79,26 @@ let sandbox: Sandbox;
 let permissions: CallGuard | undefined;
 let cloudFormation: http.Server;
 let cloudFormationUrl: string;
-let now: number;
 const arn = (project: string, version: string, region?: string) =>
   sandbox.rekognition.modelArn(project, version, region);
 
-/** Runs the CLI with the sandbox's environment; stdin is empty, as in a pipeline. */
+/** Runs the CLI with its clock fixed at NOW, for commands whose output depends on the time. */
 function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return spawnCli(FIXED_CLOCK_LAUNCHER, args, { ...env, CLI_FIXED_CLOCK: String(NOW) });
+}
+
+/** Runs the CLI through the real launcher, for commands that do not read the clock. */
+function launcher(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return spawnCli(LAUNCHER, args, env);
+}
+
+/** Runs a CLI entry script with the sandbox's environment; stdin is empty, as in a pipeline. */
+function spawnCli(script: string, args: readonly string[], env: Record<string, string>): Promise<CliRun> {
   const base = { ...process.env };
   // The developer's own settings must not leak into the run.
   for (const name of ["AWS_PROFILE", "AWS_DEFAULT_REGION", "IDLE_MODEL_STOPPER_TABLE"]) delete base[name];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LAUNCHER, ...args], {
+    const child = spawn(process.execPath, [script, ...args], {
       env: {
         ...base,
         ...sandbox.env,
@@ -151,7 +168,7 @@ function startCloudFormation(): Promise<string> {
   );
 }
 
-const iso = (hoursAgo: number) => new Date(now - hoursAgo * HOUR_MS).toISOString();
+const iso = (hoursAgo: number) => new Date(NOW - hoursAgo * HOUR_MS).toISOString();
 const record = (modelArn: string, hoursAgo: number, fields: Record<string, unknown>) => {
   const [, projectName, versionName] = /project\/([^/]+)\/version\/([^/]+)\//.exec(modelArn) ?? [];
   return {
@@ -164,15 +181,16 @@ const record = (modelArn: string, hoursAgo: number, fields: Record<string, unkno
     runId: `run-${hoursAgo}`,
     dryRun: false,
     reason: "idle: no requests in the last 3h00m; in service for the whole window",
-    expiresAt: Math.floor(now / 1000) + 86_400,
+    expiresAt: Math.floor(NOW / 1000) + 86_400,
     ...fields,
   };
 };
 
 before(async () => {
-  // Models stay STARTING for the whole file, so a restart can be seen.
+  // The clock stands still, so a model started by restart stays STARTING for the whole file.
   sandbox = await startSandbox({
     seed: { projects },
+    clock: () => NOW,
     transitionDelayMs: 600_000,
     onCall: (call) => permissions?.observe(call),
   });
@@ -191,7 +209,6 @@ before(async () => {
       ),
   });
   cloudFormationUrl = await startCloudFormation();
-  now = Date.now();
   const dynamo = new DynamoDBClient({
     region: sandbox.region,
     endpoint: sandbox.endpoints.dynamodb,
@@ -286,11 +303,12 @@ describe("scan", () => {
     );
     assert.match(
       rows["shelf/busy"] ?? "",
-      /\s1\s+\d{4}-\d\d-\d\dT[\d:]+Z\s+(29|30|31)m\s+keep\s+\$4\.00\s+in use: 12/,
+      // The requests were seeded 30 minutes before NOW's minute (01:30:00), and NOW is 02:00:05.
+      /\s1\s+2026-11-28T01:30:00Z\s+30m\s+keep\s+\$4\.00\s+in use: 12/,
     );
     assert.match(
       rows["shelf/recent"] ?? "",
-      /none in 3h00m\s+(59m|1h00m)\s+keep\s+\$4\.00\s+started recently/,
+      /none in 3h00m\s+1h00m\s+keep\s+\$4\.00\s+started recently: in service since 2026-11-28T01:00:00Z \(1h00m ago\)/,
     );
     assert.match(
       rows["logos/prod"] ?? "",
@@ -405,7 +423,7 @@ describe("bad arguments", () => {
   ];
 
   it("each gets a message naming what is wrong, the usage on stderr, and exit code 2", async () => {
-    const runs = await Promise.all(cases.map(({ args }) => cli(args)));
+    const runs = await Promise.all(cases.map(({ args }) => launcher(args)));
     for (const [index, run] of runs.entries()) {
       const { args, message, usage } = cases[index] as (typeof cases)[number];
       assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
@@ -417,7 +435,7 @@ describe("bad arguments", () => {
   });
 
   it("--help prints the command's usage on stdout and exits 0", async () => {
-    const [main, scan] = await Promise.all([cli(["--help"]), cli(["scan", "--help"])]);
+    const [main, scan] = await Promise.all([launcher(["--help"]), launcher(["scan", "--help"])]);
     assert.equal(main.code, 0);
     assert.match(main.stdout, /^Usage: idle-model-stopper <command> \[options\]/);
     assert.equal(scan.code, 0);
@@ -456,7 +474,7 @@ describe("history", () => {
     // 24 h at $8 until the dry run saw it running; 15 h at $12 until the next record; 2 h at $8 until now.
     assert.match(rows[0] ?? "", /\$8\.00\s+\$192\.00 \(1d00h00m\)\s+no\s+idle:/);
     assert.match(rows[3] ?? "", /\$12\.00\s+\$180\.00 \(15h00m\)\s+no/);
-    assert.match(rows[6] ?? "", /\$8\.00\s+\$16\.0\d \(2h00m\)\s+no/);
+    assert.match(rows[6] ?? "", /\$8\.00\s+\$16\.00 \(2h00m\)\s+no/);
     assert.match(rows[4] ?? "", /\$4\.00\s+—\s+no/);
     assert.ok(!run.stdout.includes("RUN#"), "items that are not stop records are left out");
     assert.match(
@@ -465,7 +483,7 @@ describe("history", () => {
     );
     assert.match(
       run.stdout,
-      /Estimated cost avoided: about \$388\.0\d \(assumes each stopped model stayed stopped until its next record/,
+      /Estimated cost avoided: about \$388\.00 \(assumes each stopped model stayed stopped until its next record/,
     );
     assert.match(run.stderr, new RegExp(`Log table ${TABLE} in us-east-1 \\(from --table\\)`));
   });
@@ -485,7 +503,7 @@ describe("history", () => {
     );
     assert.equal(history.totals.stops, 1);
     assert.equal(history.totals.dryRuns, 1);
-    assert.ok(Math.abs(history.totals.estimatedCostAvoidedUsd - 16) < 0.5);
+    assert.equal(history.totals.estimatedCostAvoidedUsd, 16);
     assert.match(run.stderr, /from output LogTableName of stack IdleModelStopper/);
     const queries = sandbox.calls.filter((c) => c.service === "dynamodb" && c.operation === "Query");
     assert.ok(queries.length > 0, "one model's records are read by Query, not Scan");
@@ -516,7 +534,7 @@ describe("history", () => {
 
 describe("restart", () => {
   it("does nothing without confirmation", async () => {
-    const run = await cli(["restart", arn("pallets", "v1"), "--table", TABLE]);
+    const run = await launcher(["restart", arn("pallets", "v1"), "--table", TABLE]);
 
     assert.equal(run.code, 1);
     assert.match(errorLines(run).join("\n"), /^error: not started: the start was not confirmed/);
@@ -524,7 +542,7 @@ describe("restart", () => {
   });
 
   it("starts the model with the units of its newest live record", async () => {
-    const run = await cli(["restart", arn("pallets", "v1"), "--table", TABLE, "--yes"]);
+    const run = await launcher(["restart", arn("pallets", "v1"), "--table", TABLE, "--yes"]);
 
     assert.equal(run.code, 0, run.stderr);
     assert.equal(
@@ -539,8 +557,8 @@ describe("restart", () => {
 
   it("refuses a model with no stop record, naming it, and reports AWS's refusal in one line", async () => {
     const [noRecord, refused] = await Promise.all([
-      cli(["restart", arn("shelf", "busy"), "--table", TABLE, "--yes"]),
-      cli(["restart", arn("shelf", "idle"), "--table", TABLE, "--yes"]),
+      launcher(["restart", arn("shelf", "busy"), "--table", TABLE, "--yes"]),
+      launcher(["restart", arn("shelf", "idle"), "--table", TABLE, "--yes"]),
     ]);
 
     assert.equal(noRecord.code, 1);
