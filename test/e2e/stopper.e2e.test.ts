@@ -8,12 +8,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PINNED_START_MILLIS, type SeedProject } from "../../sandbox/index.ts";
 import type { StopperWorld } from "../../sandbox/stopper-world.ts";
+import { idleFor10Hours, mainCaseMix } from "../support/case-mix.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
-const HOUR_MINUTES = 60;
-const idle = (units = 1) => ({ inService: [{ fromMinutesAgo: 10 * HOUR_MINUTES, toMinutesAgo: 0, units }] });
+const idle = idleFor10Hours;
 // Every world's clock starts at PINNED_START_MILLIS, so snooze dates are written against that instant.
-const isoIn = (hours: number) => new Date(PINNED_START_MILLIS + hours * 3_600_000).toISOString();
 
 const stopper = useSynthesizedStopper();
 
@@ -36,43 +35,7 @@ describe("the synthesized function", () => {
 });
 
 describe("one run over the wire", () => {
-  const cases: SeedProject[] = [
-    {
-      name: "cases",
-      versions: [
-        { name: "busy", status: "RUNNING", ...idle(), requests: [{ minutesAgo: 30, count: 12 }] },
-        {
-          name: "busy-with-errors",
-          status: "RUNNING",
-          ...idle(),
-          requests: [{ minutesAgo: 10, count: 2, metric: "UserErrorCount" }],
-        },
-        { name: "idle", status: "RUNNING", minInferenceUnits: 2, maxInferenceUnits: 3, ...idle(2) },
-        { name: "recent", status: "RUNNING", inService: [{ fromMinutesAgo: 60, toMinutesAgo: 0, units: 1 }] },
-        { name: "no-data", status: "RUNNING" },
-        { name: "opted-out", status: "RUNNING", tags: { "auto-stop": " Never " }, ...idle() },
-        { name: "snoozed", status: "RUNNING", tags: { "auto-stop": isoIn(24) }, ...idle() },
-        { name: "snooze-over", status: "RUNNING", tags: { "auto-stop": isoIn(-1) }, ...idle() },
-        { name: "already-stopped", status: "STOPPED", ...idle() },
-        { name: "starting", status: "STARTING" },
-      ],
-    },
-    {
-      name: "kept-project",
-      tags: { "auto-stop": "off" },
-      versions: [{ name: "v1", status: "RUNNING", ...idle() }],
-    },
-    {
-      name: "over-project",
-      tags: { "auto-stop": "2020-01-01" },
-      versions: [{ name: "v1.0", status: "RUNNING", ...idle() }],
-    },
-    {
-      name: "moderation",
-      feature: "CONTENT_MODERATION",
-      versions: [{ name: "adapter", status: "RUNNING", ...idle() }],
-    },
-  ];
+  const cases: SeedProject[] = mainCaseMix(PINNED_START_MILLIS);
 
   it("stops exactly the idle models, records each, and leaves everything else running", async () => {
     // STARTING stays STARTING for the length of the test.
