@@ -9,11 +9,28 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { invokeUnderRuntimeClient, type RuntimeApiTrace } from "./runtime-client.ts";
+
+export { LambdaRuntimeMissingError } from "./runtime-client.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const INVOKE_SCRIPT = fileURLToPath(new URL("./invoke-bundle.mjs", import.meta.url));
 /** The function's clock, loaded before the bundle (see the file): a fixed start and a speed-up for tests. */
 export const FUNCTION_CLOCK = fileURLToPath(new URL("./function-clock.mjs", import.meta.url));
+
+/** The stack the app synthesizes. */
+const STACK_NAME = "IdleModelStopper";
+
+/**
+ * The suffix of a name CloudFormation generates (`<stack>-<logical id>-<suffix>`): fixed in the sandbox, so a
+ * deployed name's shape and length are kept while every run names things the same way.
+ */
+export const GENERATED_NAME_SUFFIX = "SANDBOX0NAME";
+
+/** A name CloudFormation generates for a resource without one: the stack, the logical id and a suffix. */
+export function generatedName(stackName: string, logicalId: string): string {
+  return `${stackName}-${logicalId}-${GENERATED_NAME_SUFFIX}`;
+}
 
 /** A key of the log table as the template declares it. */
 export interface KeyElement {
@@ -32,8 +49,20 @@ export interface SynthesizedFunction {
   /** Variables whose value references another resource, with its logical id and type, e.g.
    * `{ LOG_TABLE_NAME: { logicalId: "LogTable1234", type: "AWS::DynamoDB::Table" } }`. */
   readonly refs: Record<string, { readonly logicalId: string; readonly type: string }>;
+  /** The template's `Runtime`, e.g. `nodejs22.x`. */
   readonly runtime: string;
   readonly architectures: string[];
+  /** The function's logical id and its stack's name. */
+  readonly logicalId: string;
+  readonly stackName: string;
+  /** The function's name: its `FunctionName`, else the one CloudFormation generates, with a fixed suffix. */
+  readonly functionName: string;
+  /** The name of the function's log group: its own (LoggingConfig), else `/aws/lambda/<function name>`, both with a
+   * fixed suffix where CloudFormation would generate one. */
+  readonly logGroupName: string;
+  /** LoggingConfig's `LogFormat` (`Text` unless the template says `JSON`) and, for JSON, `ApplicationLogLevel`. */
+  readonly logFormat: "Text" | "JSON";
+  readonly applicationLogLevel?: string;
   readonly timeoutSeconds: number;
   readonly memorySize: number;
   /** The log table's key schema and attribute definitions. */
@@ -68,15 +97,18 @@ export async function synthesize(context: Record<string, string> = {}): Promise<
     env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "true", CDK_DISABLE_CLI_TELEMETRY: "true" },
     maxBuffer: 16 * 1024 * 1024,
   });
-  const template = JSON.parse(readFileSync(join(outdir, "IdleModelStopper.template.json"), "utf8")) as {
+  const template = JSON.parse(readFileSync(join(outdir, `${STACK_NAME}.template.json`), "utf8")) as {
     Resources: Record<string, CfnResource>;
   };
   const resources = Object.values(template.Resources);
-  const fn = resources.find(
-    (r) => r.Type === "AWS::Lambda::Function" && String(r.Properties.Handler ?? "").endsWith(".handler"),
-  );
+  const [logicalId, fn] =
+    Object.entries(template.Resources).find(
+      ([, r]) =>
+        r.Type === "AWS::Lambda::Function" && String(r.Properties.Handler ?? "").endsWith(".handler"),
+    ) ?? [];
   const table = resources.find((r) => r.Type === "AWS::DynamoDB::Table");
-  if (!fn || !table) throw new Error(`the template in ${outdir} has no Lambda function or no DynamoDB table`);
+  if (!fn || !logicalId || !table)
+    throw new Error(`the template in ${outdir} has no Lambda function or no DynamoDB table`);
   const assetPath = fn.Metadata?.["aws:asset:path"];
   if (typeof assetPath !== "string") throw new Error("the function has no aws:asset:path metadata");
 
@@ -92,6 +124,17 @@ export async function synthesize(context: Record<string, string> = {}): Promise<
     } else throw new Error(`environment variable ${name} has a value the sandbox cannot resolve`);
   }
 
+  const stackName = STACK_NAME;
+  const logging = (fn.Properties.LoggingConfig ?? {}) as {
+    LogGroup?: unknown;
+    LogFormat?: string;
+    ApplicationLogLevel?: string;
+  };
+  const functionName =
+    typeof fn.Properties.FunctionName === "string"
+      ? fn.Properties.FunctionName
+      : generatedName(stackName, logicalId);
+  const logGroupName = resolveLogGroupName(template.Resources, logging.LogGroup, stackName, functionName);
   return {
     assetDir: join(outdir, assetPath),
     handler: String(fn.Properties.Handler),
@@ -99,6 +142,12 @@ export async function synthesize(context: Record<string, string> = {}): Promise<
     refs,
     runtime: String(fn.Properties.Runtime),
     architectures: (fn.Properties.Architectures as string[]) ?? [],
+    logicalId,
+    stackName,
+    functionName,
+    logGroupName,
+    logFormat: logging.LogFormat === "JSON" ? "JSON" : "Text",
+    ...(logging.LogFormat === "JSON" && { applicationLogLevel: logging.ApplicationLogLevel ?? "INFO" }),
     timeoutSeconds: Number(fn.Properties.Timeout ?? 3),
     memorySize: Number(fn.Properties.MemorySize ?? 128),
     table: {
@@ -110,6 +159,24 @@ export async function synthesize(context: Record<string, string> = {}): Promise<
     },
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
   };
+}
+
+function resolveLogGroupName(
+  resources: Record<string, CfnResource>,
+  logGroup: unknown,
+  stackName: string,
+  functionName: string,
+): string {
+  if (logGroup === undefined) return `/aws/lambda/${functionName}`;
+  if (typeof logGroup === "string") return logGroup;
+  const ref = (logGroup as { Ref?: unknown }).Ref;
+  const resource = typeof ref === "string" ? resources[ref] : undefined;
+  if (typeof ref !== "string" || resource?.Type !== "AWS::Logs::LogGroup")
+    throw new Error(
+      `the function's LoggingConfig.LogGroup is ${JSON.stringify(logGroup)}, not a log group's Ref`,
+    );
+  const name = resource.Properties.LogGroupName;
+  return typeof name === "string" ? name : generatedName(stackName, ref);
 }
 
 /** How one invocation of the bundle went. */
@@ -128,6 +195,8 @@ export interface Invocation<T> {
   readonly stderr: string;
   /** Peak resident set size of the child, in bytes. */
   readonly maxRssBytes?: number;
+  /** Under the runtime client (`runtime: "ric"`): what went over the Lambda Runtime API. */
+  readonly runtimeApi?: RuntimeApiTrace;
 }
 
 /** Options of one invocation. */
@@ -151,10 +220,20 @@ export interface InvokeOptions {
    * sandbox's call log shows a call the function made. The invocation then resolves with `signal: "SIGKILL"`.
    */
   readonly signal?: AbortSignal;
+  /**
+   * What runs the handler. `node` (the default): a small script of ours imports the bundle and calls the handler in
+   * the Node.js that runs the tests. `ric`: as Lambda runs it, the Lambda Runtime Interface Client on the Node.js
+   * major the template's `Runtime` names, with the variables Lambda sets, driven through a local Runtime API (see
+   * runtime-client.ts; `.cache/lambda-runtime` must be installed, else this throws
+   * {@link LambdaRuntimeMissingError}).
+   * @default "node"
+   */
+  readonly runtime?: "node" | "ric";
 }
 
-/** Invokes the synthesized handler once in a fresh `node` process, as a cold start. */
+/** Invokes the synthesized handler once in a fresh process, as a cold start. */
 export function invokeBundle<T>(fn: SynthesizedFunction, options: InvokeOptions): Promise<Invocation<T>> {
+  if (options.runtime === "ric") return invokeUnderRuntimeClient<T>(fn, options);
   const [file, exportName] = splitHandler(fn.handler);
   const resultDir = mkdtempSync(join(tmpdir(), "idle-model-stopper-invoke-"));
   const resultFile = join(resultDir, "result.json");

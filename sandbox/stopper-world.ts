@@ -22,6 +22,8 @@ export type LogItem = Record<string, unknown> & { modelArn: string; stoppedAt: s
 /** A running sandbox with the stopper's table, and a way to invoke the stopper. */
 export interface StopperWorld {
   readonly sandbox: Sandbox;
+  /** What the world adds to the template's environment: its references resolved, endpoints and credentials. */
+  readonly env: Readonly<Record<string, string>>;
   /** Invokes the bundle once, as a cold start, with extra environment (e.g. `{ DRY_RUN: "true" }`). */
   invoke(
     env?: Record<string, string>,
@@ -72,6 +74,7 @@ export async function startStopperWorld(
   }
   return {
     sandbox,
+    env: { ...refs, ...sandbox.env },
     invoke: (env = {}, invokeOptions = {}) =>
       invokeBundle<StopperSummary>(fn, { ...invokeOptions, env: { ...refs, ...sandbox.env, ...env } }),
     async items() {
