@@ -4,6 +4,7 @@
  */
 
 import type { ProofKind } from "../../sandbox/proof-ledger.ts";
+import { checkRuntime } from "./runtime.ts";
 
 /** What one section found. */
 export interface SectionResult {
@@ -24,7 +25,9 @@ export interface ProofSection {
 }
 
 /** Every section, in the order the report prints them. Add a section here to add it to `npm test`. */
-export const SECTIONS: readonly ProofSection[] = [];
+export const SECTIONS: readonly ProofSection[] = [
+  { name: "runtime", kinds: ["runtime"], check: (ledgerDir) => checkRuntime(ledgerDir) },
+];
 
 /** The whole report. */
 export interface ProofReport {
