@@ -368,6 +368,35 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
   );
 
   scenario(
+    "a large account (2,000 models, 600 running) fits the template's memory under Lambda's heap limits",
+    async () => {
+      const { fn } = fixture();
+      const projects: SeedProject[] = Array.from({ length: 200 }, (_, p) => ({
+        name: `team-${p}`,
+        versions: Array.from({ length: 10 }, (_, v) =>
+          v < 3
+            ? idle(`v${v}`, v === 1 ? { requests: [{ minutesAgo: 20, count: 1 }] } : {})
+            : { name: `v${v}`, status: "STOPPED" as const },
+        ),
+      }));
+      const w = await world(projects);
+
+      // A dry run at the highest pace the settings allow, ten times faster than the wall.
+      const run = await w.invoke(
+        { DRY_RUN: "true", REKOGNITION_TPS: "100" },
+        { clockStart: w.clock(), timeScale: 10, runtime: "ric" },
+      );
+
+      assert.equal(run.exitCode, 0, run.stderr);
+      assert.equal(run.result?.scanned, 600);
+      assert.deepEqual(run.result?.errors, []);
+      assert.equal(run.result?.stopped.length, 25, "the cap of would-stops");
+      const peakMb = (run.maxRssBytes ?? Number.POSITIVE_INFINITY) / 1024 / 1024;
+      assert.ok(peakMb < fn.memorySize, `peak RSS ${peakMb.toFixed(0)} MB, MemorySize ${fn.memorySize} MB`);
+    },
+  );
+
+  scenario(
     "a warm second invocation in the same environment stops nothing twice and records nothing twice",
     async () => {
       const { fn } = fixture();
