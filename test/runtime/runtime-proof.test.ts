@@ -50,7 +50,30 @@ describe("the runtime section of the proof report", () => {
       skipped: 0,
       nodeVersion: "v22.23.5",
       clientVersion: "4.0.2",
+      arm64SmokeRuns: 0,
     });
+  });
+
+  it("reports the arm64 smoke run on its own line, and fails in CI when it was skipped", () => {
+    const arm = { path: "arm64", scenario: "smoke run on arm64", nodeVersion: "v22.23.5" };
+    const ranDir = ledger(ran("main end to end"), { ...arm, outcome: "passed" });
+    const skippedDir = ledger(ran("main end to end"), {
+      ...arm,
+      outcome: "skipped",
+      reason: "not run on arm64: no qemu",
+    });
+
+    const passed = checkRuntime(ranDir, CI);
+    const skipped = checkRuntime(skippedDir, CI);
+
+    assert.equal(
+      passed.lines.at(-1),
+      "runtime: 1 smoke run of the plain bundle on Node 22.23.5 arm64 under qemu",
+    );
+    assert.equal(passed.figures.scenarios, 1, "the smoke run is not a runtime-client scenario");
+    assert.deepEqual(passed.failures, []);
+    assert.equal(skipped.lines.at(-1), "runtime: no run on arm64: not run on arm64: no qemu");
+    assert.match(skipped.failures[0] ?? "", /the arm64 smoke run was skipped/);
   });
 
   it("fails on a scenario that failed, naming it", () => {
@@ -59,7 +82,7 @@ describe("the runtime section of the proof report", () => {
     const result = checkRuntime(dir, {});
 
     assert.match(result.lines[0] ?? "", /, 1 failed$/);
-    assert.deepEqual(result.failures, ['the scenario "crash" failed under the runtime client']);
+    assert.deepEqual(result.failures, ['the scenario "crash" failed']);
   });
 
   it("reports a skip with its reason, and passes it outside CI", () => {
