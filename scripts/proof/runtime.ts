@@ -19,6 +19,9 @@ interface RuntimeFact {
   readonly nodeVersion?: string;
   readonly clientVersion?: string;
   readonly reason?: string;
+  /** What the scenario measured: its cold start's init phase and the runtime process's peak memory. */
+  readonly initDurationMs?: number;
+  readonly peakRssBytes?: number;
 }
 
 const distinct = (values: readonly (string | undefined)[]) =>
@@ -29,7 +32,16 @@ const bare = (versions: readonly string[]) => versions.map((v) => v.replace(/^v/
 /** What the facts of one path say: passed and failed scenario names, skip reasons, versions. */
 function tally(facts: readonly RuntimeFact[]) {
   const ran = facts.filter((f) => f.outcome !== "skipped");
+  const measured = (name: string) => {
+    const fact = facts.find((f) => f.scenario === name && f.outcome === "passed");
+    const parts = [
+      fact?.initDurationMs !== undefined && `init ${Math.round(fact.initDurationMs)} ms`,
+      fact?.peakRssBytes !== undefined && `peak RSS ${Math.round(fact.peakRssBytes / 1024 / 1024)} MB`,
+    ].filter(Boolean);
+    return parts.length > 0 ? `${name} (${parts.join(", ")})` : name;
+  };
   return {
+    measured,
     passed: distinct(facts.filter((f) => f.outcome === "passed").map((f) => f.scenario)),
     failed: distinct(facts.filter((f) => f.outcome === "failed").map((f) => f.scenario)),
     skipped: distinct(facts.filter((f) => f.outcome === "skipped").map((f) => f.reason)),
@@ -52,7 +64,7 @@ export function checkRuntime(ledgerDir: string, env: NodeJS.ProcessEnv = process
       `runtime: ${plural(ric.passed.length, "scenario")} run under the runtime client on Node ` +
         `${bare(ric.nodeVersions)} (aws-lambda-ric ${ric.clientVersions.join(", ")})` +
         (ric.failed.length > 0 ? `, ${ric.failed.length} failed` : ""),
-      ...ric.passed.map((name) => `  - ${name}`),
+      ...ric.passed.map((name) => `  - ${ric.measured(name)}`),
       ...ric.failed.map((name) => `  - FAILED: ${name}`),
     );
   } else if (ric.skipped.length > 0) {
@@ -80,10 +92,14 @@ export function checkRuntime(ledgerDir: string, env: NodeJS.ProcessEnv = process
       `${REQUIRE_LAMBDA_RUNTIME_VARIABLE}=1 and the arm64 smoke run was skipped; install it with \`${INSTALL_COMMAND}\``,
     );
 
+  const peaks = facts.flatMap((f) => (f.peakRssBytes === undefined ? [] : [f.peakRssBytes]));
+  const inits = facts.flatMap((f) => (f.initDurationMs === undefined ? [] : [f.initDurationMs]));
   return {
     lines,
     failures,
     figures: {
+      ...(peaks.length > 0 && { maxPeakRssMb: Math.round(Math.max(...peaks) / 1024 / 1024) }),
+      ...(inits.length > 0 && { maxInitMs: Math.round(Math.max(...inits)) }),
       scenarios: ric.passed.length,
       failed: ric.failed.length + arm64.failed.length,
       skipped: ric.skipped.length + arm64.skipped.length,

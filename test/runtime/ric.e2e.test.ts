@@ -67,15 +67,30 @@ async function world(
   return Object.assign(w, { clock });
 }
 
+/** Figures a scenario measured, for the proof report. */
+interface ScenarioFigures {
+  /** The cold start's init phase: from starting the process to its first request to the Runtime API. */
+  readonly initDurationMs?: number;
+  /** Peak resident memory of the runtime process. */
+  readonly peakRssBytes?: number;
+}
+
+/** Figures of one invocation under the runtime client. */
+const figuresOf = (run: Invocation<unknown>): ScenarioFigures => ({
+  ...(run.runtimeApi?.initDurationMs !== undefined && { initDurationMs: run.runtimeApi.initDurationMs }),
+  ...(run.maxRssBytes !== undefined && { peakRssBytes: run.maxRssBytes }),
+});
+
 /** A test that runs one scenario under the runtime client and records its outcome in the proof ledger. */
-function scenario(name: string, body: () => Promise<void>) {
+function scenario(name: string, body: () => Promise<ScenarioFigures | undefined>) {
   it(name, async () => {
     const fn = fixture().fn;
     // Fails, rather than skips, when the install does not match the template's runtime: that is a broken promise.
     const runtime = locateLambdaRuntime(fn.runtime);
     let outcome = "failed";
+    let figures: ScenarioFigures | undefined;
     try {
-      await body();
+      figures = await body();
       outcome = "passed";
     } finally {
       recordProof("runtime", [
@@ -86,6 +101,7 @@ function scenario(name: string, body: () => Promise<void>) {
           nodeVersion: runtime.nodeVersion,
           clientVersion: runtime.clientVersion,
           outcome,
+          ...figures,
         },
       ]);
     }
@@ -205,6 +221,7 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
     assert.equal(metrics(ric).length, 1);
     const summaryLine = ric.logs.find((line) => line.message === "run summary");
     assert.deepEqual(summaryLine?.summary, summary);
+    return figuresOf(ric);
   });
 
   scenario(
@@ -400,6 +417,7 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
       assert.equal(run.result?.stopped.length, 25, "the cap of would-stops");
       const peakMb = (run.maxRssBytes ?? Number.POSITIVE_INFINITY) / 1024 / 1024;
       assert.ok(peakMb < fn.memorySize, `peak RSS ${peakMb.toFixed(0)} MB, MemorySize ${fn.memorySize} MB`);
+      return figuresOf(run);
     },
   );
 

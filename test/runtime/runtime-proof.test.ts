@@ -34,17 +34,23 @@ const CI = { IMS_REQUIRE_LAMBDA_RUNTIME: "1" };
 
 describe("the runtime section of the proof report", () => {
   it("counts the scenarios run under the runtime client, with the Node.js and client versions", () => {
-    const dir = ledger(ran("main end to end"), ran("bad setting"), ran("main end to end"));
+    const dir = ledger(
+      { ...ran("main end to end"), initDurationMs: 412.4, peakRssBytes: 81 * 1024 * 1024 },
+      ran("bad setting"),
+      ran("main end to end"),
+    );
 
     const result = checkRuntime(dir, CI);
 
     assert.deepEqual(result.lines, [
       "runtime: 2 scenarios run under the runtime client on Node 22.23.5 (aws-lambda-ric 4.0.2)",
       "  - bad setting",
-      "  - main end to end",
+      "  - main end to end (init 412 ms, peak RSS 81 MB)",
     ]);
     assert.deepEqual(result.failures, []);
     assert.deepEqual(result.figures, {
+      maxPeakRssMb: 81,
+      maxInitMs: 412,
       scenarios: 2,
       failed: 0,
       skipped: 0,
