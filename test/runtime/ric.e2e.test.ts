@@ -221,6 +221,11 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
     assert.equal(metrics(ric).length, 1);
     const summaryLine = ric.logs.find((line) => line.message === "run summary");
     assert.deepEqual(summaryLine?.summary, summary);
+    // On Lambda, every log line of the run also carries the invocation's trace id.
+    const traceRoot = /^Root=([^;]+);/.exec(ric.runtimeApi?.handed?.traceId ?? "")?.[1];
+    const runLines = ric.logs.filter((line) => line.runId !== undefined);
+    assert.ok(runLines.length > 0);
+    assert.ok(traceRoot && runLines.every((line) => line.xray_trace_id === traceRoot), String(traceRoot));
     return figuresOf(ric);
   });
 
@@ -307,6 +312,9 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
         );
         assert.deepEqual(run.error, { name: "InvalidSettingError", message });
         assert.equal(run.exitCode, 1);
+        // The function's log: the client's own line, with the error as JSON.
+        const initLine = run.stdout.split("\n").find((line) => /\tERROR\tInit Error \t\{/.test(line)) ?? "";
+        assert.equal(JSON.parse(initLine.slice(initLine.indexOf("{"))).errorMessage, message, run.stdout);
       }
       assert.deepEqual(w.sandbox.calls, [], "no call to any AWS service");
     },
