@@ -322,16 +322,17 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
 
   scenario("counts its time left from the Runtime API's deadline, in the function's clock", async () => {
     // The function's clock is pinned to 2026-11-28 and runs 20 times faster than the wall: a deadline counted in
-    // the wall's clock, or in an unpatched one, would leave it days or no time at all.
+    // the wall's clock, or in an unpatched one, would leave it days or no time at all. The run describes projects
+    // only while more than three margins are left: 170 s is short of 180 s, 600 s is plenty.
     const timeScale = 20;
-    const env = { DEADLINE_MARGIN_SECONDS: "5" };
+    const env = { DEADLINE_MARGIN_SECONDS: "60" };
     const tight = await world([{ name: "one", versions: [idle("a")] }]);
     const roomy = await world([{ name: "one", versions: [idle("a")] }]);
 
     const short = await tight.invoke(env, {
       clockStart: tight.clock(),
       timeScale,
-      remainingTimeMs: 10_000,
+      remainingTimeMs: 170_000,
       runtime: "ric",
     });
     const long = await roomy.invoke(env, {
@@ -342,10 +343,10 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
     });
 
     assert.equal(short.exitCode, 0, short.stderr);
-    // The header counts in the function's clock: the pinned start plus the time limit, give or take the init.
+    // The header counts in the function's clock: the pinned start, plus the init (20 times faster), plus the limit.
     const deadline = short.runtimeApi?.handed?.deadlineMs ?? 0;
     assert.ok(
-      deadline > START + 10_000 && deadline < START + 60_000,
+      deadline > START + 170_000 && deadline < START + 170_000 + 120_000,
       `deadline ${new Date(deadline).toISOString()}`,
     );
     assert.deepEqual(short.result?.stopped, []);
@@ -365,11 +366,12 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
       });
       const env = { DEADLINE_MARGIN_SECONDS: "5" };
 
-      // 60 s of function time, 20 times faster: the held StopProjectVersion outlives the invocation.
+      // 60 s of function time, 10 times faster (6 s of wall time, room to reach the stop with both cores busy): the
+      // held StopProjectVersion outlives the invocation.
       const timedOut = await w.invoke(env, {
         requestId: "slow-night",
         clockStart: w.clock(),
-        timeScale: 20,
+        timeScale: 10,
         remainingTimeMs: 60_000,
         runtime: "ric",
       });
