@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { jsonLogLines } from "./log-lines.ts";
 import { invokeUnderRuntimeClient, type RuntimeApiTrace } from "./runtime-client.ts";
 
 export { LambdaRuntimeMissingError } from "./runtime-client.ts";
@@ -313,17 +314,7 @@ export function invokeBundle<T>(fn: SynthesizedFunction, options: InvokeOptions)
         // No result file: the process was killed or died before writing one.
       }
       rmSync(resultDir, { recursive: true, force: true });
-      const logs = stdout
-        .split("\n")
-        .filter((line) => line.startsWith("{"))
-        .flatMap((line) => {
-          try {
-            return [JSON.parse(line) as Record<string, unknown>];
-          } catch {
-            return [];
-          }
-        });
-      resolve({ ...outcome, exitCode, signal, logs, stdout, stderr });
+      resolve({ ...outcome, exitCode, signal, logs: jsonLogLines(stdout), stdout, stderr });
     });
   });
 }

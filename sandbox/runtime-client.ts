@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Invocation, InvokeOptions, SynthesizedFunction } from "./bundle.ts";
+import { jsonLogLines } from "./log-lines.ts";
 import {
   type HandedEvent,
   type InitError,
@@ -478,7 +479,7 @@ class RunningClient implements RuntimeClient {
       ...(error && { error }),
       exitCode: exit.code,
       signal: exit.signal,
-      logs: jsonLines(stdout),
+      logs: jsonLogLines(stdout),
       stdout,
       stderr: this.stderr.slice(stderrStart),
       ...(maxRssBytes !== undefined && { maxRssBytes }),
@@ -538,20 +539,6 @@ function parseJson(text: string): unknown {
   } catch {
     return text;
   }
-}
-
-/** Every line that parses as a JSON object: the function's structured logs (the client's own lines are text). */
-function jsonLines(stdout: string): Record<string, unknown>[] {
-  return stdout
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    });
 }
 
 /**

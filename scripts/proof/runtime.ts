@@ -68,7 +68,8 @@ export function checkRuntime(ledgerDir: string, env: NodeJS.ProcessEnv = process
       ...ric.failed.map((name) => `  - FAILED: ${name}`),
     );
   } else if (ric.skipped.length > 0) {
-    lines.push(`runtime: no scenario run under the runtime client: ${ric.skipped.join("; ")}`);
+    // Each reason says what was not run and why, e.g. "not run under the Lambda runtime client: no Node.js …".
+    lines.push(`runtime: ${ric.skipped.join("; ")}`);
   } else {
     lines.push(
       "runtime: no scenario run under the runtime client (test/runtime/ric.e2e.test.ts was not in this run)",
@@ -79,7 +80,7 @@ export function checkRuntime(ledgerDir: string, env: NodeJS.ProcessEnv = process
       `runtime: ${plural(arm64.passed.length, "smoke run")} of the plain bundle on Node ${bare(arm64.nodeVersions)} ` +
         `arm64 under qemu${arm64.failed.length > 0 ? `, ${arm64.failed.length} failed` : ""}`,
     );
-  else if (arm64.skipped.length > 0) lines.push(`runtime: no run on arm64: ${arm64.skipped.join("; ")}`);
+  else if (arm64.skipped.length > 0) lines.push(`runtime: ${arm64.skipped.join("; ")}`);
 
   for (const name of [...ric.failed, ...arm64.failed]) failures.push(`the scenario "${name}" failed`);
   if (required && (ric.skipped.length > 0 || ric.passed.length === 0))

@@ -9,39 +9,18 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { SeedVersion } from "../../sandbox/index.ts";
 import { recordProof } from "../../sandbox/proof-ledger.ts";
-import {
-  LambdaRuntimeMissingError,
-  locateArm64Node,
-  REQUIRE_LAMBDA_RUNTIME_VARIABLE,
-} from "../../sandbox/runtime-client.ts";
+import { locateArm64Node } from "../../sandbox/runtime-client.ts";
+import { idle, pinnedClock, runtimeAvailability } from "../support/lambda-runtime-fixture.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
-const START = Date.UTC(2026, 10, 28, 2, 0, 5);
 const SCENARIO = "smoke run of the plain bundle on arm64 under qemu";
 
-const idle = (name: string, extra: Partial<SeedVersion> = {}): SeedVersion => ({
-  name,
-  status: "RUNNING",
-  inService: [{ fromMinutesAgo: 600, toMinutesAgo: 0, units: 1 }],
-  ...extra,
-});
-
-// The template names nodejs22.x (asserted below and in the other end-to-end tests); the check before synth uses it
-// so that a skip costs nothing.
-const missing = (() => {
-  try {
-    locateArm64Node("nodejs22.x");
-    return undefined;
-  } catch (error) {
-    if (error instanceof LambdaRuntimeMissingError) return error;
-    throw error;
-  }
-})();
-const required = process.env[REQUIRE_LAMBDA_RUNTIME_VARIABLE] === "1";
-const skip = missing && !required ? `not run on arm64: ${missing.message}` : undefined;
-if (skip) recordProof("runtime", [{ path: "arm64", scenario: SCENARIO, outcome: "skipped", reason: skip }]);
+// The template names nodejs22.x (asserted in the other end-to-end tests); the check before synth uses it so that a
+// skip costs nothing, and the test checks the binary against the template's own runtime.
+const { missing, skip } = runtimeAvailability("arm64", "not run on arm64", SCENARIO, () =>
+  locateArm64Node("nodejs22.x"),
+);
 
 const stopper = skip ? undefined : useSynthesizedStopper();
 
@@ -52,8 +31,7 @@ describe("the bundle on arm64", { skip }, () => {
     const node = locateArm64Node(fn.runtime);
     let outcome = "failed";
     try {
-      const origin = performance.now();
-      const clock = () => START + Math.floor(performance.now() - origin);
+      const clock = pinnedClock();
       const w = await fixture.world({
         seed: {
           projects: [
@@ -100,7 +78,7 @@ describe("the bundle on arm64", { skip }, () => {
   });
 });
 
-if (missing && required)
+if (missing && !skip)
   describe("the arm64 Node.js under qemu", () => {
     it("is installed, as CI requires", () => {
       throw missing;

@@ -11,47 +11,23 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InvalidSettingError, SETTINGS } from "../../common/settings.ts";
 import { type Invocation, scheduledEvent } from "../../sandbox/bundle.ts";
-import type { CallRecord, SeedProject, SeedVersion } from "../../sandbox/index.ts";
+import type { CallRecord, SeedProject } from "../../sandbox/index.ts";
 import { recordProof } from "../../sandbox/proof-ledger.ts";
 import {
   installedLambdaRuntime,
-  LambdaRuntimeMissingError,
   locateLambdaRuntime,
-  REQUIRE_LAMBDA_RUNTIME_VARIABLE,
   startRuntimeClient,
 } from "../../sandbox/runtime-client.ts";
 import type { LogItem, StopperSummary, StopperWorld } from "../../sandbox/stopper-world.ts";
+import { idle, pinnedClock, runtimeAvailability, START } from "../support/lambda-runtime-fixture.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
-/** Every world of this file starts its clock here: 2026-11-28T02:00:05Z, five seconds into a minute. */
-const START = Date.UTC(2026, 10, 28, 2, 0, 5);
-
-/** A clock that reads START now and then advances with the monotonic wall clock. */
-function pinnedClock(): () => number {
-  const origin = performance.now();
-  return () => START + Math.floor(performance.now() - origin);
-}
-
-const idle = (name: string, extra: Partial<SeedVersion> = {}): SeedVersion => ({
-  name,
-  status: "RUNNING",
-  inService: [{ fromMinutesAgo: 600, toMinutesAgo: 0, units: 1 }],
-  ...extra,
-});
-
-const missing = (() => {
-  try {
-    installedLambdaRuntime();
-    return undefined;
-  } catch (error) {
-    if (error instanceof LambdaRuntimeMissingError) return error;
-    throw error;
-  }
-})();
-const required = process.env[REQUIRE_LAMBDA_RUNTIME_VARIABLE] === "1";
-const skip = missing && !required ? `not run under the Lambda runtime client: ${missing.message}` : undefined;
-if (skip)
-  recordProof("runtime", [{ path: "ric", scenario: "every scenario", outcome: "skipped", reason: skip }]);
+const { missing, skip } = runtimeAvailability(
+  "ric",
+  "not run under the Lambda runtime client",
+  "every scenario",
+  installedLambdaRuntime,
+);
 
 // No synth when nothing can run: the skip costs nothing.
 const stopper = skip ? undefined : useSynthesizedStopper();
@@ -470,7 +446,7 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
   );
 });
 
-if (missing && required)
+if (missing && !skip)
   describe("the Lambda runtime client", () => {
     it("is installed, as CI requires", () => {
       throw missing;
