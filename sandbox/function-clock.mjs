@@ -5,6 +5,9 @@
 // INVOKE_CLOCK_START=<epoch ms> starts Date.now (and `new Date()`) at that instant; the clock then advances with the
 // wall, so a test can seed the sandbox against a fixed time and the function reads the same one, whatever minute
 // the wall shows.
+// INVOKE_CLOCK_ORIGIN=<epoch ms> is the wall instant at which the clock reads INVOKE_CLOCK_START (default: when this
+// file loads), so that a process outside the function can tell exactly what its clock reads: the Runtime API counts
+// the deadline it hands the runtime client in it.
 // INVOKE_TIME_SCALE=k runs the clock k times faster than the wall: Date.now and the delays of setTimeout and
 // setInterval, which the SDK's backoff and adaptive rate limiter, p-throttle and the remaining-time clock all read. A
 // run that waits on time takes 1/k of it; nothing that does not wait on time changes. The rest counts k times too: a
@@ -26,11 +29,15 @@ const startText = env.INVOKE_CLOCK_START;
 const start = startText ? Number(startText) : undefined;
 if (start !== undefined && !Number.isSafeInteger(start))
   throw new Error(`INVOKE_CLOCK_START must be epoch milliseconds, got ${startText}`);
+const originText = env.INVOKE_CLOCK_ORIGIN;
+const givenOrigin = originText ? Number(originText) : undefined;
+if (givenOrigin !== undefined && !Number.isSafeInteger(givenOrigin))
+  throw new Error(`INVOKE_CLOCK_ORIGIN must be epoch milliseconds, got ${originText}`);
 
 if (scale !== 1 || waitScale !== 1 || start !== undefined) {
   const RealDate = Date;
   const realNow = RealDate.now.bind(RealDate);
-  const origin = realNow();
+  const origin = givenOrigin ?? realNow();
   const base = start ?? origin;
   // Milliseconds the clock has jumped ahead of the wall over waits that INVOKE_WAIT_SCALE cut short.
   let skipped = 0;

@@ -102,6 +102,7 @@ export async function startMotoWorld(
       topicArn,
       datapoints,
       clock,
+      env: { ...refs, ...sandbox.env, ...motoEndpoints },
       invoke: (env = {}, invokeOptions = {}) =>
         invokeBundle<StopperSummary>(fn, {
           clockStart: clock(),

@@ -30,6 +30,8 @@ export type LogItem = Record<string, unknown> & { modelArn: string; stoppedAt: s
 /** A running sandbox with the stopper's table, and a way to invoke the stopper. */
 export interface StopperWorld {
   readonly sandbox: Sandbox;
+  /** What the world adds to the template's environment: its references resolved, endpoints and credentials. */
+  readonly env: Readonly<Record<string, string>>;
   /** The world's clock (epoch ms): the sandbox's, and the instant each invocation's function clock starts at. */
   readonly clock: () => number;
   /**
@@ -107,6 +109,7 @@ export async function startStopperWorld(
   return {
     sandbox,
     clock,
+    env: { ...refs, ...sandbox.env, AWS_ACCESS_KEY_ID: FUNCTION_ACCESS_KEY_ID },
     async invoke(env = {}, invokeOptions = {}) {
       const invocation = await invokeBundle<StopperSummary>(fn, {
         clockStart: clock(),

@@ -7,6 +7,7 @@ import type { ProofKind } from "../../sandbox/proof-ledger.ts";
 import { apiModelsSection } from "./api-models-section.ts";
 import { BACKEND_SECTION } from "./backend-section.ts";
 import { checkPermissions } from "./permissions.ts";
+import { checkRuntime } from "./runtime.ts";
 
 /** What one section found. */
 export interface SectionResult {
@@ -30,6 +31,7 @@ export interface ProofSection {
 export const SECTIONS: readonly ProofSection[] = [
   { name: "permissions", kinds: ["permission"], check: (ledgerDir) => checkPermissions(ledgerDir) },
   apiModelsSection,
+  { name: "runtime", kinds: ["runtime"], check: (ledgerDir) => checkRuntime(ledgerDir) },
   BACKEND_SECTION,
 ];
 
