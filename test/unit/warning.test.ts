@@ -147,11 +147,7 @@ describe("a warning's record and message", () => {
     });
     assert.equal(isOpenWarning(record), true);
     assert.equal(isStopRecord(record), false);
-    assert.equal(
-      isStopRecord({}),
-      true,
-      "a record written before kinds existed is a stop",
-    );
+    assert.equal(isStopRecord({}), true, "a record written before kinds existed is a stop");
     assert.equal(isOpenWarning({ ...record, status: "CLEARED" }), false);
   });
 
