@@ -165,7 +165,7 @@ describe("the last look", () => {
     // Assess
     const item = (await w.items()).find((i) => i.versionName === "later-still");
     assert.equal(item?.status, "STOPPING");
-    assert.deepEqual((item?.lastLook as { requests: number }).requests, 0);
+    assert.deepEqual((item?.lastLook as { requests: number } | undefined)?.requests, 0);
     assert.deepEqual(
       after.MetricDataResults?.[0]?.Values,
       [1],
