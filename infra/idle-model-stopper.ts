@@ -537,26 +537,26 @@ export class IdleModelStopper extends Construct {
    */
   private acknowledgeNagFindings(role: Role, configuredRegions: readonly string[], warnings: boolean): void {
     const stack = Stack.of(this);
-    if (warnings) {
-      for (const arn of this.topicArns(configuredRegions)) {
+    const wildcardResources = (arns: readonly string[], reason: string) => {
+      for (const arn of arns)
         Validations.of(role).acknowledge({
           id: `AwsSolutions-IAM5[Resource::${nagRendering(stack, arn)}]`,
-          reason:
-            "A warned model's owner names the topic of its warnings in a tag, at run time: sns:Publish is granted " +
-            "on the topics of this account in each configured region only, and the function publishes only to a " +
-            "tag's ARN that is one of those.",
+          reason,
         });
-      }
-    }
-    for (const arn of this.projectArns(configuredRegions)) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagRendering(stack, arn)}]`,
-        reason:
-          "Models are found at run time: their ARNs (project/<name>/version/<name>/<creation timestamp>) are " +
-          "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource and StopProjectVersion are " +
-          "granted on project/* of each configured region, and nowhere else.",
-      });
-    }
+    };
+    if (warnings)
+      wildcardResources(
+        this.topicArns(configuredRegions),
+        "A warned model's owner names the topic of its warnings in a tag, at run time: sns:Publish is granted " +
+          "on the topics of this account in each configured region only, and the function publishes only to a " +
+          "tag's ARN that is one of those.",
+      );
+    wildcardResources(
+      this.projectArns(configuredRegions),
+      "Models are found at run time: their ARNs (project/<name>/version/<name>/<creation timestamp>) are " +
+        "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource and StopProjectVersion are " +
+        "granted on project/* of each configured region, and nowhere else.",
+    );
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:

@@ -103,47 +103,54 @@ export class CloudWatchUsageReader implements UsageReader {
     private readonly gateFor: (region: string) => Gate = () => openGate,
   ) {}
 
-  async readUsage(
+  readUsage(
     region: string,
     models: readonly RunningModel[],
     window: UsageWindow,
   ): Promise<Map<string, UsageEvidence>> {
-    const usage = new Map<string, UsageEvidence>();
-    await Promise.all(
-      chunk(models, MODELS_PER_CALL).map(async (batch) => {
-        try {
-          const results = await this.fetchAll(region, buildQueries(batch, window.periodSeconds), window);
-          for (const [modelIndex, model] of batch.entries())
-            usage.set(model.modelArn, toUsage(results, modelIndex));
-        } catch (error) {
-          for (const model of batch) {
-            usage.set(model.modelArn, { error: `GetMetricData failed: ${errorMessage(error)}` });
-          }
-        }
-      }),
-    );
-    return usage;
+    return this.inBatches(region, models, false, window.periodSeconds, window, toUsage);
   }
 
-  async readRequests(
+  readRequests(
     region: string,
     models: readonly RunningModel[],
     range: RequestRange,
   ): Promise<Map<string, RequestEvidence>> {
-    const evidence = new Map<string, RequestEvidence>();
-    const span = { queryStart: range.start, end: range.end };
+    return this.inBatches(
+      region,
+      models,
+      true,
+      range.periodSeconds,
+      { queryStart: range.start, end: range.end },
+      (results, index) => {
+        const read = toSeries(results, index, REQUEST_METRICS.length);
+        return "error" in read ? read : { requests: requestsOf(read) };
+      },
+    );
+  }
+
+  /**
+   * Reads the models in batches of as many as fit in 500 queries, one GetMetricData call (and its pages) each, at
+   * once; a batch that fails gives each of its models the error.
+   */
+  private async inBatches<T>(
+    region: string,
+    models: readonly RunningModel[],
+    requestsOnly: boolean,
+    periodSeconds: number,
+    span: Pick<UsageWindow, "queryStart" | "end">,
+    evidenceOf: (results: Merged, modelIndex: number) => T | { error: string },
+  ): Promise<Map<string, T | { error: string }>> {
+    const evidence = new Map<string, T | { error: string }>();
     await Promise.all(
-      chunk(models, REQUEST_MODELS_PER_CALL).map(async (batch) => {
+      chunk(models, requestsOnly ? REQUEST_MODELS_PER_CALL : MODELS_PER_CALL).map(async (batch) => {
         try {
-          const results = await this.fetchAll(region, buildQueries(batch, range.periodSeconds, true), span);
-          for (const [modelIndex, model] of batch.entries()) {
-            const read = toSeries(results, modelIndex, REQUEST_METRICS.length);
-            evidence.set(model.modelArn, "error" in read ? read : { requests: requestsOf(read) });
-          }
+          const results = await this.fetchAll(region, buildQueries(batch, periodSeconds, requestsOnly), span);
+          for (const [modelIndex, model] of batch.entries())
+            evidence.set(model.modelArn, evidenceOf(results, modelIndex));
         } catch (error) {
-          for (const model of batch) {
+          for (const model of batch)
             evidence.set(model.modelArn, { error: `GetMetricData failed: ${errorMessage(error)}` });
-          }
         }
       }),
     );
