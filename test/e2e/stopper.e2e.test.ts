@@ -174,7 +174,10 @@ describe("one run over the wire", () => {
     // run, so the run may be in the next minute); the last look re-read 15 minutes back from the decision.
     const minute = (at: number) => Math.floor(at / 60_000) * 60_000;
     const horizon = Date.parse(String(idleItem?.evidenceUntil));
-    assert.ok([minute(stoppedAt), minute(stoppedAt) - 60_000].includes(horizon), String(idleItem?.evidenceUntil));
+    assert.ok(
+      [minute(stoppedAt), minute(stoppedAt) - 60_000].includes(horizon),
+      String(idleItem?.evidenceUntil),
+    );
     const lastLook = idleItem?.lastLook as { at: string; fromTime: string; requests: number };
     assert.equal(lastLook.requests, 0);
     assert.equal(Date.parse(lastLook.fromTime), minute(stoppedAt) - 15 * 60_000);
