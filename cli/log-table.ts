@@ -12,7 +12,8 @@ import {
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { errorMessage } from "../lambda/adapters/errors.ts";
-import type { StopRecord } from "../lambda/core/stop-record.ts";
+import { FOLLOW_UPS_INDEX } from "../lambda/adapters/stop-log.ts";
+import { isOpenWarning, type StopRecord } from "../lambda/core/stop-record.ts";
 import { CliError, type CommandName } from "./errors.ts";
 import { checkStackName, checkTableName, maxAttemptsFrom } from "./options.ts";
 
@@ -68,7 +69,7 @@ export async function resolveLogTable(
   }
 }
 
-/** A record as read back: the log record's shape, every field but the key possibly missing in old items. */
+/** A record as read back (a stop or a warning): the log record's shape, every field but the key possibly missing in old items. */
 export type LoggedStop = Partial<StopRecord> & { readonly modelArn: string; readonly stoppedAt: string };
 
 /** Reads records of the log table. */
@@ -102,6 +103,19 @@ export class LogTableReader {
       for await (const page of pages) records.push(...stopsOf(page.Items));
     });
     return records;
+  }
+
+  /**
+   * The open warnings (status WARNED) of models in `region`, through the `FollowUps` index: the models a run will
+   * stop once their warning is due, unless they are used or tagged.
+   */
+  async openWarnings(region: string): Promise<LoggedStop[]> {
+    const followed = await this.query({
+      IndexName: FOLLOW_UPS_INDEX,
+      KeyConditionExpression: "followUpRegion = :region",
+      ExpressionAttributeValues: { ":region": region },
+    });
+    return followed.filter(isOpenWarning);
   }
 
   /** Every record of one model, newest first. */

@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { RekognitionClient, StartProjectVersionCommand } from "@aws-sdk/client-rekognition";
 import { formatTime } from "../lambda/core/format.ts";
+import { isStopRecord } from "../lambda/core/stop-record.ts";
 import { CliError, UsageError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 import { type LoggedStop, LogTableReader, resolveLogTable } from "./log-table.ts";
@@ -70,7 +71,8 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
   const reader = new LogTableReader(table);
   let record: LoggedStop | undefined;
   try {
-    record = (await reader.recordsOf(model.arn)).find((r) => r.dryRun !== true);
+    // A warning is not a stop: its units are the model's while it ran, but only a stop says it was stopped.
+    record = (await reader.recordsOf(model.arn)).find((r) => r.dryRun !== true && isStopRecord(r));
   } finally {
     reader.destroy();
   }

@@ -30,7 +30,8 @@ export const COMMAND_USAGE: Record<CommandName, string> = {
   scan: `Usage: idle-model-stopper scan [options]
 
 Runs the stopper's discovery and decision core against your account, read-only: no model is stopped and no
-log record is written. Prints one row per running Custom Labels model, then what a run would stop.
+log record is written. Prints one row per running Custom Labels model, with how far its metrics reach (EVIDENCE
+UNTIL: requests after it may not be in CloudWatch yet), then what a run would stop.
 
 Options:
   --region REGION        a region to scan; repeat it or separate regions with commas
@@ -41,6 +42,9 @@ Options:
   --require-opt-in       only models or projects tagged KEY=true may be stopped
   --price USD            USD per inference-unit hour, for the costs shown (default: ${DEFAULT_SETTINGS.pricePerInferenceUnitHour})
   --max-stops N          the most models one run stops; the rest show as kept (default: ${DEFAULT_SETTINGS.maxStopsPerRun})
+  --table NAME           the stopper's log table (default: $${TABLE_ENV}): show each model's open warning,
+                         and when a run may stop it (without a table, warnings are not shown)
+  --table-region REGION  the region of the log table (default: your AWS SDK default region)
   --json                 print the decisions as JSON instead of the table
   -h, --help             show this help
 
@@ -49,7 +53,8 @@ ${ENVIRONMENT}
 `,
   history: `Usage: idle-model-stopper history [options]
 
-Lists the stops recorded in the stopper's log table, oldest first, and estimates the cost they avoided.
+Lists the stops recorded in the stopper's log table, oldest first, and estimates the cost they avoided; then
+the warnings before a stop (WARNED, CLEARED, STOPPED_AFTER_WARNING, EXPIRED), which are not stops.
 
 Options:
   --since WHEN           7d, 24h, 90m, a date (2026-11-01, from 00:00 UTC) or an ISO-8601 date-time

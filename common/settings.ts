@@ -43,6 +43,11 @@ export interface StopperSettings {
   readonly deadlineMarginSeconds: number;
   /** Whether discovery, tag reads and metric reads overlap; off runs them one phase after another. */
   readonly overlapPhases: boolean;
+  // Issue 12, the nightly run: the last look and warnings before a stop.
+  /** Minutes of request metrics re-read just before each stop, up to the moment of the re-read. */
+  readonly lastLookMinutes: number;
+  /** Hours between a model's warning and the earliest run that may stop it; 0 stops without a warning. */
+  readonly warnBeforeStopHours: number;
 }
 
 /** A setting's value was rejected; the message names where it came from, the value and what is allowed. */
@@ -260,6 +265,24 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: true,
     allowed: "true or false (false: discovery, then tags, then metrics, as a baseline for benchmarks)",
     parse: parseBoolean,
+    format: String,
+  },
+  // Issue 12, the nightly run: the last look and warnings before a stop.
+  {
+    key: "lastLookMinutes",
+    env: "LAST_LOOK_MINUTES",
+    default: 15,
+    allowed: "a whole number of minutes from 5 to 60",
+    parse: integerIn(5, 60),
+    format: String,
+  },
+  {
+    key: "warnBeforeStopHours",
+    env: "WARN_BEFORE_STOP_HOURS",
+    default: 0,
+    allowed:
+      "0 (no warning: idle models are stopped at once) or a whole number of hours from 1 to 168 (7 days)",
+    parse: integerIn(0, 168),
     format: String,
   },
 ] as SettingSpec[];

@@ -18,7 +18,7 @@ import { type DynamoDbEndpoint, startDynamoDb } from "./dynamodb-endpoint.ts";
 import { FaultInjector, type FaultSettings } from "./faults.ts";
 import { close, type EndpointRuntime, listen } from "./http-endpoint.ts";
 import { iamFactsOf } from "./iam-facts.ts";
-import { type MetricDatum, MetricStore } from "./metric-store.ts";
+import { checkLateness, type MetricDatum, MetricStore } from "./metric-store.ts";
 import { recordProof } from "./proof-ledger.ts";
 import { checkQuirks, type WireQuirks } from "./quirks.ts";
 import {
@@ -139,6 +139,11 @@ export interface SandboxOptions {
    * (api-models.ts); see `modelMismatches()`. Off only to measure what the check costs. @default true
    */
   readonly checkApiModels?: boolean;
+  /**
+   * Seconds after its timestamp, on the sandbox's clock, before GetMetricData sees a datapoint that has no delay
+   * of its own (CloudWatch delivers AWS's metrics minutes late). @default 0
+   */
+  readonly metricDelaySeconds?: number;
 }
 
 /**
@@ -178,12 +183,19 @@ export interface RekognitionAccess {
 
 /** Writes and counts CloudWatch datapoints directly, without HTTP. */
 export interface CloudWatchAccess {
-  /** Stores datapoints in a region (any namespace, AWS/ included). */
+  /**
+   * Stores datapoints in a region (any namespace, AWS/ included). A datum's `delaySeconds` and `visibleAfterCalls`
+   * deliver it late (see metric-store.ts).
+   */
   insert(region: string, data: readonly MetricDatum[]): void;
   /** How many datapoints are stored. */
   readonly datapointCount: number;
   /** Forgets every datapoint. */
   clear(): void;
+  /** GetMetricData calls answered so far (each page counts); a datum's `visibleAfterCalls` counts from its storing. */
+  readonly getMetricDataAnswers: number;
+  /** Seconds before a datapoint without a delay of its own is visible; applies at once, to every such datapoint. */
+  metricDelaySeconds: number;
 }
 
 /** A running sandbox. */
@@ -201,8 +213,13 @@ export interface Sandbox {
   readonly region: string;
   readonly rekognition: RekognitionAccess;
   readonly cloudwatch: CloudWatchAccess;
-  /** The one SNS topic that exists, and what was published to it. */
-  readonly sns: { readonly topicArn: string; readonly messages: readonly PublishedMessage[] };
+  /** The stack's SNS topic, what was published to it or to any topic, and more topics for a test. */
+  readonly sns: {
+    readonly topicArn: string;
+    readonly messages: readonly PublishedMessage[];
+    /** Creates a topic (a model's own, for its notify tag) and returns its ARN. @param region @default the sandbox's */
+    createTopic(name: string, region?: string): string;
+  };
   /** Every answered request so far, oldest first (a live, read-only view). */
   readonly calls: readonly CallRecord[];
   /** Forgets the call log (and so the fault counts). */
@@ -243,8 +260,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const clock = options.clock ?? Date.now;
   const state = new RekognitionState(account, clock, options.transitionDelayMs ?? 0);
   const metrics = new MetricStore();
+  const setMetricDelay = (seconds: number) => {
+    checkLateness("metricDelaySeconds", seconds);
+    metrics.deliveryDelayMs = seconds * 1000;
+  };
+  setMetricDelay(options.metricDelaySeconds ?? 0);
+  const topicArns = new Set<string>();
   const calls: CallRecord[] = [];
   const topicArn = `arn:aws:sns:${region}:${account}:idle-model-stopper-notifications`;
+  topicArns.add(topicArn);
   const messages: PublishedMessage[] = [];
   const aborter = new AbortController();
   const seed = options.faults?.seed ?? DEFAULT_FAULT_SEED;
@@ -322,7 +346,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       () => quirks.cloudwatch ?? {},
     );
     servers.push(cloudwatchServer);
-    const snsServer = createSnsEndpoint(new Set([topicArn]), messages, record, region, checkAnswer);
+    const snsServer = createSnsEndpoint(topicArns, messages, record, region, checkAnswer);
     servers.push(snsServer);
     const [rekognitionUrl, cloudwatchUrl, snsUrl, dynamoEndpoint] = await Promise.all([
       listen(rekognitionServer, options.ports?.rekognition),
@@ -382,6 +406,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return metrics.size;
     },
     clear: () => metrics.clear(),
+    get getMetricDataAnswers() {
+      return metrics.answered;
+    },
+    get metricDelaySeconds() {
+      return metrics.deliveryDelayMs / 1000;
+    },
+    set metricDelaySeconds(seconds: number) {
+      setMetricDelay(seconds);
+    },
   };
   return {
     endpoints,
@@ -398,7 +431,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     region,
     rekognition,
     cloudwatch,
-    sns: { topicArn, messages },
+    sns: {
+      topicArn,
+      messages,
+      createTopic: (name, topicRegion = region) => {
+        if (!/^[A-Za-z0-9_-]{1,256}$/.test(name))
+          throw new RangeError(`${JSON.stringify(name)} is not a standard SNS topic name`);
+        const arn = `arn:aws:sns:${topicRegion}:${account}:${name}`;
+        topicArns.add(arn);
+        return arn;
+      },
+    },
     calls,
     clearCalls: () => {
       calls.length = 0;

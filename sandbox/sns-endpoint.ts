@@ -1,6 +1,7 @@
 /**
- * SNS, as far as the stopper uses it: Publish to the sandbox's topic, over the awsQuery protocol that
- * `@aws-sdk/client-sns` speaks (form-encoded POST, XML answers). Published messages are kept for tests.
+ * SNS, as far as the stopper uses it: Publish to the sandbox's topics (the stack's, and any a test creates for a
+ * model's notify tag), over the awsQuery protocol that `@aws-sdk/client-sns` speaks (form-encoded POST, XML
+ * answers), each in its own region. Published messages are kept for tests.
  */
 
 import { randomUUID } from "node:crypto";
@@ -66,6 +67,10 @@ export function createSnsEndpoint(
       const topicArn = form.get("TopicArn") ?? "";
       const message = form.get("Message");
       const subject = form.get("Subject") ?? undefined;
+      // SNS takes a topic's messages only in the topic's own region; elsewhere the ARN reads as invalid
+      // (boto/boto3#646: "Invalid parameter: TopicArn" for a topic of another region).
+      if (topicArns.has(topicArn) && topicArn.split(":")[3] !== region)
+        throw new SnsError("InvalidParameter", "Invalid parameter: TopicArn");
       if (!topicArns.has(topicArn)) throw new SnsError("NotFound", "Topic does not exist", 404);
       if (message === null || message === "")
         throw new SnsError("InvalidParameter", "Invalid parameter: Empty message");

@@ -224,6 +224,17 @@ before(async () => {
       AttributeDefinitions: [
         { AttributeName: "modelArn", AttributeType: "S" },
         { AttributeName: "stoppedAt", AttributeType: "S" },
+        { AttributeName: "followUpRegion", AttributeType: "S" },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: "FollowUps",
+          KeySchema: [
+            { AttributeName: "followUpRegion", KeyType: "HASH" },
+            { AttributeName: "stoppedAt", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
       ],
       BillingMode: "PAY_PER_REQUEST",
     }),
@@ -259,6 +270,19 @@ before(async () => {
     record(palletsArn, 5, { status: "DRY_RUN", dryRun: true, inferenceUnits: 5, minInferenceUnits: 5 }),
     // Not a stop record: something else sharing the table.
     { modelArn: "RUN#2026-11-28", stoppedAt: iso(1), note: "not a model" },
+    // Warnings, not stops: eu-cats/v1 warned an hour ago and still open; logos/prod warned, then opted out.
+    record(arn("eu-cats", "v1", "eu-west-1"), 1, {
+      kind: "warning",
+      status: "WARNED",
+      followUpRegion: "eu-west-1",
+      stopNotBefore: iso(-7).replace(/\.\d{3}Z$/, "Z"),
+      inferenceUnits: 3,
+    }),
+    record(arn("logos", "prod"), 30, {
+      kind: "warning",
+      status: "CLEARED",
+      note: "opted out or snoozed since the warning: opted out: tag auto-stop=never on the project",
+    }),
   ];
   await DynamoDBDocumentClient.from(dynamo).send(
     new BatchWriteCommand({ RequestItems: { [TABLE]: items.map((Item) => ({ PutRequest: { Item } })) } }),
@@ -296,23 +320,27 @@ describe("scan", () => {
         .map((line) => [line.split(/\s{2,}/)[0], line]) ?? [],
     );
     assert.deepEqual(Object.keys(rows).sort(), ["logos/prod", "shelf/busy", "shelf/idle", "shelf/recent"]);
-    assert.match(run.stdout, /^MODEL\s+UNITS\s+LAST REQUEST\s+IDLE FOR\s+DECISION\s+\$\/H\s+REASON\n/);
+    assert.match(
+      run.stdout,
+      /^MODEL\s+UNITS\s+LAST REQUEST\s+EVIDENCE UNTIL\s+IDLE FOR\s+DECISION\s+\$\/H\s+REASON\n/,
+    );
     assert.match(
       rows["shelf/idle"] ?? "",
-      /^shelf\/idle\s+2\s+none in 3h00m\s+≥ 3h00m\s+would stop\s+\$8\.00\s+idle: no requests in the last 3h00m/,
+      /^shelf\/idle\s+2\s+none in 3h00m\s+2026-11-28T02:00:00Z\s+≥ 3h00m\s+would stop\s+\$8\.00\s+idle: no requests from 2026-11-27T23:00:00Z to 2026-11-28T02:00:00Z, the newest metrics/,
     );
     assert.match(
       rows["shelf/busy"] ?? "",
-      // The requests were seeded 30 minutes before NOW's minute (01:30:00), and NOW is 02:00:05.
-      /\s1\s+2026-11-28T01:30:00Z\s+30m\s+keep\s+\$4\.00\s+in use: 12/,
+      // The requests were seeded 30 minutes before NOW's minute (01:30:00), and NOW is 02:00:05; the evidence
+      // reaches 02:00:00, the end of the newest one-minute in-service period.
+      /\s1\s+2026-11-28T01:30:00Z\s+2026-11-28T02:00:00Z\s+30m\s+keep\s+\$4\.00\s+in use: 12/,
     );
     assert.match(
       rows["shelf/recent"] ?? "",
-      /none in 3h00m\s+1h00m\s+keep\s+\$4\.00\s+started recently: in service since 2026-11-28T01:00:00Z \(1h00m ago\)/,
+      /none in 3h00m\s+2026-11-28T02:00:00Z\s+1h00m\s+keep\s+\$4\.00\s+started recently: in service since 2026-11-28T01:00:00Z \(1h00m ago\)/,
     );
     assert.match(
       rows["logos/prod"] ?? "",
-      /—\s+—\s+keep\s+\$4\.00\s+opted out: tag auto-stop=never on the project/,
+      /—\s+—\s+—\s+keep\s+\$4\.00\s+opted out: tag auto-stop=never on the project/,
     );
     assert.match(run.stdout, /\nWould stop 1 of 4 running models, saving about \$8\.00\/h\.\n$/);
     assert.match(run.stderr, /us-east-1: 4 running Custom Labels models decided/);
@@ -372,6 +400,42 @@ describe("scan", () => {
     assert.equal(report.wouldStop, 2);
     assert.equal(report.estimatedHourlySavingsUsd, 25);
     assert.match(run.stderr, /eu-west-1: 1 running Custom Labels model decided/);
+  });
+
+  it("--table shows each model's open warning and when a run may stop it, read from the table's FollowUps index", async () => {
+    const callsBefore = sandbox.calls.length;
+
+    const [table, json] = await Promise.all([
+      cli(["scan", "--region", "us-east-1,eu-west-1", "--table", TABLE]),
+      cli(["scan", "--region", "eu-west-1", "--json"], { IDLE_MODEL_STOPPER_TABLE: TABLE }),
+    ]);
+
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(
+      table.stdout,
+      /^MODEL\s+REGION\s+UNITS\s+LAST REQUEST\s+EVIDENCE UNTIL\s+IDLE FOR\s+DECISION\s+WARNED: STOP FROM\s+\$\/H/,
+    );
+    const stopAt = iso(-7).replace(/\.\d{3}Z$/, "Z");
+    assert.match(
+      table.stdout,
+      new RegExp(`^eu-cats/v1\\s+eu-west-1\\s+.*would stop\\s+${stopAt}\\s+\\$12\\.00`, "m"),
+    );
+    assert.match(table.stdout, /^shelf\/idle\s+us-east-1\s+.*would stop\s+not warned\s+\$8\.00/m);
+    assert.match(
+      table.stderr,
+      new RegExp(`Open warnings from log table ${TABLE} in us-east-1 \\(from --table\\)`),
+    );
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout);
+    assert.equal(report.warningsFrom, TABLE);
+    assert.deepEqual(report.decisions[0].warning, {
+      warnedAt: iso(1).replace(/\.\d{3}Z$/, "Z"),
+      stopNotBefore: stopAt,
+    });
+    const reads = sandbox.calls.slice(callsBefore).filter((c) => c.service === "dynamodb");
+    assert.ok(
+      reads.length > 0 && reads.every((c) => c.operation === "Query" && c.input.IndexName === "FollowUps"),
+    );
   });
 });
 
@@ -486,6 +550,18 @@ describe("history", () => {
       /Estimated cost avoided: about \$388\.00 \(assumes each stopped model stayed stopped until its next record/,
     );
     assert.match(run.stderr, new RegExp(`Log table ${TABLE} in us-east-1 \\(from --table\\)`));
+    // The warnings come after the stops, apart: they are not stops and avoid no cost.
+    const warnings = run.stdout.slice(run.stdout.indexOf("Warnings before a stop"));
+    assert.match(
+      warnings,
+      /^WARNED AT\s+MODEL\s+REGION\s+STATUS\s+STOP NOT BEFORE\s+DRY RUN\s+REASON OR OUTCOME$/m,
+    );
+    assert.match(
+      warnings,
+      /^\S+\s+logos\/prod\s+us-east-1\s+CLEARED\s+—\s+no\s+opted out or snoozed since the warning/m,
+    );
+    assert.match(warnings, /^\S+\s+eu-cats\/v1\s+eu-west-1\s+WARNED\s+\S+Z\s+no\s+idle:/m);
+    assert.match(warnings, /^2 warnings: 1 CLEARED, 1 WARNED\.$/m);
   });
 
   it("--model --since --json reads one model's records, found through the stack's LogTableName output", async () => {

@@ -117,6 +117,8 @@ describe("IdleModelStopperStack with the default settings", () => {
           STOP_CONCURRENCY: "5",
           OVERLAP_PHASES: "true",
           DEADLINE_MARGIN_SECONDS: "30",
+          LAST_LOOK_MINUTES: "15",
+          WARN_BEFORE_STOP_HOURS: "0",
           POWERTOOLS_SERVICE_NAME: "idle-model-stopper",
           POWERTOOLS_METRICS_NAMESPACE: "IdleModelStopper",
           NODE_OPTIONS: "--enable-source-maps",
@@ -230,10 +232,11 @@ describe("IdleModelStopperStack with the default settings", () => {
     for (const action of ["dynamodb:PutItem", "dynamodb:UpdateItem"]) {
       assert.deepEqual(resourcesFor(statements, action), [tableArn]);
     }
-    // Query also on the one index the run reads, never on every index.
+    // Query also on the two indexes the run reads, never on every index.
     assert.deepEqual(resourcesFor(statements, "dynamodb:Query"), [
       tableArn,
       `${tableArn}/index/PendingStops`,
+      `${tableArn}/index/FollowUps`,
     ]);
     const logActions = statements.flatMap((s) => s.actions).filter((a) => a.startsWith("logs:"));
     for (const action of logActions) assert.deepEqual(resourcesFor(statements, action), [logGroupArn]);
@@ -246,13 +249,21 @@ describe("IdleModelStopperStack with the default settings", () => {
     );
   });
 
-  it("indexes the records still STOP_PENDING by region, so a later run finds them with one query", () => {
+  it("indexes the records still STOP_PENDING, and those still followed up, by region: one query finds each", () => {
     defaults.hasResourceProperties("AWS::DynamoDB::Table", {
       GlobalSecondaryIndexes: [
         {
           IndexName: "PendingStops",
           KeySchema: [
             { AttributeName: "pendingRegion", KeyType: "HASH" },
+            { AttributeName: "stoppedAt", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
+        {
+          IndexName: "FollowUps",
+          KeySchema: [
+            { AttributeName: "followUpRegion", KeyType: "HASH" },
             { AttributeName: "stoppedAt", KeyType: "RANGE" },
           ],
           Projection: { ProjectionType: "ALL" },
@@ -515,6 +526,11 @@ describe("IdleModelStopperStack with a bad setting", () => {
     ["notifyEmail", "Ops <ops@example.com>", '"Ops <ops@example.com>"'],
     ["notifyEmail", "", '""'],
     ["enabled", "off", '"off"'],
+    ["lastLookMinutes", "4", '"4"'],
+    ["lastLookMinutes", 61, '"61"'],
+    ["warnBeforeStopHours", "169", '"169"'],
+    ["warnBeforeStopHours", "-1", '"-1"'],
+    ["warnSchedule", "at 18:00", '"at 18:00"'],
   ];
   for (const [key, value, shown] of rejected) {
     it(`fails synth for ${key}=${JSON.stringify(value)}, naming the key, the value and what is allowed`, () => {
