@@ -42,6 +42,8 @@ export interface AssessOptions {
   readonly mayContinue?: () => boolean;
   /** Told of each model as it is decided, e.g. to show progress. */
   readonly onDecision?: (decision: Decision) => void;
+  /** Read the metrics of models the tags keep too, so their units and cost are measured ones (`scan`). */
+  readonly metricsOfKeptModels?: boolean;
 }
 
 /** Runs the stopper once over every configured region. */
@@ -94,7 +96,13 @@ async function assessRegion(
   const source = discover(deps, { region: scope.region, mayContinue: options.mayContinue });
   const { items, report: found } = await flow(source)
     .through(readTags(deps, config, scope))
-    .through(readMetrics(deps, scope))
+    .through(
+      readMetrics(
+        deps,
+        scope,
+        options.metricsOfKeptModels ? { keptModelsIdleMinutes: config.idleMinutes } : {},
+      ),
+    )
     .through(decideModel(config, scope.now))
     .run({
       overlap: config.overlapPhases,

@@ -38,6 +38,11 @@ export type TagPolicy =
 
 const WHERE = ["model", "project"] as const;
 
+/** Every tag key the stopper reads, the opt-out key first; a tag with any other key changes nothing. */
+export function tagKeysRead(optOutTagKey: string): string[] {
+  return [optOutTagKey, `${optOutTagKey}${IDLE_MINUTES_SUFFIX}`];
+}
+
 /** Reads the tags. Opt-outs and snoozes come first: they keep the model whatever else is tagged. */
 export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {
   const { optOutTagKey: key, now } = options;

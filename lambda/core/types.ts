@@ -80,6 +80,8 @@ export interface VerdictFacts {
   readonly inferenceUnits?: number;
   /** inferenceUnits × price per inference-unit hour. */
   readonly estimatedHourlyCostUsd?: number;
+  /** Tags that look like an opt-out but do nothing, each with the key that would work (core/near-miss-tags.ts). */
+  readonly nearMissTags?: readonly string[];
 }
 
 /** The core's answer for one model. */
