@@ -48,7 +48,9 @@ after(async () => {
 describe("the sandbox's CloudFormation DescribeStacks", () => {
   it("answers a stack by name with its id, status and outputs, as the SDK parses them", async () => {
     // Act
-    const { Stacks } = await cloudFormation().send(new DescribeStacksCommand({ StackName: "IdleModelStopper" }));
+    const { Stacks } = await cloudFormation().send(
+      new DescribeStacksCommand({ StackName: "IdleModelStopper" }),
+    );
 
     // Assess
     assert.equal(Stacks?.length, 1);
@@ -56,7 +58,10 @@ describe("the sandbox's CloudFormation DescribeStacks", () => {
     assert.equal(stack?.StackName, "IdleModelStopper");
     assert.equal(stack?.StackStatus, "CREATE_COMPLETE");
     assert.equal(stack?.StackId, stackIdOf(sandbox.account, "us-east-1", "IdleModelStopper"));
-    assert.match(stack?.StackId ?? "", /^arn:aws:cloudformation:us-east-1:123456789012:stack\/IdleModelStopper\/[0-9a-f-]{36}$/);
+    assert.match(
+      stack?.StackId ?? "",
+      /^arn:aws:cloudformation:us-east-1:123456789012:stack\/IdleModelStopper\/[0-9a-f-]{36}$/,
+    );
     assert.ok(stack?.CreationTime instanceof Date);
     assert.deepEqual(
       stack?.Outputs?.map((o) => [o.OutputKey, o.OutputValue, o.Description]),
