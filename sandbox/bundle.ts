@@ -95,15 +95,11 @@ interface CfnResource {
 export const REPOSITORY_STACK = "IdleModelStopper";
 
 /**
- * Runs `cdk synth` into a temporary folder (or `options.outdir`, which the caller then owns) with the given context
- * (`-c key=value`) and reads the function. cdk.json's `build` step first brings the Lambda bundle up to date with the
- * sources.
+ * Runs `cdk synth` into a temporary folder with the given context (`-c key=value`) and reads the function. cdk.json's
+ * `build` step first brings the Lambda bundle up to date with the sources.
  */
-export async function synthesize(
-  context: Record<string, string> = {},
-  options: { readonly outdir?: string } = {},
-): Promise<SynthesizedFunction> {
-  const outdir = options.outdir ?? mkdtempSync(join(tmpdir(), "idle-model-stopper-synth-"));
+export async function synthesize(context: Record<string, string> = {}): Promise<SynthesizedFunction> {
+  const outdir = mkdtempSync(join(tmpdir(), "idle-model-stopper-synth-"));
   const args = ["cdk", "synth", "--quiet", "--output", outdir, "--no-notices", "--no-version-reporting"];
   for (const [key, value] of Object.entries(context)) args.push("-c", `${key}=${value}`);
   await promisify(execFile)("npx", args, {
@@ -111,9 +107,9 @@ export async function synthesize(
     env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "true", CDK_DISABLE_CLI_TELEMETRY: "true" },
     maxBuffer: 16 * 1024 * 1024,
   });
-  return readSynthesizedFunction(outdir, REPOSITORY_STACK, () => {
-    if (options.outdir === undefined) rmSync(outdir, { recursive: true, force: true });
-  });
+  return readSynthesizedFunction(outdir, REPOSITORY_STACK, () =>
+    rmSync(outdir, { recursive: true, force: true }),
+  );
 }
 
 /**

@@ -1,16 +1,55 @@
 /**
- * `cdk synth` once per content of its inputs: the cloud assembly is kept in `.cache/synth/<hash>/`, keyed by a
- * SHA-256 of everything the template and the bundle are made from (scripts/build/stamp.ts), and reused while the
+ * The CDK app synthesized once per content of its inputs: the cloud assembly is kept in `.cache/synth/<hash>/`, keyed
+ * by a SHA-256 of everything the template and the bundle are made from (scripts/build/stamp.ts), and reused while the
  * sources are unchanged. `npm run demo`, `npm run sandbox` and `npm run invoke` synthesize through it, so only the
- * first of them after a change pays for the synth (about 10 s of CPU).
+ * first of them after a change pays for the synth.
+ *
+ * On a miss it synthesizes in its own process: what cdk.json's `build` step does (the bundle, only when its inputs
+ * changed), then the app `cdk synth` runs (infra/stopper-app.ts) with cdk.json's context and the context the CDK CLI
+ * adds, which saves starting the CDK CLI and a second TypeScript loader. test/package/synth-cache.test.ts checks that
+ * it writes the template and the asset `cdk synth` writes.
  */
 
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { version as esbuildVersion } from "esbuild";
-import { BUNDLE_OPTIONS } from "../scripts/build/lambda-bundle.ts";
+import { BUNDLE_OPTIONS, ensureLambdaBundle } from "../scripts/build/lambda-bundle.ts";
 import { inputsHash, ROOT } from "../scripts/build/stamp.ts";
-import { REPOSITORY_STACK, readSynthesizedFunction, type SynthesizedFunction, synthesize } from "./bundle.ts";
+import { REPOSITORY_STACK, readSynthesizedFunction, type SynthesizedFunction } from "./bundle.ts";
+
+/** The context `cdk synth --no-version-reporting` gives the app besides cdk.json's (asset metadata: the asset's path). */
+export const CDK_CLI_CONTEXT: Readonly<Record<string, unknown>> = {
+  "aws:cdk:enable-asset-metadata": true,
+  "aws:cdk:enable-path-metadata": true,
+  "aws:cdk:version-reporting": false,
+};
+
+/**
+ * Synthesizes the repository's app into `outdir` in this process, as `cdk synth -c key=value` would: the bundle
+ * brought up to date first, then the app with cdk.json's context, the CLI's and `context`.
+ * @throws InvalidSettingError for a bad context value, as `cdk synth` fails.
+ */
+export async function synthesizeInProcess(
+  context: Readonly<Record<string, string>>,
+  outdir: string,
+): Promise<void> {
+  await ensureLambdaBundle();
+  const cdkJson = JSON.parse(readFileSync(join(ROOT, "cdk.json"), "utf8")) as {
+    context?: Record<string, unknown>;
+  };
+  // Loaded only on a miss: aws-cdk-lib and cdk-nag take seconds to load.
+  const { createStopperApp } = await import("../infra/stopper-app.ts");
+  createStopperApp({ outdir, context: { ...cdkJson.context, ...CDK_CLI_CONTEXT, ...context } }).app.synth();
+}
 
 /** Where the synthesized assemblies are kept (`.cache/` is not in git). */
 export const SYNTH_CACHE_DIR = join(ROOT, ".cache", "synth");
@@ -61,7 +100,7 @@ export async function synthesizeCached(context: Record<string, string> = {}): Pr
   const partial = `${dir}.${process.pid}.partial`;
   rmSync(partial, { recursive: true, force: true });
   try {
-    await synthesize(context, { outdir: partial });
+    await synthesizeInProcess(context, partial);
     writeFileSync(join(partial, COMPLETE), `${new Date().toISOString()}\n`);
     try {
       renameSync(partial, dir);
