@@ -24,7 +24,9 @@ async function main() {
   if (notice) process.stderr.write(`${notice}\n`);
   const load = loadavg()[0] ?? 0;
   const synthStarted = performance.now();
-  process.stderr.write("Synthesizing the CDK app for its template and bundle (reused while the sources are unchanged)…\n");
+  process.stderr.write(
+    "Synthesizing the CDK app for its template and bundle (reused while the sources are unchanged)…\n",
+  );
   const { fn, cached } = await synthesizeCached();
   const synthSeconds = (performance.now() - synthStarted) / 1000;
   process.stderr.write(

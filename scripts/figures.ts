@@ -43,9 +43,13 @@ function main(): number {
     writeFileAtomically(recordPath(source), `${JSON.stringify(data, null, 2)}\n`);
     console.log(`${source.name}: recorded ${source.output} in figures/${source.name}.json`);
   }
-  writeFileAtomically(README, renderAllBlocks(readme));
-  console.log("README.md: generated blocks rendered from figures/.");
-  return 0;
+  const rendered = renderAllBlocks(readme);
+  writeFileAtomically(README, rendered.text);
+  for (const problem of rendered.problems) console.error(problem);
+  console.log(
+    `README.md: generated blocks rendered from figures/${rendered.problems.length > 0 ? `, but for ${rendered.problems.length} left as they were` : ""}.`,
+  );
+  return rendered.problems.length === 0 ? 0 : 1;
 }
 
 process.exitCode = main();

@@ -20,10 +20,22 @@ export function renderBlock(block: string): string {
   return render(JSON.parse(readFileSync(record, "utf8")));
 }
 
-/** The text with every generated block rendered again from the records. */
-export function renderAllBlocks(text: string): string {
+/**
+ * The text with every generated block that can be rendered rendered again from its record, and why each other one
+ * could not be (left as it was).
+ */
+export function renderAllBlocks(text: string): { readonly text: string; readonly problems: string[] } {
   const names = [...new Set(figureBlocks(text).map((block) => block.name))];
-  return withFigureBlocks(text, Object.fromEntries(names.map((name) => [name, renderBlock(name)])));
+  const bodies: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const name of names) {
+    try {
+      bodies[name] = renderBlock(name);
+    } catch (error) {
+      problems.push(`figures:${name}: ${(error as Error).message}`);
+    }
+  }
+  return { text: withFigureBlocks(text, bodies), problems };
 }
 
 /** One sentence per block that is not the rendering of its record (or cannot be rendered). */
