@@ -15,6 +15,7 @@
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { quietUnsupportedNode } from "../cli/node-support.ts";
 import { synthesize } from "../sandbox/bundle.ts";
 import {
   formatStormLine,
@@ -38,6 +39,8 @@ function positiveNumber(name: string, text: string | undefined, fallback: number
 }
 
 async function main(): Promise<number> {
+  const notice = quietUnsupportedNode(process.env, process.version, "npm run test:faults");
+  if (notice) process.stderr.write(`${notice}\n`);
   const { values } = parseArgs({
     options: {
       seed: { type: "string" },
