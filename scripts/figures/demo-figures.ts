@@ -47,7 +47,7 @@ export function renderDemoFigures(figures: DemoFigures): string {
   if (!figures.cold || !figures.warm)
     throw new Error("the demo's figures need a cold and a warm run: run npm run demo twice, after a change");
   return (
-    `Measured by \`npm run demo\` itself, from a fresh clone: ${describeRun(figures.cold)}, when it synthesizes the ` +
+    `Measured by \`npm run demo\` itself (from the start of its process), from a fresh clone: ${describeRun(figures.cold)}, when it synthesizes the ` +
     `app and builds the bundle (${figures.cold.synthSeconds.toFixed(1)} s of it); ${describeRun(figures.warm)}, ` +
     "when the sources are unchanged and both are reused."
   );

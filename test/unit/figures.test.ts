@@ -107,7 +107,7 @@ describe("the demo's figures", () => {
   it("read both times with how they were measured", () => {
     assert.equal(
       renderDemoFigures({ cold: run("cold", 12.34), warm: run("warm", 3.21) }),
-      "Measured by `npm run demo` itself, from a fresh clone: 12.3 s cold (on 2026-12-03, Node.js 22.23.5, 2 cores, " +
+      "Measured by `npm run demo` itself (from the start of its process), from a fresh clone: 12.3 s cold (on 2026-12-03, Node.js 22.23.5, 2 cores, " +
         "load average 1.5), when it synthesizes the app and builds the bundle (9.3 s of it); 3.2 s warm (on 2026-12-03, " +
         "Node.js 22.23.5, 2 cores, load average 1.5), when the sources are unchanged and both are reused.",
     );
