@@ -8,7 +8,8 @@ import { createHash, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { WireAnswer } from "./api-model-check.ts";
 import type { AnsweredCall } from "./call-log.ts";
-import { dateHeader, readBody, regionFromAuthorization, signerOf } from "./http-endpoint.ts";
+import { readBody, regionFromAuthorization, signerOf } from "./http-endpoint.ts";
+import { errorResponseXml, escapeXml, QueryProtocolError, sendXml } from "./query-protocol.ts";
 
 /** One output of a stack, as DescribeStacks lists it. */
 export interface StackOutput {
@@ -37,12 +38,6 @@ export interface StoredStack extends Required<Omit<SandboxStack, "outputs">> {
 
 const XMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
 const DEFAULT_CREATED_AT = Date.UTC(2024, 0, 1);
-
-const escapeXml = (text: string) =>
-  text.replace(
-    /[<>&'"]/g,
-    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c] ?? c,
-  );
 
 /** The stack's id, `arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>`, the same for the same name. */
 export function stackIdOf(account: string, region: string, name: string): string {
@@ -95,16 +90,6 @@ export class StackStore {
   }
 }
 
-class CloudFormationError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly statusCode = 400,
-  ) {
-    super(message);
-  }
-}
-
 function stackXml(stack: StoredStack): string {
   const outputs = stack.outputs
     .map(
@@ -154,37 +139,27 @@ export function createCloudFormationEndpoint(
             : `arn:aws:cloudformation:${region}:${account}:stack/${stackName}/*`));
     try {
       if (operation !== "DescribeStacks")
-        throw new CloudFormationError(
+        throw new QueryProtocolError(
           "InvalidAction",
           `The action ${operation} is not valid for this endpoint`,
         );
       if (stackName !== undefined && !found)
-        throw new CloudFormationError("ValidationError", `Stack with id ${stackName} does not exist`);
+        throw new QueryProtocolError("ValidationError", `Stack with id ${stackName} does not exist`);
       const listed = found ? [found] : stacks.inRegion(region);
       body =
         `<DescribeStacksResponse xmlns="${XMLNS}"><DescribeStacksResult><Stacks>${listed.map(stackXml).join("")}</Stacks>` +
         `</DescribeStacksResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></DescribeStacksResponse>`;
     } catch (error) {
-      const cfnError =
-        error instanceof CloudFormationError
+      const queryError =
+        error instanceof QueryProtocolError
           ? error
-          : new CloudFormationError("InternalFailure", String(error), 500);
-      statusCode = cfnError.statusCode;
-      outcome = cfnError.code;
-      failure = cfnError.message;
-      body =
-        `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${statusCode >= 500 ? "Receiver" : "Sender"}</Type>` +
-        `<Code>${cfnError.code}</Code><Message>${escapeXml(cfnError.message)}</Message></Error>` +
-        `<RequestId>${requestId}</RequestId></ErrorResponse>`;
+          : new QueryProtocolError("InternalFailure", String(error), 500);
+      statusCode = queryError.statusCode;
+      outcome = queryError.code;
+      failure = queryError.message;
+      body = errorResponseXml(XMLNS, queryError, requestId);
     }
-    const headers = { "content-type": "text/xml" };
-    response.writeHead(statusCode, {
-      ...headers,
-      ...dateHeader(request),
-      "content-length": String(Buffer.byteLength(body)),
-      "x-amzn-requestid": requestId,
-    });
-    response.end(body);
+    const headers = sendXml(request, response, statusCode, body, requestId);
     const input = stackName === undefined ? {} : { StackName: stackName };
     checkAnswer?.({ service: "cloudformation", operation, input, statusCode, headers, body });
     record({

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -54,6 +55,21 @@ describe("npm run sandbox", () => {
       "npx idle-model-stopper history",
       "npx idle-model-stopper restart arn:x --yes",
     ]);
+  });
+
+  it("is described in sandbox/README.md with each of its services, none left out", () => {
+    const readme = readFileSync(new URL("../../sandbox/README.md", import.meta.url), "utf8");
+    const table = readme.slice(0, readme.indexOf("\n\n", readme.indexOf("| Service")));
+    const names: Record<(typeof SANDBOX_SERVICES)[number], RegExp> = {
+      rekognition: /^\| Rekognition/m,
+      cloudwatch: /^\| CloudWatch/m,
+      dynamodb: /^\| DynamoDB/m,
+      sns: /^\| SNS/m,
+      cloudformation: /^\| CloudFormation/m,
+    };
+
+    for (const service of SANDBOX_SERVICES) assert.match(table, names[service], service);
+    assert.doesNotMatch(readme, /\b(three|four) services\b/);
   });
 
   it("ends at once with exit 1 when one of its ports is taken, naming the port and the service", async () => {
