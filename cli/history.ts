@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
 import { isStopRecord } from "../lambda/core/stop-record.ts";
-import type { CliIo } from "./io.ts";
+import { awsClientOptions, type CliIo } from "./io.ts";
 import { type LoggedStop, LogTableReader, resolveLogTable } from "./log-table.ts";
 import {
   checkModelArn,
@@ -204,8 +204,9 @@ export async function historyCommand(args: readonly string[], io: CliIo): Promis
   const sinceMs = parseSince(values.since, now);
   if (sinceMs === undefined) throw invalid("history", "--since", values.since, SINCE_FORM);
   const model = values.model === undefined ? undefined : checkModelArn("history", "--model", values.model);
-  const region = checkRegion("history", values.region) ?? (await defaultRegion("history"));
-  const table = await resolveLogTable("history", values, io.env, region);
+  const region =
+    checkRegion("history", values.region) ?? (await defaultRegion("history", awsClientOptions(io)));
+  const table = await resolveLogTable("history", values, io.env, region, awsClientOptions(io));
   io.err(`Log table ${table.name} in ${table.region} (from ${table.source}).\n`);
 
   const reader = new LogTableReader(table);

@@ -30,6 +30,8 @@ export interface LogTableRef {
   readonly region: string;
   readonly source: string;
   readonly maxAttempts: number;
+  /** The named profile of `--profile`, when one was given. */
+  readonly profile?: string;
 }
 
 /**
@@ -41,22 +43,24 @@ export async function resolveLogTable(
   flags: { readonly table?: string | undefined; readonly stack?: string | undefined },
   env: Readonly<Record<string, string | undefined>>,
   region: string,
+  clientOptions: { readonly profile?: string } = {},
 ): Promise<LogTableRef> {
   const maxAttempts = maxAttemptsFrom(command, env);
+  const common = { region, maxAttempts, ...clientOptions };
   if (flags.table !== undefined) {
-    return { name: checkTableName(command, "--table", flags.table), region, source: "--table", maxAttempts };
+    return { name: checkTableName(command, "--table", flags.table), source: "--table", ...common };
   }
   const fromEnv = env[TABLE_ENV];
   if (fromEnv) {
-    return { name: checkTableName(command, TABLE_ENV, fromEnv), region, source: TABLE_ENV, maxAttempts };
+    return { name: checkTableName(command, TABLE_ENV, fromEnv), source: TABLE_ENV, ...common };
   }
   const stack = checkStackName(command, flags.stack ?? DEFAULT_STACK);
-  const client = new CloudFormationClient({ region, retryMode: "adaptive", maxAttempts });
+  const client = new CloudFormationClient({ retryMode: "adaptive", ...common });
   try {
     const response = await client.send(new DescribeStacksCommand({ StackName: stack }));
     const output = response.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === TABLE_OUTPUT)?.OutputValue;
     if (!output) throw new CliError(`stack ${stack} in ${region} has no ${TABLE_OUTPUT} output`);
-    return { name: output, region, source: `output ${TABLE_OUTPUT} of stack ${stack}`, maxAttempts };
+    return { name: output, source: `output ${TABLE_OUTPUT} of stack ${stack}`, ...common };
   } catch (error) {
     const why = error instanceof CliError ? error.message : errorMessage(error);
     throw new CliError(
@@ -78,7 +82,12 @@ export class LogTableReader {
 
   constructor(private readonly table: LogTableRef) {
     this.client = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ region: table.region, retryMode: "adaptive", maxAttempts: table.maxAttempts }),
+      new DynamoDBClient({
+        region: table.region,
+        retryMode: "adaptive",
+        maxAttempts: table.maxAttempts,
+        ...(table.profile !== undefined && { profile: table.profile }),
+      }),
     );
   }
 

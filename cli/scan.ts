@@ -16,10 +16,11 @@ import { applyStopCap, type Decision, usageWindow } from "../lambda/core/decide.
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
 import type { VerdictFacts } from "../lambda/core/types.ts";
 import { type Assessment, assess } from "../lambda/run.ts";
-import type { CliIo } from "./io.ts";
+import { awsClientOptions, type CliIo } from "./io.ts";
 import { LogTableReader, TABLE_ENV } from "./log-table.ts";
 import {
   checkRegion,
+  checkRegionList,
   checkTableName,
   defaultRegion,
   parseOrUsage,
@@ -53,6 +54,7 @@ export interface ScanTable {
 export async function scanConfig(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
+  clientOptions: { readonly profile?: string } = {},
 ): Promise<{ config: StopperConfig; json: boolean; table?: ScanTable }> {
   const { values } = parseOrUsage("scan", () =>
     parseArgs({
@@ -84,7 +86,7 @@ export async function scanConfig(
           source: values.table === undefined ? TABLE_ENV : "--table",
         };
   // Each --region on its own first, so an error quotes the value as it was typed.
-  for (const region of values.region ?? []) settingsFromFlags("scan", { regions: region }, SCAN_FLAGS);
+  for (const region of values.region ?? []) checkRegionList("scan", region);
   const settings = settingsFromFlags(
     "scan",
     {
@@ -98,7 +100,8 @@ export async function scanConfig(
     },
     { ...SCAN_FLAGS, maxAttempts: "AWS_MAX_ATTEMPTS" },
   );
-  const regions = settings.regions.length > 0 ? settings.regions : [await defaultRegion("scan")];
+  const regions =
+    settings.regions.length > 0 ? settings.regions : [await defaultRegion("scan", clientOptions)];
   const config: StopperConfig = Object.freeze({
     ...settings,
     // A scan is a dry run that does not even record: the log table is never named, so it cannot be written.
@@ -114,8 +117,8 @@ export async function scanConfig(
 const refuseStops: Gate = () => Promise.reject(new Error("scan is read-only: it never stops a model"));
 
 /** The Lambda's read adapters over real SDK clients, with the same retry and gates, and no way to stop. */
-function readOnlyAdapters(config: StopperConfig) {
-  const retry = { retryMode: "adaptive", maxAttempts: config.maxAttempts } as const;
+function readOnlyAdapters(config: StopperConfig, clientOptions: { readonly profile?: string }) {
+  const retry = { retryMode: "adaptive", maxAttempts: config.maxAttempts, ...clientOptions } as const;
   const clients: { destroy(): void }[] = [];
   const keep = <T extends { destroy(): void }>(client: T): T => {
     clients.push(client);
@@ -163,7 +166,7 @@ class Progress {
     const now = this.io.clock();
     if (now - this.lastDraw < 100) return;
     this.lastDraw = now;
-    this.io.err(`\r\x1b[K${this.line()} models decided…`);
+    this.io.err(`\r\x1b[KModels decided so far: ${this.line()}…`);
   }
 
   done(): void {
@@ -313,13 +316,24 @@ export function renderScanReport(report: ScanReport): string {
     `Would stop ${report.wouldStop} of ${report.running} running model${report.running === 1 ? "" : "s"}, ` +
     `saving about ${formatUsd(report.estimatedHourlySavingsUsd)}/h.` +
     (problems > 0 ? ` Incomplete: ${problems} problem${problems === 1 ? "" : "s"}, listed on stderr.` : "");
-  return `${table}\n${total}\n`;
+  return `${table}\n${total}\n${nearMissNotes(report.decisions)}`;
+}
+
+/** The tags that look like an opt-out but do nothing, one line each under the total; "" when there is none. */
+export function nearMissNotes(decisions: readonly Decision[]): string {
+  const lines = decisions.flatMap(({ model, verdict }) =>
+    (verdict.facts.nearMissTags ?? []).map(
+      (note) => `- ${model.projectName}/${model.versionName}: ${note}\n`,
+    ),
+  );
+  if (lines.length === 0) return "";
+  return `\nTags that look like an opt-out but do nothing (no decision above counts them):\n${lines.join("")}`;
 }
 
 /** Runs `scan`; returns the exit code: 0, or 1 when something could not be read (the table still shows it). */
 export async function scanCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { config, json, table } = await scanConfig(args, io.env);
-  const adapters = readOnlyAdapters(config);
+  const { config, json, table } = await scanConfig(args, io.env, awsClientOptions(io));
+  const adapters = readOnlyAdapters(config, awsClientOptions(io));
   const progress = new Progress(io, config.regions);
   const now = io.clock();
   io.err(
@@ -331,6 +345,8 @@ export async function scanCommand(args: readonly string[], io: CliIo): Promise<n
   try {
     assessment = await assess(adapters, config, now, {
       onDecision: (decision) => progress.decided(decision.model.region),
+      // Every row shows the units and cost in service, whether the tags keep the model or not.
+      metricsOfKeptModels: true,
     });
   } finally {
     adapters.destroy();
@@ -352,13 +368,15 @@ async function openWarnings(
   config: StopperConfig,
   io: CliIo,
 ): Promise<{ table: string; byModel: Map<string, PendingWarning> }> {
-  const region = table.region ?? (await defaultRegion("scan"));
+  const clientOptions = awsClientOptions(io);
+  const region = table.region ?? (await defaultRegion("scan", clientOptions));
   io.err(`Open warnings from log table ${table.name} in ${region} (from ${table.source}).\n`);
   const reader = new LogTableReader({
     name: table.name,
     region,
     source: table.source,
     maxAttempts: config.maxAttempts,
+    ...(clientOptions.profile !== undefined && { profile: clientOptions.profile }),
   });
   const byModel = new Map<string, PendingWarning>();
   try {

@@ -88,14 +88,17 @@ export const integerIn =
     return value >= min && value <= max ? value : undefined;
   };
 
-const TRUE_WORDS = new Set(["true", "1", "yes"]);
-const FALSE_WORDS = new Set(["false", "0", "no"]);
+/** What every boolean setting accepts, at synth, in the function's environment and in the CLI. */
+export const BOOLEAN_FORM = "true or false";
 
-/** Parses true/false (also 1/0, yes/no), any case. */
+/**
+ * The one boolean grammar: `true` or `false`, in any case, with spaces around ignored. Anything else (yes, 1, on) is
+ * refused rather than guessed at, so `dryRun=yes` is an error, not a silent meaning.
+ */
 export const parseBoolean = (raw: string): boolean | undefined => {
   const text = raw.trim().toLowerCase();
-  if (TRUE_WORDS.has(text)) return true;
-  if (FALSE_WORDS.has(text)) return false;
+  if (text === "true") return true;
+  if (text === "false") return false;
   return undefined;
 };
 
@@ -148,7 +151,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "dryRun",
     env: "DRY_RUN",
     default: false,
-    allowed: "true or false",
+    allowed: BOOLEAN_FORM,
     parse: parseBoolean,
     format: String,
   },
@@ -198,7 +201,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "requireOptIn",
     env: "REQUIRE_OPT_IN",
     default: false,
-    allowed: "true or false",
+    allowed: BOOLEAN_FORM,
     parse: parseBoolean,
     format: String,
   },
@@ -263,7 +266,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "overlapPhases",
     env: "OVERLAP_PHASES",
     default: true,
-    allowed: "true or false (false: discovery, then tags, then metrics, as a baseline for benchmarks)",
+    allowed: `${BOOLEAN_FORM} (false: discovery, then tags, then metrics, as a baseline for benchmarks)`,
     parse: parseBoolean,
     format: String,
   },

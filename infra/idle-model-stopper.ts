@@ -118,7 +118,7 @@ export interface IdleModelStopperProps {
    */
   readonly stopConcurrency?: number;
   /**
-   * Seconds of the function's time kept in reserve: no new stop starts with less left (5-300, and less than half
+   * Seconds of the function's time kept in reserve: no new stop starts with less left (5-300, and at most half
    * of `functionTimeoutMinutes`).
    * @default 30
    */

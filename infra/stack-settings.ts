@@ -267,8 +267,10 @@ function checkWarnSchedule(
 }
 
 /**
- * The function stops starting new stops `deadlineMarginSeconds` before its timeout; a margin of half the timeout
- * or more would leave most of each run unused, or all of it. Both values come from here, so synth checks them.
+ * The function stops starting new stops `deadlineMarginSeconds` before its timeout; a margin of more than half the
+ * timeout would leave most of each run unused, or all of it. At most half lets each range work at both ends with the
+ * other at its default (a 1-minute timeout with the 30 s margin, a 300 s margin with the 10-minute timeout). Both
+ * values come from here, so synth checks them.
  * @throws InvalidSettingError naming both settings and their values.
  */
 function checkDeadlineMargin(
@@ -279,14 +281,14 @@ function checkDeadlineMargin(
   const timeoutMinutes = (given.functionTimeoutMinutes ??
     DEFAULT_INFRA_SETTINGS.functionTimeoutMinutes) as number;
   const halfTimeoutSeconds = (timeoutMinutes * 60) / 2;
-  if (margin < halfTimeoutSeconds) return;
+  if (margin <= halfTimeoutSeconds) return;
   const timeout =
     `${describe("functionTimeoutMinutes")}=${timeoutMinutes}` +
     (given.functionTimeoutMinutes === undefined ? " (the default)" : "");
   throw new InvalidSettingError(
     `${describe("deadlineMarginSeconds")} with ${timeout}`,
     String(margin),
-    `fewer seconds than half the function's timeout, so less than ${halfTimeoutSeconds} for a ` +
+    `at most half the function's timeout in seconds, so at most ${halfTimeoutSeconds} for a ` +
       `${timeoutMinutes}-minute timeout (the function's timeout and the margin are set together in the stack: ` +
       "lower deadlineMarginSeconds or raise functionTimeoutMinutes)",
   );

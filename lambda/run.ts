@@ -48,6 +48,8 @@ export interface AssessOptions {
   readonly mayContinue?: () => boolean;
   /** Told of each model as it is decided, e.g. to show progress. */
   readonly onDecision?: (decision: Decision) => void;
+  /** Read the metrics of models the tags keep too, so their units and cost are measured ones (`scan`). */
+  readonly metricsOfKeptModels?: boolean;
 }
 
 /** How a run was started. */
@@ -154,7 +156,13 @@ async function assessRegion(
   const source = discover(deps, { region: scope.region, mayContinue: options.mayContinue });
   const { items, report: found } = await flow(source)
     .through(readTags(deps, config, scope))
-    .through(readMetrics(deps, scope))
+    .through(
+      readMetrics(
+        deps,
+        scope,
+        options.metricsOfKeptModels ? { keptModelsIdleMinutes: config.idleMinutes } : {},
+      ),
+    )
     .through(decideModel(config, scope.now))
     .run({
       overlap: config.overlapPhases,

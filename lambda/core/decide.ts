@@ -3,8 +3,9 @@
  * No AWS SDK, no clock, no I/O.
  */
 
-import { formatDuration, formatHourlyCost, formatTime } from "./format.ts";
-import { tagPolicy } from "./tag-policy.ts";
+import { formatDuration, formatHourlyCost, formatTime, plural } from "./format.ts";
+import { nearMissTags } from "./near-miss-tags.ts";
+import { tagKeysRead, tagPolicy } from "./tag-policy.ts";
 import {
   type Datapoint,
   type NotifyTarget,
@@ -135,6 +136,9 @@ export function decide(input: DecisionInput): Verdict {
   const keep = (reason: string, cause: VerdictCause): Verdict => ({ action: "keep", reason, facts, cause });
 
   if ("error" in tags) return keep(`kept to be safe: could not read tags (${tags.error})`, "unsure");
+  // A tag that looks like an opt-out but is not one changes nothing here; it is only pointed out to its owner.
+  const nearMisses = nearMissTags(tags, tagKeysRead(input.optOutTagKey));
+  if (nearMisses.length > 0) facts = { ...facts, nearMissTags: nearMisses.map((miss) => miss.note) };
   const policy = tagPolicy(tags, {
     optOutTagKey: input.optOutTagKey,
     requireOptIn: input.requireOptIn ?? false,
@@ -162,7 +166,7 @@ export function decide(input: DecisionInput): Verdict {
   if (seen.lastAt !== undefined) {
     facts = { ...facts, lastRequestAt: formatTime(seen.lastAt) };
     return keep(
-      `in use: ${seen.total} requests in the last ${idleText} (${seen.breakdown}); ` +
+      `in use: ${plural(seen.total, "request")} in the last ${idleText} (${seen.breakdown}); ` +
         `last request at ${formatTime(seen.lastAt)}`,
       "in-use",
     );
@@ -241,7 +245,7 @@ export function applyStopCap(decisions: readonly Decision[], maxStops: number): 
       verdict: {
         action: "keep",
         reason:
-          `${decision.verdict.reason}; but kept: this run reached its cap of ${maxStops} stops ` +
+          `${decision.verdict.reason}; but kept: this run reached its cap of ${plural(maxStops, "stop")} ` +
           "(MAX_STOPS_PER_RUN), it will be considered again next run",
         facts: decision.verdict.facts,
         cause: "held",

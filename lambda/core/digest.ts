@@ -135,6 +135,8 @@ export function buildDigest(input: DigestInput): Digest | undefined {
         return [
           `- ${model.projectName}/${model.versionName} (${model.region})${cost === undefined ? "" : `, ${formatHourlyCost(cost)}`}`,
           `  ${verdict.reason}`,
+          // The owner may believe the model was opted out: say which tag did nothing, and the key that works.
+          ...(verdict.facts.nearMissTags ?? []).map((note) => `  note: ${note}`),
           `  ${model.modelArn}`,
         ].join("\n");
       }),

@@ -4,6 +4,7 @@
  */
 
 import { describeOptOut, parseOptOut } from "./opt-out.ts";
+import { NOTIFY_SUFFIX } from "./warning.ts";
 
 /** Bounds of an idle threshold, the same as IDLE_MINUTES. */
 export const IDLE_MINUTES_RANGE = { min: 15, max: 10080 } as const;
@@ -42,6 +43,11 @@ export type TagPolicy =
     };
 
 const WHERE = ["model", "project"] as const;
+
+/** Every tag key the stopper reads, the opt-out key first; a tag with any other key changes nothing. */
+export function tagKeysRead(optOutTagKey: string): string[] {
+  return [optOutTagKey, `${optOutTagKey}${IDLE_MINUTES_SUFFIX}`, `${optOutTagKey}${NOTIFY_SUFFIX}`];
+}
 
 /** Reads the tags. Opt-outs and snoozes come first: they keep the model whatever else is tagged. */
 export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {

@@ -121,6 +121,8 @@ export interface VerdictFacts {
   readonly evidenceUntil?: string;
   /** The re-read of the request metrics just before a stop (stop candidates only). */
   readonly lastLook?: LastLook;
+  /** Tags that look like an opt-out but do nothing, each with the key that would work (core/near-miss-tags.ts). */
+  readonly nearMissTags?: readonly string[];
 }
 
 /**

@@ -440,9 +440,9 @@ describe("propsFromContext", () => {
     ["logRetentionDays", "3653"],
     ["functionTimeoutMinutes", 2],
     ["memorySize", "10240"],
-    ["retainLogTable", "no"],
-    ["requireOptIn", "yes"],
-    ["deadlineMarginSeconds", "299"],
+    ["retainLogTable", " FALSE "],
+    ["requireOptIn", "True"],
+    ["deadlineMarginSeconds", "300"],
     ["notifyEmail", " ops+stopper@example.co.uk "],
     ["enabled", false],
   ];
@@ -476,11 +476,9 @@ describe("propsFromContext", () => {
     });
   });
 
-  it("accepts a 1-minute timeout with a margin under 30 seconds", () => {
-    assert.deepEqual(propsFor({ functionTimeoutMinutes: "1", deadlineMarginSeconds: "29" }), {
-      functionTimeoutMinutes: 1,
-      deadlineMarginSeconds: 29,
-    });
+  it("accepts a 1-minute timeout with the default 30-second margin, half of it", () => {
+    assert.deepEqual(propsFor({ functionTimeoutMinutes: "1" }), { functionTimeoutMinutes: 1 });
+    assert.doesNotThrow(() => buildStack({ functionTimeoutMinutes: "1" }));
   });
 
   it("reads notifyEmail trimmed", () => {
@@ -503,6 +501,10 @@ describe("IdleModelStopperStack with a bad setting", () => {
     ["scheduleTimezone", "europe/paris", '"europe/paris"'],
     ["scheduleTimezone", "+01:00", '"+01:00"'],
     ["dryRun", "maybe", '"maybe"'],
+    ["dryRun", "yes", '"yes"'],
+    ["dryRun", "1", '"1"'],
+    ["dryRun", "on", '"on"'],
+    ["retainLogTable", "no", '"no"'],
     ["maxStopsPerRun", "0", '"0"'],
     ["optOutTagKey", "aws:auto-stop", '"aws:auto-stop"'],
     ["pricePerInferenceUnitHour", "0", '"0"'],
@@ -549,22 +551,21 @@ describe("IdleModelStopperStack with a bad setting", () => {
     });
   });
 
-  it("fails synth for a margin of half the timeout or more, naming both keys and their values", () => {
-    assert.throws(() => buildStack({ functionTimeoutMinutes: "1" }), {
+  it("fails synth for a margin of more than half the timeout, naming both keys and their values", () => {
+    assert.throws(() => buildStack({ functionTimeoutMinutes: "1", deadlineMarginSeconds: "31" }), {
       name: "InvalidSettingError",
       message:
-        /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=1: "30"\. Allowed: fewer seconds than half the function's timeout, so less than 30 for a 1-minute timeout \(the function's timeout and the margin are set together in the stack/,
+        /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=1: "31"\. Allowed: at most half the function's timeout in seconds, so at most 30 for a 1-minute timeout \(the function's timeout and the margin are set together in the stack/,
     });
-    assert.throws(() => buildStack({ functionTimeoutMinutes: 2, deadlineMarginSeconds: 60 }), {
-      message: /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=2: "60"\./,
+    assert.throws(() => buildStack({ functionTimeoutMinutes: 2, deadlineMarginSeconds: 61 }), {
+      message: /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=2: "61"\./,
     });
   });
 
-  it("names the default timeout when only the margin is set", () => {
-    assert.throws(() => buildStack({ deadlineMarginSeconds: "300" }), {
+  it("says what the timeout allows when a margin within its own range is too long for it", () => {
+    assert.throws(() => buildStack({ functionTimeoutMinutes: "5", deadlineMarginSeconds: "300" }), {
       name: "InvalidSettingError",
-      message:
-        /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=10 \(the default\): "300"\. Allowed: .*less than 300 for a 10-minute timeout/,
+      message: /functionTimeoutMinutes=5: "300"\. Allowed: .*at most 150 for a 5-minute timeout/,
     });
   });
 

@@ -116,7 +116,7 @@ describe("decide: usage", () => {
       assert.equal(verdict.action, "keep");
       assert.equal(
         verdict.reason,
-        `in use: 1 requests in the last 3h00m (1 ${label}); last request at 2026-11-28T01:30:00Z`,
+        `in use: 1 request in the last 3h00m (1 ${label}); last request at 2026-11-28T01:30:00Z`,
       );
       assert.equal(verdict.facts.lastRequestAt, "2026-11-28T01:30:00Z");
     });

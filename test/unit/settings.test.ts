@@ -40,7 +40,7 @@ describe("settings from the environment", () => {
       PRICE_PER_INFERENCE_UNIT_HOUR: "4.25",
       LOG_TTL_DAYS: "30",
       AWS_MAX_ATTEMPTS: "3",
-      REQUIRE_OPT_IN: "yes",
+      REQUIRE_OPT_IN: " True ",
       REKOGNITION_TPS: "10",
       METRICS_TPS: "50",
       DESCRIBE_CONCURRENCY: "1",
