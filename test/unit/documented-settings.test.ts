@@ -110,6 +110,7 @@ describe("every range of the configuration table", () => {
       "describeConcurrency",
       "functionTimeoutMinutes",
       "idleMinutes",
+      "lastLookMinutes",
       "logTtlDays",
       "maxAttempts",
       "maxStopsPerRun",
@@ -119,6 +120,7 @@ describe("every range of the configuration table", () => {
       "rekognitionTps",
       "stopConcurrency",
       "tagConcurrency",
+      "warnBeforeStopHours",
     ]);
   });
 
