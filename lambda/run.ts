@@ -2,7 +2,10 @@
  * One run of the stopper, as a composition of its phases (each a module under phases/, with its own input and
  * output types):
  *
- *   reconcile → assess (per region: discover → read tags → read metrics → decide) → stop and record → report
+ *   reconcile → assess (per region: discover → read tags → read metrics → decide) → warn → cap → last look
+ *     → stop and record → settle warnings → report
+ *
+ * A warning pass (`mode: "warn"`) assesses and warns, and stops nothing: assess → warn → report.
  *
  * Discovery is one of two sources (`config.discovery`): every project described (discover.ts), or the models in
  * service found from their metrics, with only the idle ones described (discover-from-metrics.ts).
@@ -15,21 +18,24 @@
 
 import type { NotConsidered, Problem, Unfinished } from "./adapters/rekognition.ts";
 import type { StopperConfig } from "./config.ts";
-import type { Decision } from "./core/decide.ts";
+import { applyStopCap, type Decision } from "./core/decide.ts";
 import type { ModelUsage, NamedModel, NamedVerdict } from "./core/types.ts";
 import { type RunDependencies, timeLeftMs } from "./dependencies.ts";
 import { decideModel } from "./phases/decide.ts";
 import { discover } from "./phases/discover.ts";
 import { discoverFromMetrics, StopBudget } from "./phases/discover-from-metrics.ts";
+import { lastLook } from "./phases/last-look.ts";
 import { readMetrics } from "./phases/read-metrics.ts";
 import { type ProjectTagCache, readTags } from "./phases/read-tags.ts";
 import { reconcile } from "./phases/reconcile.ts";
 import { type RunSummary, report } from "./phases/report.ts";
-import { stopAndRecord } from "./phases/stop-and-record.ts";
+import { type StopResults, stopAndRecord } from "./phases/stop-and-record.ts";
+import { type RunMode, settleWarnings, warnBeforeStop } from "./phases/warn.ts";
 import { flow } from "./pipeline.ts";
 
 export type { RunDependencies, RunLogger, RunMetrics } from "./dependencies.ts";
 export type { RunSummary } from "./phases/report.ts";
+export type { RunMode } from "./phases/warn.ts";
 
 /** What assessing the account found, before anything is stopped. */
 export interface Assessment {
@@ -51,6 +57,16 @@ export interface AssessOptions {
   readonly onDecision?: (decision: Decision) => void;
   /** Models to describe and judge whatever their metrics say: those with an earlier run's unfinished record. */
   readonly mustExamine?: readonly NamedModel[];
+  /** Read the metrics of models the tags keep too, so their units and cost are measured ones (`scan`). */
+  readonly metricsOfKeptModels?: boolean;
+}
+
+/** How a run was started. */
+export interface RunOptions {
+  /** `run` (the default) or `warn`: a warning pass assesses and warns, and never stops. */
+  readonly mode?: RunMode;
+  /** When the run was scheduled for (epoch ms, the event's `scheduledTime`): warnings are timed by it. @default now */
+  readonly scheduledAt?: number;
 }
 
 /** Runs the stopper once over every configured region. */
@@ -58,24 +74,70 @@ export async function runStopper(
   deps: RunDependencies,
   config: StopperConfig,
   runId: string,
+  options: RunOptions = {},
 ): Promise<RunSummary> {
   const now = deps.clock();
+  const mode = options.mode ?? "run";
+  const scheduledAt = options.scheduledAt ?? now;
   const marginMs = config.deadlineMarginSeconds * 1000;
-  const reconciled = await reconcile(deps, config, { runId });
+  const reconciled =
+    mode === "run" ? await reconcile(deps, config, { runId }) : { pending: new Map(), errors: [] };
   // Discovery stops taking new projects while there is still time to decide and stop what it found.
   const assessment = await assess(deps, config, now, {
     mayContinue: () => timeLeftMs(deps) > 3 * marginMs,
     mustExamine: [...reconciled.pending.values()],
   });
-  const { decisions, notConsidered } = assessment;
+  const warned = await warnBeforeStop(deps, config, {
+    runId,
+    now,
+    scheduledAt,
+    mode,
+    decisions: assessment.decisions,
+  });
+  if (mode === "warn") {
+    const stops: StopResults = {
+      stopped: [],
+      skipped: [
+        ...assessment.notConsidered,
+        ...warned.decisions.map((d) => ({ arn: d.model.modelArn, reason: d.verdict.reason })),
+      ],
+      errors: [],
+      unfinished: [],
+    };
+    return report(deps, config, { runId, now, mode, reconciled, assessment, warnings: warned, stops });
+  }
+  const looked = await lastLook(deps, config, {
+    now,
+    decisions: applyStopCap(warned.decisions, config.maxStopsPerRun),
+  });
   const stops = await stopAndRecord(deps, config, {
     runId,
     now,
-    decisions,
-    notConsidered,
+    decisions: looked.decisions,
+    notConsidered: assessment.notConsidered,
     pending: reconciled.pending,
   });
-  return report(deps, config, { runId, now, reconciled, assessment, stops });
+  const settled = await settleWarnings(deps, {
+    runId,
+    due: warned.due,
+    decisions: looked.decisions,
+    stopped: stops.stopped,
+  });
+  const warnings = {
+    warned: warned.warned,
+    closed: [...warned.closed, ...settled.closed],
+    errors: [...warned.errors, ...settled.errors],
+  };
+  return report(deps, config, {
+    runId,
+    now,
+    mode,
+    reconciled,
+    assessment,
+    warnings,
+    lastLookErrors: looked.errors,
+    stops,
+  });
 }
 
 /** Discovers, reads tags and metrics, and decides, in every region at once, without changing anything. */
@@ -115,7 +177,12 @@ async function assessRegion(
     : discover(deps, input);
   const { items, report: found } = await flow(source)
     .through(readTags(deps, config, scope, budget, projectTags))
-    .through(readMetrics(deps, scope, screened))
+    .through(
+      readMetrics(deps, scope, {
+        known: screened,
+        ...(options.metricsOfKeptModels && { keptModelsIdleMinutes: config.idleMinutes }),
+      }),
+    )
     .through(decideModel(config, scope.now))
     .run({
       overlap: config.overlapPhases,

@@ -14,8 +14,10 @@ import {
   REPOSITORY_STACK,
   type SynthesizedFunction,
 } from "./bundle.ts";
+import { pinnedClock } from "./clock.ts";
 import { FUNCTION_ACCESS_KEY_ID, FunctionPermissionGuard } from "./function-permissions.ts";
 import { type Sandbox, type SandboxOptions, startSandbox } from "./index.ts";
+import { stackOutputs } from "./stack-outputs.ts";
 
 /** The name the log table gets in the sandbox. */
 export const LOG_TABLE_NAME = "idle-model-stopper-log";
@@ -29,10 +31,15 @@ export type LogItem = Record<string, unknown> & { modelArn: string; stoppedAt: s
 /** A running sandbox with the stopper's table, and a way to invoke the stopper. */
 export interface StopperWorld {
   readonly sandbox: Sandbox;
+  /** What the world adds to the template's environment: its references resolved, endpoints and credentials. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The world's clock (epoch ms): the sandbox's, and the instant each invocation's function clock starts at. */
+  readonly clock: () => number;
   /**
-   * Invokes the bundle once, as a cold start, with extra environment (e.g. `{ DRY_RUN: "true" }`). The bundle signs
-   * with a key of its own, and each call it made is simulated against the template's policies: the invocation
-   * rejects with a PermissionDeniedError naming every call the deployed role would not be allowed to make.
+   * Invokes the bundle once, as a cold start, with extra environment (e.g. `{ DRY_RUN: "true" }`). The function's
+   * clock starts at the world's now unless `clockStart` says otherwise. The bundle signs with a key of its own, and
+   * each call it made is simulated against the template's policies: the invocation rejects with a
+   * PermissionDeniedError naming every call the deployed role would not be allowed to make.
    */
   invoke(
     env?: Record<string, string>,
@@ -44,15 +51,21 @@ export interface StopperWorld {
   stop(): Promise<void>;
 }
 
-/** Starts a sandbox, creates the log table as the template declares it, and returns the world. */
+/**
+ * Starts a sandbox, creates the log table as the template declares it, and returns the world. Its clock is
+ * `options.clock`, by default {@link pinnedClock} from PINNED_START_MILLIS: seeding, the sandbox and every
+ * invocation's function read that one clock, so no decision depends on the minute the wall shows.
+ */
 export async function startStopperWorld(
   fn: SynthesizedFunction,
   options: SandboxOptions = {},
 ): Promise<StopperWorld> {
   // Calls are checked against the role the template deploys, with the sandbox's table and topic as its resources.
   let guard: FunctionPermissionGuard | undefined;
+  const clock = options.clock ?? pinnedClock();
   const sandbox = await startSandbox({
     ...options,
+    clock,
     onCall: (call) => {
       guard?.observe(call);
       options.onCall?.(call);
@@ -89,6 +102,16 @@ export async function startStopperWorld(
   const documents = DynamoDBDocumentClient.from(dynamo);
   try {
     await createLogTable(dynamo, fn);
+    // The stack answers DescribeStacks with its outputs, so the CLI finds the table as it does in AWS.
+    sandbox.cloudformation.putStack({
+      name: fn.stackName,
+      outputs: stackOutputs(fn, {
+        account: sandbox.account,
+        region: sandbox.region,
+        tableName: LOG_TABLE_NAME,
+        topicArn: sandbox.sns.topicArn,
+      }),
+    });
   } catch (error) {
     await sandbox.stop();
     throw error;
@@ -96,8 +119,11 @@ export async function startStopperWorld(
   const refs = resolveFunctionRefs(fn, { tableName: LOG_TABLE_NAME, topicArn: sandbox.sns.topicArn });
   return {
     sandbox,
+    clock,
+    env: { ...refs, ...sandbox.env, AWS_ACCESS_KEY_ID: FUNCTION_ACCESS_KEY_ID },
     async invoke(env = {}, invokeOptions = {}) {
       const invocation = await invokeBundle<StopperSummary>(fn, {
+        clockStart: clock(),
         ...invokeOptions,
         env: { ...refs, ...sandbox.env, AWS_ACCESS_KEY_ID: FUNCTION_ACCESS_KEY_ID, ...env },
       });

@@ -4,10 +4,10 @@
  * sequential baseline with `--baseline`). For each it prints the wall time, the calls and throttles per API, the
  * floor a full discovery's calls set at the rate limits ("today's floor"), the Rekognition calls against the issue's
  * bound, the peak RSS and the CloudWatch cost; then the bundle's size and import time, and the targets. It exits 1
- * when a target measured is not met, and writes its figures to test-output/bench.json (and, with `--record`, to the
- * committed bench-results.json and the README's table: scripts/bench/results.ts).
+ * when a target measured is not met, and writes its figures to test-output/bench.json, which `npm run figures` records
+ * in figures/bench.json and renders as the README's performance table (scripts/figures/bench-figures.ts).
  *
- *   npm run bench [-- --sizes 1000,10000] [--baseline] [--record] [--time-scale 20] [--latency-ms 25]
+ *   npm run bench [-- --sizes 1000,10000] [--baseline] [--time-scale 20] [--latency-ms 25]
  *                 [--asset-dir <dir>] [--no-model-check] [--env STOP_CONCURRENCY=5 …]
  *
  * At real speed a full discovery of 200,000 versions alone needs over 1,600 s of DescribeProjectVersions at 5 TPS,
@@ -44,14 +44,13 @@ import {
   printTargets,
   type SizeResult,
 } from "./bench/report.ts";
-import { OUTPUT_FILE, RESULTS_FILE, toResults, updateReadme, writeResults } from "./bench/results.ts";
+import { OUTPUT_FILE, toResults, writeResults } from "./bench/results.ts";
 import { type AccountSize, buildAccount, PRESET_SIZES } from "./bench/world.ts";
 
 const USAGE =
-  "Usage: npm run bench -- [--sizes 1000,10000,50000,200000] [--baseline] [--record] [--time-scale <k>] [--latency-ms <ms>]\n" +
+  "Usage: npm run bench -- [--sizes 1000,10000,50000,200000] [--baseline] [--time-scale <k>] [--latency-ms <ms>]\n" +
   "  --sizes        account sizes in versions (1000, 10000, 50000, 200000) or versions/projects/running, e.g. 2000/100/40\n" +
   "  --baseline     also run the sequential baseline (a full discovery, one phase and one call at a time)\n" +
-  "  --record       write the figures to bench-results.json and the README's table (only with the default sizes)\n" +
   "  --no-model-check  do not check the sandbox's answers against the API models (to measure what that costs)\n" +
   `  --time-scale   run k times faster than real and report real seconds (default ${20}; 1 = real speed)\n` +
   "  --latency-ms   latency the sandbox adds to every AWS call, in real milliseconds (default 25)\n" +
@@ -67,7 +66,6 @@ function parseOptions(): BenchOptions {
     options: {
       sizes: { type: "string" },
       baseline: { type: "boolean" },
-      record: { type: "boolean" },
       "no-model-check": { type: "boolean" },
       "time-scale": { type: "string" },
       "latency-ms": { type: "string" },
@@ -105,12 +103,10 @@ function parseOptions(): BenchOptions {
         return { versions, projects, running };
       })
     : PRESET_SIZES;
-  if (values.record && values.sizes)
-    throw new Error("--record writes the README's figures: run it with the default sizes, without --sizes");
   return {
     sizes,
     baseline: values.baseline === true,
-    record: values.record === true,
+    presetSizes: values.sizes === undefined,
     modelCheck: !values["no-model-check"],
     timeScale: number("time-scale", values["time-scale"], DEFAULT_TIME_SCALE, 1),
     latencyMs: number("latency-ms", values["latency-ms"], DEFAULT_LATENCY_MS, 0),
@@ -217,15 +213,13 @@ async function main(): Promise<number> {
       latencyMs: options.latencyMs,
       recordedAt: new Date().toISOString(),
       benchSeconds,
+      presetSizes: options.presetSizes,
     });
     mkdirSync(dirname(OUTPUT_FILE), { recursive: true });
     writeResults(record, OUTPUT_FILE);
-    console.log(`figures written to ${OUTPUT_FILE}`);
-    if (options.record) {
-      writeResults(record, RESULTS_FILE);
-      updateReadme(record);
-      console.log(`recorded in ${RESULTS_FILE} and README.md's performance table`);
-    }
+    console.log(
+      `figures written to ${OUTPUT_FILE}${options.presetSizes ? "; npm run figures records them in the README" : " (other sizes than the bench's own: npm run figures will not record them)"}`,
+    );
     return targets.some((target) => target.met === false) ? 1 : 0;
   } finally {
     synthesized.cleanup();

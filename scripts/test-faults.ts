@@ -1,16 +1,21 @@
 /**
  * `npm run test:faults`: the fault storm of test/reliability/fault-storm.test.ts, run once with each discovery
  * (metrics-first and full, side by side), each printed as one line: faults injected, retries seen, idle models
- * stopped, wrong stops, records written, duplicates and errors reported. Exits 1 if the stopper broke a promise in
- * either, naming each on stderr.
+ * stopped, wrong stops, records written, duplicates and errors reported, and how long the run took on the function's
+ * clock and on the wall. The lines are also written to test-output/faults.json, from which the README quotes them
+ * (npm run figures). Exits 1 if the stopper broke a promise in either, naming each on stderr.
  *
- *   npm run test:faults [-- --seed 20261128] [--attempts 10] [--time-scale 12] [--discovery metrics-first|full]
+ *   npm run test:faults [-- --seed <n>] [--attempts <1-20>] [--time-scale <k ≥ 1>] [--discovery metrics-first|full]
  *
- * `--time-scale 1` runs the function's clock at real speed (about four minutes); the default runs it faster, which
- * changes how long the waits take and nothing else.
+ * By default the function's waits (backoff, pacing) are STORM_TIME_SCALE times shorter on the wall while its clock
+ * jumps over what they skip, which changes how long the run takes on the wall and nothing else; `--time-scale 1` lets
+ * them take their real length, so the run takes as long on the wall as the line's function time.
  */
 
+import { cpus } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { quietUnsupportedNode } from "../cli/node-support.ts";
 import { DISCOVERY_MODES, type Discovery } from "../common/settings.ts";
 import { synthesize } from "../sandbox/bundle.ts";
 import {
@@ -20,6 +25,7 @@ import {
   STORM_MAX_ATTEMPTS,
   STORM_TIME_SCALE,
 } from "../test/reliability/fault-storm.ts";
+import { ROOT, writeFileAtomically } from "./build/stamp.ts";
 
 const USAGE =
   "Usage: npm run test:faults -- [--seed <n>] [--attempts <1-20>] [--time-scale <k ≥ 1>] [--discovery metrics-first|full]";
@@ -35,6 +41,8 @@ function positiveNumber(name: string, text: string | undefined, fallback: number
 }
 
 async function main(): Promise<number> {
+  const notice = quietUnsupportedNode(process.env, process.version, "npm run test:faults");
+  if (notice) process.stderr.write(`${notice}\n`);
   const { values } = parseArgs({
     options: {
       seed: { type: "string" },
@@ -62,18 +70,25 @@ async function main(): Promise<number> {
   const fn = await synthesize();
   try {
     process.stderr.write(
-      `Running the bundle in the fault storm with discovery ${discoveries.join(" and ")} (seed ${seed}, clock ×${timeScale})…\n`,
+      `Running the bundle in the fault storm with discovery ${discoveries.join(" and ")} (seed ${seed}, waits ×${timeScale} shorter)…\n`,
     );
     // Side by side, in sandboxes of their own: each spends most of its time waiting on backoff.
     const reports = await Promise.all(
       discoveries.map((discovery) => runFaultStorm(fn, { seed, maxAttempts, timeScale, discovery })),
     );
-    for (const report of reports) {
-      console.log(formatStormLine(report));
-      for (const { promise, detail } of report.broken)
-        process.stderr.write(`BROKEN (${report.discovery}) ${promise}: ${detail}\n`);
-    }
-    return reports.every((report) => report.broken.length === 0) ? 0 : 1;
+    const lines = reports.map(formatStormLine);
+    for (const line of lines) console.log(line);
+    const broken = reports.flatMap((report) =>
+      report.broken.map((item) => ({ discovery: report.discovery, ...item })),
+    );
+    // The README quotes these lines from the file (npm run figures), never by hand.
+    writeFileAtomically(
+      join(ROOT, "test-output", "faults.json"),
+      `${JSON.stringify({ lines, node: process.version, cores: cpus().length, recordedAt: new Date().toISOString(), broken }, null, 2)}\n`,
+    );
+    for (const { discovery, promise, detail } of broken)
+      process.stderr.write(`BROKEN (${discovery}) ${promise}: ${detail}\n`);
+    return broken.length === 0 ? 0 : 1;
   } finally {
     fn.cleanup();
   }

@@ -1,13 +1,19 @@
-/** DynamoDB: the log table of stops. A record is written before the stop call and updated after it. */
+/**
+ * DynamoDB: the log table of stops and warnings. A stop's record is written before the stop call and updated after
+ * it; a warning's is written when the model is warned and closed when a later run is done with it.
+ */
 
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { StopRecord } from "../core/stop-record.ts";
+import { type StopRecord, WARNED } from "../core/stop-record.ts";
 import { attemptsOf } from "./errors.ts";
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : "");
 
 /** The sparse index over records still STOP_PENDING: partition key `pendingRegion`, sort key `stoppedAt`. */
 export const PENDING_INDEX = "PendingStops";
+
+/** The sparse index over records the stopper still has something to do with: `followUpRegion`, `stoppedAt`. */
+export const FOLLOW_UPS_INDEX = "FollowUps";
 
 /** How a record is completed. */
 export interface Outcome {
@@ -28,6 +34,13 @@ export interface StopLog {
   writeIntent(record: StopRecord): Promise<void>;
   /** Completes an existing record once StopProjectVersion has answered (or a later run found out). */
   recordOutcome(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<void>;
+  /** Every record of the region the stopper still follows up (the `FollowUps` index), oldest first. */
+  followUps(region: string): Promise<StopRecord[]>;
+  /**
+   * Closes an open warning (status WARNED) with its final status, and takes it out of the `FollowUps` index.
+   * Returns false when the warning was no longer open: another run (or this call's own retry) closed it first.
+   */
+  closeWarning(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<boolean>;
 }
 
 /** The SDK-backed {@link StopLog}. */
@@ -50,6 +63,14 @@ export class DynamoStopLog implements StopLog {
     return this.query({
       IndexName: PENDING_INDEX,
       KeyConditionExpression: "pendingRegion = :region",
+      ExpressionAttributeValues: { ":region": region },
+    });
+  }
+
+  async followUps(region: string): Promise<StopRecord[]> {
+    return this.query({
+      IndexName: FOLLOW_UPS_INDEX,
+      KeyConditionExpression: "followUpRegion = :region",
       ExpressionAttributeValues: { ":region": region },
     });
   }
@@ -106,5 +127,32 @@ export class DynamoStopLog implements StopLog {
         ExpressionAttributeValues: values,
       }),
     );
+  }
+
+  async closeWarning(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { modelArn, stoppedAt },
+          // Removing followUpRegion takes the warning out of the FollowUps index.
+          UpdateExpression: `SET #status = :status, completedAt = :completedAt, note = :note REMOVE followUpRegion`,
+          // Only an open warning is closed, so two runs (or a retry) never close one twice with different outcomes.
+          ConditionExpression: "#status = :warned AND kind = :warning",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":status": outcome.status,
+            ":completedAt": outcome.completedAt,
+            ":note": outcome.note ?? "",
+            ":warned": WARNED,
+            ":warning": "warning",
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (errorName(error) === "ConditionalCheckFailedException") return false;
+      throw error;
+    }
   }
 }

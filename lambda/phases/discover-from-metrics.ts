@@ -205,8 +205,9 @@ export function discoverFromMetrics(
               model,
               verdict: {
                 action: "keep",
-                reason: kept,
+                reason: kept.reason,
                 facts: verdict?.facts ?? { idleMinutes: config.idleMinutes },
+                cause: kept.cause,
               },
             });
           return;
@@ -265,6 +266,7 @@ export function discoverFromMetrics(
                     `${verdict.reason}; but not examined further: this run already has ${cap} models to stop ` +
                     "(MAX_STOPS_PER_RUN), so its tags were not read; it will be considered again next run",
                   facts: verdict.facts,
+                  cause: "held",
                 },
               });
         break;

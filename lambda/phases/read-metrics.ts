@@ -28,11 +28,22 @@ export type KnownUsage = ReadonlyMap<string, { readonly idleMinutes: number; rea
 /** Not an error: the tags alone decide, so the metrics were never asked for. */
 export const METRICS_NOT_NEEDED: UsageEvidence = { error: "metrics not read: the tags decide" };
 
+/** Options of the read-metrics phase. */
+export interface ReadMetricsOptions {
+  /**
+   * Read the metrics of the models the tags keep too, over this many minutes: `scan` shows every model's units and
+   * cost whatever keeps it, while a run saves those queries. @default not read
+   */
+  readonly keptModelsIdleMinutes?: number;
+  /** Usage already read this run (metrics-first discovery's screen), reused when its window is the model's. */
+  readonly known?: KnownUsage;
+}
+
 /** The read-metrics phase of one region's run: a stage from each {@link TaggedModel} to its {@link MeasuredModel}. */
 export function readMetrics(
   deps: { readonly usage: UsageReader },
   scope: { readonly region: string; readonly now: number },
-  known: KnownUsage = new Map(),
+  options: ReadMetricsOptions = {},
 ): Stage<TaggedModel, MeasuredModel> {
   const batches = new MetricBatcher((models, idleMinutes) =>
     deps.usage.readUsage(scope.region, models, usageWindow(scope.now, idleMinutes)),
@@ -40,11 +51,13 @@ export function readMetrics(
   return {
     run: async (tagged) => {
       const { policy, model } = tagged;
-      if (!policy || policy.keep) return { ...tagged, usage: METRICS_NOT_NEEDED };
+      if (!policy) return { ...tagged, usage: METRICS_NOT_NEEDED };
+      const minutes = policy.keep ? options.keptModelsIdleMinutes : policy.idleMinutes;
+      if (minutes === undefined) return { ...tagged, usage: METRICS_NOT_NEEDED };
       // Read moments ago over the same window: reading it again would cost a call and tell nothing new.
-      const read = known.get(`${model.projectName}/${model.versionName}`);
-      if (read && read.idleMinutes === policy.idleMinutes) return { ...tagged, usage: read.usage };
-      return { ...tagged, usage: await batches.add(model, policy.idleMinutes) };
+      const read = options.known?.get(`${model.projectName}/${model.versionName}`);
+      if (read && read.idleMinutes === minutes) return { ...tagged, usage: read.usage };
+      return { ...tagged, usage: await batches.add(model, minutes) };
     },
     // No model joins a batch any more: send the partial ones.
     end: () => batches.flush(),

@@ -51,8 +51,8 @@ export interface BenchOptions {
   readonly sizes: readonly AccountSize[];
   /** Also run the sequential baseline. */
   readonly baseline: boolean;
-  /** Write bench-results.json and the README's table. */
-  readonly record: boolean;
+  /** Whether these are the bench's own account sizes (not `--sizes`): only such a run is recorded. */
+  readonly presetSizes: boolean;
   readonly timeScale: number;
   readonly latencyMs: number;
   readonly assetDir: string | undefined;

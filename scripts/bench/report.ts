@@ -3,8 +3,11 @@
  * run side by side and where the time went; then the bundle, the targets (met or not), and the headline line.
  */
 
+import { int, type Target } from "../figures/bench-figures.ts";
 import { type BundleFigures, IMPORT_SAMPLES, type RunFigures } from "./measure.ts";
 import { type Account, floorOf, rekognitionCallBound } from "./world.ts";
+
+export { int, type Target };
 
 /** The size the headline, the wall-time target and the full discovery's ratio target are about. */
 export const HEADLINE_VERSIONS = 10_000;
@@ -27,15 +30,6 @@ export interface SizeResult {
   readonly runs: readonly RunFigures[];
 }
 
-/** A target, whether it was met (undefined: not measured in this run), and the measured value. */
-export interface Target {
-  readonly name: string;
-  readonly met: boolean | undefined;
-  readonly value: string;
-}
-
-/** A whole number with thousands separators, e.g. 10,000. */
-export const int = (value: number) => Math.round(value).toLocaleString("en-US");
 /** Seconds with one decimal. */
 export const secs = (value: number) => `${value.toFixed(1)} s`;
 /** Megabytes with one decimal, or n/a. */

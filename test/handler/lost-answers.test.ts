@@ -193,24 +193,25 @@ describe("a run whose stop has an unknown outcome", () => {
         throw new StopOutcomeUnknownError(MODEL, sdkError("InternalServerError", "oops", 6));
       },
     };
+    const requests = {
+      SuccessfulRequestCount: [],
+      UserErrorCount: [],
+      ServerErrorCount: [],
+      ThrottledCount: [],
+    };
     // In service the whole window, never called; stopped, it publishes nothing more.
     const idleUsage = (window: UsageWindow) => {
       const inService: Datapoint[] = [];
       if (status === "RUNNING")
         for (let at = window.queryStart; at < window.end - 60_000; at += 60_000)
           inService.push({ at, value: 1 });
-      const requests = {
-        SuccessfulRequestCount: [],
-        UserErrorCount: [],
-        ServerErrorCount: [],
-        ThrottledCount: [],
-      };
       return { requests, inService };
     };
     const usage: UsageReader = {
       readUsage: async (_region, models, window) =>
         new Map(models.map((m) => [m.modelArn, idleUsage(window)])),
       readUsageByName: async (_region, models, window) => models.map(() => idleUsage(window)),
+      readRequests: async (_region, models) => new Map(models.map((m) => [m.modelArn, { requests }])),
       listInService: async () => (status === "RUNNING" ? [model] : []),
     };
     const table = new Map<string, StopRecord>();
@@ -225,6 +226,8 @@ describe("a run whose stop has an unknown outcome", () => {
         const { pendingRegion: _, ...rest } = table.get(stoppedAt) as StopRecord;
         table.set(stoppedAt, { ...rest, ...outcome });
       },
+      followUps: async (region) => [...table.values()].filter((r) => r.followUpRegion === region),
+      closeWarning: async () => false,
     };
     const quiet = { info() {}, warn() {}, error() {} };
     let clock = NOW;

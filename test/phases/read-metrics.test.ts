@@ -53,7 +53,7 @@ describe("the read-metrics phase", () => {
       ["cats/v0", { idleMinutes: 180, usage: screenedUsage }],
       ["cats/v1", { idleMinutes: 180, usage: screenedUsage }],
     ]);
-    const metrics = readMetrics({ usage }, { region: REGION, now: NOW }, known);
+    const metrics = readMetrics({ usage }, { region: REGION, now: NOW }, { known });
 
     // Act
     const measured = [metrics.run(judgeable(same, 180)), metrics.run(judgeable(other, 480))];
@@ -102,7 +102,11 @@ describe("the read-metrics phase", () => {
 
     // Act
     const measured = [
-      metrics.run({ model: kept, tags: NO_TAGS, policy: { keep: true, reason: "opted out" } }),
+      metrics.run({
+        model: kept,
+        tags: NO_TAGS,
+        policy: { keep: true, reason: "opted out", cause: "opted-out" },
+      }),
       metrics.run({ model: unreadable, tags: { error: "ListTagsForResource on the model failed: x" } }),
     ];
     metrics.end?.();

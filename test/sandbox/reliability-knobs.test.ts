@@ -20,6 +20,8 @@ import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from 
 import { CLIENT_GONE, type Sandbox, startSandbox } from "../../sandbox/index.ts";
 
 const idle = { inService: [{ fromMinutesAgo: 60, toMinutesAgo: 0, units: 1 }] };
+// The sandbox's clock and the seed stand still at this instant; the metric queries ask about the half hour before it.
+const NOW = Date.UTC(2026, 10, 28, 2, 0, 0);
 
 let sandbox: Sandbox;
 let rekognition: RekognitionClient;
@@ -29,6 +31,7 @@ let documents: DynamoDBDocumentClient;
 
 before(async () => {
   sandbox = await startSandbox({
+    clock: () => NOW,
     seed: {
       projects: [
         {
@@ -398,8 +401,8 @@ describe("wire quirks", () => {
 
     const answer = await cloudwatch.send(
       new GetMetricDataCommand({
-        StartTime: new Date(Date.now() - 30 * 60_000),
-        EndTime: new Date(),
+        StartTime: new Date(NOW - 30 * 60_000),
+        EndTime: new Date(NOW),
         MetricDataQueries: [query("a", "v1"), query("b", "v2"), query("c", "v3"), query("d", "v4")],
       }),
     );

@@ -26,6 +26,8 @@ describe("settings from the environment", () => {
       deadlineMarginSeconds: 30,
       overlapPhases: true,
       discovery: "metrics-first",
+      lastLookMinutes: 15,
+      warnBeforeStopHours: 0,
     });
   });
 
@@ -39,7 +41,7 @@ describe("settings from the environment", () => {
       PRICE_PER_INFERENCE_UNIT_HOUR: "4.25",
       LOG_TTL_DAYS: "30",
       AWS_MAX_ATTEMPTS: "3",
-      REQUIRE_OPT_IN: "yes",
+      REQUIRE_OPT_IN: " True ",
       REKOGNITION_TPS: "10",
       METRICS_TPS: "50",
       DESCRIBE_CONCURRENCY: "1",
@@ -49,6 +51,8 @@ describe("settings from the environment", () => {
       DEADLINE_MARGIN_SECONDS: "60",
       OVERLAP_PHASES: "false",
       DISCOVERY: " Full ",
+      LAST_LOOK_MINUTES: "5",
+      WARN_BEFORE_STOP_HOURS: "168",
     });
     assert.deepEqual(settings, {
       idleMinutes: 120,
@@ -69,6 +73,8 @@ describe("settings from the environment", () => {
       deadlineMarginSeconds: 60,
       overlapPhases: false,
       discovery: "full",
+      lastLookMinutes: 5,
+      warnBeforeStopHours: 168,
     });
   });
 
@@ -106,6 +112,10 @@ describe("settings from the environment", () => {
     ["DEADLINE_MARGIN_SECONDS", "4", /from 5 to 300/],
     ["OVERLAP_PHASES", "sometimes", /true or false/],
     ["DISCOVERY", "metrics", /metrics-first .* or full/],
+    ["LAST_LOOK_MINUTES", "4", /from 5 to 60/],
+    ["LAST_LOOK_MINUTES", "61", /from 5 to 60/],
+    ["WARN_BEFORE_STOP_HOURS", "169", /0 \(no warning.*from 1 to 168/],
+    ["WARN_BEFORE_STOP_HOURS", "1.5", /from 1 to 168/],
   ];
   for (const [name, value, allowed] of bad) {
     it(`rejects ${name}=${JSON.stringify(value.slice(0, 20))} naming the variable, the value and what is allowed`, () => {
