@@ -64,6 +64,8 @@ export const BUNDLE_OPTIONS: BuildOptions = {
     "@aws-sdk/credential-provider-node": "./lambda/lambda-credentials.ts",
     // No operation the function calls streams events: leave the SDK's event-stream codec out (see the file).
     "@smithy/core/event-streams": "./lambda/no-event-streams.ts",
+    // Endpoint discovery is off for the function's DynamoDB client: leave its endpoint cache out (see the file).
+    "@aws-sdk/endpoint-cache": "./lambda/no-endpoint-cache.ts",
   },
   plugins: [sdkPackageVersionOnly],
   logLevel: "warning",
