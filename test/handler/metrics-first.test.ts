@@ -84,10 +84,11 @@ describe("handler with metrics-first discovery", () => {
     assert.ok(!account.calls.some((c) => c.includes(projectArn(gamma))));
     // Tags of the three idle running models and of their projects; none of the busy or stopped ones.
     assert.equal(account.calls.filter((c) => c.startsWith("ListTagsForResource")).length, 3 + 3);
-    // One GetMetricData, the screen's: its reading of the idle models is the evidence their decisions rest on.
+    // The screen's GetMetricData (its reading of the idle models is the evidence their decisions rest on), then the
+    // last look's: the request metrics of the three stop candidates, 4 queries each.
     assert.deepEqual(
       account.calls.filter((c) => c.startsWith("GetMetricData")),
-      ["GetMetricData 30 -"],
+      ["GetMetricData 30 -", "GetMetricData 12 -"],
     );
   });
 

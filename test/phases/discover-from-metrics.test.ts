@@ -349,7 +349,7 @@ describe("the stop budget of metrics-first discovery", () => {
     );
     assert.match(
       assessment.judgedByName[0]?.verdict.reason ?? "",
-      /^idle: no requests in the last 3h00m; .*; but not examined further: this run already has 2 models to stop \(MAX_STOPS_PER_RUN\), so its tags were not read; it will be considered again next run$/,
+      /^idle: no requests from .* to .*, the newest metrics \(3h00m idle window\); .*; but not examined further: this run already has 2 models to stop \(MAX_STOPS_PER_RUN\), so its tags were not read; it will be considered again next run$/,
     );
     assert.ok(!deps.directory.calls.some((call) => call.includes(":project/e/")));
   });

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MODELS_PER_CALL } from "../../lambda/adapters/metrics.ts";
 import type { Decision } from "../../lambda/core/decide.ts";
+import type { RunningModel } from "../../lambda/core/types.ts";
 import { assess, runStopper } from "../../lambda/run.ts";
 import {
   busyUsage,
@@ -160,4 +161,41 @@ describe("a run", () => {
       assert.equal(logger.lines.at(-1)?.message, "run summary");
     });
   }
+
+  it("gives a candidate the metrics screen found the evidence horizon and the last look, like any other (discovery metrics-first)", async () => {
+    // Prepare: two idle models, found by their metrics; one is called after the decision's read.
+    const [quiet, called] = modelsOf("cats", 2) as [RunningModel, RunningModel];
+    const directory = new FakeDirectory([[quiet, called]]);
+    const usage = new FakeUsage();
+    usage.listed = [quiet, called];
+    const none = { SuccessfulRequestCount: [], UserErrorCount: [], ServerErrorCount: [], ThrottledCount: [] };
+    usage.requests.set(called.modelArn, {
+      requests: { ...none, SuccessfulRequestCount: [{ at: NOW - 60_000, value: 3 }] },
+    });
+    const log = new FakeStopLog(directory.calls);
+
+    // Act
+    const summary = await runStopper(
+      { directory, usage, log, logger: new FakeLogger(), clock: () => NOW },
+      configWith({ DISCOVERY: "metrics-first" }),
+      "run-now",
+    );
+
+    // Assess: the screen's reading was the evidence (no second read), and the last look re-read both candidates.
+    assert.equal(usage.screenCalls.length, 1);
+    assert.equal(usage.calls.length, 0);
+    assert.deepEqual(
+      usage.requestCalls.map((call) => call.arns.sort()),
+      [[quiet.modelArn, called.modelArn].sort()],
+    );
+    assert.deepEqual(summary.stopped, [quiet.modelArn]);
+    assert.match(
+      summary.skipped.find((s) => s.arn === called.modelArn)?.reason ?? "",
+      /kept at the last look: 3 requests/,
+    );
+    // Its stop's record says how far the evidence reached and what the last look saw.
+    const record = log.records.find((r) => r.modelArn === quiet.modelArn);
+    assert.match(record?.evidenceUntil ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(record?.lastLook && "requests" in record.lastLook && record.lastLook.requests, 0);
+  });
 });

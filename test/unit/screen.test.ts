@@ -48,7 +48,7 @@ describe("the screen of metrics-first discovery", () => {
       usage: usage(IDLE + 60),
       kind: "idle",
       reason:
-        /^idle: no requests in the last 3h00m; in service for the whole window at 2 inference units \(\$8\.00\/h\)$/,
+        /^idle: no requests from 2026-11-27T23:00:00Z to 2026-11-28T01:58:00Z, the newest metrics \(3h00m idle window\); in service for the whole window at 2 inference units \(\$8\.00\/h\)$/,
     },
     {
       name: "a request in the window: kept whatever its tags say",
@@ -60,7 +60,7 @@ describe("the screen of metrics-first discovery", () => {
       name: "a throttled request counts as use",
       usage: usage(IDLE + 60, 2, { ThrottledCount: [{ at: NOW - IDLE * MINUTE, value: 1 }] }),
       kind: "keep",
-      reason: /^in use: 1 requests .*1 throttled/,
+      reason: /^in use: 1 request .*1 throttled/,
     },
     {
       name: "in service since inside the window: started recently",
@@ -123,5 +123,16 @@ describe("the screen of metrics-first discovery", () => {
     // Assess
     assert.equal(screened.kind, "idle");
     assert.equal("verdict" in screened && screened.verdict.facts.estimatedHourlyCostUsd, 12);
+  });
+
+  it("states how far its evidence reaches, as decide does, for a model judged by name and for a candidate alike", () => {
+    // Act
+    const idle = screenOf(usage(IDLE + 60, 2));
+    const busy = screenOf(usage(IDLE + 60, 2, { SuccessfulRequestCount: [{ at: NOW - 30 * MINUTE, value: 4 }] }));
+
+    // Assess: the end of the newest in-service minute.
+    assert.equal("verdict" in idle && idle.verdict.facts.evidenceUntil, "2026-11-28T01:58:00Z");
+    assert.equal("verdict" in busy && busy.verdict.facts.evidenceUntil, "2026-11-28T01:58:00Z");
+    assert.equal("verdict" in busy && busy.verdict.cause, "in-use");
   });
 });
