@@ -128,7 +128,9 @@ describe("the screen of metrics-first discovery", () => {
   it("states how far its evidence reaches, as decide does, for a model judged by name and for a candidate alike", () => {
     // Act
     const idle = screenOf(usage(IDLE + 60, 2));
-    const busy = screenOf(usage(IDLE + 60, 2, { SuccessfulRequestCount: [{ at: NOW - 30 * MINUTE, value: 4 }] }));
+    const busy = screenOf(
+      usage(IDLE + 60, 2, { SuccessfulRequestCount: [{ at: NOW - 30 * MINUTE, value: 4 }] }),
+    );
 
     // Assess: the end of the newest in-service minute.
     assert.equal("verdict" in idle && idle.verdict.facts.evidenceUntil, "2026-11-28T01:58:00Z");
