@@ -5,37 +5,13 @@
 
 import { parseArgs } from "node:util";
 import { RekognitionClient, StartProjectVersionCommand } from "@aws-sdk/client-rekognition";
+import { type StartUnits, startUnits } from "../lambda/core/follow-up.ts";
 import { formatTime } from "../lambda/core/format.ts";
 import { CliError, UsageError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 import { type LoggedStop, LogTableReader, resolveLogTable } from "./log-table.ts";
 import { checkModelArn, checkRegion, defaultRegion, parseOrUsage } from "./options.ts";
 import { formatUsd } from "./text-table.ts";
-
-/** The units to start a model with, and how they were chosen from its record. */
-export interface StartUnits {
-  readonly min: number;
-  readonly max?: number;
-  /** Set when the record lacked minInferenceUnits and a fallback was used. */
-  readonly note?: string;
-}
-
-/**
- * MinInferenceUnits from the record, else the units in service when it was stopped, else 1; MaxInferenceUnits
- * from the record when it has one (when it is below the min, AWS refuses the start and says so).
- */
-export function startUnits(record: LoggedStop): StartUnits {
-  const max = typeof record.maxInferenceUnits === "number" ? { max: record.maxInferenceUnits } : {};
-  if (typeof record.minInferenceUnits === "number") return { min: record.minInferenceUnits, ...max };
-  if (typeof record.inferenceUnits === "number") {
-    return {
-      min: record.inferenceUnits,
-      ...max,
-      note: `the record has no minInferenceUnits; using the ${record.inferenceUnits} inference units in service when it was stopped`,
-    };
-  }
-  return { min: 1, ...max, note: "the record has no unit counts; starting with 1 inference unit" };
-}
 
 const unitsText = (units: StartUnits) =>
   `MinInferenceUnits=${units.min}${units.max === undefined ? "" : `, MaxInferenceUnits=${units.max}`}`;

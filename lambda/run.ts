@@ -2,7 +2,8 @@
  * One run of the stopper, as a composition of its phases (each a module under phases/, with its own input and
  * output types):
  *
- *   reconcile → assess (per region: discover → read tags → read metrics → decide) → stop and record → report
+ *   reconcile → follow-ups → regret check → refresh restart rules
+ *     → assess (per region: discover → read tags → read metrics → decide) → stop and record → report
  *
  * Within a region the assessment streams: a model's tags are read as soon as discovery finds it, a metric batch goes
  * out as soon as it is full, and a model is decided as soon as its evidence is in (see pipeline.ts). With
@@ -16,9 +17,12 @@ import type { Decision } from "./core/decide.ts";
 import { type RunDependencies, timeLeftMs } from "./dependencies.ts";
 import { decideModel } from "./phases/decide.ts";
 import { discover } from "./phases/discover.ts";
+import { followUps } from "./phases/follow-ups.ts";
 import { readMetrics } from "./phases/read-metrics.ts";
 import { readTags } from "./phases/read-tags.ts";
 import { reconcile } from "./phases/reconcile.ts";
+import { refreshRestartRules } from "./phases/refresh-restart-rules.ts";
+import { regretCheck } from "./phases/regret-check.ts";
 import { type RunSummary, report } from "./phases/report.ts";
 import { stopAndRecord } from "./phases/stop-and-record.ts";
 import { flow } from "./pipeline.ts";
@@ -53,6 +57,10 @@ export async function runStopper(
   const now = deps.clock();
   const marginMs = config.deadlineMarginSeconds * 1000;
   const reconciled = await reconcile(deps, config, { runId });
+  // Earlier stops first: undo one that a late request proved wrong, and read the restart rules again.
+  const followed = await followUps(deps, config, { runId, now });
+  const regretted = await regretCheck(deps, config, { runId, now, followed: followed.records, by: "nightly" });
+  const rules = await refreshRestartRules(deps, config, { followed: regretted.remaining });
   // Discovery stops taking new projects while there is still time to decide and stop what it found.
   const assessment = await assess(deps, config, now, { mayContinue: () => timeLeftMs(deps) > 3 * marginMs });
   const { decisions, notConsidered } = assessment;
@@ -63,7 +71,14 @@ export async function runStopper(
     notConsidered,
     pending: reconciled.pending,
   });
-  return report(deps, config, { runId, now, reconciled, assessment, stops });
+  return report(deps, config, {
+    runId,
+    now,
+    reconciled,
+    followUps: { ...regretted, errors: [...followed.errors, ...regretted.errors, ...rules.errors] },
+    assessment,
+    stops,
+  });
 }
 
 /** Discovers, reads tags and metrics, and decides, in every region at once, without changing anything. */

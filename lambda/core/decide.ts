@@ -167,7 +167,9 @@ export function decide(input: DecisionInput): Verdict {
   return {
     action: "stop",
     reason: `idle: no requests in the last ${idleText}${thresholdNote}; in service for the whole window${unitsText}`,
-    facts,
+    // Requests after the newest in-service datapoint may not have reached CloudWatch yet: the regret check
+    // reads them again later, from here to the stop.
+    facts: { ...facts, evidenceUntil: formatTime(latestEnd) },
   };
 }
 
@@ -175,6 +177,8 @@ export function decide(input: DecisionInput): Verdict {
 export interface Decision {
   readonly model: RunningModel;
   readonly verdict: Verdict;
+  /** The restart rule its tags carry (`<optOutTagKey>:restart`), when valid: recorded with a stop. */
+  readonly restart?: { readonly rule: string; readonly source: string };
 }
 
 /**

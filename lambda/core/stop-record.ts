@@ -9,6 +9,17 @@ export const STOP_PENDING = "STOP_PENDING";
 /** Status of a would-stop record in a dry run. */
 export const DRY_RUN_STATUS = "DRY_RUN";
 
+// ---- Follow-ups (issue 12): what happens to a stop afterwards.
+
+/** Status while a function has claimed the record to start the model again: written before StartProjectVersion. */
+export const RESTART_PENDING = "RESTART_PENDING";
+
+/** Status of a stop the stopper undid: it started the model again (a regretted stop, or a restart rule). */
+export const RESTARTED = "RESTARTED";
+
+/** Status of a stop someone undid by starting the model again within a day of it. */
+export const STARTED_BY_HAND = "STARTED_BY_HAND";
+
 /** One item of the log table. Partition key `modelArn`, sort key `stoppedAt`. */
 export interface StopRecord {
   readonly modelArn: string;
@@ -37,6 +48,36 @@ export interface StopRecord {
   readonly reconciledBy?: string;
   /** Epoch seconds after which DynamoDB's TTL deletes the item. */
   readonly expiresAt: number;
+
+  // ---- Follow-ups (issue 12). All optional: records written before them still read.
+  /** `stop` (absent on older records, which are stops) or `warning`. */
+  readonly kind?: "stop" | "warning";
+  /** ISO end of the newest InServiceInferenceUnits datapoint the decision saw: requests after it were not seen. */
+  readonly evidenceUntil?: string;
+  /** The model's project, so its tags can be read again once the model is no longer listed as running. */
+  readonly projectArn?: string;
+  /** The model's region while the stopper still follows the stop up (the key of the sparse FollowUps index). */
+  readonly followUpRegion?: string;
+  /** When the stopper started the model again (StartProjectVersion answered), ISO-8601 UTC. */
+  readonly restartedAt?: string;
+  /** What made the stopper start it again. */
+  readonly restartedBy?: "regret" | "schedule";
+  /** Why, in a sentence: the late request, or the rule and where its tag is. */
+  readonly restartReason?: string;
+  /** What the model costs an hour once started again with its recorded units. */
+  readonly restartHourlyCostUsd?: number;
+  /** When the stopper first saw the model running again without having started it (within a day of the stop). */
+  readonly startedByHandAt?: string;
+  /** When the request metrics between the evidence horizon and the stop were read again. */
+  readonly regretCheckedAt?: string;
+  /** The restart rule (`<optOutTagKey>:restart`) as last read from the tags. */
+  readonly restartRule?: string;
+  /** Where that tag is: `tag auto-stop:restart on the model` (or `on the project`). */
+  readonly restartRuleSource?: string;
+  /** The run holding the RESTART_PENDING claim (a run id), kept once the claim is done. */
+  readonly restartClaimedBy?: string;
+  /** When the claim was made; a claim older than the longest function timeout is taken over. */
+  readonly restartClaimedAt?: string;
 }
 
 /** Builds the record written before a stop. */
@@ -71,5 +112,13 @@ export function buildStopRecord(
     ...(!options.dryRun && { pendingRegion: model.region }),
     ...(options.dryRun && { completedAt: formatTime(options.now) }),
     expiresAt: Math.floor(options.now / 1000) + options.ttlDays * 86_400,
+    // Follow-ups (issue 12).
+    kind: "stop",
+    projectArn: model.projectArn,
+    ...(facts.evidenceUntil !== undefined && { evidenceUntil: facts.evidenceUntil }),
+    ...(decision.restart && {
+      restartRule: decision.restart.rule,
+      restartRuleSource: decision.restart.source,
+    }),
   };
 }

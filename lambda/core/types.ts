@@ -80,6 +80,8 @@ export interface VerdictFacts {
   readonly inferenceUnits?: number;
   /** inferenceUnits × price per inference-unit hour. */
   readonly estimatedHourlyCostUsd?: number;
+  /** ISO end of the newest InServiceInferenceUnits datapoint seen: the evidence horizon (set on stop verdicts). */
+  readonly evidenceUntil?: string;
 }
 
 /** The core's answer for one model. */

@@ -6,6 +6,7 @@
 import type { Problem } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
 import { type Decision, decide } from "../core/decide.ts";
+import { restartTag } from "../core/follow-up.ts";
 import type { Stage } from "../pipeline.ts";
 import { METRICS_NOT_NEEDED, type MeasuredModel } from "./read-metrics.ts";
 
@@ -40,7 +41,15 @@ export function decideModel(config: DecideSettings, now: number): Stage<Measured
         requireOptIn: config.requireOptIn,
         pricePerInferenceUnitHour: config.pricePerInferenceUnitHour,
       });
-      return { decision: { model, verdict }, problems };
+      // A restart rule is recorded with the stop, so the follow-up can start the model again on time; an invalid
+      // one is reported every run until it is fixed, never silently ignored.
+      const restart = "error" in tags ? undefined : restartTag(tags, config.optOutTagKey);
+      if (restart && "error" in restart) problems.push({ arn: model.modelArn, message: restart.error });
+      const decision: Decision =
+        restart && "rule" in restart
+          ? { model, verdict, restart: { rule: restart.rule.text, source: restart.source } }
+          : { model, verdict };
+      return { decision, problems };
     },
   };
 }

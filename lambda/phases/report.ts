@@ -11,6 +11,8 @@ import { buildDigest } from "../core/digest.ts";
 import { formatDuration } from "../core/format.ts";
 import type { RunDependencies } from "../dependencies.ts";
 import type { Reconciled } from "./reconcile.ts";
+import { followUpMetrics, followUpSummary } from "./follow-up-report.ts";
+import type { FollowUpResults } from "./restart-model.ts";
 import type { StopResults } from "./stop-and-record.ts";
 
 /** What a run did, returned by the handler and logged as one JSON line. */
@@ -32,6 +34,10 @@ export interface RunSummary {
   readonly unfinished: { arn: string; reason: string }[];
   /** What the stops save per hour, by the configured price. */
   readonly estimatedHourlySavingsUsd: number;
+  /** Stops undone by the regret check: a request had come in before the stop. */
+  readonly restarted: { arn: string; by: "regret" | "schedule"; reason: string }[];
+  /** Stops someone undid by starting the model again within a day, seen while checking them. */
+  readonly startedByHand: { arn: string; note: string }[];
 }
 
 /** What each phase before it handed on. */
@@ -47,6 +53,8 @@ export interface ReportInput {
     readonly unfinished: readonly Unfinished[];
   };
   readonly stops: StopResults;
+  /** What the regret check and the refresh of restart rules did before the assessment. */
+  readonly followUps?: FollowUpResults;
 }
 
 /** The report phase; returns the summary, with a digest that could not be sent among its errors. */
@@ -67,9 +75,15 @@ export async function report(
     scanned: assessment.decisions.length,
     stopped,
     skipped: [...stops.skipped],
-    errors: [...input.reconciled.errors, ...assessment.errors, ...stops.errors],
+    errors: [
+      ...input.reconciled.errors,
+      ...(input.followUps?.errors ?? []),
+      ...assessment.errors,
+      ...stops.errors,
+    ],
     unfinished: [...assessment.unfinished, ...stops.unfinished],
     estimatedHourlySavingsUsd: Math.round(savings * 100) / 100,
+    ...followUpSummary(input.followUps),
   };
 
   const digest = buildDigest({
@@ -83,6 +97,8 @@ export async function report(
     errors: summary.errors,
     unfinished: summary.unfinished,
     logTableName: config.logTableName,
+    restarted: input.followUps?.restarted ?? [],
+    startedByHand: input.followUps?.startedByHand ?? [],
   });
   if (digest && deps.notifier) {
     try {
@@ -98,6 +114,7 @@ export async function report(
     deps.metrics.addMetric("ModelsKept", "Count", summary.skipped.length);
     deps.metrics.addMetric("Errors", "Count", summary.errors.length);
     deps.metrics.addMetric("EstimatedHourlySavingsUsd", "None", summary.estimatedHourlySavingsUsd);
+    followUpMetrics(deps.metrics, input.followUps);
     deps.metrics.publishStoredMetrics();
   }
   deps.logger.info("run summary", { summary, took: formatDuration(deps.clock() - now) });

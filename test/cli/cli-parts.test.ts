@@ -6,7 +6,7 @@ import { estimateCostAvoided, totalsOf } from "../../cli/history.ts";
 import type { CliIo } from "../../cli/io.ts";
 import type { LoggedStop } from "../../cli/log-table.ts";
 import { checkModelArn, parseSince } from "../../cli/options.ts";
-import { startUnits } from "../../cli/restart.ts";
+import { startUnits } from "../../lambda/core/follow-up.ts";
 import { runCli } from "../../cli/run-cli.ts";
 import { idleFor, lastRequest, scanConfig } from "../../cli/scan.ts";
 import type { VerdictFacts } from "../../lambda/core/types.ts";

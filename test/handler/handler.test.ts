@@ -239,6 +239,12 @@ describe("handler", () => {
         runId: "run-1",
         status: "STOPPING",
         expiresAt: Math.floor(NOW / 1000) + 400 * 86_400,
+        kind: "stop",
+        projectArn: projectArn(p),
+        // The newest in-service datapoint the decision saw ends here: the regret check reads on from it.
+        evidenceUntil: "2026-11-28T01:58:00Z",
+        // A stop that took effect is followed up.
+        followUpRegion: "us-east-1",
       },
     );
   });

@@ -186,6 +186,10 @@ describe("a run whose stop has an unknown outcome", () => {
         status = "STOPPING";
         throw new StopOutcomeUnknownError(MODEL, sdkError("InternalServerError", "oops", 6));
       },
+      modelStatuses: async (_region, arns) => new Map(arns.map((arn) => [arn, { status }])),
+      startModel: async () => {
+        throw new Error("no model is started in this test");
+      },
     };
     const usage: UsageReader = {
       async readUsage(_region, models, window) {
@@ -200,6 +204,13 @@ describe("a run whose stop has an unknown outcome", () => {
         };
         return new Map(models.map((m) => [m.modelArn, { requests, inService }]));
       },
+      readRequests: async (_region, spans) =>
+        new Map(
+          spans.map((span) => [
+            span.model.modelArn,
+            { SuccessfulRequestCount: [], UserErrorCount: [], ServerErrorCount: [], ThrottledCount: [] },
+          ]),
+        ),
     };
     const table = new Map<string, StopRecord>();
     const log: StopLog = {
@@ -212,6 +223,12 @@ describe("a run whose stop has an unknown outcome", () => {
       async recordOutcome(_arn, stoppedAt, outcome) {
         const { pendingRegion: _, ...rest } = table.get(stoppedAt) as StopRecord;
         table.set(stoppedAt, { ...rest, ...outcome });
+      },
+      followUps: async (region) => [...table.values()].filter((r) => r.followUpRegion === region),
+      async changeFollowUp(key, change) {
+        const record = table.get(key.stoppedAt) as StopRecord;
+        if (change.kind === "regret-checked") table.set(key.stoppedAt, { ...record, regretCheckedAt: change.at });
+        return change.kind === "regret-checked" || change.kind === "restart-rule";
       },
     };
     const quiet = { info() {}, warn() {}, error() {} };

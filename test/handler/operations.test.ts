@@ -113,7 +113,16 @@ describe("metrics", () => {
     await run();
 
     assert.deepEqual(metrics.published, [
-      { ModelsScanned: 2, ModelsStopped: 1, ModelsKept: 1, Errors: 0, EstimatedHourlySavingsUsd: 8 },
+      {
+        ModelsScanned: 2,
+        ModelsStopped: 1,
+        ModelsKept: 1,
+        Errors: 0,
+        EstimatedHourlySavingsUsd: 8,
+        ModelsRestarted: 0,
+        ModelsRegretted: 0,
+        ModelsStartedByHand: 0,
+      },
     ]);
   });
 });

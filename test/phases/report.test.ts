@@ -143,6 +143,9 @@ describe("the report phase", () => {
       ["ModelsKept", "Count", 1],
       ["Errors", "Count", 0],
       ["EstimatedHourlySavingsUsd", "None", 4],
+      ["ModelsRestarted", "Count", 0],
+      ["ModelsRegretted", "Count", 0],
+      ["ModelsStartedByHand", "Count", 0],
     ]);
     assert.equal(metrics.published, 1);
   });

@@ -25,6 +25,8 @@ describe("settings from the environment", () => {
       stopConcurrency: 5,
       deadlineMarginSeconds: 30,
       overlapPhases: true,
+      regretCheckMinutes: 60,
+      restartLeadMinutes: 45,
     });
   });
 
@@ -47,6 +49,8 @@ describe("settings from the environment", () => {
       STOP_CONCURRENCY: "4",
       DEADLINE_MARGIN_SECONDS: "60",
       OVERLAP_PHASES: "false",
+      REGRET_CHECK_MINUTES: "0",
+      RESTART_LEAD_MINUTES: "30",
     });
     assert.deepEqual(settings, {
       idleMinutes: 120,
@@ -66,6 +70,8 @@ describe("settings from the environment", () => {
       stopConcurrency: 4,
       deadlineMarginSeconds: 60,
       overlapPhases: false,
+      regretCheckMinutes: 0,
+      restartLeadMinutes: 30,
     });
   });
 
@@ -102,6 +108,11 @@ describe("settings from the environment", () => {
     ["STOP_CONCURRENCY", "x", /from 1 to 32/],
     ["DEADLINE_MARGIN_SECONDS", "4", /from 5 to 300/],
     ["OVERLAP_PHASES", "sometimes", /true or false/],
+    ["REGRET_CHECK_MINUTES", "14", /0 \(only the next nightly run checks a stop again\) or .* from 15 to 1440/],
+    ["REGRET_CHECK_MINUTES", "1441", /from 15 to 1440/],
+    ["REGRET_CHECK_MINUTES", "-1", /from 15 to 1440/],
+    ["RESTART_LEAD_MINUTES", "29", /from 30 to 180 before a restart rule's time/],
+    ["RESTART_LEAD_MINUTES", "181", /from 30 to 180/],
   ];
   for (const [name, value, allowed] of bad) {
     it(`rejects ${name}=${JSON.stringify(value.slice(0, 20))} naming the variable, the value and what is allowed`, () => {
