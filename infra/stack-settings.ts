@@ -33,6 +33,9 @@ export interface InfraSettings {
   readonly notifyEmail: string | undefined;
   /** Whether the schedule runs the function; false disables it and keeps everything else. */
   readonly enabled: boolean;
+  // ---- Follow-ups (issue 12)
+  /** EventBridge Scheduler expression for the follow-up function (regret checks, restarts, starts by hand). */
+  readonly followUpSchedule: string;
 }
 
 /** Every setting the stack accepts, runtime and infra-only. */
@@ -159,6 +162,15 @@ export const INFRA_SETTINGS: readonly InfraSettingSpec[] = [
     default: true,
     allowed: "true or false",
     parse: parseBoolean,
+  },
+  // ---- Follow-ups (issue 12)
+  {
+    key: "followUpSchedule",
+    default: "rate(15 minutes)",
+    allowed:
+      "an EventBridge Scheduler expression for the follow-up function: rate(<n> minute(s)|hour(s)|day(s)) or " +
+      "cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with ? in exactly one day field",
+    parse: parseSchedule,
   },
 ] as InfraSettingSpec[];
 
