@@ -335,7 +335,7 @@ function answerGetMetricData(
   const series = queries
     .filter((query) => query.returnData)
     .map((query) => {
-      const samples = store.samples(region, query.namespace, query.metricName, query.dimensions);
+      const samples = store.visibleSamples(region, query.namespace, query.metricName, query.dimensions, now);
       const points = aggregate(samples, query.periodMs, query.stat, roundedStart, end);
       if (scanBy === "TimestampDescending") points.reverse();
       return { query, points };

@@ -183,6 +183,11 @@ export interface CloudWatchAccess {
   readonly datapointCount: number;
   /** Forgets every datapoint. */
   clear(): void;
+  /**
+   * How late datapoints arrive, in ms of the sandbox clock: GetMetricData returns a datapoint only once the clock is
+   * this far past its timestamp (a request at 01:59 with 3 minutes' delay is seen from 02:02 on). @default 0
+   */
+  delayMs: number;
 }
 
 /** A running sandbox. */
@@ -381,6 +386,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return metrics.size;
     },
     clear: () => metrics.clear(),
+    get delayMs() {
+      return metrics.delayMs;
+    },
+    set delayMs(value: number) {
+      if (!(Number.isFinite(value) && value >= 0))
+        throw new RangeError(`cloudwatch.delayMs must be ≥ 0 milliseconds, got ${value}`);
+      metrics.delayMs = value;
+    },
   };
   return {
     endpoints,

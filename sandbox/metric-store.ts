@@ -56,6 +56,11 @@ export function seriesKey(
 export class MetricStore {
   private readonly series = new Map<string, Series>();
   private count = 0;
+  /**
+   * How late datapoints arrive, in ms: GetMetricData sees a datapoint only once the sandbox's clock is this far past
+   * its timestamp, as CloudWatch receives AWS services' metrics minutes late. 0 (the default) shows every one.
+   */
+  delayMs = 0;
 
   /** Stores datapoints in a region without going through HTTP. */
   insert(region: string, data: readonly MetricDatum[]): void {
@@ -88,6 +93,19 @@ export class MetricStore {
       series.sorted = true;
     }
     return series.samples;
+  }
+
+  /** A series' samples that have arrived by `now` (see {@link delayMs}), sorted by time. */
+  visibleSamples(
+    region: string,
+    namespace: string,
+    metricName: string,
+    dimensions: Readonly<Record<string, string>>,
+    now: number,
+  ): readonly Sample[] {
+    const samples = this.samples(region, namespace, metricName, dimensions);
+    if (this.delayMs <= 0) return samples;
+    return samples.slice(0, lowerBound(samples, now - this.delayMs + 1));
   }
 
   /** How many datapoints are stored. */

@@ -3,6 +3,7 @@
  * a per-model idle threshold from `<key>:idle-minutes`. The model's own tag wins over its project's.
  */
 
+import { restartTag } from "./follow-up.ts";
 import { describeOptOut, parseOptOut } from "./opt-out.ts";
 
 /** Bounds of an idle threshold, the same as IDLE_MINUTES. */
@@ -55,6 +56,11 @@ export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {
       };
     }
   }
+
+  // A restart rule that cannot be read: the owner wants the model running at some time, and the stopper could not
+  // start it again then. Kept, like a threshold it cannot read, until the tag is fixed.
+  const restart = restartTag(tags, key);
+  if (restart && "error" in restart) return { keep: true, reason: `kept to be safe: ${restart.error}` };
 
   const idleKey = `${key}${IDLE_MINUTES_SUFFIX}`;
   for (const where of WHERE) {

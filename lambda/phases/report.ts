@@ -35,7 +35,7 @@ export interface RunSummary {
   /** What the stops save per hour, by the configured price. */
   readonly estimatedHourlySavingsUsd: number;
   /** Stops undone by the regret check: a request had come in before the stop. */
-  readonly restarted: { arn: string; by: "regret" | "schedule"; reason: string }[];
+  readonly restarted: { arn: string; by: "regret" | "schedule"; reason: string; hourlyCostUsd: number }[];
   /** Stops someone undid by starting the model again within a day, seen while checking them. */
   readonly startedByHand: { arn: string; note: string }[];
 }
