@@ -396,8 +396,12 @@ export class IdleModelStopper extends Construct {
       maxEventAge: Duration.minutes(15),
     });
     this.followUpSchedule = new Schedule(this, "FollowUpSchedule", {
-      description: "Invokes the idle model stopper's follow-up: regret checks, restarts by rule, starts by hand",
-      schedule: ScheduleExpression.expression(settings.followUpSchedule, TimeZone.of(settings.scheduleTimezone)),
+      description:
+        "Invokes the idle model stopper's follow-up: regret checks, restarts by rule, starts by hand",
+      schedule: ScheduleExpression.expression(
+        settings.followUpSchedule,
+        TimeZone.of(settings.scheduleTimezone),
+      ),
       enabled: settings.enabled,
       target: new LambdaInvokeUnqualified(this.followUpFunction, {
         input: ScheduleTargetInput.fromObject({
@@ -533,7 +537,10 @@ export class IdleModelStopper extends Construct {
       new PolicyStatement({
         effect: Effect.ALLOW,
         actions: ["dynamodb:Query"],
-        resources: [`${this.logTable.tableArn}/index/PendingStops`, `${this.logTable.tableArn}/index/${FOLLOW_UPS_INDEX}`],
+        resources: [
+          `${this.logTable.tableArn}/index/PendingStops`,
+          `${this.logTable.tableArn}/index/${FOLLOW_UPS_INDEX}`,
+        ],
       }),
     );
   }

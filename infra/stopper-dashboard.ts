@@ -156,7 +156,10 @@ export class StopperDashboard extends Construct {
             left: [
               stopperMetric("ModelsRegretted", "Regretted: a request arrived before the stop"),
               stopperMetric("ModelsRestarted", "Started again by the stopper (regretted or by restart rule)"),
-              stopperMetric("ModelsStartedByHand", "Started again by hand within a day (threshold too short?)"),
+              stopperMetric(
+                "ModelsStartedByHand",
+                "Started again by hand within a day (threshold too short?)",
+              ),
             ],
             leftYAxis: { min: 0, label: "Models", showUnits: false },
           }),

@@ -14,8 +14,8 @@ import type { RunDependencies } from "./dependencies.ts";
 import { type FollowUpSummary, followUpReport } from "./phases/follow-up-report.ts";
 import { followUps } from "./phases/follow-ups.ts";
 import { regretCheck } from "./phases/regret-check.ts";
-import { restartOnSchedule } from "./phases/restart-on-schedule.ts";
 import { resumeClaims } from "./phases/restart-model.ts";
+import { restartOnSchedule } from "./phases/restart-on-schedule.ts";
 import { startedByHand } from "./phases/started-by-hand.ts";
 
 export type { FollowUpSummary } from "./phases/follow-up-report.ts";
@@ -30,7 +30,12 @@ export async function runFollowUp(
   const followed = await followUps(deps, config, { runId, now });
   const resumed = await resumeClaims(deps, config, { runId, now, followed: followed.records });
   const byHand = await startedByHand(deps, { now, followed: resumed.remaining });
-  const regretted = await regretCheck(deps, config, { runId, now, followed: byHand.remaining, by: "follow-up" });
+  const regretted = await regretCheck(deps, config, {
+    runId,
+    now,
+    followed: byHand.remaining,
+    by: "follow-up",
+  });
   const scheduled = await restartOnSchedule(deps, config, { runId, now, followed: regretted.remaining });
   return followUpReport(deps, config, {
     runId,
@@ -46,7 +51,13 @@ export async function runFollowUp(
         ...regretted.startedByHand,
         ...scheduled.startedByHand,
       ],
-      errors: [...followed.errors, ...resumed.errors, ...byHand.errors, ...regretted.errors, ...scheduled.errors],
+      errors: [
+        ...followed.errors,
+        ...resumed.errors,
+        ...byHand.errors,
+        ...regretted.errors,
+        ...scheduled.errors,
+      ],
     },
   });
 }

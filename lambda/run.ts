@@ -59,7 +59,12 @@ export async function runStopper(
   const reconciled = await reconcile(deps, config, { runId });
   // Earlier stops first: undo one that a late request proved wrong, and read the restart rules again.
   const followed = await followUps(deps, config, { runId, now });
-  const regretted = await regretCheck(deps, config, { runId, now, followed: followed.records, by: "nightly" });
+  const regretted = await regretCheck(deps, config, {
+    runId,
+    now,
+    followed: followed.records,
+    by: "nightly",
+  });
   const rules = await refreshRestartRules(deps, config, { followed: regretted.remaining });
   // Discovery stops taking new projects while there is still time to decide and stop what it found.
   const assessment = await assess(deps, config, now, { mayContinue: () => timeLeftMs(deps) > 3 * marginMs });

@@ -134,7 +134,10 @@ export function readSynthesizedFunction(
     },
     template,
     ...(followUp && {
-      followUp: { handler: String(followUp.Properties.Handler), ...environmentOf(followUp, template.Resources) },
+      followUp: {
+        handler: String(followUp.Properties.Handler),
+        ...environmentOf(followUp, template.Resources),
+      },
     }),
     cleanup,
   };

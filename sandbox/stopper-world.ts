@@ -143,7 +143,10 @@ export async function startStopperWorld(
         {
           ...invokeOptions,
           env: {
-            ...resolveFunctionRefs({ ...fn, ...followUp }, { tableName: LOG_TABLE_NAME, topicArn: sandbox.sns.topicArn }),
+            ...resolveFunctionRefs(
+              { ...fn, ...followUp },
+              { tableName: LOG_TABLE_NAME, topicArn: sandbox.sns.topicArn },
+            ),
             ...sandbox.env,
             AWS_ACCESS_KEY_ID: FOLLOW_UP_ACCESS_KEY_ID,
             ...env,

@@ -207,7 +207,10 @@ function spanBatches(spans: readonly RequestSpan[]): RequestSpan[][] {
   let batch: RequestSpan[] = [];
   let batchStart = 0;
   for (const span of [...spans].sort((a, b) => a.from - b.from)) {
-    if (batch.length >= REQUEST_SPANS_PER_CALL || (batch.length > 0 && span.to - batchStart > MAX_SPAN_RANGE_MS)) {
+    if (
+      batch.length >= REQUEST_SPANS_PER_CALL ||
+      (batch.length > 0 && span.to - batchStart > MAX_SPAN_RANGE_MS)
+    ) {
       batches.push(batch);
       batch = [];
     }

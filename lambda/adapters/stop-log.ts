@@ -67,7 +67,10 @@ export interface StopLog {
   /** Every record of the region the stopper still follows up (the FollowUps index), oldest first. */
   followUps(region: string): Promise<StopRecord[]>;
   /** Applies a change to a followed stop; false when its condition did not hold (another run got there first). */
-  changeFollowUp(record: Pick<StopRecord, "modelArn" | "stoppedAt">, change: FollowUpChange): Promise<boolean>;
+  changeFollowUp(
+    record: Pick<StopRecord, "modelArn" | "stoppedAt">,
+    change: FollowUpChange,
+  ): Promise<boolean>;
 }
 
 /** The SDK-backed {@link StopLog}. */
@@ -255,7 +258,12 @@ function followUpUpdate(change: FollowUpChange): {
           "(#status IN (:stopping, :stopped) AND attribute_exists(followUpRegion)) OR " +
           "(#status = :byHand AND startedByHandAt = :at)",
         ExpressionAttributeNames: status,
-        ExpressionAttributeValues: { ...STOPPED, ":byHand": STARTED_BY_HAND, ":at": change.at, ...withNote(change.note) },
+        ExpressionAttributeValues: {
+          ...STOPPED,
+          ":byHand": STARTED_BY_HAND,
+          ":at": change.at,
+          ...withNote(change.note),
+        },
       };
     case "stop-following":
       return {

@@ -107,7 +107,11 @@ export function buildDigest(input: DigestInput): Digest | undefined {
   const regretted = (input.restarted ?? []).filter((restart) => restart.by === "regret");
   const scheduled = (input.restarted ?? []).filter((restart) => restart.by === "schedule");
   const byHand = input.startedByHand ?? [];
-  if (stopped.length === 0 && errors.length === 0 && regretted.length + scheduled.length + byHand.length === 0)
+  if (
+    stopped.length === 0 &&
+    errors.length === 0 &&
+    regretted.length + scheduled.length + byHand.length === 0
+  )
     return undefined;
   const hourly = stopped.reduce((sum, s) => sum + (s.verdict.facts.estimatedHourlyCostUsd ?? 0), 0);
   const verb = input.dryRun ? "would stop" : "stopped";
@@ -121,10 +125,11 @@ export function buildDigest(input: DigestInput): Digest | undefined {
   if (scheduled.length > 0) subjectParts.push(`restarted ${scheduled.length} on schedule`);
   if (byHand.length > 0) subjectParts.push(`${byHand.length} started by hand`);
   if (errors.length > 0) subjectParts.push(plural(errors.length, "error"));
-  const subject = `idle-model-stopper${input.dryRun ? " dry run" : ""}: ${subjectParts.join(", ")}`.slice(
-    0,
-    99,
-  );
+  let subject = `idle-model-stopper${input.dryRun ? " dry run" : ""}: ${subjectParts.join(", ")}`;
+  // Within SNS's 100 characters, cut at a part, not inside one: the message lists everything.
+  while (subject.length > 99 && subject.includes(", "))
+    subject = `${subject.slice(0, subject.lastIndexOf(", "))} ...`;
+  subject = subject.slice(0, 99);
 
   const regions = input.regions.join(", ");
   const head = [

@@ -8,7 +8,7 @@ import { formatTime } from "./format.ts";
 import { nextOccurrence, parseRestartRule, RESTART_SUFFIX, type RestartRule } from "./restart-rule.ts";
 import type { StopRecord } from "./stop-record.ts";
 import type { TagSets } from "./tag-policy.ts";
-import { REQUEST_METRICS, type ModelUsage } from "./types.ts";
+import { type ModelUsage, REQUEST_METRICS } from "./types.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -148,8 +148,12 @@ export function scheduledStart(
 }
 
 /** The digest's and the log's words for a model started by hand. */
-export function startedByHandText(record: Pick<StopRecord, "completedAt" | "stoppedAt">, seenAt: number): string {
+export function startedByHandText(
+  record: Pick<StopRecord, "completedAt" | "stoppedAt">,
+  seenAt: number,
+): string {
   const hours = Math.floor((seenAt - stopMoment(record)) / HOUR_MS);
-  const after = hours < 1 ? "within an hour of the stop" : `${hours} hour${hours === 1 ? "" : "s"} after the stop`;
+  const after =
+    hours < 1 ? "within an hour of the stop" : `${hours} hour${hours === 1 ? "" : "s"} after the stop`;
   return `started again by hand ${after} (seen running at ${formatTime(seenAt)})`;
 }

@@ -105,7 +105,8 @@ export function parseRestartRule(value: string): ParsedRestartRule {
   const time = TIME.exec(timeField);
   const hour = Number(time?.[1]);
   const minute = Number(time?.[2]);
-  if (!time || hour > 23 || minute > 59) return fail(`"${timeField}" is not a 24-hour time from 00:00 to 23:59`);
+  if (!time || hour > 23 || minute > 59)
+    return fail(`"${timeField}" is not a 24-hour time from 00:00 to 23:59`);
   const timeZone = resolveZone(zoneField);
   if (timeZone === undefined) return fail(`"${zoneField}" is not an IANA time zone`);
   return {
@@ -195,5 +196,7 @@ export function nextOccurrence(rule: RestartRule, after: number): number {
     if (instant > after) return instant;
   }
   // Unreachable for a parsed rule (it has at least one day); say so rather than loop.
-  throw new Error(`restart rule ${rule.text} has no occurrence within a week of ${new Date(after).toISOString()}`);
+  throw new Error(
+    `restart rule ${rule.text} has no occurrence within a week of ${new Date(after).toISOString()}`,
+  );
 }

@@ -65,7 +65,11 @@ export function followUpSummary(
 export function followUpMetrics(metrics: RunMetrics, results: FollowUpResults | undefined): void {
   const restarted = results?.restarted ?? [];
   metrics.addMetric("ModelsRestarted", "Count", restarted.length);
-  metrics.addMetric("ModelsRegretted", "Count", restarted.filter((restart) => restart.by === "regret").length);
+  metrics.addMetric(
+    "ModelsRegretted",
+    "Count",
+    restarted.filter((restart) => restart.by === "regret").length,
+  );
   metrics.addMetric("ModelsStartedByHand", "Count", results?.startedByHand.length ?? 0);
 }
 

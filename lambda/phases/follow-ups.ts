@@ -38,8 +38,8 @@ export interface FollowUps {
 export const withNote = (record: Pick<StopRecord, "note">, sentence: string): string =>
   record.note ? `${record.note}; ${sentence}` : sentence;
 
-/** What a record without an evidence horizon says when it leaves the follow-ups unchecked. */
-const NO_REGRET_CHECK =
+/** What a record without an evidence horizon says about its regret check. */
+export const NO_REGRET_CHECK =
   "no regret check: the record has no evidenceUntil (it was written before the stopper recorded its evidence horizon)";
 
 /** The follow-ups phase over every configured region; a dry run follows nothing up. */
@@ -65,7 +65,10 @@ export async function followUps(
         deps.logger.info("stop no longer followed up", { modelArn: record.modelArn, reason });
       }
     } catch (error) {
-      errors.push({ arn: record.modelArn, message: `could not let go of its stop record: ${errorMessage(error)}` });
+      errors.push({
+        arn: record.modelArn,
+        message: `could not let go of its stop record: ${errorMessage(error)}`,
+      });
     }
   };
   await Promise.all(

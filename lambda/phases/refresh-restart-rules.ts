@@ -34,7 +34,8 @@ export async function refreshRestartRules(
       .map(async (record) => {
         try {
           const tag = restartTag(await tagsOf(deps, record, projects), config.optOutTagKey);
-          if (tag && "error" in tag) errors.push({ arn: record.modelArn, message: `not restarted on schedule: ${tag.error}` });
+          if (tag && "error" in tag)
+            errors.push({ arn: record.modelArn, message: `not restarted on schedule: ${tag.error}` });
           const rule = tag && "rule" in tag ? tag.rule.text : undefined;
           const source = tag && "rule" in tag ? tag.source : undefined;
           if (rule === record.restartRule && source === record.restartRuleSource) return;
@@ -43,9 +44,17 @@ export async function refreshRestartRules(
             ...(rule !== undefined && { rule, source }),
           });
           updated += 1;
-          deps.logger.info("restart rule refreshed", { modelArn: record.modelArn, rule, source, was: record.restartRule });
+          deps.logger.info("restart rule refreshed", {
+            modelArn: record.modelArn,
+            rule,
+            source,
+            was: record.restartRule,
+          });
         } catch (error) {
-          errors.push({ arn: record.modelArn, message: `could not read its restart rule: ${errorMessage(error)}` });
+          errors.push({
+            arn: record.modelArn,
+            message: `could not read its restart rule: ${errorMessage(error)}`,
+          });
         }
       }),
   );

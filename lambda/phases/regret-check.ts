@@ -21,7 +21,7 @@ import {
 import { formatTime } from "../core/format.ts";
 import type { StopRecord } from "../core/stop-record.ts";
 import type { RunDependencies } from "../dependencies.ts";
-import { withNote } from "./follow-ups.ts";
+import { NO_REGRET_CHECK, withNote } from "./follow-ups.ts";
 import {
   type FollowUpResults,
   type Restart,
@@ -53,16 +53,17 @@ export interface RegretChecked extends FollowUpResults {
 /** The settings the phase works by. */
 export type RegretCheckSettings = Pick<StopperConfig, "regretCheckMinutes"> & RestartSettings;
 
-const NO_HORIZON =
-  "no regret check: the record has no evidenceUntil (it was written before the stopper recorded its evidence horizon)";
-
 /** The regret-check phase. */
 export async function regretCheck(
   deps: Pick<RunDependencies, "directory" | "usage" | "log" | "logger" | "clock">,
   config: RegretCheckSettings,
   input: RegretCheckInput,
 ): Promise<RegretChecked> {
-  const results = { restarted: [] as Restart[], startedByHand: [] as StartedByHand[], errors: [] as Problem[] };
+  const results = {
+    restarted: [] as Restart[],
+    startedByHand: [] as StartedByHand[],
+    errors: [] as Problem[],
+  };
   const settled = new Set<StopRecord>();
   let checked = 0;
   const due = input.followed.filter((record) =>
@@ -88,14 +89,18 @@ export async function regretCheck(
   for (const record of due) {
     const span = regretSpan(record);
     if (!span) {
-      await markChecked(record, NO_HORIZON);
+      await markChecked(record, NO_REGRET_CHECK);
       continue;
     }
     const list = byRegion.get(record.region) ?? [];
     list.push({
       record,
       span: {
-        model: { modelArn: record.modelArn, projectName: record.projectName, versionName: record.versionName },
+        model: {
+          modelArn: record.modelArn,
+          projectName: record.projectName,
+          versionName: record.versionName,
+        },
         ...span,
       },
     });

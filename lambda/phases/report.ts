@@ -10,8 +10,8 @@ import type { Decision } from "../core/decide.ts";
 import { buildDigest } from "../core/digest.ts";
 import { formatDuration } from "../core/format.ts";
 import type { RunDependencies } from "../dependencies.ts";
-import type { Reconciled } from "./reconcile.ts";
 import { followUpMetrics, followUpSummary } from "./follow-up-report.ts";
+import type { Reconciled } from "./reconcile.ts";
 import type { FollowUpResults } from "./restart-model.ts";
 import type { StopResults } from "./stop-and-record.ts";
 

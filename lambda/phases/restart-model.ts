@@ -55,7 +55,12 @@ export type RestartResult =
   | { readonly kind: "restarted"; readonly restart: Restart; readonly problem?: Problem }
   | { readonly kind: "started-by-hand"; readonly startedByHand: StartedByHand }
   /** Nothing was started, with why; `done` when the stopper let go of the record. */
-  | { readonly kind: "not-restarted"; readonly reason: string; readonly problem?: Problem; readonly done: boolean };
+  | {
+      readonly kind: "not-restarted";
+      readonly reason: string;
+      readonly problem?: Problem;
+      readonly done: boolean;
+    };
 
 /** Dependencies of a restart. */
 export type RestartDependencies = Pick<RunDependencies, "directory" | "log" | "logger" | "clock">;
@@ -101,7 +106,13 @@ export async function restartModel(
   const failed = (step: string, error: unknown) =>
     notRestarted(`could not ${step}`, false, { arn, message: `could not ${step}: ${errorMessage(error)}` });
   const restarted = async (note?: string): Promise<RestartResult> => {
-    const restart: Restart = { record, by: request.by, reason: request.reason, hourlyCostUsd, ...(note && { note }) };
+    const restart: Restart = {
+      record,
+      by: request.by,
+      reason: request.reason,
+      hourlyCostUsd,
+      ...(note && { note }),
+    };
     deps.logger.info("model restarted", { modelArn: arn, by: request.by, reason: request.reason, note });
     try {
       const notes = [note, units.note].filter((text) => text !== undefined).join("; ");
@@ -148,7 +159,8 @@ export async function restartModel(
   try {
     status = await deps.directory.modelStatus(record.region, arn);
   } catch (error) {
-    if (resuming) return release(`not restarted: its status could not be read`, false, failedProblem(arn, error));
+    if (resuming)
+      return release(`not restarted: its status could not be read`, false, failedProblem(arn, error));
     return failed("read the model's status", error);
   }
   if (status !== undefined && RUNNING_STATUSES.has(status)) {
@@ -209,7 +221,11 @@ const failedProblem = (arn: string, error: unknown): Problem => ({
   message: `could not read the model's status: ${errorMessage(error)}`,
 });
 
-const THROTTLES = new Set(["ThrottlingException", "ProvisionedThroughputExceededException", "LimitExceededException"]);
+const THROTTLES = new Set([
+  "ThrottlingException",
+  "ProvisionedThroughputExceededException",
+  "LimitExceededException",
+]);
 const isThrottle = (error: unknown) => error instanceof Error && THROTTLES.has(error.name);
 
 /**
@@ -229,7 +245,8 @@ export async function runningAgain(
       at: formatTime(seenAt),
       note: withNote(record, `${text}; the stopper did not start it`),
     });
-    if (!changed) return { kind: "not-restarted", reason: "another run settled the record first", done: false };
+    if (!changed)
+      return { kind: "not-restarted", reason: "another run settled the record first", done: false };
     deps.logger.info("model started again by hand", { modelArn: record.modelArn, status, note: text });
     return { kind: "started-by-hand", startedByHand: { record, seenAt } };
   }
@@ -258,7 +275,11 @@ export async function resumeClaims(
   config: RestartSettings,
   input: { readonly runId: string; readonly now: number; readonly followed: readonly StopRecord[] },
 ): Promise<FollowUpResults & { readonly remaining: readonly StopRecord[] }> {
-  const results = { restarted: [] as Restart[], startedByHand: [] as StartedByHand[], errors: [] as Problem[] };
+  const results = {
+    restarted: [] as Restart[],
+    startedByHand: [] as StartedByHand[],
+    errors: [] as Problem[],
+  };
   const staleBefore = iso(input.now - CLAIM_STALE_MS);
   const claims = input.followed.filter(
     (record) =>
@@ -277,7 +298,10 @@ export async function resumeClaims(
         }),
       );
     } catch (error) {
-      results.errors.push({ arn: record.modelArn, message: `could not settle its restart claim: ${errorMessage(error)}` });
+      results.errors.push({
+        arn: record.modelArn,
+        message: `could not settle its restart claim: ${errorMessage(error)}`,
+      });
     }
   }
   return {

@@ -9,7 +9,7 @@
 import { errorMessage } from "../adapters/errors.ts";
 import type { Problem } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
-import { restartTag, ruleReason, scheduledStart, STOPPED_STATUSES } from "../core/follow-up.ts";
+import { restartTag, ruleReason, STOPPED_STATUSES, scheduledStart } from "../core/follow-up.ts";
 import { formatTime } from "../core/format.ts";
 import { parseRestartRule } from "../core/restart-rule.ts";
 import type { StopRecord } from "../core/stop-record.ts";
@@ -46,12 +46,19 @@ export async function restartOnSchedule(
   config: RestartOnScheduleSettings,
   input: RestartOnScheduleInput,
 ): Promise<RestartedOnSchedule> {
-  const results = { restarted: [] as Restart[], startedByHand: [] as StartedByHand[], errors: [] as Problem[] };
+  const results = {
+    restarted: [] as Restart[],
+    startedByHand: [] as StartedByHand[],
+    errors: [] as Problem[],
+  };
   const settled = new Set<StopRecord>();
   const due = input.followed.filter((record) => {
     if (!STOPPED_STATUSES.has(record.status) || record.restartRule === undefined) return false;
     const parsed = parseRestartRule(record.restartRule);
-    return "rule" in parsed && scheduledStart(parsed.rule, record, config.restartLeadMinutes).startFrom <= input.now;
+    return (
+      "rule" in parsed &&
+      scheduledStart(parsed.rule, record, config.restartLeadMinutes).startFrom <= input.now
+    );
   });
   for (const record of due) {
     const arn = record.modelArn;
@@ -66,10 +73,18 @@ export async function restartOnSchedule(
         continue;
       }
       if (tag.rule.text !== record.restartRule || tag.source !== record.restartRuleSource) {
-        await deps.log.changeFollowUp(record, { kind: "restart-rule", rule: tag.rule.text, source: tag.source });
+        await deps.log.changeFollowUp(record, {
+          kind: "restart-rule",
+          rule: tag.rule.text,
+          source: tag.source,
+        });
         const { startFrom } = scheduledStart(tag.rule, record, config.restartLeadMinutes);
         if (startFrom > input.now) {
-          deps.logger.info("restart rule changed", { modelArn: arn, rule: tag.rule.text, startFrom: formatTime(startFrom) });
+          deps.logger.info("restart rule changed", {
+            modelArn: arn,
+            rule: tag.rule.text,
+            startFrom: formatTime(startFrom),
+          });
           continue;
         }
       }

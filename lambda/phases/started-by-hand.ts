@@ -7,7 +7,12 @@
 
 import { errorMessage } from "../adapters/errors.ts";
 import type { Problem } from "../adapters/rekognition.ts";
-import { RUNNING_STATUSES, STARTED_BY_HAND_WITHIN_MS, STOPPED_STATUSES, stopMoment } from "../core/follow-up.ts";
+import {
+  RUNNING_STATUSES,
+  STARTED_BY_HAND_WITHIN_MS,
+  STOPPED_STATUSES,
+  stopMoment,
+} from "../core/follow-up.ts";
 import type { StopRecord } from "../core/stop-record.ts";
 import type { RunDependencies } from "../dependencies.ts";
 import { withNote } from "./follow-ups.ts";
@@ -76,7 +81,10 @@ export async function startedByHand(
               settled.add(record);
           }
         } catch (error) {
-          results.errors.push({ arn: record.modelArn, message: `could not update its stop record: ${errorMessage(error)}` });
+          results.errors.push({
+            arn: record.modelArn,
+            message: `could not update its stop record: ${errorMessage(error)}`,
+          });
         }
       }
     }),

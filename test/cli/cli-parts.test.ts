@@ -6,9 +6,9 @@ import { estimateCostAvoided, totalsOf } from "../../cli/history.ts";
 import type { CliIo } from "../../cli/io.ts";
 import type { LoggedStop } from "../../cli/log-table.ts";
 import { checkModelArn, parseSince } from "../../cli/options.ts";
-import { startUnits } from "../../lambda/core/follow-up.ts";
 import { runCli } from "../../cli/run-cli.ts";
 import { idleFor, lastRequest, scanConfig } from "../../cli/scan.ts";
+import { startUnits } from "../../lambda/core/follow-up.ts";
 import type { VerdictFacts } from "../../lambda/core/types.ts";
 
 const NOW = Date.parse("2026-11-28T02:00:30Z");

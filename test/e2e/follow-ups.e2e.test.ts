@@ -109,7 +109,10 @@ describe("a stop that a late request proves wrong", () => {
     assert.deepEqual(others, [], "the stop's own record says it was undone: no second record");
     assert.equal(record?.status, "RESTARTED");
     assert.equal(record?.restartedBy, "regret");
-    assert.equal(record?.restartReason, "regretted: a request at 2026-11-28T01:59:00Z arrived before the stop");
+    assert.equal(
+      record?.restartReason,
+      "regretted: a request at 2026-11-28T01:59:00Z arrived before the stop",
+    );
     assert.equal(record?.restartHourlyCostUsd, 8);
     assert.equal(record?.followUpRegion, undefined, "no longer followed up");
     assert.ok(String(record?.restartedAt) >= "2026-11-28T03:05:00Z");
@@ -153,7 +156,10 @@ describe("a stop that a late request proves wrong", () => {
       records.map((record) => [record.status, record.restartedBy]),
       [["RESTARTED", "regret"]],
     );
-    assert.match(String(world.sandbox.sns.messages.at(-1)?.subject), /^idle-model-stopper: undid 1 stop, stopped 0/);
+    assert.match(
+      String(world.sandbox.sns.messages.at(-1)?.subject),
+      /^idle-model-stopper: undid 1 stop, stopped 0/,
+    );
   });
 
   it("is restarted once, and recorded once, when the start's answer is lost and both functions race for it", async () => {
@@ -358,7 +364,10 @@ describe("restart by tag", () => {
     const [readerRecord] = await recordOf(world, reader);
     assert.equal(readerRecord?.status, "STOPPING");
     assert.equal(readerRecord?.followUpRegion, undefined);
-    assert.match(String(readerRecord?.note), /followed no more: the model was found RUNNING at 2026-03-09T10:50:\d\dZ/);
+    assert.match(
+      String(readerRecord?.note),
+      /followed no more: the model was found RUNNING at 2026-03-09T10:50:\d\dZ/,
+    );
     const [writerRecord] = await recordOf(world, writer);
     assert.equal(world.sandbox.rekognition.model(writer)?.status, "STOPPED");
     assert.equal(writerRecord?.restartRule, undefined, "the cached rule is dropped with the tag");

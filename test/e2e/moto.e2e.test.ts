@@ -17,6 +17,7 @@ import type { LogItem, StopperSummary, StopperWorld } from "../../sandbox/stoppe
 
 /** What both backends' worlds do: run the nightly function (moto is not set up for the follow-up). */
 type NightlyWorld = Omit<StopperWorld, "invokeFollowUp">;
+
 import { idleFor10Hours, mainCaseMix } from "../support/case-mix.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 

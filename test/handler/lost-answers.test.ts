@@ -227,7 +227,8 @@ describe("a run whose stop has an unknown outcome", () => {
       followUps: async (region) => [...table.values()].filter((r) => r.followUpRegion === region),
       async changeFollowUp(key, change) {
         const record = table.get(key.stoppedAt) as StopRecord;
-        if (change.kind === "regret-checked") table.set(key.stoppedAt, { ...record, regretCheckedAt: change.at });
+        if (change.kind === "regret-checked")
+          table.set(key.stoppedAt, { ...record, regretCheckedAt: change.at });
         return change.kind === "regret-checked" || change.kind === "restart-rule";
       },
     };

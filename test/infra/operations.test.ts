@@ -4,12 +4,12 @@ import { describe, it } from "node:test";
 import { Template } from "aws-cdk-lib/assertions";
 import {
   buildStack,
-  functionStatements,
-  render,
-  resourcesFor,
   FOLLOW_UP,
+  functionStatements,
   lambdaFunctionId,
   NIGHTLY,
+  render,
+  resourcesFor,
   theOnly,
   theOnlyId,
 } from "./template-helpers.ts";
@@ -23,7 +23,9 @@ type Alarm = { Properties: Record<string, unknown> };
 function alarmOn(template: Template, metricName: string, functionId?: string): Alarm {
   const alarms = Object.values(
     template.findResources("AWS::CloudWatch::Alarm", { Properties: { MetricName: metricName } }),
-  ).filter((alarm) => functionId === undefined || JSON.stringify(alarm.Properties.Dimensions).includes(functionId));
+  ).filter(
+    (alarm) => functionId === undefined || JSON.stringify(alarm.Properties.Dimensions).includes(functionId),
+  );
   assert.equal(alarms.length, 1, `one alarm on ${metricName}${functionId ? ` of ${functionId}` : ""}`);
   return alarms[0] as Alarm;
 }
@@ -292,7 +294,10 @@ describe("dashboard", () => {
       "IdleModelStopper/ModelsRestarted",
       "IdleModelStopper/ModelsStartedByHand",
     ]);
-    assert.deepEqual(names("Follow-ups: failed runs and duration"), ["AWS/Lambda/Errors", "AWS/Lambda/Duration"]);
+    assert.deepEqual(names("Follow-ups: failed runs and duration"), [
+      "AWS/Lambda/Errors",
+      "AWS/Lambda/Duration",
+    ]);
     assert.ok(body().includes(`<${lambdaFunctionId(defaults, FOLLOW_UP)}>`), "of the follow-up function");
   });
 

@@ -18,7 +18,6 @@ import {
   PROJECTS_IN_OWN_REGION,
   type RoleRef,
   resourcesFor,
-  theOnly,
 } from "./template-helpers.ts";
 
 // One synthesis per configuration.
@@ -153,7 +152,10 @@ describe("IdleModelStopperStack with the default settings", () => {
     const invokeStatements = Object.values(defaults.findResources("AWS::IAM::Policy")).flatMap((policy) =>
       policy.Properties.PolicyDocument.Statement.filter((statement: { Action: unknown }) =>
         [statement.Action].flat().includes("lambda:InvokeFunction"),
-      ).map((statement: { Resource: unknown }) => ({ roles: policy.Properties.Roles, resource: statement.Resource })),
+      ).map((statement: { Resource: unknown }) => ({
+        roles: policy.Properties.Roles,
+        resource: statement.Resource,
+      })),
     );
 
     assert.deepEqual(invokeStatements.map((statement) => JSON.stringify(statement.resource)).sort(), [
@@ -163,7 +165,10 @@ describe("IdleModelStopperStack with the default settings", () => {
     const [first, second] = invokeStatements;
     assert.notDeepEqual(first?.roles, second?.roles);
     const schedules = Object.values(defaults.findResources("AWS::Scheduler::Schedule"));
-    assert.equal(new Set(schedules.map((schedule) => JSON.stringify(schedule.Properties.Target.RoleArn))).size, 2);
+    assert.equal(
+      new Set(schedules.map((schedule) => JSON.stringify(schedule.Properties.Target.RoleArn))).size,
+      2,
+    );
   });
 
   it("sends invocations the schedule could not deliver to an encrypted, TLS-only dead-letter queue", () => {

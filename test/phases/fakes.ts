@@ -26,6 +26,7 @@ import type { ModelUsage, RunningModel, UsageEvidence, UsageWindow } from "../..
 import type { RunLogger } from "../../lambda/dependencies.ts";
 
 export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
 export const NOW = Date.UTC(2026, 10, 28, 2, 0, 0);
 export const REGION = "us-east-1";
 
@@ -161,7 +162,9 @@ export class FakeDirectory implements ModelDirectory {
   }
 
   async startModel(region: string, modelArn: string, units: InferenceUnits): Promise<StartOutcome> {
-    this.calls.push(`startModel ${region} ${modelArn} ${units.min}${units.max === undefined ? "" : `-${units.max}`}`);
+    this.calls.push(
+      `startModel ${region} ${modelArn} ${units.min}${units.max === undefined ? "" : `-${units.max}`}`,
+    );
     const outcome = this.startOutcomes.get(modelArn) ?? { kind: "starting", status: "STARTING" };
     if (outcome instanceof Error) throw outcome;
     if (outcome.kind === "starting") this.statuses.set(modelArn, "STARTING");
@@ -181,7 +184,10 @@ export class FakeUsage implements UsageReader {
     this.requestCalls.push({ region, spans: [...spans] });
     if (this.failure) throw this.failure;
     return new Map(
-      spans.map((span) => [span.model.modelArn, this.requests.get(span.model.modelArn) ?? idleUsage(0).requests]),
+      spans.map((span) => [
+        span.model.modelArn,
+        this.requests.get(span.model.modelArn) ?? idleUsage(0).requests,
+      ]),
     );
   }
 
@@ -312,8 +318,11 @@ export class FakeStopLog implements StopLog {
         );
       case "started-by-hand":
         return (
-          ((stopped && followed) || (record.status === STARTED_BY_HAND && record.startedByHandAt === change.at)) &&
-          set({ status: STARTED_BY_HAND, startedByHandAt: change.at, ...note(change.note) }, ["followUpRegion"])
+          ((stopped && followed) ||
+            (record.status === STARTED_BY_HAND && record.startedByHandAt === change.at)) &&
+          set({ status: STARTED_BY_HAND, startedByHandAt: change.at, ...note(change.note) }, [
+            "followUpRegion",
+          ])
         );
       case "stop-following":
         return record.status !== RESTART_PENDING && set({ note: change.note }, ["followUpRegion"]);

@@ -190,7 +190,11 @@ describe("a local time in a zone", () => {
       for (let step = 0; step < 96; step += 1) {
         const instant = at(start) + step * 30 * 60_000;
         const local = Date.parse(
-          `${new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Paris", dateStyle: "short", timeStyle: "medium" })
+          `${new Intl.DateTimeFormat("sv-SE", {
+            timeZone: "Europe/Paris",
+            dateStyle: "short",
+            timeStyle: "medium",
+          })
             .format(instant)
             .replace(" ", "T")}Z`,
         );

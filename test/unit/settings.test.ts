@@ -108,7 +108,11 @@ describe("settings from the environment", () => {
     ["STOP_CONCURRENCY", "x", /from 1 to 32/],
     ["DEADLINE_MARGIN_SECONDS", "4", /from 5 to 300/],
     ["OVERLAP_PHASES", "sometimes", /true or false/],
-    ["REGRET_CHECK_MINUTES", "14", /0 \(only the next nightly run checks a stop again\) or .* from 15 to 1440/],
+    [
+      "REGRET_CHECK_MINUTES",
+      "14",
+      /0 \(only the next nightly run checks a stop again\) or .* from 15 to 1440/,
+    ],
     ["REGRET_CHECK_MINUTES", "1441", /from 15 to 1440/],
     ["REGRET_CHECK_MINUTES", "-1", /from 15 to 1440/],
     ["RESTART_LEAD_MINUTES", "29", /from 30 to 180 before a restart rule's time/],
