@@ -1,7 +1,8 @@
 /**
- * `npm run test:faults`: the fault storm of test/reliability/fault-storm.test.ts, run once, printed as one line:
- * faults injected, retries seen, idle models stopped, wrong stops, records written, duplicates and errors reported.
- * Exits 1 if the stopper broke a promise, naming each on stderr.
+ * `npm run test:faults`: the fault storms of test/reliability/fault-storm.test.ts, run once each, printed as one line
+ * each: for the nightly run, faults injected, retries seen, idle models stopped, wrong stops, records written,
+ * duplicates and errors reported; for the follow-up, models started again of those expected, restarts doubled,
+ * restart records and errors reported. Exits 1 if the stopper broke a promise, naming each on stderr.
  *
  *   npm run test:faults [-- --seed 20261128] [--attempts 10] [--time-scale 12]
  *
@@ -18,6 +19,7 @@ import {
   STORM_MAX_ATTEMPTS,
   STORM_TIME_SCALE,
 } from "../test/reliability/fault-storm.ts";
+import { formatFollowUpStormLine, runFollowUpStorm } from "../test/reliability/follow-up-storm.ts";
 
 const USAGE = "Usage: npm run test:faults -- [--seed <n>] [--attempts <1-20>] [--time-scale <k ≥ 1>]";
 
@@ -54,8 +56,12 @@ async function main(): Promise<number> {
     process.stderr.write(`Running the bundle in the fault storm (seed ${seed}, clock ×${timeScale})…\n`);
     const report = await runFaultStorm(fn, { seed, maxAttempts, timeScale });
     console.log(formatStormLine(report));
-    for (const { promise, detail } of report.broken) process.stderr.write(`BROKEN ${promise}: ${detail}\n`);
-    return report.broken.length === 0 ? 0 : 1;
+    process.stderr.write("Following stops up in the storm (the follow-up function)…\n");
+    const followUps = await runFollowUpStorm(fn, { seed, maxAttempts, timeScale });
+    console.log(formatFollowUpStormLine(followUps));
+    const broken = [...report.broken, ...followUps.broken];
+    for (const { promise, detail } of broken) process.stderr.write(`BROKEN ${promise}: ${detail}\n`);
+    return broken.length === 0 ? 0 : 1;
   } finally {
     fn.cleanup();
   }

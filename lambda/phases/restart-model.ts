@@ -52,9 +52,10 @@ export interface FollowUpResults {
 
 /** What one restart attempt came to. */
 export type RestartResult =
-  | { readonly kind: "restarted"; readonly restart: Restart; readonly problem?: Problem }
+  /** Started again and recorded: a restart is counted by the run that records it, so it is counted once. */
+  | { readonly kind: "restarted"; readonly restart: Restart }
   | { readonly kind: "started-by-hand"; readonly startedByHand: StartedByHand }
-  /** Nothing was started, with why; `done` when the stopper let go of the record. */
+  /** Nothing was started or recorded, with why; `done` when this run is done with the record. */
   | {
       readonly kind: "not-restarted";
       readonly reason: string;
@@ -105,15 +106,9 @@ export async function restartModel(
   };
   const failed = (step: string, error: unknown) =>
     notRestarted(`could not ${step}`, false, { arn, message: `could not ${step}: ${errorMessage(error)}` });
+  // A claim left by a run that died is taken over first, then settled from the model's real status.
+  const resuming = record.status === RESTART_PENDING;
   const restarted = async (note?: string): Promise<RestartResult> => {
-    const restart: Restart = {
-      record,
-      by: request.by,
-      reason: request.reason,
-      hourlyCostUsd,
-      ...(note && { note }),
-    };
-    deps.logger.info("model restarted", { modelArn: arn, by: request.by, reason: request.reason, note });
     try {
       const notes = [note, units.note].filter((text) => text !== undefined).join("; ");
       await change({
@@ -122,19 +117,24 @@ export async function restartModel(
         at: formatTime(deps.clock()),
         ...(notes !== "" && { note: withNote(record, notes) }),
       });
-      return { kind: "restarted", restart };
     } catch (error) {
-      return {
-        kind: "restarted",
-        restart,
-        problem: {
-          arn,
-          message:
-            `started again, but the outcome could not be recorded; the log record still says ${RESTART_PENDING} ` +
-            `and the next follow-up completes it from the model's status: ${errorMessage(error)}`,
-        },
-      };
+      // The start stands; the run that completes the record (a later follow-up, from the status) counts it.
+      return notRestarted("started again, but not recorded yet", true, {
+        arn,
+        message:
+          `started again, but the outcome could not be recorded; the log record still says ${RESTART_PENDING} ` +
+          `and a later follow-up completes it from the model's status: ${errorMessage(error)}`,
+      });
     }
+    const restart: Restart = {
+      record,
+      by: request.by,
+      reason: request.reason,
+      hourlyCostUsd,
+      ...(note && { note }),
+    };
+    deps.logger.info("model restarted", { modelArn: arn, by: request.by, reason: request.reason, note });
+    return { kind: "restarted", restart };
   };
   const release = async (note: string, done: boolean, problem?: Problem): Promise<RestartResult> => {
     try {
@@ -148,8 +148,6 @@ export async function restartModel(
     return notRestarted(note, done, problem);
   };
 
-  // A claim left by a run that died is taken over first, then settled from the model's real status.
-  const resuming = record.status === RESTART_PENDING;
   try {
     if (resuming && !(await claim())) return notRestarted("another run holds its restart claim", false);
   } catch (error) {

@@ -150,6 +150,34 @@ describe("restarting a stopped model", () => {
     assert.equal(deps.record(stop.modelArn)?.restartClaimedBy, "other-run");
   });
 
+  it("counts a start whose record could not be completed only once recorded, by the follow-up that completes it", async () => {
+    // Prepare
+    const stop = followedStop("cats", "v1");
+    const deps = followUpWorld([stop]);
+    const change = deps.log.changeFollowUp.bind(deps.log);
+    deps.log.changeFollowUp = async (key, update) => {
+      if (update.kind === "restarted") throw awsError("InternalServerError", "lost");
+      return change(key, update);
+    };
+
+    // Act
+    const result = await restartModel(deps, config, {
+      runId: "run-now",
+      record: stop,
+      by: "regret",
+      reason: REASON,
+    });
+
+    // Assess
+    assert.equal(result.kind, "not-restarted");
+    assert.match(
+      result.kind === "not-restarted" ? (result.problem?.message ?? "") : "",
+      /^started again, but the outcome could not be recorded; the log record still says RESTART_PENDING/,
+    );
+    assert.equal(deps.directory.statuses.get(stop.modelArn), "STARTING");
+    assert.equal(deps.record(stop.modelArn)?.status, RESTART_PENDING);
+  });
+
   it("keeps the claim when whether the model started is unknown, for a later follow-up to settle", async () => {
     // Prepare
     const stop = followedStop("cats", "v1");
@@ -232,7 +260,7 @@ describe("the resume claims phase", () => {
     // Act
     const result = await resumeClaims(deps, config, { runId: "run-now", now: deps.now, followed: [stop] });
 
-    // Assess
+    // Assess: the run that records a restart counts it.
     assert.deepEqual(
       result.restarted.map(({ by, reason }) => [by, reason]),
       [["regret", REASON]],
