@@ -1,11 +1,13 @@
 /**
  * `restart MODEL_ARN`: starts a model the stopper stopped, with the inference units its newest live log record
- * says it had. The one command that changes anything; it asks first unless `--yes`.
+ * says it had. The one command that changes anything; it asks first unless `--yes`, and refuses a model that the
+ * stopper already started again, or that is running, starting or stopping.
  */
 
 import { parseArgs } from "node:util";
 import { RekognitionClient, StartProjectVersionCommand } from "@aws-sdk/client-rekognition";
-import { type StartUnits, startUnits } from "../lambda/core/follow-up.ts";
+import { RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
+import { isStop, RUNNING_STATUSES, type StartUnits, startUnits } from "../lambda/core/follow-up.ts";
 import { formatTime } from "../lambda/core/format.ts";
 import { CliError, UsageError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
@@ -46,7 +48,7 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
   const reader = new LogTableReader(table);
   let record: LoggedStop | undefined;
   try {
-    record = (await reader.recordsOf(model.arn)).find((r) => r.dryRun !== true);
+    record = (await reader.recordsOf(model.arn)).find((r) => r.dryRun !== true && isStop(r));
   } finally {
     reader.destroy();
   }
@@ -58,20 +60,24 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
     );
   }
 
-  const units = startUnits(record);
   const name = `${model.projectName}/${model.versionName} in ${model.region}`;
+  if (record.status === "RESTARTED" || record.status === "RESTART_PENDING") {
+    const done =
+      record.status === "RESTARTED"
+        ? `already started ${name} again at ${record.restartedAt}`
+        : `is starting ${name} again (${record.status} since ${record.restartClaimedAt})`;
+    throw new CliError(
+      `not started: the stopper ${done} (${record.restartReason ?? "no reason recorded"}); see ` +
+        `idle-model-stopper history --model ${model.arn}`,
+    );
+  }
+  const units = startUnits(record);
   io.err(
     `Newest stop of ${name}: ${formatTime(Date.parse(record.stoppedAt))}` +
       `${record.runId ? ` by run ${record.runId}` : ""}, status ${record.status ?? "unknown"}` +
       `${typeof record.estimatedHourlyCostUsd === "number" ? `, ${formatUsd(record.estimatedHourlyCostUsd)}/h when stopped` : ""}.\n`,
   );
   if (units.note) io.err(`Note: ${units.note}.\n`);
-  if (!values.yes) {
-    const answer = await io.ask(`Start ${name} with ${unitsText(units)}? It bills while it runs. [y/N] `);
-    if (!/^y(es)?$/i.test(answer.trim())) {
-      throw new CliError("not started: the start was not confirmed (pass --yes to start without asking)");
-    }
-  }
 
   const client = new RekognitionClient({
     region: model.region,
@@ -79,6 +85,21 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
     maxAttempts: table.maxAttempts,
   });
   try {
+    // Only a stopped model is started: never one that runs, is starting, or is still stopping.
+    const status = await new RekognitionModelDirectory(() => client).modelStatus(model.region, model.arn);
+    if (status === undefined) throw new CliError(`not started: ${name} no longer exists`);
+    if (status !== "STOPPED") {
+      throw new CliError(
+        `not started: ${name} is ${status}` +
+          (RUNNING_STATUSES.has(status) ? ", so there is nothing to start" : "; start it once it is STOPPED"),
+      );
+    }
+    if (!values.yes) {
+      const answer = await io.ask(`Start ${name} with ${unitsText(units)}? It bills while it runs. [y/N] `);
+      if (!/^y(es)?$/i.test(answer.trim())) {
+        throw new CliError("not started: the start was not confirmed (pass --yes to start without asking)");
+      }
+    }
     const response = await client.send(
       new StartProjectVersionCommand({
         ProjectVersionArn: model.arn,

@@ -48,6 +48,14 @@ const projects: SeedProject[] = [
     versions: [{ name: "adapter", status: "RUNNING", ...idle() }],
   },
   { name: "pallets", versions: [{ name: "v1", status: "STOPPED" }] },
+  {
+    name: "forms",
+    versions: [
+      { name: "reader", status: "STOPPED" },
+      { name: "writer", status: "STOPPED" },
+      { name: "typo", status: "STOPPED" },
+    ],
+  },
   { name: "eu-cats", region: "eu-west-1", versions: [{ name: "v1", status: "RUNNING", ...idle(3) }] },
 ];
 
@@ -240,6 +248,24 @@ before(async () => {
       estimatedHourlyCostUsd: 12,
     }),
     record(palletsArn, 5, { status: "DRY_RUN", dryRun: true, inferenceUnits: 5, minInferenceUnits: 5 }),
+    // forms: one stop the stopper undid 3 hours later (a request had come in before it), one a person undid after 4.
+    record(arn("forms", "reader"), 12, {
+      ...stop,
+      status: "RESTARTED",
+      estimatedHourlyCostUsd: 8,
+      restartedAt: iso(9),
+      restartedBy: "regret",
+      restartReason: "regretted: a request at 2026-11-28T01:59:00Z arrived before the stop",
+    }),
+    record(arn("forms", "writer"), 11, {
+      ...stop,
+      status: "STARTED_BY_HAND",
+      completedAt: iso(11),
+      estimatedHourlyCostUsd: 8,
+      startedByHandAt: iso(7),
+    }),
+    // A stop ten days ago whose recorded units AWS refuses (the maximum under the minimum).
+    record(arn("forms", "typo"), 240, { status: "STOPPED", minInferenceUnits: 3, maxInferenceUnits: 2 }),
     // Not a stop record: something else sharing the table.
     { modelArn: "RUN#2026-11-28", stoppedAt: iso(1), note: "not a model" },
   ];
@@ -433,7 +459,7 @@ describe("history", () => {
     const lines = run.stdout.split("\n");
     assert.match(
       lines[0] ?? "",
-      /^STOPPED AT\s+MODEL\s+REGION\s+STATUS\s+UNITS\s+\$\/H\s+AVOIDED\s+DRY RUN\s+REASON$/,
+      /^STOPPED AT\s+MODEL\s+REGION\s+STATUS\s+UNITS\s+\$\/H\s+AVOIDED\s+DRY RUN\s+THEN\s+REASON$/,
     );
     const rows = lines.slice(1, lines.indexOf(""));
     assert.deepEqual(
@@ -448,24 +474,35 @@ describe("history", () => {
         "pallets/v1 us-east-1 STOPPING",
         "shelf/idle us-east-1 DRY_RUN",
         "pallets/v1 us-east-1 STOPPING",
+        "forms/reader us-east-1 RESTARTED",
+        "forms/writer us-east-1 STARTED_BY_HAND",
         "logos/prod us-east-1 ALREADY_CHANGING",
         "pallets/v1 us-east-1 DRY_RUN",
         "shelf/idle us-east-1 STOPPED",
       ],
     );
     // 24 h at $8 until the dry run saw it running; 15 h at $12 until the next record; 2 h at $8 until now.
-    assert.match(rows[0] ?? "", /\$8\.00\s+\$192\.00 \(1d00h00m\)\s+no\s+idle:/);
+    assert.match(rows[0] ?? "", /\$8\.00\s+\$192\.00 \(1d00h00m\)\s+no\s+—\s+idle:/);
     assert.match(rows[3] ?? "", /\$12\.00\s+\$180\.00 \(15h00m\)\s+no/);
-    assert.match(rows[6] ?? "", /\$8\.00\s+\$16\.0\d \(2h00m\)\s+no/);
-    assert.match(rows[4] ?? "", /\$4\.00\s+—\s+no/);
+    assert.match(rows[8] ?? "", /\$8\.00\s+\$16\.0\d \(2h00m\)\s+no/);
+    assert.match(rows[6] ?? "", /\$4\.00\s+—\s+no/);
+    // Undone stops: avoided until the model was started again, and what started it.
+    assert.match(
+      rows[4] ?? "",
+      /\$24\.00 \(3h00m\)\s+no\s+restarted \S+ by regret check: regretted: a request at 2026-11-28T01:59:00Z arrived before the stop\s+idle:/,
+    );
+    assert.match(
+      rows[5] ?? "",
+      /\$32\.00 \(4h00m\)\s+no\s+started again by hand 4 hours after the stop \(seen running at \S+\)\s+idle:/,
+    );
     assert.ok(!run.stdout.includes("RUN#"), "items that are not stop records are left out");
     assert.match(
       run.stdout,
-      /: 4 stops of 3 models \(plus 2 dry-run records and 1 stop that did not take effect\)\.\n/,
+      /: 6 stops of 5 models \(plus 2 dry-run records and 1 stop that did not take effect\)\.\nUndone since: 1 started again by the stopper, 1 started again by hand within a day\.\n/,
     );
     assert.match(
       run.stdout,
-      /Estimated cost avoided: about \$388\.0\d \(assumes each stopped model stayed stopped until its next record/,
+      /Estimated cost avoided: about \$444\.0\d \(assumes each stopped model stayed stopped until it was started again, its next record/,
     );
     assert.match(run.stderr, new RegExp(`Log table ${TABLE} in us-east-1 \\(from --table\\)`));
   });
@@ -499,7 +536,7 @@ describe("history", () => {
     ]);
 
     assert.equal(fromEnv.code, 0, fromEnv.stderr);
-    assert.match(fromEnv.stdout, /: 5 stops of 3 models/);
+    assert.match(fromEnv.stdout, /: 8 stops of 6 models/);
     assert.equal(noStack.code, 1);
     assert.deepEqual(errorLines(noStack), [
       "error: could not find the log table: ValidationError: Stack with id Elsewhere does not exist. " +
@@ -537,10 +574,11 @@ describe("restart", () => {
     assert.equal(model?.maxInferenceUnits, 4);
   });
 
-  it("refuses a model with no stop record, naming it, and reports AWS's refusal in one line", async () => {
-    const [noRecord, refused] = await Promise.all([
+  it("refuses a model with no stop record, one that runs, and one the stopper already started again, saying why", async () => {
+    const [noRecord, running, restarted] = await Promise.all([
       cli(["restart", arn("shelf", "busy"), "--table", TABLE, "--yes"]),
       cli(["restart", arn("shelf", "idle"), "--table", TABLE, "--yes"]),
+      cli(["restart", arn("forms", "reader"), "--table", TABLE, "--yes"]),
     ]);
 
     assert.equal(noRecord.code, 1);
@@ -550,12 +588,32 @@ describe("restart", () => {
         `^error: no live \\(not dry-run\\) stop of ${arn("shelf", "busy").replaceAll(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is recorded`,
       ),
     );
-    assert.equal(refused.code, 1);
-    assert.deepEqual(errorLines(refused).length, 1);
+    assert.equal(running.code, 1);
+    assert.deepEqual(errorLines(running), [
+      "error: not started: shelf/idle in us-east-1 is RUNNING, so there is nothing to start",
+    ]);
+    assert.equal(restarted.code, 1);
     assert.match(
-      errorLines(refused)[0] ?? "",
-      /^error: ResourceInUseException: The model .*\/shelf\/version\/idle\/\d+ is RUNNING\.$/,
+      errorLines(restarted)[0] ?? "",
+      /^error: not started: the stopper already started forms\/reader in us-east-1 again at \S+ \(regretted: a request at 2026-11-28T01:59:00Z arrived before the stop\); see idle-model-stopper history --model /,
     );
-    assert.equal(sandbox.rekognition.model(arn("shelf", "busy"))?.status, "RUNNING");
+    assert.ok(
+      !sandbox.calls.some(
+        (call) =>
+          call.operation === "StartProjectVersion" && call.input.ProjectVersionArn !== arn("pallets", "v1"),
+      ),
+      "no start was even tried",
+    );
+    assert.equal(sandbox.rekognition.model(arn("forms", "reader"))?.status, "STOPPED");
+  });
+
+  it("reports AWS's refusal of a start in one line", async () => {
+    const refused = await cli(["restart", arn("forms", "typo"), "--table", TABLE, "--yes"]);
+
+    assert.equal(refused.code, 1);
+    assert.deepEqual(errorLines(refused), [
+      "error: InvalidParameterException: MaxInferenceUnits (2) must be greater than or equal to MinInferenceUnits (3).",
+    ]);
+    assert.equal(sandbox.rekognition.model(arn("forms", "typo"))?.status, "STOPPED");
   });
 });

@@ -184,9 +184,7 @@ export async function runFollowUpStorm(
       // The next follow-up, once a claim the storm left (a start whose record could not be completed) is stale.
       sandbox.setFaults({});
       shift = later + 20 * MINUTE;
-      runs.push(
-        await world.invokeFollowUp(env, { clockStart: Date.now() + shift, timeScale }),
-      );
+      runs.push(await world.invokeFollowUp(env, { clockStart: Date.now() + shift, timeScale }));
     }
     const calls = sandbox.calls.slice(before);
     const items = await world.items();
