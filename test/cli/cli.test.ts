@@ -12,7 +12,9 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { RekognitionClient, TagResourceCommand, UntagResourceCommand } from "@aws-sdk/client-rekognition";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { RESTART_RULE_ALLOWED } from "../../lambda/core/restart-rule.ts";
 import { CallGuard } from "../../sandbox/call-guard.ts";
 import { accessKeyFromAuthorization, regionFromAuthorization } from "../../sandbox/http-endpoint.ts";
 import { type Sandbox, type SeedProject, startSandbox } from "../../sandbox/index.ts";
@@ -348,6 +350,41 @@ describe("scan", () => {
       errorLines(run)[0] ?? "",
       /^error: arn:aws:rekognition:.*: ListTagsForResource on the (model|project) failed: InternalServerError/,
     );
+  });
+
+  it("keeps a model whose restart tag is not a rule, and says what is allowed, on stderr too", async () => {
+    const model = arn("eu-cats", "v1", "eu-west-1");
+    const harness = new RekognitionClient({
+      region: "eu-west-1",
+      endpoint: sandbox.endpoints.rekognition,
+      credentials: {
+        accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY,
+      },
+    });
+    await harness.send(
+      new TagResourceCommand({ ResourceArn: model, Tags: { "auto-stop:restart": "weekdays 7:30" } }),
+    );
+    let run: CliRun;
+    try {
+      run = await cli(["scan", "--region", "eu-west-1"]);
+    } finally {
+      await harness.send(new UntagResourceCommand({ ResourceArn: model, TagKeys: ["auto-stop:restart"] }));
+      harness.destroy();
+    }
+
+    const problem =
+      'tag auto-stop:restart on the model: "weekdays 7:30" is not a restart rule: the time zone is missing (add one ' +
+      `such as UTC or Europe/Paris). Allowed: ${RESTART_RULE_ALLOWED}`;
+    assert.equal(run.code, 1, run.stderr);
+    // The tags keep it, so its metrics are not even read.
+    assert.ok(
+      run.stdout.includes(
+        `\neu-cats/v1  1      —             —         keep      $4.00  kept to be safe: ${problem}\n`,
+      ),
+      run.stdout,
+    );
+    assert.deepEqual(errorLines(run), [`error: ${model}: ${problem}`]);
   });
 
   it("--json gives every decision with its model, verdict and facts, across the regions asked for", async () => {
