@@ -48,6 +48,8 @@ export interface DigestInput {
   readonly restarted?: readonly DigestRestart[];
   /** Stops someone undid by hand within a day. */
   readonly startedByHand?: readonly DigestStartedByHand[];
+  /** The opt-out tag key, to name the tag that sets a model's own threshold. @default "auto-stop" */
+  readonly optOutTagKey?: string;
 }
 
 /** A message ready to publish. SNS subjects are ASCII, one line, under 100 characters. */
@@ -179,7 +181,7 @@ export function buildDigest(input: DigestInput): Digest | undefined {
     sections.push({
       title:
         `Started again by hand within a day of the stop (${byHand.length}): the idle threshold may be wrong for ` +
-        "these models (a tag <key>:idle-minutes sets it per model):",
+        `these models (a tag ${input.optOutTagKey ?? "auto-stop"}:idle-minutes sets a model's own):`,
       entries: [...byHand]
         .sort((a, b) => a.record.modelArn.localeCompare(b.record.modelArn))
         .map(({ record, seenAt }) =>

@@ -76,7 +76,7 @@ export function followUpMetrics(metrics: RunMetrics, results: FollowUpResults | 
 /** The follow-up report phase; returns the summary, with a digest that could not be sent among its errors. */
 export async function followUpReport(
   deps: Pick<RunDependencies, "logger" | "clock" | "notifier" | "metrics">,
-  config: Pick<StopperConfig, "dryRun" | "regions" | "logTableName">,
+  config: Pick<StopperConfig, "dryRun" | "regions" | "logTableName" | "optOutTagKey">,
   input: FollowUpReportInput,
 ): Promise<FollowUpSummary> {
   const { results, now } = input;
@@ -101,6 +101,7 @@ export async function followUpReport(
     errors: summary.errors,
     unfinished: [],
     logTableName: config.logTableName,
+    optOutTagKey: config.optOutTagKey,
     restarted: results.restarted,
     startedByHand: results.startedByHand,
   });

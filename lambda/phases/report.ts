@@ -60,7 +60,7 @@ export interface ReportInput {
 /** The report phase; returns the summary, with a digest that could not be sent among its errors. */
 export async function report(
   deps: Pick<RunDependencies, "logger" | "clock" | "notifier" | "metrics">,
-  config: Pick<StopperConfig, "dryRun" | "regions" | "logTableName">,
+  config: Pick<StopperConfig, "dryRun" | "regions" | "logTableName" | "optOutTagKey">,
   input: ReportInput,
 ): Promise<RunSummary> {
   const { assessment, stops, now } = input;
@@ -97,6 +97,7 @@ export async function report(
     errors: summary.errors,
     unfinished: summary.unfinished,
     logTableName: config.logTableName,
+    optOutTagKey: config.optOutTagKey,
     restarted: input.followUps?.restarted ?? [],
     startedByHand: input.followUps?.startedByHand ?? [],
   });

@@ -147,7 +147,7 @@ describe("the digest's follow-up sections", () => {
       "Undid 1 stop that proved wrong, starting the model again (about $8.00/h again):",
       "Stopped 1, about $8.00/h:",
       "Started again by restart rule 1, about $4.00/h:",
-      "Started again by hand within a day of the stop (1): the idle threshold may be wrong for these models (a tag <key>:idle-minutes sets it per model):",
+      "Started again by hand within a day of the stop (1): the idle threshold may be wrong for these models (a tag auto-stop:idle-minutes sets a model's own):",
       "Errors (1):",
       "Kept running: 1 (each with its reason in the function's log).",
       "Every stop is recorded in the DynamoDB table log.",
