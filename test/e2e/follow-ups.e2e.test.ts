@@ -374,3 +374,73 @@ describe("restart by tag", () => {
     assert.equal(writerRecord?.followUpRegion, "us-east-1", "still followed, should a rule come back");
   });
 });
+
+describe("follow-ups in several regions", () => {
+  // Synthesized for two regions: each role is granted exactly those, and each start must stay inside them.
+  const twoRegions = useSynthesizedStopper({ regions: "us-east-1,eu-west-1" });
+
+  it("undoes wrong stops and restarts by rule in every configured region, each function within its grants", async () => {
+    // Prepare
+    const T = Date.UTC(2026, 10, 28, 2, 0, 0);
+    const clock = { now: T };
+    const regions = ["us-east-1", "eu-west-1"] as const;
+    const world = await twoRegions.world({
+      clock: () => clock.now,
+      seed: {
+        projects: regions.map((region) => ({
+          name: `batch-${region}`,
+          region,
+          versions: [
+            { name: "late", ...idleFor(8) },
+            { name: "ruled", ...idleFor(8), tags: { "auto-stop:restart": "daily 06:00 UTC" } },
+          ],
+        })),
+      },
+    });
+    world.sandbox.cloudwatch.delayMs = 3 * MINUTE;
+    for (const region of regions)
+      world.sandbox.cloudwatch.insert(region, [
+        {
+          namespace: "AWS/Rekognition",
+          metricName: "ThrottledCount",
+          dimensions: { ProjectName: `batch-${region}`, VersionName: "late" },
+          timestamp: T - MINUTE,
+          value: 1,
+        },
+      ]);
+    const arn = (region: string, version: string) =>
+      world.sandbox.rekognition.modelArn(`batch-${region}`, version, region);
+    const night = await world.invoke({}, { clockStart: T, requestId: "nightly-1" });
+    assert.equal(night.result?.stopped.length, 4, night.stderr);
+
+    // Act: the next nightly run (here an hour later) checks the stops; the follow-up at 05:20 restarts by rule.
+    clock.now = T + HOUR;
+    const check = await world.invoke({}, { clockStart: clock.now, requestId: "nightly-2" });
+    clock.now = Date.UTC(2026, 10, 28, 5, 20);
+    const followUp = await world.invokeFollowUp({}, { clockStart: clock.now });
+
+    // Assess
+    assert.deepEqual(
+      check.result?.restarted.map((restart) => restart.arn).sort(),
+      regions.map((region) => arn(region, "late")).sort(),
+    );
+    assert.deepEqual(
+      followUp.result?.restarted.map((restart) => [restart.arn, restart.by]).sort(),
+      regions.map((region) => [arn(region, "ruled"), "schedule"]).sort(),
+    );
+    for (const region of regions)
+      for (const version of ["late", "ruled"])
+        assert.equal(
+          world.sandbox.rekognition.model(arn(region, version))?.status,
+          "RUNNING",
+          `${region} ${version}`,
+        );
+    const starts = world.sandbox.calls.filter((call) => call.operation === "StartProjectVersion");
+    assert.deepEqual([...new Set(starts.map((call) => `${call.region} ${call.accessKeyId}`))].sort(), [
+      "eu-west-1 ASIASANDBOXFOLLOWUP1",
+      "eu-west-1 ASIASANDBOXFUNCTION1",
+      "us-east-1 ASIASANDBOXFOLLOWUP1",
+      "us-east-1 ASIASANDBOXFUNCTION1",
+    ]);
+  });
+});
