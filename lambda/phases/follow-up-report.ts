@@ -5,13 +5,13 @@
  * metrics.
  */
 
-import { errorMessage } from "../adapters/errors.ts";
 import type { StopperConfig } from "../config.ts";
 import { buildDigest } from "../core/digest.ts";
 import { startedByHandText } from "../core/follow-up.ts";
 import { formatDuration } from "../core/format.ts";
 import type { RunDependencies, RunMetrics } from "../dependencies.ts";
 import type { Retired } from "./follow-ups.ts";
+import { publishDigest } from "./report.ts";
 import type { FollowUpResults } from "./restart-model.ts";
 
 /** What a follow-up did, returned by its handler and logged as one JSON line. */
@@ -105,14 +105,7 @@ export async function followUpReport(
     restarted: results.restarted,
     startedByHand: results.startedByHand,
   });
-  if (digest && deps.notifier) {
-    try {
-      await deps.notifier.publish(digest);
-    } catch (error) {
-      summary.errors.push({ message: `could not publish the digest: ${errorMessage(error)}` });
-      deps.logger.error("digest not sent", { error: errorMessage(error) });
-    }
-  }
+  await publishDigest(deps, digest, summary.errors);
   if (deps.metrics) {
     followUpMetrics(deps.metrics, results);
     deps.metrics.addMetric("Errors", "Count", summary.errors.length);

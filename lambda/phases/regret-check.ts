@@ -9,7 +9,6 @@
 
 import { errorMessage } from "../adapters/errors.ts";
 import type { RequestSpan } from "../adapters/metrics.ts";
-import type { Problem } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
 import {
   firstRequestBetween,
@@ -23,16 +22,16 @@ import type { StopRecord } from "../core/stop-record.ts";
 import type { RunDependencies } from "../dependencies.ts";
 import { NO_REGRET_CHECK, withNote } from "./follow-ups.ts";
 import {
+  emptyResults,
   type FollowUpResults,
-  type Restart,
   type RestartSettings,
   restartModel,
-  type StartedByHand,
   tally,
 } from "./restart-model.ts";
 
 /** What the phase looks at. */
 export interface RegretCheckInput {
+  /** The run checking: it leaves its own stops alone. */
   readonly runId: string;
   /** The run's clock reading, epoch ms. */
   readonly now: number;
@@ -59,15 +58,13 @@ export async function regretCheck(
   config: RegretCheckSettings,
   input: RegretCheckInput,
 ): Promise<RegretChecked> {
-  const results = {
-    restarted: [] as Restart[],
-    startedByHand: [] as StartedByHand[],
-    errors: [] as Problem[],
-  };
+  const results = emptyResults();
   const settled = new Set<StopRecord>();
   let checked = 0;
-  const due = input.followed.filter((record) =>
-    regretCheckDue(record, input.now, config.regretCheckMinutes, input.by),
+  // A run's own stops are as unseen now as when it made them (and a retried invocation is the same run).
+  const due = input.followed.filter(
+    (record) =>
+      record.runId !== input.runId && regretCheckDue(record, input.now, config.regretCheckMinutes, input.by),
   );
   const markChecked = async (record: StopRecord, note?: string) => {
     try {

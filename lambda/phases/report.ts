@@ -7,7 +7,7 @@ import { errorMessage } from "../adapters/errors.ts";
 import type { Problem, Unfinished } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
 import type { Decision } from "../core/decide.ts";
-import { buildDigest } from "../core/digest.ts";
+import { buildDigest, type Digest } from "../core/digest.ts";
 import { formatDuration } from "../core/format.ts";
 import type { RunDependencies } from "../dependencies.ts";
 import { followUpMetrics, followUpSummary } from "./follow-up-report.ts";
@@ -101,14 +101,7 @@ export async function report(
     restarted: input.followUps?.restarted ?? [],
     startedByHand: input.followUps?.startedByHand ?? [],
   });
-  if (digest && deps.notifier) {
-    try {
-      await deps.notifier.publish(digest);
-    } catch (error) {
-      summary.errors.push({ message: `could not publish the digest: ${errorMessage(error)}` });
-      deps.logger.error("digest not sent", { error: errorMessage(error) });
-    }
-  }
+  await publishDigest(deps, digest, summary.errors);
   if (deps.metrics) {
     deps.metrics.addMetric("ModelsScanned", "Count", summary.scanned);
     deps.metrics.addMetric("ModelsStopped", "Count", summary.stopped.length);
@@ -120,4 +113,19 @@ export async function report(
   }
   deps.logger.info("run summary", { summary, took: formatDuration(deps.clock() - now) });
   return summary;
+}
+
+/** Publishes a digest, if there is one and a topic; a failure is one more error of the summary, never lost. */
+export async function publishDigest(
+  deps: Pick<RunDependencies, "logger" | "notifier">,
+  digest: Digest | undefined,
+  errors: { message: string }[],
+): Promise<void> {
+  if (!digest || !deps.notifier) return;
+  try {
+    await deps.notifier.publish(digest);
+  } catch (error) {
+    errors.push({ message: `could not publish the digest: ${errorMessage(error)}` });
+    deps.logger.error("digest not sent", { error: errorMessage(error) });
+  }
 }

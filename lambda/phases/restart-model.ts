@@ -157,8 +157,7 @@ export async function restartModel(
   try {
     status = await deps.directory.modelStatus(record.region, arn);
   } catch (error) {
-    if (resuming)
-      return release(`not restarted: its status could not be read`, false, failedProblem(arn, error));
+    // A claim being resumed stays this run's: the start may have gone through, and a later follow-up settles it.
     return failed("read the model's status", error);
   }
   if (status !== undefined && RUNNING_STATUSES.has(status)) {
@@ -214,11 +213,6 @@ export async function restartModel(
   }
 }
 
-const failedProblem = (arn: string, error: unknown): Problem => ({
-  arn,
-  message: `could not read the model's status: ${errorMessage(error)}`,
-});
-
 const THROTTLES = new Set([
   "ThrottlingException",
   "ProvisionedThroughputExceededException",
@@ -253,6 +247,11 @@ export async function runningAgain(
   return { kind: "not-restarted", reason, done: true };
 }
 
+/** The empty lists a follow-up phase fills in, with {@link tally}. */
+export function emptyResults(): { restarted: Restart[]; startedByHand: StartedByHand[]; errors: Problem[] } {
+  return { restarted: [], startedByHand: [], errors: [] };
+}
+
 /** Adds one restart attempt's result to the lists a phase reports. */
 export function tally(
   results: { restarted: Restart[]; startedByHand: StartedByHand[]; errors: Problem[] },
@@ -273,11 +272,7 @@ export async function resumeClaims(
   config: RestartSettings,
   input: { readonly runId: string; readonly now: number; readonly followed: readonly StopRecord[] },
 ): Promise<FollowUpResults & { readonly remaining: readonly StopRecord[] }> {
-  const results = {
-    restarted: [] as Restart[],
-    startedByHand: [] as StartedByHand[],
-    errors: [] as Problem[],
-  };
+  const results = emptyResults();
   const staleBefore = iso(input.now - CLAIM_STALE_MS);
   const claims = input.followed.filter(
     (record) =>

@@ -7,7 +7,6 @@
  */
 
 import { errorMessage } from "../adapters/errors.ts";
-import type { Problem } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
 import { restartTag, ruleReason, STOPPED_STATUSES, scheduledStart } from "../core/follow-up.ts";
 import { formatTime } from "../core/format.ts";
@@ -15,11 +14,10 @@ import { parseRestartRule } from "../core/restart-rule.ts";
 import type { StopRecord } from "../core/stop-record.ts";
 import type { RunDependencies } from "../dependencies.ts";
 import {
+  emptyResults,
   type FollowUpResults,
-  type Restart,
   type RestartSettings,
   restartModel,
-  type StartedByHand,
   tally,
 } from "./restart-model.ts";
 
@@ -46,11 +44,7 @@ export async function restartOnSchedule(
   config: RestartOnScheduleSettings,
   input: RestartOnScheduleInput,
 ): Promise<RestartedOnSchedule> {
-  const results = {
-    restarted: [] as Restart[],
-    startedByHand: [] as StartedByHand[],
-    errors: [] as Problem[],
-  };
+  const results = emptyResults();
   const settled = new Set<StopRecord>();
   const due = input.followed.filter((record) => {
     if (!STOPPED_STATUSES.has(record.status) || record.restartRule === undefined) return false;

@@ -6,7 +6,6 @@
  */
 
 import { errorMessage } from "../adapters/errors.ts";
-import type { Problem } from "../adapters/rekognition.ts";
 import {
   RUNNING_STATUSES,
   STARTED_BY_HAND_WITHIN_MS,
@@ -16,7 +15,13 @@ import {
 import type { StopRecord } from "../core/stop-record.ts";
 import type { RunDependencies } from "../dependencies.ts";
 import { withNote } from "./follow-ups.ts";
-import { type FollowUpResults, runningAgain, type StartedByHand, tally } from "./restart-model.ts";
+import {
+  emptyResults,
+  type FollowUpResults,
+  runningAgain,
+  type StartedByHand,
+  tally,
+} from "./restart-model.ts";
 
 /** What the phase looks at. */
 export interface StartedByHandInput {
@@ -37,7 +42,7 @@ export async function startedByHand(
   deps: Pick<RunDependencies, "directory" | "log" | "logger" | "clock">,
   input: StartedByHandInput,
 ): Promise<StartedByHandFound> {
-  const results = { restarted: [], startedByHand: [] as StartedByHand[], errors: [] as Problem[] };
+  const results = emptyResults();
   const settled = new Set<StopRecord>();
   const recent = input.followed.filter(
     (record) =>

@@ -132,12 +132,19 @@ describe("one run over the wire", () => {
     );
     const idleItem = items.find((item) => item.modelArn === arn("cases", "idle"));
     assert.deepEqual(
-      { ...idleItem, stoppedAt: undefined, completedAt: undefined, expiresAt: undefined },
+      {
+        ...idleItem,
+        stoppedAt: undefined,
+        completedAt: undefined,
+        expiresAt: undefined,
+        evidenceUntil: undefined,
+      },
       {
         modelArn: arn("cases", "idle"),
         stoppedAt: undefined,
         completedAt: undefined,
         expiresAt: undefined,
+        evidenceUntil: undefined,
         dryRun: false,
         projectName: "cases",
         versionName: "idle",
@@ -151,9 +158,15 @@ describe("one run over the wire", () => {
         estimatedHourlyCostUsd: 8,
         runId: "e2e-run-1",
         status: "STOPPING",
+        kind: "stop",
+        projectArn: w.sandbox.rekognition.projectArn("cases"),
+        // A stop that took effect is followed up (the regret check, restart rules, a start by hand).
+        followUpRegion: "us-east-1",
       },
     );
     const stoppedAt = Date.parse(String(idleItem?.stoppedAt));
+    // The newest in-service datapoint the decision saw ends a minute or two before the run.
+    assert.ok(stoppedAt - Date.parse(String(idleItem?.evidenceUntil)) < 3 * 60_000, "evidenceUntil");
     assert.ok(Math.abs(stoppedAt - Date.now()) < 60_000, "stoppedAt is the run's time");
     assert.equal(idleItem?.expiresAt, Math.floor(stoppedAt / 1000) + 400 * 86_400);
 
@@ -175,6 +188,9 @@ describe("one run over the wire", () => {
         ModelsKept: 7,
         Errors: 0,
         EstimatedHourlySavingsUsd: 16,
+        ModelsRestarted: 0,
+        ModelsRegretted: 0,
+        ModelsStartedByHand: 0,
       },
     );
 

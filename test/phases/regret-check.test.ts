@@ -36,6 +36,24 @@ describe("the regret check phase", () => {
     });
   }
 
+  it("leaves the run's own stops alone: a retried nightly invocation is the same run, and sees no more", async () => {
+    // Prepare
+    const stop = followedStop("cats", "v1");
+    const deps = followUpWorld([stop], NOW + 5 * MINUTE);
+
+    // Act
+    const result = await regretCheck(deps, config, {
+      runId: stop.runId,
+      now: deps.now,
+      followed: [stop],
+      by: "nightly",
+    });
+
+    // Assess
+    assert.equal(result.checked, 0);
+    assert.deepEqual(deps.directory.calls, []);
+  });
+
   it("reads the requests of every due stop of a region in one call, from each evidence horizon to each stop", async () => {
     // Prepare
     const stops = [followedStop("cats", "v1"), followedStop("cats", "v2"), followedStop("dogs", "v1")];
