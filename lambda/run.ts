@@ -2,8 +2,8 @@
  * One run of the stopper, as a composition of its phases (each a module under phases/, with its own input and
  * output types):
  *
- *   reconcile → follow-ups → regret check → refresh restart rules
- *     → assess (per region: discover → read tags → read metrics → decide) → stop and record → report
+ *   reconcile → (follow-ups → regret check → refresh restart rules)
+ *             ∥ assess (per region: discover → read tags → read metrics → decide) → stop and record → report
  *
  * Within a region the assessment streams: a model's tags are read as soon as discovery finds it, a metric batch goes
  * out as soon as it is full, and a model is decided as soon as its evidence is in (see pipeline.ts). With
@@ -24,6 +24,7 @@ import { reconcile } from "./phases/reconcile.ts";
 import { refreshRestartRules } from "./phases/refresh-restart-rules.ts";
 import { regretCheck } from "./phases/regret-check.ts";
 import { type RunSummary, report } from "./phases/report.ts";
+import type { FollowUpResults } from "./phases/restart-model.ts";
 import { stopAndRecord } from "./phases/stop-and-record.ts";
 import { flow } from "./pipeline.ts";
 
@@ -57,17 +58,13 @@ export async function runStopper(
   const now = deps.clock();
   const marginMs = config.deadlineMarginSeconds * 1000;
   const reconciled = await reconcile(deps, config, { runId });
-  // Earlier stops first: undo one that a late request proved wrong, and read the restart rules again.
-  const followed = await followUps(deps, config, { runId, now });
-  const regretted = await regretCheck(deps, config, {
-    runId,
-    now,
-    followed: followed.records,
-    by: "nightly",
-  });
-  const rules = await refreshRestartRules(deps, config, { followed: regretted.remaining });
-  // Discovery stops taking new projects while there is still time to decide and stop what it found.
-  const assessment = await assess(deps, config, now, { mayContinue: () => timeLeftMs(deps) > 3 * marginMs });
+  // Earlier stops are followed up while the account is assessed, so their reads do not hold up discovery: the two
+  // never act on one model, since a follow-up starts only a STOPPED model and the assessment judges RUNNING ones.
+  const [followedUp, assessment] = await Promise.all([
+    followUpEarlierStops(deps, config, { runId, now }),
+    // Discovery stops taking new projects while there is still time to decide and stop what it found.
+    assess(deps, config, now, { mayContinue: () => timeLeftMs(deps) > 3 * marginMs }),
+  ]);
   const { decisions, notConsidered } = assessment;
   const stops = await stopAndRecord(deps, config, {
     runId,
@@ -80,10 +77,25 @@ export async function runStopper(
     runId,
     now,
     reconciled,
-    followUps: { ...regretted, errors: [...followed.errors, ...regretted.errors, ...rules.errors] },
+    followUps: followedUp,
     assessment,
     stops,
   });
+}
+
+/**
+ * The nightly run's look at earlier stops: follow-ups → regret check (undo a stop a late request proved wrong) →
+ * refresh restart rules (read each followed stop's restart tag again).
+ */
+async function followUpEarlierStops(
+  deps: RunDependencies,
+  config: StopperConfig,
+  input: { readonly runId: string; readonly now: number },
+): Promise<FollowUpResults> {
+  const followed = await followUps(deps, config, input);
+  const regretted = await regretCheck(deps, config, { ...input, followed: followed.records, by: "nightly" });
+  const rules = await refreshRestartRules(deps, config, { followed: regretted.remaining });
+  return { ...regretted, errors: [...followed.errors, ...regretted.errors, ...rules.errors] };
 }
 
 /** Discovers, reads tags and metrics, and decides, in every region at once, without changing anything. */
