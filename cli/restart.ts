@@ -1,22 +1,51 @@
 /**
  * `restart MODEL_ARN`: starts a model the stopper stopped, with the inference units its newest live log record
- * says it had. The one command that changes anything; it asks first unless `--yes`, and refuses a model that the
- * stopper already started again, or that is running, starting or stopping.
+ * says it had. The one command that changes anything: it reads the model's status first and says what it will and
+ * will not do (a model that runs, starts or is still stopping is left alone, and so is one the stopper already
+ * started again: exit 3), then asks unless `--yes`.
  */
 
 import { parseArgs } from "node:util";
 import { RekognitionClient, StartProjectVersionCommand } from "@aws-sdk/client-rekognition";
+import { errorMessage } from "../lambda/adapters/errors.ts";
 import { RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
-import { isStop, RUNNING_STATUSES, type StartUnits, startUnits } from "../lambda/core/follow-up.ts";
+import { type StartUnits, startUnits } from "../lambda/core/follow-up.ts";
 import { formatTime } from "../lambda/core/format.ts";
-import { CliError, UsageError } from "./errors.ts";
-import type { CliIo } from "./io.ts";
-import { type LoggedStop, LogTableReader, resolveLogTable } from "./log-table.ts";
-import { checkModelArn, checkRegion, defaultRegion, parseOrUsage } from "./options.ts";
+import { isStopRecord } from "../lambda/core/stop-record.ts";
+import { CliError, NothingDoneError, UsageError } from "./errors.ts";
+import { awsClientOptions, type CliIo } from "./io.ts";
+import { type LoggedStop, LogTableReader, type LogTableRef, resolveLogTable } from "./log-table.ts";
+import {
+  checkModelArn,
+  checkRegion,
+  checkStackName,
+  checkTableName,
+  defaultRegion,
+  maxAttemptsFrom,
+  parseOrUsage,
+} from "./options.ts";
 import { formatUsd } from "./text-table.ts";
 
 const unitsText = (units: StartUnits) =>
   `MinInferenceUnits=${units.min}${units.max === undefined ? "" : `, MaxInferenceUnits=${units.max}`}`;
+
+/**
+ * Why a model in this status is not started, or undefined when it can be (STOPPED). StartProjectVersion refuses a
+ * model that is running, starting or stopping (ResourceInUseException); the sentence says so before asking.
+ */
+export function whyNotStarted(name: string, status: string): string | undefined {
+  switch (status) {
+    case "STOPPED":
+      return undefined;
+    case "RUNNING":
+    case "STARTING":
+      return `${name} is ${status}: nothing to restart`;
+    case "STOPPING":
+      return `${name} is STOPPING: nothing started; run restart again once it is STOPPED`;
+    default:
+      return `${name} is ${status}: only a STOPPED model can be started; nothing started`;
+  }
+}
 
 /** Runs `restart`; returns the exit code. */
 export async function restartCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -42,13 +71,59 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
     );
   }
   const model = checkModelArn("restart", "MODEL_ARN", positionals[0] as string);
-  const region = checkRegion("restart", values.region) ?? (await defaultRegion("restart"));
-  const table = await resolveLogTable("restart", values, io.env, region);
+  const region =
+    checkRegion("restart", values.region) ?? (await defaultRegion("restart", awsClientOptions(io)));
+  // Bad names are usage errors, found before any AWS call (the table itself is looked up only when needed).
+  if (values.table !== undefined) checkTableName("restart", "--table", values.table);
+  if (values.stack !== undefined) checkStackName("restart", values.stack);
+  const name = `${model.projectName}/${model.versionName} in ${model.region}`;
+  const client = new RekognitionClient({
+    region: model.region,
+    retryMode: "adaptive",
+    maxAttempts: maxAttemptsFrom("restart", io.env),
+    ...awsClientOptions(io),
+  });
+  try {
+    return await restartModel({
+      io,
+      model,
+      table: () => resolveLogTable("restart", values, io.env, region, awsClientOptions(io)),
+      name,
+      client,
+      confirmed: values.yes === true,
+    });
+  } finally {
+    client.destroy();
+  }
+}
 
+/** Looks at the model, then its newest live record, asks, and starts it. */
+async function restartModel(input: {
+  readonly io: CliIo;
+  readonly model: ReturnType<typeof checkModelArn>;
+  /** Finds the log table; called once the model's status shows there is something to start. */
+  readonly table: () => Promise<LogTableRef>;
+  readonly name: string;
+  readonly client: RekognitionClient;
+  readonly confirmed: boolean;
+}): Promise<number> {
+  const { io, model, name, client } = input;
+  let status: string | undefined;
+  try {
+    status = await new RekognitionModelDirectory(() => client).modelStatus(model.region, model.arn);
+  } catch (error) {
+    throw new CliError(`could not read the status of ${name}: ${errorMessage(error)}`, { cause: error });
+  }
+  if (status === undefined) throw new CliError(`${name} does not exist: ${model.arn} was not found`);
+  const notStarted = whyNotStarted(name, status);
+  if (notStarted) throw new NothingDoneError(notStarted);
+
+  const table = await input.table();
   const reader = new LogTableReader(table);
   let record: LoggedStop | undefined;
   try {
-    record = (await reader.recordsOf(model.arn)).find((r) => r.dryRun !== true && isStop(r));
+    // A warning is not a stop: its units are the model's while it ran, but only a stop says it was stopped.
+    record = (await reader.recordsOf(model.arn)).find((r) => r.dryRun !== true && isStopRecord(r));
   } finally {
     reader.destroy();
   }
@@ -60,56 +135,40 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
     );
   }
 
-  const name = `${model.projectName}/${model.versionName} in ${model.region}`;
   if (record.status === "RESTARTED" || record.status === "RESTART_PENDING") {
     const done =
       record.status === "RESTARTED"
         ? `already started ${name} again at ${record.restartedAt}`
         : `is starting ${name} again (${record.status} since ${record.restartClaimedAt})`;
-    throw new CliError(
-      `not started: the stopper ${done} (${record.restartReason ?? "no reason recorded"}); see ` +
+    throw new NothingDoneError(
+      `Not started: the stopper ${done} (${record.restartReason ?? "no reason recorded"}); see ` +
         `idle-model-stopper history --model ${model.arn}`,
     );
   }
   const units = startUnits(record);
   io.err(
-    `Newest stop of ${name}: ${formatTime(Date.parse(record.stoppedAt))}` +
+    `${name} is STOPPED. Newest stop: ${formatTime(Date.parse(record.stoppedAt))}` +
       `${record.runId ? ` by run ${record.runId}` : ""}, status ${record.status ?? "unknown"}` +
       `${typeof record.estimatedHourlyCostUsd === "number" ? `, ${formatUsd(record.estimatedHourlyCostUsd)}/h when stopped` : ""}.\n`,
   );
   if (units.note) io.err(`Note: ${units.note}.\n`);
-
-  const client = new RekognitionClient({
-    region: model.region,
-    retryMode: "adaptive",
-    maxAttempts: table.maxAttempts,
-  });
-  try {
-    // Only a stopped model is started: never one that runs, is starting, or is still stopping.
-    const status = await new RekognitionModelDirectory(() => client).modelStatus(model.region, model.arn);
-    if (status === undefined) throw new CliError(`not started: ${name} no longer exists`);
-    if (status !== "STOPPED") {
-      throw new CliError(
-        `not started: ${name} is ${status}` +
-          (RUNNING_STATUSES.has(status) ? ", so there is nothing to start" : "; start it once it is STOPPED"),
+  io.err(`This starts it with ${unitsText(units)}; it bills while it runs. Nothing else is changed.\n`);
+  if (!input.confirmed) {
+    const answer = await io.ask(`Start ${name}? [y/N] `);
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      throw new NothingDoneError(
+        "Not started: the start was not confirmed (pass --yes to start without asking).",
       );
     }
-    if (!values.yes) {
-      const answer = await io.ask(`Start ${name} with ${unitsText(units)}? It bills while it runs. [y/N] `);
-      if (!/^y(es)?$/i.test(answer.trim())) {
-        throw new CliError("not started: the start was not confirmed (pass --yes to start without asking)");
-      }
-    }
-    const response = await client.send(
-      new StartProjectVersionCommand({
-        ProjectVersionArn: model.arn,
-        MinInferenceUnits: units.min,
-        ...(units.max !== undefined && { MaxInferenceUnits: units.max }),
-      }),
-    );
-    io.out(`Started ${name} with ${unitsText(units)}: status ${response.Status ?? "unknown"}.\n`);
-  } finally {
-    client.destroy();
   }
+
+  const response = await client.send(
+    new StartProjectVersionCommand({
+      ProjectVersionArn: model.arn,
+      MinInferenceUnits: units.min,
+      ...(units.max !== undefined && { MaxInferenceUnits: units.max }),
+    }),
+  );
+  io.out(`Started ${name} with ${unitsText(units)}: status ${response.Status ?? "unknown"}.\n`);
   return 0;
 }

@@ -118,7 +118,7 @@ export interface IdleModelStopperProps {
    */
   readonly stopConcurrency?: number;
   /**
-   * Seconds of the function's time kept in reserve: no new stop starts with less left (5-300, and less than half
+   * Seconds of the function's time kept in reserve: no new stop starts with less left (5-300, and at most half
    * of `functionTimeoutMinutes`).
    * @default 30
    */
@@ -170,7 +170,27 @@ export interface IdleModelStopperProps {
    * @default true
    */
   readonly enabled?: boolean;
-  // ---- Follow-ups (issue 12)
+  // Issue 12, the nightly run: the last look and warnings before a stop.
+  /**
+   * Minutes of request metrics re-read just before each stop, up to the moment of the re-read (5-60): a request
+   * made just before the run, whose metrics arrive late, keeps the model.
+   * @default 15
+   */
+  readonly lastLookMinutes?: number;
+  /**
+   * Hours between a model's warning and the earliest run that may stop it (1-168); 0 stops idle models without a
+   * warning. A warned model is stopped only if it stayed idle the whole time since.
+   * @default 0
+   */
+  readonly warnBeforeStopHours?: number;
+  /**
+   * EventBridge Scheduler expression of a second, earlier schedule, in `scheduleTimezone`: a warning pass that
+   * assesses and warns, and never stops, so that a model warned in the evening can be stopped by that night's run.
+   * Needs `warnBeforeStopHours`.
+   * @default - no warning pass: the runs warn, and a later run stops
+   */
+  readonly warnSchedule?: string;
+  // Issue 12, the follow-ups: regret checks, starts by hand and restarts by rule.
   /**
    * Minutes after a stop when the follow-up function reads its request metrics again and starts the model again if
    * a request arrived before the stop that the decision could not see yet (15-1440); 0 leaves it to the next
@@ -209,6 +229,8 @@ export class IdleModelStopper extends Construct {
   readonly followUpFunction: LambdaFunction;
   /** The EventBridge Scheduler schedule that invokes the follow-up function (every 15 minutes by default). */
   readonly followUpSchedule: Schedule;
+  /** The schedule of the warning passes, when `warnSchedule` is set. */
+  readonly warnSchedule?: Schedule;
   /** Where invocations go that the schedule could not deliver or that failed in the function. */
   readonly deadLetterQueue: Queue;
   /** The topic that gets each run's digest and the alarms; subscribe to it to hear what the stopper did. */
@@ -241,8 +263,9 @@ export class IdleModelStopper extends Construct {
       sortKey: { name: "stoppedAt", type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
-    // Sparse too: only the stops the stopper still follows up carry followUpRegion (CloudFormation adds one index
-    // per table update, so this is the only index the follow-ups add).
+    // Sparse too: the records the stopper still has something to do with (open warnings, stops to follow up) carry
+    // followUpRegion until it is done with them. CloudFormation adds one global secondary index per table update,
+    // so this is the only index issue 12 adds.
     this.logTable.addGlobalSecondaryIndex({
       indexName: FOLLOW_UPS_INDEX,
       partitionKey: { name: "followUpRegion", type: AttributeType.STRING },
@@ -353,7 +376,7 @@ export class IdleModelStopper extends Construct {
     );
     this.followUpFunction = followUp.fn;
 
-    this.grantStopperPermissions(settings.regions);
+    this.grantStopperPermissions(settings.regions, settings.warnBeforeStopHours > 0);
     this.grantFollowUpPermissions(settings.regions);
     this.notificationTopic.grantPublish(this.stopperFunction);
     this.notificationTopic.grantPublish(this.followUpFunction);
@@ -388,6 +411,28 @@ export class IdleModelStopper extends Construct {
         maxEventAge: Duration.hours(1),
       }),
     });
+    if (settings.warnSchedule !== undefined) {
+      // The warning pass: the same function and dead-letter queue, an event that asks it to warn and never stop.
+      // Its scheduled time also times the warnings it writes.
+      this.warnSchedule = new Schedule(this, "WarnSchedule", {
+        description: "Invokes the idle model stopper's warning pass (warns, never stops)",
+        schedule: ScheduleExpression.expression(
+          settings.warnSchedule,
+          TimeZone.of(settings.scheduleTimezone),
+        ),
+        enabled: settings.enabled,
+        target: new LambdaInvokeUnqualified(this.stopperFunction, {
+          input: ScheduleTargetInput.fromObject({
+            mode: "warn",
+            scheduledTime: ContextAttribute.scheduledTime,
+            attempt: ContextAttribute.attemptNumber,
+          }),
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+        }),
+      });
+    }
 
     // A follow-up that fails is simply done again by the next one: no retry, which could overlap it.
     this.followUpFunction.configureAsyncInvoke({
@@ -422,8 +467,8 @@ export class IdleModelStopper extends Construct {
       alarms: this.alarms,
     }).dashboard;
 
-    this.acknowledgeNagFindings(role, settings.regions);
-    this.acknowledgeNagFindings(followUp.role, settings.regions, this.followUpFunction);
+    this.acknowledgeNagFindings(role, settings.regions, settings.warnBeforeStopHours > 0);
+    this.acknowledgeNagFindings(followUp.role, settings.regions, false, this.followUpFunction);
   }
 
   /**
@@ -484,7 +529,7 @@ export class IdleModelStopper extends Construct {
   }
 
   /** Grants the function exactly the calls it makes, scoped to the configured regions. */
-  private grantStopperPermissions(configuredRegions: readonly string[]): void {
+  private grantStopperPermissions(configuredRegions: readonly string[], warnings: boolean): void {
     const projectArns = this.projectArns(configuredRegions);
     // DescribeProjects and GetMetricData have no resource-level permissions; the region condition is the
     // narrowest scope IAM offers. https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html
@@ -539,10 +584,23 @@ export class IdleModelStopper extends Construct {
         actions: ["dynamodb:Query"],
         resources: [
           `${this.logTable.tableArn}/index/PendingStops`,
+          // Every run reads the open warnings and the stops it follows up (see ARCHITECTURE.md).
           `${this.logTable.tableArn}/index/${FOLLOW_UPS_INDEX}`,
         ],
       }),
     );
+    if (warnings) {
+      // A warned model's own message goes to the topic its notify tag names: the topic is chosen by the model's
+      // owner at run time, so the grant is every topic of this account in the configured regions, and the function
+      // checks the tag's ARN against exactly that before publishing.
+      this.stopperFunction.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["sns:Publish"],
+          resources: this.topicArns(configuredRegions),
+        }),
+      );
+    }
   }
 
   /**
@@ -590,6 +648,13 @@ export class IdleModelStopper extends Construct {
     );
   }
 
+  /** Every SNS topic of this account in each scanned region: where a model's notify tag may point. */
+  private topicArns(configuredRegions: readonly string[]): string[] {
+    return scannedRegions(configuredRegions).map((region) =>
+      Stack.of(this).formatArn({ service: "sns", region, resource: "*" }),
+    );
+  }
+
   /** `project/*` in each scanned region: the project and model ARNs the function reads and stops. */
   private projectArns(configuredRegions: readonly string[]): string[] {
     return scannedRegions(configuredRegions).map((region) =>
@@ -604,19 +669,31 @@ export class IdleModelStopper extends Construct {
   private acknowledgeNagFindings(
     role: Role,
     configuredRegions: readonly string[],
+    warnings: boolean,
     followUp?: LambdaFunction,
   ): void {
     const stack = Stack.of(this);
-    for (const arn of this.projectArns(configuredRegions)) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagRendering(stack, arn)}]`,
-        reason:
-          "Models are found at run time: their ARNs (project/<name>/version/<name>/<creation timestamp>) are " +
-          "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource" +
-          (followUp ? " and StartProjectVersion" : ", StopProjectVersion and StartProjectVersion") +
-          " are granted on project/* of each configured region, and nowhere else.",
-      });
-    }
+    const wildcardResources = (arns: readonly string[], reason: string) => {
+      for (const arn of arns)
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${nagRendering(stack, arn)}]`,
+          reason,
+        });
+    };
+    if (warnings)
+      wildcardResources(
+        this.topicArns(configuredRegions),
+        "A warned model's owner names the topic of its warnings in a tag, at run time: sns:Publish is granted " +
+          "on the topics of this account in each configured region only, and the function publishes only to a " +
+          "tag's ARN that is one of those.",
+      );
+    wildcardResources(
+      this.projectArns(configuredRegions),
+      "Models are found at run time: their ARNs (project/<name>/version/<name>/<creation timestamp>) are " +
+        "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource" +
+        (followUp ? " and StartProjectVersion" : ", StopProjectVersion and StartProjectVersion") +
+        " are granted on project/* of each configured region, and nowhere else.",
+    );
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:

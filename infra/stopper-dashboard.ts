@@ -27,7 +27,8 @@ export type StopperMetricName =
   | "ModelsKept"
   | "Errors"
   | "EstimatedHourlySavingsUsd"
-  // Follow-ups (issue 12): published by the nightly run and by each follow-up.
+  | "ModelsWarned"
+  // Issue 12, the follow-ups: published by the nightly run and by each follow-up.
   | "ModelsRestarted"
   | "ModelsRegretted"
   | "ModelsStartedByHand";
@@ -120,9 +121,12 @@ export class StopperDashboard extends Construct {
         ],
         [
           new GraphWidget({
-            title: "Models stopped per day",
+            title: "Models stopped and warned per day",
             width: 12,
-            left: [stopperMetric("ModelsStopped", "Models stopped")],
+            left: [
+              stopperMetric("ModelsStopped", "Models stopped"),
+              stopperMetric("ModelsWarned", "Models warned (warnBeforeStopHours)"),
+            ],
             leftYAxis: { min: 0, label: "Models", showUnits: false },
           }),
           new GraphWidget({

@@ -54,7 +54,7 @@ export function createAwsAdapters(config: StopperConfig) {
     log: new DynamoStopLog(dynamo, config.logTableName),
     ...(config.notificationTopicArn !== undefined && {
       notifier: new SnsNotifier(
-        new SNSClient({ region: config.homeRegion, ...retry }),
+        perRegion((region) => new SNSClient({ region, ...retry })),
         config.notificationTopicArn,
       ),
     }),

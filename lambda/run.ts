@@ -3,7 +3,10 @@
  * output types):
  *
  *   reconcile → (follow-ups → regret check → refresh restart rules)
- *             ∥ assess (per region: discover → read tags → read metrics → decide) → stop and record → report
+ *             ∥ assess (per region: discover → read tags → read metrics → decide) → warn → cap → last look
+ *     → stop and record → settle warnings → report
+ *
+ * A warning pass (`mode: "warn"`) assesses and warns, and stops and restarts nothing: assess → warn → report.
  *
  * Within a region the assessment streams: a model's tags are read as soon as discovery finds it, a metric batch goes
  * out as soon as it is full, and a model is decided as soon as its evidence is in (see pipeline.ts). With
@@ -13,11 +16,12 @@
 
 import type { NotConsidered, Problem, Unfinished } from "./adapters/rekognition.ts";
 import type { StopperConfig } from "./config.ts";
-import type { Decision } from "./core/decide.ts";
+import { applyStopCap, type Decision } from "./core/decide.ts";
 import { type RunDependencies, timeLeftMs } from "./dependencies.ts";
 import { decideModel } from "./phases/decide.ts";
 import { discover } from "./phases/discover.ts";
 import { followUps } from "./phases/follow-ups.ts";
+import { lastLook } from "./phases/last-look.ts";
 import { readMetrics } from "./phases/read-metrics.ts";
 import { readTags } from "./phases/read-tags.ts";
 import { reconcile } from "./phases/reconcile.ts";
@@ -25,11 +29,13 @@ import { refreshRestartRules } from "./phases/refresh-restart-rules.ts";
 import { regretCheck } from "./phases/regret-check.ts";
 import { type RunSummary, report } from "./phases/report.ts";
 import type { FollowUpResults } from "./phases/restart-model.ts";
-import { stopAndRecord } from "./phases/stop-and-record.ts";
+import { type StopResults, stopAndRecord } from "./phases/stop-and-record.ts";
+import { type RunMode, settleWarnings, warnBeforeStop } from "./phases/warn.ts";
 import { flow } from "./pipeline.ts";
 
 export type { RunDependencies, RunLogger, RunMetrics } from "./dependencies.ts";
 export type { RunSummary } from "./phases/report.ts";
+export type { RunMode } from "./phases/warn.ts";
 
 /** What assessing the account found, before anything is stopped. */
 export interface Assessment {
@@ -47,6 +53,16 @@ export interface AssessOptions {
   readonly mayContinue?: () => boolean;
   /** Told of each model as it is decided, e.g. to show progress. */
   readonly onDecision?: (decision: Decision) => void;
+  /** Read the metrics of models the tags keep too, so their units and cost are measured ones (`scan`). */
+  readonly metricsOfKeptModels?: boolean;
+}
+
+/** How a run was started. */
+export interface RunOptions {
+  /** `run` (the default) or `warn`: a warning pass assesses and warns, and never stops. */
+  readonly mode?: RunMode;
+  /** When the run was scheduled for (epoch ms, the event's `scheduledTime`): warnings are timed by it. @default now */
+  readonly scheduledAt?: number;
 }
 
 /** Runs the stopper once over every configured region. */
@@ -54,31 +70,72 @@ export async function runStopper(
   deps: RunDependencies,
   config: StopperConfig,
   runId: string,
+  options: RunOptions = {},
 ): Promise<RunSummary> {
   const now = deps.clock();
+  const mode = options.mode ?? "run";
+  const scheduledAt = options.scheduledAt ?? now;
   const marginMs = config.deadlineMarginSeconds * 1000;
-  const reconciled = await reconcile(deps, config, { runId });
+  const reconciled =
+    mode === "run" ? await reconcile(deps, config, { runId }) : { pending: new Map(), errors: [] };
   // Earlier stops are followed up while the account is assessed, so their reads do not hold up discovery: the two
   // never act on one model, since a follow-up starts only a STOPPED model and the assessment judges RUNNING ones.
+  // A warning pass leaves them to the next run and the follow-up function.
   const [followedUp, assessment] = await Promise.all([
-    followUpEarlierStops(deps, config, { runId, now }),
+    mode === "run" ? followUpEarlierStops(deps, config, { runId, now }) : undefined,
     // Discovery stops taking new projects while there is still time to decide and stop what it found.
     assess(deps, config, now, { mayContinue: () => timeLeftMs(deps) > 3 * marginMs }),
   ]);
-  const { decisions, notConsidered } = assessment;
+  const warned = await warnBeforeStop(deps, config, {
+    runId,
+    now,
+    scheduledAt,
+    mode,
+    decisions: assessment.decisions,
+  });
+  if (mode === "warn") {
+    const stops: StopResults = {
+      stopped: [],
+      skipped: [
+        ...assessment.notConsidered,
+        ...warned.decisions.map((d) => ({ arn: d.model.modelArn, reason: d.verdict.reason })),
+      ],
+      errors: [],
+      unfinished: [],
+    };
+    return report(deps, config, { runId, now, mode, reconciled, assessment, warnings: warned, stops });
+  }
+  const looked = await lastLook(deps, config, {
+    now,
+    decisions: applyStopCap(warned.decisions, config.maxStopsPerRun),
+  });
   const stops = await stopAndRecord(deps, config, {
     runId,
     now,
-    decisions,
-    notConsidered,
+    decisions: looked.decisions,
+    notConsidered: assessment.notConsidered,
     pending: reconciled.pending,
   });
+  const settled = await settleWarnings(deps, {
+    runId,
+    due: warned.due,
+    decisions: looked.decisions,
+    stopped: stops.stopped,
+  });
+  const warnings = {
+    warned: warned.warned,
+    closed: [...warned.closed, ...settled.closed],
+    errors: [...warned.errors, ...settled.errors],
+  };
   return report(deps, config, {
     runId,
     now,
+    mode,
     reconciled,
-    followUps: followedUp,
+    ...(followedUp && { followUps: followedUp }),
     assessment,
+    warnings,
+    lastLookErrors: looked.errors,
     stops,
   });
 }
@@ -126,7 +183,13 @@ async function assessRegion(
   const source = discover(deps, { region: scope.region, mayContinue: options.mayContinue });
   const { items, report: found } = await flow(source)
     .through(readTags(deps, config, scope))
-    .through(readMetrics(deps, scope))
+    .through(
+      readMetrics(
+        deps,
+        scope,
+        options.metricsOfKeptModels ? { keptModelsIdleMinutes: config.idleMinutes } : {},
+      ),
+    )
     .through(decideModel(config, scope.now))
     .run({
       overlap: config.overlapPhases,

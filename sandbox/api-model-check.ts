@@ -484,7 +484,7 @@ function checkAcceptedInput(
     });
 }
 
-// ---- awsQuery with XML answers (SNS)
+// ---- awsQuery with XML answers (SNS, CloudFormation)
 
 const xmlParser = new XMLParser({
   ignoreAttributes: false,
@@ -573,7 +573,7 @@ function checkQueryAnswer(model: ServiceModel, answer: WireAnswer, found: Found[
 export function checkAnswer(answer: WireAnswer): ModelMismatch[] {
   const model = apiModel(answer.service);
   const found: Found[] = [];
-  if (answer.service === "sns") checkQueryAnswer(model, answer, found);
+  if (answer.service === "sns" || answer.service === "cloudformation") checkQueryAnswer(model, answer, found);
   else checkJsonAnswer(model, answer, found);
   return found.map((problem) => {
     const change = answer.deliberate?.find((candidate) => covers(candidate.path, problem.path));

@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 import { SERVICE_OPERATIONS } from "./faults.ts";
 
 /** The services whose answers are checked against their models. */
-export type ModelledService = "rekognition" | "cloudwatch" | "sns";
+export type ModelledService = "rekognition" | "cloudwatch" | "sns" | "cloudformation";
 
 /** Where each service's model lives in botocore and in aws-sdk v2. */
 export const MODELLED_SERVICES = [
@@ -30,6 +30,12 @@ export const MODELLED_SERVICES = [
     sdkV2File: "monitoring-2010-08-01.min.json",
   },
   { name: "sns", botocoreName: "sns", apiVersion: "2010-03-31", sdkV2File: "sns-2010-03-31.min.json" },
+  {
+    name: "cloudformation",
+    botocoreName: "cloudformation",
+    apiVersion: "2010-05-15",
+    sdkV2File: "cloudformation-2010-05-15.min.json",
+  },
 ] as const satisfies readonly {
   readonly name: ModelledService;
   readonly botocoreName: string;
@@ -42,6 +48,8 @@ export const SERVED_OPERATIONS: Readonly<Record<ModelledService, readonly string
   rekognition: SERVICE_OPERATIONS.rekognition,
   cloudwatch: SERVICE_OPERATIONS.cloudwatch,
   sns: ["Publish"],
+  // What the CLI asks to find the log table: the stack's LogTableName output.
+  cloudformation: ["DescribeStacks"],
 };
 
 /**
@@ -54,6 +62,8 @@ export const NEWER_THAN_SDK_V2: Readonly<Record<string, string>> = {
   "PutMetricData input.StrictEntityValidation: aws-sdk v2 has no such member": "added with EntityMetricData",
   "PutMetricData input.MetricData: required in aws-sdk v2, not here":
     "with EntityMetricData, MetricData is no longer required by the model (the sandbox still requires it)",
+  "DescribeStacks output.Stacks[].LastOperations: aws-sdk v2 has no such member":
+    "CloudFormation added LastOperations (the stack's latest operations) to Stack after v2's model; the sandbox does not send it",
 };
 
 /** The folder of the models cut from botocore. */

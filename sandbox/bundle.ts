@@ -11,11 +11,26 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { CfnTemplate } from "./cfn-template.ts";
+import { jsonLogLines } from "./log-lines.ts";
+import { invokeUnderRuntimeClient, type RuntimeApiTrace } from "./runtime-client.ts";
+
+export { LambdaRuntimeMissingError } from "./runtime-client.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const INVOKE_SCRIPT = fileURLToPath(new URL("./invoke-bundle.mjs", import.meta.url));
 /** The function's clock, loaded before the bundle (see the file): a fixed start and a speed-up for tests. */
 export const FUNCTION_CLOCK = fileURLToPath(new URL("./function-clock.mjs", import.meta.url));
+
+/**
+ * The suffix of a name CloudFormation generates (`<stack>-<logical id>-<suffix>`): fixed in the sandbox, so a
+ * deployed name's shape and length are kept while every run names things the same way.
+ */
+export const GENERATED_NAME_SUFFIX = "SANDBOX0NAME";
+
+/** A name CloudFormation generates for a resource without one: the stack, the logical id and a suffix. */
+export function generatedName(stackName: string, logicalId: string): string {
+  return `${stackName}-${logicalId}-${GENERATED_NAME_SUFFIX}`;
+}
 
 /** A key of the log table as the template declares it. */
 export interface KeyElement {
@@ -36,8 +51,22 @@ export interface SynthesizedFunction {
   /** Variables whose value references another resource, with its logical id and type, e.g.
    * `{ LOG_TABLE_NAME: { logicalId: "LogTable1234", type: "AWS::DynamoDB::Table" } }`. */
   readonly refs: Record<string, { readonly logicalId: string; readonly type: string }>;
+  /** The template's `Runtime`, e.g. `nodejs22.x`. */
   readonly runtime: string;
   readonly architectures: string[];
+  /** The function's logical id. */
+  readonly logicalId: string;
+  /** The function's name: its `FunctionName`, else the one CloudFormation generates, with a fixed suffix. */
+  readonly functionName: string;
+  /** The name of the function's log group: its own (LoggingConfig), else `/aws/lambda/<function name>`, both with a
+   * fixed suffix where CloudFormation would generate one. */
+  readonly logGroupName: string;
+  /** LoggingConfig's `LogFormat` (`Text` unless the template says `JSON`) and, for JSON, `ApplicationLogLevel`. */
+  readonly logFormat: "Text" | "JSON";
+  readonly applicationLogLevel?: string;
+  /** The `Input` of the EventBridge Scheduler schedule that invokes the function, with its context attributes
+   * (`<aws.scheduler.scheduled-time>`…) left in; see {@link scheduledEvent}. */
+  readonly scheduleInput?: string;
   readonly timeoutSeconds: number;
   readonly memorySize: number;
   /** The log table's key schema and attribute definitions. */
@@ -102,11 +131,14 @@ export function readSynthesizedFunction(
     Resources: Record<string, CfnResource>;
   };
   const resources = Object.values(template.Resources);
-  const fn = resources.find(
-    (r) => r.Type === "AWS::Lambda::Function" && String(r.Properties.Handler ?? "").endsWith(".handler"),
-  );
+  const [logicalId, fn] =
+    Object.entries(template.Resources).find(
+      ([, r]) =>
+        r.Type === "AWS::Lambda::Function" && String(r.Properties.Handler ?? "").endsWith(".handler"),
+    ) ?? [];
   const table = resources.find((r) => r.Type === "AWS::DynamoDB::Table");
-  if (!fn || !table) throw new Error(`${templateFile} has no Lambda function or no DynamoDB table`);
+  if (!fn || !logicalId || !table)
+    throw new Error(`${templateFile} has no Lambda function or no DynamoDB table`);
   const assetPath = fn.Metadata?.["aws:asset:path"];
   if (typeof assetPath !== "string") throw new Error("the function has no aws:asset:path metadata");
 
@@ -115,6 +147,21 @@ export function readSynthesizedFunction(
     (r) => r.Type === "AWS::Lambda::Function" && String(r.Properties.Handler ?? "").endsWith(".followUp"),
   );
 
+  const logging = (fn.Properties.LoggingConfig ?? {}) as {
+    LogGroup?: unknown;
+    LogFormat?: string;
+    ApplicationLogLevel?: string;
+  };
+  const functionName =
+    typeof fn.Properties.FunctionName === "string"
+      ? fn.Properties.FunctionName
+      : generatedName(stackName, logicalId);
+  const logGroupName = resolveLogGroupName(template.Resources, logging.LogGroup, stackName, functionName);
+  const schedule = resources.find((r) => {
+    const target = r.Properties.Target as { Arn?: { "Fn::GetAtt"?: unknown[] } } | undefined;
+    return r.Type === "AWS::Scheduler::Schedule" && target?.Arn?.["Fn::GetAtt"]?.[0] === logicalId;
+  });
+  const scheduleInput = (schedule?.Properties.Target as { Input?: unknown } | undefined)?.Input;
   return {
     stackName,
     assetDir: join(outdir, assetPath),
@@ -123,6 +170,12 @@ export function readSynthesizedFunction(
     refs,
     runtime: String(fn.Properties.Runtime),
     architectures: (fn.Properties.Architectures as string[]) ?? [],
+    logicalId,
+    functionName,
+    logGroupName,
+    logFormat: logging.LogFormat === "JSON" ? "JSON" : "Text",
+    ...(typeof scheduleInput === "string" && { scheduleInput }),
+    ...(logging.LogFormat === "JSON" && { applicationLogLevel: logging.ApplicationLogLevel ?? "INFO" }),
     timeoutSeconds: Number(fn.Properties.Timeout ?? 3),
     memorySize: Number(fn.Properties.MemorySize ?? 128),
     table: {
@@ -162,6 +215,37 @@ function environmentOf(
   return { environment, refs };
 }
 
+function resolveLogGroupName(
+  resources: Record<string, CfnResource>,
+  logGroup: unknown,
+  stackName: string,
+  functionName: string,
+): string {
+  if (logGroup === undefined) return `/aws/lambda/${functionName}`;
+  if (typeof logGroup === "string") return logGroup;
+  const ref = (logGroup as { Ref?: unknown }).Ref;
+  const resource = typeof ref === "string" ? resources[ref] : undefined;
+  if (typeof ref !== "string" || resource?.Type !== "AWS::Logs::LogGroup")
+    throw new Error(
+      `the function's LoggingConfig.LogGroup is ${JSON.stringify(logGroup)}, not a log group's Ref`,
+    );
+  const name = resource.Properties.LogGroupName;
+  return typeof name === "string" ? name : generatedName(stackName, ref);
+}
+
+/**
+ * The event EventBridge Scheduler sends the function for a run at `scheduledTime`: the schedule's `Input` with its
+ * context attributes filled in (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html).
+ */
+export function scheduledEvent(fn: SynthesizedFunction, scheduledTime: Date, attempt = 1): unknown {
+  if (fn.scheduleInput === undefined)
+    throw new Error("the template has no schedule with an Input for the function");
+  const filled = fn.scheduleInput
+    .replaceAll("<aws.scheduler.scheduled-time>", scheduledTime.toISOString().replace(/\.\d{3}Z$/, "Z"))
+    .replaceAll("<aws.scheduler.attempt-number>", String(attempt));
+  return JSON.parse(filled);
+}
+
 /** How one invocation of the bundle went. */
 export interface Invocation<T> {
   /** The handler's return value, when it returned. */
@@ -178,6 +262,8 @@ export interface Invocation<T> {
   readonly stderr: string;
   /** Peak resident set size of the child, in bytes. */
   readonly maxRssBytes?: number;
+  /** Under the runtime client (`runtime: "ric"`): what went over the Lambda Runtime API. */
+  readonly runtimeApi?: RuntimeApiTrace;
 }
 
 /** Options of one invocation. */
@@ -192,6 +278,13 @@ export interface InvokeOptions {
   readonly event?: unknown;
   /** Run the function's clock this many times faster than the wall (see function-clock.mjs). @default 1 */
   readonly timeScale?: number;
+  /**
+   * Make the function's waits (setTimeout, setInterval) this many times shorter on the wall, its clock jumping over
+   * the rest, while work and the sandbox's answers count at their real length, not k times (see function-clock.mjs);
+   * so a busy machine makes the function's time run far less fast than `timeScale` does. Not with `timeScale`.
+   * @default 1
+   */
+  readonly waitScale?: number;
   /** The instant (epoch ms) the function's clock starts at; it then advances with the wall. @default the wall */
   readonly clockStart?: number;
   /** Kill the child once a stdout line matches this (to simulate a crash at a chosen point). */
@@ -201,30 +294,51 @@ export interface InvokeOptions {
    * sandbox's call log shows a call the function made. The invocation then resolves with `signal: "SIGKILL"`.
    */
   readonly signal?: AbortSignal;
+  /**
+   * What runs the handler. `node` (the default): a small script of ours imports the bundle and calls the handler in
+   * the Node.js that runs the tests. `ric`: as Lambda runs it, the Lambda Runtime Interface Client on the Node.js
+   * major the template's `Runtime` names, with the variables Lambda sets, driven through a local Runtime API (see
+   * runtime-client.ts; `.cache/lambda-runtime` must be installed, else this throws
+   * {@link LambdaRuntimeMissingError}).
+   * @default "node"
+   */
+  readonly runtime?: "node" | "ric";
+  /**
+   * For `runtime: "node"`, the command that runs Node.js, e.g. another architecture's binary under an emulator:
+   * `["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu", "…/node"]`. @default the Node.js running the tests
+   */
+  readonly nodeCommand?: readonly string[];
 }
 
-/** Invokes the synthesized handler once in a fresh `node` process, as a cold start. */
+/** Invokes the synthesized handler once in a fresh process, as a cold start. */
 export function invokeBundle<T>(fn: SynthesizedFunction, options: InvokeOptions): Promise<Invocation<T>> {
+  if (options.runtime === "ric") return invokeUnderRuntimeClient<T>(fn, options);
   const [file, exportName] = splitHandler(fn.handler);
   const resultDir = mkdtempSync(join(tmpdir(), "idle-model-stopper-invoke-"));
   const resultFile = join(resultDir, "result.json");
-  const child = spawn(process.execPath, ["--enable-source-maps", "--import", FUNCTION_CLOCK, INVOKE_SCRIPT], {
-    cwd: fn.assetDir,
-    env: {
-      PATH: process.env.PATH ?? "",
-      ...fn.environment,
-      ...options.env,
-      INVOKE_MODULE: join(fn.assetDir, `${file}.mjs`),
-      INVOKE_EXPORT: exportName,
-      INVOKE_REQUEST_ID: options.requestId ?? "",
-      INVOKE_REMAINING_MS: String(options.remainingTimeMs ?? fn.timeoutSeconds * 1000),
-      INVOKE_EVENT: JSON.stringify(options.event ?? {}),
-      INVOKE_RESULT_FILE: resultFile,
-      INVOKE_TIME_SCALE: String(options.timeScale ?? 1),
-      ...(options.clockStart !== undefined && { INVOKE_CLOCK_START: String(options.clockStart) }),
+  const [command, ...prefix] = options.nodeCommand ?? [process.execPath];
+  const child = spawn(
+    command as string,
+    [...prefix, "--enable-source-maps", "--import", FUNCTION_CLOCK, INVOKE_SCRIPT],
+    {
+      cwd: fn.assetDir,
+      env: {
+        PATH: process.env.PATH ?? "",
+        ...fn.environment,
+        ...options.env,
+        INVOKE_MODULE: join(fn.assetDir, `${file}.mjs`),
+        INVOKE_EXPORT: exportName,
+        INVOKE_REQUEST_ID: options.requestId ?? "",
+        INVOKE_REMAINING_MS: String(options.remainingTimeMs ?? fn.timeoutSeconds * 1000),
+        INVOKE_EVENT: JSON.stringify(options.event ?? {}),
+        INVOKE_RESULT_FILE: resultFile,
+        INVOKE_TIME_SCALE: String(options.timeScale ?? 1),
+        INVOKE_WAIT_SCALE: String(options.waitScale ?? 1),
+        ...(options.clockStart !== undefined && { INVOKE_CLOCK_START: String(options.clockStart) }),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   let stdout = "";
   let stderr = "";
   let pending = "";
@@ -252,17 +366,7 @@ export function invokeBundle<T>(fn: SynthesizedFunction, options: InvokeOptions)
         // No result file: the process was killed or died before writing one.
       }
       rmSync(resultDir, { recursive: true, force: true });
-      const logs = stdout
-        .split("\n")
-        .filter((line) => line.startsWith("{"))
-        .flatMap((line) => {
-          try {
-            return [JSON.parse(line) as Record<string, unknown>];
-          } catch {
-            return [];
-          }
-        });
-      resolve({ ...outcome, exitCode, signal, logs, stdout, stderr });
+      resolve({ ...outcome, exitCode, signal, logs: jsonLogLines(stdout), stdout, stderr });
     });
   });
 }

@@ -3,8 +3,8 @@
 /** The services the sandbox emulates with fault knobs. */
 export type ServiceName = "rekognition" | "cloudwatch" | "dynamodb";
 
-/** Every service that appears in the call log: the faulted ones, and SNS for the digest. */
-export type CalledService = ServiceName | "sns";
+/** Every service that appears in the call log: the faulted ones, SNS for the digest, CloudFormation for the CLI. */
+export type CalledService = ServiceName | "sns" | "cloudformation";
 
 /**
  * What a fault knob injected into a call: a throttling error, a 5xx error, or a 5xx error after the call was carried
@@ -100,7 +100,7 @@ export function countFaults(calls: readonly CallRecord[]): Record<ServiceName, F
     dynamodb: empty(),
   };
   for (const call of calls) {
-    if (call.service === "sns") continue;
+    if (call.service === "sns" || call.service === "cloudformation") continue;
     if (call.spiked) counts[call.service].latencySpikes += 1;
     if (!call.injected) continue;
     if (call.injected === "lost-answer") {

@@ -87,6 +87,7 @@ const TYPE_RULES: Readonly<Record<string, TypeRule>> = {
     ref: (name) => name,
     arn: (name, at) => `arn:${at.partition}:cloudwatch:${at.region}:${at.account}:alarm:${name}`,
   },
+  "AWS::CloudWatch::Dashboard": { nameProperty: "DashboardName", ref: (name) => name },
   "AWS::Scheduler::Schedule": {
     nameProperty: "Name",
     ref: (name) => name,

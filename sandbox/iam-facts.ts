@@ -19,6 +19,7 @@ const PREFIXES: Readonly<Record<CalledService, string>> = {
   cloudwatch: "cloudwatch",
   dynamodb: "dynamodb",
   sns: "sns",
+  cloudformation: "cloudformation",
 };
 
 // rekognition:DescribeProjects and every CloudWatch metric API have no resource-level permissions.
@@ -39,6 +40,9 @@ export function iamFactsOf(call: AnsweredCall, account: string): IamFacts {
         return text(input.ProjectVersionArn) ?? text(input.ResourceArn) ?? text(input.ProjectArn);
       case "sns":
         return text(input.TopicArn);
+      case "cloudformation":
+        // DescribeStacks is authorized on the stack's ARN, `stack/<name>/<id>`; the endpoint logs it.
+        return text(input.StackArn);
       case "dynamodb":
         return dynamoDbResource(input, call.region, account);
       default:

@@ -14,6 +14,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { invokeBundle, type SynthesizedFunction } from "./bundle.ts";
+import { pinnedClock } from "./clock.ts";
 import {
   type MetricDatum,
   type Sandbox,
@@ -65,7 +66,8 @@ export async function startMotoWorld(
 ): Promise<MotoWorld> {
   await moto.reset();
   const { seed, ...sandboxOptions } = options;
-  const sandbox: Sandbox = await startSandbox(sandboxOptions);
+  const clock = options.clock ?? pinnedClock();
+  const sandbox: Sandbox = await startSandbox({ ...sandboxOptions, clock });
   const credentials = {
     accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID,
     secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY,
@@ -77,7 +79,7 @@ export async function startMotoWorld(
     let datapoints = 0;
     if (seed) {
       // One `now` for both: the Rekognition state in the sandbox and the datapoints in moto.
-      const now = seed.now ?? (options.clock ?? Date.now)();
+      const now = seed.now ?? clock();
       sandbox.seed({ ...seed, now });
       for (const [region, data] of seedDatapoints(seed, { defaultRegion: sandbox.region, now })) {
         await putDatapoints(clientConfig(region), data);
@@ -99,8 +101,11 @@ export async function startMotoWorld(
       moto,
       topicArn,
       datapoints,
+      clock,
+      env: { ...refs, ...sandbox.env, ...motoEndpoints },
       invoke: (env = {}, invokeOptions = {}) =>
         invokeBundle<StopperSummary>(fn, {
+          clockStart: clock(),
           ...invokeOptions,
           env: { ...refs, ...sandbox.env, ...motoEndpoints, ...env },
         }),

@@ -15,6 +15,7 @@ import {
   REPOSITORY_STACK,
   type SynthesizedFunction,
 } from "./bundle.ts";
+import { pinnedClock } from "./clock.ts";
 import {
   FOLLOW_UP_ACCESS_KEY_ID,
   FOLLOW_UP_ROLE,
@@ -22,6 +23,7 @@ import {
   FunctionPermissionGuard,
 } from "./function-permissions.ts";
 import { type Sandbox, type SandboxOptions, startSandbox } from "./index.ts";
+import { stackOutputs } from "./stack-outputs.ts";
 
 /** The name the log table gets in the sandbox. */
 export const LOG_TABLE_NAME = "idle-model-stopper-log";
@@ -35,10 +37,15 @@ export type LogItem = Record<string, unknown> & { modelArn: string; stoppedAt: s
 /** A running sandbox with the stopper's table, and a way to invoke the stopper. */
 export interface StopperWorld {
   readonly sandbox: Sandbox;
+  /** What the world adds to the template's environment: its references resolved, endpoints and credentials. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The world's clock (epoch ms): the sandbox's, and the instant each invocation's function clock starts at. */
+  readonly clock: () => number;
   /**
-   * Invokes the bundle once, as a cold start, with extra environment (e.g. `{ DRY_RUN: "true" }`). The bundle signs
-   * with a key of its own, and each call it made is simulated against the template's policies: the invocation
-   * rejects with a PermissionDeniedError naming every call the deployed role would not be allowed to make.
+   * Invokes the bundle once, as a cold start, with extra environment (e.g. `{ DRY_RUN: "true" }`). The function's
+   * clock starts at the world's now unless `clockStart` says otherwise. The bundle signs with a key of its own, and
+   * each call it made is simulated against the template's policies: the invocation rejects with a
+   * PermissionDeniedError naming every call the deployed role would not be allowed to make.
    */
   invoke(
     env?: Record<string, string>,
@@ -58,7 +65,11 @@ export interface StopperWorld {
   stop(): Promise<void>;
 }
 
-/** Starts a sandbox, creates the log table as the template declares it, and returns the world. */
+/**
+ * Starts a sandbox, creates the log table as the template declares it, and returns the world. Its clock is
+ * `options.clock`, by default {@link pinnedClock} from PINNED_START_MILLIS: seeding, the sandbox and every
+ * invocation's function read that one clock, so no decision depends on the minute the wall shows.
+ */
 export async function startStopperWorld(
   fn: SynthesizedFunction,
   options: SandboxOptions = {},
@@ -66,8 +77,10 @@ export async function startStopperWorld(
   // Calls are checked against the role the template deploys, with the sandbox's table and topic as its resources.
   let guard: FunctionPermissionGuard | undefined;
   let followUpGuard: FunctionPermissionGuard | undefined;
+  const clock = options.clock ?? pinnedClock();
   const sandbox = await startSandbox({
     ...options,
+    clock,
     onCall: (call) => {
       guard?.observe(call);
       followUpGuard?.observe(call);
@@ -120,6 +133,16 @@ export async function startStopperWorld(
   const documents = DynamoDBDocumentClient.from(dynamo);
   try {
     await createLogTable(dynamo, fn);
+    // The stack answers DescribeStacks with its outputs, so the CLI finds the table as it does in AWS.
+    sandbox.cloudformation.putStack({
+      name: fn.stackName,
+      outputs: stackOutputs(fn, {
+        account: sandbox.account,
+        region: sandbox.region,
+        tableName: LOG_TABLE_NAME,
+        topicArn: sandbox.sns.topicArn,
+      }),
+    });
   } catch (error) {
     await sandbox.stop();
     throw error;
@@ -127,8 +150,11 @@ export async function startStopperWorld(
   const refs = resolveFunctionRefs(fn, { tableName: LOG_TABLE_NAME, topicArn: sandbox.sns.topicArn });
   return {
     sandbox,
+    clock,
+    env: { ...refs, ...sandbox.env, AWS_ACCESS_KEY_ID: FUNCTION_ACCESS_KEY_ID },
     async invoke(env = {}, invokeOptions = {}) {
       const invocation = await invokeBundle<StopperSummary>(fn, {
+        clockStart: clock(),
         ...invokeOptions,
         env: { ...refs, ...sandbox.env, AWS_ACCESS_KEY_ID: FUNCTION_ACCESS_KEY_ID, ...env },
       });
@@ -141,6 +167,7 @@ export async function startStopperWorld(
       const invocation = await invokeBundle<FollowUpSummary>(
         { ...fn, ...followUp },
         {
+          clockStart: clock(),
           ...invokeOptions,
           env: {
             ...resolveFunctionRefs(

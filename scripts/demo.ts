@@ -1,130 +1,109 @@
 /**
- * `npm run demo`: the stopper on a realistic account, with no AWS account. It synthesizes the real Lambda bundle,
- * starts the local sandbox, seeds a dozen models, runs the nightly handler once at 02:00 UTC, then the follow-up
- * handler at 03:05 and 05:15 (every clock pinned, so the output is the same every time), and prints what happened
- * and the log.
+ * `npm run demo`: the stopper on a realistic account, with no AWS account. It takes the real Lambda bundle (the CDK
+ * app synthesized once per content of its sources: sandbox/synth-cache.ts), starts the local sandbox, seeds the demo
+ * account (sandbox/demo-account.ts, with two models of its own: a nightly batch whose request reaches CloudWatch late,
+ * and a model with a restart rule), runs the handler once, then the follow-up handler 65 and 135 minutes later (the
+ * world's clock moved on), and prints what happened, the log, and its own time, which it also writes to
+ * test-output/demo.json for the README's figures (npm run figures).
  */
 
-import { synthesize } from "../sandbox/bundle.ts";
-import type { SeedProject } from "../sandbox/index.ts";
-import { type LogItem, startStopperWorld } from "../sandbox/stopper-world.ts";
+import { cpus, loadavg } from "node:os";
+import { quietUnsupportedNode } from "../cli/node-support.ts";
+import { demoAccount } from "../sandbox/demo-account.ts";
+import type { SeedProject } from "../sandbox/seed.ts";
+import { LOG_TABLE_NAME, type LogItem, startStopperWorld } from "../sandbox/stopper-world.ts";
+import { synthesizeCached } from "../sandbox/synth-cache.ts";
+import { recordDemoRun } from "./figures/demo-figures.ts";
 
-const HOURS = 60;
+/** How many times shorter the function's waits (its own pacing, the SDK's backoff) are on the wall. */
+const DEMO_WAIT_SCALE = 10;
+
 const MINUTE_MS = 60_000;
-/** The nightly run's time: Saturday 2026-11-28, 02:00 UTC. */
-const NIGHT = Date.UTC(2026, 10, 28, 2, 0, 0);
-/** The follow-ups shown: the regret check (an hour after the stop) and the restart rule's lead time. */
-const FOLLOW_UPS = [NIGHT + 65 * MINUTE_MS, NIGHT + 135 * MINUTE_MS];
-const running = (hours: number, units = 1) => ({
-  status: "RUNNING" as const,
-  minInferenceUnits: units,
-  inService: [{ fromMinutesAgo: hours * HOURS, toMinutesAgo: 0, units }],
-});
-const inDays = (days: number) => new Date(NIGHT + days * 86_400_000).toISOString().slice(0, 10);
+/** The follow-ups shown, in minutes after the nightly run: the regret check (an hour after the stop), and a restart. */
+const FOLLOW_UPS_AFTER_MINUTES = [65, 135];
+/** The restart rule's time zone: a team in Paris. */
+const RULE_TIME_ZONE = "Europe/Paris";
 
-/** A team's account on a Monday morning. */
-const ACCOUNT: SeedProject[] = [
-  {
-    name: "defect-detection",
-    tags: { team: "quality" },
-    versions: [
-      {
-        name: "defect-detection.2026-11-20",
-        ...running(72, 2),
-        requests: [
-          { minutesAgo: 4, count: 310 },
-          { minutesAgo: 2, count: 7, metric: "UserErrorCount" },
-        ],
-      },
-      { name: "defect-detection.2026-11-27", ...running(62, 2) },
-      { name: "defect-detection.2026-10-01", status: "STOPPED" },
-    ],
-  },
-  {
-    name: "shelf-audit",
-    tags: { team: "retail" },
-    versions: [
-      // Stopped tonight; its tag has it running again by 06:00 Paris time (05:00 UTC).
-      {
-        name: "shelf-audit.v7",
-        ...running(16, 1),
-        tags: { "auto-stop:restart": "daily 06:00 Europe/Paris" },
-      },
-      { name: "shelf-audit.v8", ...running(0.75, 1) },
-      { name: "shelf-audit.v9", status: "STARTING", minInferenceUnits: 1 },
-    ],
-  },
-  {
-    name: "logo-finder",
-    tags: { team: "brand", "auto-stop": "never" },
-    versions: [{ name: "logo-finder.prod", ...running(400, 1) }],
-  },
-  {
-    name: "pallet-counter",
-    versions: [
-      { name: "pallet-counter.v2", ...running(30, 4), tags: { "auto-stop": inDays(3) } },
-      {
-        name: "pallet-counter.v3",
-        ...running(9, 1),
-        requests: [{ minutesAgo: 95, count: 1, metric: "ThrottledCount" }],
-      },
-      { name: "pallet-counter.v1", status: "RUNNING", minInferenceUnits: 1 },
-    ],
-  },
-  {
-    name: "crop-health",
-    versions: [{ name: "crop-health.2026-q4", ...running(48, 3) }],
-  },
-  {
-    // A nightly batch that started at 01:59: its first request reaches CloudWatch three minutes late.
-    name: "receipts",
-    versions: [{ name: "receipts.v4", ...running(12, 1) }],
-  },
-  {
-    name: "moderation-adapter",
-    feature: "CONTENT_MODERATION",
-    versions: [{ name: "adapter-1", ...running(48, 1) }],
-  },
-];
+/**
+ * The demo's account: the shared one, with shelf-audit.v7 tagged to be running again by a time 3 hours from `now`
+ * (so the second follow-up starts it, `restartLeadMinutes` = 45 before), and a nightly batch whose request a minute
+ * ago reaches CloudWatch 3 minutes late: the run cannot see it, and the first follow-up's regret check does.
+ */
+function followUpAccount(now: number): SeedProject[] {
+  const ruleTime = new Intl.DateTimeFormat("en-GB", {
+    timeZone: RULE_TIME_ZONE,
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).format(new Date(now + 180 * MINUTE_MS));
+  const restartRule = `daily ${ruleTime} ${RULE_TIME_ZONE}`;
+  return [
+    ...demoAccount(now).map((project) => ({
+      ...project,
+      versions: (project.versions ?? []).map((version) =>
+        version.name === "shelf-audit.v7"
+          ? { ...version, tags: { ...version.tags, "auto-stop:restart": restartRule } }
+          : version,
+      ),
+    })),
+    {
+      name: "receipts",
+      versions: [
+        {
+          name: "receipts.v4",
+          status: "RUNNING" as const,
+          minInferenceUnits: 1,
+          inService: [{ fromMinutesAgo: 12 * 60, toMinutesAgo: 0, units: 1 }],
+          requests: [{ minutesAgo: 1, count: 6, delaySeconds: 180 }],
+        },
+      ],
+    },
+  ];
+}
 
 const cell = (text: string, width: number) =>
   text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
 const money = (usd: number | undefined) => (usd === undefined ? "" : `$${usd.toFixed(2)}`);
 
 async function main() {
-  const started = Date.now();
-  process.stderr.write("Synthesizing the CDK app (cdk synth) to get the real Lambda bundle…\n");
-  const fn = await synthesize();
-  // Stops take a while in AWS; the sandbox keeps models STOPPING for a minute, longer than the demo.
-  // The sandbox's clock and the function's are pinned: the night's run at 02:00 UTC, the follow-ups after it.
-  const clock = { now: NIGHT };
+  const notice = quietUnsupportedNode(process.env, process.version, "npm run demo");
+  if (notice) process.stderr.write(`${notice}\n`);
+  const load = loadavg()[0] ?? 0;
+  const synthStarted = performance.now();
+  process.stderr.write(
+    "Synthesizing the CDK app for its template and bundle (reused while the sources are unchanged)…\n",
+  );
+  const { fn, cached } = await synthesizeCached();
+  const synthSeconds = (performance.now() - synthStarted) / 1000;
+  process.stderr.write(
+    cached
+      ? `Reused the synthesized app and bundle of these sources (${synthSeconds.toFixed(1)} s).\n`
+      : `Synthesized in ${synthSeconds.toFixed(1)} s; the next run reuses it.\n`,
+  );
+  // Stops take a while in AWS; the sandbox keeps models STOPPING for a minute, longer than the demo. The demo shows
+  // today's times, so its world runs on the wall clock rather than the pinned instant the tests use, moved on by
+  // `shift` for the follow-ups.
+  let shift = 0;
+  const clock = () => Date.now() + shift;
   const world = await startStopperWorld(fn, {
-    seed: { projects: ACCOUNT },
+    seed: { projects: followUpAccount(Date.now()) },
     transitionDelayMs: 60_000,
-    clock: () => clock.now,
+    clock,
   });
   try {
-    // CloudWatch gets Rekognition's metrics minutes late: the batch's request at 01:59 shows only after the run.
-    world.sandbox.cloudwatch.delayMs = 3 * MINUTE_MS;
-    world.sandbox.cloudwatch.insert(world.sandbox.region, [
-      {
-        namespace: "AWS/Rekognition",
-        metricName: "SuccessfulRequestCount",
-        dimensions: { ProjectName: "receipts", VersionName: "receipts.v4" },
-        timestamp: NIGHT - MINUTE_MS,
-        value: 6,
-      },
-    ]);
     const before = new Map(world.sandbox.rekognition.models().map((m) => [m.arn, m.status]));
     process.stderr.write(
-      `Sandbox up; running the nightly handler at 02:00 UTC (idle threshold 3h, ${before.size} models)…\n\n`,
+      `Sandbox up; running the handler once (idle threshold 3h, ${before.size} models)…\n\n`,
     );
 
-    const run = await world.invoke({}, { requestId: "demo-run-1", clockStart: NIGHT });
+    // The function paces its own calls (5 a second per Rekognition API by default), which is most of a run this size;
+    // its waits run DEMO_WAIT_SCALE times shorter on the wall while its clock jumps over them, so the run, its
+    // settings and what it sees are those of a real one, only sooner (sandbox/function-clock.mjs).
+    const run = await world.invoke({}, { requestId: "demo-run-1", waitScale: DEMO_WAIT_SCALE });
     if (!run.result) throw new Error(`the handler failed: ${run.error?.message ?? run.stderr}`);
     const summary = run.result;
 
-    const facts = new Map<string, { estimatedHourlyCostUsd?: number }>();
+    const facts = new Map<string, { estimatedHourlyCostUsd?: number; nearMissTags?: string[] }>();
     for (const line of run.logs) {
       if (typeof line.modelArn === "string")
         facts.set(line.modelArn, (line.facts ?? {}) as { estimatedHourlyCostUsd?: number });
@@ -138,6 +117,7 @@ async function main() {
     console.log(
       `${cell("MODEL", width)} ${cell("BEFORE", 9)} ${cell("AFTER", 9)} ${cell("DECISION", 12)} ${cell("$/HOUR", 7)} REASON`,
     );
+    const notes: string[] = [];
     for (const model of models) {
       const after = world.sandbox.rekognition.model(model.arn)?.status ?? "?";
       const name = `${model.projectName}/${model.versionName}`;
@@ -157,6 +137,7 @@ async function main() {
       console.log(
         `${cell(name, width)} ${cell(before.get(model.arn) ?? "?", 9)} ${cell(after, 9)} ${cell(decision, 12)} ${cell(cost, 7)} ${reason}`,
       );
+      for (const note of facts.get(model.arn)?.nearMissTags ?? []) notes.push(`- ${name}: ${note}`);
     }
 
     const saved = items.reduce((sum, item) => sum + Number(item.estimatedHourlyCostUsd ?? 0), 0);
@@ -165,20 +146,24 @@ async function main() {
         `kept ${summary.skipped.length}, errors ${summary.errors.length}. Saving about ${money(saved)} an hour ` +
         `(${money(saved * 24)} a day).`,
     );
+    if (notes.length > 0)
+      console.log(
+        `\nTags that look like an opt-out but do nothing (no decision counts them):\n${notes.join("\n")}`,
+      );
 
     // The follow-up function runs every 15 minutes; these two are the ones that do something.
     console.log("\nFollow-ups (the follow-up function runs every 15 minutes):");
-    for (const [index, at] of FOLLOW_UPS.entries()) {
-      clock.now = at;
+    for (const [index, minutes] of FOLLOW_UPS_AFTER_MINUTES.entries()) {
+      shift = minutes * MINUTE_MS;
       const followUp = await world.invokeFollowUp(
         {},
-        { requestId: `demo-follow-up-${index + 1}`, clockStart: at },
+        { requestId: `demo-follow-up-${index + 1}`, waitScale: DEMO_WAIT_SCALE },
       );
       if (!followUp.result)
         throw new Error(`the follow-up failed: ${followUp.error?.message ?? followUp.stderr}`);
       const { restarted, startedByHand, errors } = followUp.result;
       console.log(
-        `${new Date(at).toISOString().slice(11, 16)} UTC: looked after ${followUp.result.followed} stops; ` +
+        `${minutes} minutes after the run: looked after ${followUp.result.followed} stops; ` +
           `started ${restarted.length} again, ${startedByHand.length} started by hand, errors ${errors.length}`,
       );
       for (const restart of restarted) {
@@ -190,15 +175,26 @@ async function main() {
       }
     }
 
-    console.log(
-      `\nThe DynamoDB log (table ${"idle-model-stopper-log"}), as \`aws dynamodb scan\` would show it:\n`,
-    );
+    console.log(`\nThe DynamoDB log (table ${LOG_TABLE_NAME}), as \`aws dynamodb scan\` would show it:\n`);
     for (const item of await world.items()) printItem(item);
-    console.log(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   } finally {
     await world.stop();
     fn.cleanup();
   }
+  // From the start of the process: what running the demo costs a user, tsx's start included.
+  const seconds = performance.now() / 1000;
+  const path = recordDemoRun({
+    cache: cached ? "warm" : "cold",
+    seconds,
+    synthSeconds,
+    node: process.version,
+    cores: cpus().length,
+    loadAverage: load,
+    recordedAt: new Date().toISOString(),
+  });
+  console.log(
+    `Done in ${seconds.toFixed(1)} s (${cached ? "warm: synthesized app reused" : "cold: synthesized"}; written to ${path}).`,
+  );
 }
 
 function printItem(item: LogItem) {

@@ -1,16 +1,22 @@
 /**
  * `npm run test:faults`: the fault storms of test/reliability/fault-storm.test.ts, run once each, printed as one line
  * each: for the nightly run, faults injected, retries seen, idle models stopped, wrong stops, records written,
- * duplicates and errors reported; for the follow-up, models started again of those expected, restarts doubled,
- * restart records and errors reported. Exits 1 if the stopper broke a promise, naming each on stderr.
+ * duplicates and errors reported, and how long the run took on the function's clock and on the wall; for the
+ * follow-up, models started again of those expected, restarts doubled, restart records and errors reported. The
+ * lines are also written to test-output/faults.json, from which the README quotes them (npm run figures). Exits 1 if
+ * the stopper broke a promise, naming each on stderr.
  *
- *   npm run test:faults [-- --seed 20261128] [--attempts 10] [--time-scale 12]
+ *   npm run test:faults [-- --seed <n>] [--attempts <1-20>] [--time-scale <k ≥ 1>]
  *
- * `--time-scale 1` runs the function's clock at real speed (about four minutes); the default runs it faster, which
- * changes how long the waits take and nothing else.
+ * By default the function's waits (backoff, pacing) are STORM_TIME_SCALE times shorter on the wall while its clock
+ * jumps over what they skip, which changes how long the run takes on the wall and nothing else; `--time-scale 1` lets
+ * them take their real length, so the run takes as long on the wall as the line's function time.
  */
 
+import { cpus } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { quietUnsupportedNode } from "../cli/node-support.ts";
 import { synthesize } from "../sandbox/bundle.ts";
 import {
   formatStormLine,
@@ -20,6 +26,7 @@ import {
   STORM_TIME_SCALE,
 } from "../test/reliability/fault-storm.ts";
 import { formatFollowUpStormLine, runFollowUpStorm } from "../test/reliability/follow-up-storm.ts";
+import { ROOT, writeFileAtomically } from "./build/stamp.ts";
 
 const USAGE = "Usage: npm run test:faults -- [--seed <n>] [--attempts <1-20>] [--time-scale <k ≥ 1>]";
 
@@ -34,6 +41,8 @@ function positiveNumber(name: string, text: string | undefined, fallback: number
 }
 
 async function main(): Promise<number> {
+  const notice = quietUnsupportedNode(process.env, process.version, "npm run test:faults");
+  if (notice) process.stderr.write(`${notice}\n`);
   const { values } = parseArgs({
     options: {
       seed: { type: "string" },
@@ -53,13 +62,22 @@ async function main(): Promise<number> {
   process.stderr.write("Synthesizing the CDK app to get the real Lambda bundle…\n");
   const fn = await synthesize();
   try {
-    process.stderr.write(`Running the bundle in the fault storm (seed ${seed}, clock ×${timeScale})…\n`);
+    process.stderr.write(
+      `Running the bundle in the fault storm (seed ${seed}, waits ×${timeScale} shorter)…\n`,
+    );
     const report = await runFaultStorm(fn, { seed, maxAttempts, timeScale });
-    console.log(formatStormLine(report));
+    const line = formatStormLine(report);
+    console.log(line);
     process.stderr.write("Following stops up in the storm (the follow-up function)…\n");
     const followUps = await runFollowUpStorm(fn, { seed, maxAttempts, timeScale });
-    console.log(formatFollowUpStormLine(followUps));
+    const followUpLine = formatFollowUpStormLine(followUps);
+    console.log(followUpLine);
     const broken = [...report.broken, ...followUps.broken];
+    // The README quotes these lines from the file (npm run figures), never by hand.
+    writeFileAtomically(
+      join(ROOT, "test-output", "faults.json"),
+      `${JSON.stringify({ line, followUpLine, node: process.version, cores: cpus().length, recordedAt: new Date().toISOString(), broken }, null, 2)}\n`,
+    );
     for (const { promise, detail } of broken) process.stderr.write(`BROKEN ${promise}: ${detail}\n`);
     return broken.length === 0 ? 0 : 1;
   } finally {

@@ -1,6 +1,7 @@
 /**
  * CloudWatch: each model's request and in-service metrics, fetched for many models at once in GetMetricData
  * calls of up to 500 queries, following NextToken. Plain MetricStat queries only; sums are done in the core.
+ * The last look re-reads the request metrics alone, 4 queries a model.
  */
 
 import {
@@ -15,6 +16,8 @@ import {
   METRIC_NAMESPACE,
   type ModelUsage,
   REQUEST_METRICS,
+  type RequestEvidence,
+  type RequestRange,
   type RunningModel,
   type UsageEvidence,
   type UsageWindow,
@@ -22,16 +25,6 @@ import {
 import { errorMessage } from "./errors.ts";
 import { type Gate, openGate } from "./gate.ts";
 import { forEachPage } from "./paging.ts";
-
-/** A model whose request metrics are read again over a span of time (epoch ms, `to` excluded). */
-export interface RequestSpan {
-  readonly model: Pick<RunningModel, "modelArn" | "projectName" | "versionName">;
-  readonly from: number;
-  readonly to: number;
-}
-
-/** A model's request metrics over a span (at least), or why they could not be read. */
-export type RequestEvidence = ModelUsage["requests"] | { readonly error: string };
 
 /** Reads usage metrics for many models of one region. */
 export interface UsageReader {
@@ -42,11 +35,18 @@ export interface UsageReader {
     window: UsageWindow,
   ): Promise<Map<string, UsageEvidence>>;
   /**
-   * Returns each model's request metrics in 1-minute periods over (at least) its span, keyed by model ARN: one
-   * GetMetricData call per batch of models whose spans lie close together, not one per model.
+   * Returns each model's request datapoints (the four request metrics) over `range`, or the reason they could not
+   * be read, keyed by model ARN: {@link REQUEST_MODELS_PER_CALL} models a GetMetricData call.
    */
-  readRequests(region: string, spans: readonly RequestSpan[]): Promise<Map<string, RequestEvidence>>;
+  readRequests(
+    region: string,
+    models: readonly MetricsOf[],
+    range: RequestRange,
+  ): Promise<Map<string, RequestEvidence>>;
 }
+
+/** What the metrics of a model are found by: its project and version names, and its ARN for the answer's key. */
+export type MetricsOf = Pick<RunningModel, "modelArn" | "projectName" | "versionName">;
 
 /** GetMetricData accepts at most 500 MetricDataQueries per call. */
 export const MAX_QUERIES_PER_CALL = 500;
@@ -56,30 +56,29 @@ const METRICS_PER_MODEL = REQUEST_METRICS.length + 1;
 /** Models per GetMetricData call: as many as fit in 500 queries. */
 export const MODELS_PER_CALL = Math.floor(MAX_QUERIES_PER_CALL / METRICS_PER_MODEL);
 
-/** Models per GetMetricData call when only the request metrics are read: 125. */
-export const REQUEST_SPANS_PER_CALL = Math.floor(MAX_QUERIES_PER_CALL / REQUEST_METRICS.length);
-
-// One call covers the time from its earliest span's start to its latest span's end, in 1-minute periods: spans
-// further apart than this go to calls of their own, so no call reads days of minutes for a handful of models.
-const MAX_SPAN_RANGE_MS = 6 * 3_600_000;
-const MINUTE_MS = 60_000;
+/** Models per GetMetricData call of the request metrics alone (the last look): 125. */
+export const REQUEST_MODELS_PER_CALL = Math.floor(MAX_QUERIES_PER_CALL / REQUEST_METRICS.length);
 
 // Query ids must start with a lowercase letter and be unique within a call: m<model>_<metric>.
 const queryId = (modelIndex: number, metricIndex: number) => `m${modelIndex}_${metricIndex}`;
 
-/** The queries for one batch of models: the request metrics (Sum), then InServiceInferenceUnits (Average). */
+const REQUEST_QUERIES = REQUEST_METRICS.map((name) => ({ name, stat: "Sum" }));
+const USAGE_QUERIES = [...REQUEST_QUERIES, { name: IN_SERVICE_METRIC, stat: "Average" }];
+
+/**
+ * The queries for one batch of models: the request metrics (Sum), then InServiceInferenceUnits (Average); with
+ * `requestsOnly`, the request metrics alone.
+ */
 export function buildQueries(
-  models: readonly Pick<RunningModel, "projectName" | "versionName">[],
+  models: readonly MetricsOf[],
   periodSeconds: number,
+  requestsOnly = false,
 ): MetricDataQuery[] {
+  const metrics = requestsOnly ? REQUEST_QUERIES : USAGE_QUERIES;
   return models.flatMap((model, modelIndex) => {
     const dimensions = [
       { Name: "ProjectName", Value: model.projectName },
       { Name: "VersionName", Value: model.versionName },
-    ];
-    const metrics = [
-      ...REQUEST_METRICS.map((name) => ({ name, stat: "Sum" })),
-      { name: IN_SERVICE_METRIC, stat: "Average" },
     ];
     return metrics.map(({ name, stat }, metricIndex) => ({
       Id: queryId(modelIndex, metricIndex),
@@ -107,49 +106,58 @@ export class CloudWatchUsageReader implements UsageReader {
     private readonly gateFor: (region: string) => Gate = () => openGate,
   ) {}
 
-  async readUsage(
+  readUsage(
     region: string,
     models: readonly RunningModel[],
     window: UsageWindow,
   ): Promise<Map<string, UsageEvidence>> {
-    const usage = new Map<string, UsageEvidence>();
-    await Promise.all(
-      chunk(models, MODELS_PER_CALL).map(async (batch) => {
-        try {
-          const results = await this.fetchAll(region, buildQueries(batch, window.periodSeconds), window);
-          for (const [modelIndex, model] of batch.entries())
-            usage.set(model.modelArn, toUsage(results, modelIndex));
-        } catch (error) {
-          for (const model of batch) {
-            usage.set(model.modelArn, { error: `GetMetricData failed: ${errorMessage(error)}` });
-          }
-        }
-      }),
-    );
-    return usage;
+    return this.inBatches(region, models, false, window.periodSeconds, window, toUsage);
   }
 
-  async readRequests(region: string, spans: readonly RequestSpan[]): Promise<Map<string, RequestEvidence>> {
-    const requests = new Map<string, RequestEvidence>();
+  readRequests(
+    region: string,
+    models: readonly MetricsOf[],
+    range: RequestRange,
+  ): Promise<Map<string, RequestEvidence>> {
+    return this.inBatches(
+      region,
+      models,
+      true,
+      range.periodSeconds,
+      { queryStart: range.start, end: range.end },
+      (results, index) => {
+        const read = toSeries(results, index, REQUEST_METRICS.length);
+        return "error" in read ? read : { requests: requestsOf(read) };
+      },
+    );
+  }
+
+  /**
+   * Reads the models in batches of as many as fit in 500 queries, one GetMetricData call (and its pages) each, at
+   * once; a batch that fails gives each of its models the error.
+   */
+  private async inBatches<T>(
+    region: string,
+    models: readonly MetricsOf[],
+    requestsOnly: boolean,
+    periodSeconds: number,
+    span: Pick<UsageWindow, "queryStart" | "end">,
+    evidenceOf: (results: Merged, modelIndex: number) => T | { error: string },
+  ): Promise<Map<string, T | { error: string }>> {
+    const evidence = new Map<string, T | { error: string }>();
     await Promise.all(
-      spanBatches(spans).map(async (batch) => {
-        const start = Math.floor(Math.min(...batch.map((span) => span.from)) / MINUTE_MS) * MINUTE_MS;
-        const end = Math.ceil(Math.max(...batch.map((span) => span.to)) / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
-        const queries = buildQueries(
-          batch.map((span) => span.model),
-          60,
-        ).filter((query) => !query.Id?.endsWith(`_${REQUEST_METRICS.length}`));
+      chunk(models, requestsOnly ? REQUEST_MODELS_PER_CALL : MODELS_PER_CALL).map(async (batch) => {
         try {
-          const results = await this.fetchAll(region, queries, { queryStart: start, end });
-          for (const [index, span] of batch.entries())
-            requests.set(span.model.modelArn, toRequests(results, index));
+          const results = await this.fetchAll(region, buildQueries(batch, periodSeconds, requestsOnly), span);
+          for (const [modelIndex, model] of batch.entries())
+            evidence.set(model.modelArn, evidenceOf(results, modelIndex));
         } catch (error) {
-          for (const span of batch)
-            requests.set(span.model.modelArn, { error: `GetMetricData failed: ${errorMessage(error)}` });
+          for (const model of batch)
+            evidence.set(model.modelArn, { error: `GetMetricData failed: ${errorMessage(error)}` });
         }
       }),
     );
-    return requests;
+    return evidence;
   }
 
   /** Runs one batch of queries through every page, merging each query's datapoints. */
@@ -201,39 +209,23 @@ function mergeResult(merged: Merged, result: MetricDataResult): void {
   merged.set(result.Id, entry);
 }
 
-/** Spans in batches of at most {@link REQUEST_SPANS_PER_CALL}, each covering at most a few hours. */
-function spanBatches(spans: readonly RequestSpan[]): RequestSpan[][] {
-  const batches: RequestSpan[][] = [];
-  let batch: RequestSpan[] = [];
-  let batchStart = 0;
-  for (const span of [...spans].sort((a, b) => a.from - b.from)) {
-    if (
-      batch.length >= REQUEST_SPANS_PER_CALL ||
-      (batch.length > 0 && span.to - batchStart > MAX_SPAN_RANGE_MS)
-    ) {
-      batches.push(batch);
-      batch = [];
-    }
-    if (batch.length === 0) batchStart = span.from;
-    batch.push(span);
-  }
-  if (batch.length > 0) batches.push(batch);
-  return batches;
+/** One model's usage from the merged results, or an error when CloudWatch did not answer every query fully. */
+function toUsage(merged: Merged, modelIndex: number): UsageEvidence {
+  const series = toSeries(merged, modelIndex, METRICS_PER_MODEL);
+  if ("error" in series) return series;
+  return { requests: requestsOf(series), inService: series[REQUEST_METRICS.length] ?? [] };
 }
 
-/** One model's request metrics from the merged results, or an error when CloudWatch did not answer fully. */
-function toRequests(merged: Merged, modelIndex: number): RequestEvidence {
-  const series = seriesOf(merged, modelIndex, REQUEST_METRICS.length);
-  if ("error" in series) return series;
-  return Object.fromEntries(
+/** The request metrics' series, by name, from a model's series in query order. */
+const requestsOf = (series: readonly Datapoint[][]): ModelUsage["requests"] =>
+  Object.fromEntries(
     REQUEST_METRICS.map((name, index) => [name, series[index] ?? []]),
   ) as unknown as ModelUsage["requests"];
-}
 
-/** The first `count` series of a model, sorted, or an error when CloudWatch did not answer each query fully. */
-function seriesOf(merged: Merged, modelIndex: number, count: number): Datapoint[][] | { error: string } {
+/** One model's series, sorted, in query order; or an error when CloudWatch did not answer every query fully. */
+function toSeries(merged: Merged, modelIndex: number, metrics: number): Datapoint[][] | { error: string } {
   const series: Datapoint[][] = [];
-  for (let metricIndex = 0; metricIndex < count; metricIndex += 1) {
+  for (let metricIndex = 0; metricIndex < metrics; metricIndex += 1) {
     const entry = merged.get(queryId(modelIndex, metricIndex));
     if (entry === undefined) return { error: "CloudWatch returned no result for one of the model's metrics" };
     // After the last page every result should be Complete; anything else means the data may be incomplete.
@@ -244,15 +236,4 @@ function seriesOf(merged: Merged, modelIndex: number, count: number): Datapoint[
     series.push(entry.points.sort((a, b) => a.at - b.at));
   }
   return series;
-}
-
-/** One model's usage from the merged results, or an error when CloudWatch did not answer every query fully. */
-function toUsage(merged: Merged, modelIndex: number): UsageEvidence {
-  const series = seriesOf(merged, modelIndex, METRICS_PER_MODEL);
-  if ("error" in series) return series;
-  const requests = Object.fromEntries(REQUEST_METRICS.map((name, index) => [name, series[index] ?? []]));
-  return {
-    requests: requests as unknown as ModelUsage["requests"],
-    inService: series[REQUEST_METRICS.length] ?? [],
-  };
 }

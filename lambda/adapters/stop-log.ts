@@ -1,7 +1,10 @@
-/** DynamoDB: the log table of stops. A record is written before the stop call and updated after it. */
+/**
+ * DynamoDB: the log table of stops and warnings. A stop's record is written before the stop call and updated after
+ * it; a warning's is written when the model is warned and closed when a later run is done with it.
+ */
 
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { RESTART_PENDING, RESTARTED, STARTED_BY_HAND, type StopRecord } from "../core/stop-record.ts";
+import { RESTART_PENDING, RESTARTED, STARTED_BY_HAND, type StopRecord, WARNED } from "../core/stop-record.ts";
 import { attemptsOf } from "./errors.ts";
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : "");
@@ -9,7 +12,7 @@ const errorName = (error: unknown) => (error instanceof Error ? error.name : "")
 /** The sparse index over records still STOP_PENDING: partition key `pendingRegion`, sort key `stoppedAt`. */
 export const PENDING_INDEX = "PendingStops";
 
-/** The sparse index over records the stopper still follows up: partition key `followUpRegion`, sort key `stoppedAt`. */
+/** The sparse index over records the stopper still has something to do with: `followUpRegion`, `stoppedAt`. */
 export const FOLLOW_UPS_INDEX = "FollowUps";
 
 /** How a record is completed. */
@@ -64,8 +67,13 @@ export interface StopLog {
   writeIntent(record: StopRecord): Promise<void>;
   /** Completes an existing record once StopProjectVersion has answered (or a later run found out). */
   recordOutcome(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<void>;
-  /** Every record of the region the stopper still follows up (the FollowUps index), oldest first. */
+  /** Every record of the region the stopper still follows up (the `FollowUps` index), oldest first. */
   followUps(region: string): Promise<StopRecord[]>;
+  /**
+   * Closes an open warning (status WARNED) with its final status, and takes it out of the `FollowUps` index.
+   * Returns false when the warning was no longer open: another run (or this call's own retry) closed it first.
+   */
+  closeWarning(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<boolean>;
   /** Applies a change to a followed stop; false when its condition did not hold (another run got there first). */
   changeFollowUp(
     record: Pick<StopRecord, "modelArn" | "stoppedAt">,
@@ -89,18 +97,18 @@ export class DynamoStopLog implements StopLog {
     });
   }
 
-  async followUps(region: string): Promise<StopRecord[]> {
-    return this.query({
-      IndexName: FOLLOW_UPS_INDEX,
-      KeyConditionExpression: "followUpRegion = :region",
-      ExpressionAttributeValues: { ":region": region },
-    });
-  }
-
   async pendingRecords(region: string): Promise<StopRecord[]> {
     return this.query({
       IndexName: PENDING_INDEX,
       KeyConditionExpression: "pendingRegion = :region",
+      ExpressionAttributeValues: { ":region": region },
+    });
+  }
+
+  async followUps(region: string): Promise<StopRecord[]> {
+    return this.query({
+      IndexName: FOLLOW_UPS_INDEX,
+      KeyConditionExpression: "followUpRegion = :region",
       ExpressionAttributeValues: { ":region": region },
     });
   }
@@ -163,18 +171,43 @@ export class DynamoStopLog implements StopLog {
     );
   }
 
+  async closeWarning(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<boolean> {
+    return this.conditionalUpdate(
+      { modelArn, stoppedAt },
+      {
+        // Removing followUpRegion takes the warning out of the FollowUps index.
+        UpdateExpression: `SET #status = :status, completedAt = :completedAt, note = :note REMOVE followUpRegion`,
+        // Only an open warning is closed, so two runs (or a retry) never close one twice with different outcomes.
+        ConditionExpression: "#status = :warned AND kind = :warning",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: {
+          ":status": outcome.status,
+          ":completedAt": outcome.completedAt,
+          ":note": outcome.note ?? "",
+          ":warned": WARNED,
+          ":warning": "warning",
+        },
+      },
+    );
+  }
+
   async changeFollowUp(
     record: Pick<StopRecord, "modelArn" | "stoppedAt">,
     change: FollowUpChange,
   ): Promise<boolean> {
+    return this.conditionalUpdate(
+      { modelArn: record.modelArn, stoppedAt: record.stoppedAt },
+      followUpUpdate(change),
+    );
+  }
+
+  /** An update under its condition: false when the condition did not hold. */
+  private async conditionalUpdate(
+    key: Pick<StopRecord, "modelArn" | "stoppedAt">,
+    update: ConditionalUpdate,
+  ): Promise<boolean> {
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { modelArn: record.modelArn, stoppedAt: record.stoppedAt },
-          ...followUpUpdate(change),
-        }),
-      );
+      await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: key, ...update }));
       return true;
     } catch (error) {
       if (errorName(error) === "ConditionalCheckFailedException") return false;
@@ -185,13 +218,16 @@ export class DynamoStopLog implements StopLog {
 
 const STOPPED = { ":stopping": "STOPPING", ":stopped": "STOPPED" };
 
-/** The update expression, condition and values of a change (see {@link FollowUpChange}). */
-function followUpUpdate(change: FollowUpChange): {
+/** An update expression with its condition, names and values. */
+interface ConditionalUpdate {
   UpdateExpression: string;
   ConditionExpression: string;
   ExpressionAttributeNames?: Record<string, string>;
   ExpressionAttributeValues?: Record<string, unknown>;
-} {
+}
+
+/** The update expression, condition and values of a change (see {@link FollowUpChange}). */
+function followUpUpdate(change: FollowUpChange): ConditionalUpdate {
   const status = { "#status": "status" };
   const withNote = (note: string | undefined) => (note === undefined ? {} : { ":note": note });
   const setNote = (note: string | undefined) => (note === undefined ? "" : ", note = :note");

@@ -1,12 +1,14 @@
 /**
- * The one message a run sends: what it stopped, with each reason and hourly cost, and what went wrong. A run that
- * stopped nothing and hit no error sends nothing: people want a digest, not a mail per model or per night.
+ * The one message a run sends: what it stopped, with each reason and hourly cost, the models it warned, and what
+ * went wrong. A run that stopped, warned and hit nothing sends nothing: people want a digest, not a mail per model or
+ * per night.
  */
 
 import { startedByHandText } from "./follow-up.ts";
 import { formatHourlyCost, formatTime } from "./format.ts";
 import type { StopRecord } from "./stop-record.ts";
 import type { RunningModel, Verdict } from "./types.ts";
+import { checkCommand, howToKeep, willBeStopped } from "./warning.ts";
 
 /** The stop record a follow-up line is about. */
 type FollowedRecord = Pick<
@@ -41,6 +43,20 @@ export interface DigestInput {
   readonly errors: readonly { readonly arn?: string; readonly message: string }[];
   readonly unfinished: readonly { readonly arn: string; readonly reason: string }[];
   readonly logTableName: string;
+  /** A warning pass (assess and warn, never stop) rather than a full run. @default false */
+  readonly warnOnly?: boolean;
+  /** Models warned this run: each will be stopped at about `stopNotBefore` unless it is used or tagged. */
+  readonly warned?: readonly {
+    readonly model: RunningModel;
+    readonly verdict: Verdict;
+    /** Epoch ms. */
+    readonly stopNotBefore: number;
+    readonly notifiedTopicArn?: string;
+  }[];
+  /** The opt-out tag key, for the warnings' "how to keep it". @default "auto-stop" */
+  readonly optOutTagKey?: string;
+  /** The region of the log table, for the warnings' check command. @default the first region */
+  readonly homeRegion?: string;
   // ---- Follow-ups (issue 12)
   /** The nightly run (the default), or the follow-up function, whose `scanned` counts the stops it followed up. */
   readonly mode?: "run" | "follow-up";
@@ -48,8 +64,6 @@ export interface DigestInput {
   readonly restarted?: readonly DigestRestart[];
   /** Stops someone undid by hand within a day. */
   readonly startedByHand?: readonly DigestStartedByHand[];
-  /** The opt-out tag key, to name the tag that sets a model's own threshold. @default "auto-stop" */
-  readonly optOutTagKey?: string;
 }
 
 /** A message ready to publish. SNS subjects are ASCII, one line, under 100 characters. */
@@ -109,9 +123,11 @@ export function buildDigest(input: DigestInput): Digest | undefined {
   const regretted = (input.restarted ?? []).filter((restart) => restart.by === "regret");
   const scheduled = (input.restarted ?? []).filter((restart) => restart.by === "schedule");
   const byHand = input.startedByHand ?? [];
+  const warned = input.warned ?? [];
   if (
     stopped.length === 0 &&
     errors.length === 0 &&
+    warned.length === 0 &&
     regretted.length + scheduled.length + byHand.length === 0
   )
     return undefined;
@@ -120,12 +136,14 @@ export function buildDigest(input: DigestInput): Digest | undefined {
 
   const subjectParts: string[] = [];
   if (regretted.length > 0) subjectParts.push(`undid ${plural(regretted.length, "stop")}`);
-  if (!followUp || stopped.length > 0)
+  if (stopped.length > 0 || (!followUp && warned.length === 0))
     subjectParts.push(
       `${verb} ${plural(stopped.length, "model")}${stopped.length > 0 ? ` (${formatHourlyCost(hourly)})` : ""}`,
     );
   if (scheduled.length > 0) subjectParts.push(`restarted ${scheduled.length} on schedule`);
   if (byHand.length > 0) subjectParts.push(`${byHand.length} started by hand`);
+  if (warned.length > 0)
+    subjectParts.push(`${input.dryRun ? "would warn" : "warned"} ${plural(warned.length, "model")}`);
   if (errors.length > 0) subjectParts.push(plural(errors.length, "error"));
   let subject = `idle-model-stopper${input.dryRun ? " dry run" : ""}: ${subjectParts.join(", ")}`;
   // Within SNS's 100 characters, cut at a part, not inside one: the message lists everything.
@@ -134,10 +152,11 @@ export function buildDigest(input: DigestInput): Digest | undefined {
   subject = subject.slice(0, 99);
 
   const regions = input.regions.join(", ");
+  const what = input.warnOnly ? "Warning pass" : "Run";
   const head = [
     followUp
       ? `Follow-up ${input.runId} at ${formatTime(input.now)} looked after ${plural(input.scanned, "recent stop")} in ${regions}.`
-      : `Run ${input.runId}${input.dryRun ? " (dry run: nothing was stopped)" : ""} at ${formatTime(input.now)} ` +
+      : `${what} ${input.runId}${input.dryRun ? " (dry run: nothing was stopped, no owner was told)" : ""} at ${formatTime(input.now)} ` +
         `scanned ${plural(input.scanned, "running model")} in ${regions}.`,
     "",
   ];
@@ -154,6 +173,7 @@ export function buildDigest(input: DigestInput): Digest | undefined {
   }
   const more = (count: number) =>
     `- and ${count} more, not listed to keep this message within SNS's size limit: see the log table`;
+  // In the order the owner acts on them: stops undone, stops, restarts by rule, starts by hand, warnings, errors.
   const sections: Section[] = [];
   if (regretted.length > 0) sections.push(restartSection(regretted, "regret", more));
   if (stopped.length > 0) {
@@ -170,6 +190,8 @@ export function buildDigest(input: DigestInput): Digest | undefined {
         return [
           `- ${model.projectName}/${model.versionName} (${model.region})${cost === undefined ? "" : `, ${formatHourlyCost(cost)}`}`,
           `  ${verdict.reason}`,
+          // The owner may believe the model was opted out: say which tag did nothing, and the key that works.
+          ...(verdict.facts.nearMissTags ?? []).map((note) => `  note: ${note}`),
           `  ${model.modelArn}`,
         ].join("\n");
       }),
@@ -193,6 +215,33 @@ export function buildDigest(input: DigestInput): Digest | undefined {
         ),
       more,
     });
+  if (warned.length > 0) {
+    const optOutTagKey = input.optOutTagKey ?? "auto-stop";
+    const where = {
+      logTableName: input.logTableName,
+      homeRegion: input.homeRegion ?? input.regions[0] ?? "",
+    };
+    // Soonest first, then by ARN, so one run always reads the same.
+    const listed = [...warned].sort(
+      (a, b) => a.stopNotBefore - b.stopNotBefore || a.model.modelArn.localeCompare(b.model.modelArn),
+    );
+    sections.push({
+      title: `${input.dryRun ? "Would warn" : "Warned"} ${warned.length}, each to be stopped by a later run unless it is used or tagged:`,
+      entries: listed.map((warning) => {
+        const { model, verdict } = warning;
+        const cost = verdict.facts.estimatedHourlyCostUsd;
+        return [
+          `- ${model.projectName}/${model.versionName} (${model.region})${cost === undefined ? "" : `, ${formatHourlyCost(cost)}`}: ${willBeStopped(warning.stopNotBefore)}`,
+          `  ${verdict.reason}`,
+          ...howToKeep(warning, { optOutTagKey }).map((line) => `  ${line}`),
+          `  To check it: ${checkCommand(model.region, where)}`,
+          ...(warning.notifiedTopicArn ? [`  Its owner was told on ${warning.notifiedTopicArn}`] : []),
+          `  ${model.modelArn}`,
+        ].join("\n");
+      }),
+      more,
+    });
+  }
   if (errors.length > 0)
     sections.push({
       title: `Errors (${errors.length}):`,

@@ -6,9 +6,9 @@
 
 import { formatTime } from "./format.ts";
 import { nextOccurrence, parseRestartRule, RESTART_SUFFIX, type RestartRule } from "./restart-rule.ts";
-import type { StopRecord } from "./stop-record.ts";
+import { isStopRecord, type StopRecord } from "./stop-record.ts";
 import type { TagSets } from "./tag-policy.ts";
-import { type ModelUsage, REQUEST_METRICS } from "./types.ts";
+import { REQUEST_METRICS, type RequestRange, type RequestUsage } from "./types.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -32,9 +32,6 @@ export const STOPPED_STATUSES: ReadonlySet<string> = new Set(["STOPPING", "STOPP
 /** Statuses of a model that is running, or will be: never started again. */
 export const RUNNING_STATUSES: ReadonlySet<string> = new Set(["RUNNING", "STARTING"]);
 
-/** Whether a record is a stop (not a warning; records written before `kind` are stops). */
-export const isStop = (record: Pick<StopRecord, "kind">): boolean => (record.kind ?? "stop") === "stop";
-
 /** When the stop took effect: when StopProjectVersion answered, or the decision's time on an older record. */
 export const stopMoment = (record: Pick<StopRecord, "completedAt" | "stoppedAt">): number =>
   Date.parse(record.completedAt ?? record.stoppedAt);
@@ -53,6 +50,8 @@ export function regretCheckDue(
   regretCheckMinutes: number,
   by: RegretCheckBy,
 ): boolean {
+  // A warning is not a stop: there is nothing to undo.
+  if (!isStopRecord(record)) return false;
   if (record.regretCheckedAt !== undefined || !STOPPED_STATUSES.has(record.status)) return false;
   if (by === "nightly") return true;
   return regretCheckMinutes > 0 && now >= stopMoment(record) + regretCheckMinutes * MINUTE_MS;
@@ -64,9 +63,49 @@ export function regretSpan(record: StopRecord): { readonly from: number; readonl
   return { from: Date.parse(record.evidenceUntil), to: stopMoment(record) };
 }
 
+/** Spans read together, and the range of request metrics that covers them. */
+export interface SpanBatch<T> {
+  readonly spans: readonly T[];
+  readonly range: RequestRange;
+}
+
+// One read covers the time from its earliest span's start to its latest span's end, in 1-minute periods: spans
+// further apart than this go to reads of their own, so no call reads days of minutes for a handful of models.
+const MAX_SPAN_RANGE_MS = 6 * HOUR_MS;
+
+/**
+ * Stops in batches whose spans (see {@link regretSpan}) lie within a few hours of each other, each with the
+ * minute-aligned range that covers them all, in 1-minute periods: one request re-read per batch, not one per stop.
+ * Each stop is then judged on its own span only (see {@link firstRequestBetween}).
+ */
+export function spanBatches<T extends { readonly from: number; readonly to: number }>(
+  spans: readonly T[],
+): SpanBatch<T>[] {
+  const batches: T[][] = [];
+  let batch: T[] = [];
+  let batchStart = 0;
+  for (const span of [...spans].sort((a, b) => a.from - b.from)) {
+    if (batch.length > 0 && span.to - batchStart > MAX_SPAN_RANGE_MS) {
+      batches.push(batch);
+      batch = [];
+    }
+    if (batch.length === 0) batchStart = span.from;
+    batch.push(span);
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches.map((listed) => ({
+    spans: listed,
+    range: {
+      start: Math.floor(Math.min(...listed.map((span) => span.from)) / MINUTE_MS) * MINUTE_MS,
+      end: Math.ceil(Math.max(...listed.map((span) => span.to)) / MINUTE_MS) * MINUTE_MS + MINUTE_MS,
+      periodSeconds: 60,
+    },
+  }));
+}
+
 /** The first period with a request of any kind starting inside [from, to), with how many requests it had. */
 export function firstRequestBetween(
-  requests: ModelUsage["requests"],
+  { requests }: RequestUsage,
   span: { readonly from: number; readonly to: number },
 ): { readonly at: number; readonly count: number } | undefined {
   let first: { at: number; count: number } | undefined;

@@ -7,6 +7,7 @@ import type { Problem } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
 import { type Decision, decide } from "../core/decide.ts";
 import { restartTag } from "../core/follow-up.ts";
+import { notifyTargetOf } from "../core/warning.ts";
 import type { Stage } from "../pipeline.ts";
 import { METRICS_NOT_NEEDED, type MeasuredModel } from "./read-metrics.ts";
 
@@ -17,10 +18,10 @@ export interface DecidedModel {
   readonly problems: readonly Problem[];
 }
 
-/** The settings a verdict depends on. */
+/** The settings a verdict depends on, and the regions a model's notify topic may be in. */
 export type DecideSettings = Pick<
   StopperConfig,
-  "idleMinutes" | "optOutTagKey" | "requireOptIn" | "pricePerInferenceUnitHour"
+  "idleMinutes" | "optOutTagKey" | "requireOptIn" | "pricePerInferenceUnitHour" | "regions"
 >;
 
 /** The decide phase: a stage from each {@link MeasuredModel} to its {@link DecidedModel}. */
@@ -45,10 +46,14 @@ export function decideModel(config: DecideSettings, now: number): Stage<Measured
       // one is reported every run until it is fixed, never silently ignored.
       const restart = "error" in tags ? undefined : restartTag(tags, config.optOutTagKey);
       if (restart && "error" in restart) problems.push({ arn: model.modelArn, message: restart.error });
-      const decision: Decision =
-        restart && "rule" in restart
-          ? { model, verdict, restart: { rule: restart.rule.text, source: restart.source } }
-          : { model, verdict };
+      // Where the owner wants a warning before a stop: read with the tags, used only if the model is warned.
+      const notify = "error" in tags ? undefined : notifyTargetOf(tags, model.modelArn, config);
+      const decision: Decision = {
+        model,
+        verdict,
+        ...(restart && "rule" in restart && { restart: { rule: restart.rule.text, source: restart.source } }),
+        ...(notify && { notify }),
+      };
       return { decision, problems };
     },
   };

@@ -7,9 +7,9 @@
 import { errorMessage } from "../adapters/errors.ts";
 import type { Problem } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
-import { FOLLOW_UP_DAYS, followUpEnds, isStop, STOPPED_STATUSES } from "../core/follow-up.ts";
+import { FOLLOW_UP_DAYS, followUpEnds, STOPPED_STATUSES } from "../core/follow-up.ts";
 import { formatTime } from "../core/format.ts";
-import { RESTART_PENDING, type StopRecord } from "../core/stop-record.ts";
+import { isStopRecord, RESTART_PENDING, type StopRecord } from "../core/stop-record.ts";
 import type { RunDependencies } from "../dependencies.ts";
 
 /** The run looking at the follow-ups. */
@@ -82,7 +82,7 @@ export async function followUps(
       }
       // The index also holds the warnings of the nightly run; only live stops are followed up here.
       const stops = found
-        .filter((record) => isStop(record) && !record.dryRun)
+        .filter((record) => isStopRecord(record) && !record.dryRun)
         .sort((a, b) => a.stoppedAt.localeCompare(b.stoppedAt));
       const newest = new Map<string, StopRecord>();
       for (const record of stops) newest.set(record.modelArn, record);

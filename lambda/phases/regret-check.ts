@@ -2,13 +2,12 @@
  * Phase "regret check": CloudWatch receives request metrics minutes late, so a stop may have been decided while a
  * request was on its way. Once a followed stop is due (`regretCheckMinutes` after it in the follow-up function;
  * whatever is left at the next nightly run), its four request metrics are read again from the decision's evidence
- * horizon (`evidenceUntil`) to the moment of the stop, in one GetMetricData call per batch of stops. A request in
+ * horizon (`evidenceUntil`) to the moment of the stop, in one re-read per batch of stops whose spans lie close. A request in
  * that span means the stop was wrong: the model is started again with its recorded units (restart-model.ts), and
  * the record says `regretted: a request at … arrived before the stop`.
  */
 
 import { errorMessage } from "../adapters/errors.ts";
-import type { RequestSpan } from "../adapters/metrics.ts";
 import type { StopperConfig } from "../config.ts";
 import {
   firstRequestBetween,
@@ -16,6 +15,8 @@ import {
   regretCheckDue,
   regretReason,
   regretSpan,
+  type SpanBatch,
+  spanBatches,
 } from "../core/follow-up.ts";
 import { formatTime } from "../core/format.ts";
 import type { StopRecord } from "../core/stop-record.ts";
@@ -82,7 +83,7 @@ export async function regretCheck(
     }
   };
 
-  const byRegion = new Map<string, { record: StopRecord; span: RequestSpan }[]>();
+  const byRegion = new Map<string, RegretSpan[]>();
   for (const record of due) {
     const span = regretSpan(record);
     if (!span) {
@@ -90,75 +91,76 @@ export async function regretCheck(
       continue;
     }
     const list = byRegion.get(record.region) ?? [];
-    list.push({
-      record,
-      span: {
-        model: {
-          modelArn: record.modelArn,
-          projectName: record.projectName,
-          versionName: record.versionName,
-        },
-        ...span,
-      },
-    });
+    list.push({ record, ...span });
     byRegion.set(record.region, list);
   }
 
-  await Promise.all(
-    [...byRegion].map(async ([region, stops]) => {
-      let requests: Awaited<ReturnType<typeof deps.usage.readRequests>>;
+  const checkBatch = async (region: string, batch: SpanBatch<RegretSpan>) => {
+    const stops = batch.spans;
+    let requests: Awaited<ReturnType<typeof deps.usage.readRequests>>;
+    try {
+      requests = await deps.usage.readRequests(
+        region,
+        stops.map(({ record }) => record),
+        batch.range,
+      );
+    } catch (error) {
+      for (const { record } of stops)
+        results.errors.push({ arn: record.modelArn, message: regretUnread(errorMessage(error)) });
+      return;
+    }
+    for (const span of stops) {
+      const { record } = span;
+      const found = requests.get(record.modelArn);
+      if (found === undefined || "error" in found) {
+        // Not marked as checked: the next follow-up (or run) reads it again.
+        const why = found === undefined ? "CloudWatch returned nothing for the model" : found.error;
+        results.errors.push({ arn: record.modelArn, message: regretUnread(why) });
+        continue;
+      }
+      const request = firstRequestBetween(found, span);
+      if (!request) {
+        await markChecked(record);
+        continue;
+      }
+      deps.logger.warn("stop regretted", {
+        modelArn: record.modelArn,
+        requestAt: formatTime(request.at),
+        evidenceUntil: record.evidenceUntil,
+        stoppedAt: record.completedAt ?? record.stoppedAt,
+      });
       try {
-        requests = await deps.usage.readRequests(
-          region,
-          stops.map((stop) => stop.span),
-        );
-      } catch (error) {
-        for (const { record } of stops)
-          results.errors.push({ arn: record.modelArn, message: regretUnread(errorMessage(error)) });
-        return;
-      }
-      for (const { record, span } of stops) {
-        const found = requests.get(record.modelArn);
-        if (found === undefined || "error" in found) {
-          // Not marked as checked: the next follow-up (or run) reads it again.
-          const why = found === undefined ? "CloudWatch returned nothing for the model" : found.error;
-          results.errors.push({ arn: record.modelArn, message: regretUnread(why) });
-          continue;
-        }
-        const request = firstRequestBetween(found, span);
-        if (!request) {
-          await markChecked(record);
-          continue;
-        }
-        deps.logger.warn("stop regretted", {
-          modelArn: record.modelArn,
-          requestAt: formatTime(request.at),
-          evidenceUntil: record.evidenceUntil,
-          stoppedAt: record.completedAt ?? record.stoppedAt,
+        const result = await restartModel(deps, config, {
+          runId: input.runId,
+          record,
+          by: "regret",
+          reason: regretReason(request.at),
         });
-        try {
-          const result = await restartModel(deps, config, {
-            runId: input.runId,
-            record,
-            by: "regret",
-            reason: regretReason(request.at),
-          });
-          tally(results, result);
-          if (result.kind !== "not-restarted" || result.done) settled.add(record);
-        } catch (error) {
-          results.errors.push({
-            arn: record.modelArn,
-            message: `a request at ${formatTime(request.at)} arrived before the stop, but the model could not be started again: ${errorMessage(error)}`,
-          });
-        }
+        tally(results, result);
+        if (result.kind !== "not-restarted" || result.done) settled.add(record);
+      } catch (error) {
+        results.errors.push({
+          arn: record.modelArn,
+          message: `a request at ${formatTime(request.at)} arrived before the stop, but the model could not be started again: ${errorMessage(error)}`,
+        });
       }
-    }),
+    }
+  };
+  await Promise.all(
+    [...byRegion].flatMap(([region, spans]) => spanBatches(spans).map((batch) => checkBatch(region, batch))),
   );
   return {
     ...results,
     checked,
     remaining: input.followed.filter((record) => !settled.has(record)),
   };
+}
+
+/** A stop due for its check, with the span its decision could not see. */
+interface RegretSpan {
+  readonly record: StopRecord;
+  readonly from: number;
+  readonly to: number;
 }
 
 const regretUnread = (why: string) =>

@@ -1,6 +1,6 @@
 /**
- * Phase "report": the run's summary from what each phase did, then one SNS digest when something was stopped or
- * went wrong, the run's EMF metrics, and the summary logged as one JSON line. A failure here loses no stop.
+ * Phase "report": the run's summary from what each phase did, then one SNS digest when something was stopped, warned
+ * or went wrong, the run's EMF metrics, and the summary logged as one JSON line. A failure here loses no stop.
  */
 
 import { errorMessage } from "../adapters/errors.ts";
@@ -8,16 +8,19 @@ import type { Problem, Unfinished } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
 import type { Decision } from "../core/decide.ts";
 import { buildDigest, type Digest } from "../core/digest.ts";
-import { formatDuration } from "../core/format.ts";
+import { formatDuration, formatTime } from "../core/format.ts";
 import type { RunDependencies } from "../dependencies.ts";
 import { followUpMetrics, followUpSummary } from "./follow-up-report.ts";
 import type { Reconciled } from "./reconcile.ts";
 import type { FollowUpResults } from "./restart-model.ts";
 import type { StopResults } from "./stop-and-record.ts";
+import type { ClosedWarning, NewWarning, RunMode } from "./warn.ts";
 
 /** What a run did, returned by the handler and logged as one JSON line. */
 export interface RunSummary {
   readonly runId: string;
+  /** `run`: a full run; `warn`: a warning pass, which warns and never stops. */
+  readonly mode: RunMode;
   readonly dryRun: boolean;
   /** Running Custom Labels models found. */
   readonly scanned: number;
@@ -38,6 +41,10 @@ export interface RunSummary {
   readonly restarted: { arn: string; by: "regret" | "schedule"; reason: string; hourlyCostUsd: number }[];
   /** Stops someone undid by starting the model again within a day, seen while checking them. */
   readonly startedByHand: { arn: string; note: string }[];
+  /** Models warned this run, each with the earliest time (ISO-8601 UTC) a run may stop it. */
+  readonly warned: { arn: string; stopNotBefore: string }[];
+  /** Warnings this run closed: STOPPED_AFTER_WARNING, CLEARED (used, opted out or snoozed since) or EXPIRED. */
+  readonly warningsClosed: { arn: string; status: string; note: string }[];
 }
 
 /** What each phase before it handed on. */
@@ -55,12 +62,22 @@ export interface ReportInput {
   readonly stops: StopResults;
   /** What the regret check and the refresh of restart rules did before the assessment. */
   readonly followUps?: FollowUpResults;
+  /** @default "run" */
+  readonly mode?: RunMode;
+  /** What the warn phase (and the closing of warnings after the stops) did. */
+  readonly warnings?: {
+    readonly warned: readonly NewWarning[];
+    readonly closed: readonly ClosedWarning[];
+    readonly errors: readonly Problem[];
+  };
+  /** Last-look re-reads that failed (each such model was kept). */
+  readonly lastLookErrors?: readonly Problem[];
 }
 
 /** The report phase; returns the summary, with a digest that could not be sent among its errors. */
 export async function report(
   deps: Pick<RunDependencies, "logger" | "clock" | "notifier" | "metrics">,
-  config: Pick<StopperConfig, "dryRun" | "regions" | "logTableName" | "optOutTagKey">,
+  config: Pick<StopperConfig, "dryRun" | "regions" | "logTableName" | "optOutTagKey" | "homeRegion">,
   input: ReportInput,
 ): Promise<RunSummary> {
   const { assessment, stops, now } = input;
@@ -69,8 +86,10 @@ export async function report(
   const stopped = stops.stopped.map((decision) => decision.model.modelArn);
   stopped.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
   const savings = stops.stopped.reduce((sum, d) => sum + (d.verdict.facts.estimatedHourlyCostUsd ?? 0), 0);
+  const warned = input.warnings?.warned ?? [];
   const summary: RunSummary = {
     runId: input.runId,
+    mode: input.mode ?? "run",
     dryRun: config.dryRun,
     scanned: assessment.decisions.length,
     stopped,
@@ -79,11 +98,18 @@ export async function report(
       ...input.reconciled.errors,
       ...(input.followUps?.errors ?? []),
       ...assessment.errors,
+      ...(input.warnings?.errors ?? []),
+      ...(input.lastLookErrors ?? []),
       ...stops.errors,
     ],
     unfinished: [...assessment.unfinished, ...stops.unfinished],
     estimatedHourlySavingsUsd: Math.round(savings * 100) / 100,
     ...followUpSummary(input.followUps),
+    warned: warned.map((w) => ({
+      arn: w.decision.model.modelArn,
+      stopNotBefore: formatTime(w.stopNotBefore),
+    })),
+    warningsClosed: (input.warnings?.closed ?? []).map((c) => ({ ...c })),
   };
 
   const digest = buildDigest({
@@ -97,7 +123,14 @@ export async function report(
     errors: summary.errors,
     unfinished: summary.unfinished,
     logTableName: config.logTableName,
+    warnOnly: summary.mode === "warn",
+    warned: warned.map((w) => ({
+      ...w.decision,
+      stopNotBefore: w.stopNotBefore,
+      notifiedTopicArn: w.notifiedTopicArn,
+    })),
     optOutTagKey: config.optOutTagKey,
+    homeRegion: config.homeRegion,
     restarted: input.followUps?.restarted ?? [],
     startedByHand: input.followUps?.startedByHand ?? [],
   });
@@ -108,6 +141,7 @@ export async function report(
     deps.metrics.addMetric("ModelsKept", "Count", summary.skipped.length);
     deps.metrics.addMetric("Errors", "Count", summary.errors.length);
     deps.metrics.addMetric("EstimatedHourlySavingsUsd", "None", summary.estimatedHourlySavingsUsd);
+    deps.metrics.addMetric("ModelsWarned", "Count", summary.warned.length);
     followUpMetrics(deps.metrics, input.followUps);
     deps.metrics.publishStoredMetrics();
   }

@@ -7,6 +7,7 @@ import type { ProofKind } from "../../sandbox/proof-ledger.ts";
 import { apiModelsSection } from "./api-models-section.ts";
 import { BACKEND_SECTION } from "./backend-section.ts";
 import { checkPermissions } from "./permissions.ts";
+import { checkRuntime } from "./runtime.ts";
 
 /** What one section found. */
 export interface SectionResult {
@@ -30,6 +31,7 @@ export interface ProofSection {
 export const SECTIONS: readonly ProofSection[] = [
   { name: "permissions", kinds: ["permission"], check: (ledgerDir) => checkPermissions(ledgerDir) },
   apiModelsSection,
+  { name: "runtime", kinds: ["runtime"], check: (ledgerDir) => checkRuntime(ledgerDir) },
   BACKEND_SECTION,
 ];
 
@@ -38,17 +40,20 @@ export interface ProofReport {
   readonly lines: string[];
   readonly failures: string[];
   readonly figures: Record<string, Readonly<Record<string, number | string>>>;
+  /** The lines of each section, by its name: what the README quotes (npm run figures). */
+  readonly sectionLines: Record<string, readonly string[]>;
 }
 
 /** Runs every section over a ledger folder. A section that throws is a failure, and the others still run. */
 export async function buildProofReport(ledgerDir: string): Promise<ProofReport> {
-  const report: ProofReport = { lines: [], failures: [], figures: {} };
+  const report: ProofReport = { lines: [], failures: [], figures: {}, sectionLines: {} };
   for (const section of SECTIONS) {
     try {
       const result = await section.check(ledgerDir);
       report.lines.push(...result.lines);
       report.failures.push(...result.failures.map((failure) => `${section.name}: ${failure}`));
       report.figures[section.name] = result.figures;
+      report.sectionLines[section.name] = result.lines;
     } catch (error) {
       report.failures.push(`${section.name}: the check itself failed: ${(error as Error).stack ?? error}`);
     }

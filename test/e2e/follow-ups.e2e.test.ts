@@ -61,7 +61,7 @@ describe("a stop that a late request proves wrong", () => {
   async function stoppedWithALateRequest() {
     const { world, at } = await worldAt(T, projects());
     const arn = world.sandbox.rekognition.modelArn("batch", "nightly");
-    world.sandbox.cloudwatch.delayMs = 3 * MINUTE;
+    world.sandbox.cloudwatch.metricDelaySeconds = 180;
     world.sandbox.cloudwatch.insert(world.sandbox.region, [
       {
         namespace: "AWS/Rekognition",
@@ -397,7 +397,7 @@ describe("follow-ups in several regions", () => {
         })),
       },
     });
-    world.sandbox.cloudwatch.delayMs = 3 * MINUTE;
+    world.sandbox.cloudwatch.metricDelaySeconds = 180;
     for (const region of regions)
       world.sandbox.cloudwatch.insert(region, [
         {

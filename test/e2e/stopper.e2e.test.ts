@@ -6,13 +6,13 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { SeedProject } from "../../sandbox/index.ts";
+import { PINNED_START_MILLIS, type SeedProject } from "../../sandbox/index.ts";
 import type { StopperWorld } from "../../sandbox/stopper-world.ts";
+import { idleFor10Hours, mainCaseMix } from "../support/case-mix.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
-const HOUR_MINUTES = 60;
-const idle = (units = 1) => ({ inService: [{ fromMinutesAgo: 10 * HOUR_MINUTES, toMinutesAgo: 0, units }] });
-const isoIn = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+const idle = idleFor10Hours;
+// Every world's clock starts at PINNED_START_MILLIS, so snooze dates are written against that instant.
 
 const stopper = useSynthesizedStopper();
 
@@ -35,43 +35,7 @@ describe("the synthesized function", () => {
 });
 
 describe("one run over the wire", () => {
-  const cases: SeedProject[] = [
-    {
-      name: "cases",
-      versions: [
-        { name: "busy", status: "RUNNING", ...idle(), requests: [{ minutesAgo: 30, count: 12 }] },
-        {
-          name: "busy-with-errors",
-          status: "RUNNING",
-          ...idle(),
-          requests: [{ minutesAgo: 10, count: 2, metric: "UserErrorCount" }],
-        },
-        { name: "idle", status: "RUNNING", minInferenceUnits: 2, maxInferenceUnits: 3, ...idle(2) },
-        { name: "recent", status: "RUNNING", inService: [{ fromMinutesAgo: 60, toMinutesAgo: 0, units: 1 }] },
-        { name: "no-data", status: "RUNNING" },
-        { name: "opted-out", status: "RUNNING", tags: { "auto-stop": " Never " }, ...idle() },
-        { name: "snoozed", status: "RUNNING", tags: { "auto-stop": isoIn(24) }, ...idle() },
-        { name: "snooze-over", status: "RUNNING", tags: { "auto-stop": isoIn(-1) }, ...idle() },
-        { name: "already-stopped", status: "STOPPED", ...idle() },
-        { name: "starting", status: "STARTING" },
-      ],
-    },
-    {
-      name: "kept-project",
-      tags: { "auto-stop": "off" },
-      versions: [{ name: "v1", status: "RUNNING", ...idle() }],
-    },
-    {
-      name: "over-project",
-      tags: { "auto-stop": "2020-01-01" },
-      versions: [{ name: "v1.0", status: "RUNNING", ...idle() }],
-    },
-    {
-      name: "moderation",
-      feature: "CONTENT_MODERATION",
-      versions: [{ name: "adapter", status: "RUNNING", ...idle() }],
-    },
-  ];
+  const cases: SeedProject[] = mainCaseMix(PINNED_START_MILLIS);
 
   it("stops exactly the idle models, records each, and leaves everything else running", async () => {
     // STARTING stays STARTING for the length of the test.
@@ -83,7 +47,9 @@ describe("one run over the wire", () => {
       arn("over-project", "v1.0"),
     ].sort();
 
+    const invokedAt = w.clock();
     const run = await w.invoke({}, { requestId: "e2e-run-1" });
+    const returnedAt = w.clock();
 
     assert.equal(run.exitCode, 0, run.stderr);
     const summary = run.result;
@@ -131,6 +97,8 @@ describe("one run over the wire", () => {
       expectedStops,
     );
     const idleItem = items.find((item) => item.modelArn === arn("cases", "idle"));
+    // The run's own clock readings are checked below; the reason carries two of them.
+    const clockFree = (text: unknown) => String(text).replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/g, "<time>");
     assert.deepEqual(
       {
         ...idleItem,
@@ -138,6 +106,8 @@ describe("one run over the wire", () => {
         completedAt: undefined,
         expiresAt: undefined,
         evidenceUntil: undefined,
+        lastLook: undefined,
+        reason: clockFree(idleItem?.reason),
       },
       {
         modelArn: arn("cases", "idle"),
@@ -145,12 +115,14 @@ describe("one run over the wire", () => {
         completedAt: undefined,
         expiresAt: undefined,
         evidenceUntil: undefined,
+        lastLook: undefined,
         dryRun: false,
         projectName: "cases",
         versionName: "idle",
         region: "us-east-1",
         reason:
-          "idle: no requests in the last 3h00m; in service for the whole window at 2 inference units ($8.00/h)",
+          "idle: no requests from <time> to <time>, the newest metrics (3h00m idle window); in service for the " +
+          "whole window at 2 inference units ($8.00/h); the last look from <time> to <time> saw no request either",
         idleMinutes: 180,
         inferenceUnits: 2,
         minInferenceUnits: 2,
@@ -165,10 +137,23 @@ describe("one run over the wire", () => {
       },
     );
     const stoppedAt = Date.parse(String(idleItem?.stoppedAt));
-    // The newest in-service datapoint the decision saw ends a minute or two before the run.
-    assert.ok(stoppedAt - Date.parse(String(idleItem?.evidenceUntil)) < 3 * 60_000, "evidenceUntil");
-    assert.ok(Math.abs(stoppedAt - Date.now()) < 60_000, "stoppedAt is the run's time");
+    assert.ok(
+      invokedAt <= stoppedAt && stoppedAt <= returnedAt,
+      "stoppedAt is the run's time, on the world's clock",
+    );
     assert.equal(idleItem?.expiresAt, Math.floor(stoppedAt / 1000) + 400 * 86_400);
+    // The evidence reached the end of the newest in-service minute (the seed's last, written a moment before the
+    // run, so the run may be in the next minute); the last look re-read 15 minutes back from the decision.
+    const minute = (at: number) => Math.floor(at / 60_000) * 60_000;
+    const horizon = Date.parse(String(idleItem?.evidenceUntil));
+    assert.ok(
+      [minute(stoppedAt), minute(stoppedAt) - 60_000].includes(horizon),
+      String(idleItem?.evidenceUntil),
+    );
+    const lastLook = idleItem?.lastLook as { at: string; fromTime: string; requests: number };
+    assert.equal(lastLook.requests, 0);
+    assert.equal(Date.parse(lastLook.fromTime), minute(stoppedAt) - 15 * 60_000);
+    assert.ok(Date.parse(lastLook.at) >= stoppedAt - 1000 && Date.parse(lastLook.at) - stoppedAt < 60_000);
 
     // One digest through SNS, listing the three stops.
     assert.equal(w.sandbox.sns.messages.length, 1);
@@ -188,6 +173,7 @@ describe("one run over the wire", () => {
         ModelsKept: 7,
         Errors: 0,
         EstimatedHourlySavingsUsd: 16,
+        ModelsWarned: 0,
         ModelsRestarted: 0,
         ModelsRegretted: 0,
         ModelsStartedByHand: 0,
@@ -291,7 +277,8 @@ describe("scale and paging over the wire", () => {
     );
     assert.deepEqual(
       w.sandbox.calls.filter((c) => c.operation === "GetMetricData").map((c) => c.input.queryCount),
-      [500, 55],
+      // 111 models' usage (5 queries each) in two calls, then one last look at the 111 stop candidates (4 each).
+      [500, 55, 444],
     );
     assert.equal((await w.items()).length, 111);
   });

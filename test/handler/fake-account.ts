@@ -216,7 +216,16 @@ export function fakeAccount(projects: FakeProject[]) {
       throw Object.assign(new Error("The conditional request failed"), {
         name: "ConditionalCheckFailedException",
       });
-    // `SET a = :a, #b = :b REMOVE c, d`; conditions are not evaluated (the sandbox's DynamoDB tests them).
+    // A warning is closed only while it is open (the adapter's condition); other conditions are not evaluated (the
+    // sandbox's DynamoDB tests them).
+    if (
+      values[":warned"] !== undefined &&
+      (item.status !== values[":warned"] || item.kind !== values[":warning"])
+    )
+      throw Object.assign(new Error("The conditional request failed"), {
+        name: "ConditionalCheckFailedException",
+      });
+    // `SET a = :a, #b = :b REMOVE c, d`.
     const expression = String(input.UpdateExpression);
     const sets = /^SET (.*?)(?: REMOVE |$)/.exec(expression)?.[1] ?? "";
     const removes = /REMOVE (.*)$/.exec(expression)?.[1] ?? "";
@@ -247,8 +256,8 @@ export function fakeAccount(projects: FakeProject[]) {
     return { Items: items };
   });
 
-  sns.on(PublishCommand).callsFake(async (input) => {
-    calls.push(`Publish ${input.TopicArn}`);
+  sns.on(PublishCommand).callsFake(async (input, getClient) => {
+    calls.push(`Publish ${input.TopicArn} ${await getClient().config.region()}`);
     fail("Publish");
     published.push({ subject: String(input.Subject), message: String(input.Message) });
     return { MessageId: `m-${published.length}` };
@@ -330,10 +339,14 @@ export function setupHandler(
     metrics,
     clock: () => clock++,
   });
-  const run = (runId = "run-1") =>
-    handler(
-      {},
-      { awsRequestId: runId, ...(options.remainingMs && { getRemainingTimeInMillis: options.remainingMs }) },
-    );
-  return { account, handler, run, logger, metrics };
+  const run = (runId = "run-1", event: Record<string, unknown> = {}) =>
+    handler(event, {
+      awsRequestId: runId,
+      ...(options.remainingMs && { getRemainingTimeInMillis: options.remainingMs }),
+    });
+  /** Moves the function's clock to `at` (epoch ms). */
+  const setClock = (at: number) => {
+    clock = at;
+  };
+  return { account, handler, run, logger, metrics, setClock };
 }

@@ -204,13 +204,15 @@ describe("a run whose stop has an unknown outcome", () => {
         };
         return new Map(models.map((m) => [m.modelArn, { requests, inService }]));
       },
-      readRequests: async (_region, spans) =>
-        new Map(
-          spans.map((span) => [
-            span.model.modelArn,
-            { SuccessfulRequestCount: [], UserErrorCount: [], ServerErrorCount: [], ThrottledCount: [] },
-          ]),
-        ),
+      async readRequests(_region, models) {
+        const requests = {
+          SuccessfulRequestCount: [],
+          UserErrorCount: [],
+          ServerErrorCount: [],
+          ThrottledCount: [],
+        };
+        return new Map(models.map((m) => [m.modelArn, { requests }]));
+      },
     };
     const table = new Map<string, StopRecord>();
     const log: StopLog = {
@@ -231,6 +233,7 @@ describe("a run whose stop has an unknown outcome", () => {
           table.set(key.stoppedAt, { ...record, regretCheckedAt: change.at });
         return change.kind === "regret-checked" || change.kind === "restart-rule";
       },
+      closeWarning: async () => false,
     };
     const quiet = { info() {}, warn() {}, error() {} };
     let clock = NOW;

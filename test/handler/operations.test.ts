@@ -119,6 +119,7 @@ describe("metrics", () => {
         ModelsKept: 1,
         Errors: 0,
         EstimatedHourlySavingsUsd: 8,
+        ModelsWarned: 0,
         ModelsRestarted: 0,
         ModelsRegretted: 0,
         ModelsStartedByHand: 0,
@@ -158,8 +159,10 @@ describe("per-model settings and opt-in", () => {
 
     await run();
 
+    // One batch per threshold (3 models × 5, 1 × 5), then one last look at the 4 stop candidates (× 4).
     assert.deepEqual(account.calls.filter((c) => c.startsWith("GetMetricData")).sort(), [
       "GetMetricData 15 -",
+      "GetMetricData 16 -",
       "GetMetricData 5 -",
     ]);
   });

@@ -3,7 +3,7 @@
  * test sets what the fake answers, and what it fails with, per ARN.
  */
 
-import type { RequestEvidence, RequestSpan, UsageReader } from "../../lambda/adapters/metrics.ts";
+import type { MetricsOf, UsageReader } from "../../lambda/adapters/metrics.ts";
 import type { Notifier } from "../../lambda/adapters/notifier.ts";
 import type {
   Discovery,
@@ -22,7 +22,14 @@ import {
   STARTED_BY_HAND,
   type StopRecord,
 } from "../../lambda/core/stop-record.ts";
-import type { ModelUsage, RunningModel, UsageEvidence, UsageWindow } from "../../lambda/core/types.ts";
+import type {
+  ModelUsage,
+  RequestEvidence,
+  RequestRange,
+  RunningModel,
+  UsageEvidence,
+  UsageWindow,
+} from "../../lambda/core/types.ts";
 import type { RunLogger } from "../../lambda/dependencies.ts";
 
 export const MINUTE = 60_000;
@@ -172,30 +179,39 @@ export class FakeDirectory implements ModelDirectory {
   }
 }
 
+/** No request of any kind. */
+export const NO_REQUESTS: RequestEvidence = {
+  requests: { SuccessfulRequestCount: [], UserErrorCount: [], ServerErrorCount: [], ThrottledCount: [] },
+};
+
 /** CloudWatch usage per model ARN; a model without usage set is idle. */
 export class FakeUsage implements UsageReader {
   readonly calls: { region: string; arns: string[]; window: UsageWindow }[] = [];
-  /** Calls of `readRequests`. */
-  readonly requestCalls: { region: string; spans: RequestSpan[] }[] = [];
-  /** Request metrics per ARN for `readRequests`; absent is no request at all. */
-  readonly requests = new Map<string, RequestEvidence>();
-
-  async readRequests(region: string, spans: readonly RequestSpan[]): Promise<Map<string, RequestEvidence>> {
-    this.requestCalls.push({ region, spans: [...spans] });
-    if (this.failure) throw this.failure;
-    return new Map(
-      spans.map((span) => [
-        span.model.modelArn,
-        this.requests.get(span.model.modelArn) ?? idleUsage(0).requests,
-      ]),
-    );
-  }
-
   readonly usage = new Map<string, UsageEvidence>();
   /** Every call fails with this, when set. */
   failure: Error | undefined;
   /** Models the reader leaves out of its answer. */
   readonly unanswered = new Set<string>();
+  /** The request-only re-reads (the last look, the check since a warning), in order. */
+  readonly requestCalls: { region: string; arns: string[]; range: RequestRange }[] = [];
+  /** What a re-read of the requests answers per ARN; absent is no request. */
+  readonly requests = new Map<string, RequestEvidence>();
+  /** Every re-read of the requests fails with this, when set. */
+  requestFailure: Error | undefined;
+
+  async readRequests(
+    region: string,
+    models: readonly MetricsOf[],
+    range: RequestRange,
+  ): Promise<Map<string, RequestEvidence>> {
+    this.requestCalls.push({ region, arns: models.map((model) => model.modelArn), range });
+    if (this.requestFailure) throw this.requestFailure;
+    return new Map(
+      models
+        .filter((model) => !this.unanswered.has(model.modelArn))
+        .map((model) => [model.modelArn, this.requests.get(model.modelArn) ?? NO_REQUESTS]),
+    );
+  }
 
   async readUsage(
     region: string,
@@ -256,7 +272,20 @@ export class FakeStopLog implements StopLog {
   async followUps(region: string): Promise<StopRecord[]> {
     this.calls.push(`followUps ${region}`);
     this.fail("followUps");
-    return this.records.filter((r) => r.followUpRegion === region);
+    return this.records
+      .filter((r) => r.followUpRegion === region)
+      .sort((a, b) => a.stoppedAt.localeCompare(b.stoppedAt));
+  }
+
+  async closeWarning(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<boolean> {
+    this.calls.push(`closeWarning ${modelArn} ${outcome.status}`);
+    this.fail("closeWarning");
+    const index = this.records.findIndex((r) => r.modelArn === modelArn && r.stoppedAt === stoppedAt);
+    const record = this.records[index];
+    if (record?.kind !== "warning" || record.status !== "WARNED") return false;
+    const { followUpRegion: _, ...rest } = record;
+    this.records[index] = { ...rest, ...outcome };
+    return true;
   }
 
   /** Applies a change under the same conditions as the DynamoDB adapter's (stop-log.ts). */
@@ -352,10 +381,16 @@ export class FakeLogger implements RunLogger {
 /** A notifier that keeps each digest, or fails with `failure`. */
 export class FakeNotifier implements Notifier {
   readonly sent: Digest[] = [];
+  /** Messages to other topics (a model's notify tag), in order. */
+  readonly sentTo: (Digest & { topicArn: string })[] = [];
   failure: Error | undefined;
   async publish(digest: Digest): Promise<void> {
     if (this.failure) throw this.failure;
     this.sent.push(digest);
+  }
+  async publishTo(topicArn: string, digest: Digest): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.sentTo.push({ ...digest, topicArn });
   }
 }
 

@@ -62,9 +62,11 @@ export function followUpWorld(records: StopRecord[], now = NOW + 65 * MINUTE) {
 /** Request datapoints of one metric, as CloudWatch returns them. */
 export function requestsAt(...times: string[]) {
   return {
-    SuccessfulRequestCount: times.map((at) => ({ at: Date.parse(at), value: 1 })),
-    UserErrorCount: [],
-    ServerErrorCount: [],
-    ThrottledCount: [],
+    requests: {
+      SuccessfulRequestCount: times.map((at) => ({ at: Date.parse(at), value: 1 })),
+      UserErrorCount: [],
+      ServerErrorCount: [],
+      ThrottledCount: [],
+    },
   };
 }

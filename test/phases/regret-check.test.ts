@@ -54,7 +54,7 @@ describe("the regret check phase", () => {
     assert.deepEqual(deps.directory.calls, []);
   });
 
-  it("reads the requests of every due stop of a region in one call, from each evidence horizon to each stop", async () => {
+  it("reads the requests of every due stop of a region in one call, over the minutes from the horizons to the stops", async () => {
     // Prepare
     const stops = [followedStop("cats", "v1"), followedStop("cats", "v2"), followedStop("dogs", "v1")];
     const deps = followUpWorld(stops);
@@ -64,14 +64,68 @@ describe("the regret check phase", () => {
 
     // Assess
     assert.deepEqual(
-      deps.usage.requestCalls.map(({ region, spans }) => [region, spans.length]),
+      deps.usage.requestCalls.map(({ region, arns }) => [region, arns.length]),
       [[REGION, 3]],
     );
-    const [span] = deps.usage.requestCalls[0]?.spans ?? [];
+    const { range } = deps.usage.requestCalls[0] ?? {};
     assert.deepEqual(
-      [new Date(span?.from ?? 0).toISOString(), new Date(span?.to ?? 0).toISOString()],
-      ["2026-11-28T01:58:00.000Z", "2026-11-28T02:00:05.000Z"],
+      [
+        new Date(range?.start ?? 0).toISOString(),
+        new Date(range?.end ?? 0).toISOString(),
+        range?.periodSeconds,
+      ],
+      ["2026-11-28T01:58:00.000Z", "2026-11-28T02:02:00.000Z", 60],
     );
+  });
+
+  it("reads stops days apart in calls of their own, so no call reads days of minutes", async () => {
+    // Prepare
+    const recent = followedStop("cats", "v1");
+    const older = {
+      ...followedStop("dogs", "v1"),
+      stoppedAt: "2026-11-25T02:00:00.000Z",
+      completedAt: "2026-11-25T02:00:05.000Z",
+      evidenceUntil: "2026-11-25T01:58:00.000Z",
+    };
+    const deps = followUpWorld([recent, older]);
+
+    // Act
+    await regretCheck(deps, config, {
+      runId: "run-now",
+      now: deps.now,
+      followed: [recent, older],
+      by: "nightly",
+    });
+
+    // Assess
+    assert.deepEqual(
+      deps.usage.requestCalls.map(({ arns, range }) => [arns, new Date(range.start).toISOString()]),
+      [
+        [[older.modelArn], "2026-11-25T01:58:00.000Z"],
+        [[recent.modelArn], "2026-11-28T01:58:00.000Z"],
+      ],
+    );
+  });
+
+  it("never checks a warning: a warning is not a stop, there is nothing to undo", async () => {
+    // Prepare
+    const warning = { ...followedStop("cats", "v1"), kind: "warning" as const, status: "WARNED" };
+    const deps = followUpWorld([warning]);
+    deps.usage.requests.set(warning.modelArn, requestsAt("2026-11-28T01:59:00Z"));
+
+    // Act
+    const result = await regretCheck(deps, config, {
+      runId: "run-now",
+      now: deps.now,
+      followed: [warning],
+      by: "nightly",
+    });
+
+    // Assess
+    assert.equal(result.checked, 0);
+    assert.deepEqual(result.restarted, []);
+    assert.equal(deps.usage.requestCalls.length, 0);
+    assert.equal(deps.record(warning.modelArn)?.regretCheckedAt, undefined);
   });
 
   it("starts the model again with its recorded units when a request arrived between the horizon and the stop", async () => {
@@ -167,7 +221,7 @@ describe("the regret check phase", () => {
     // Prepare
     const stop = followedStop("cats", "v1");
     const deps = followUpWorld([stop]);
-    deps.usage.failure = awsError("ThrottlingException", "Rate exceeded");
+    deps.usage.requestFailure = awsError("ThrottlingException", "Rate exceeded");
 
     // Act
     const result = await regretCheck(deps, config, {

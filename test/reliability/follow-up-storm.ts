@@ -149,7 +149,7 @@ export async function runFollowUpStorm(
     const late = new Set(account.late.map(arnOf));
     const expected = new Set([...late, ...account.ruled.map(arnOf)]);
     // Each late model served a request a minute ago that reaches CloudWatch three minutes late.
-    sandbox.cloudwatch.delayMs = 3 * MINUTE;
+    sandbox.cloudwatch.metricDelaySeconds = 180;
     const seededAt = Math.floor(Date.now() / MINUTE) * MINUTE;
     sandbox.cloudwatch.insert(
       sandbox.region,

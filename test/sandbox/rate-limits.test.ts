@@ -75,6 +75,9 @@ describe("sandbox rate limits over the real SDK", () => {
   let sandbox: Sandbox;
   let rekognition: RekognitionClient;
   let cloudwatch: CloudWatchClient;
+  // The sandbox's clock drives the buckets' refill; the tests move it by hand, so no test waits or races.
+  const START = Date.UTC(2026, 10, 28, 2, 0, 0);
+  let now = START;
   const getMetricData = new GetMetricDataCommand({
     MetricDataQueries: [
       {
@@ -86,13 +89,9 @@ describe("sandbox rate limits over the real SDK", () => {
         },
       },
     ],
-    StartTime: new Date(Date.now() - 3_600_000),
-    EndTime: new Date(),
+    StartTime: new Date(START - 3_600_000),
+    EndTime: new Date(START),
   });
-
-  // The sandbox's clock drives the buckets' refill; the tests move it by hand, so no test waits or races.
-  const START = Date.UTC(2026, 10, 28, 2, 0, 0);
-  let now = START;
 
   before(async () => {
     sandbox = await startSandbox({ clock: () => now });
@@ -217,6 +216,8 @@ describe("sandbox rate limits over the real SDK", () => {
   it("starts with the limits it is given", async () => {
     const limited = await startSandbox({
       rateLimits: { rekognition: { DescribeProjects: { tps: 1, burst: 1 } } },
+      // A clock that stands still: the bucket cannot refill between the two calls, however slow the machine.
+      clock: () => START,
     });
     const client = new RekognitionClient({
       region: "us-east-1",

@@ -20,6 +20,8 @@ import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from 
 import { CLIENT_GONE, type Sandbox, startSandbox } from "../../sandbox/index.ts";
 
 const idle = { inService: [{ fromMinutesAgo: 60, toMinutesAgo: 0, units: 1 }] };
+// The sandbox's clock and the seed stand still at this instant; the metric queries ask about the half hour before it.
+const NOW = Date.UTC(2026, 10, 28, 2, 0, 0);
 
 let sandbox: Sandbox;
 let rekognition: RekognitionClient;
@@ -29,6 +31,7 @@ let documents: DynamoDBDocumentClient;
 
 before(async () => {
   sandbox = await startSandbox({
+    clock: () => NOW,
     seed: {
       projects: [
         {
@@ -316,7 +319,7 @@ describe("the DynamoDB call log", () => {
 });
 
 describe("late datapoints", () => {
-  it("shows a datapoint only once the sandbox clock is cloudwatch.delayMs past its timestamp, and refuses a bad delay", async () => {
+  it("shows a datapoint only once the sandbox clock is metricDelaySeconds past its timestamp, and refuses a bad delay", async () => {
     // Prepare: a request a minute ago, and CloudWatch three minutes behind.
     const minute = Math.floor(Date.now() / 60_000) * 60_000;
     sandbox.cloudwatch.insert("us-east-1", [
@@ -356,17 +359,17 @@ describe("late datapoints", () => {
     };
 
     // Act
-    sandbox.cloudwatch.delayMs = 3 * 60_000;
+    sandbox.cloudwatch.metricDelaySeconds = 180;
     const early = await read();
-    sandbox.cloudwatch.delayMs = 0;
+    sandbox.cloudwatch.metricDelaySeconds = 0;
     const arrived = await read();
 
     // Assess
     assert.deepEqual(early, []);
     assert.deepEqual(arrived, [2]);
     assert.throws(() => {
-      sandbox.cloudwatch.delayMs = -1;
-    }, /cloudwatch.delayMs must be ≥ 0 milliseconds, got -1/);
+      sandbox.cloudwatch.metricDelaySeconds = -1;
+    }, /metricDelaySeconds must be a number ≥ 0, got -1/);
   });
 });
 
@@ -453,8 +456,8 @@ describe("wire quirks", () => {
 
     const answer = await cloudwatch.send(
       new GetMetricDataCommand({
-        StartTime: new Date(Date.now() - 30 * 60_000),
-        EndTime: new Date(),
+        StartTime: new Date(NOW - 30 * 60_000),
+        EndTime: new Date(NOW),
         MetricDataQueries: [query("a", "v1"), query("b", "v2"), query("c", "v3"), query("d", "v4")],
       }),
     );

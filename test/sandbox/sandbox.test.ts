@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   CloudWatchClient,
   GetMetricDataCommand,
@@ -36,8 +35,10 @@ import {
 
 const ACCOUNT = "123456789012";
 const MINUTE = 60_000;
-// Whole hours are bucket boundaries for every period the tests use.
-const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+// A whole hour, a bucket boundary for every period the tests use.
+const NOW = Date.UTC(2026, 10, 28, 2, 0, 0);
+// The sandbox's clock: it stands at NOW and moves only when a test moves it, so no test waits for time to pass.
+let clockNow = NOW;
 
 let sandbox: Sandbox;
 const clients: { destroy(): void }[] = [];
@@ -56,7 +57,7 @@ let rekognition: RekognitionClient;
 let cloudwatch: CloudWatchClient;
 
 before(async () => {
-  sandbox = await startSandbox({ account: ACCOUNT });
+  sandbox = await startSandbox({ account: ACCOUNT, clock: () => clockNow });
   // The child processes of the end-to-end tests get the same variables; the SDK must find the sandbox by them.
   Object.assign(process.env, sandbox.env);
   rekognition = client((config) => new RekognitionClient(config));
@@ -257,7 +258,7 @@ describe("sandbox Rekognition endpoint", () => {
       rekognition.send(new StopProjectVersionCommand({ ProjectVersionArn: arn })),
       "ResourceInUseException",
     );
-    await sleep(200);
+    clockNow += 150;
     const afterDelay = await describe();
 
     assert.equal(stop.Status, "STOPPING");
@@ -925,7 +926,7 @@ describe("sandbox stop()", () => {
       const sandbox = await startSandbox({ faults: { rekognition: { latencyMs: 5000 } } });
       Object.assign(process.env, sandbox.env);
       const slow = new RekognitionClient({ maxAttempts: 1 }).send(new DescribeProjectsCommand({})).catch(() => "aborted");
-      await new CloudWatchClient({}).send(new GetMetricDataCommand({ StartTime: new Date(0), EndTime: new Date(), MetricDataQueries: [] })).catch(() => {});
+      await new CloudWatchClient({}).send(new GetMetricDataCommand({ StartTime: new Date(0), EndTime: new Date(60_000), MetricDataQueries: [] })).catch(() => {});
       await new DynamoDBClient({}).send(new ListTablesCommand({}));
       await sandbox.stop();
       console.log("stopped", await slow);

@@ -15,7 +15,10 @@ export interface StopperFixture {
   readonly fn: SynthesizedFunction;
   /** The function, synthesized on first call (hooks of one file may run side by side, so await this in a hook). */
   ready(): Promise<SynthesizedFunction>;
-  /** Starts a sandbox with the log table created from the template; it is stopped after the file's tests. */
+  /**
+   * Starts a sandbox with the log table created from the template; it is stopped after the file's tests. Its clock,
+   * which the seed and every invocation read, starts at PINNED_START_MILLIS unless `options.clock` says otherwise.
+   */
   world(options?: SandboxOptions): Promise<StopperWorld>;
 }
 

@@ -25,6 +25,8 @@ describe("settings from the environment", () => {
       stopConcurrency: 5,
       deadlineMarginSeconds: 30,
       overlapPhases: true,
+      lastLookMinutes: 15,
+      warnBeforeStopHours: 0,
       regretCheckMinutes: 60,
       restartLeadMinutes: 45,
     });
@@ -40,7 +42,7 @@ describe("settings from the environment", () => {
       PRICE_PER_INFERENCE_UNIT_HOUR: "4.25",
       LOG_TTL_DAYS: "30",
       AWS_MAX_ATTEMPTS: "3",
-      REQUIRE_OPT_IN: "yes",
+      REQUIRE_OPT_IN: " True ",
       REKOGNITION_TPS: "10",
       METRICS_TPS: "50",
       DESCRIBE_CONCURRENCY: "1",
@@ -49,6 +51,8 @@ describe("settings from the environment", () => {
       STOP_CONCURRENCY: "4",
       DEADLINE_MARGIN_SECONDS: "60",
       OVERLAP_PHASES: "false",
+      LAST_LOOK_MINUTES: "5",
+      WARN_BEFORE_STOP_HOURS: "168",
       REGRET_CHECK_MINUTES: "0",
       RESTART_LEAD_MINUTES: "30",
     });
@@ -70,6 +74,8 @@ describe("settings from the environment", () => {
       stopConcurrency: 4,
       deadlineMarginSeconds: 60,
       overlapPhases: false,
+      lastLookMinutes: 5,
+      warnBeforeStopHours: 168,
       regretCheckMinutes: 0,
       restartLeadMinutes: 30,
     });
@@ -108,6 +114,10 @@ describe("settings from the environment", () => {
     ["STOP_CONCURRENCY", "x", /from 1 to 32/],
     ["DEADLINE_MARGIN_SECONDS", "4", /from 5 to 300/],
     ["OVERLAP_PHASES", "sometimes", /true or false/],
+    ["LAST_LOOK_MINUTES", "4", /from 5 to 60/],
+    ["LAST_LOOK_MINUTES", "61", /from 5 to 60/],
+    ["WARN_BEFORE_STOP_HOURS", "169", /0 \(no warning.*from 1 to 168/],
+    ["WARN_BEFORE_STOP_HOURS", "1.5", /from 1 to 168/],
     [
       "REGRET_CHECK_MINUTES",
       "14",
