@@ -318,61 +318,6 @@ describe("the DynamoDB call log", () => {
   });
 });
 
-describe("late datapoints", () => {
-  it("shows a datapoint only once the sandbox clock is metricDelaySeconds past its timestamp, and refuses a bad delay", async () => {
-    // Prepare: a request a minute ago, and CloudWatch three minutes behind.
-    const minute = Math.floor(Date.now() / 60_000) * 60_000;
-    sandbox.cloudwatch.insert("us-east-1", [
-      {
-        namespace: "AWS/Rekognition",
-        metricName: "UserErrorCount",
-        dimensions: { ProjectName: "late", VersionName: "v1" },
-        timestamp: minute - 60_000,
-        value: 2,
-      },
-    ]);
-    const read = async () => {
-      const answer = await cloudwatch.send(
-        new GetMetricDataCommand({
-          StartTime: new Date(minute - 10 * 60_000),
-          EndTime: new Date(minute + 60_000),
-          MetricDataQueries: [
-            {
-              Id: "late",
-              MetricStat: {
-                Metric: {
-                  Namespace: "AWS/Rekognition",
-                  MetricName: "UserErrorCount",
-                  Dimensions: [
-                    { Name: "ProjectName", Value: "late" },
-                    { Name: "VersionName", Value: "v1" },
-                  ],
-                },
-                Period: 60,
-                Stat: "Sum",
-              },
-            },
-          ],
-        }),
-      );
-      return answer.MetricDataResults?.[0]?.Values ?? [];
-    };
-
-    // Act
-    sandbox.cloudwatch.metricDelaySeconds = 180;
-    const early = await read();
-    sandbox.cloudwatch.metricDelaySeconds = 0;
-    const arrived = await read();
-
-    // Assess
-    assert.deepEqual(early, []);
-    assert.deepEqual(arrived, [2]);
-    assert.throws(() => {
-      sandbox.cloudwatch.metricDelaySeconds = -1;
-    }, /metricDelaySeconds must be a number ≥ 0, got -1/);
-  });
-});
-
 describe("wire quirks", () => {
   const listProjects = async (token?: string) =>
     rekognition.send(new DescribeProjectsCommand({ MaxResults: 100, NextToken: token }));
