@@ -395,43 +395,47 @@ export class IdleModelStopper extends Construct {
       maxEventAge: Duration.hours(1),
     });
 
-    this.schedule = new Schedule(this, "NightlySchedule", {
-      description: "Invokes the idle model stopper",
-      schedule: ScheduleExpression.expression(settings.schedule, TimeZone.of(settings.scheduleTimezone)),
-      // The kill switch: a disabled schedule starts no run, and everything else stays as it is.
-      enabled: settings.enabled,
-      target: new LambdaInvokeUnqualified(this.stopperFunction, {
-        // The scheduled time names the run, so a retried invocation is recognisably the same run.
-        input: ScheduleTargetInput.fromObject({
-          scheduledTime: ContextAttribute.scheduledTime,
-          attempt: ContextAttribute.attemptNumber,
-        }),
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 2,
-        maxEventAge: Duration.hours(1),
-      }),
-    });
-    if (settings.warnSchedule !== undefined) {
-      // The warning pass: the same function and dead-letter queue, an event that asks it to warn and never stop.
-      // Its scheduled time also times the warnings it writes.
-      this.warnSchedule = new Schedule(this, "WarnSchedule", {
-        description: "Invokes the idle model stopper's warning pass (warns, never stops)",
-        schedule: ScheduleExpression.expression(
-          settings.warnSchedule,
-          TimeZone.of(settings.scheduleTimezone),
-        ),
+    // The kill switch (`enabled`): a disabled schedule starts no run, and everything else stays as it is. The
+    // scheduled time names the run, so a retried invocation is recognisably the same run.
+    const scheduleOf = (
+      id: string,
+      description: string,
+      expression: string,
+      fn: LambdaFunction,
+      delivery: { readonly retryAttempts: number; readonly maxEventAge: Duration; readonly mode?: string },
+    ) =>
+      new Schedule(this, id, {
+        description,
+        schedule: ScheduleExpression.expression(expression, TimeZone.of(settings.scheduleTimezone)),
         enabled: settings.enabled,
-        target: new LambdaInvokeUnqualified(this.stopperFunction, {
+        target: new LambdaInvokeUnqualified(fn, {
           input: ScheduleTargetInput.fromObject({
-            mode: "warn",
+            ...(delivery.mode !== undefined && { mode: delivery.mode }),
             scheduledTime: ContextAttribute.scheduledTime,
             attempt: ContextAttribute.attemptNumber,
           }),
           deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: 2,
-          maxEventAge: Duration.hours(1),
+          retryAttempts: delivery.retryAttempts,
+          maxEventAge: delivery.maxEventAge,
         }),
       });
+    this.schedule = scheduleOf(
+      "NightlySchedule",
+      "Invokes the idle model stopper",
+      settings.schedule,
+      this.stopperFunction,
+      { retryAttempts: 2, maxEventAge: Duration.hours(1) },
+    );
+    if (settings.warnSchedule !== undefined) {
+      // The warning pass: the same function and dead-letter queue, an event that asks it to warn and never stop.
+      // Its scheduled time also times the warnings it writes.
+      this.warnSchedule = scheduleOf(
+        "WarnSchedule",
+        "Invokes the idle model stopper's warning pass (warns, never stops)",
+        settings.warnSchedule,
+        this.stopperFunction,
+        { retryAttempts: 2, maxEventAge: Duration.hours(1), mode: "warn" },
+      );
     }
 
     // A follow-up that fails is simply done again by the next one: no retry, which could overlap it.
@@ -440,24 +444,13 @@ export class IdleModelStopper extends Construct {
       retryAttempts: 0,
       maxEventAge: Duration.minutes(15),
     });
-    this.followUpSchedule = new Schedule(this, "FollowUpSchedule", {
-      description:
-        "Invokes the idle model stopper's follow-up: regret checks, restarts by rule, starts by hand",
-      schedule: ScheduleExpression.expression(
-        settings.followUpSchedule,
-        TimeZone.of(settings.scheduleTimezone),
-      ),
-      enabled: settings.enabled,
-      target: new LambdaInvokeUnqualified(this.followUpFunction, {
-        input: ScheduleTargetInput.fromObject({
-          scheduledTime: ContextAttribute.scheduledTime,
-          attempt: ContextAttribute.attemptNumber,
-        }),
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 1,
-        maxEventAge: Duration.minutes(15),
-      }),
-    });
+    this.followUpSchedule = scheduleOf(
+      "FollowUpSchedule",
+      "Invokes the idle model stopper's follow-up: regret checks, restarts by rule, starts by hand",
+      settings.followUpSchedule,
+      this.followUpFunction,
+      { retryAttempts: 1, maxEventAge: Duration.minutes(15) },
+    );
 
     this.alarms = this.createAlarms();
     this.dashboard = new StopperDashboard(this, "Dashboard", {
