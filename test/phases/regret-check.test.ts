@@ -6,6 +6,20 @@ import { followedStop, followUpWorld, requestsAt } from "./follow-up-fixtures.ts
 
 const config = configWith();
 
+/** The regret check of `followed`, run by the follow-up or the nightly run "run-now" at the world's `now`. */
+const checkAs = (
+  deps: ReturnType<typeof followUpWorld>,
+  followed: Parameters<typeof regretCheck>[2]["followed"],
+  by: "follow-up" | "nightly",
+  options: { readonly runId?: string; readonly config?: typeof config } = {},
+) =>
+  regretCheck(deps, options.config ?? config, {
+    runId: options.runId ?? "run-now",
+    now: deps.now,
+    followed,
+    by,
+  });
+
 describe("the regret check phase", () => {
   const due: { by: "follow-up" | "nightly"; minutes: string; after: number; checked: boolean }[] = [
     { by: "follow-up", minutes: "60", after: 59, checked: false },
@@ -21,11 +35,8 @@ describe("the regret check phase", () => {
       const deps = followUpWorld([stop], NOW + after * MINUTE);
 
       // Act
-      const result = await regretCheck(deps, configWith({ REGRET_CHECK_MINUTES: minutes }), {
-        runId: "run-now",
-        now: deps.now,
-        followed: [stop],
-        by,
+      const result = await checkAs(deps, [stop], by, {
+        config: configWith({ REGRET_CHECK_MINUTES: minutes }),
       });
 
       // Assess
@@ -42,12 +53,7 @@ describe("the regret check phase", () => {
     const deps = followUpWorld([stop], NOW + 5 * MINUTE);
 
     // Act
-    const result = await regretCheck(deps, config, {
-      runId: stop.runId,
-      now: deps.now,
-      followed: [stop],
-      by: "nightly",
-    });
+    const result = await checkAs(deps, [stop], "nightly", { runId: stop.runId });
 
     // Assess
     assert.equal(result.checked, 0);
@@ -60,7 +66,7 @@ describe("the regret check phase", () => {
     const deps = followUpWorld(stops);
 
     // Act
-    await regretCheck(deps, config, { runId: "run-now", now: deps.now, followed: stops, by: "follow-up" });
+    await checkAs(deps, stops, "follow-up");
 
     // Assess
     assert.deepEqual(
@@ -90,12 +96,7 @@ describe("the regret check phase", () => {
     const deps = followUpWorld([recent, older]);
 
     // Act
-    await regretCheck(deps, config, {
-      runId: "run-now",
-      now: deps.now,
-      followed: [recent, older],
-      by: "nightly",
-    });
+    await checkAs(deps, [recent, older], "nightly");
 
     // Assess
     assert.deepEqual(
@@ -114,12 +115,7 @@ describe("the regret check phase", () => {
     deps.usage.requests.set(warning.modelArn, requestsAt("2026-11-28T01:59:00Z"));
 
     // Act
-    const result = await regretCheck(deps, config, {
-      runId: "run-now",
-      now: deps.now,
-      followed: [warning],
-      by: "nightly",
-    });
+    const result = await checkAs(deps, [warning], "nightly");
 
     // Assess
     assert.equal(result.checked, 0);
@@ -135,12 +131,7 @@ describe("the regret check phase", () => {
     deps.usage.requests.set(stop.modelArn, requestsAt("2026-11-28T01:59:00Z"));
 
     // Act
-    const result = await regretCheck(deps, config, {
-      runId: "run-now",
-      now: deps.now,
-      followed: [stop],
-      by: "follow-up",
-    });
+    const result = await checkAs(deps, [stop], "follow-up");
 
     // Assess
     assert.deepEqual(
@@ -181,12 +172,7 @@ describe("the regret check phase", () => {
       deps.usage.requests.set(stop.modelArn, requestsAt(at));
 
       // Act
-      const result = await regretCheck(deps, config, {
-        runId: "run-now",
-        now: deps.now,
-        followed: [stop],
-        by: "follow-up",
-      });
+      const result = await checkAs(deps, [stop], "follow-up");
 
       // Assess
       assert.deepEqual(result.restarted, []);
@@ -201,12 +187,7 @@ describe("the regret check phase", () => {
     const deps = followUpWorld([older]);
 
     // Act
-    const result = await regretCheck(deps, config, {
-      runId: "run-now",
-      now: deps.now,
-      followed: [older],
-      by: "nightly",
-    });
+    const result = await checkAs(deps, [older], "nightly");
 
     // Assess
     assert.equal(result.checked, 1);
@@ -224,12 +205,7 @@ describe("the regret check phase", () => {
     deps.usage.requestFailure = awsError("ThrottlingException", "Rate exceeded");
 
     // Act
-    const result = await regretCheck(deps, config, {
-      runId: "run-now",
-      now: deps.now,
-      followed: [stop],
-      by: "follow-up",
-    });
+    const result = await checkAs(deps, [stop], "follow-up");
 
     // Assess
     assert.deepEqual(result.errors, [

@@ -122,7 +122,7 @@ describe("the digest's follow-up sections", () => {
     },
   ];
 
-  it("in a nightly run: the undone stops first, then the stops, restarts by rule, starts by hand, errors", () => {
+  it("in a nightly run: the undone stops first, then the stops, restarts by rule, starts by hand, warnings, errors", () => {
     // Act
     const digest = buildDigest({
       runId: "run-1",
@@ -137,6 +137,7 @@ describe("the digest's follow-up sections", () => {
       logTableName: "log",
       restarted: restarts,
       startedByHand: [{ record: record("by-hand"), seenAt: Date.parse("2026-11-27T09:15:00Z") }],
+      warned: [{ ...stop("warned", 1), stopNotBefore: NOW + 24 * 3_600_000 }],
     });
 
     // Assess
@@ -148,6 +149,7 @@ describe("the digest's follow-up sections", () => {
       "Stopped 1, about $8.00/h:",
       "Started again by restart rule 1, about $4.00/h:",
       "Started again by hand within a day of the stop (1): the idle threshold may be wrong for these models (a tag auto-stop:idle-minutes sets a model's own):",
+      "Warned 1, each to be stopped by a later run unless it is used or tagged:",
       "Errors (1):",
       "Kept running: 1 (each with its reason in the function's log).",
       "Every stop is recorded in the DynamoDB table log.",
