@@ -252,8 +252,7 @@ export async function historyCommand(args: readonly string[], io: CliIo): Promis
   const reader = new LogTableReader(table);
   let records: LoggedStop[];
   try {
-    // Stops only: the nightly run's warnings share the table.
-    records = (await reader.recordsSince(new Date(sinceMs).toISOString(), model?.arn)).filter(isStopRecord);
+    records = await reader.recordsSince(new Date(sinceMs).toISOString(), model?.arn);
   } finally {
     reader.destroy();
   }

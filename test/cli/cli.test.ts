@@ -405,10 +405,10 @@ describe("scan", () => {
       'tag auto-stop:restart on the model: "weekdays 7:30" is not a restart rule: the time zone is missing (add one ' +
       `such as UTC or Europe/Paris). Allowed: ${RESTART_RULE_ALLOWED}`;
     assert.equal(run.code, 1, run.stderr);
-    // The tags keep it, so its metrics are not even read.
+    // The tags keep it; scan still reads its units in service, as for every model the tags keep.
     assert.ok(
       run.stdout.includes(
-        `\neu-cats/v1  1      —             —         keep      $4.00  kept to be safe: ${problem}\n`,
+        `\neu-cats/v1  3      —             —               —         keep      $12.00  kept to be safe: ${problem}\n`,
       ),
       run.stdout,
     );
