@@ -21,7 +21,8 @@ const warnings = Template.fromStack(
   }),
 );
 
-const allSchedules = (template: Template) => Object.values(template.findResources("AWS::Scheduler::Schedule"));
+const allSchedules = (template: Template) =>
+  Object.values(template.findResources("AWS::Scheduler::Schedule"));
 /** The schedules of the nightly function: the follow-up function has its own (followUpSchedule). */
 const schedules = (template: Template) =>
   allSchedules(template).filter(
