@@ -49,7 +49,7 @@ export interface UsageReader {
    */
   readRequests(
     region: string,
-    models: readonly RunningModel[],
+    models: readonly MetricsOf[],
     range: RequestRange,
   ): Promise<Map<string, RequestEvidence>>;
   /**
@@ -58,6 +58,12 @@ export interface UsageReader {
    */
   listInService(region: string): Promise<NamedModel[]>;
 }
+
+/** What the metrics of a model are found by: its project and version names, and its ARN for the answer's key. */
+export type MetricsOf = Pick<RunningModel, "modelArn" | "projectName" | "versionName">;
+
+/** What a query of a model's metrics needs: its dimensions, the project and version names. */
+export type MetricNames = Pick<NamedModel, "projectName" | "versionName">;
 
 /** GetMetricData accepts at most 500 MetricDataQueries per call. */
 export const MAX_QUERIES_PER_CALL = 500;
@@ -81,7 +87,7 @@ const USAGE_QUERIES = [...REQUEST_QUERIES, { name: IN_SERVICE_METRIC, stat: "Ave
  * `requestsOnly`, the request metrics alone.
  */
 export function buildQueries(
-  models: readonly NamedModel[],
+  models: readonly MetricNames[],
   periodSeconds: number,
   requestsOnly = false,
 ): MetricDataQuery[] {
@@ -144,7 +150,7 @@ export class CloudWatchUsageReader implements UsageReader {
 
   readRequests(
     region: string,
-    models: readonly RunningModel[],
+    models: readonly MetricsOf[],
     range: RequestRange,
   ): Promise<Map<string, RequestEvidence>> {
     const read = this.inBatches(
@@ -162,7 +168,7 @@ export class CloudWatchUsageReader implements UsageReader {
   }
 
   /** The evidence read in the models' order, keyed by each model's ARN. */
-  private async byArn<T>(models: readonly RunningModel[], read: Promise<T[]>): Promise<Map<string, T>> {
+  private async byArn<T>(models: readonly MetricsOf[], read: Promise<T[]>): Promise<Map<string, T>> {
     const evidence = await read;
     return new Map(models.map((model, index) => [model.modelArn, evidence[index] as T]));
   }
@@ -173,7 +179,7 @@ export class CloudWatchUsageReader implements UsageReader {
    */
   private async inBatches<T>(
     region: string,
-    models: readonly NamedModel[],
+    models: readonly MetricNames[],
     requestsOnly: boolean,
     periodSeconds: number,
     span: Pick<UsageWindow, "queryStart" | "end">,

@@ -44,6 +44,8 @@ export interface FaultFigures {
   readonly lines?: readonly string[];
   /** The one line of a record written before the storm ran with both discoveries. */
   readonly line?: string;
+  /** The follow-up storm's line; absent from records made before it existed. */
+  readonly followUpLine?: string;
   readonly node: string;
   readonly cores: number;
   readonly recordedAt: string;
@@ -61,6 +63,14 @@ export interface ProofFigures {
   readonly recordedAt?: string;
   /** The report's lines, per section. */
   readonly sectionLines?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Why a fault storm's output cannot be recorded: it needs a line per discovery and the follow-up storm's. */
+export function refuseFaultFigures(faults: FaultFigures): string | undefined {
+  if ((faults.lines?.length ?? 0) < 2)
+    return "it needs a run with both discoveries (npm run test:faults without --discovery)";
+  if (faults.followUpLine === undefined) return "it has no line of the follow-up storm";
+  return undefined;
 }
 
 const codeBlock = (lines: readonly string[]) => ["```", ...lines, "```"].join("\n");
@@ -102,15 +112,15 @@ export const FIGURE_SOURCES: readonly FigureSource[] = [
     name: "faults",
     producedBy: "npm run test:faults",
     output: "test-output/faults.json",
-    refuse: (data) =>
-      ((data as FaultFigures).lines?.length ?? 0) < 2
-        ? "it needs a run with both discoveries (npm run test:faults without --discovery)"
-        : undefined,
+    refuse: (data) => refuseFaultFigures(data as FaultFigures),
     blocks: {
       faults: (data) => {
         const faults = data as FaultFigures;
+        // Older records have one nightly line (before both discoveries) and no follow-up line (before the follow-ups).
+        const nightly = faults.lines ?? [faults.line ?? ""];
+        const followUp = faults.followUpLine === undefined ? [] : [faults.followUpLine];
         return (
-          `${codeBlock(faults.lines ?? [faults.line ?? ""])}\n\n` +
+          `${codeBlock([...nightly, ...followUp])}\n\n` +
           `(\`npm run test:faults\` on ${faults.recordedAt.slice(0, 10)}, Node.js ${faults.node.replace(/^v/, "")}, ` +
           `${faults.cores} cores.)`
         );

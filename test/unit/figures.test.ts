@@ -167,18 +167,36 @@ describe("the bench's figures", () => {
   });
 });
 
-describe("the fault storm's figures", () => {
-  it("are recorded only from a run with both discoveries, one line each", () => {
+describe("the fault storms' figures", () => {
+  const faults = FIGURE_SOURCES.find((source) => source.name === "faults");
+  const recorded = {
+    lines: ["faults: discovery=metrics-first injected=1 …", "faults: discovery=full injected=1 …"],
+    followUpLine: "follow-ups: injected=2 …",
+    node: "v22.23.5",
+    cores: 2,
+    recordedAt: "2026-12-03T15:00:00.000Z",
+  };
+
+  it("show the nightly storm's line per discovery and the follow-up storm's, as npm run test:faults printed them", () => {
+    // Act
+    const block = faults?.blocks.faults?.(recorded);
+
+    // Assess
+    assert.equal(
+      block,
+      "```\nfaults: discovery=metrics-first injected=1 …\nfaults: discovery=full injected=1 …\n" +
+        "follow-ups: injected=2 …\n```\n\n(`npm run test:faults` on 2026-12-03, Node.js 22.23.5, 2 cores.)",
+    );
+  });
+
+  it("are not recorded from an output without both discoveries' lines, or without the follow-up storm's", () => {
     // Prepare
-    const faults = FIGURE_SOURCES.find((source) => source.name === "faults");
-    const run = { node: "v22.23.5", cores: 2, recordedAt: "2026-12-03T15:00:00.000Z" };
+    const { followUpLine: _, ...nightlyOnly } = recorded;
+    const oneDiscovery = { ...recorded, lines: recorded.lines.slice(0, 1) };
 
     // Act, Assess
-    assert.match(faults?.refuse?.({ ...run, lines: ["metrics-first line"] }) ?? "", /both discoveries/);
-    assert.equal(faults?.refuse?.({ ...run, lines: ["metrics-first line", "full line"] }), undefined);
-    assert.match(
-      faults?.blocks.faults?.({ ...run, lines: ["metrics-first line", "full line"] }) ?? "",
-      /^```\nmetrics-first line\nfull line\n```\n/,
-    );
+    assert.equal(faults?.refuse?.(nightlyOnly), "it has no line of the follow-up storm");
+    assert.match(faults?.refuse?.(oneDiscovery) ?? "", /both discoveries/);
+    assert.equal(faults?.refuse?.(recorded), undefined);
   });
 });
