@@ -75,6 +75,19 @@ describe("the screen of metrics-first discovery", () => {
       reason: /^idle:/,
     },
     {
+      // Stopped at 01:00 and started again (by its restart rule, the regret check or by hand) at 01:30.
+      name: "in service, stopped, and in service again since inside the window: started recently, since the restart",
+      usage: {
+        ...usage(IDLE + 60, 60),
+        inService: [
+          ...everyMinute(NOW - (IDLE + 60) * MINUTE, NOW - 60 * MINUTE, 2),
+          ...everyMinute(NOW - 30 * MINUTE, NOW - 2 * MINUTE, 2),
+        ],
+      },
+      kind: "keep",
+      reason: /^started recently: in service since 2026-11-28T01:30:00Z \(30m ago\)/,
+    },
+    {
       name: "metrics that could not be read: kept to be safe",
       usage: { error: "GetMetricData failed: Throttling" },
       kind: "keep",
