@@ -37,6 +37,20 @@ const sdkPackageVersionOnly: Plugin = {
   },
 };
 
+/**
+ * @smithy/core falls back to a SHA-256 of its own in JavaScript where node:crypto has none, which never happens on
+ * Lambda: this puts `lambda/no-sha256-js.ts` in its place (esbuild's aliases cannot replace a relative import).
+ */
+const noSha256Fallback: Plugin = {
+  name: "no-sha256-fallback",
+  setup(builder) {
+    const standIn = join(builder.initialOptions.absWorkingDir ?? ROOT, "lambda", "no-sha256-js.ts");
+    builder.onResolve({ filter: /(^|[\\/])Sha256Js$/ }, ({ importer }) =>
+      /[\\/]@smithy[\\/]core[\\/].*[\\/]checksum[\\/]/.test(importer) ? { path: standIn } : undefined,
+    );
+  },
+};
+
 // Node's ESM output has no `require`; bundled CommonJS dependencies call it for Node built-ins.
 // The alias keeps the banner's import from clashing with a `createRequire` import inside the bundle.
 const ESM_REQUIRE_BANNER =
@@ -67,7 +81,7 @@ export const BUNDLE_OPTIONS: BuildOptions = {
     // Endpoint discovery is off for the function's DynamoDB client: leave its endpoint cache out (see the file).
     "@aws-sdk/endpoint-cache": "./lambda/no-endpoint-cache.ts",
   },
-  plugins: [sdkPackageVersionOnly],
+  plugins: [sdkPackageVersionOnly, noSha256Fallback],
   logLevel: "warning",
 };
 

@@ -44,7 +44,7 @@ describe("the hash of a build step's inputs", () => {
 });
 
 describe("the Lambda bundle's build", () => {
-  it("leaves out what the function never runs: the SDK's event-stream codec, DynamoDB's endpoint cache and the clients' package.json but their version", async () => {
+  it("leaves out what the function never runs: the SDK's event-stream codec, DynamoDB's endpoint cache, the JavaScript SHA-256 and the clients' package.json but their version", async () => {
     // Prepare
     const { dir } = await ensureLambdaBundle();
     const bundle = readFileSync(join(dir, "index.mjs"), "utf8");
@@ -62,6 +62,9 @@ describe("the Lambda bundle's build", () => {
     assert.ok(!bundle.includes(":event-type"), "no event-stream codec");
     assert.ok(bundle.includes("event streams are left out of the idle-model-stopper bundle"));
     assert.ok(!bundle.includes("mnemonist/lru-cache"), "no LRU cache for discovered endpoints");
+    // SHA-256's first round constant, 0x428a2f98, is in the JavaScript hash only: node:crypto's does the hashing.
+    assert.ok(!bundle.includes("1116352408"), "no JavaScript SHA-256");
+    assert.ok(bundle.includes("leaves out the SDK's JavaScript fallback"));
     for (const client of clients) {
       assert.ok(bundle.includes(`version:"${client.version}"`), `${client.description}: its version is kept`);
       assert.ok(!bundle.includes(client.description), `${client.description}: the rest is left out`);
