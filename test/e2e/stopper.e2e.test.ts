@@ -264,23 +264,31 @@ describe("one run over the wire", () => {
   });
 });
 
+/**
+ * 111 projects (two DescribeProjects pages of at most 100) with an idle running model each, one of them the last of
+ * 130 versions (two pages) and the others stopped.
+ */
+function idleProjectsToPage(): SeedProject[] {
+  const projects: SeedProject[] = Array.from({ length: 110 }, (_, i) => ({
+    name: `project-${String(i).padStart(3, "0")}`,
+    versions: [{ name: "v1", status: "RUNNING" as const, ...idle() }],
+  }));
+  projects.push({
+    name: "many-versions",
+    versions: Array.from({ length: 130 }, (_, i) => ({
+      name: `v${i}`,
+      status: i === 129 ? ("RUNNING" as const) : ("STOPPED" as const),
+      ...(i === 129 ? idle() : {}),
+    })),
+  });
+  return projects;
+}
+
 describe("scale and paging over the wire", () => {
   it("reads every page of projects and versions and batches more than 500 metric queries", async () => {
     // 111 projects (two DescribeProjects pages of at most 100), one with 130 versions (two pages), and 111
     // running idle models: 555 metric queries, so two GetMetricData calls.
-    const projects: SeedProject[] = Array.from({ length: 110 }, (_, i) => ({
-      name: `project-${String(i).padStart(3, "0")}`,
-      versions: [{ name: "v1", status: "RUNNING" as const, ...idle() }],
-    }));
-    projects.push({
-      name: "many-versions",
-      versions: Array.from({ length: 130 }, (_, i) => ({
-        name: `v${i}`,
-        status: i === 129 ? ("RUNNING" as const) : ("STOPPED" as const),
-        ...(i === 129 ? idle() : {}),
-      })),
-    });
-    const w = await world(projects);
+    const w = await world(idleProjectsToPage());
 
     // The function paces itself to 5 calls a second per API by default; the sandbox has no such limit.
     const run = await w.invoke({ MAX_STOPS_PER_RUN: "1000", REKOGNITION_TPS: "100", DISCOVERY: "full" });
@@ -316,18 +324,7 @@ describe("metrics-first discovery at scale over the wire", () => {
   it("describes the idle models' projects ten names a call, and their versions by name", async () => {
     // Prepare: 111 projects with an idle running model each, one of them among 129 stopped versions, and 40 busy
     // projects whose models are never described.
-    const projects: SeedProject[] = Array.from({ length: 110 }, (_, i) => ({
-      name: `project-${String(i).padStart(3, "0")}`,
-      versions: [{ name: "v1", status: "RUNNING" as const, ...idle() }],
-    }));
-    projects.push({
-      name: "many-versions",
-      versions: Array.from({ length: 130 }, (_, i) => ({
-        name: `v${i}`,
-        status: i === 129 ? ("RUNNING" as const) : ("STOPPED" as const),
-        ...(i === 129 ? idle() : {}),
-      })),
-    });
+    const projects = idleProjectsToPage();
     for (let i = 0; i < 40; i += 1)
       projects.push({
         name: `busy-${i}`,
