@@ -9,12 +9,12 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { RekognitionClient } from "@aws-sdk/client-rekognition";
 import { createGate, type Gate } from "../lambda/adapters/gate.ts";
 import { CloudWatchUsageReader } from "../lambda/adapters/metrics.ts";
-import { RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
-import { perRegion } from "../lambda/aws-clients.ts";
+import { parseModelArn, RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
+import { listMetricsLimits, perRegion } from "../lambda/aws-clients.ts";
 import type { StopperConfig } from "../lambda/config.ts";
-import { applyStopCap, type Decision, usageWindow } from "../lambda/core/decide.ts";
+import { applyStopCap, usageWindow } from "../lambda/core/decide.ts";
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
-import type { VerdictFacts } from "../lambda/core/types.ts";
+import type { NamedModel, Verdict, VerdictFacts } from "../lambda/core/types.ts";
 import { type Assessment, assess } from "../lambda/run.ts";
 import { awsClientOptions, type CliIo } from "./io.ts";
 import { LogTableReader, TABLE_ENV } from "./log-table.ts";
@@ -66,6 +66,7 @@ export async function scanConfig(
         "require-opt-in": { type: "boolean" },
         price: { type: "string" },
         "max-stops": { type: "string" },
+        full: { type: "boolean" },
         json: { type: "boolean" },
         table: { type: "string" },
         "table-region": { type: "string" },
@@ -96,9 +97,10 @@ export async function scanConfig(
       ...(values["require-opt-in"] && { requireOptIn: "true" }),
       ...(values.price !== undefined && { pricePerInferenceUnitHour: values.price }),
       ...(values["max-stops"] !== undefined && { maxStopsPerRun: values["max-stops"] }),
+      ...(values.full && { discovery: "full" }),
       ...(env.AWS_MAX_ATTEMPTS && { maxAttempts: env.AWS_MAX_ATTEMPTS }),
     },
-    { ...SCAN_FLAGS, maxAttempts: "AWS_MAX_ATTEMPTS" },
+    { ...SCAN_FLAGS, maxAttempts: "AWS_MAX_ATTEMPTS", discovery: "--full" },
   );
   const regions =
     settings.regions.length > 0 ? settings.regions : [await defaultRegion("scan", clientOptions)];
@@ -139,6 +141,7 @@ function readOnlyAdapters(config: StopperConfig, clientOptions: { readonly profi
     usage: new CloudWatchUsageReader(
       perRegion((region) => keep(new CloudWatchClient({ region, ...retry }))),
       perRegion(() => createGate({ tps: config.metricsTps, concurrency: config.metricsConcurrency })),
+      perRegion(() => createGate(listMetricsLimits(config))),
     ),
     destroy: () => {
       for (const client of clients) client.destroy();
@@ -204,9 +207,17 @@ export function lastRequest(facts: VerdictFacts): string {
   return "—";
 }
 
+/** A model and its verdict, described (with ARNs) or judged by name only (metrics-first discovery). */
+export interface JudgedModel {
+  readonly model: NamedModel & { readonly modelArn?: string };
+  readonly verdict: Verdict;
+}
+
+const nameKey = (model: NamedModel) => `${model.region}/${model.projectName}/${model.versionName}`;
+
 /** Would-stops first, most expensive first (the order a run stops them in), then the kept models by name. */
-export function sortForDisplay(decisions: readonly Decision[]): Decision[] {
-  const name = (d: Decision) => `${d.model.region}/${d.model.projectName}/${d.model.versionName}`;
+export function sortForDisplay<T extends JudgedModel>(decisions: readonly T[]): T[] {
+  const name = (d: JudgedModel) => nameKey(d.model);
   return [...decisions].sort((a, b) => {
     const aStop = a.verdict.action === "stop";
     const bStop = b.verdict.action === "stop";
@@ -216,7 +227,7 @@ export function sortForDisplay(decisions: readonly Decision[]): Decision[] {
         (b.verdict.facts.estimatedHourlyCostUsd ?? 0) - (a.verdict.facts.estimatedHourlyCostUsd ?? 0);
       if (cost !== 0) return cost;
     }
-    return name(a).localeCompare(name(b)) || a.model.modelArn.localeCompare(b.model.modelArn);
+    return name(a).localeCompare(name(b)) || (a.model.modelArn ?? "").localeCompare(b.model.modelArn ?? "");
   });
 }
 
@@ -234,13 +245,25 @@ export interface ScanReport {
   readonly regions: readonly string[];
   readonly settings: Pick<
     StopperConfig,
-    "idleMinutes" | "optOutTagKey" | "requireOptIn" | "pricePerInferenceUnitHour" | "maxStopsPerRun"
+    | "idleMinutes"
+    | "optOutTagKey"
+    | "requireOptIn"
+    | "pricePerInferenceUnitHour"
+    | "maxStopsPerRun"
+    | "discovery"
   >;
-  /** Running Custom Labels models found. */
+  /** Running Custom Labels models judged (metrics-first: those with current InServiceInferenceUnits data). */
   readonly running: number;
   readonly wouldStop: number;
   readonly estimatedHourlySavingsUsd: number;
-  readonly decisions: readonly (Decision & { readonly idleFor: string; readonly warning?: PendingWarning })[];
+  /**
+   * Every model judged. One judged by its metrics alone (metrics-first discovery keeps a busy model without
+   * describing it) has no `projectArn` or `modelArn`: they are not known.
+   */
+  readonly decisions: readonly (JudgedModel & {
+    readonly idleFor: string;
+    readonly warning?: PendingWarning;
+  })[];
   readonly errors: Assessment["errors"];
   readonly unfinished: Assessment["unfinished"];
   /** The log table the open warnings were read from; absent when no table was named. */
@@ -257,8 +280,18 @@ export function buildScanReport(
   now: number,
   warnings?: { readonly table: string; readonly byModel: ReadonlyMap<string, PendingWarning> },
 ): ScanReport {
-  const decisions = sortForDisplay(applyStopCap(assessment.decisions, config.maxStopsPerRun));
+  const decisions = sortForDisplay<JudgedModel>([
+    ...applyStopCap(assessment.decisions, config.maxStopsPerRun),
+    ...assessment.judgedByName,
+  ]);
   const stops = decisions.filter((d) => d.verdict.action === "stop");
+  // A model judged by name has no ARN: its warning is found by the names and region its warning's ARN holds.
+  const warningsByName = new Map<string, PendingWarning>();
+  for (const [arn, warning] of warnings?.byModel ?? []) {
+    const names = parseModelArn(arn);
+    const region = arn.split(":")[3];
+    if (names && region) warningsByName.set(nameKey({ region, ...names }), warning);
+  }
   return {
     scannedAt: formatTime(now),
     regions: config.regions,
@@ -268,6 +301,7 @@ export function buildScanReport(
       requireOptIn: config.requireOptIn,
       pricePerInferenceUnitHour: config.pricePerInferenceUnitHour,
       maxStopsPerRun: config.maxStopsPerRun,
+      discovery: config.discovery,
     },
     running: decisions.length,
     wouldStop: stops.length,
@@ -275,7 +309,10 @@ export function buildScanReport(
       stops.reduce((sum, d) => sum + (d.verdict.facts.estimatedHourlyCostUsd ?? 0), 0),
     ),
     decisions: decisions.map((d) => {
-      const warning = warnings?.byModel.get(d.model.modelArn);
+      const warning =
+        d.model.modelArn === undefined
+          ? warningsByName.get(nameKey(d.model))
+          : warnings?.byModel.get(d.model.modelArn);
       return { ...d, idleFor: idleFor(d.verdict.facts, now), ...(warning && { warning }) };
     }),
     errors: assessment.errors,
@@ -322,7 +359,7 @@ export function renderScanReport(report: ScanReport): string {
 }
 
 /** The tags that look like an opt-out but do nothing, one line each under the total; "" when there is none. */
-export function nearMissNotes(decisions: readonly Decision[]): string {
+export function nearMissNotes(decisions: readonly JudgedModel[]): string {
   const lines = decisions.flatMap(({ model, verdict }) =>
     (verdict.facts.nearMissTags ?? []).map(
       (note) => `- ${model.projectName}/${model.versionName}: ${note}\n`,
@@ -339,7 +376,8 @@ export async function scanCommand(args: readonly string[], io: CliIo): Promise<n
   const progress = new Progress(io, config.regions);
   const now = io.clock();
   io.err(
-    `Scanning ${config.regions.join(", ")} read-only: idle after ${formatDuration(config.idleMinutes * MINUTE_MS)}, ` +
+    `Scanning ${config.regions.join(", ")} read-only (${config.discovery === "full" ? "every project described" : "models in service found from their metrics; --full describes every project"}): ` +
+      `idle after ${formatDuration(config.idleMinutes * MINUTE_MS)}, ` +
       `opt-out tag ${config.optOutTagKey}${config.requireOptIn ? " (opt-in required)" : ""}, ` +
       `${formatUsd(config.pricePerInferenceUnitHour)} per inference-unit hour.\n`,
   );
@@ -350,6 +388,7 @@ export async function scanCommand(args: readonly string[], io: CliIo): Promise<n
       // Every row shows the units and cost in service, whether the tags keep the model or not.
       metricsOfKeptModels: true,
     });
+    for (const { model } of assessment.judgedByName) progress.decided(model.region);
   } finally {
     adapters.destroy();
   }
@@ -360,7 +399,8 @@ export async function scanCommand(args: readonly string[], io: CliIo): Promise<n
   for (const problem of report.errors) {
     io.err(`error: ${problem.arn ? `${problem.arn}: ` : ""}${problem.message}\n`);
   }
-  for (const item of report.unfinished) io.err(`not scanned: ${item.arn}: ${item.reason}\n`);
+  for (const item of report.unfinished)
+    io.err(`not scanned: ${item.arn ?? `${item.model} (${item.region})`}: ${item.reason}\n`);
   return report.errors.length > 0 || report.unfinished.length > 0 ? 1 : 0;
 }
 

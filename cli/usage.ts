@@ -41,7 +41,8 @@ export const COMMAND_USAGE: Record<CommandName, string> = {
 
 Runs the stopper's discovery and decision core against your account, read-only: no model is stopped and no
 log record is written. Prints one row per running Custom Labels model, with how far its metrics reach (EVIDENCE
-UNTIL: requests after it may not be in CloudWatch yet), then what a run would stop.
+UNTIL: requests after it may not be in CloudWatch yet), then what a run would stop. By default, like the
+function, it finds the models in service from their metrics and describes only the idle ones.
 
 Options:
   --region REGION        a region code such as us-east-1 to scan; repeat it or separate regions with
@@ -52,6 +53,9 @@ Options:
   --require-opt-in       only models or projects tagged KEY=true may be stopped
   --price USD            USD per inference-unit hour, for the costs shown (default: ${DEFAULT_SETTINGS.pricePerInferenceUnitHour})
   --max-stops N          the most models one run stops; the rest show as kept (default: ${DEFAULT_SETTINGS.maxStopsPerRun})
+  --full                 describe every project and version (discovery=full) instead of finding the models in
+                         service from their metrics: slower, but also lists a RUNNING model that publishes no
+                         InServiceInferenceUnits (started before August 2022), which is never stopped
   --table NAME           the stopper's log table (default: $${TABLE_ENV}): show each model's open warning,
                          and when a run may stop it (without a table, warnings are not shown)
   --table-region REGION  the region of the log table (default: your AWS SDK default region)

@@ -130,6 +130,13 @@ export interface IdleModelStopperProps {
    */
   readonly overlapPhases?: boolean;
   /**
+   * How running models are found: `metrics-first` lists the models that recently published
+   * InServiceInferenceUnits (CloudWatch ListMetrics) and describes only the idle ones; `full` describes every
+   * project and version, as `scan --full` does.
+   * @default "metrics-first"
+   */
+  readonly discovery?: "metrics-first" | "full";
+  /**
    * EventBridge Scheduler expression for the runs: `cron(<6 fields>)` or `rate(<n> <unit>)`.
    * @default "cron(0 2 * * ? *)" (02:00 every day)
    */
@@ -376,7 +383,7 @@ export class IdleModelStopper extends Construct {
     );
     this.followUpFunction = followUp.fn;
 
-    this.grantStopperPermissions(settings.regions, settings.warnBeforeStopHours > 0);
+    this.grantStopperPermissions(settings.regions, settings.discovery, settings.warnBeforeStopHours > 0);
     this.grantFollowUpPermissions(settings.regions);
     this.notificationTopic.grantPublish(this.stopperFunction);
     this.notificationTopic.grantPublish(this.followUpFunction);
@@ -522,9 +529,13 @@ export class IdleModelStopper extends Construct {
   }
 
   /** Grants the function exactly the calls it makes, scoped to the configured regions. */
-  private grantStopperPermissions(configuredRegions: readonly string[], warnings: boolean): void {
+  private grantStopperPermissions(
+    configuredRegions: readonly string[],
+    discovery: "metrics-first" | "full",
+    warnings: boolean,
+  ): void {
     const projectArns = this.projectArns(configuredRegions);
-    // DescribeProjects and GetMetricData have no resource-level permissions; the region condition is the
+    // DescribeProjects, GetMetricData and ListMetrics have no resource-level permissions; the region condition is the
     // narrowest scope IAM offers. https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html
     const inConfiguredRegions = {
       StringEquals: { "aws:RequestedRegion": scannedRegions(configuredRegions) },
@@ -541,7 +552,11 @@ export class IdleModelStopper extends Construct {
     this.stopperFunction.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: ["cloudwatch:GetMetricData"],
+        // ListMetrics only for metrics-first discovery: a full discovery never lists metrics.
+        actions: [
+          "cloudwatch:GetMetricData",
+          ...(discovery === "metrics-first" ? ["cloudwatch:ListMetrics"] : []),
+        ],
         resources: ["*"],
         conditions: inConfiguredRegions,
       }),
@@ -690,8 +705,8 @@ export class IdleModelStopper extends Construct {
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:
-        "rekognition:DescribeProjects and cloudwatch:GetMetricData have no resource-level permissions; both are " +
-        "limited by an aws:RequestedRegion condition to the configured regions.",
+        "rekognition:DescribeProjects, cloudwatch:GetMetricData and cloudwatch:ListMetrics have no resource-level " +
+        "permissions; each is limited by an aws:RequestedRegion condition to the configured regions.",
     });
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",

@@ -28,6 +28,14 @@ export function perRegion<T>(create: (region: string) => T): (region: string) =>
   };
 }
 
+/**
+ * ListMetrics' gate: its pages follow one another (one call in flight), at half the GetMetricData pace, since
+ * CloudWatch allows it 25 calls a second to GetMetricData's 50.
+ */
+export function listMetricsLimits(config: Pick<StopperConfig, "metricsTps">) {
+  return { tps: Math.max(1, config.metricsTps / 2), concurrency: 1 };
+}
+
 /** The adapters wired to real AWS SDK clients, each API behind its own gate per region. */
 export function createAwsAdapters(config: StopperConfig) {
   // Adaptive retry backs off and rate-limits the client itself when AWS throttles.
@@ -50,6 +58,7 @@ export function createAwsAdapters(config: StopperConfig) {
     usage: new CloudWatchUsageReader(
       perRegion((region) => new CloudWatchClient({ region, ...retry })),
       perRegion(() => createGate({ tps: config.metricsTps, concurrency: config.metricsConcurrency })),
+      perRegion(() => createGate(listMetricsLimits(config))),
     ),
     log: new DynamoStopLog(dynamo, config.logTableName),
     ...(config.notificationTopicArn !== undefined && {

@@ -8,6 +8,9 @@
  *
  * A warning pass (`mode: "warn"`) assesses and warns, and stops and restarts nothing: assess → warn → report.
  *
+ * Discovery is one of two sources (`config.discovery`): every project described (discover.ts), or the models in
+ * service found from their metrics, with only the idle ones described (discover-from-metrics.ts).
+ *
  * Within a region the assessment streams: a model's tags are read as soon as discovery finds it, a metric batch goes
  * out as soon as it is full, and a model is decided as soon as its evidence is in (see pipeline.ts). With
  * `overlapPhases` off, each phase takes every model before the next one starts (the benchmark's baseline).
@@ -17,13 +20,15 @@
 import type { NotConsidered, Problem, Unfinished } from "./adapters/rekognition.ts";
 import type { StopperConfig } from "./config.ts";
 import { applyStopCap, type Decision } from "./core/decide.ts";
+import type { ModelUsage, NamedModel, NamedVerdict } from "./core/types.ts";
 import { type RunDependencies, timeLeftMs } from "./dependencies.ts";
 import { decideModel } from "./phases/decide.ts";
 import { discover } from "./phases/discover.ts";
+import { discoverFromMetrics, StopBudget } from "./phases/discover-from-metrics.ts";
 import { followUps } from "./phases/follow-ups.ts";
 import { lastLook } from "./phases/last-look.ts";
 import { readMetrics } from "./phases/read-metrics.ts";
-import { readTags } from "./phases/read-tags.ts";
+import { type ProjectTagCache, readTags } from "./phases/read-tags.ts";
 import { reconcile } from "./phases/reconcile.ts";
 import { refreshRestartRules } from "./phases/refresh-restart-rules.ts";
 import { regretCheck } from "./phases/regret-check.ts";
@@ -45,6 +50,8 @@ export interface Assessment {
   readonly unfinished: Unfinished[];
   /** Projects and models seen but not judged: a status or feature the stopper does not know. */
   readonly notConsidered: NotConsidered[];
+  /** Models judged by name only (metrics-first discovery keeps a busy model without describing it). */
+  readonly judgedByName: NamedVerdict[];
 }
 
 /** Options of {@link assess}. */
@@ -53,6 +60,8 @@ export interface AssessOptions {
   readonly mayContinue?: () => boolean;
   /** Told of each model as it is decided, e.g. to show progress. */
   readonly onDecision?: (decision: Decision) => void;
+  /** Models to describe and judge whatever their metrics say: those with an earlier run's unfinished record. */
+  readonly mustExamine?: readonly NamedModel[];
   /** Read the metrics of models the tags keep too, so their units and cost are measured ones (`scan`). */
   readonly metricsOfKeptModels?: boolean;
 }
@@ -84,7 +93,10 @@ export async function runStopper(
   const [followedUp, assessment] = await Promise.all([
     mode === "run" ? followUpEarlierStops(deps, config, { runId, now }) : undefined,
     // Discovery stops taking new projects while there is still time to decide and stop what it found.
-    assess(deps, config, now, { mayContinue: () => timeLeftMs(deps) > 3 * marginMs }),
+    assess(deps, config, now, {
+      mayContinue: () => timeLeftMs(deps) > 3 * marginMs,
+      mustExamine: [...reconciled.pending.values()],
+    }),
   ]);
   const warned = await warnBeforeStop(deps, config, {
     runId,
@@ -170,6 +182,7 @@ export async function assess(
     errors: regions.flatMap((r) => r.errors),
     unfinished: regions.flatMap((r) => r.unfinished),
     notConsidered: regions.flatMap((r) => r.notConsidered),
+    judgedByName: regions.flatMap((r) => r.judgedByName),
   };
 }
 
@@ -180,15 +193,22 @@ async function assessRegion(
   options: AssessOptions,
 ): Promise<Assessment> {
   const errors: Problem[] = [];
-  const source = discover(deps, { region: scope.region, mayContinue: options.mayContinue });
+  const input = { ...scope, mayContinue: options.mayContinue, mustExamine: options.mustExamine };
+  // The budget needs tags read while discovery goes on; one phase after another, every candidate is examined.
+  const metricsFirst = config.discovery === "metrics-first";
+  const budget = metricsFirst && config.overlapPhases ? new StopBudget(config.maxStopsPerRun) : undefined;
+  const screened = new Map<string, { readonly idleMinutes: number; readonly usage: ModelUsage }>();
+  const projectTags: ProjectTagCache = new Map();
+  const source = metricsFirst
+    ? discoverFromMetrics(deps, config, { ...input, budget, screened, projectTags })
+    : discover(deps, input);
   const { items, report: found } = await flow(source)
-    .through(readTags(deps, config, scope))
+    .through(readTags(deps, config, scope, budget, projectTags))
     .through(
-      readMetrics(
-        deps,
-        scope,
-        options.metricsOfKeptModels ? { keptModelsIdleMinutes: config.idleMinutes } : {},
-      ),
+      readMetrics(deps, scope, {
+        known: screened,
+        ...(options.metricsOfKeptModels && { keptModelsIdleMinutes: config.idleMinutes }),
+      }),
     )
     .through(decideModel(config, scope.now))
     .run({
@@ -204,5 +224,6 @@ async function assessRegion(
     errors,
     unfinished: [...found.unfinished],
     notConsidered: [...found.notConsidered],
+    judgedByName: [...(found.judgedByName ?? [])],
   };
 }

@@ -13,6 +13,7 @@ import {
   type Operation,
   type ServiceModel,
   type Shape,
+  type ShapeType,
 } from "./api-models.ts";
 
 /** What one answer of the sandbox was, and what it answered. */
@@ -181,6 +182,15 @@ const XML_NUMBER = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 // ISO 8601 date-time, as the query protocols write timestamps.
 const XML_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
+/** The JSON shapes whose values are plain numbers: a finite number (a whole one for integers) passes. */
+const PLAIN_NUMBER_TYPES: ReadonlySet<ShapeType> = new Set([
+  "double",
+  "float",
+  "timestamp",
+  "integer",
+  "long",
+]);
+
 /** Options of a walk: what counts as a mismatch besides types and constraints. */
 interface WalkOptions {
   readonly encoding: Encoding;
@@ -245,9 +255,28 @@ function walk(value: unknown, shape: Shape, path: string, options: WalkOptions, 
       }
       checkLength(path, shape, items.length, "has length", found);
       const member = shape.member;
-      if (member)
-        for (let index = 0; index < items.length; index += 1)
-          walk(items[index], member.shape, `${path}[${index}]`, options, found);
+      if (!member) return;
+      // A GetMetricData answer holds lists of 100,000 numbers: items that plainly pass are not walked one by one,
+      // so no path is built for them; any other item is walked, and reported with its path.
+      const plain =
+        !xml &&
+        PLAIN_NUMBER_TYPES.has(member.shape.type) &&
+        member.shape.min === undefined &&
+        member.shape.max === undefined;
+      for (let index = 0; index < items.length; index += 1) {
+        const item = items[index];
+        if (
+          plain &&
+          typeof item === "number" &&
+          Number.isFinite(item) &&
+          (member.shape.type === "double" ||
+            member.shape.type === "float" ||
+            member.shape.type === "timestamp" ||
+            Number.isInteger(item))
+        )
+          continue;
+        walk(item, member.shape, `${path}[${index}]`, options, found);
+      }
       return;
     }
     case "map": {

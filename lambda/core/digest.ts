@@ -41,7 +41,7 @@ export interface DigestInput {
   readonly kept: number;
   readonly stopped: readonly { readonly model: RunningModel; readonly verdict: Verdict }[];
   readonly errors: readonly { readonly arn?: string; readonly message: string }[];
-  readonly unfinished: readonly { readonly arn: string; readonly reason: string }[];
+  readonly unfinished: readonly { readonly arn?: string; readonly reason: string }[];
   readonly logTableName: string;
   /** A warning pass (assess and warn, never stop) rather than a full run. @default false */
   readonly warnOnly?: boolean;
