@@ -8,20 +8,36 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createAwsAdapters } from "./aws-clients.ts";
 import { loadConfig } from "./config.ts";
 import { createHandler } from "./create-handler.ts";
+import { createOrganizationAdapters } from "./organization/clients.ts";
+import { loadOrganizationConfig } from "./organization/config.ts";
+import { createOrganizationHandler } from "./organization/steps.ts";
 
 const SERVICE = process.env.POWERTOOLS_SERVICE_NAME || "idle-model-stopper";
 const logger = new Logger({ serviceName: SERVICE });
 const config = loadConfig(process.env);
-logger.info("configuration", { config });
+const organization = loadOrganizationConfig(process.env);
+logger.info("configuration", { config, ...(organization && { organization }) });
 const metrics = new Metrics({
   serviceName: SERVICE,
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || "IdleModelStopper",
 });
 
-/** The function the stack points at. */
-export const handler = createHandler(config, {
-  ...createAwsAdapters(config),
-  logger,
-  metrics,
-  clock: Date.now,
-});
+// In the organization mode the hub's own records carry its account too, so every account reconciles alike.
+const hubScope = organization && {
+  account: { accountId: organization.hubAccountId, readsAccountlessRecords: true },
+};
+const hubAdapters = createAwsAdapters(config, hubScope);
+const single = createHandler(config, { ...hubAdapters, logger, metrics, clock: Date.now });
+
+/** The function the stack points at: one run, or in the organization mode one step of the state machine. */
+export const handler = organization
+  ? createOrganizationHandler(config, organization, {
+      ...createOrganizationAdapters(config, organization),
+      logger,
+      metrics,
+      clock: Date.now,
+      ...(hubAdapters.notifier && { notifier: hubAdapters.notifier }),
+      adaptersIn: (scope) => createAwsAdapters(config, scope),
+      single,
+    })
+  : single;

@@ -30,11 +30,29 @@ export interface StopLog {
   recordOutcome(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<void>;
 }
 
+/**
+ * Whose models a log serves in the organization mode (issue 11): its records carry `accountId`, and a record still
+ * STOP_PENDING is indexed under `<accountId>:<region>`, so each account's reconciliation finds its own. The hub's
+ * log also reads the `<region>` keys that records written before the organization mode (without `accountId`) have.
+ */
+export interface LogAccount {
+  readonly accountId: string;
+  /** True for the hub's own account: its earlier, account-less pending records are its own. */
+  readonly readsAccountlessRecords: boolean;
+}
+
+/** The PendingStops key of a region's records: `<region>`, or `<accountId>:<region>` for an account's log. */
+export function pendingKeyOf(region: string, account?: LogAccount): string {
+  return account === undefined ? region : `${account.accountId}:${region}`;
+}
+
 /** The SDK-backed {@link StopLog}. */
 export class DynamoStopLog implements StopLog {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** The account whose models this log records; none in the single-account mode (records as before). */
+    private readonly account?: LogAccount,
   ) {}
 
   async recordsSince(modelArn: string, since: string): Promise<StopRecord[]> {
@@ -47,11 +65,18 @@ export class DynamoStopLog implements StopLog {
   }
 
   async pendingRecords(region: string): Promise<StopRecord[]> {
-    return this.query({
-      IndexName: PENDING_INDEX,
-      KeyConditionExpression: "pendingRegion = :region",
-      ExpressionAttributeValues: { ":region": region },
-    });
+    const keys = [pendingKeyOf(region, this.account)];
+    if (this.account?.readsAccountlessRecords) keys.push(region);
+    const found = await Promise.all(
+      keys.map((key) =>
+        this.query({
+          IndexName: PENDING_INDEX,
+          KeyConditionExpression: "pendingRegion = :region",
+          ExpressionAttributeValues: { ":region": key },
+        }),
+      ),
+    );
+    return found.flat().sort((a, b) => a.stoppedAt.localeCompare(b.stoppedAt));
   }
 
   private async query(input: Omit<ConstructorParameters<typeof QueryCommand>[0], "TableName">) {
@@ -72,7 +97,7 @@ export class DynamoStopLog implements StopLog {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: record,
+          Item: this.account === undefined ? record : this.ofAccount(record, this.account),
           ConditionExpression: "attribute_not_exists(modelArn)",
         }),
       );
@@ -82,6 +107,16 @@ export class DynamoStopLog implements StopLog {
       if (errorName(error) === "ConditionalCheckFailedException" && attemptsOf(error) > 1) return;
       throw error;
     }
+  }
+
+  private ofAccount(record: StopRecord, account: LogAccount): StopRecord {
+    return {
+      ...record,
+      accountId: account.accountId,
+      ...(record.pendingRegion !== undefined && {
+        pendingRegion: pendingKeyOf(record.pendingRegion, account),
+      }),
+    };
   }
 
   async recordOutcome(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<void> {

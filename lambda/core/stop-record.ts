@@ -37,6 +37,11 @@ export interface StopRecord {
   readonly reconciledBy?: string;
   /** Epoch seconds after which DynamoDB's TTL deletes the item. */
   readonly expiresAt: number;
+  /**
+   * The model's account, on records written in the organization mode (issue 11); absent on earlier records, whose
+   * account is the one in `modelArn`.
+   */
+  readonly accountId?: string;
 }
 
 /** Builds the record written before a stop. */
