@@ -30,14 +30,20 @@ import {
   ScheduleExpression,
   ScheduleTargetInput,
 } from "aws-cdk-lib/aws-scheduler";
-import { LambdaInvoke, type ScheduleTargetBaseProps } from "aws-cdk-lib/aws-scheduler-targets";
+import {
+  LambdaInvoke,
+  type ScheduleTargetBaseProps,
+  StepFunctionsStartExecution,
+} from "aws-cdk-lib/aws-scheduler-targets";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { type IQueue, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { isOrganizationMode, organizationSettingsToEnv } from "../common/organization-settings.ts";
 import { settingsToEnv } from "../common/settings.ts";
 import { BUNDLE_HANDLER, stopperFunctionCode } from "./handler-source.ts";
-import { resolveSettings } from "./stack-settings.ts";
+import { OrganizationFanOut } from "./organization-fan-out.ts";
+import { resolveSettings, type StackSettings } from "./stack-settings.ts";
 import { METRICS_NAMESPACE, SERVICE_NAME, StopperDashboard } from "./stopper-dashboard.ts";
 
 /** Properties of the construct; `IdleModelStopperStack` also reads each from a `cdk.json` context key of the same name. */
@@ -170,7 +176,49 @@ export interface IdleModelStopperProps {
    * @default true
    */
   readonly enabled?: boolean;
+
+  // ---- The organization mode (issue 11): with accounts or OUs, a state machine runs every account × region.
+
+  /**
+   * Member account ids to serve besides the hub's own account, each assumed through its spoke role.
+   * @default [] - with no accounts and no OUs, the stopper serves its own account only, and no state machine exists
+   */
+  readonly accounts?: readonly string[];
+  /**
+   * Organization OU ids (`ou-…`, or the root `r-…`) whose ACTIVE accounts are served, nested OUs too, found at run
+   * time through Organizations: the hub must be the management account or a delegated administrator.
+   * @default []
+   */
+  readonly organizationalUnits?: readonly string[];
+  /**
+   * Whether the hub's own account is served too (with the function's own role).
+   * @default true
+   */
+  readonly includeHubAccount?: boolean;
+  /**
+   * The name of the spoke role in each member account (the spoke template's `RoleName`).
+   * @default "IdleModelStopperSpoke"
+   */
+  readonly spokeRoleName?: string;
+  /**
+   * An `sts:ExternalId` the spoke roles require (the spoke template's `ExternalId`).
+   * @default - none: the spoke roles trust this hub's role from inside the organization only
+   */
+  readonly spokeExternalId?: string;
+  /**
+   * The AWS Organization's id (`o-…`); required with `accounts` or `organizationalUnits`.
+   * @default - none
+   */
+  readonly organizationId?: string;
+  /**
+   * Account × region items run at once (the Map's MaxConcurrency, and the function's reserved concurrency), 1-40.
+   * @default 10
+   */
+  readonly mapConcurrency?: number;
 }
+
+/** The hub function's role name in the organization mode: the spoke roles trust exactly this role. */
+export const HUB_ROLE_NAME = `IdleModelStopperHub-${Aws.REGION}`;
 
 /**
  * Stops idle Rekognition Custom Labels models on a schedule and records every stop in a DynamoDB table; tells an
@@ -193,11 +241,14 @@ export class IdleModelStopper extends Construct {
   readonly alarms: readonly Alarm[];
   /** Stops and estimated savings per day, models scanned and kept, errors and run duration. */
   readonly dashboard: Dashboard;
+  /** The state machine over the organization's accounts and regions; only with accounts or OUs configured. */
+  readonly organization?: OrganizationFanOut;
 
   constructor(scope: Construct, id: string, props: IdleModelStopperProps = {}) {
     super(scope, id);
     // Validate before creating anything, so a bad value fails fast, before any asset is staged.
     const settings = resolveSettings(props, "IdleModelStopper");
+    const organizationMode = isOrganizationMode(settings);
 
     this.logTable = new Table(this, "LogTable", {
       partitionKey: { name: "modelArn", type: AttributeType.STRING },
@@ -269,6 +320,8 @@ export class IdleModelStopper extends Construct {
       description:
         "Lets the idle model stopper read Rekognition models and metrics, stop models, log stops and notify",
       assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      // The spoke roles trust the hub by this name, so it is fixed (and documented) in the organization mode.
+      ...(organizationMode && { roleName: HUB_ROLE_NAME }),
     });
     logGroup.grantWrite(role);
 
@@ -284,8 +337,9 @@ export class IdleModelStopper extends Construct {
       role,
       memorySize: settings.memorySize,
       timeout,
-      // One run at a time: two overlapping runs could both count the same model against maxStopsPerRun.
-      reservedConcurrentExecutions: 1,
+      // One run at a time: two overlapping runs could both count the same model against maxStopsPerRun. In the
+      // organization mode, the Map's items at once; runs are kept apart by the list step's check instead.
+      reservedConcurrentExecutions: organizationMode ? settings.mapConcurrency : 1,
       logGroup,
       environment: {
         LOG_TABLE_NAME: this.logTable.tableName,
@@ -294,6 +348,8 @@ export class IdleModelStopper extends Construct {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: "--enable-source-maps",
+        ...organizationSettingsToEnv(settings),
+        ...(organizationMode && { HUB_ACCOUNT_ID: Aws.ACCOUNT_ID, HUB_PARTITION: Aws.PARTITION }),
       },
     });
 
@@ -314,31 +370,118 @@ export class IdleModelStopper extends Construct {
       maxEventAge: Duration.hours(1),
     });
 
+    if (organizationMode) {
+      this.organization = new OrganizationFanOut(this, "Organization", {
+        stopperFunction: this.stopperFunction,
+        mapConcurrency: settings.mapConcurrency,
+        functionTimeout: timeout,
+        logRetentionDays: settings.logRetentionDays,
+        topic: this.notificationTopic,
+      });
+      this.grantOrganizationPermissions(settings, this.organization);
+    }
+    // The scheduled time names the run, so a retried invocation is recognisably the same run.
+    const scheduleInput = ScheduleTargetInput.fromObject({
+      scheduledTime: ContextAttribute.scheduledTime,
+      attempt: ContextAttribute.attemptNumber,
+    });
+    const delivery = {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+    };
     this.schedule = new Schedule(this, "NightlySchedule", {
       description: "Invokes the idle model stopper",
       schedule: ScheduleExpression.expression(settings.schedule, TimeZone.of(settings.scheduleTimezone)),
       // The kill switch: a disabled schedule starts no run, and everything else stays as it is.
       enabled: settings.enabled,
-      target: new LambdaInvokeUnqualified(this.stopperFunction, {
-        // The scheduled time names the run, so a retried invocation is recognisably the same run.
-        input: ScheduleTargetInput.fromObject({
-          scheduledTime: ContextAttribute.scheduledTime,
-          attempt: ContextAttribute.attemptNumber,
-        }),
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 2,
-        maxEventAge: Duration.hours(1),
-      }),
+      target: this.organization
+        ? new StepFunctionsStartExecution(this.organization.stateMachine, {
+            input: scheduleInput,
+            ...delivery,
+          })
+        : new LambdaInvokeUnqualified(this.stopperFunction, { input: scheduleInput, ...delivery }),
     });
 
-    this.alarms = this.createAlarms();
+    this.alarms = [...this.createAlarms(), ...(this.organization?.alarms ?? [])];
     this.dashboard = new StopperDashboard(this, "Dashboard", {
       stopperFunction: this.stopperFunction,
       timeout,
       alarms: this.alarms,
+      ...(this.organization && { organization: this.organization }),
     }).dashboard;
 
     this.acknowledgeNagFindings(role, settings.regions);
+    if (this.organization) this.acknowledgeOrganizationNagFindings(role, settings, this.organization);
+  }
+
+  /**
+   * The organization mode's grants (issue 11): sts:AssumeRole on the spoke role only (by name, in the listed
+   * accounts, or in any account of the organization when OUs are set), Organizations' two listing calls only when
+   * OUs are set, and states:ListExecutions on the state machine for the overlap check.
+   */
+  private grantOrganizationPermissions(settings: StackSettings, fanOut: OrganizationFanOut): void {
+    const spokeIn = (account: string) =>
+      `arn:${Aws.PARTITION}:iam::${account}:role/${settings.spokeRoleName}`;
+    const accounts = settings.organizationalUnits.length > 0 ? ["*"] : [...settings.accounts];
+    this.stopperFunction.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ["sts:AssumeRole"],
+        resources: accounts.map(spokeIn),
+        // Only roles of accounts inside the organization, whatever their ARN says.
+        conditions: { StringEquals: { "aws:ResourceOrgID": settings.organizationId as string } },
+      }),
+    );
+    if (settings.organizationalUnits.length > 0) {
+      // The management account's id is not known here: the organization's own id scopes the OUs and its root.
+      const inOrganization = (type: string) =>
+        `arn:${Aws.PARTITION}:organizations::*:${type}/${settings.organizationId}/*`;
+      this.stopperFunction.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["organizations:ListAccountsForParent", "organizations:ListChildren"],
+          resources: [inOrganization("ou"), inOrganization("root")],
+        }),
+      );
+    }
+    this.stopperFunction.addToRolePolicy(fanOut.listExecutionsStatement());
+  }
+
+  /** The organization mode's deliberate cdk-nag findings, each with its reason. */
+  private acknowledgeOrganizationNagFindings(
+    role: Role,
+    settings: StackSettings,
+    fanOut: OrganizationFanOut,
+  ): void {
+    if (settings.organizationalUnits.length > 0) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${settings.spokeRoleName}]`,
+        reason:
+          "The accounts of the configured OUs are found at run time: the hub may assume only the spoke role, by its " +
+          "name, and only in accounts of its own organization (aws:ResourceOrgID).",
+      });
+      for (const type of ["ou", "root"])
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:${type}/${settings.organizationId}/*]`,
+          reason:
+            "ListChildren and ListAccountsForParent are called on the configured OUs and the OUs nested in them, " +
+            "found at run time; the resource is limited to this organization's OUs and root.",
+        });
+    }
+    const machineRole = fanOut.stateMachine.role;
+    Validations.of(machineRole).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "Step Functions delivers the state machine's logs to CloudWatch Logs through log deliveries, whose " +
+        "actions (logs:CreateLogDelivery and the like) have no resource-level permissions.",
+    });
+    Validations.of(fanOut.stateMachine).acknowledge({
+      id: "AwsSolutions-SF2",
+      reason:
+        "Each step is one invocation of the stopper function, whose JSON log carries the run id, account and " +
+        "region; X-Ray would add a trace per step and its grants without showing more.",
+    });
   }
 
   /**
