@@ -441,7 +441,7 @@ export class IdleModelStopper extends Construct {
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: ["organizations:ListAccountsForParent", "organizations:ListChildren"],
-          resources: [inOrganization("ou"), inOrganization("root")],
+          resources: organizationParentTypes(settings).map(inOrganization),
         }),
       );
     }
@@ -461,12 +461,15 @@ export class IdleModelStopper extends Construct {
           "The accounts of the configured OUs are found at run time: the hub may assume only the spoke role, by its " +
           "name, and only in accounts of its own organization (aws:ResourceOrgID).",
       });
-      for (const type of ["ou", "root"])
+      for (const type of organizationParentTypes(settings))
         Validations.of(role).acknowledge({
           id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:${type}/${settings.organizationId}/*]`,
           reason:
-            "ListChildren and ListAccountsForParent are called on the configured OUs and the OUs nested in them, " +
-            "found at run time; the resource is limited to this organization's OUs and root.",
+            type === "ou"
+              ? "ListChildren and ListAccountsForParent are called on the configured OUs and on the OUs nested in " +
+                "them, found at run time; the resource is limited to this organization's OUs."
+              : "A configured parent may be the organization's root (r-…), whose ARN holds the management account's " +
+                "id, unknown here; the resource is limited to this organization's root.",
         });
     }
     const machineRole = fanOut.stateMachine.role;
@@ -681,6 +684,14 @@ class LambdaInvokeUnqualified extends LambdaInvoke {
       new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [this.fn.functionArn] }),
     );
   }
+}
+
+/**
+ * The Organizations resource types the list step reads: `ou` for every OU (nested ones are found under any parent),
+ * `root` only when the root itself (`r-…`) is configured.
+ */
+function organizationParentTypes(settings: StackSettings): string[] {
+  return settings.organizationalUnits.some((id) => id.startsWith("r-")) ? ["ou", "root"] : ["ou"];
 }
 
 /** The configured regions, or the stack's own region when none is configured. */
