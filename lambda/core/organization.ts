@@ -277,7 +277,7 @@ export function buildOrganizationDigest(input: {
   const parts = [`${verb} ${plural(summary.stopped, "model")}`];
   if (summary.stopped > 0) parts[0] += ` (${formatHourlyCost(summary.estimatedHourlySavingsUsd)})`;
   parts[0] += ` in ${plural(summary.accounts, "account")}`;
-  if (failed > 0) parts.push(`${failed} failed`);
+  if (failed + summary.problems.length > 0) parts.push(`${failed + summary.problems.length} failed`);
   const otherErrors = summary.errors - failed;
   if (otherErrors > 0) parts.push(plural(otherErrors, "error"));
   const subject = `idle-model-stopper${summary.dryRun ? " dry run" : ""}: ${parts.join(", ")}`

@@ -34,11 +34,11 @@ export function loadOrganizationConfig(
       env.HUB_ACCOUNT_ID ?? null,
       "the hub's 12-digit account id (set by the stack with ACCOUNTS or ORGANIZATIONAL_UNITS)",
     );
-  const partition = env.AWS_PARTITION ?? "";
+  const partition = env.HUB_PARTITION ?? "";
   if (!PARTITION_PATTERN.test(partition))
     throw new InvalidSettingError(
-      "AWS_PARTITION",
-      env.AWS_PARTITION ?? null,
+      "HUB_PARTITION",
+      env.HUB_PARTITION ?? null,
       "aws, aws-cn or aws-us-gov (set by the stack with ACCOUNTS or ORGANIZATIONAL_UNITS)",
     );
   return Object.freeze({ ...settings, hubAccountId, partition });

@@ -10,7 +10,6 @@
  * Any other event (a manual `aws lambda invoke` with `{}`) runs the hub's own account, as without the mode.
  */
 
-import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { REGION_PATTERN } from "../../common/settings.ts";
 import { errorMessage } from "../adapters/errors.ts";
@@ -36,7 +35,7 @@ import {
   type WorkItem,
 } from "../core/organization.ts";
 import { runIdFor } from "../create-handler.ts";
-import type { RunDependencies, RunMetrics } from "../dependencies.ts";
+import type { RunDependencies, RunLogger, RunMetrics } from "../dependencies.ts";
 import { runStopper } from "../run.ts";
 import type { OrganizationConfig } from "./config.ts";
 
@@ -110,7 +109,11 @@ export class InvalidStepEventError extends Error {
 
 /** What the steps work through. */
 export interface OrganizationDependencies {
-  readonly logger: Logger;
+  /** The run's logger, with keys added to every line of a step (Powertools' Logger fits). */
+  readonly logger: RunLogger & {
+    appendKeys(keys: Record<string, string>): void;
+    resetKeys(): void;
+  };
   readonly metrics?: RunMetrics;
   readonly clock: () => number;
   readonly assumer: SpokeRoleAssumer;

@@ -1,0 +1,238 @@
+/** The organization mode's steps (issue 11) over plain fakes: list, item and gather, as the state machine calls them. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { RunningExecutions } from "../../lambda/adapters/executions.ts";
+import type { OrganizationAccounts } from "../../lambda/adapters/organizations.ts";
+import { type SpokeRoleAssumer, SpokeRoleUnavailableError } from "../../lambda/adapters/spoke-role.ts";
+import type { AccountScope } from "../../lambda/aws-clients.ts";
+import type { ItemSummary, OrganizationRunSummary } from "../../lambda/core/organization.ts";
+import { loadOrganizationConfig } from "../../lambda/organization/config.ts";
+import { createOrganizationHandler, type WorkList } from "../../lambda/organization/steps.ts";
+import {
+  awsError,
+  configWith,
+  FakeDirectory,
+  FakeLogger,
+  FakeNotifier,
+  FakeStopLog,
+  FakeUsage,
+  NOW,
+  runningModel,
+} from "./fakes.ts";
+
+const HUB = "999999999999";
+
+class KeyedLogger extends FakeLogger {
+  keys: Record<string, string> = {};
+  appendKeys(keys: Record<string, string>): void {
+    this.keys = { ...this.keys, ...keys };
+  }
+  resetKeys(): void {
+    this.keys = {};
+  }
+}
+
+function steps(options: {
+  env?: Record<string, string>;
+  running?: string[];
+  ous?: Record<string, string[] | Error>;
+  assume?: (account: string) => Error | undefined;
+}) {
+  const config = configWith({ REGIONS: "us-east-1,eu-west-1", ...options.env });
+  const organization = loadOrganizationConfig({
+    ACCOUNTS: "111111111111",
+    HUB_ACCOUNT_ID: HUB,
+    HUB_PARTITION: "aws",
+    ...options.env,
+  });
+  assert.ok(organization);
+  const scopes: AccountScope[] = [];
+  const assumed: string[] = [];
+  const logs = new Map<string, FakeStopLog>();
+  const notifier = new FakeNotifier();
+  const logger = new KeyedLogger();
+  const assumer: SpokeRoleAssumer = {
+    assume: async (account, runId) => {
+      assumed.push(`${account} ${runId}`);
+      const failure = options.assume?.(account);
+      if (failure)
+        throw new SpokeRoleUnavailableError(`arn:aws:iam::${account}:role/IdleModelStopperSpoke`, {
+          cause: failure,
+        });
+      return { accessKeyId: `KEY${account}`, secretAccessKey: "secret" };
+    },
+  };
+  const accounts: OrganizationAccounts = {
+    activeAccountsUnder: async (ou) => {
+      const found = options.ous?.[ou];
+      if (found instanceof Error) throw found;
+      return found ?? [];
+    },
+  };
+  const executions: RunningExecutions = { startedBefore: async () => options.running ?? [] };
+  const handler = createOrganizationHandler(config, organization, {
+    logger,
+    clock: () => NOW,
+    assumer,
+    organization: accounts,
+    executions,
+    notifier,
+    adaptersIn: (scope) => {
+      scopes.push(scope);
+      const account = scope.account.accountId;
+      const log = logs.get(account) ?? new FakeStopLog();
+      logs.set(account, log);
+      const model = runningModel(`p${account}`, "v1");
+      return {
+        directory: new FakeDirectory([
+          [{ ...model, modelArn: model.modelArn.replace("123456789012", account) }],
+        ]),
+        usage: new FakeUsage(),
+        log,
+      };
+    },
+    single: async () => "single run",
+  });
+  return { handler, scopes, assumed, logs, notifier, logger };
+}
+
+const listEvent = {
+  step: "list",
+  input: { scheduledTime: "2026-11-28T02:00:00Z", attempt: 1 },
+  executionId: "arn:aws:states:us-east-1:999999999999:execution:sm:run-1",
+  executionName: "run-1",
+  executionStartTime: "2026-11-28T02:00:01.000Z",
+  stateMachineId: "arn:aws:states:us-east-1:999999999999:stateMachine:sm",
+};
+
+describe("the list step", () => {
+  it("lists the hub's account and the listed and OU accounts in every region, named after the scheduled time", async () => {
+    const { handler } = steps({
+      env: { ORGANIZATIONAL_UNITS: "ou-ab12-cd34ef56" },
+      ous: { "ou-ab12-cd34ef56": ["333333333333"] },
+    });
+    const list = (await handler(listEvent)) as WorkList;
+    assert.equal(list.runId, "scheduled-2026-11-28T02:00:00Z");
+    assert.deepEqual(
+      list.items.map((i) => `${i.accountId} ${i.region}`),
+      [
+        "999999999999 us-east-1",
+        "999999999999 eu-west-1",
+        "111111111111 us-east-1",
+        "111111111111 eu-west-1",
+        "333333333333 us-east-1",
+        "333333333333 eu-west-1",
+      ],
+    );
+    assert.equal(list.summaryBytes, 8192);
+    assert.deepEqual(list.problems, []);
+  });
+
+  it("goes on with the listed accounts when an OU cannot be listed, and reports it", async () => {
+    const { handler } = steps({
+      env: { ORGANIZATIONAL_UNITS: "ou-ab12-cd34ef56" },
+      ous: { "ou-ab12-cd34ef56": awsError("AccessDeniedException", "not a delegated administrator") },
+    });
+    const list = (await handler(listEvent)) as WorkList;
+    assert.equal(list.items.length, 4);
+    assert.match(
+      list.problems[0]?.message ?? "",
+      /could not list the accounts of ou-ab12-cd34ef56 .*AccessDeniedException: not a delegated administrator/,
+    );
+  });
+
+  it("stops the run when an earlier one is still going", async () => {
+    const { handler } = steps({ running: ["arn:aws:states:us-east-1:999999999999:execution:sm:run-0"] });
+    await assert.rejects(handler(listEvent), {
+      name: "RunInProgressError",
+      message: /run-0.*must not overlap/,
+    });
+  });
+});
+
+describe("the item step", () => {
+  const item = (accountId: string) => ({
+    step: "item",
+    accountId,
+    region: "us-east-1",
+    runId: "run-1",
+    summaryBytes: 4096,
+  });
+
+  it("runs a member account with its spoke role's credentials, in that one region, and records under its account", async () => {
+    const { handler, scopes, assumed, logs, notifier } = steps({});
+    const summary = (await handler(item("111111111111"))) as ItemSummary;
+    assert.deepEqual(assumed, ["111111111111 run-1"]);
+    assert.deepEqual(scopes, [
+      {
+        credentials: { accessKeyId: "KEY111111111111", secretAccessKey: "secret" },
+        account: { accountId: "111111111111", readsAccountlessRecords: false },
+      },
+    ]);
+    assert.equal(summary.status, "ok");
+    assert.equal(summary.stopped, 1);
+    assert.match(summary.stoppedArns[0] ?? "", /:111111111111:project\/p111111111111\//);
+    assert.equal(logs.get("111111111111")?.records.length, 1);
+    assert.deepEqual(notifier.sent, [], "no digest per item");
+  });
+
+  it("runs the hub's own account with the function's role, reading its earlier account-less records too", async () => {
+    const { handler, scopes, assumed } = steps({});
+    await handler(item(HUB));
+    assert.deepEqual(assumed, []);
+    assert.deepEqual(scopes, [{ account: { accountId: HUB, readsAccountlessRecords: true } }]);
+  });
+
+  it("reports an account whose spoke role cannot be assumed as a failed item, with the role and why", async () => {
+    const { handler, logger } = steps({
+      assume: () => awsError("AccessDenied", "User is not authorized to perform: sts:AssumeRole"),
+    });
+    const summary = (await handler(item("111111111111"))) as ItemSummary;
+    assert.equal(summary.status, "failed");
+    assert.match(
+      summary.failure ?? "",
+      /^SpokeRoleUnavailableError: could not assume arn:aws:iam::111111111111:role\/IdleModelStopperSpoke: AccessDenied/,
+    );
+    assert.ok(logger.lines.some((l) => l.level === "error" && l.message === "item failed"));
+    assert.deepEqual(logger.keys, {}, "the keys are reset after the step");
+  });
+
+  it("refuses an event the state machine would not send", async () => {
+    const { handler } = steps({});
+    await assert.rejects(handler({ ...item("1111"), step: "item" }), {
+      name: "InvalidStepEventError",
+      message: /accountId "1111"/,
+    });
+  });
+});
+
+describe("the gather step", () => {
+  it("adds up the items, sends one digest, and counts failed items", async () => {
+    const { handler, notifier } = steps({});
+    const ok = (await steps({}).handler({
+      step: "item",
+      accountId: "111111111111",
+      region: "us-east-1",
+      runId: "run-1",
+      summaryBytes: 4096,
+    })) as ItemSummary;
+    const summary = (await handler({
+      step: "gather",
+      runId: "run-1",
+      dryRun: false,
+      items: [ok, { accountId: "222222222222", region: "us-east-1", caught: "Sandbox.Timedout" }],
+      problems: [],
+    })) as OrganizationRunSummary;
+    assert.equal(summary.stopped, 1);
+    assert.equal(summary.failedItems.length, 1);
+    assert.equal(notifier.sent.length, 1);
+    assert.match(notifier.sent[0]?.subject ?? "", /stopped 1 model .* in 2 accounts, 1 failed/);
+  });
+});
+
+describe("any other event", () => {
+  it("runs the hub's own account as without the organization mode", async () => {
+    const { handler } = steps({});
+    assert.equal(await handler({}), "single run");
+  });
+});
