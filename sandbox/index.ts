@@ -19,6 +19,14 @@ import { FaultInjector, type FaultSettings } from "./faults.ts";
 import { close, type EndpointRuntime, listen } from "./http-endpoint.ts";
 import { iamFactsOf } from "./iam-facts.ts";
 import { type MetricDatum, MetricStore } from "./metric-store.ts";
+import {
+  createOrganizationsEndpoint,
+  createStepFunctionsEndpoint,
+  createStsEndpoint,
+  type OrganizationSpec,
+  type RegisteredExecution,
+  spokeAccessKeyOf,
+} from "./organization-endpoints.ts";
 import { recordProof } from "./proof-ledger.ts";
 import { checkQuirks, type WireQuirks } from "./quirks.ts";
 import {
@@ -63,6 +71,12 @@ export type {
   ServiceFaults,
 } from "./faults.ts";
 export type { MetricDatum } from "./metric-store.ts";
+export type {
+  MemberAccountSpec,
+  OrganizationSpec,
+  RegisteredExecution,
+} from "./organization-endpoints.ts";
+export { spokeAccessKeyOf } from "./organization-endpoints.ts";
 export {
   type CloudWatchQuirks,
   LISTING_OPERATIONS,
@@ -139,6 +153,12 @@ export interface SandboxOptions {
    * (api-models.ts); see `modelMismatches()`. Off only to measure what the check costs. @default true
    */
   readonly checkApiModels?: boolean;
+  /**
+   * An AWS Organization around the sandbox's account (issue 11): member accounts, each a world of its own (its own
+   * Rekognition projects, metrics and rate-limit buckets) reached through STS AssumeRole of its spoke role, OUs
+   * listed by Organizations, and Step Functions' ListExecutions. @default none: one account
+   */
+  readonly organization?: OrganizationSpec;
 }
 
 /**
@@ -153,6 +173,9 @@ export interface SandboxEnv {
   readonly AWS_ENDPOINT_URL_CLOUDWATCH: string;
   readonly AWS_ENDPOINT_URL_DYNAMODB: string;
   readonly AWS_ENDPOINT_URL_SNS: string;
+  readonly AWS_ENDPOINT_URL_STS?: string;
+  readonly AWS_ENDPOINT_URL_ORGANIZATIONS?: string;
+  readonly AWS_ENDPOINT_URL_SFN?: string;
   readonly AWS_ACCESS_KEY_ID: string;
   readonly AWS_SECRET_ACCESS_KEY: string;
   readonly AWS_REGION: string;
@@ -194,6 +217,10 @@ export interface Sandbox {
     readonly cloudwatch: string;
     readonly dynamodb: string;
     readonly sns: string;
+    /** The organization mode's, present with `organization`. */
+    readonly sts?: string;
+    readonly organizations?: string;
+    readonly sfn?: string;
   };
   /** AWS_ENDPOINT_URL_* plus dummy credentials and AWS_REGION, to spread into a child process's env. */
   readonly env: SandboxEnv;
@@ -203,6 +230,13 @@ export interface Sandbox {
   readonly cloudwatch: CloudWatchAccess;
   /** The one SNS topic that exists, and what was published to it. */
   readonly sns: { readonly topicArn: string; readonly messages: readonly PublishedMessage[] };
+  /**
+   * A member account of the organization: its own Rekognition and CloudWatch, seeded and read like the sandbox's.
+   * Throws for an account the organization does not hold.
+   */
+  inAccount(accountId: string): AccountAccess;
+  /** Executions a test registers (and updates) for Step Functions' ListExecutions. */
+  readonly executions: RegisteredExecution[];
   /** Every answered request so far, oldest first (a live, read-only view). */
   readonly calls: readonly CallRecord[];
   /** Forgets the call log (and so the fault counts). */
@@ -231,6 +265,14 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
+/** One account's own Rekognition and CloudWatch. */
+export interface AccountAccess {
+  readonly rekognition: RekognitionAccess;
+  readonly cloudwatch: CloudWatchAccess;
+  /** Loads projects, models and usage history into this account. */
+  seed(spec: SeedSpec): SeedResult;
+}
+
 const DEFAULT_ACCOUNT = "123456789012";
 const DEFAULT_REGION = "us-east-1";
 const DEFAULT_FAULT_SEED = 1;
@@ -243,6 +285,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const clock = options.clock ?? Date.now;
   const state = new RekognitionState(account, clock, options.transitionDelayMs ?? 0);
   const metrics = new MetricStore();
+  // Each member account of the organization is a world of its own; any other caller acts in the sandbox's account.
+  const members = new Map(
+    (options.organization?.accounts ?? []).map((member) => [
+      member.id,
+      {
+        spec: member,
+        state: new RekognitionState(member.id, clock, options.transitionDelayMs ?? 0),
+        metrics: new MetricStore(),
+      },
+    ]),
+  );
+  const keyAccounts = new Map([...members.keys()].map((id) => [spokeAccessKeyOf(id), id]));
+  const accountOf = (accessKeyId: string | undefined) =>
+    (accessKeyId !== undefined && keyAccounts.get(accessKeyId)) || account;
+  const stateOf = (id: string) => members.get(id)?.state ?? state;
+  const metricsOf = (id: string) => members.get(id)?.metrics ?? metrics;
+  const executions: RegisteredExecution[] = [];
   const calls: CallRecord[] = [];
   const topicArn = `arn:aws:sns:${region}:${account}:idle-model-stopper-notifications`;
   const messages: PublishedMessage[] = [];
@@ -294,9 +353,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     signal: aborter.signal,
     // dynalite is not ours: its answers are not checked.
     ...(service !== "dynamodb" && checkAnswer && { checkAnswer }),
+    ...(service !== "dynamodb" && {
+      accountOf,
+      defaultAccount: account,
+      regionDisabled: (id: string, where: string) =>
+        members.get(id)?.spec.disabledRegions?.includes(where) === true,
+    }),
   });
   const seedInto = (spec: SeedSpec) =>
-    applySeed(spec, { state, metrics, defaultRegion: region, now: clock() });
+    spec.account !== undefined && spec.account !== account
+      ? applySeed(spec, {
+          state: stateOf(spec.account),
+          metrics: metricsOf(spec.account),
+          defaultRegion: region,
+          now: clock(),
+        })
+      : applySeed(spec, { state, metrics, defaultRegion: region, now: clock() });
   if (options.seed) seedInto(options.seed);
 
   const servers: http.Server[] = [];
@@ -310,13 +382,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let endpoints: Sandbox["endpoints"];
   try {
     const rekognitionServer = createRekognitionEndpoint(
-      state,
+      stateOf,
       runtime("rekognition"),
       () => quirks.rekognition ?? {},
     );
     servers.push(rekognitionServer);
     const cloudwatchServer = createCloudWatchEndpoint(
-      metrics,
+      metricsOf,
       clock,
       runtime("cloudwatch"),
       () => quirks.cloudwatch ?? {},
@@ -324,18 +396,47 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     servers.push(cloudwatchServer);
     const snsServer = createSnsEndpoint(new Set([topicArn]), messages, record, region, checkAnswer);
     servers.push(snsServer);
-    const [rekognitionUrl, cloudwatchUrl, snsUrl, dynamoEndpoint] = await Promise.all([
-      listen(rekognitionServer, options.ports?.rekognition),
-      listen(cloudwatchServer, options.ports?.cloudwatch),
-      listen(snsServer, options.ports?.sns),
-      startDynamoDb(runtime("dynamodb"), options.ports?.dynamodb),
-    ]);
+    // The organization mode's endpoints: no fault knobs or rate limits; their answers are checked all the same.
+    const quiet = (): EndpointRuntime => ({
+      faults: new FaultInjector("rekognition", seed),
+      record,
+      defaultRegion: region,
+      signal: aborter.signal,
+      ...(checkAnswer && { checkAnswer }),
+      accountOf,
+      defaultAccount: account,
+    });
+    const organization = options.organization;
+    const organizationServers = organization && {
+      sts: createStsEndpoint(organization, {
+        record,
+        defaultRegion: region,
+        clock,
+        ...(checkAnswer && { checkAnswer }),
+      }),
+      organizations: createOrganizationsEndpoint(organization, account, quiet()),
+      sfn: createStepFunctionsEndpoint(executions, quiet()),
+    };
+    if (organizationServers) servers.push(...Object.values(organizationServers));
+    const [rekognitionUrl, cloudwatchUrl, snsUrl, dynamoEndpoint, stsUrl, organizationsUrl, sfnUrl] =
+      await Promise.all([
+        listen(rekognitionServer, options.ports?.rekognition),
+        listen(cloudwatchServer, options.ports?.cloudwatch),
+        listen(snsServer, options.ports?.sns),
+        startDynamoDb(runtime("dynamodb"), options.ports?.dynamodb),
+        organizationServers && listen(organizationServers.sts),
+        organizationServers && listen(organizationServers.organizations),
+        organizationServers && listen(organizationServers.sfn),
+      ]);
     dynamo = dynamoEndpoint;
     endpoints = {
       rekognition: rekognitionUrl,
       cloudwatch: cloudwatchUrl,
       dynamodb: dynamoEndpoint.url,
       sns: snsUrl,
+      ...(stsUrl && { sts: stsUrl }),
+      ...(organizationsUrl && { organizations: organizationsUrl }),
+      ...(sfnUrl && { sfn: sfnUrl }),
     };
   } catch (error) {
     // A port in use must not leave the other servers running.
@@ -344,6 +445,66 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   let stopping: Promise<void> | undefined;
+  const { rekognition, cloudwatch } = accessTo(state, metrics, region);
+  const inAccount = (accountId: string): AccountAccess => {
+    const member = members.get(accountId);
+    if (!member) throw new Error(`the sandbox's organization has no account ${accountId}`);
+    return {
+      ...accessTo(member.state, member.metrics, region),
+      seed: (spec) => seedInto({ ...spec, account: accountId }),
+    };
+  };
+  return {
+    endpoints,
+    env: {
+      AWS_ENDPOINT_URL_REKOGNITION: endpoints.rekognition,
+      AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.cloudwatch,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SNS: endpoints.sns,
+      ...(endpoints.sts && { AWS_ENDPOINT_URL_STS: endpoints.sts }),
+      ...(endpoints.organizations && { AWS_ENDPOINT_URL_ORGANIZATIONS: endpoints.organizations }),
+      ...(endpoints.sfn && { AWS_ENDPOINT_URL_SFN: endpoints.sfn }),
+      AWS_ACCESS_KEY_ID: HARNESS_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: "sandbox-secret-access-key",
+      AWS_REGION: region,
+    },
+    account,
+    region,
+    rekognition,
+    cloudwatch,
+    sns: { topicArn, messages },
+    inAccount,
+    executions,
+    calls,
+    clearCalls: () => {
+      calls.length = 0;
+    },
+    setFaults,
+    faultCounts: () => countFaults(calls),
+    setRateLimits,
+    rateLimitCounts: () => countRateLimited(calls),
+    setQuirks,
+    seed: seedInto,
+    modelMismatches: () => models?.mismatches() ?? [],
+    modelDeviations: () => models?.deliberate() ?? [],
+    modelCheckCounts: () => models?.counts() ?? [],
+    assertMatchesApiModels: () => {
+      const found = models?.mismatches() ?? [];
+      if (found.length > 0) throw new ApiModelMismatchError(found);
+    },
+    stop: () => {
+      stopping ??= stopAll();
+      return stopping;
+    },
+  };
+}
+
+/** Direct access to one account's Rekognition state and metric store. */
+function accessTo(
+  state: RekognitionState,
+  metrics: MetricStore,
+  region: string,
+): { rekognition: RekognitionAccess; cloudwatch: CloudWatchAccess } {
   const findProject = (projectName: string, projectRegion: string) => {
     const project = state.findProject(projectRegion, projectName);
     if (!project) throw new Error(`No project ${projectName} in ${projectRegion}`);
@@ -383,42 +544,5 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     clear: () => metrics.clear(),
   };
-  return {
-    endpoints,
-    env: {
-      AWS_ENDPOINT_URL_REKOGNITION: endpoints.rekognition,
-      AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.cloudwatch,
-      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-      AWS_ENDPOINT_URL_SNS: endpoints.sns,
-      AWS_ACCESS_KEY_ID: HARNESS_ACCESS_KEY_ID,
-      AWS_SECRET_ACCESS_KEY: "sandbox-secret-access-key",
-      AWS_REGION: region,
-    },
-    account,
-    region,
-    rekognition,
-    cloudwatch,
-    sns: { topicArn, messages },
-    calls,
-    clearCalls: () => {
-      calls.length = 0;
-    },
-    setFaults,
-    faultCounts: () => countFaults(calls),
-    setRateLimits,
-    rateLimitCounts: () => countRateLimited(calls),
-    setQuirks,
-    seed: seedInto,
-    modelMismatches: () => models?.mismatches() ?? [],
-    modelDeviations: () => models?.deliberate() ?? [],
-    modelCheckCounts: () => models?.counts() ?? [],
-    assertMatchesApiModels: () => {
-      const found = models?.mismatches() ?? [];
-      if (found.length > 0) throw new ApiModelMismatchError(found);
-    },
-    stop: () => {
-      stopping ??= stopAll();
-      return stopping;
-    },
-  };
+  return { rekognition, cloudwatch };
 }

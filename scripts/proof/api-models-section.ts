@@ -7,7 +7,7 @@
 import { readProofs } from "../../sandbox/proof-ledger.ts";
 import type { ProofSection, SectionResult } from "./report.ts";
 
-const SERVICES = ["rekognition", "cloudwatch", "sns"] as const;
+const SERVICES = ["rekognition", "cloudwatch", "sns", "sts", "organizations", "states"] as const;
 
 /** Mismatches named one by one in the failures; the rest are counted. */
 const NAMED = 20;
