@@ -179,7 +179,8 @@ export function createOrganizationHandler(
     const hub = accountId === organization.hubAccountId;
     try {
       const credentials = hub ? undefined : await deps.assumer.assume(accountId, runId);
-      const adapters = deps.adaptersIn({
+      // Only these three: the adapters' notifier must not send a digest per item.
+      const { directory, usage, log } = deps.adaptersIn({
         ...(credentials && { credentials }),
         account: { accountId, readsAccountlessRecords: hub },
       });
@@ -187,7 +188,9 @@ export function createOrganizationHandler(
       // No notifier: the gather step sends one digest for the whole organization.
       const summary = await runStopper(
         {
-          ...adapters,
+          directory,
+          usage,
+          log,
           logger: deps.logger,
           clock: deps.clock,
           ...(deps.metrics && { metrics: deps.metrics }),
