@@ -19,6 +19,11 @@ export const JUDGED_BY: Readonly<Record<string, readonly string[]>> = {
   ],
   "CLI policy": ["test/cli/cli.test.ts"],
   "scheduler role": ["test/infra/permissions.test.ts"],
+  // The organization mode (issue 11): the hub's role of that template, the member accounts' spoke role, and the
+  // state machine's role, all exercised by the run over the organization.
+  "hub role (organization mode)": ["test/e2e/organization.e2e.test.ts"],
+  "spoke role": ["test/e2e/organization.e2e.test.ts"],
+  "state machine role": ["test/e2e/organization.e2e.test.ts"],
 };
 
 /** What the section found. */

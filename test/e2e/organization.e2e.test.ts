@@ -87,7 +87,17 @@ async function organizationWorld() {
     trustPolicies: spokeTrustPolicies(spoke),
     onCall: (call) => guards.observe(call),
   });
-  world.sandbox.seed({ projects: REGIONS.map(models) });
+  world.sandbox.seed({
+    projects: [
+      ...REGIONS.map(models),
+      // A model an earlier version of the stopper stopped, whose record it left STOP_PENDING.
+      {
+        name: "legacy",
+        region: "eu-west-1",
+        versions: [{ name: "v1", status: "STOPPED", ...idleFor10Hours() }],
+      },
+    ],
+  });
   for (const account of [A, B, C]) world.sandbox.inAccount(account).seed({ projects: REGIONS.map(models) });
   const template = fixture.fn.template;
   const machine = synthesizedStateMachine(template, { account: HUB, region: "us-east-1" });
@@ -102,14 +112,13 @@ describe("a run over the organization: 3 accounts × 2 regions", () => {
     const { world, guards, template, machine } = await organizationWorld();
     assert.deepEqual(validateAsl(machine.definition).errors, []);
     // A record the hub wrote before the organization mode: STOP_PENDING, no accountId, keyed by its region alone.
-    const stoppedLegacy = world.sandbox.rekognition.modelArn("vision-eu-west-1", "idle", "eu-west-1");
-    world.sandbox.rekognition.setModelStatus(stoppedLegacy, "STOPPED");
+    const stoppedLegacy = world.sandbox.rekognition.modelArn("legacy", "v1", "eu-west-1");
     await world.putItem?.({
       modelArn: stoppedLegacy,
       stoppedAt: "2026-11-27T02:00:05.000Z",
       dryRun: false,
-      projectName: "vision-eu-west-1",
-      versionName: "idle",
+      projectName: "legacy",
+      versionName: "v1",
       region: "eu-west-1",
       reason: "idle",
       idleMinutes: 180,
@@ -158,6 +167,7 @@ describe("a run over the organization: 3 accounts × 2 regions", () => {
         .map((m) => `${m.region} ${m.projectName}/${m.versionName} ${m.status}`)
         .sort();
     assert.deepEqual(notRunning(world.sandbox), [
+      "eu-west-1 legacy/v1 STOPPED",
       "eu-west-1 vision-eu-west-1/idle STOPPED",
       "us-east-1 vision-us-east-1/idle STOPPED",
     ]);
@@ -174,7 +184,7 @@ describe("a run over the organization: 3 accounts × 2 regions", () => {
     const live = items.filter((r) => r.stoppedAt.startsWith("2026-11-28"));
     assert.deepEqual(
       live.map((r) => `${r.accountId} ${r.region} ${r.status} ${r.pendingRegion ?? "-"}`).sort(),
-      [`${A} us-east-1 STOPPING -`, `${HUB} us-east-1 STOPPING -`],
+      [`${A} us-east-1 STOPPING -`, `${HUB} eu-west-1 STOPPING -`, `${HUB} us-east-1 STOPPING -`],
     );
     assert.ok(live.every((r) => r.modelArn.includes(`:${r.accountId}:project/`)));
     const legacy = items.find((r) => r.modelArn === stoppedLegacy);
@@ -187,7 +197,7 @@ describe("a run over the organization: 3 accounts × 2 regions", () => {
     const summary = outcome.output as OrganizationRunSummary;
     assert.equal(summary.accounts, 3);
     assert.equal(summary.items, 6);
-    assert.equal(summary.stopped, 2);
+    assert.equal(summary.stopped, 3);
     assert.deepEqual(
       summary.failedItems.map((f) => `${f.accountId} ${f.region}`),
       [`${B} us-east-1`, `${B} eu-west-1`],
@@ -211,7 +221,7 @@ describe("a run over the organization: 3 accounts × 2 regions", () => {
     assert.equal(digests.length, 1, "one digest for the organization, none per item");
     assert.equal(
       digests[0]?.subject,
-      "idle-model-stopper: stopped 2 models ($16.00/h) in 3 accounts, 2 failed, 1 error",
+      "idle-model-stopper: stopped 3 models ($24.00/h) in 3 accounts, 2 failed, 1 error",
     );
     assert.match(
       digests[0]?.message ?? "",
