@@ -4,6 +4,8 @@ import { describe, it } from "node:test";
 import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { SPOKE_ACTIONS, SpokeRoleStack } from "../../infra/spoke-role.ts";
+import { spokeRoleIn } from "../../sandbox/organization-run.ts";
+import { PermissionChecker } from "../../sandbox/permission-check.ts";
 import { type AslState, synthesizedStateMachine, validateAsl } from "../../sandbox/state-machine.ts";
 import { spokeTemplate } from "../../scripts/spoke-template.ts";
 import {
@@ -353,5 +355,89 @@ describe("the spoke role", () => {
     const app = new App();
     const stack = new SpokeRoleStack(app, "Spoke");
     assert.deepEqual(Template.fromStack(stack).toJSON(), spokeTemplate());
+  });
+});
+
+describe("the spoke role's trust, simulated", () => {
+  const ALLOW_ANY_ASSUME = {
+    name: "caller",
+    source: {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }],
+    },
+    document: {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }],
+    },
+  };
+  const trustWith = (externalId: string) =>
+    spokeRoleIn(
+      {
+        template: spokeTemplate() as never,
+        parameters: {
+          HubAccountId: "123456789012",
+          HubRoleName: "IdleModelStopperHub-us-east-1",
+          OrganizationId: "o-a1b2c3d4e5",
+          Regions: ["us-east-1"],
+          RoleName: "IdleModelStopperSpoke",
+          ExternalId: externalId,
+        },
+        accounts: ["111111111111"],
+        region: "us-east-1",
+      },
+      "111111111111",
+    );
+  const assume = async (
+    externalId: string,
+    caller: { role: string; account?: string; org?: string; externalId?: string },
+  ) => {
+    const spoke = trustWith(externalId);
+    const account = caller.account ?? "123456789012";
+    const checker = new PermissionChecker(
+      {
+        name: "caller",
+        arn: `arn:aws:sts::${account}:assumed-role/${caller.role}/session`,
+        account,
+        policies: [ALLOW_ANY_ASSUME],
+        context: {
+          "aws:PrincipalArn": `arn:aws:iam::${account}:role/${caller.role}`,
+          "aws:PrincipalAccount": account,
+          "aws:PrincipalOrgID": caller.org ?? "o-a1b2c3d4e5",
+          "aws:PrincipalType": "AssumedRole",
+        },
+      },
+      new Map([[spoke.arn, spoke.trust]]),
+    );
+    const verdict = await checker.check({
+      operation: "AssumeRole",
+      action: "sts:AssumeRole",
+      resource: spoke.arn,
+      region: "us-east-1",
+      ...(caller.externalId !== undefined && { context: { "sts:ExternalId": caller.externalId } }),
+    });
+    return verdict.decision;
+  };
+
+  it("lets in the hub's role from inside the organization", async () => {
+    assert.equal(await assume("", { role: "IdleModelStopperHub-us-east-1" }), "Allowed");
+  });
+
+  it("refuses another role of the hub account, the hub's role from another organization, and another account", async () => {
+    assert.notEqual(await assume("", { role: "SomeoneElse" }), "Allowed");
+    assert.notEqual(
+      await assume("", { role: "IdleModelStopperHub-us-east-1", org: "o-zzzzzzzzzz" }),
+      "Allowed",
+    );
+    assert.notEqual(
+      await assume("", { role: "IdleModelStopperHub-us-east-1", account: "999999999999" }),
+      "Allowed",
+    );
+  });
+
+  it("with an external id, refuses the hub's role without it or with another", async () => {
+    const role = "IdleModelStopperHub-us-east-1";
+    assert.equal(await assume("ext-1234", { role, externalId: "ext-1234" }), "Allowed");
+    assert.notEqual(await assume("ext-1234", { role }), "Allowed");
+    assert.notEqual(await assume("ext-1234", { role, externalId: "ext-9999" }), "Allowed");
   });
 });
