@@ -2,6 +2,7 @@
 
 import { parseArgs } from "node:util";
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
+import { ACCOUNT_OPTIONS, accountChoice, accountOfArn } from "./account.ts";
 import type { CliIo } from "./io.ts";
 import { type LoggedStop, LogTableReader, resolveLogTable } from "./log-table.ts";
 import {
@@ -102,6 +103,12 @@ export function totalsOf(entries: readonly HistoryEntry[]): HistoryTotals {
   };
 }
 
+/** A record's account: its `accountId`, or, for a record written before the organization mode, its ARN's. */
+export function accountOfRecord(record: LoggedStop | undefined): string | undefined {
+  if (!record) return undefined;
+  return typeof record.accountId === "string" ? record.accountId : accountOfArn(record.modelArn);
+}
+
 /** The status's code without its detail: `ALREADY_CHANGING: ResourceInUseException: …` shows as ALREADY_CHANGING. */
 const statusCode = (status: string | undefined) => (status ?? "—").split(":")[0] ?? "—";
 
@@ -110,6 +117,7 @@ export function renderHistory(
   entries: readonly HistoryEntry[],
   totals: HistoryTotals,
   since: string,
+  options: { readonly showAccount?: boolean } = {},
 ): string {
   if (entries.length === 0) return `No stops recorded since ${since}.\n`;
   const rows = entries.map(({ record, counted, stoppedForHours, estimatedCostAvoidedUsd }) => [
@@ -127,9 +135,29 @@ export function renderHistory(
     record.dryRun === true ? "yes" : "no",
     record.reason ?? "",
   ]);
+  // Records of several accounts (the organization mode) get an ACCOUNT column; older records name theirs in the ARN.
+  const accounts = new Set(entries.map(({ record }) => accountOfRecord(record)));
+  const withAccount = accounts.size > 1 || options.showAccount === true;
   const table = renderTable(
-    ["STOPPED AT", "MODEL", "REGION", "STATUS", "UNITS", "$/H", "AVOIDED", "DRY RUN", "REASON"],
-    rows,
+    [
+      "STOPPED AT",
+      ...(withAccount ? ["ACCOUNT"] : []),
+      "MODEL",
+      "REGION",
+      "STATUS",
+      "UNITS",
+      "$/H",
+      "AVOIDED",
+      "DRY RUN",
+      "REASON",
+    ],
+    withAccount
+      ? rows.map(([at, ...rest], index) => [
+          at ?? "",
+          accountOfRecord(entries[index]?.record) ?? "—",
+          ...rest,
+        ])
+      : rows,
   );
   const others = [
     ...(totals.dryRuns > 0 ? [`${totals.dryRuns} dry-run record${totals.dryRuns === 1 ? "" : "s"}`] : []),
@@ -158,11 +186,16 @@ export async function historyCommand(args: readonly string[], io: CliIo): Promis
         stack: { type: "string" },
         region: { type: "string" },
         json: { type: "boolean" },
+        account: ACCOUNT_OPTIONS.account,
       },
       strict: true,
       allowPositionals: false,
     }),
   );
+  // The log table is the hub's, read with the caller's own credentials: --account filters, nothing is assumed.
+  const account = accountChoice("history", {
+    ...(values.account !== undefined && { account: values.account }),
+  });
   const now = io.clock();
   const sinceMs = parseSince(values.since, now);
   if (sinceMs === undefined) throw invalid("history", "--since", values.since, SINCE_FORM);
@@ -178,6 +211,7 @@ export async function historyCommand(args: readonly string[], io: CliIo): Promis
   } finally {
     reader.destroy();
   }
+  if (account) records = records.filter((record) => accountOfRecord(record) === account.accountId);
   const entries = estimateCostAvoided(records, now);
   const totals = totalsOf(entries);
   const since = formatTime(sinceMs);
@@ -187,6 +221,7 @@ export async function historyCommand(args: readonly string[], io: CliIo): Promis
       since,
       now: formatTime(now),
       ...(model && { model: model.arn }),
+      ...(account && { account: account.accountId }),
       records: entries.map(({ record, counted, stoppedForHours, estimatedCostAvoidedUsd }) => ({
         ...record,
         countedAsAvoided: counted,
@@ -198,7 +233,7 @@ export async function historyCommand(args: readonly string[], io: CliIo): Promis
     };
     io.out(`${JSON.stringify(json, null, 2)}\n`);
   } else {
-    io.out(renderHistory(entries, totals, since));
+    io.out(renderHistory(entries, totals, since, { showAccount: account !== undefined }));
   }
   return 0;
 }

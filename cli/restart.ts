@@ -6,10 +6,11 @@
 import { parseArgs } from "node:util";
 import { RekognitionClient, StartProjectVersionCommand } from "@aws-sdk/client-rekognition";
 import { formatTime } from "../lambda/core/format.ts";
+import { ACCOUNT_OPTIONS, accountChoice, accountOfArn, assumeAccountRole } from "./account.ts";
 import { CliError, UsageError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 import { type LoggedStop, LogTableReader, resolveLogTable } from "./log-table.ts";
-import { checkModelArn, checkRegion, defaultRegion, parseOrUsage } from "./options.ts";
+import { checkModelArn, checkRegion, defaultRegion, invalid, parseOrUsage } from "./options.ts";
 import { formatUsd } from "./text-table.ts";
 
 /** The units to start a model with, and how they were chosen from its record. */
@@ -50,6 +51,7 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
         table: { type: "string" },
         stack: { type: "string" },
         region: { type: "string" },
+        ...ACCOUNT_OPTIONS,
       },
       strict: true,
       allowPositionals: true,
@@ -64,6 +66,14 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
     );
   }
   const model = checkModelArn("restart", "MODEL_ARN", positionals[0] as string);
+  const account = accountChoice("restart", values);
+  if (account && accountOfArn(model.arn) !== account.accountId)
+    throw invalid(
+      "restart",
+      "--account",
+      account.accountId,
+      `the account of MODEL_ARN, ${accountOfArn(model.arn)}`,
+    );
   const region = checkRegion("restart", values.region) ?? (await defaultRegion("restart"));
   const table = await resolveLogTable("restart", values, io.env, region);
 
@@ -97,10 +107,19 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
     }
   }
 
+  // The record is the hub's; the model is in the member account, reached through its role.
+  const credentials =
+    account &&
+    (await assumeAccountRole(account, {
+      region: model.region,
+      maxAttempts: table.maxAttempts,
+      now: io.clock(),
+    }));
   const client = new RekognitionClient({
     region: model.region,
     retryMode: "adaptive",
     maxAttempts: table.maxAttempts,
+    ...(credentials && { credentials }),
   });
   try {
     const response = await client.send(

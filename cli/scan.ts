@@ -9,12 +9,14 @@ import { RekognitionClient } from "@aws-sdk/client-rekognition";
 import { createGate, type Gate } from "../lambda/adapters/gate.ts";
 import { CloudWatchUsageReader } from "../lambda/adapters/metrics.ts";
 import { RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
+import type { AwsCredentialIdentity } from "../lambda/adapters/spoke-role.ts";
 import { perRegion } from "../lambda/aws-clients.ts";
 import type { StopperConfig } from "../lambda/config.ts";
 import { applyStopCap, type Decision, usageWindow } from "../lambda/core/decide.ts";
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
 import type { VerdictFacts } from "../lambda/core/types.ts";
 import { type Assessment, assess } from "../lambda/run.ts";
+import { ACCOUNT_OPTIONS, type AccountChoice, accountChoice, assumeAccountRole } from "./account.ts";
 import type { CliIo } from "./io.ts";
 import { defaultRegion, parseOrUsage, type SettingFlags, settingsFromFlags } from "./options.ts";
 import { formatUsd, renderTable, roundCents } from "./text-table.ts";
@@ -35,7 +37,7 @@ export const SCAN_FLAGS: SettingFlags = {
 export async function scanConfig(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
-): Promise<{ config: StopperConfig; json: boolean }> {
+): Promise<{ config: StopperConfig; json: boolean; account?: AccountChoice }> {
   const { values } = parseOrUsage("scan", () =>
     parseArgs({
       args: [...args],
@@ -47,11 +49,13 @@ export async function scanConfig(
         price: { type: "string" },
         "max-stops": { type: "string" },
         json: { type: "boolean" },
+        ...ACCOUNT_OPTIONS,
       },
       strict: true,
       allowPositionals: false,
     }),
   );
+  const account = accountChoice("scan", values);
   // Each --region on its own first, so an error quotes the value as it was typed.
   for (const region of values.region ?? []) settingsFromFlags("scan", { regions: region }, SCAN_FLAGS);
   const settings = settingsFromFlags(
@@ -76,15 +80,20 @@ export async function scanConfig(
     homeRegion: regions[0] as string,
     logTableName: "",
   });
-  return { config, json: values.json === true };
+  return { config, json: values.json === true, ...(account && { account }) };
 }
 
 /** A gate that refuses every call: the stop gate of a scan, so no StopProjectVersion can leave the CLI. */
 const refuseStops: Gate = () => Promise.reject(new Error("scan is read-only: it never stops a model"));
 
 /** The Lambda's read adapters over real SDK clients, with the same retry and gates, and no way to stop. */
-function readOnlyAdapters(config: StopperConfig) {
-  const retry = { retryMode: "adaptive", maxAttempts: config.maxAttempts } as const;
+function readOnlyAdapters(config: StopperConfig, credentials?: AwsCredentialIdentity) {
+  // With --account, the clients act in the member account through its role's credentials.
+  const retry = {
+    retryMode: "adaptive",
+    maxAttempts: config.maxAttempts,
+    ...(credentials && { credentials }),
+  } as const;
   const clients: { destroy(): void }[] = [];
   const keep = <T extends { destroy(): void }>(client: T): T => {
     clients.push(client);
@@ -260,8 +269,16 @@ export function renderScanReport(report: ScanReport): string {
 
 /** Runs `scan`; returns the exit code: 0, or 1 when something could not be read (the table still shows it). */
 export async function scanCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { config, json } = await scanConfig(args, io.env);
-  const adapters = readOnlyAdapters(config);
+  const { config, json, account } = await scanConfig(args, io.env);
+  const credentials =
+    account &&
+    (await assumeAccountRole(account, {
+      region: config.homeRegion,
+      maxAttempts: config.maxAttempts,
+      now: io.clock(),
+    }));
+  if (account) io.err(`In account ${account.accountId} through role ${account.roleName}.\n`);
+  const adapters = readOnlyAdapters(config, credentials);
   const progress = new Progress(io, config.regions);
   const now = io.clock();
   io.err(

@@ -9,6 +9,9 @@ const TABLE_OPTIONS = `  --table NAME           the log table (default: $${TABLE
   --stack NAME           the stack to read LogTableName from (default: ${DEFAULT_STACK})
   --region REGION        the region of the table and the stack (default: your AWS SDK default region)`;
 
+const ACCOUNT_USAGE = `  --account ID           act in this member account of the organization, through its spoke role
+  --role-name NAME       the role to assume there (default: IdleModelStopperSpoke)`;
+
 const ENVIRONMENT = `Credentials and the default region come from the AWS SDK's default chain: AWS_PROFILE, AWS_REGION,
 ~/.aws/config and so on. AWS_MAX_ATTEMPTS sets the attempts per AWS call (default: ${DEFAULT_SETTINGS.maxAttempts}).`;
 
@@ -42,6 +45,7 @@ Options:
   --price USD            USD per inference-unit hour, for the costs shown (default: ${DEFAULT_SETTINGS.pricePerInferenceUnitHour})
   --max-stops N          the most models one run stops; the rest show as kept (default: ${DEFAULT_SETTINGS.maxStopsPerRun})
   --json                 print the decisions as JSON instead of the table
+${ACCOUNT_USAGE}
   -h, --help             show this help
 
 Progress goes to stderr, the table or JSON to stdout.
@@ -55,6 +59,7 @@ Options:
   --since WHEN           7d, 24h, 90m, a date (2026-11-01, from 00:00 UTC) or an ISO-8601 date-time
                          with Z or an offset (default: 7d)
   --model ARN            only this model's records
+  --account ID           only this account's records (the table is the hub's, read with your credentials)
 ${TABLE_OPTIONS}
   --json                 print the records and totals as JSON instead of the table
   -h, --help             show this help
@@ -69,6 +74,8 @@ record in the log table. Asks for confirmation first.
 Options:
   -y, --yes              start without asking
 ${TABLE_OPTIONS}
+${ACCOUNT_USAGE}
+                         (that role needs rekognition:StartProjectVersion on the account's models)
   -h, --help             show this help
 
 ${ENVIRONMENT}

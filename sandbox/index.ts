@@ -24,6 +24,7 @@ import {
   createStepFunctionsEndpoint,
   createStsEndpoint,
   type OrganizationSpec,
+  otherRoleAccessKeyOf,
   type RegisteredExecution,
   spokeAccessKeyOf,
 } from "./organization-endpoints.ts";
@@ -296,7 +297,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       },
     ]),
   );
-  const keyAccounts = new Map([...members.keys()].map((id) => [spokeAccessKeyOf(id), id]));
+  const keyAccounts = new Map(
+    [...members.keys()].flatMap((id) => [
+      [spokeAccessKeyOf(id), id],
+      [otherRoleAccessKeyOf(id), id],
+    ]),
+  );
   const accountOf = (accessKeyId: string | undefined) =>
     (accessKeyId !== undefined && keyAccounts.get(accessKeyId)) || account;
   const stateOf = (id: string) => members.get(id)?.state ?? state;

@@ -32,6 +32,8 @@ export interface MemberAccountSpec {
   readonly status?: "ACTIVE" | "SUSPENDED" | "PENDING_CLOSURE";
   /** The spoke role deployed there, by name; without one, AssumeRole is refused as AWS refuses a missing role. */
   readonly spokeRole?: string;
+  /** Other roles a caller may assume there (an operator's, for the CLI); their sessions act in the account too. */
+  readonly roles?: readonly string[];
   /** Regions the account has not enabled: every Rekognition and CloudWatch call there fails. */
   readonly disabledRegions?: readonly string[];
 }
@@ -59,6 +61,9 @@ export interface RegisteredExecution {
 
 /** The access key of a spoke role's session in a member account. */
 export const spokeAccessKeyOf = (account: string): string => `ASIASPOKE${account}`;
+
+/** The access key of a session of another role of a member account (`roles`). */
+export const otherRoleAccessKeyOf = (account: string): string => `ASIAOTHER${account}`;
 
 const STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/";
 
@@ -110,7 +115,9 @@ export function createStsEndpoint(
       const match = ROLE_ARN.exec(roleArn);
       const account = match && organization.accounts.find((candidate) => candidate.id === match[1]);
       // AWS says the same whether the role is missing or its trust policy does not let the caller in.
-      if (!match || !account || account.spokeRole !== match[2])
+      const roleName = match?.[2] ?? "";
+      const isSpoke = account?.spokeRole === roleName;
+      if (!match || !account || !(isSpoke || account.roles?.includes(roleName)))
         throw new AwsServiceError(
           "AccessDenied",
           `User: arn:aws:sts::hub:assumed-role/caller is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
@@ -119,7 +126,7 @@ export function createStsEndpoint(
       const expiration = new Date(context.clock() + 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
       body =
         `<AssumeRoleResponse xmlns="${STS_XMLNS}"><AssumeRoleResult>` +
-        `<Credentials><AccessKeyId>${spokeAccessKeyOf(account.id)}</AccessKeyId>` +
+        `<Credentials><AccessKeyId>${isSpoke ? spokeAccessKeyOf(account.id) : otherRoleAccessKeyOf(account.id)}</AccessKeyId>` +
         "<SecretAccessKey>sandbox-spoke-secret-access-key</SecretAccessKey>" +
         `<SessionToken>sandbox-spoke-session-${randomUUID()}</SessionToken>` +
         `<Expiration>${expiration}</Expiration></Credentials>` +

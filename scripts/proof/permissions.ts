@@ -17,7 +17,7 @@ export const JUDGED_BY: Readonly<Record<string, readonly string[]>> = {
     "test/reliability/reliability.test.ts",
     "test/reliability/fault-storm.test.ts",
   ],
-  "CLI policy": ["test/cli/cli.test.ts"],
+  "CLI policy": ["test/cli/cli.test.ts", "test/cli/cli-accounts.test.ts"],
   "scheduler role": ["test/infra/permissions.test.ts"],
   // The organization mode (issue 11): the hub's role of that template, the member accounts' spoke role, and the
   // state machine's role, all exercised by the run over the organization.
