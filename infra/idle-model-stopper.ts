@@ -423,7 +423,7 @@ export class IdleModelStopper extends Construct {
   private grantOrganizationPermissions(settings: StackSettings, fanOut: OrganizationFanOut): void {
     const spokeIn = (account: string) =>
       `arn:${Aws.PARTITION}:iam::${account}:role/${settings.spokeRoleName}`;
-    const accounts = settings.organizationalUnits.length > 0 ? ["*"] : [...settings.accounts];
+    const accounts = spokeAccountsGranted(settings);
     this.stopperFunction.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
@@ -454,13 +454,15 @@ export class IdleModelStopper extends Construct {
     settings: StackSettings,
     fanOut: OrganizationFanOut,
   ): void {
-    if (settings.organizationalUnits.length > 0) {
+    if (spokeAccountsGranted(settings).includes("*"))
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${settings.spokeRoleName}]`,
         reason:
-          "The accounts of the configured OUs are found at run time: the hub may assume only the spoke role, by its " +
-          "name, and only in accounts of its own organization (aws:ResourceOrgID).",
+          "The accounts of the configured OUs are found at run time, or too many are listed to name in the role's " +
+          "policy: the hub may assume only the spoke role, by its name, in accounts of its own organization only " +
+          "(aws:ResourceOrgID).",
       });
+    if (settings.organizationalUnits.length > 0) {
       for (const type of organizationParentTypes(settings))
         Validations.of(role).acknowledge({
           id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:${type}/${settings.organizationId}/*]`,
@@ -684,6 +686,20 @@ class LambdaInvokeUnqualified extends LambdaInvoke {
       new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [this.fn.functionArn] }),
     );
   }
+}
+
+/**
+ * The most accounts the hub's sts:AssumeRole grant names one by one. A role's inline policies may hold 10,240
+ * characters in all, and each spoke role ARN takes about 60; past this many (or with OUs, whose accounts are found at
+ * run time) the grant is the spoke role's name in any account of the organization (aws:ResourceOrgID).
+ */
+export const MAX_ACCOUNTS_NAMED = 20;
+
+/** The accounts the hub's sts:AssumeRole grant names: the listed ones, or `*` with OUs or past MAX_ACCOUNTS_NAMED. */
+function spokeAccountsGranted(settings: StackSettings): string[] {
+  return settings.organizationalUnits.length > 0 || settings.accounts.length > MAX_ACCOUNTS_NAMED
+    ? ["*"]
+    : [...settings.accounts];
 }
 
 /**

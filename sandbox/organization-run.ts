@@ -151,8 +151,10 @@ export async function runExecution(
   options: {
     readonly input: unknown;
     readonly name: string;
-    /** Calls the world's bundle invocations take, e.g. `{ waitScale }`; each Task is its own cold start. */
+    /** Calls the world's bundle invocations take, e.g. `{ timeScale }`; each Task is its own cold start. */
     readonly invoke?: Parameters<StopperWorld["invoke"]>[1];
+    /** Environment on top of the function's, e.g. its pacing sped up with the world. */
+    readonly env?: Record<string, string>;
   },
 ): Promise<ExecutionOutcome> {
   const { account, region } = world.sandbox;
@@ -192,7 +194,11 @@ export async function runExecution(
       accessKeyId: STATE_MACHINE_KEY,
     });
     count += 1;
-    const run = await world.invoke({}, { requestId: `${options.name}-${count}`, event, ...options.invoke });
+    const run = await world.invoke(options.env ?? {}, {
+      requestId: `${options.name}-${count}`,
+      event,
+      ...options.invoke,
+    });
     if (run.error || run.result === undefined) {
       const error = run.error ?? { name: "Sandbox.Timedout", message: `the function ended: ${run.signal}` };
       invocations.push({ state, event, error });
