@@ -165,6 +165,11 @@ describe("the state machine", () => {
     assert.deepEqual(otherActions, ["lambda:InvokeFunction"]);
   });
 
+  it("is named in the stack's outputs, which stay as they were without accounts", () => {
+    assert.deepEqual(Object.keys(accountsOnly.findOutputs("StateMachineArn")), ["StateMachineArn"]);
+    assert.deepEqual(Object.keys(Template.fromStack(buildStack()).findOutputs("StateMachineArn")), []);
+  });
+
   it("logs every state's entry and exit, without the data", () => {
     accountsOnly.hasResourceProperties("AWS::StepFunctions::StateMachine", {
       StateMachineType: "STANDARD",
