@@ -13,9 +13,10 @@ export class SpokeRoleUnavailableError extends Error {
     readonly roleArn: string,
     options: ErrorOptions,
   ) {
+    // The hint first: a summary cuts long messages, and STS's own message is long.
     super(
-      `could not assume ${roleArn}: ${errorMessage(options.cause)}. Is the spoke role deployed in this account ` +
-        "(the StackSet's stack instance), and does its trust policy name this hub's role and organization?",
+      `could not assume ${roleArn} (is the spoke role deployed in this account, and does its trust name this ` +
+        `hub's role and organization?): ${errorMessage(options.cause)}`,
       options,
     );
     this.name = "SpokeRoleUnavailableError";

@@ -254,7 +254,7 @@ describe("the CLI in a member account", () => {
     assert.equal(run.code, 1);
     assert.match(
       run.stderr,
-      /error: SpokeRoleUnavailableError: could not assume arn:aws:iam::222222222222:role\/ModelOperator: AccessDenied/,
+      /error: SpokeRoleUnavailableError: could not assume arn:aws:iam::222222222222:role\/ModelOperator \(is the spoke role deployed.*\): AccessDenied/,
     );
   });
 

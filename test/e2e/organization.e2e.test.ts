@@ -204,7 +204,7 @@ describe("a run over the organization: 3 accounts × 2 regions", () => {
     );
     assert.match(
       summary.failedItems[0]?.reason ?? "",
-      /could not assume arn:aws:iam::222222222222:role\/IdleModelStopperSpoke: AccessDenied/,
+      /could not assume arn:aws:iam::222222222222:role\/IdleModelStopperSpoke \(is the spoke role deployed in this account.*\): AccessDenied/,
     );
     assert.deepEqual(summary.itemsWithErrors, [{ accountId: A, region: "eu-west-1", errors: 1 }]);
     const aEu = (outcome.invocations.find(

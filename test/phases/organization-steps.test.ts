@@ -191,7 +191,7 @@ describe("the item step", () => {
     assert.equal(summary.status, "failed");
     assert.match(
       summary.failure ?? "",
-      /^SpokeRoleUnavailableError: could not assume arn:aws:iam::111111111111:role\/IdleModelStopperSpoke: AccessDenied/,
+      /^SpokeRoleUnavailableError: could not assume arn:aws:iam::111111111111:role\/IdleModelStopperSpoke \(is the spoke role deployed in this account.*\): AccessDenied/,
     );
     assert.ok(logger.lines.some((l) => l.level === "error" && l.message === "item failed"));
     assert.deepEqual(logger.keys, {}, "the keys are reset after the step");
