@@ -65,12 +65,19 @@ function partitionOf(region: string): string {
  */
 export async function assumeAccountRole(
   choice: AccountChoice,
-  options: { readonly region: string; readonly maxAttempts: number; readonly now: number },
+  options: {
+    readonly region: string;
+    readonly maxAttempts: number;
+    readonly now: number;
+    /** The caller's own credentials (`--profile`), which assume the role. */
+    readonly clientOptions: { readonly profile?: string };
+  },
 ): Promise<AwsCredentialIdentity> {
   const client = new STSClient({
     region: options.region,
     retryMode: "adaptive",
     maxAttempts: options.maxAttempts,
+    ...options.clientOptions,
   });
   try {
     const assumer = new StsSpokeRoleAssumer(client, {

@@ -1,9 +1,13 @@
-/** `history`: the stops recorded in the log table, and an estimate of what they saved. Reads only. */
+/**
+ * `history`: the stops recorded in the log table, and an estimate of what they saved; then the warnings before a
+ * stop (WARNED, CLEARED, STOPPED_AFTER_WARNING, EXPIRED), apart from the stops. Reads only.
+ */
 
 import { parseArgs } from "node:util";
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
+import { isStopRecord } from "../lambda/core/stop-record.ts";
 import { ACCOUNT_OPTIONS, accountChoice, accountOfArn } from "./account.ts";
-import type { CliIo } from "./io.ts";
+import { awsClientOptions, type CliIo } from "./io.ts";
 import { type LoggedStop, LogTableReader, resolveLogTable } from "./log-table.ts";
 import {
   checkModelArn,
@@ -43,7 +47,9 @@ export interface HistoryEntry {
  */
 export function estimateCostAvoided(records: readonly LoggedStop[], now: number): HistoryEntry[] {
   const byModel = new Map<string, LoggedStop[]>();
-  for (const record of records) {
+  // A warning is not a sign the model ran again: only stops (and dry runs' would-stops) end a stop's span.
+  const stops = records.filter(isStopRecord);
+  for (const record of stops) {
     const list = byModel.get(record.modelArn) ?? [];
     list.push(record);
     byModel.set(record.modelArn, list);
@@ -53,7 +59,7 @@ export function estimateCostAvoided(records: readonly LoggedStop[], now: number)
     list.sort((a, b) => a.stoppedAt.localeCompare(b.stoppedAt));
     for (const [index, record] of list.entries()) next.set(record, list[index + 1]);
   }
-  return [...records]
+  return [...stops]
     .sort((a, b) => a.stoppedAt.localeCompare(b.stoppedAt) || a.modelArn.localeCompare(b.modelArn))
     .map((record) => {
       const counted = record.dryRun !== true && STOPPED_STATUSES.has(record.status ?? "");
@@ -112,6 +118,55 @@ export function accountOfRecord(record: LoggedStop | undefined): string | undefi
 /** The status's code without its detail: `ALREADY_CHANGING: ResourceInUseException: …` shows as ALREADY_CHANGING. */
 const statusCode = (status: string | undefined) => (status ?? "—").split(":")[0] ?? "—";
 
+const modelName = (record: LoggedStop) =>
+  record.projectName && record.versionName ? `${record.projectName}/${record.versionName}` : record.modelArn;
+
+/** The warnings' table and a count per status, or nothing when there is no warning. */
+export function renderWarnings(
+  warnings: readonly LoggedStop[],
+  options: { readonly showAccount?: boolean } = {},
+): string {
+  if (warnings.length === 0) return "";
+  const sorted = [...warnings].sort(
+    (a, b) => a.stoppedAt.localeCompare(b.stoppedAt) || a.modelArn.localeCompare(b.modelArn),
+  );
+  // As in the stops' table: an ACCOUNT column for warnings of several accounts.
+  const withAccount =
+    new Set(warnings.map((warning) => accountOfRecord(warning))).size > 1 || options.showAccount === true;
+  const rows = sorted.map((warning) => [
+    formatTime(Date.parse(warning.stoppedAt)),
+    ...(withAccount ? [accountOfRecord(warning) ?? "—"] : []),
+    modelName(warning),
+    warning.region ?? "—",
+    warning.status ?? "—",
+    warning.stopNotBefore ?? "—",
+    warning.dryRun === true ? "yes" : "no",
+    // An open warning says why; a closed one says what became of it.
+    warning.status === "WARNED" ? (warning.reason ?? "") : (warning.note ?? warning.reason ?? ""),
+  ]);
+  const counts = new Map<string, number>();
+  for (const warning of warnings)
+    counts.set(warning.status ?? "—", (counts.get(warning.status ?? "—") ?? 0) + 1);
+  const table = renderTable(
+    [
+      "WARNED AT",
+      ...(withAccount ? ["ACCOUNT"] : []),
+      "MODEL",
+      "REGION",
+      "STATUS",
+      "STOP NOT BEFORE",
+      "DRY RUN",
+      "REASON OR OUTCOME",
+    ],
+    rows,
+  );
+  const summary = [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([status, count]) => `${count} ${status}`)
+    .join(", ");
+  return `\nWarnings before a stop (not stops; WARNED ones may be stopped from STOP NOT BEFORE on):\n${table}\n${warnings.length} warning${warnings.length === 1 ? "" : "s"}: ${summary}.\n`;
+}
+
 /** The table and totals a person reads. */
 export function renderHistory(
   entries: readonly HistoryEntry[],
@@ -122,9 +177,7 @@ export function renderHistory(
   if (entries.length === 0) return `No stops recorded since ${since}.\n`;
   const rows = entries.map(({ record, counted, stoppedForHours, estimatedCostAvoidedUsd }) => [
     formatTime(Date.parse(record.stoppedAt)),
-    record.projectName && record.versionName
-      ? `${record.projectName}/${record.versionName}`
-      : record.modelArn,
+    modelName(record),
     record.region ?? "—",
     statusCode(record.status),
     record.inferenceUnits === undefined ? "—" : String(record.inferenceUnits),
@@ -200,8 +253,9 @@ export async function historyCommand(args: readonly string[], io: CliIo): Promis
   const sinceMs = parseSince(values.since, now);
   if (sinceMs === undefined) throw invalid("history", "--since", values.since, SINCE_FORM);
   const model = values.model === undefined ? undefined : checkModelArn("history", "--model", values.model);
-  const region = checkRegion("history", values.region) ?? (await defaultRegion("history"));
-  const table = await resolveLogTable("history", values, io.env, region);
+  const region =
+    checkRegion("history", values.region) ?? (await defaultRegion("history", awsClientOptions(io)));
+  const table = await resolveLogTable("history", values, io.env, region, awsClientOptions(io));
   io.err(`Log table ${table.name} in ${table.region} (from ${table.source}).\n`);
 
   const reader = new LogTableReader(table);
@@ -213,6 +267,7 @@ export async function historyCommand(args: readonly string[], io: CliIo): Promis
   }
   if (account) records = records.filter((record) => accountOfRecord(record) === account.accountId);
   const entries = estimateCostAvoided(records, now);
+  const warnings = records.filter((record) => !isStopRecord(record));
   const totals = totalsOf(entries);
   const since = formatTime(sinceMs);
   if (values.json) {
@@ -230,10 +285,14 @@ export async function historyCommand(args: readonly string[], io: CliIo): Promis
       })),
       totals,
       assumption: ASSUMPTION,
+      warnings,
     };
     io.out(`${JSON.stringify(json, null, 2)}\n`);
   } else {
-    io.out(renderHistory(entries, totals, since, { showAccount: account !== undefined }));
+    io.out(
+      renderHistory(entries, totals, since, { showAccount: account !== undefined }) +
+        renderWarnings(warnings, { showAccount: account !== undefined }),
+    );
   }
   return 0;
 }

@@ -15,6 +15,13 @@ export interface CliIo {
   readonly clock: () => number;
   /** Asks a question on stderr and returns the line answered on stdin ("" when stdin ends first). */
   readonly ask: (question: string) => Promise<string>;
+  /** The named profile of `--profile`, for every AWS client; else the SDK's default chain (AWS_PROFILE…). */
+  readonly profile?: string;
+}
+
+/** The options every AWS client of the CLI is built with: the profile, when `--profile` names one. */
+export function awsClientOptions(io: Pick<CliIo, "profile">): { readonly profile?: string } {
+  return io.profile === undefined ? {} : { profile: io.profile };
 }
 
 /** The real process's streams, environment and clock. */
@@ -27,21 +34,27 @@ export function processIo(): CliIo {
     clock: Date.now,
     ask: async (question) => {
       const prompt = createInterface({ input: process.stdin, output: process.stderr });
-      let answered = false;
-      // A closed stdin (a pipe that ended, /dev/null) answers nothing rather than hanging; the newline ends the
-      // question's line, which no typed answer ended.
+      // The question's line is ended by a typed answer's Enter; otherwise by us, once.
+      let lineEnded = false;
+      const endLine = () => {
+        if (!lineEnded) process.stderr.write("\n");
+        lineEnded = true;
+      };
+      // A closed stdin (a pipe that ended, /dev/null) answers nothing rather than hanging.
       const closed = new Promise<string>((resolve) =>
         prompt.once("close", () => {
-          if (!answered) process.stderr.write("\n");
+          endLine();
           resolve("");
         }),
       );
       try {
         const answer = await Promise.race([prompt.question(question), closed]);
-        answered = true;
+        // An answer piped in is not echoed, so nothing ended the question's line.
+        if (process.stdin.isTTY !== true) endLine();
+        lineEnded = true;
         return answer;
       } finally {
-        answered = true;
+        lineEnded = true;
         prompt.close();
       }
     },

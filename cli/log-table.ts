@@ -12,7 +12,8 @@ import {
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { errorMessage } from "../lambda/adapters/errors.ts";
-import type { StopRecord } from "../lambda/core/stop-record.ts";
+import { FOLLOW_UPS_INDEX } from "../lambda/adapters/stop-log.ts";
+import { isOpenWarning, type StopRecord } from "../lambda/core/stop-record.ts";
 import { CliError, type CommandName } from "./errors.ts";
 import { checkStackName, checkTableName, maxAttemptsFrom } from "./options.ts";
 
@@ -29,6 +30,8 @@ export interface LogTableRef {
   readonly region: string;
   readonly source: string;
   readonly maxAttempts: number;
+  /** The named profile of `--profile`, when one was given. */
+  readonly profile?: string;
 }
 
 /**
@@ -40,22 +43,24 @@ export async function resolveLogTable(
   flags: { readonly table?: string | undefined; readonly stack?: string | undefined },
   env: Readonly<Record<string, string | undefined>>,
   region: string,
+  clientOptions: { readonly profile?: string } = {},
 ): Promise<LogTableRef> {
   const maxAttempts = maxAttemptsFrom(command, env);
+  const common = { region, maxAttempts, ...clientOptions };
   if (flags.table !== undefined) {
-    return { name: checkTableName(command, "--table", flags.table), region, source: "--table", maxAttempts };
+    return { name: checkTableName(command, "--table", flags.table), source: "--table", ...common };
   }
   const fromEnv = env[TABLE_ENV];
   if (fromEnv) {
-    return { name: checkTableName(command, TABLE_ENV, fromEnv), region, source: TABLE_ENV, maxAttempts };
+    return { name: checkTableName(command, TABLE_ENV, fromEnv), source: TABLE_ENV, ...common };
   }
   const stack = checkStackName(command, flags.stack ?? DEFAULT_STACK);
-  const client = new CloudFormationClient({ region, retryMode: "adaptive", maxAttempts });
+  const client = new CloudFormationClient({ retryMode: "adaptive", ...common });
   try {
     const response = await client.send(new DescribeStacksCommand({ StackName: stack }));
     const output = response.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === TABLE_OUTPUT)?.OutputValue;
     if (!output) throw new CliError(`stack ${stack} in ${region} has no ${TABLE_OUTPUT} output`);
-    return { name: output, region, source: `output ${TABLE_OUTPUT} of stack ${stack}`, maxAttempts };
+    return { name: output, source: `output ${TABLE_OUTPUT} of stack ${stack}`, ...common };
   } catch (error) {
     const why = error instanceof CliError ? error.message : errorMessage(error);
     throw new CliError(
@@ -68,7 +73,7 @@ export async function resolveLogTable(
   }
 }
 
-/** A record as read back: the log record's shape, every field but the key possibly missing in old items. */
+/** A record as read back (a stop or a warning): the log record's shape, every field but the key possibly missing in old items. */
 export type LoggedStop = Partial<StopRecord> & { readonly modelArn: string; readonly stoppedAt: string };
 
 /** Reads records of the log table. */
@@ -77,7 +82,12 @@ export class LogTableReader {
 
   constructor(private readonly table: LogTableRef) {
     this.client = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ region: table.region, retryMode: "adaptive", maxAttempts: table.maxAttempts }),
+      new DynamoDBClient({
+        region: table.region,
+        retryMode: "adaptive",
+        maxAttempts: table.maxAttempts,
+        ...(table.profile !== undefined && { profile: table.profile }),
+      }),
     );
   }
 
@@ -102,6 +112,28 @@ export class LogTableReader {
       for await (const page of pages) records.push(...stopsOf(page.Items));
     });
     return records;
+  }
+
+  /**
+   * The open warnings (status WARNED) of models in `region`, oldest first, through the `FollowUps` index: the models
+   * a run will stop once their warning is due, unless they are used or tagged. The organization mode keys an
+   * account's records `<accountId>:<region>`: `accounts` names the accounts whose keys are read too.
+   */
+  async openWarnings(region: string, accounts: readonly string[] = []): Promise<LoggedStop[]> {
+    const keys = [region, ...accounts.map((accountId) => `${accountId}:${region}`)];
+    const followed = await Promise.all(
+      keys.map((key) =>
+        this.query({
+          IndexName: FOLLOW_UPS_INDEX,
+          KeyConditionExpression: "followUpRegion = :region",
+          ExpressionAttributeValues: { ":region": key },
+        }),
+      ),
+    );
+    return followed
+      .flat()
+      .filter(isOpenWarning)
+      .sort((a, b) => a.stoppedAt.localeCompare(b.stoppedAt));
   }
 
   /** Every record of one model, newest first. */

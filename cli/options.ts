@@ -67,28 +67,55 @@ export function invalid(command: CommandName, source: string, value: string, all
   return new UsageError(new InvalidSettingError(source, value, allowed).message, command);
 }
 
+/** What `--region` takes, for error messages. */
+export const REGION_FORM = "a region code such as us-east-1";
+
 /** Checks a single `--region` value. */
 export function checkRegion(command: CommandName, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   const region = raw.trim();
-  if (!REGION_PATTERN.test(region))
-    throw invalid(command, "--region", raw, "a region code such as us-east-1");
+  if (!REGION_PATTERN.test(region)) throw invalid(command, "--region", raw, REGION_FORM);
   return region;
+}
+
+/**
+ * Checks a `--region` that may list several regions separated by commas, each part on its own, so `moon-1` is
+ * refused as "not a region code" rather than with the Lambda's wording about an empty list.
+ */
+export function checkRegionList(command: CommandName, raw: string): string[] {
+  const parts = raw.split(",").map((part) => part.trim());
+  for (const part of parts)
+    if (!REGION_PATTERN.test(part))
+      throw invalid(
+        command,
+        "--region",
+        raw,
+        `${REGION_FORM}, or several separated by commas` +
+          (parts.length > 1 ? ` (${JSON.stringify(part)} is not a region code)` : ""),
+      );
+  return parts;
 }
 
 /**
  * The region of the default credential chain (AWS_REGION, then the profile's `region`), as the SDK resolves it.
  * A missing region is a usage error: `--region` fixes it.
  */
-export async function defaultRegion(command: CommandName): Promise<string> {
-  const client = new RekognitionClient({});
+export async function defaultRegion(
+  command: CommandName,
+  clientOptions: { readonly profile?: string } = {},
+): Promise<string> {
+  const client = new RekognitionClient({ ...clientOptions });
   try {
     const region = await client.config.region();
     if (typeof region === "string" && REGION_PATTERN.test(region)) return region;
     throw new Error(`the SDK resolved the region ${JSON.stringify(region)}`);
   } catch (error) {
+    const where =
+      clientOptions.profile === undefined
+        ? "your AWS profile"
+        : `the profile ${clientOptions.profile} (--profile)`;
     throw new UsageError(
-      "No region: pass --region, or set AWS_REGION or a region in your AWS profile " +
+      `No region: pass --region, or set AWS_REGION or a region in ${where} ` +
         `(${error instanceof Error ? error.message : String(error)})`,
       command,
       { cause: error },

@@ -1,16 +1,29 @@
 /**
  * `restart MODEL_ARN`: starts a model the stopper stopped, with the inference units its newest live log record
- * says it had. The one command that changes anything; it asks first unless `--yes`.
+ * says it had. The one command that changes anything: it reads the model's status first and says what it will and
+ * will not do (a model that runs, starts or is still stopping is left alone, exit 3), then asks unless `--yes`.
  */
 
 import { parseArgs } from "node:util";
 import { RekognitionClient, StartProjectVersionCommand } from "@aws-sdk/client-rekognition";
+import { errorMessage } from "../lambda/adapters/errors.ts";
+import { RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
 import { formatTime } from "../lambda/core/format.ts";
+import { isStopRecord } from "../lambda/core/stop-record.ts";
 import { ACCOUNT_OPTIONS, accountChoice, accountOfArn, assumeAccountRole } from "./account.ts";
-import { CliError, UsageError } from "./errors.ts";
-import type { CliIo } from "./io.ts";
-import { type LoggedStop, LogTableReader, resolveLogTable } from "./log-table.ts";
-import { checkModelArn, checkRegion, defaultRegion, invalid, parseOrUsage } from "./options.ts";
+import { CliError, NothingDoneError, UsageError } from "./errors.ts";
+import { awsClientOptions, type CliIo } from "./io.ts";
+import { type LoggedStop, LogTableReader, type LogTableRef, resolveLogTable } from "./log-table.ts";
+import {
+  checkModelArn,
+  checkRegion,
+  checkStackName,
+  checkTableName,
+  defaultRegion,
+  invalid,
+  maxAttemptsFrom,
+  parseOrUsage,
+} from "./options.ts";
 import { formatUsd } from "./text-table.ts";
 
 /** The units to start a model with, and how they were chosen from its record. */
@@ -40,6 +53,24 @@ export function startUnits(record: LoggedStop): StartUnits {
 
 const unitsText = (units: StartUnits) =>
   `MinInferenceUnits=${units.min}${units.max === undefined ? "" : `, MaxInferenceUnits=${units.max}`}`;
+
+/**
+ * Why a model in this status is not started, or undefined when it can be (STOPPED). StartProjectVersion refuses a
+ * model that is running, starting or stopping (ResourceInUseException); the sentence says so before asking.
+ */
+export function whyNotStarted(name: string, status: string): string | undefined {
+  switch (status) {
+    case "STOPPED":
+      return undefined;
+    case "RUNNING":
+    case "STARTING":
+      return `${name} is ${status}: nothing to restart`;
+    case "STOPPING":
+      return `${name} is STOPPING: nothing started; run restart again once it is STOPPED`;
+    default:
+      return `${name} is ${status}: only a STOPPED model can be started; nothing started`;
+  }
+}
 
 /** Runs `restart`; returns the exit code. */
 export async function restartCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -74,13 +105,71 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
       account.accountId,
       `the account of MODEL_ARN, ${accountOfArn(model.arn)}`,
     );
-  const region = checkRegion("restart", values.region) ?? (await defaultRegion("restart"));
-  const table = await resolveLogTable("restart", values, io.env, region);
+  const region =
+    checkRegion("restart", values.region) ?? (await defaultRegion("restart", awsClientOptions(io)));
+  // Bad names are usage errors, found before any AWS call (the table itself is looked up only when needed).
+  if (values.table !== undefined) checkTableName("restart", "--table", values.table);
+  if (values.stack !== undefined) checkStackName("restart", values.stack);
+  const name = `${model.projectName}/${model.versionName} in ${model.region}`;
+  const maxAttempts = maxAttemptsFrom("restart", io.env);
+  // The record is the hub's, read with the caller's own credentials; the model is in the member account, reached
+  // through its role.
+  const credentials =
+    account &&
+    (await assumeAccountRole(account, {
+      region: model.region,
+      maxAttempts,
+      now: io.clock(),
+      clientOptions: awsClientOptions(io),
+    }));
+  const client = new RekognitionClient({
+    region: model.region,
+    retryMode: "adaptive",
+    maxAttempts,
+    ...awsClientOptions(io),
+    ...(credentials && { credentials }),
+  });
+  try {
+    return await restartModel({
+      io,
+      model,
+      table: () => resolveLogTable("restart", values, io.env, region, awsClientOptions(io)),
+      name,
+      client,
+      confirmed: values.yes === true,
+    });
+  } finally {
+    client.destroy();
+  }
+}
 
+/** Looks at the model, then its newest live record, asks, and starts it. */
+async function restartModel(input: {
+  readonly io: CliIo;
+  readonly model: ReturnType<typeof checkModelArn>;
+  /** Finds the log table; called once the model's status shows there is something to start. */
+  readonly table: () => Promise<LogTableRef>;
+  readonly name: string;
+  readonly client: RekognitionClient;
+  readonly confirmed: boolean;
+}): Promise<number> {
+  const { io, model, name, client } = input;
+  let status: string | undefined;
+  try {
+    status = await new RekognitionModelDirectory(() => client).modelStatus(model.region, model.arn);
+  } catch (error) {
+    throw new CliError(`could not read the status of ${name}: ${errorMessage(error)}`, { cause: error });
+  }
+  if (status === undefined) throw new CliError(`${name} does not exist: ${model.arn} was not found`);
+  const notStarted = whyNotStarted(name, status);
+  if (notStarted) throw new NothingDoneError(notStarted);
+
+  const table = await input.table();
   const reader = new LogTableReader(table);
   let record: LoggedStop | undefined;
   try {
-    record = (await reader.recordsOf(model.arn)).find((r) => r.dryRun !== true);
+    // A warning is not a stop: its units are the model's while it ran, but only a stop says it was stopped.
+    record = (await reader.recordsOf(model.arn)).find((r) => r.dryRun !== true && isStopRecord(r));
   } finally {
     reader.destroy();
   }
@@ -93,45 +182,29 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
   }
 
   const units = startUnits(record);
-  const name = `${model.projectName}/${model.versionName} in ${model.region}`;
   io.err(
-    `Newest stop of ${name}: ${formatTime(Date.parse(record.stoppedAt))}` +
+    `${name} is STOPPED. Newest stop: ${formatTime(Date.parse(record.stoppedAt))}` +
       `${record.runId ? ` by run ${record.runId}` : ""}, status ${record.status ?? "unknown"}` +
       `${typeof record.estimatedHourlyCostUsd === "number" ? `, ${formatUsd(record.estimatedHourlyCostUsd)}/h when stopped` : ""}.\n`,
   );
   if (units.note) io.err(`Note: ${units.note}.\n`);
-  if (!values.yes) {
-    const answer = await io.ask(`Start ${name} with ${unitsText(units)}? It bills while it runs. [y/N] `);
+  io.err(`This starts it with ${unitsText(units)}; it bills while it runs. Nothing else is changed.\n`);
+  if (!input.confirmed) {
+    const answer = await io.ask(`Start ${name}? [y/N] `);
     if (!/^y(es)?$/i.test(answer.trim())) {
-      throw new CliError("not started: the start was not confirmed (pass --yes to start without asking)");
+      throw new NothingDoneError(
+        "Not started: the start was not confirmed (pass --yes to start without asking).",
+      );
     }
   }
 
-  // The record is the hub's; the model is in the member account, reached through its role.
-  const credentials =
-    account &&
-    (await assumeAccountRole(account, {
-      region: model.region,
-      maxAttempts: table.maxAttempts,
-      now: io.clock(),
-    }));
-  const client = new RekognitionClient({
-    region: model.region,
-    retryMode: "adaptive",
-    maxAttempts: table.maxAttempts,
-    ...(credentials && { credentials }),
-  });
-  try {
-    const response = await client.send(
-      new StartProjectVersionCommand({
-        ProjectVersionArn: model.arn,
-        MinInferenceUnits: units.min,
-        ...(units.max !== undefined && { MaxInferenceUnits: units.max }),
-      }),
-    );
-    io.out(`Started ${name} with ${unitsText(units)}: status ${response.Status ?? "unknown"}.\n`);
-  } finally {
-    client.destroy();
-  }
+  const response = await client.send(
+    new StartProjectVersionCommand({
+      ProjectVersionArn: model.arn,
+      MinInferenceUnits: units.min,
+      ...(units.max !== undefined && { MaxInferenceUnits: units.max }),
+    }),
+  );
+  io.out(`Started ${name} with ${unitsText(units)}: status ${response.Status ?? "unknown"}.\n`);
   return 0;
 }

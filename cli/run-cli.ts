@@ -1,10 +1,12 @@
 /**
  * The CLI's dispatcher: picks the command, runs it, and turns what it throws into an exit code and one line on
- * stderr: 2 with the usage for bad arguments, 1 for a failed AWS call or anything else, never a stack trace.
+ * stderr: 2 with the usage for bad arguments, 3 when nothing was done on purpose, 1 for a failed AWS call or anything
+ * else, never a stack trace. `--profile` and `--version` are global, as in the AWS CLI.
  */
 
+import { readFileSync } from "node:fs";
 import { errorMessage } from "../lambda/adapters/errors.ts";
-import { CliError, type CommandName, UsageError } from "./errors.ts";
+import { CliError, type CommandName, EXIT, NothingDoneError, UsageError } from "./errors.ts";
 import { historyCommand } from "./history.ts";
 import type { CliIo } from "./io.ts";
 import { restartCommand } from "./restart.ts";
@@ -26,9 +28,67 @@ const isCommand = (name: string | undefined): name is CommandName =>
 const wantsHelp = (args: readonly string[]) =>
   args.some((arg) => arg === "--help" || arg === "-h") && !args.includes("--");
 
+/** The package's name and version, from its package.json (one folder up from cli/, two from dist/cli/). */
+export function packageVersion(): string {
+  for (const relative of ["../package.json", "../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "idle-model-stopper" && pkg.version) return pkg.version;
+    } catch {
+      // Not this folder: try the next one up.
+    }
+  }
+  return "unknown";
+}
+
+/** What `--profile` names: any profile name of ~/.aws/config, which cannot be empty or hold spaces. */
+const PROFILE_PATTERN = /^[^\s]{1,128}$/;
+
+/**
+ * Takes `--profile NAME` (or `--profile=NAME`) out of the arguments, wherever it stands, as the AWS CLI does.
+ * @throws UsageError when the name is missing or empty, or the option is given twice.
+ */
+export function takeProfile(argv: readonly string[]): { args: string[]; profile?: string } {
+  const args: string[] = [];
+  let profile: string | undefined;
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index] as string;
+    if (arg === "--") {
+      args.push(...argv.slice(index));
+      break;
+    }
+    if (arg !== "--profile" && !arg.startsWith("--profile=")) {
+      args.push(arg);
+      continue;
+    }
+    const value = arg === "--profile" ? argv[++index] : arg.slice("--profile=".length);
+    if (profile !== undefined) throw new UsageError("--profile is given twice");
+    if (value === undefined || !PROFILE_PATTERN.test(value))
+      throw new UsageError(
+        `Invalid --profile: ${JSON.stringify(value ?? "")}. Allowed: the name of a profile in your AWS config, such as dev`,
+      );
+    profile = value;
+  }
+  return profile === undefined ? { args } : { args, profile };
+}
+
 /** Runs the command line (without `node` and the script) and returns the exit code. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const [first, ...rest] = argv;
+export async function runCli(argv: readonly string[], givenIo: CliIo): Promise<number> {
+  let taken: ReturnType<typeof takeProfile>;
+  try {
+    taken = takeProfile(argv);
+  } catch (error) {
+    return usageError(givenIo, error as UsageError);
+  }
+  const io: CliIo = taken.profile === undefined ? givenIo : { ...givenIo, profile: taken.profile };
+  const [first, ...rest] = taken.args;
+  if (first === "--version" || first === "-v") {
+    io.out(`idle-model-stopper ${packageVersion()}\n`);
+    return EXIT.ok;
+  }
   if (
     first === undefined ||
     first === "--help" ||
@@ -37,16 +97,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   ) {
     if (first === undefined) {
       io.err(MAIN_USAGE);
-      return 2;
+      return EXIT.usage;
     }
     io.out(MAIN_USAGE);
-    return 0;
+    return EXIT.ok;
   }
   if (first === "help") {
     const topic = rest[0];
     if (isCommand(topic)) {
       io.out(COMMAND_USAGE[topic]);
-      return 0;
+      return EXIT.ok;
     }
     return usageError(io, new UsageError(`unknown command: ${topic}`));
   }
@@ -55,18 +115,22 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   if (wantsHelp(rest)) {
     io.out(COMMAND_USAGE[first]);
-    return 0;
+    return EXIT.ok;
   }
   try {
     return await COMMANDS[first](rest, io);
   } catch (error) {
     if (error instanceof UsageError) return usageError(io, error);
+    if (error instanceof NothingDoneError) {
+      io.err(`${error.message}\n`);
+      return EXIT.nothingDone;
+    }
     io.err(`error: ${error instanceof CliError ? error.message : errorMessage(error)}\n`);
-    return 1;
+    return EXIT.failed;
   }
 }
 
 function usageError(io: CliIo, error: UsageError): number {
   io.err(`error: ${error.message}\n\n${error.command ? COMMAND_USAGE[error.command] : MAIN_USAGE}`);
-  return 2;
+  return EXIT.usage;
 }

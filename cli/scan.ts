@@ -1,6 +1,7 @@
 /**
  * `scan`: the Lambda's discovery and decision core (`assess` from lambda/run.ts) run read-only against the account
- * of the default credential chain. Nothing is stopped and the log table is never touched.
+ * of the default credential chain. Nothing is stopped and nothing is written; with `--table`, the log table's open
+ * warnings are read (Query on its FollowUps index) to show when a warned model will be stopped.
  */
 
 import { parseArgs } from "node:util";
@@ -16,9 +17,24 @@ import { applyStopCap, type Decision, usageWindow } from "../lambda/core/decide.
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
 import type { VerdictFacts } from "../lambda/core/types.ts";
 import { type Assessment, assess } from "../lambda/run.ts";
-import { ACCOUNT_OPTIONS, type AccountChoice, accountChoice, assumeAccountRole } from "./account.ts";
-import type { CliIo } from "./io.ts";
-import { defaultRegion, parseOrUsage, type SettingFlags, settingsFromFlags } from "./options.ts";
+import {
+  ACCOUNT_OPTIONS,
+  type AccountChoice,
+  accountChoice,
+  accountOfArn,
+  assumeAccountRole,
+} from "./account.ts";
+import { awsClientOptions, type CliIo } from "./io.ts";
+import { LogTableReader, TABLE_ENV } from "./log-table.ts";
+import {
+  checkRegion,
+  checkRegionList,
+  checkTableName,
+  defaultRegion,
+  parseOrUsage,
+  type SettingFlags,
+  settingsFromFlags,
+} from "./options.ts";
 import { formatUsd, renderTable, roundCents } from "./text-table.ts";
 
 const MINUTE_MS = 60_000;
@@ -33,11 +49,21 @@ export const SCAN_FLAGS: SettingFlags = {
   maxStopsPerRun: "--max-stops",
 };
 
-/** Reads the command line into the configuration a run would have; the log table is not part of a scan. */
+/** The log table a scan reads the open warnings from, when one is named. */
+export interface ScanTable {
+  readonly name: string;
+  /** The table's region (the stack's); undefined: the SDK's default region. */
+  readonly region?: string;
+  /** Where the name came from, for the progress line. */
+  readonly source: string;
+}
+
+/** Reads the command line into the configuration a run would have, and the log table to read warnings from. */
 export async function scanConfig(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
-): Promise<{ config: StopperConfig; json: boolean; account?: AccountChoice }> {
+  clientOptions: { readonly profile?: string } = {},
+): Promise<{ config: StopperConfig; json: boolean; table?: ScanTable; account?: AccountChoice }> {
   const { values } = parseOrUsage("scan", () =>
     parseArgs({
       args: [...args],
@@ -50,14 +76,27 @@ export async function scanConfig(
         "max-stops": { type: "string" },
         json: { type: "boolean" },
         ...ACCOUNT_OPTIONS,
+        table: { type: "string" },
+        "table-region": { type: "string" },
       },
       strict: true,
       allowPositionals: false,
     }),
   );
   const account = accountChoice("scan", values);
+  const tableName = values.table ?? (env[TABLE_ENV] || undefined);
+  const table: ScanTable | undefined =
+    tableName === undefined
+      ? undefined
+      : {
+          name: checkTableName("scan", values.table === undefined ? TABLE_ENV : "--table", tableName),
+          ...(values["table-region"] !== undefined && {
+            region: checkRegion("scan", values["table-region"]) as string,
+          }),
+          source: values.table === undefined ? TABLE_ENV : "--table",
+        };
   // Each --region on its own first, so an error quotes the value as it was typed.
-  for (const region of values.region ?? []) settingsFromFlags("scan", { regions: region }, SCAN_FLAGS);
+  for (const region of values.region ?? []) checkRegionList("scan", region);
   const settings = settingsFromFlags(
     "scan",
     {
@@ -71,7 +110,8 @@ export async function scanConfig(
     },
     { ...SCAN_FLAGS, maxAttempts: "AWS_MAX_ATTEMPTS" },
   );
-  const regions = settings.regions.length > 0 ? settings.regions : [await defaultRegion("scan")];
+  const regions =
+    settings.regions.length > 0 ? settings.regions : [await defaultRegion("scan", clientOptions)];
   const config: StopperConfig = Object.freeze({
     ...settings,
     // A scan is a dry run that does not even record: the log table is never named, so it cannot be written.
@@ -80,18 +120,23 @@ export async function scanConfig(
     homeRegion: regions[0] as string,
     logTableName: "",
   });
-  return { config, json: values.json === true, ...(account && { account }) };
+  return { config, json: values.json === true, ...(table && { table }), ...(account && { account }) };
 }
 
 /** A gate that refuses every call: the stop gate of a scan, so no StopProjectVersion can leave the CLI. */
 const refuseStops: Gate = () => Promise.reject(new Error("scan is read-only: it never stops a model"));
 
 /** The Lambda's read adapters over real SDK clients, with the same retry and gates, and no way to stop. */
-function readOnlyAdapters(config: StopperConfig, credentials?: AwsCredentialIdentity) {
+function readOnlyAdapters(
+  config: StopperConfig,
+  clientOptions: { readonly profile?: string },
+  credentials?: AwsCredentialIdentity,
+) {
   // With --account, the clients act in the member account through its role's credentials.
   const retry = {
     retryMode: "adaptive",
     maxAttempts: config.maxAttempts,
+    ...clientOptions,
     ...(credentials && { credentials }),
   } as const;
   const clients: { destroy(): void }[] = [];
@@ -141,7 +186,7 @@ class Progress {
     const now = this.io.clock();
     if (now - this.lastDraw < 100) return;
     this.lastDraw = now;
-    this.io.err(`\r\x1b[K${this.line()} models decided…`);
+    this.io.err(`\r\x1b[KModels decided so far: ${this.line()}…`);
   }
 
   done(): void {
@@ -193,6 +238,14 @@ export function sortForDisplay(decisions: readonly Decision[]): Decision[] {
   });
 }
 
+/** A model's open warning, as the scan shows it. */
+export interface PendingWarning {
+  /** ISO-8601 UTC: when the model was warned. */
+  readonly warnedAt: string;
+  /** ISO-8601 UTC: the earliest time a run may stop it. */
+  readonly stopNotBefore?: string;
+}
+
 /** The scan's result, as `--json` prints it. */
 export interface ScanReport {
   readonly scannedAt: string;
@@ -205,13 +258,23 @@ export interface ScanReport {
   readonly running: number;
   readonly wouldStop: number;
   readonly estimatedHourlySavingsUsd: number;
-  readonly decisions: readonly (Decision & { readonly idleFor: string })[];
+  readonly decisions: readonly (Decision & { readonly idleFor: string; readonly warning?: PendingWarning })[];
   readonly errors: Assessment["errors"];
   readonly unfinished: Assessment["unfinished"];
+  /** The log table the open warnings were read from; absent when no table was named. */
+  readonly warningsFrom?: string;
 }
 
-/** Builds the report from what `assess` found, with the run's cap on stops applied. */
-export function buildScanReport(config: StopperConfig, assessment: Assessment, now: number): ScanReport {
+/**
+ * Builds the report from what `assess` found, with the run's cap on stops applied, and each model's open warning
+ * when `warnings` (by model ARN, from the log table) is given.
+ */
+export function buildScanReport(
+  config: StopperConfig,
+  assessment: Assessment,
+  now: number,
+  warnings?: { readonly table: string; readonly byModel: ReadonlyMap<string, PendingWarning> },
+): ScanReport {
   const decisions = sortForDisplay(applyStopCap(assessment.decisions, config.maxStopsPerRun));
   const stops = decisions.filter((d) => d.verdict.action === "stop");
   return {
@@ -229,32 +292,41 @@ export function buildScanReport(config: StopperConfig, assessment: Assessment, n
     estimatedHourlySavingsUsd: roundCents(
       stops.reduce((sum, d) => sum + (d.verdict.facts.estimatedHourlyCostUsd ?? 0), 0),
     ),
-    decisions: decisions.map((d) => ({ ...d, idleFor: idleFor(d.verdict.facts, now) })),
+    decisions: decisions.map((d) => {
+      const warning = warnings?.byModel.get(d.model.modelArn);
+      return { ...d, idleFor: idleFor(d.verdict.facts, now), ...(warning && { warning }) };
+    }),
     errors: assessment.errors,
     unfinished: assessment.unfinished,
+    ...(warnings && { warningsFrom: warnings.table }),
   };
 }
 
 /** The table and the total line a person reads. */
 export function renderScanReport(report: ScanReport): string {
   const manyRegions = report.regions.length > 1;
+  const withWarnings = report.warningsFrom !== undefined;
   const headers = [
     "MODEL",
     ...(manyRegions ? ["REGION"] : []),
     "UNITS",
     "LAST REQUEST",
+    "EVIDENCE UNTIL",
     "IDLE FOR",
     "DECISION",
+    ...(withWarnings ? ["WARNED: STOP FROM"] : []),
     "$/H",
     "REASON",
   ];
-  const rows = report.decisions.map(({ model, verdict, idleFor: idle }) => [
+  const rows = report.decisions.map(({ model, verdict, idleFor: idle, warning }) => [
     `${model.projectName}/${model.versionName}`,
     ...(manyRegions ? [model.region] : []),
     verdict.facts.inferenceUnits === undefined ? "—" : String(verdict.facts.inferenceUnits),
     lastRequest(verdict.facts),
+    verdict.facts.evidenceUntil ?? "—",
     idle,
     verdict.action === "stop" ? "would stop" : "keep",
+    ...(withWarnings ? [warning ? (warning.stopNotBefore ?? "—") : "not warned"] : []),
     formatUsd(verdict.facts.estimatedHourlyCostUsd),
     verdict.reason,
   ]);
@@ -264,21 +336,35 @@ export function renderScanReport(report: ScanReport): string {
     `Would stop ${report.wouldStop} of ${report.running} running model${report.running === 1 ? "" : "s"}, ` +
     `saving about ${formatUsd(report.estimatedHourlySavingsUsd)}/h.` +
     (problems > 0 ? ` Incomplete: ${problems} problem${problems === 1 ? "" : "s"}, listed on stderr.` : "");
-  return `${table}\n${total}\n`;
+  return `${table}\n${total}\n${nearMissNotes(report.decisions)}`;
+}
+
+/** The tags that look like an opt-out but do nothing, one line each under the total; "" when there is none. */
+export function nearMissNotes(decisions: readonly Decision[]): string {
+  const lines = decisions.flatMap(({ model, verdict }) =>
+    (verdict.facts.nearMissTags ?? []).map(
+      (note) => `- ${model.projectName}/${model.versionName}: ${note}\n`,
+    ),
+  );
+  if (lines.length === 0) return "";
+  return `\nTags that look like an opt-out but do nothing (no decision above counts them):\n${lines.join("")}`;
 }
 
 /** Runs `scan`; returns the exit code: 0, or 1 when something could not be read (the table still shows it). */
 export async function scanCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { config, json, account } = await scanConfig(args, io.env);
+  const { config, json, table, account } = await scanConfig(args, io.env, awsClientOptions(io));
+  // The models are the member account's, reached through its role; the log table stays the hub's, read with the
+  // caller's own credentials.
   const credentials =
     account &&
     (await assumeAccountRole(account, {
       region: config.homeRegion,
       maxAttempts: config.maxAttempts,
       now: io.clock(),
+      clientOptions: awsClientOptions(io),
     }));
   if (account) io.err(`In account ${account.accountId} through role ${account.roleName}.\n`);
-  const adapters = readOnlyAdapters(config, credentials);
+  const adapters = readOnlyAdapters(config, awsClientOptions(io), credentials);
   const progress = new Progress(io, config.regions);
   const now = io.clock();
   io.err(
@@ -290,16 +376,58 @@ export async function scanCommand(args: readonly string[], io: CliIo): Promise<n
   try {
     assessment = await assess(adapters, config, now, {
       onDecision: (decision) => progress.decided(decision.model.region),
+      // Every row shows the units and cost in service, whether the tags keep the model or not.
+      metricsOfKeptModels: true,
     });
   } finally {
     adapters.destroy();
   }
   progress.done();
-  const report = buildScanReport(config, assessment, now);
+  const accounts = [
+    ...new Set(assessment.decisions.map((decision) => accountOfArn(decision.model.modelArn) ?? "")),
+  ].filter((accountId) => accountId !== "");
+  const warnings = table && (await openWarnings(table, config, io, accounts));
+  const report = buildScanReport(config, assessment, now, warnings);
   io.out(json ? `${JSON.stringify(report, null, 2)}\n` : renderScanReport(report));
   for (const problem of report.errors) {
     io.err(`error: ${problem.arn ? `${problem.arn}: ` : ""}${problem.message}\n`);
   }
   for (const item of report.unfinished) io.err(`not scanned: ${item.arn}: ${item.reason}\n`);
   return report.errors.length > 0 || report.unfinished.length > 0 ? 1 : 0;
+}
+
+/** The open warnings of the scanned regions, read from the named log table (its FollowUps index). */
+async function openWarnings(
+  table: ScanTable,
+  config: StopperConfig,
+  io: CliIo,
+  /** The accounts of the scanned models, whose organization-mode keys are read too. */
+  accounts: readonly string[],
+): Promise<{ table: string; byModel: Map<string, PendingWarning> }> {
+  const clientOptions = awsClientOptions(io);
+  const region = table.region ?? (await defaultRegion("scan", clientOptions));
+  io.err(`Open warnings from log table ${table.name} in ${region} (from ${table.source}).\n`);
+  const reader = new LogTableReader({
+    name: table.name,
+    region,
+    source: table.source,
+    maxAttempts: config.maxAttempts,
+    ...(clientOptions.profile !== undefined && { profile: clientOptions.profile }),
+  });
+  const byModel = new Map<string, PendingWarning>();
+  try {
+    for (const scanned of config.regions) {
+      // Oldest first: the first warning of a model is the one that times its stop.
+      for (const warning of await reader.openWarnings(scanned, accounts)) {
+        if (byModel.has(warning.modelArn)) continue;
+        byModel.set(warning.modelArn, {
+          warnedAt: formatTime(Date.parse(warning.stoppedAt)),
+          ...(warning.stopNotBefore !== undefined && { stopNotBefore: warning.stopNotBefore }),
+        });
+      }
+    }
+  } finally {
+    reader.destroy();
+  }
+  return { table: table.name, byModel };
 }

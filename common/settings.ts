@@ -43,6 +43,11 @@ export interface StopperSettings {
   readonly deadlineMarginSeconds: number;
   /** Whether discovery, tag reads and metric reads overlap; off runs them one phase after another. */
   readonly overlapPhases: boolean;
+  // Issue 12, the nightly run: the last look and warnings before a stop.
+  /** Minutes of request metrics re-read just before each stop, up to the moment of the re-read. */
+  readonly lastLookMinutes: number;
+  /** Hours between a model's warning and the earliest run that may stop it; 0 stops without a warning. */
+  readonly warnBeforeStopHours: number;
 }
 
 /** A setting's value was rejected; the message names where it came from, the value and what is allowed. */
@@ -83,14 +88,17 @@ export const integerIn =
     return value >= min && value <= max ? value : undefined;
   };
 
-const TRUE_WORDS = new Set(["true", "1", "yes"]);
-const FALSE_WORDS = new Set(["false", "0", "no"]);
+/** What every boolean setting accepts, at synth, in the function's environment and in the CLI. */
+export const BOOLEAN_FORM = "true or false";
 
-/** Parses true/false (also 1/0, yes/no), any case. */
+/**
+ * The one boolean grammar: `true` or `false`, in any case, with spaces around ignored. Anything else (yes, 1, on) is
+ * refused rather than guessed at, so `dryRun=yes` is an error, not a silent meaning.
+ */
 export const parseBoolean = (raw: string): boolean | undefined => {
   const text = raw.trim().toLowerCase();
-  if (TRUE_WORDS.has(text)) return true;
-  if (FALSE_WORDS.has(text)) return false;
+  if (text === "true") return true;
+  if (text === "false") return false;
   return undefined;
 };
 
@@ -143,7 +151,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "dryRun",
     env: "DRY_RUN",
     default: false,
-    allowed: "true or false",
+    allowed: BOOLEAN_FORM,
     parse: parseBoolean,
     format: String,
   },
@@ -193,7 +201,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "requireOptIn",
     env: "REQUIRE_OPT_IN",
     default: false,
-    allowed: "true or false",
+    allowed: BOOLEAN_FORM,
     parse: parseBoolean,
     format: String,
   },
@@ -258,8 +266,26 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "overlapPhases",
     env: "OVERLAP_PHASES",
     default: true,
-    allowed: "true or false (false: discovery, then tags, then metrics, as a baseline for benchmarks)",
+    allowed: `${BOOLEAN_FORM} (false: discovery, then tags, then metrics, as a baseline for benchmarks)`,
     parse: parseBoolean,
+    format: String,
+  },
+  // Issue 12, the nightly run: the last look and warnings before a stop.
+  {
+    key: "lastLookMinutes",
+    env: "LAST_LOOK_MINUTES",
+    default: 15,
+    allowed: "a whole number of minutes from 5 to 60",
+    parse: integerIn(5, 60),
+    format: String,
+  },
+  {
+    key: "warnBeforeStopHours",
+    env: "WARN_BEFORE_STOP_HOURS",
+    default: 0,
+    allowed:
+      "0 (no warning: idle models are stopped at once) or a whole number of hours from 1 to 168 (7 days)",
+    parse: integerIn(0, 168),
     format: String,
   },
 ] as SettingSpec[];

@@ -124,7 +124,7 @@ export interface IdleModelStopperProps {
    */
   readonly stopConcurrency?: number;
   /**
-   * Seconds of the function's time kept in reserve: no new stop starts with less left (5-300, and less than half
+   * Seconds of the function's time kept in reserve: no new stop starts with less left (5-300, and at most half
    * of `functionTimeoutMinutes`).
    * @default 30
    */
@@ -215,6 +215,27 @@ export interface IdleModelStopperProps {
    * @default 10
    */
   readonly mapConcurrency?: number;
+
+  // Issue 12, the nightly run: the last look and warnings before a stop.
+  /**
+   * Minutes of request metrics re-read just before each stop, up to the moment of the re-read (5-60): a request
+   * made just before the run, whose metrics arrive late, keeps the model.
+   * @default 15
+   */
+  readonly lastLookMinutes?: number;
+  /**
+   * Hours between a model's warning and the earliest run that may stop it (1-168); 0 stops idle models without a
+   * warning. A warned model is stopped only if it stayed idle the whole time since.
+   * @default 0
+   */
+  readonly warnBeforeStopHours?: number;
+  /**
+   * EventBridge Scheduler expression of a second, earlier schedule, in `scheduleTimezone`: a warning pass that
+   * assesses and warns, and never stops, so that a model warned in the evening can be stopped by that night's run.
+   * Needs `warnBeforeStopHours`.
+   * @default - no warning pass: the runs warn, and a later run stops
+   */
+  readonly warnSchedule?: string;
 }
 
 /** The hub function's role name in the organization mode: the spoke roles trust exactly this role. */
@@ -231,6 +252,8 @@ export class IdleModelStopper extends Construct {
   readonly stopperFunction: LambdaFunction;
   /** The EventBridge Scheduler schedule that invokes the function. */
   readonly schedule: Schedule;
+  /** The schedule of the warning passes, when `warnSchedule` is set. */
+  readonly warnSchedule?: Schedule;
   /** Where invocations go that the schedule could not deliver or that failed in the function. */
   readonly deadLetterQueue: Queue;
   /** The topic that gets each run's digest and the alarms; subscribe to it to hear what the stopper did. */
@@ -263,6 +286,15 @@ export class IdleModelStopper extends Construct {
     this.logTable.addGlobalSecondaryIndex({
       indexName: "PendingStops",
       partitionKey: { name: "pendingRegion", type: AttributeType.STRING },
+      sortKey: { name: "stoppedAt", type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+    // Sparse too: the records the stopper still has something to do with (open warnings, stops to follow up) carry
+    // followUpRegion until it is done with them. CloudFormation adds one global secondary index per table update,
+    // so this is the only index issue 12 adds.
+    this.logTable.addGlobalSecondaryIndex({
+      indexName: "FollowUps",
+      partitionKey: { name: "followUpRegion", type: AttributeType.STRING },
       sortKey: { name: "stoppedAt", type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
@@ -353,7 +385,7 @@ export class IdleModelStopper extends Construct {
       },
     });
 
-    this.grantStopperPermissions(settings.regions);
+    this.grantStopperPermissions(settings.regions, settings.warnBeforeStopHours > 0);
     this.notificationTopic.grantPublish(this.stopperFunction);
 
     this.deadLetterQueue = new Queue(this, "ScheduleDeadLetterQueue", {
@@ -402,6 +434,26 @@ export class IdleModelStopper extends Construct {
           })
         : new LambdaInvokeUnqualified(this.stopperFunction, { input: scheduleInput, ...delivery }),
     });
+    if (settings.warnSchedule !== undefined) {
+      // The warning pass: the same function (or state machine) and dead-letter queue, an event that asks it to warn
+      // and never stop. Its scheduled time also times the warnings it writes.
+      const warnInput = ScheduleTargetInput.fromObject({
+        mode: "warn",
+        scheduledTime: ContextAttribute.scheduledTime,
+        attempt: ContextAttribute.attemptNumber,
+      });
+      this.warnSchedule = new Schedule(this, "WarnSchedule", {
+        description: "Invokes the idle model stopper's warning pass (warns, never stops)",
+        schedule: ScheduleExpression.expression(
+          settings.warnSchedule,
+          TimeZone.of(settings.scheduleTimezone),
+        ),
+        enabled: settings.enabled,
+        target: this.organization
+          ? new StepFunctionsStartExecution(this.organization.stateMachine, { input: warnInput, ...delivery })
+          : new LambdaInvokeUnqualified(this.stopperFunction, { input: warnInput, ...delivery }),
+      });
+    }
 
     this.alarms = [...this.createAlarms(), ...(this.organization?.alarms ?? [])];
     this.dashboard = new StopperDashboard(this, "Dashboard", {
@@ -411,7 +463,7 @@ export class IdleModelStopper extends Construct {
       ...(this.organization && { organization: this.organization }),
     }).dashboard;
 
-    this.acknowledgeNagFindings(role, settings.regions);
+    this.acknowledgeNagFindings(role, settings.regions, settings.warnBeforeStopHours > 0);
     if (this.organization) this.acknowledgeOrganizationNagFindings(role, settings, this.organization);
   }
 
@@ -535,7 +587,7 @@ export class IdleModelStopper extends Construct {
   }
 
   /** Grants the function exactly the calls it makes, scoped to the configured regions. */
-  private grantStopperPermissions(configuredRegions: readonly string[]): void {
+  private grantStopperPermissions(configuredRegions: readonly string[], warnings: boolean): void {
     const projectArns = this.projectArns(configuredRegions);
     // DescribeProjects and GetMetricData have no resource-level permissions; the region condition is the
     // narrowest scope IAM offers. https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html
@@ -590,6 +642,33 @@ export class IdleModelStopper extends Construct {
         resources: [`${this.logTable.tableArn}/index/PendingStops`],
       }),
     );
+    // Every run reads the open warnings (and closes them once warnings are turned off).
+    this.stopperFunction.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ["dynamodb:Query"],
+        resources: [`${this.logTable.tableArn}/index/FollowUps`],
+      }),
+    );
+    if (warnings) {
+      // A warned model's own message goes to the topic its notify tag names: the topic is chosen by the model's
+      // owner at run time, so the grant is every topic of this account in the configured regions, and the function
+      // checks the tag's ARN against exactly that before publishing.
+      this.stopperFunction.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["sns:Publish"],
+          resources: this.topicArns(configuredRegions),
+        }),
+      );
+    }
+  }
+
+  /** Every SNS topic of this account in each scanned region: where a model's notify tag may point. */
+  private topicArns(configuredRegions: readonly string[]): string[] {
+    return scannedRegions(configuredRegions).map((region) =>
+      Stack.of(this).formatArn({ service: "sns", region, resource: "*" }),
+    );
   }
 
   /** `project/*` in each scanned region: the project and model ARNs the function reads and stops. */
@@ -603,17 +682,28 @@ export class IdleModelStopper extends Construct {
    * The AWS Solutions findings (cdk-nag) that are deliberate, each with the reason. Anyone who runs cdk-nag on an
    * app holding this construct gets them too.
    */
-  private acknowledgeNagFindings(role: Role, configuredRegions: readonly string[]): void {
+  private acknowledgeNagFindings(role: Role, configuredRegions: readonly string[], warnings: boolean): void {
     const stack = Stack.of(this);
-    for (const arn of this.projectArns(configuredRegions)) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagRendering(stack, arn)}]`,
-        reason:
-          "Models are found at run time: their ARNs (project/<name>/version/<name>/<creation timestamp>) are " +
-          "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource and StopProjectVersion are " +
-          "granted on project/* of each configured region, and nowhere else.",
-      });
-    }
+    const wildcardResources = (arns: readonly string[], reason: string) => {
+      for (const arn of arns)
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${nagRendering(stack, arn)}]`,
+          reason,
+        });
+    };
+    if (warnings)
+      wildcardResources(
+        this.topicArns(configuredRegions),
+        "A warned model's owner names the topic of its warnings in a tag, at run time: sns:Publish is granted " +
+          "on the topics of this account in each configured region only, and the function publishes only to a " +
+          "tag's ARN that is one of those.",
+      );
+    wildcardResources(
+      this.projectArns(configuredRegions),
+      "Models are found at run time: their ARNs (project/<name>/version/<name>/<creation timestamp>) are " +
+        "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource and StopProjectVersion are " +
+        "granted on project/* of each configured region, and nowhere else.",
+    );
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:

@@ -143,6 +143,9 @@ export class OrganizationFanOut extends Construct {
         accountId: JsonPath.stringAt("$$.Map.Item.Value.accountId"),
         region: JsonPath.stringAt("$$.Map.Item.Value.region"),
         runId: JsonPath.stringAt("$.runId"),
+        // A run or a warning pass, and the time its warnings are timed by.
+        mode: JsonPath.stringAt("$.mode"),
+        scheduledAt: JsonPath.numberAt("$.scheduledAt"),
         summaryBytes: JsonPath.numberAt("$.summaryBytes"),
       },
       maxConcurrency: props.mapConcurrency,
@@ -158,6 +161,7 @@ export class OrganizationFanOut extends Construct {
         step: "gather",
         runId: JsonPath.stringAt("$.runId"),
         dryRun: JsonPath.stringAt("$.dryRun"),
+        mode: JsonPath.stringAt("$.mode"),
         items: JsonPath.listAt("$.items"),
         problems: JsonPath.listAt("$.problems"),
       }),

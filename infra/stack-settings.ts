@@ -40,6 +40,9 @@ export interface InfraSettings {
   readonly notifyEmail: string | undefined;
   /** Whether the schedule runs the function; false disables it and keeps everything else. */
   readonly enabled: boolean;
+  // Issue 12, the nightly run: warnings before a stop.
+  /** EventBridge Scheduler expression of a second, earlier schedule: a warning pass that warns and never stops. */
+  readonly warnSchedule: string | undefined;
 }
 
 /** Every setting the stack accepts: runtime, infra-only, and the organization mode's. */
@@ -167,6 +170,15 @@ export const INFRA_SETTINGS: readonly InfraSettingSpec[] = [
     allowed: "true or false",
     parse: parseBoolean,
   },
+  // Issue 12, the nightly run: warnings before a stop.
+  {
+    key: "warnSchedule",
+    default: undefined,
+    allowed:
+      "an EventBridge Scheduler expression like schedule's, in the same time zone, for a warning pass before the " +
+      "runs (it needs warnBeforeStopHours)",
+    parse: parseSchedule,
+  },
 ] as InfraSettingSpec[];
 
 /** The infra-only settings with every default applied. */
@@ -228,8 +240,12 @@ export function parseGivenSettings(
     if (lookup(spec.key) !== undefined) given[spec.key] = organization[spec.key];
   }
   checkOrganization(organization, describe);
+  checkWarnSchedule(given, describe);
   return given as Partial<StackSettings>;
 }
+
+// cron(<minute> <hour> <day-of-month> <month> <day-of-week> <year>) with a fixed minute and hour.
+const DAILY_AT = /^cron\((\d{1,2}) (\d{1,2}) (\S+ \S+ \S+ \S+)\)$/;
 
 /**
  * The organization mode needs the Organization's id, which the spoke roles' trust policy and the hub's
@@ -256,8 +272,46 @@ function checkOrganization(
 }
 
 /**
- * The function stops starting new stops `deadlineMarginSeconds` before its timeout; a margin of half the timeout
- * or more would leave most of each run unused, or all of it. Both values come from here, so synth checks them.
+ * A warning pass needs warnings on; and when it and the runs fire at a fixed time on the same days, the run after
+ * a warning pass must come at least warnBeforeStopHours later, or warned models would be stopped a day later than
+ * their warning says.
+ * @throws InvalidSettingError naming the settings and their values.
+ */
+function checkWarnSchedule(
+  given: Partial<Record<keyof StackSettings, unknown>>,
+  describe: (key: keyof StackSettings) => string,
+): void {
+  const warnSchedule = given.warnSchedule as string | undefined;
+  if (warnSchedule === undefined) return;
+  const hours = (given.warnBeforeStopHours ?? DEFAULT_SETTINGS.warnBeforeStopHours) as number;
+  if (hours === 0)
+    throw new InvalidSettingError(
+      `${describe("warnSchedule")} with ${describe("warnBeforeStopHours")}=0${given.warnBeforeStopHours === undefined ? " (the default)" : ""}`,
+      warnSchedule,
+      "a warning pass only with warnings on: set warnBeforeStopHours (1-168) too, or leave warnSchedule out",
+    );
+  const schedule = (given.schedule ?? DEFAULT_INFRA_SETTINGS.schedule) as string;
+  const warn = DAILY_AT.exec(warnSchedule);
+  const run = DAILY_AT.exec(schedule);
+  if (!warn || !run || warn[3] !== run[3]) return;
+  const minutesOf = (match: RegExpExecArray) => Number(match[2]) * 60 + Number(match[1]);
+  const gap = (((minutesOf(run) - minutesOf(warn)) % 1440) + 1440) % 1440;
+  if (hours * 60 <= gap && gap > 0) return;
+  const gapText = `${Math.floor(gap / 60)}h${String(gap % 60).padStart(2, "0")}m`;
+  throw new InvalidSettingError(
+    `${describe("warnSchedule")} with ${describe("schedule")}=${schedule} and ${describe("warnBeforeStopHours")}=${hours}`,
+    warnSchedule,
+    `a warning pass at least warnBeforeStopHours before the run it warns for: the run comes ${gapText} after this ` +
+      "warning pass, so its warnings would fall due only the run after (make the warning pass earlier, or lower " +
+      "warnBeforeStopHours)",
+  );
+}
+
+/**
+ * The function stops starting new stops `deadlineMarginSeconds` before its timeout; a margin of more than half the
+ * timeout would leave most of each run unused, or all of it. At most half lets each range work at both ends with the
+ * other at its default (a 1-minute timeout with the 30 s margin, a 300 s margin with the 10-minute timeout). Both
+ * values come from here, so synth checks them.
  * @throws InvalidSettingError naming both settings and their values.
  */
 function checkDeadlineMargin(
@@ -268,14 +322,14 @@ function checkDeadlineMargin(
   const timeoutMinutes = (given.functionTimeoutMinutes ??
     DEFAULT_INFRA_SETTINGS.functionTimeoutMinutes) as number;
   const halfTimeoutSeconds = (timeoutMinutes * 60) / 2;
-  if (margin < halfTimeoutSeconds) return;
+  if (margin <= halfTimeoutSeconds) return;
   const timeout =
     `${describe("functionTimeoutMinutes")}=${timeoutMinutes}` +
     (given.functionTimeoutMinutes === undefined ? " (the default)" : "");
   throw new InvalidSettingError(
     `${describe("deadlineMarginSeconds")} with ${timeout}`,
     String(margin),
-    `fewer seconds than half the function's timeout, so less than ${halfTimeoutSeconds} for a ` +
+    `at most half the function's timeout in seconds, so at most ${halfTimeoutSeconds} for a ` +
       `${timeoutMinutes}-minute timeout (the function's timeout and the margin are set together in the stack: ` +
       "lower deadlineMarginSeconds or raise functionTimeoutMinutes)",
   );

@@ -26,7 +26,8 @@ export type StopperMetricName =
   | "ModelsStopped"
   | "ModelsKept"
   | "Errors"
-  | "EstimatedHourlySavingsUsd";
+  | "EstimatedHourlySavingsUsd"
+  | "ModelsWarned";
 
 /** One of the function's own metrics, summed over `period` (default one day). */
 export function stopperMetric(name: StopperMetricName, label: string, period = Duration.days(1)): Metric {
@@ -122,9 +123,12 @@ export class StopperDashboard extends Construct {
         ],
         [
           new GraphWidget({
-            title: "Models stopped per day",
+            title: "Models stopped and warned per day",
             width: 12,
-            left: [stopperMetric("ModelsStopped", "Models stopped")],
+            left: [
+              stopperMetric("ModelsStopped", "Models stopped"),
+              stopperMetric("ModelsWarned", "Models warned (warnBeforeStopHours)"),
+            ],
             leftYAxis: { min: 0, label: "Models", showUnits: false },
           }),
           new GraphWidget({

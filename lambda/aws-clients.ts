@@ -67,7 +67,7 @@ export function createAwsAdapters(config: StopperConfig, scope?: AccountScope) {
     log: new DynamoStopLog(dynamo, config.logTableName, scope?.account),
     ...(config.notificationTopicArn !== undefined && {
       notifier: new SnsNotifier(
-        new SNSClient({ region: config.homeRegion, ...retry }),
+        perRegion((region) => new SNSClient({ region, ...retry })),
         config.notificationTopicArn,
       ),
     }),

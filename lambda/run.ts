@@ -2,7 +2,10 @@
  * One run of the stopper, as a composition of its phases (each a module under phases/, with its own input and
  * output types):
  *
- *   reconcile → assess (per region: discover → read tags → read metrics → decide) → stop and record → report
+ *   reconcile → assess (per region: discover → read tags → read metrics → decide) → warn → cap → last look
+ *     → stop and record → settle warnings → report
+ *
+ * A warning pass (`mode: "warn"`) assesses and warns, and stops nothing: assess → warn → report.
  *
  * Within a region the assessment streams: a model's tags are read as soon as discovery finds it, a metric batch goes
  * out as soon as it is full, and a model is decided as soon as its evidence is in (see pipeline.ts). With
@@ -12,19 +15,22 @@
 
 import type { NotConsidered, Problem, Unfinished } from "./adapters/rekognition.ts";
 import type { StopperConfig } from "./config.ts";
-import type { Decision } from "./core/decide.ts";
+import { applyStopCap, type Decision } from "./core/decide.ts";
 import { type RunDependencies, timeLeftMs } from "./dependencies.ts";
 import { decideModel } from "./phases/decide.ts";
 import { discover } from "./phases/discover.ts";
+import { lastLook } from "./phases/last-look.ts";
 import { readMetrics } from "./phases/read-metrics.ts";
 import { readTags } from "./phases/read-tags.ts";
 import { reconcile } from "./phases/reconcile.ts";
 import { type RunSummary, report } from "./phases/report.ts";
-import { stopAndRecord } from "./phases/stop-and-record.ts";
+import { type StopResults, stopAndRecord } from "./phases/stop-and-record.ts";
+import { type RunMode, settleWarnings, warnBeforeStop } from "./phases/warn.ts";
 import { flow } from "./pipeline.ts";
 
 export type { RunDependencies, RunLogger, RunMetrics } from "./dependencies.ts";
 export type { RunSummary } from "./phases/report.ts";
+export type { RunMode } from "./phases/warn.ts";
 
 /** What assessing the account found, before anything is stopped. */
 export interface Assessment {
@@ -42,6 +48,21 @@ export interface AssessOptions {
   readonly mayContinue?: () => boolean;
   /** Told of each model as it is decided, e.g. to show progress. */
   readonly onDecision?: (decision: Decision) => void;
+  /** Read the metrics of models the tags keep too, so their units and cost are measured ones (`scan`). */
+  readonly metricsOfKeptModels?: boolean;
+}
+
+/** How a run was started. */
+export interface RunOptions {
+  /** `run` (the default) or `warn`: a warning pass assesses and warns, and never stops. */
+  readonly mode?: RunMode;
+  /** When the run was scheduled for (epoch ms, the event's `scheduledTime`): warnings are timed by it. @default now */
+  readonly scheduledAt?: number;
+  /**
+   * Whether the run sends its digest to the stack's topic. @default true; false for an item of the organization
+   * mode, whose gather step sends one digest for every account (a warning still goes to its owner's topic).
+   */
+  readonly digest?: boolean;
 }
 
 /** Runs the stopper once over every configured region. */
@@ -49,21 +70,78 @@ export async function runStopper(
   deps: RunDependencies,
   config: StopperConfig,
   runId: string,
+  options: RunOptions = {},
 ): Promise<RunSummary> {
   const now = deps.clock();
+  const mode = options.mode ?? "run";
+  const digest = options.digest ?? true;
+  const scheduledAt = options.scheduledAt ?? now;
   const marginMs = config.deadlineMarginSeconds * 1000;
-  const reconciled = await reconcile(deps, config, { runId });
+  const reconciled =
+    mode === "run" ? await reconcile(deps, config, { runId }) : { pending: new Map(), errors: [] };
   // Discovery stops taking new projects while there is still time to decide and stop what it found.
   const assessment = await assess(deps, config, now, { mayContinue: () => timeLeftMs(deps) > 3 * marginMs });
-  const { decisions, notConsidered } = assessment;
+  const warned = await warnBeforeStop(deps, config, {
+    runId,
+    now,
+    scheduledAt,
+    mode,
+    decisions: assessment.decisions,
+  });
+  if (mode === "warn") {
+    const stops: StopResults = {
+      stopped: [],
+      skipped: [
+        ...assessment.notConsidered,
+        ...warned.decisions.map((d) => ({ arn: d.model.modelArn, reason: d.verdict.reason })),
+      ],
+      errors: [],
+      unfinished: [],
+    };
+    return report(deps, config, {
+      runId,
+      now,
+      mode,
+      digest,
+      reconciled,
+      assessment,
+      warnings: warned,
+      stops,
+    });
+  }
+  const looked = await lastLook(deps, config, {
+    now,
+    decisions: applyStopCap(warned.decisions, config.maxStopsPerRun),
+  });
   const stops = await stopAndRecord(deps, config, {
     runId,
     now,
-    decisions,
-    notConsidered,
+    decisions: looked.decisions,
+    notConsidered: assessment.notConsidered,
     pending: reconciled.pending,
   });
-  return report(deps, config, { runId, now, reconciled, assessment, stops });
+  const settled = await settleWarnings(deps, {
+    runId,
+    due: warned.due,
+    decisions: looked.decisions,
+    stopped: stops.stopped,
+  });
+  const warnings = {
+    warned: warned.warned,
+    closed: [...warned.closed, ...settled.closed],
+    errors: [...warned.errors, ...settled.errors],
+  };
+  return report(deps, config, {
+    runId,
+    now,
+    mode,
+    digest,
+    reconciled,
+    assessment,
+    warnings,
+    lastLookErrors: looked.errors,
+    stops,
+  });
 }
 
 /** Discovers, reads tags and metrics, and decides, in every region at once, without changing anything. */
@@ -94,7 +172,13 @@ async function assessRegion(
   const source = discover(deps, { region: scope.region, mayContinue: options.mayContinue });
   const { items, report: found } = await flow(source)
     .through(readTags(deps, config, scope))
-    .through(readMetrics(deps, scope))
+    .through(
+      readMetrics(
+        deps,
+        scope,
+        options.metricsOfKeptModels ? { keptModelsIdleMinutes: config.idleMinutes } : {},
+      ),
+    )
     .through(decideModel(config, scope.now))
     .run({
       overlap: config.overlapPhases,

@@ -501,7 +501,7 @@ function checkAcceptedInput(
     });
 }
 
-// ---- awsQuery with XML answers (SNS)
+// ---- awsQuery with XML answers (SNS, CloudFormation)
 
 const xmlParser = new XMLParser({
   ignoreAttributes: false,
@@ -590,7 +590,8 @@ function checkQueryAnswer(model: ServiceModel, answer: WireAnswer, found: Found[
 export function checkAnswer(answer: WireAnswer): ModelMismatch[] {
   const model = apiModel(answer.service);
   const found: Found[] = [];
-  if (answer.service === "sns" || answer.service === "sts") checkQueryAnswer(model, answer, found);
+  if (answer.service === "sns" || answer.service === "cloudformation" || answer.service === "sts")
+    checkQueryAnswer(model, answer, found);
   else checkJsonAnswer(model, answer, found);
   return found.map((problem) => {
     const change = answer.deliberate?.find((candidate) => covers(candidate.path, problem.path));

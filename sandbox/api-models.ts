@@ -13,7 +13,14 @@ import { createRequire } from "node:module";
 import { SERVICE_OPERATIONS } from "./faults.ts";
 
 /** The services whose answers are checked against their models. */
-export type ModelledService = "rekognition" | "cloudwatch" | "sns" | "sts" | "organizations" | "states";
+export type ModelledService =
+  | "rekognition"
+  | "cloudwatch"
+  | "sns"
+  | "cloudformation"
+  | "sts"
+  | "organizations"
+  | "states";
 
 /** Where each service's model lives in botocore and in aws-sdk v2. */
 export const MODELLED_SERVICES = [
@@ -44,6 +51,12 @@ export const MODELLED_SERVICES = [
     apiVersion: "2016-11-23",
     sdkV2File: "states-2016-11-23.min.json",
   },
+  {
+    name: "cloudformation",
+    botocoreName: "cloudformation",
+    apiVersion: "2010-05-15",
+    sdkV2File: "cloudformation-2010-05-15.min.json",
+  },
 ] as const satisfies readonly {
   readonly name: ModelledService;
   readonly botocoreName: string;
@@ -59,6 +72,8 @@ export const SERVED_OPERATIONS: Readonly<Record<ModelledService, readonly string
   sts: ["AssumeRole"],
   organizations: ["ListAccountsForParent", "ListChildren"],
   states: ["ListExecutions"],
+  // What the CLI asks to find the log table: the stack's LogTableName output.
+  cloudformation: ["DescribeStacks"],
 };
 
 /**
@@ -75,6 +90,8 @@ export const NEWER_THAN_SDK_V2: Readonly<Record<string, string>> = {
     "Organizations added the account's State (PENDING_ACTIVATION … CLOSED), which replaces the deprecated Status, after v2's model",
   "ListAccountsForParent output.Accounts[].Paths: aws-sdk v2 has no such member":
     "Organizations added the account's Paths (its place in the OU tree) after v2's model",
+  "DescribeStacks output.Stacks[].LastOperations: aws-sdk v2 has no such member":
+    "CloudFormation added LastOperations (the stack's latest operations) to Stack after v2's model; the sandbox does not send it",
 };
 
 /** The folder of the models cut from botocore. */

@@ -4,10 +4,10 @@
 export type ServiceName = "rekognition" | "cloudwatch" | "dynamodb";
 
 /**
- * Every service that appears in the call log: the faulted ones, SNS for the digest, and the organization mode's
- * STS (spoke roles), Organizations (OUs) and Step Functions (the overlap check).
+ * Every service that appears in the call log: the faulted ones, SNS for the digest, CloudFormation for the CLI, and
+ * the organization mode's STS (spoke roles), Organizations (OUs) and Step Functions (the overlap check).
  */
-export type CalledService = ServiceName | "sns" | "sts" | "organizations" | "states";
+export type CalledService = ServiceName | "sns" | "cloudformation" | "sts" | "organizations" | "states";
 
 /**
  * What a fault knob injected into a call: a throttling error, a 5xx error, or a 5xx error after the call was carried

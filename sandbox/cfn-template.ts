@@ -95,6 +95,7 @@ const TYPE_RULES: Readonly<Record<string, TypeRule>> = {
     nameProperty: "StateMachineName",
     ref: (name, at) => `arn:${at.partition}:states:${at.region}:${at.account}:stateMachine:${name}`,
   },
+  "AWS::CloudWatch::Dashboard": { nameProperty: "DashboardName", ref: (name) => name },
   "AWS::Scheduler::Schedule": {
     nameProperty: "Name",
     ref: (name) => name,

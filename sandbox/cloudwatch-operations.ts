@@ -4,7 +4,13 @@
  */
 
 import { AwsServiceError } from "./aws-error.ts";
-import { lowerBound, type MetricDatum, type MetricStore, type Sample } from "./metric-store.ts";
+import {
+  lowerBound,
+  type MetricDatum,
+  type MetricStore,
+  type Sample,
+  type Visibility,
+} from "./metric-store.ts";
 import { decodePageToken, encodePageToken, fingerprintOf } from "./paging.ts";
 import type { CloudWatchQuirks } from "./quirks.ts";
 
@@ -212,13 +218,17 @@ export function roundStartTime(start: number, now: number): number {
   return Math.floor(start / unit) * unit;
 }
 
-/** One query's datapoints: period buckets aligned to the epoch, whose start is in [start, end). */
+/**
+ * One query's datapoints: period buckets aligned to the epoch, whose start is in [start, end), of the samples
+ * `visible` lets through (all by default).
+ */
 export function aggregate(
   samples: readonly Sample[],
   periodMs: number,
   stat: Statistic,
   start: number,
   end: number,
+  visible: (sample: Sample) => boolean = () => true,
 ): { at: number; value: number }[] {
   const firstBucket = Math.ceil(start / periodMs) * periodMs;
   const pastLastBucket = Math.ceil(end / periodMs) * periodMs;
@@ -233,9 +243,12 @@ export function aggregate(
     let count = 0;
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
+    let seen = false;
     for (; index < samples.length; index += 1) {
       const sample = samples[index] as Sample;
       if (sample.at >= bucketEnd) break;
+      if (!visible(sample)) continue;
+      seen = true;
       sum += sample.sum;
       count += sample.count;
       min = Math.min(min, sample.min);
@@ -248,7 +261,8 @@ export function aggregate(
       Maximum: max,
       SampleCount: count,
     }[stat];
-    points.push({ at: bucket, value });
+    // A bucket whose every sample is still on its way has no datapoint yet.
+    if (seen) points.push({ at: bucket, value });
   }
   return points;
 }
@@ -332,11 +346,13 @@ function answerGetMetricData(
   }
 
   const roundedStart = roundStartTime(start, now);
+  const when: Visibility = { now, answered: store.answered };
+  const visible = (sample: Sample) => store.isVisible(sample, when);
   const series = queries
     .filter((query) => query.returnData)
     .map((query) => {
       const samples = store.samples(region, query.namespace, query.metricName, query.dimensions);
-      const points = aggregate(samples, query.periodMs, query.stat, roundedStart, end);
+      const points = aggregate(samples, query.periodMs, query.stat, roundedStart, end, visible);
       if (scanBy === "TimestampDescending") points.reverse();
       return { query, points };
     });
@@ -363,6 +379,7 @@ function answerGetMetricData(
       Messages: quirk.messages ?? [],
     };
   });
+  store.answered += 1;
   return {
     MetricDataResults: results.filter((result) => result !== undefined),
     ...(first > pageEnd && { NextToken: encodePageToken(pageEnd, fingerprint) }),

@@ -79,7 +79,15 @@ export async function startDynamoDb(runtime: EndpointRuntime, port = 0): Promise
       if (!isAbort(error)) response.destroy(error instanceof Error ? error : new Error(String(error)));
     });
   });
-  const url = await listen(proxy, port);
+  let url: string;
+  try {
+    url = await listen(proxy, port);
+  } catch (error) {
+    // A taken port must not leave dynalite listening, or the process never exits.
+    agent.destroy();
+    await close(backend);
+    throw error;
+  }
   return {
     url,
     async close() {

@@ -22,6 +22,7 @@ const PREFIXES: Readonly<Record<CalledService, string>> = {
   sts: "sts",
   organizations: "organizations",
   states: "states",
+  cloudformation: "cloudformation",
 };
 
 // rekognition:DescribeProjects and every CloudWatch metric API have no resource-level permissions.
@@ -49,6 +50,9 @@ export function iamFactsOf(call: AnsweredCall, account: string): IamFacts {
         return text(input.parentArn);
       case "states":
         return text(input.stateMachineArn);
+      case "cloudformation":
+        // DescribeStacks is authorized on the stack's ARN, `stack/<name>/<id>`; the endpoint logs it.
+        return text(input.StackArn);
       case "dynamodb":
         return dynamoDbResource(input, call.region, account);
       default:

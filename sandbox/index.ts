@@ -1,6 +1,7 @@
 /**
- * The local AWS sandbox: Rekognition Custom Labels, CloudWatch metrics and DynamoDB (dynalite) on free loopback
- * ports, with fault knobs and a call log, for end-to-end tests and demos of the real Lambda bundle.
+ * The local AWS sandbox: Rekognition Custom Labels, CloudWatch metrics, DynamoDB (dynalite), SNS and CloudFormation's
+ * DescribeStacks on loopback ports, with fault knobs and a call log, for end-to-end tests and demos of the real Lambda
+ * bundle and the CLI.
  */
 
 import type http from "node:http";
@@ -13,12 +14,18 @@ import {
   type FaultCounts,
   type ServiceName,
 } from "./call-log.ts";
+import {
+  createCloudFormationEndpoint,
+  type SandboxStack,
+  StackStore,
+  type StoredStack,
+} from "./cloudformation-endpoint.ts";
 import { createCloudWatchEndpoint } from "./cloudwatch-endpoint.ts";
 import { type DynamoDbEndpoint, startDynamoDb } from "./dynamodb-endpoint.ts";
 import { FaultInjector, type FaultSettings } from "./faults.ts";
 import { close, type EndpointRuntime, listen } from "./http-endpoint.ts";
 import { iamFactsOf } from "./iam-facts.ts";
-import { type MetricDatum, MetricStore } from "./metric-store.ts";
+import { checkLateness, type MetricDatum, MetricStore } from "./metric-store.ts";
 import {
   createOrganizationsEndpoint,
   createStepFunctionsEndpoint,
@@ -62,6 +69,7 @@ export {
   type ServiceName,
 } from "./call-log.ts";
 export { PINNED_START_MILLIS, pinnedClock } from "./clock.ts";
+export type { SandboxStack, StackOutput, StoredStack } from "./cloudformation-endpoint.ts";
 export type {
   CloudWatchFaults,
   DynamoDbFaults,
@@ -136,12 +144,13 @@ export interface SandboxOptions {
   /** The sandbox's clock (epoch ms): transitions, seeding's `now`, GetMetricData's StartTime rounding, and the
    * refill of rate-limit buckets. @default Date.now (and a monotonic clock for the buckets) */
   readonly clock?: () => number;
-  /** Ports to listen on; 0 picks a free one. @default { rekognition: 0, cloudwatch: 0, dynamodb: 0 } */
+  /** Ports to listen on; 0 picks a free one. A port in use is a {@link PortInUseError}. @default 0 for each */
   readonly ports?: {
     readonly rekognition?: number;
     readonly cloudwatch?: number;
     readonly dynamodb?: number;
     readonly sns?: number;
+    readonly cloudformation?: number;
   };
   /** Data to load before the endpoints start. @default nothing */
   readonly seed?: SeedSpec;
@@ -154,6 +163,11 @@ export interface SandboxOptions {
    * (api-models.ts); see `modelMismatches()`. Off only to measure what the check costs. @default true
    */
   readonly checkApiModels?: boolean;
+  /**
+   * Seconds after its timestamp, on the sandbox's clock, before GetMetricData sees a datapoint that has no delay
+   * of its own (CloudWatch delivers AWS's metrics minutes late). @default 0
+   */
+  readonly metricDelaySeconds?: number;
   /**
    * An AWS Organization around the sandbox's account (issue 11): member accounts, each a world of its own (its own
    * Rekognition projects, metrics and rate-limit buckets) reached through STS AssumeRole of its spoke role, OUs
@@ -168,18 +182,47 @@ export interface SandboxOptions {
  */
 export const HARNESS_ACCESS_KEY_ID = "SANDBOXACCESSKEYID";
 
-/** The environment a child process needs to talk to the sandbox with the AWS SDK v3. */
+/** The environment a child process needs to talk to the sandbox with the AWS SDK v3 (and the AWS CLI). */
 export interface SandboxEnv {
   readonly AWS_ENDPOINT_URL_REKOGNITION: string;
   readonly AWS_ENDPOINT_URL_CLOUDWATCH: string;
   readonly AWS_ENDPOINT_URL_DYNAMODB: string;
   readonly AWS_ENDPOINT_URL_SNS: string;
+  readonly AWS_ENDPOINT_URL_CLOUDFORMATION: string;
   readonly AWS_ENDPOINT_URL_STS?: string;
   readonly AWS_ENDPOINT_URL_ORGANIZATIONS?: string;
   readonly AWS_ENDPOINT_URL_SFN?: string;
   readonly AWS_ACCESS_KEY_ID: string;
   readonly AWS_SECRET_ACCESS_KEY: string;
   readonly AWS_REGION: string;
+  /** The same region, for the AWS CLI v1, which reads AWS_DEFAULT_REGION and ignores AWS_REGION. */
+  readonly AWS_DEFAULT_REGION: string;
+}
+
+/** The services of the sandbox, each on a port of its own, in the order `--port` places them. */
+export const SANDBOX_SERVICES = ["rekognition", "cloudwatch", "dynamodb", "sns", "cloudformation"] as const;
+
+/** One of {@link SANDBOX_SERVICES}. */
+export type SandboxService = (typeof SANDBOX_SERVICES)[number];
+
+/** A port the sandbox was asked to listen on is taken; nothing of the sandbox is left running. */
+export class PortInUseError extends Error {
+  constructor(
+    readonly service: SandboxService,
+    readonly port: number,
+    options?: ErrorOptions,
+  ) {
+    super(`port ${port} (${service}) is already in use on 127.0.0.1`, options);
+    this.name = "PortInUseError";
+  }
+}
+
+/** Reads and adds the stacks that DescribeStacks answers for. */
+export interface CloudFormationAccess {
+  /** Adds a stack, or replaces the one of that name in its region. */
+  putStack(stack: SandboxStack): StoredStack;
+  /** Every stack. */
+  stacks(): StoredStack[];
 }
 
 /** Reads and changes the Rekognition state directly, without HTTP. */
@@ -202,12 +245,19 @@ export interface RekognitionAccess {
 
 /** Writes and counts CloudWatch datapoints directly, without HTTP. */
 export interface CloudWatchAccess {
-  /** Stores datapoints in a region (any namespace, AWS/ included). */
+  /**
+   * Stores datapoints in a region (any namespace, AWS/ included). A datum's `delaySeconds` and `visibleAfterCalls`
+   * deliver it late (see metric-store.ts).
+   */
   insert(region: string, data: readonly MetricDatum[]): void;
   /** How many datapoints are stored. */
   readonly datapointCount: number;
   /** Forgets every datapoint. */
   clear(): void;
+  /** GetMetricData calls answered so far (each page counts); a datum's `visibleAfterCalls` counts from its storing. */
+  readonly getMetricDataAnswers: number;
+  /** Seconds before a datapoint without a delay of its own is visible; applies at once, to every such datapoint. */
+  metricDelaySeconds: number;
 }
 
 /** A running sandbox. */
@@ -218,6 +268,7 @@ export interface Sandbox {
     readonly cloudwatch: string;
     readonly dynamodb: string;
     readonly sns: string;
+    readonly cloudformation: string;
     /** The organization mode's, present with `organization`. */
     readonly sts?: string;
     readonly organizations?: string;
@@ -229,8 +280,15 @@ export interface Sandbox {
   readonly region: string;
   readonly rekognition: RekognitionAccess;
   readonly cloudwatch: CloudWatchAccess;
-  /** The one SNS topic that exists, and what was published to it. */
-  readonly sns: { readonly topicArn: string; readonly messages: readonly PublishedMessage[] };
+  /** The stack's SNS topic, what was published to it or to any topic, and more topics for a test. */
+  readonly sns: {
+    readonly topicArn: string;
+    readonly messages: readonly PublishedMessage[];
+    /** Creates a topic (a model's own, for its notify tag) and returns its ARN. @param region @default the sandbox's */
+    createTopic(name: string, region?: string): string;
+  };
+  /** The stacks CloudFormation's DescribeStacks answers for. */
+  readonly cloudformation: CloudFormationAccess;
   /**
    * A member account of the organization: its own Rekognition and CloudWatch, seeded and read like the sandbox's.
    * Throws for an account the organization does not hold.
@@ -278,7 +336,7 @@ const DEFAULT_ACCOUNT = "123456789012";
 const DEFAULT_REGION = "us-east-1";
 const DEFAULT_FAULT_SEED = 1;
 
-/** Starts the three endpoints on 127.0.0.1 and returns the sandbox. */
+/** Starts the endpoints on 127.0.0.1 and returns the sandbox. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const account = options.account ?? DEFAULT_ACCOUNT;
   if (!/^\d{12}$/.test(account)) throw new Error(`account must be 12 digits, got ${JSON.stringify(account)}`);
@@ -308,9 +366,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const stateOf = (id: string) => members.get(id)?.state ?? state;
   const metricsOf = (id: string) => members.get(id)?.metrics ?? metrics;
   const executions: RegisteredExecution[] = [];
+  // CloudWatch's late delivery is the same in every account of the organization.
+  const setMetricDelay = (seconds: number) => {
+    checkLateness("metricDelaySeconds", seconds);
+    for (const store of [metrics, ...[...members.values()].map((member) => member.metrics)])
+      store.deliveryDelayMs = seconds * 1000;
+  };
+  setMetricDelay(options.metricDelaySeconds ?? 0);
+  const topicArns = new Set<string>();
   const calls: CallRecord[] = [];
   const topicArn = `arn:aws:sns:${region}:${account}:idle-model-stopper-notifications`;
+  topicArns.add(topicArn);
   const messages: PublishedMessage[] = [];
+  const stackStore = new StackStore(account, region);
   const aborter = new AbortController();
   const seed = options.faults?.seed ?? DEFAULT_FAULT_SEED;
   const injectors: Record<ServiceName, FaultInjector> = {
@@ -400,7 +468,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       () => quirks.cloudwatch ?? {},
     );
     servers.push(cloudwatchServer);
-    const snsServer = createSnsEndpoint(new Set([topicArn]), messages, record, region, checkAnswer);
+    const snsServer = createSnsEndpoint(topicArns, messages, record, region, checkAnswer);
     servers.push(snsServer);
     // The organization mode's endpoints: no fault knobs or rate limits; their answers are checked all the same.
     const quiet = (): EndpointRuntime => ({
@@ -424,22 +492,60 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       sfn: createStepFunctionsEndpoint(executions, quiet()),
     };
     if (organizationServers) servers.push(...Object.values(organizationServers));
-    const [rekognitionUrl, cloudwatchUrl, snsUrl, dynamoEndpoint, stsUrl, organizationsUrl, sfnUrl] =
-      await Promise.all([
-        listen(rekognitionServer, options.ports?.rekognition),
-        listen(cloudwatchServer, options.ports?.cloudwatch),
-        listen(snsServer, options.ports?.sns),
-        startDynamoDb(runtime("dynamodb"), options.ports?.dynamodb),
-        organizationServers && listen(organizationServers.sts),
-        organizationServers && listen(organizationServers.organizations),
-        organizationServers && listen(organizationServers.sfn),
-      ]);
-    dynamo = dynamoEndpoint;
+    const cloudFormationServer = createCloudFormationEndpoint(
+      stackStore,
+      account,
+      record,
+      region,
+      checkAnswer,
+    );
+    servers.push(cloudFormationServer);
+    // Each listen names its service and port when the port is taken, so the caller can say which.
+    const on = async <T>(service: SandboxService, start: (port: number | undefined) => Promise<T>) => {
+      const port = options.ports?.[service];
+      try {
+        return await start(port);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EADDRINUSE" && port !== undefined)
+          throw new PortInUseError(service, port, { cause: error });
+        throw error;
+      }
+    };
+    const [rekognitionUrl, cloudwatchUrl, snsUrl, cloudFormationUrl, dynamoEndpoint] =
+      await Promise.allSettled([
+        on("rekognition", (port) => listen(rekognitionServer, port)),
+        on("cloudwatch", (port) => listen(cloudwatchServer, port)),
+        on("sns", (port) => listen(snsServer, port)),
+        on("cloudformation", (port) => listen(cloudFormationServer, port)),
+        on("dynamodb", (port) => startDynamoDb(runtime("dynamodb"), port)),
+      ]).then((results) => {
+        // Whatever did start is closed below; the first failure, in the order of the services, is the one told.
+        const dynamoResult = results[4];
+        if (dynamoResult.status === "fulfilled") dynamo = dynamoResult.value;
+        const failed = results.find((result) => result.status === "rejected");
+        if (failed) throw failed.reason;
+        return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [
+          string,
+          string,
+          string,
+          string,
+          DynamoDbEndpoint,
+        ];
+      });
+    // The organization mode's endpoints take free ports: npm run sandbox does not serve them.
+    const [stsUrl, organizationsUrl, sfnUrl] = organizationServers
+      ? await Promise.all([
+          listen(organizationServers.sts),
+          listen(organizationServers.organizations),
+          listen(organizationServers.sfn),
+        ])
+      : [];
     endpoints = {
       rekognition: rekognitionUrl,
       cloudwatch: cloudwatchUrl,
       dynamodb: dynamoEndpoint.url,
       sns: snsUrl,
+      cloudformation: cloudFormationUrl,
       ...(stsUrl && { sts: stsUrl }),
       ...(organizationsUrl && { organizations: organizationsUrl }),
       ...(sfnUrl && { sfn: sfnUrl }),
@@ -451,12 +557,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   let stopping: Promise<void> | undefined;
-  const { rekognition, cloudwatch } = accessTo(state, metrics, region);
+  const { rekognition, cloudwatch } = accessTo(state, metrics, region, setMetricDelay);
   const inAccount = (accountId: string): AccountAccess => {
     const member = members.get(accountId);
     if (!member) throw new Error(`the sandbox's organization has no account ${accountId}`);
     return {
-      ...accessTo(member.state, member.metrics, region),
+      ...accessTo(member.state, member.metrics, region, setMetricDelay),
       seed: (spec) => seedInto({ ...spec, account: accountId }),
     };
   };
@@ -467,18 +573,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.cloudwatch,
       AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
       AWS_ENDPOINT_URL_SNS: endpoints.sns,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: endpoints.cloudformation,
       ...(endpoints.sts && { AWS_ENDPOINT_URL_STS: endpoints.sts }),
       ...(endpoints.organizations && { AWS_ENDPOINT_URL_ORGANIZATIONS: endpoints.organizations }),
       ...(endpoints.sfn && { AWS_ENDPOINT_URL_SFN: endpoints.sfn }),
       AWS_ACCESS_KEY_ID: HARNESS_ACCESS_KEY_ID,
       AWS_SECRET_ACCESS_KEY: "sandbox-secret-access-key",
       AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
     },
     account,
     region,
     rekognition,
     cloudwatch,
-    sns: { topicArn, messages },
+    sns: {
+      topicArn,
+      messages,
+      createTopic: (name, topicRegion = region) => {
+        if (!/^[A-Za-z0-9_-]{1,256}$/.test(name))
+          throw new RangeError(`${JSON.stringify(name)} is not a standard SNS topic name`);
+        const arn = `arn:aws:sns:${topicRegion}:${account}:${name}`;
+        topicArns.add(arn);
+        return arn;
+      },
+    },
+    cloudformation: { putStack: (stack) => stackStore.put(stack), stacks: () => stackStore.all() },
     inAccount,
     executions,
     calls,
@@ -510,6 +629,7 @@ function accessTo(
   state: RekognitionState,
   metrics: MetricStore,
   region: string,
+  setMetricDelay: (seconds: number) => void,
 ): { rekognition: RekognitionAccess; cloudwatch: CloudWatchAccess } {
   const findProject = (projectName: string, projectRegion: string) => {
     const project = state.findProject(projectRegion, projectName);
@@ -549,6 +669,15 @@ function accessTo(
       return metrics.size;
     },
     clear: () => metrics.clear(),
+    get getMetricDataAnswers() {
+      return metrics.answered;
+    },
+    get metricDelaySeconds() {
+      return metrics.deliveryDelayMs / 1000;
+    },
+    set metricDelaySeconds(seconds: number) {
+      setMetricDelay(seconds);
+    },
   };
   return { rekognition, cloudwatch };
 }

@@ -1,6 +1,12 @@
 /**
  * CloudWatch's datapoint store: raw samples per series (region, namespace, metric name and exact dimension set),
  * kept sorted by time on demand so GetMetricData can binary-search a window over ~100k points quickly.
+ *
+ * Datapoints can arrive late, as AWS's own metrics do: a sample is visible to GetMetricData only once the sandbox's
+ * clock has passed its timestamp plus a delivery delay (its own `delaySeconds`, else the store's
+ * `deliveryDelayMs`), and, when it says `visibleAfterCalls: n`, only once the store has answered n more GetMetricData
+ * calls after storing it (pages count, faults and refusals do not): so a test can hide a request from a run's decision and show it
+ * to the run's last look, whatever the wall clock says.
  */
 
 /** One datapoint to store, as the in-process seeding API and PutMetricData take it. */
@@ -22,6 +28,10 @@ export interface MetricDatum {
     readonly minimum: number;
     readonly maximum: number;
   };
+  /** Seconds after `timestamp` (on the sandbox's clock) before GetMetricData sees it. @default the store's delay */
+  readonly delaySeconds?: number;
+  /** GetMetricData sees it only once the store has answered this many calls after storing it. @default 0 */
+  readonly visibleAfterCalls?: number;
 }
 
 /** A stored sample: the statistics of everything put at one instant. */
@@ -31,6 +41,16 @@ export interface Sample {
   readonly count: number;
   readonly min: number;
   readonly max: number;
+  /** Epoch ms from which it is visible, when the datum set its own delay. */
+  readonly visibleAt?: number;
+  /** How many GetMetricData calls the store must have answered in all before it is visible, when the datum said. */
+  readonly afterCalls?: number;
+}
+
+/** When a GetMetricData answer is computed: the sandbox's clock and the calls answered before this one. */
+export interface Visibility {
+  readonly now: number;
+  readonly answered: number;
 }
 
 interface Series {
@@ -56,9 +76,23 @@ export function seriesKey(
 export class MetricStore {
   private readonly series = new Map<string, Series>();
   private count = 0;
+  /** GetMetricData calls answered so far. */
+  answered = 0;
+  /** Milliseconds after its timestamp before a datapoint without its own delay is visible. */
+  deliveryDelayMs = 0;
+
+  /** Whether a sample is visible to an answer computed at `when`. */
+  isVisible(sample: Sample, when: Visibility): boolean {
+    if (when.now < (sample.visibleAt ?? sample.at + this.deliveryDelayMs)) return false;
+    return sample.afterCalls === undefined || when.answered >= sample.afterCalls;
+  }
 
   /** Stores datapoints in a region without going through HTTP. */
   insert(region: string, data: readonly MetricDatum[]): void {
+    for (const datum of data) {
+      checkLateness(`delaySeconds of a ${datum.metricName} datapoint`, datum.delaySeconds);
+      checkLateness(`visibleAfterCalls of a ${datum.metricName} datapoint`, datum.visibleAfterCalls);
+    }
     for (const datum of data) {
       const key = seriesKey(region, datum.namespace, datum.metricName, datum.dimensions ?? {});
       let series = this.series.get(key);
@@ -66,7 +100,7 @@ export class MetricStore {
         series = { samples: [], sorted: true };
         this.series.set(key, series);
       }
-      const sample = toSample(datum);
+      const sample = toSample(datum, this.answered);
       const last = series.samples[series.samples.length - 1];
       if (last && sample.at < last.at) series.sorted = false;
       series.samples.push(sample);
@@ -102,15 +136,32 @@ export class MetricStore {
   }
 }
 
-function toSample(datum: MetricDatum): Sample {
+function toSample(datum: MetricDatum, answered: number): Sample {
+  const late = {
+    ...(datum.delaySeconds !== undefined && { visibleAt: datum.timestamp + datum.delaySeconds * 1000 }),
+    ...(datum.visibleAfterCalls !== undefined && { afterCalls: answered + datum.visibleAfterCalls }),
+  };
   if (datum.statistics) {
     const { sampleCount, sum, minimum, maximum } = datum.statistics;
-    return { at: datum.timestamp, sum, count: sampleCount, min: minimum, max: maximum };
+    return { at: datum.timestamp, sum, count: sampleCount, min: minimum, max: maximum, ...late };
   }
   if (datum.value === undefined)
     throw new Error(`Datapoint of ${datum.metricName} has neither a value nor statistics`);
   const count = datum.count ?? 1;
-  return { at: datum.timestamp, sum: datum.value * count, count, min: datum.value, max: datum.value };
+  return {
+    at: datum.timestamp,
+    sum: datum.value * count,
+    count,
+    min: datum.value,
+    max: datum.value,
+    ...late,
+  };
+}
+
+/** Throws a RangeError naming the knob when a lateness knob is not a whole number ≥ 0. */
+export function checkLateness(what: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isFinite(value) && value >= 0))
+    throw new RangeError(`${what} must be a number ≥ 0, got ${value}`);
 }
 
 /** The first index whose sample is at or after `at`. */

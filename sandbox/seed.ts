@@ -50,6 +50,13 @@ export interface RequestBurst {
   readonly count: number;
   /** @default "SuccessfulRequestCount" */
   readonly metric?: RequestMetricName;
+  /** Seconds after its timestamp (on the sandbox's clock) before GetMetricData sees it. @default the sandbox's */
+  readonly delaySeconds?: number;
+  /**
+   * GetMetricData sees it only once the sandbox has answered this many calls after the seeding: e.g. 1 hides it from
+   * the next run's decision (its first call, for up to 100 models) and shows it to that run's last look. @default 0
+   */
+  readonly visibleAfterCalls?: number;
 }
 
 /** A model version to seed. */
@@ -164,6 +171,8 @@ export function seedDatapoints(
           dimensions,
           timestamp: minuteNow - burst.minutesAgo * MINUTE,
           value: burst.count,
+          ...(burst.delaySeconds !== undefined && { delaySeconds: burst.delaySeconds }),
+          ...(burst.visibleAfterCalls !== undefined && { visibleAfterCalls: burst.visibleAfterCalls }),
         });
       }
     }

@@ -1,13 +1,15 @@
 /**
- * SNS, as far as the stopper uses it: Publish to the sandbox's topic, over the awsQuery protocol that
- * `@aws-sdk/client-sns` speaks (form-encoded POST, XML answers). Published messages are kept for tests.
+ * SNS, as far as the stopper uses it: Publish to the sandbox's topics (the stack's, and any a test creates for a
+ * model's notify tag), over the awsQuery protocol that `@aws-sdk/client-sns` speaks (form-encoded POST, XML
+ * answers), each in its own region. Published messages are kept for tests.
  */
 
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { WireAnswer } from "./api-model-check.ts";
 import type { AnsweredCall } from "./call-log.ts";
-import { dateHeader, readBody, regionFromAuthorization, signerOf } from "./http-endpoint.ts";
+import { readBody, regionFromAuthorization, signerOf } from "./http-endpoint.ts";
+import { errorResponseXml, QueryProtocolError, sendXml } from "./query-protocol.ts";
 
 /** A message published to the sandbox. */
 export interface PublishedMessage {
@@ -22,21 +24,8 @@ const XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/";
 /** Publish takes messages of at most 256 KiB: "262,144 bytes, not 262,144 characters" (SNS API reference). */
 export const MAX_MESSAGE_BYTES = 262_144;
 
-const escapeXml = (text: string) =>
-  text.replace(
-    /[<>&'"]/g,
-    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c] ?? c,
-  );
-
-class SnsError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly statusCode = 400,
-  ) {
-    super(message);
-  }
-}
+/** SNS's errors are the protocol's. */
+const SnsError = QueryProtocolError;
 
 /**
  * Creates (but does not start) the SNS endpoint. `topicArns` are the topics that exist; `checkAnswer`, when given,
@@ -66,6 +55,10 @@ export function createSnsEndpoint(
       const topicArn = form.get("TopicArn") ?? "";
       const message = form.get("Message");
       const subject = form.get("Subject") ?? undefined;
+      // SNS takes a topic's messages only in the topic's own region; elsewhere the ARN reads as invalid
+      // (boto/boto3#646: "Invalid parameter: TopicArn" for a topic of another region).
+      if (topicArns.has(topicArn) && topicArn.split(":")[3] !== region)
+        throw new SnsError("InvalidParameter", "Invalid parameter: TopicArn");
       if (!topicArns.has(topicArn)) throw new SnsError("NotFound", "Topic does not exist", 404);
       if (message === null || message === "")
         throw new SnsError("InvalidParameter", "Invalid parameter: Empty message");
@@ -84,19 +77,9 @@ export function createSnsEndpoint(
       statusCode = snsError.statusCode;
       outcome = snsError.code;
       failure = snsError.message;
-      body =
-        `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${statusCode >= 500 ? "Receiver" : "Sender"}</Type>` +
-        `<Code>${snsError.code}</Code><Message>${escapeXml(snsError.message)}</Message></Error>` +
-        `<RequestId>${requestId}</RequestId></ErrorResponse>`;
+      body = errorResponseXml(XMLNS, snsError, requestId);
     }
-    const headers = { "content-type": "text/xml" };
-    response.writeHead(statusCode, {
-      ...headers,
-      ...dateHeader(request),
-      "content-length": String(Buffer.byteLength(body)),
-      "x-amzn-requestid": requestId,
-    });
-    response.end(body);
+    const headers = sendXml(request, response, statusCode, body, requestId);
     checkAnswer?.({ service: "sns", operation, input: topLevelFields(form), statusCode, headers, body });
     record({
       service: "sns",

@@ -17,6 +17,7 @@ import {
 import { pinnedClock } from "./clock.ts";
 import { FUNCTION_ACCESS_KEY_ID, FunctionPermissionGuard, HUB_ROLE } from "./function-permissions.ts";
 import { type Sandbox, type SandboxOptions, startSandbox } from "./index.ts";
+import { stackOutputs } from "./stack-outputs.ts";
 import type { PolicyDocument } from "./template-policies.ts";
 
 /** The name the log table gets in the sandbox. */
@@ -115,6 +116,16 @@ export async function startStopperWorld(
   const documents = DynamoDBDocumentClient.from(dynamo);
   try {
     await createLogTable(dynamo, fn);
+    // The stack answers DescribeStacks with its outputs, so the CLI finds the table as it does in AWS.
+    sandbox.cloudformation.putStack({
+      name: fn.stackName,
+      outputs: stackOutputs(fn, {
+        account: sandbox.account,
+        region: sandbox.region,
+        tableName: LOG_TABLE_NAME,
+        topicArn: sandbox.sns.topicArn,
+      }),
+    });
   } catch (error) {
     await sandbox.stop();
     throw error;

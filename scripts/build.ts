@@ -7,17 +7,22 @@
  */
 
 import { readFileSync } from "node:fs";
-import { relative } from "node:path";
+import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { ensureCompiled } from "./build/compile.ts";
 import { ensureLambdaBundle } from "./build/lambda-bundle.ts";
-import { ROOT } from "./build/stamp.ts";
+import { ROOT, writeFileAtomically } from "./build/stamp.ts";
 
 const { values } = parseArgs({ options: { bundle: { type: "boolean", default: false } } });
 
 const bundle = await ensureLambdaBundle();
 const gzipped = gzipSync(readFileSync(`${bundle.dir}/index.mjs`)).byteLength;
+// The README quotes the bundle's size from this file (npm run figures), never by hand.
+writeFileAtomically(
+  join(ROOT, "test-output", "bundle.json"),
+  `${JSON.stringify({ bytes: bundle.bytes, gzipBytes: gzipped, recordedAt: new Date().toISOString() }, null, 2)}\n`,
+);
 console.error(
   `Lambda bundle ${relative(ROOT, bundle.dir)}/index.mjs: ${bundle.bytes.toLocaleString("en-US")} bytes ` +
     `(${Math.round(gzipped / 1024)} KB gzipped), ${bundle.built ? "built" : "up to date"}.`,

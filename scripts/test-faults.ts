@@ -1,16 +1,21 @@
 /**
  * `npm run test:faults`: the fault storm of test/reliability/fault-storm.test.ts, run once, printed as one line:
- * faults injected, retries seen, idle models stopped, wrong stops, records written, duplicates and errors reported.
- * Exits 1 if the stopper broke a promise, naming each on stderr.
+ * faults injected, retries seen, idle models stopped, wrong stops, records written, duplicates and errors reported,
+ * and how long the run took on the function's clock and on the wall. The line is also written to
+ * test-output/faults.json, from which the README quotes it (npm run figures). Exits 1 if the stopper broke a promise,
+ * naming each on stderr.
  *
- *   npm run test:faults [-- --seed 20261128] [--attempts 10] [--time-scale 12]
+ *   npm run test:faults [-- --seed <n>] [--attempts <1-20>] [--time-scale <k ≥ 1>]
  *
- * `--time-scale 1` lets the function's waits (backoff, pacing) take their real length (about five minutes); the default
- * makes them 16 times shorter on the wall while the function's clock jumps over what they skip, which changes how
- * long the run takes on the wall and nothing else.
+ * By default the function's waits (backoff, pacing) are STORM_TIME_SCALE times shorter on the wall while its clock
+ * jumps over what they skip, which changes how long the run takes on the wall and nothing else; `--time-scale 1` lets
+ * them take their real length, so the run takes as long on the wall as the line's function time.
  */
 
+import { cpus } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { quietUnsupportedNode } from "../cli/node-support.ts";
 import { synthesize } from "../sandbox/bundle.ts";
 import {
   formatStormLine,
@@ -19,6 +24,7 @@ import {
   STORM_MAX_ATTEMPTS,
   STORM_TIME_SCALE,
 } from "../test/reliability/fault-storm.ts";
+import { ROOT, writeFileAtomically } from "./build/stamp.ts";
 
 const USAGE = "Usage: npm run test:faults -- [--seed <n>] [--attempts <1-20>] [--time-scale <k ≥ 1>]";
 
@@ -33,6 +39,8 @@ function positiveNumber(name: string, text: string | undefined, fallback: number
 }
 
 async function main(): Promise<number> {
+  const notice = quietUnsupportedNode(process.env, process.version, "npm run test:faults");
+  if (notice) process.stderr.write(`${notice}\n`);
   const { values } = parseArgs({
     options: {
       seed: { type: "string" },
@@ -56,7 +64,13 @@ async function main(): Promise<number> {
       `Running the bundle in the fault storm (seed ${seed}, waits ×${timeScale} shorter)…\n`,
     );
     const report = await runFaultStorm(fn, { seed, maxAttempts, timeScale });
-    console.log(formatStormLine(report));
+    const line = formatStormLine(report);
+    console.log(line);
+    // The README quotes this line from the file (npm run figures), never by hand.
+    writeFileAtomically(
+      join(ROOT, "test-output", "faults.json"),
+      `${JSON.stringify({ line, node: process.version, cores: cpus().length, recordedAt: new Date().toISOString(), broken: report.broken }, null, 2)}\n`,
+    );
     for (const { promise, detail } of report.broken) process.stderr.write(`BROKEN ${promise}: ${detail}\n`);
     return report.broken.length === 0 ? 0 : 1;
   } finally {

@@ -1,6 +1,7 @@
 /**
  * CloudWatch: each model's request and in-service metrics, fetched for many models at once in GetMetricData
  * calls of up to 500 queries, following NextToken. Plain MetricStat queries only; sums are done in the core.
+ * The last look re-reads the request metrics alone, 4 queries a model.
  */
 
 import {
@@ -15,6 +16,8 @@ import {
   METRIC_NAMESPACE,
   type ModelUsage,
   REQUEST_METRICS,
+  type RequestEvidence,
+  type RequestRange,
   type RunningModel,
   type UsageEvidence,
   type UsageWindow,
@@ -31,6 +34,15 @@ export interface UsageReader {
     models: readonly RunningModel[],
     window: UsageWindow,
   ): Promise<Map<string, UsageEvidence>>;
+  /**
+   * Returns each model's request datapoints (the four request metrics) over `range`, or the reason they could not
+   * be read, keyed by model ARN: {@link REQUEST_MODELS_PER_CALL} models a GetMetricData call.
+   */
+  readRequests(
+    region: string,
+    models: readonly RunningModel[],
+    range: RequestRange,
+  ): Promise<Map<string, RequestEvidence>>;
 }
 
 /** GetMetricData accepts at most 500 MetricDataQueries per call. */
@@ -41,19 +53,29 @@ const METRICS_PER_MODEL = REQUEST_METRICS.length + 1;
 /** Models per GetMetricData call: as many as fit in 500 queries. */
 export const MODELS_PER_CALL = Math.floor(MAX_QUERIES_PER_CALL / METRICS_PER_MODEL);
 
+/** Models per GetMetricData call of the request metrics alone (the last look): 125. */
+export const REQUEST_MODELS_PER_CALL = Math.floor(MAX_QUERIES_PER_CALL / REQUEST_METRICS.length);
+
 // Query ids must start with a lowercase letter and be unique within a call: m<model>_<metric>.
 const queryId = (modelIndex: number, metricIndex: number) => `m${modelIndex}_${metricIndex}`;
 
-/** The queries for one batch of models: the request metrics (Sum), then InServiceInferenceUnits (Average). */
-export function buildQueries(models: readonly RunningModel[], periodSeconds: number): MetricDataQuery[] {
+const REQUEST_QUERIES = REQUEST_METRICS.map((name) => ({ name, stat: "Sum" }));
+const USAGE_QUERIES = [...REQUEST_QUERIES, { name: IN_SERVICE_METRIC, stat: "Average" }];
+
+/**
+ * The queries for one batch of models: the request metrics (Sum), then InServiceInferenceUnits (Average); with
+ * `requestsOnly`, the request metrics alone.
+ */
+export function buildQueries(
+  models: readonly RunningModel[],
+  periodSeconds: number,
+  requestsOnly = false,
+): MetricDataQuery[] {
+  const metrics = requestsOnly ? REQUEST_QUERIES : USAGE_QUERIES;
   return models.flatMap((model, modelIndex) => {
     const dimensions = [
       { Name: "ProjectName", Value: model.projectName },
       { Name: "VersionName", Value: model.versionName },
-    ];
-    const metrics = [
-      ...REQUEST_METRICS.map((name) => ({ name, stat: "Sum" })),
-      { name: IN_SERVICE_METRIC, stat: "Average" },
     ];
     return metrics.map(({ name, stat }, metricIndex) => ({
       Id: queryId(modelIndex, metricIndex),
@@ -81,30 +103,66 @@ export class CloudWatchUsageReader implements UsageReader {
     private readonly gateFor: (region: string) => Gate = () => openGate,
   ) {}
 
-  async readUsage(
+  readUsage(
     region: string,
     models: readonly RunningModel[],
     window: UsageWindow,
   ): Promise<Map<string, UsageEvidence>> {
-    const usage = new Map<string, UsageEvidence>();
+    return this.inBatches(region, models, false, window.periodSeconds, window, toUsage);
+  }
+
+  readRequests(
+    region: string,
+    models: readonly RunningModel[],
+    range: RequestRange,
+  ): Promise<Map<string, RequestEvidence>> {
+    return this.inBatches(
+      region,
+      models,
+      true,
+      range.periodSeconds,
+      { queryStart: range.start, end: range.end },
+      (results, index) => {
+        const read = toSeries(results, index, REQUEST_METRICS.length);
+        return "error" in read ? read : { requests: requestsOf(read) };
+      },
+    );
+  }
+
+  /**
+   * Reads the models in batches of as many as fit in 500 queries, one GetMetricData call (and its pages) each, at
+   * once; a batch that fails gives each of its models the error.
+   */
+  private async inBatches<T>(
+    region: string,
+    models: readonly RunningModel[],
+    requestsOnly: boolean,
+    periodSeconds: number,
+    span: Pick<UsageWindow, "queryStart" | "end">,
+    evidenceOf: (results: Merged, modelIndex: number) => T | { error: string },
+  ): Promise<Map<string, T | { error: string }>> {
+    const evidence = new Map<string, T | { error: string }>();
     await Promise.all(
-      chunk(models, MODELS_PER_CALL).map(async (batch) => {
+      chunk(models, requestsOnly ? REQUEST_MODELS_PER_CALL : MODELS_PER_CALL).map(async (batch) => {
         try {
-          const results = await this.fetchAll(region, buildQueries(batch, window.periodSeconds), window);
+          const results = await this.fetchAll(region, buildQueries(batch, periodSeconds, requestsOnly), span);
           for (const [modelIndex, model] of batch.entries())
-            usage.set(model.modelArn, toUsage(results, modelIndex));
+            evidence.set(model.modelArn, evidenceOf(results, modelIndex));
         } catch (error) {
-          for (const model of batch) {
-            usage.set(model.modelArn, { error: `GetMetricData failed: ${errorMessage(error)}` });
-          }
+          for (const model of batch)
+            evidence.set(model.modelArn, { error: `GetMetricData failed: ${errorMessage(error)}` });
         }
       }),
     );
-    return usage;
+    return evidence;
   }
 
   /** Runs one batch of queries through every page, merging each query's datapoints. */
-  private async fetchAll(region: string, queries: MetricDataQuery[], window: UsageWindow) {
+  private async fetchAll(
+    region: string,
+    queries: MetricDataQuery[],
+    window: Pick<UsageWindow, "queryStart" | "end">,
+  ) {
     const client = this.clientFor(region);
     const gate = this.gateFor(region);
     const merged: Merged = new Map();
@@ -150,8 +208,21 @@ function mergeResult(merged: Merged, result: MetricDataResult): void {
 
 /** One model's usage from the merged results, or an error when CloudWatch did not answer every query fully. */
 function toUsage(merged: Merged, modelIndex: number): UsageEvidence {
+  const series = toSeries(merged, modelIndex, METRICS_PER_MODEL);
+  if ("error" in series) return series;
+  return { requests: requestsOf(series), inService: series[REQUEST_METRICS.length] ?? [] };
+}
+
+/** The request metrics' series, by name, from a model's series in query order. */
+const requestsOf = (series: readonly Datapoint[][]): ModelUsage["requests"] =>
+  Object.fromEntries(
+    REQUEST_METRICS.map((name, index) => [name, series[index] ?? []]),
+  ) as unknown as ModelUsage["requests"];
+
+/** One model's series, sorted, in query order; or an error when CloudWatch did not answer every query fully. */
+function toSeries(merged: Merged, modelIndex: number, metrics: number): Datapoint[][] | { error: string } {
   const series: Datapoint[][] = [];
-  for (let metricIndex = 0; metricIndex < METRICS_PER_MODEL; metricIndex += 1) {
+  for (let metricIndex = 0; metricIndex < metrics; metricIndex += 1) {
     const entry = merged.get(queryId(modelIndex, metricIndex));
     if (entry === undefined) return { error: "CloudWatch returned no result for one of the model's metrics" };
     // After the last page every result should be Complete; anything else means the data may be incomplete.
@@ -161,9 +232,5 @@ function toUsage(merged: Merged, modelIndex: number): UsageEvidence {
     }
     series.push(entry.points.sort((a, b) => a.at - b.at));
   }
-  const requests = Object.fromEntries(REQUEST_METRICS.map((name, index) => [name, series[index] ?? []]));
-  return {
-    requests: requests as unknown as ModelUsage["requests"],
-    inService: series[REQUEST_METRICS.length] ?? [],
-  };
+  return series;
 }

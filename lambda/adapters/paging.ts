@@ -3,6 +3,8 @@
  * paging with an error that keeps what was read. An empty page that still has a NextToken is followed.
  */
 
+import { plural } from "../core/format.ts";
+
 /** A page as the adapters see it. */
 export interface Page<T> {
   readonly items: readonly T[];
@@ -16,7 +18,7 @@ export class RepeatedTokenError extends Error {
     readonly pagesRead: number,
   ) {
     super(
-      `${operation} returned a NextToken it had already returned, after ${pagesRead} pages; stopped paging`,
+      `${operation} returned a NextToken it had already returned, after ${plural(pagesRead, "page")}; stopped paging`,
     );
     this.name = "RepeatedTokenError";
   }

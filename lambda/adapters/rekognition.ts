@@ -12,6 +12,7 @@ import {
   type RekognitionClient,
   StopProjectVersionCommand,
 } from "@aws-sdk/client-rekognition";
+import { plural } from "../core/format.ts";
 import type { RunningModel } from "../core/types.ts";
 import { attemptsOf, errorMessage } from "./errors.ts";
 import { type Gate, openGate } from "./gate.ts";
@@ -185,7 +186,7 @@ export class RekognitionModelDirectory implements ModelDirectory {
     } catch (error) {
       // The models found so far are still real; the rest of the region is reported, not guessed.
       discovery.errors.push({
-        message: `DescribeProjects in ${region} failed after ${discovery.projects} projects: ${errorMessage(error)}`,
+        message: `DescribeProjects in ${region} failed after ${plural(discovery.projects, "project")}: ${errorMessage(error)}`,
       });
     }
     await Promise.all(listings);

@@ -1,13 +1,19 @@
-/** DynamoDB: the log table of stops. A record is written before the stop call and updated after it. */
+/**
+ * DynamoDB: the log table of stops and warnings. A stop's record is written before the stop call and updated after
+ * it; a warning's is written when the model is warned and closed when a later run is done with it.
+ */
 
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { StopRecord } from "../core/stop-record.ts";
+import { type StopRecord, WARNED } from "../core/stop-record.ts";
 import { attemptsOf } from "./errors.ts";
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : "");
 
 /** The sparse index over records still STOP_PENDING: partition key `pendingRegion`, sort key `stoppedAt`. */
 export const PENDING_INDEX = "PendingStops";
+
+/** The sparse index over records the stopper still has something to do with: `followUpRegion`, `stoppedAt`. */
+export const FOLLOW_UPS_INDEX = "FollowUps";
 
 /** How a record is completed. */
 export interface Outcome {
@@ -28,12 +34,20 @@ export interface StopLog {
   writeIntent(record: StopRecord): Promise<void>;
   /** Completes an existing record once StopProjectVersion has answered (or a later run found out). */
   recordOutcome(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<void>;
+  /** Every record of the region the stopper still follows up (the `FollowUps` index), oldest first. */
+  followUps(region: string): Promise<StopRecord[]>;
+  /**
+   * Closes an open warning (status WARNED) with its final status, and takes it out of the `FollowUps` index.
+   * Returns false when the warning was no longer open: another run (or this call's own retry) closed it first.
+   */
+  closeWarning(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<boolean>;
 }
 
 /**
  * Whose models a log serves in the organization mode (issue 11): its records carry `accountId`, and a record still
- * STOP_PENDING is indexed under `<accountId>:<region>`, so each account's reconciliation finds its own. The hub's
- * log also reads the `<region>` keys that records written before the organization mode (without `accountId`) have.
+ * STOP_PENDING or followed up (an open warning) is indexed under `<accountId>:<region>` in `PendingStops` and
+ * `FollowUps`, so each account's run finds its own and never another account's. The hub's log also reads the
+ * `<region>` keys that records written before the organization mode (without `accountId`) have.
  */
 export interface LogAccount {
   readonly accountId: string;
@@ -41,7 +55,7 @@ export interface LogAccount {
   readonly readsAccountlessRecords: boolean;
 }
 
-/** The PendingStops key of a region's records: `<region>`, or `<accountId>:<region>` for an account's log. */
+/** The PendingStops and FollowUps key of a region's records: `<region>`, or `<accountId>:<region>` for an account's. */
 export function pendingKeyOf(region: string, account?: LogAccount): string {
   return account === undefined ? region : `${account.accountId}:${region}`;
 }
@@ -64,14 +78,24 @@ export class DynamoStopLog implements StopLog {
     });
   }
 
-  async pendingRecords(region: string): Promise<StopRecord[]> {
+  pendingRecords(region: string): Promise<StopRecord[]> {
+    return this.queryRegion(PENDING_INDEX, "pendingRegion", region);
+  }
+
+  followUps(region: string): Promise<StopRecord[]> {
+    return this.queryRegion(FOLLOW_UPS_INDEX, "followUpRegion", region);
+  }
+
+  /** A sparse index's records of a region: this account's key, and the hub's earlier account-less one. */
+  private async queryRegion(indexName: string, keyName: string, region: string): Promise<StopRecord[]> {
     const keys = [pendingKeyOf(region, this.account)];
     if (this.account?.readsAccountlessRecords) keys.push(region);
     const found = await Promise.all(
       keys.map((key) =>
         this.query({
-          IndexName: PENDING_INDEX,
-          KeyConditionExpression: "pendingRegion = :region",
+          IndexName: indexName,
+          KeyConditionExpression: "#key = :region",
+          ExpressionAttributeNames: { "#key": keyName },
           ExpressionAttributeValues: { ":region": key },
         }),
       ),
@@ -116,6 +140,9 @@ export class DynamoStopLog implements StopLog {
       ...(record.pendingRegion !== undefined && {
         pendingRegion: pendingKeyOf(record.pendingRegion, account),
       }),
+      ...(record.followUpRegion !== undefined && {
+        followUpRegion: pendingKeyOf(record.followUpRegion, account),
+      }),
     };
   }
 
@@ -141,5 +168,32 @@ export class DynamoStopLog implements StopLog {
         ExpressionAttributeValues: values,
       }),
     );
+  }
+
+  async closeWarning(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { modelArn, stoppedAt },
+          // Removing followUpRegion takes the warning out of the FollowUps index.
+          UpdateExpression: `SET #status = :status, completedAt = :completedAt, note = :note REMOVE followUpRegion`,
+          // Only an open warning is closed, so two runs (or a retry) never close one twice with different outcomes.
+          ConditionExpression: "#status = :warned AND kind = :warning",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":status": outcome.status,
+            ":completedAt": outcome.completedAt,
+            ":note": outcome.note ?? "",
+            ":warned": WARNED,
+            ":warning": "warning",
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (errorName(error) === "ConditionalCheckFailedException") return false;
+      throw error;
+    }
   }
 }

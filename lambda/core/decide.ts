@@ -3,10 +3,12 @@
  * No AWS SDK, no clock, no I/O.
  */
 
-import { formatDuration, formatHourlyCost, formatTime } from "./format.ts";
-import { tagPolicy } from "./tag-policy.ts";
+import { formatDuration, formatHourlyCost, formatTime, plural } from "./format.ts";
+import { nearMissTags } from "./near-miss-tags.ts";
+import { tagKeysRead, tagPolicy } from "./tag-policy.ts";
 import {
   type Datapoint,
+  type NotifyTarget,
   REQUEST_METRICS,
   type RequestMetric,
   type RunningModel,
@@ -14,6 +16,7 @@ import {
   type UsageEvidence,
   type UsageWindow,
   type Verdict,
+  type VerdictCause,
   type VerdictFacts,
 } from "./types.ts";
 
@@ -79,6 +82,43 @@ const METRIC_LABELS: Record<RequestMetric, string> = {
   ThrottledCount: "throttled",
 };
 
+/** The requests of every kind in a span, added up. */
+export interface RequestCount {
+  readonly total: number;
+  /** Epoch ms of the newest period with a request, when there is one. */
+  readonly lastAt?: number;
+  /** Each kind seen, e.g. `10 successful, 2 throttled`. */
+  readonly breakdown: string;
+}
+
+/**
+ * Adds up the request datapoints whose period starts in [from, to]. A datapoint of zero is no request, whatever its
+ * metric: a request of any kind, even a throttled or failed one, means someone is using the model.
+ */
+export function countRequests(
+  requests: Readonly<Record<RequestMetric, readonly Datapoint[]>>,
+  from: number,
+  to: number,
+): RequestCount {
+  let total = 0;
+  let lastAt: number | undefined;
+  const parts: string[] = [];
+  for (const metric of REQUEST_METRICS) {
+    let sum = 0;
+    for (const point of requests[metric]) {
+      if (point.at < from || point.at > to || !(point.value > 0)) continue;
+      sum += point.value;
+      lastAt = Math.max(lastAt ?? point.at, point.at);
+    }
+    if (sum > 0) parts.push(`${sum} ${METRIC_LABELS[metric]}`);
+    total += sum;
+  }
+  return { total, breakdown: parts.join(", "), ...(lastAt !== undefined && { lastAt }) };
+}
+
+/** `1 request` or `12 requests`. */
+export const requestsText = (count: number) => `${count} request${count === 1 ? "" : "s"}`;
+
 /** Decides whether one running model may be stopped. */
 export function decide(input: DecisionInput): Verdict {
   const { model, tags, usage, now } = input;
@@ -93,53 +133,51 @@ export function decide(input: DecisionInput): Verdict {
           inferenceUnits,
           estimatedHourlyCostUsd: Math.round(inferenceUnits * input.pricePerInferenceUnitHour * 100) / 100,
         };
-  const keep = (reason: string): Verdict => ({ action: "keep", reason, facts });
+  const keep = (reason: string, cause: VerdictCause): Verdict => ({ action: "keep", reason, facts, cause });
 
-  if ("error" in tags) return keep(`kept to be safe: could not read tags (${tags.error})`);
+  if ("error" in tags) return keep(`kept to be safe: could not read tags (${tags.error})`, "unsure");
+  // A tag that looks like an opt-out but is not one changes nothing here; it is only pointed out to its owner.
+  const nearMisses = nearMissTags(tags, tagKeysRead(input.optOutTagKey));
+  if (nearMisses.length > 0) facts = { ...facts, nearMissTags: nearMisses.map((miss) => miss.note) };
   const policy = tagPolicy(tags, {
     optOutTagKey: input.optOutTagKey,
     requireOptIn: input.requireOptIn ?? false,
     defaultIdleMinutes: input.idleMinutes,
     now,
   });
-  if (policy.keep) return keep(policy.reason);
+  if (policy.keep) return keep(policy.reason, policy.cause);
   const { idleMinutes } = policy;
   facts = { ...facts, idleMinutes };
   const window = usageWindow(now, idleMinutes);
   const idleText = formatDuration(idleMinutes * MINUTE_MS);
   const thresholdNote = policy.idleMinutesSource ? ` (threshold from ${policy.idleMinutesSource})` : "";
 
-  if ("error" in usage) return keep(`kept to be safe: could not read metrics (${usage.error})`);
+  if ("error" in usage) return keep(`kept to be safe: could not read metrics (${usage.error})`, "unsure");
+
+  // The evidence reaches the end of the newest in-service period, never past now: a request after it may not be
+  // in CloudWatch yet (its metrics arrive minutes late).
+  const latest = inService.at(-1);
+  const horizon = latest === undefined ? undefined : Math.min(latest.at + window.periodSeconds * 1000, now);
+  if (horizon !== undefined) facts = { ...facts, evidenceUntil: formatTime(horizon) };
 
   // Buckets are aligned with the window, so a bucket starting at or after window.start lies inside it.
-  let requestsInWindow = 0;
-  let lastRequestAt: number | undefined;
-  const parts: string[] = [];
-  for (const metric of REQUEST_METRICS) {
-    let sum = 0;
-    for (const point of usage.requests[metric]) {
-      if (point.at < window.start || point.at > now || !(point.value > 0)) continue;
-      sum += point.value;
-      lastRequestAt = Math.max(lastRequestAt ?? point.at, point.at);
-    }
-    if (sum > 0) parts.push(`${sum} ${METRIC_LABELS[metric]}`);
-    requestsInWindow += sum;
-  }
-  facts = { ...facts, requestsInWindow };
-  if (lastRequestAt !== undefined) {
-    facts = { ...facts, lastRequestAt: formatTime(lastRequestAt) };
+  const seen = countRequests(usage.requests, window.start, now);
+  facts = { ...facts, requestsInWindow: seen.total };
+  if (seen.lastAt !== undefined) {
+    facts = { ...facts, lastRequestAt: formatTime(seen.lastAt) };
     return keep(
-      `in use: ${requestsInWindow} requests in the last ${idleText} (${parts.join(", ")}); ` +
-        `last request at ${formatTime(lastRequestAt)}`,
+      `in use: ${plural(seen.total, "request")} in the last ${idleText} (${seen.breakdown}); ` +
+        `last request at ${formatTime(seen.lastAt)}`,
+      "in-use",
     );
   }
 
   const since = startOfLatestRun(inService, gapToleranceMs(window));
-  const latest = inService.at(-1);
-  if (since === undefined || latest === undefined) {
+  if (since === undefined || latest === undefined || horizon === undefined) {
     return keep(
       `insufficient evidence: no InServiceInferenceUnits data in the last ${idleText}, ` +
         "so how long the model has been running cannot be told",
+      "unsure",
     );
   }
   facts = { ...facts, inServiceSince: formatTime(since) };
@@ -149,6 +187,7 @@ export function decide(input: DecisionInput): Verdict {
     return keep(
       `insufficient evidence: InServiceInferenceUnits data stops at ${formatTime(latestEnd)} ` +
         `(${formatDuration(now - latestEnd)} ago), so the model's recent state is unknown`,
+      "unsure",
     );
   }
 
@@ -156,6 +195,7 @@ export function decide(input: DecisionInput): Verdict {
     return keep(
       `started recently: in service since ${formatTime(since)} (${formatDuration(now - since)} ago), ` +
         `less than the ${idleText} idle window${thresholdNote}; no requests since`,
+      "started-recently",
     );
   }
 
@@ -164,10 +204,16 @@ export function decide(input: DecisionInput): Verdict {
     units === undefined
       ? ""
       : ` at ${units} inference unit${units === 1 ? "" : "s"} (${formatHourlyCost(facts.estimatedHourlyCostUsd ?? 0)})`;
+  const windowText = policy.idleMinutesSource
+    ? `${idleText} idle window, threshold from ${policy.idleMinutesSource}`
+    : `${idleText} idle window`;
   return {
     action: "stop",
-    reason: `idle: no requests in the last ${idleText}${thresholdNote}; in service for the whole window${unitsText}`,
+    reason:
+      `idle: no requests from ${formatTime(window.start)} to ${formatTime(horizon)}, the newest metrics ` +
+      `(${windowText}); in service for the whole window${unitsText}`,
     facts,
+    cause: "idle",
   };
 }
 
@@ -175,6 +221,8 @@ export function decide(input: DecisionInput): Verdict {
 export interface Decision {
   readonly model: RunningModel;
   readonly verdict: Verdict;
+  /** Where the model's owner wants its warnings, when its tags name a topic (see `notifyTargetOf`). */
+  readonly notify?: NotifyTarget;
 }
 
 /**
@@ -193,13 +241,14 @@ export function applyStopCap(decisions: readonly Decision[], maxStops: number): 
   return decisions.map((decision) => {
     if (decision.verdict.action !== "stop" || allowed.has(decision)) return decision;
     return {
-      model: decision.model,
+      ...decision,
       verdict: {
         action: "keep",
         reason:
-          `${decision.verdict.reason}; but kept: this run reached its cap of ${maxStops} stops ` +
+          `${decision.verdict.reason}; but kept: this run reached its cap of ${plural(maxStops, "stop")} ` +
           "(MAX_STOPS_PER_RUN), it will be considered again next run",
         facts: decision.verdict.facts,
+        cause: "held",
       },
     };
   });

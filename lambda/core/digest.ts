@@ -1,10 +1,12 @@
 /**
- * The one message a run sends: what it stopped, with each reason and hourly cost, and what went wrong. A run that
- * stopped nothing and hit no error sends nothing: people want a digest, not a mail per model or per night.
+ * The one message a run sends: what it stopped, with each reason and hourly cost, the models it warned, and what
+ * went wrong. A run that stopped, warned and hit nothing sends nothing: people want a digest, not a mail per model or
+ * per night.
  */
 
 import { formatHourlyCost, formatTime } from "./format.ts";
 import type { RunningModel, Verdict } from "./types.ts";
+import { checkCommand, howToKeep, willBeStopped } from "./warning.ts";
 
 /** What the digest is built from. */
 export interface DigestInput {
@@ -18,6 +20,20 @@ export interface DigestInput {
   readonly errors: readonly { readonly arn?: string; readonly message: string }[];
   readonly unfinished: readonly { readonly arn: string; readonly reason: string }[];
   readonly logTableName: string;
+  /** A warning pass (assess and warn, never stop) rather than a full run. @default false */
+  readonly warnOnly?: boolean;
+  /** Models warned this run: each will be stopped at about `stopNotBefore` unless it is used or tagged. */
+  readonly warned?: readonly {
+    readonly model: RunningModel;
+    readonly verdict: Verdict;
+    /** Epoch ms. */
+    readonly stopNotBefore: number;
+    readonly notifiedTopicArn?: string;
+  }[];
+  /** The opt-out tag key, for the warnings' "how to keep it". @default "auto-stop" */
+  readonly optOutTagKey?: string;
+  /** The region of the log table, for the warnings' check command. @default the first region */
+  readonly homeRegion?: string;
 }
 
 /** A message ready to publish. SNS subjects are ASCII, one line, under 100 characters. */
@@ -73,20 +89,27 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
 /** Builds the digest, or returns undefined when there is nothing worth telling. */
 export function buildDigest(input: DigestInput): Digest | undefined {
   const { stopped, errors, unfinished } = input;
-  if (stopped.length === 0 && errors.length === 0) return undefined;
+  const warned = input.warned ?? [];
+  if (stopped.length === 0 && errors.length === 0 && warned.length === 0) return undefined;
   const hourly = stopped.reduce((sum, s) => sum + (s.verdict.facts.estimatedHourlyCostUsd ?? 0), 0);
   const verb = input.dryRun ? "would stop" : "stopped";
 
-  const subjectParts = [`${verb} ${plural(stopped.length, "model")}`];
-  if (stopped.length > 0) subjectParts[0] += ` (${formatHourlyCost(hourly)})`;
+  const subjectParts: string[] = [];
+  if (stopped.length > 0 || warned.length === 0)
+    subjectParts.push(
+      `${verb} ${plural(stopped.length, "model")}${stopped.length > 0 ? ` (${formatHourlyCost(hourly)})` : ""}`,
+    );
+  if (warned.length > 0)
+    subjectParts.push(`${input.dryRun ? "would warn" : "warned"} ${plural(warned.length, "model")}`);
   if (errors.length > 0) subjectParts.push(plural(errors.length, "error"));
   const subject = `idle-model-stopper${input.dryRun ? " dry run" : ""}: ${subjectParts.join(", ")}`.slice(
     0,
     99,
   );
 
+  const what = input.warnOnly ? "Warning pass" : "Run";
   const head = [
-    `Run ${input.runId}${input.dryRun ? " (dry run: nothing was stopped)" : ""} at ${formatTime(input.now)} ` +
+    `${what} ${input.runId}${input.dryRun ? " (dry run: nothing was stopped, no owner was told)" : ""} at ${formatTime(input.now)} ` +
       `scanned ${plural(input.scanned, "running model")} in ${input.regions.join(", ")}.`,
     "",
   ];
@@ -112,6 +135,36 @@ export function buildDigest(input: DigestInput): Digest | undefined {
         return [
           `- ${model.projectName}/${model.versionName} (${model.region})${cost === undefined ? "" : `, ${formatHourlyCost(cost)}`}`,
           `  ${verdict.reason}`,
+          // The owner may believe the model was opted out: say which tag did nothing, and the key that works.
+          ...(verdict.facts.nearMissTags ?? []).map((note) => `  note: ${note}`),
+          `  ${model.modelArn}`,
+        ].join("\n");
+      }),
+      more: (count) =>
+        `- and ${count} more, not listed to keep this message within SNS's size limit: see the log table`,
+    });
+  }
+  if (warned.length > 0) {
+    const optOutTagKey = input.optOutTagKey ?? "auto-stop";
+    const where = {
+      logTableName: input.logTableName,
+      homeRegion: input.homeRegion ?? input.regions[0] ?? "",
+    };
+    // Soonest first, then by ARN, so one run always reads the same.
+    const listed = [...warned].sort(
+      (a, b) => a.stopNotBefore - b.stopNotBefore || a.model.modelArn.localeCompare(b.model.modelArn),
+    );
+    sections.push({
+      title: `${input.dryRun ? "Would warn" : "Warned"} ${warned.length}, each to be stopped by a later run unless it is used or tagged:`,
+      entries: listed.map((warning) => {
+        const { model, verdict } = warning;
+        const cost = verdict.facts.estimatedHourlyCostUsd;
+        return [
+          `- ${model.projectName}/${model.versionName} (${model.region})${cost === undefined ? "" : `, ${formatHourlyCost(cost)}`}: ${willBeStopped(warning.stopNotBefore)}`,
+          `  ${verdict.reason}`,
+          ...howToKeep(warning, { optOutTagKey }).map((line) => `  ${line}`),
+          `  To check it: ${checkCommand(model.region, where)}`,
+          ...(warning.notifiedTopicArn ? [`  Its owner was told on ${warning.notifiedTopicArn}`] : []),
           `  ${model.modelArn}`,
         ].join("\n");
       }),

@@ -23,3 +23,8 @@ export function formatTime(ms: number): string {
 export function formatHourlyCost(usd: number): string {
   return `$${usd.toFixed(2)}/h`;
 }
+
+/** A count and its noun, singular for exactly one: `1 request`, `2 requests`, `0 stops`. */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}

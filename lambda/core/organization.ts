@@ -9,7 +9,7 @@
  * lists stay in the log table and in each item's `run summary` log line. A summary with its counts only takes at
  * most {@link MIN_ITEM_SUMMARY_BYTES}, so the Map's output is at most
  * max(ITEM_RESULTS_BUDGET_BYTES, items × MIN_ITEM_SUMMARY_BYTES) plus the array's commas: with at most
- * {@link MAX_ITEMS} items, 600 × 272 = 163,200 bytes and 600 commas, under 160 KiB + 1 KiB, about 64% of the limit.
+ * {@link MAX_ITEMS} items, 600 × 291 = 174,600 bytes and 600 commas, about 67% of the limit.
  */
 
 import type { Digest } from "./digest.ts";
@@ -34,7 +34,7 @@ export const MAX_ITEMS = 600;
 export const ITEM_RESULTS_BUDGET_BYTES = 160 * 1024;
 
 /** The largest summary with its counts only (every count at 9 digits, the longest region name): never cut below. */
-export const MIN_ITEM_SUMMARY_BYTES = 272;
+export const MIN_ITEM_SUMMARY_BYTES = 291;
 
 /** The most bytes one item's summary takes, however few items there are: a digest lists no more than this. */
 export const MAX_ITEM_SUMMARY_BYTES = 8 * 1024;
@@ -54,6 +54,8 @@ export interface ItemSummary {
   readonly errors: number;
   readonly unfinished: number;
   readonly savingsUsd: number;
+  /** Models warned before a stop (each owner's topic told, and the warning recorded in the log table). */
+  readonly warned: number;
   /** The first stopped (or would-stop) ARNs, as many as fit. */
   readonly stoppedArns: readonly string[];
   /** The first errors, each message cut to {@link MAX_MESSAGE_CHARS}, as many as fit. */
@@ -70,6 +72,8 @@ export interface ItemRunSummary {
   readonly errors: readonly { readonly arn?: string; readonly message: string }[];
   readonly unfinished: readonly unknown[];
   readonly estimatedHourlySavingsUsd: number;
+  /** The models warned before a stop; none when absent. */
+  readonly warned?: readonly unknown[];
 }
 
 /** The longest error message an item passes on; the whole message is in the item's log. */
@@ -118,6 +122,7 @@ export function compactSummary(summary: ItemRunSummary, item: WorkItem, budget: 
     errors: summary.errors.length,
     unfinished: summary.unfinished.length,
     savingsUsd: summary.estimatedHourlySavingsUsd,
+    warned: summary.warned?.length ?? 0,
     stoppedArns: [],
     errorList: [],
   };
@@ -144,6 +149,7 @@ export function failedItem(item: WorkItem, failure: string): ItemSummary {
     errors: 1,
     unfinished: 0,
     savingsUsd: 0,
+    warned: 0,
     stoppedArns: [],
     errorList: [],
     failure: cut(failure, MAX_MESSAGE_CHARS),
@@ -192,6 +198,8 @@ export interface RunProblem {
 export interface OrganizationRunSummary {
   readonly runId: string;
   readonly dryRun: boolean;
+  /** A run, or a warning pass (which warns and never stops). */
+  readonly mode: "run" | "warn";
   readonly accounts: number;
   readonly items: number;
   readonly scanned: number;
@@ -200,6 +208,7 @@ export interface OrganizationRunSummary {
   readonly errors: number;
   readonly unfinished: number;
   readonly estimatedHourlySavingsUsd: number;
+  readonly warned: number;
   /** The items whose run could not start or was cut short, each with why. */
   readonly failedItems: readonly {
     readonly accountId: string;
@@ -233,6 +242,7 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
 export function gatherSummary(input: {
   readonly runId: string;
   readonly dryRun: boolean;
+  readonly mode: "run" | "warn";
   readonly items: readonly ItemSummary[];
   readonly problems: readonly RunProblem[];
 }): OrganizationRunSummary {
@@ -241,6 +251,7 @@ export function gatherSummary(input: {
   return {
     runId: input.runId,
     dryRun: input.dryRun,
+    mode: input.mode,
     accounts: new Set(items.map((item) => item.accountId)).size,
     items: items.length,
     scanned: sum((i) => i.scanned),
@@ -249,6 +260,8 @@ export function gatherSummary(input: {
     errors: sum((i) => i.errors),
     unfinished: sum((i) => i.unfinished),
     estimatedHourlySavingsUsd: Math.round(sum((i) => i.savingsUsd) * 100) / 100,
+    // A summary from before warnings (an execution started by the earlier code) has none.
+    warned: sum((i) => i.warned ?? 0),
     failedItems: items
       .filter((i) => i.status === "failed")
       .map((i) => ({ accountId: i.accountId, region: i.region, reason: i.failure ?? "failed" })),
@@ -260,8 +273,9 @@ export function gatherSummary(input: {
 }
 
 /**
- * The one digest of an organization run, or undefined when nothing was stopped and nothing went wrong. Failed items
- * come first, then the stops by account and region, then the errors; each list is cut to fit SNS's 256 KiB.
+ * The one digest of an organization run, or undefined when nothing was stopped or warned and nothing went wrong.
+ * Failed items come first, then the stops by account and region, the warnings, then the errors; each list is cut to
+ * fit SNS's 256 KiB.
  */
 export function buildOrganizationDigest(input: {
   readonly summary: OrganizationRunSummary;
@@ -271,12 +285,24 @@ export function buildOrganizationDigest(input: {
 }): Digest | undefined {
   const { summary, items } = input;
   const failed = summary.failedItems.length;
-  if (summary.stopped === 0 && summary.errors === 0 && failed === 0 && summary.problems.length === 0)
+  if (
+    summary.stopped === 0 &&
+    summary.warned === 0 &&
+    summary.errors === 0 &&
+    failed === 0 &&
+    summary.problems.length === 0
+  )
     return undefined;
   const verb = summary.dryRun ? "would stop" : "stopped";
-  const parts = [`${verb} ${plural(summary.stopped, "model")}`];
-  if (summary.stopped > 0) parts[0] += ` (${formatHourlyCost(summary.estimatedHourlySavingsUsd)})`;
+  const warnVerb = summary.dryRun ? "would warn" : "warned";
+  const parts =
+    summary.mode === "warn"
+      ? [`warning pass, ${warnVerb} ${plural(summary.warned, "model")}`]
+      : [`${verb} ${plural(summary.stopped, "model")}`];
+  if (summary.mode !== "warn" && summary.stopped > 0)
+    parts[0] += ` (${formatHourlyCost(summary.estimatedHourlySavingsUsd)})`;
   parts[0] += ` in ${plural(summary.accounts, "account")}`;
+  if (summary.mode !== "warn" && summary.warned > 0) parts.push(`${warnVerb} ${summary.warned}`);
   if (failed + summary.problems.length > 0) parts.push(`${failed + summary.problems.length} failed`);
   const otherErrors = summary.errors - failed;
   if (otherErrors > 0) parts.push(plural(otherErrors, "error"));
@@ -285,7 +311,8 @@ export function buildOrganizationDigest(input: {
     .replace(/[^\x20-\x7e]/g, "?");
   const regions = new Set(items.map((item) => item.region)).size;
   const head = [
-    `Run ${summary.runId}${summary.dryRun ? " (dry run: nothing was stopped)" : ""} at ${formatTime(input.now)} ` +
+    `${summary.mode === "warn" ? "Warning pass" : "Run"} ${summary.runId}` +
+      `${summary.mode === "warn" ? " (it warns and stops nothing)" : summary.dryRun ? " (dry run: nothing was stopped)" : ""} at ${formatTime(input.now)} ` +
       `served ${plural(summary.accounts, "account")} in ${plural(regions, "region")} (${plural(summary.items, "account × region item")}) ` +
       `and scanned ${plural(summary.scanned, "running model")}.`,
     "",
@@ -315,6 +342,13 @@ export function buildOrganizationDigest(input: {
             : []),
         ].join("\n"),
       ),
+      more: (count) => `- and ${count} more accounts and regions, ${cutNote}: see the log table`,
+    });
+  const warning = items.filter((item) => (item.warned ?? 0) > 0);
+  if (warning.length > 0)
+    sections.push({
+      title: `${summary.dryRun ? "Would warn" : "Warned"} ${summary.warned} before a stop (each model and when a run may stop it are in the log table: idle-model-stopper history --account <id>):`,
+      entries: warning.map((item) => `- ${place(item)}: ${item.warned}`),
       more: (count) => `- and ${count} more accounts and regions, ${cutNote}: see the log table`,
     });
   const erring = items.filter((item) => item.status === "errors");

@@ -1,7 +1,11 @@
-/** The log record of one stop (or would-stop in a dry run), as stored in the DynamoDB table. */
+/**
+ * The log record of one stop (or would-stop in a dry run), or of one warning before a stop, as stored in the
+ * DynamoDB table.
+ */
 
 import type { Decision } from "./decide.ts";
 import { formatTime } from "./format.ts";
+import type { LastLook } from "./types.ts";
 
 /** Status written before StopProjectVersion is called; if it stays, the run ended before the call answered. */
 export const STOP_PENDING = "STOP_PENDING";
@@ -9,11 +13,36 @@ export const STOP_PENDING = "STOP_PENDING";
 /** Status of a would-stop record in a dry run. */
 export const DRY_RUN_STATUS = "DRY_RUN";
 
+/** A warning: written when a model would be stopped, before any run may stop it. */
+export const WARNED = "WARNED";
+/** A warning whose model a later run stopped. */
+export const STOPPED_AFTER_WARNING = "STOPPED_AFTER_WARNING";
+/** A warning whose model was used, opted out or snoozed since; the note says which. */
+export const CLEARED = "CLEARED";
+/** A warning the stopper is done with without a stop: the model stopped running, or warnings were turned off. */
+export const EXPIRED = "EXPIRED";
+
+/** What a record is about; records written before warnings existed have no kind and are stops. */
+export type RecordKind = "stop" | "warning";
+
+/** Whether a record is a stop (or a dry run's would-stop), not a warning. */
+export const isStopRecord = (record: { readonly kind?: string }): boolean =>
+  record.kind === undefined || record.kind === "stop";
+
+/** Whether a record is a warning that still holds: the model may be stopped once it is due. */
+export const isOpenWarning = (record: { readonly kind?: string; readonly status?: string }): boolean =>
+  record.kind === "warning" && record.status === WARNED;
+
 /** One item of the log table. Partition key `modelArn`, sort key `stoppedAt`. */
 export interface StopRecord {
   readonly modelArn: string;
-  /** ISO-8601 UTC time of the decision, with milliseconds. */
+  /**
+   * The record's time, ISO-8601 UTC with milliseconds: the decision time of a stop, the time of a warning. (The key's
+   * name predates warnings; the table's key schema cannot change.)
+   */
   readonly stoppedAt: string;
+  /** `stop` or `warning`; absent on records written before warnings existed, which are stops. */
+  readonly kind?: RecordKind;
   readonly dryRun: boolean;
   readonly projectName: string;
   readonly versionName: string;
@@ -37,6 +66,17 @@ export interface StopRecord {
   readonly reconciledBy?: string;
   /** Epoch seconds after which DynamoDB's TTL deletes the item. */
   readonly expiresAt: number;
+  /** ISO end of the newest InServiceInferenceUnits datapoint the decision saw (its evidence horizon). */
+  readonly evidenceUntil?: string;
+  /** What the re-read of the request metrics just before the stop found (stops only). */
+  readonly lastLook?: LastLook;
+  /**
+   * The model's region while the stopper still has something to do with the record (an open warning, a stop to
+   * follow up); removed when it is done. The key of the sparse `FollowUps` index.
+   */
+  readonly followUpRegion?: string;
+  /** Warnings: the earliest time (ISO-8601 UTC) a run may stop the model. */
+  readonly stopNotBefore?: string;
   /**
    * The model's account, on records written in the organization mode (issue 11); absent on earlier records, whose
    * account is the one in `modelArn`.
@@ -44,16 +84,15 @@ export interface StopRecord {
   readonly accountId?: string;
 }
 
-/** Builds the record written before a stop. */
-export function buildStopRecord(
-  decision: Decision,
-  options: {
-    readonly runId: string;
-    readonly now: number;
-    readonly dryRun: boolean;
-    readonly ttlDays: number;
-  },
-): StopRecord {
+/** What every record of a model's decision holds, whatever it is about. */
+type RecordOptions = {
+  readonly runId: string;
+  readonly now: number;
+  readonly dryRun: boolean;
+  readonly ttlDays: number;
+};
+
+function decisionFields(decision: Decision, options: RecordOptions) {
   const { model, verdict } = decision;
   const { facts } = verdict;
   return {
@@ -72,9 +111,37 @@ export function buildStopRecord(
       estimatedHourlyCostUsd: facts.estimatedHourlyCostUsd,
     }),
     runId: options.runId,
-    status: options.dryRun ? DRY_RUN_STATUS : STOP_PENDING,
-    ...(!options.dryRun && { pendingRegion: model.region }),
-    ...(options.dryRun && { completedAt: formatTime(options.now) }),
     expiresAt: Math.floor(options.now / 1000) + options.ttlDays * 86_400,
+    ...(facts.evidenceUntil !== undefined && { evidenceUntil: facts.evidenceUntil }),
+  };
+}
+
+/** Builds the record written before a stop. */
+export function buildStopRecord(decision: Decision, options: RecordOptions): StopRecord {
+  const { lastLook } = decision.verdict.facts;
+  return {
+    ...decisionFields(decision, options),
+    kind: "stop",
+    status: options.dryRun ? DRY_RUN_STATUS : STOP_PENDING,
+    ...(!options.dryRun && { pendingRegion: decision.model.region }),
+    ...(options.dryRun && { completedAt: formatTime(options.now) }),
+    ...(lastLook !== undefined && { lastLook }),
+  };
+}
+
+/** Builds the record of a warning: status WARNED, in the `FollowUps` index until a later run is done with it. */
+export function buildWarningRecord(
+  decision: Decision,
+  options: RecordOptions & {
+    /** Epoch ms: the earliest time a run may stop the model. */
+    readonly stopNotBefore: number;
+  },
+): StopRecord {
+  return {
+    ...decisionFields(decision, options),
+    kind: "warning",
+    status: WARNED,
+    followUpRegion: decision.model.region,
+    stopNotBefore: formatTime(options.stopNotBefore),
   };
 }

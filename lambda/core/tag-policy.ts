@@ -4,6 +4,7 @@
  */
 
 import { describeOptOut, parseOptOut } from "./opt-out.ts";
+import { NOTIFY_SUFFIX } from "./warning.ts";
 
 /** Bounds of an idle threshold, the same as IDLE_MINUTES. */
 export const IDLE_MINUTES_RANGE = { min: 15, max: 10080 } as const;
@@ -28,7 +29,12 @@ export interface TagPolicyOptions {
 
 /** The verdict of the tags alone: a reason to keep the model, or the idle threshold to judge it by. */
 export type TagPolicy =
-  | { readonly keep: true; readonly reason: string }
+  | {
+      readonly keep: true;
+      readonly reason: string;
+      /** `opted-out`: the owner said so (opted out, snoozed, not opted in); `unsure`: a tag could not be read. */
+      readonly cause: "opted-out" | "unsure";
+    }
   | {
       readonly keep: false;
       readonly idleMinutes: number;
@@ -38,12 +44,19 @@ export type TagPolicy =
 
 const WHERE = ["model", "project"] as const;
 
+/** Every tag key the stopper reads, the opt-out key first; a tag with any other key changes nothing. */
+export function tagKeysRead(optOutTagKey: string): string[] {
+  return [optOutTagKey, `${optOutTagKey}${IDLE_MINUTES_SUFFIX}`, `${optOutTagKey}${NOTIFY_SUFFIX}`];
+}
+
 /** Reads the tags. Opt-outs and snoozes come first: they keep the model whatever else is tagged. */
 export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {
   const { optOutTagKey: key, now } = options;
   for (const where of WHERE) {
-    const reason = describeOptOut(parseOptOut(tags[where][key], now), key, where);
-    if (reason !== undefined) return { keep: true, reason };
+    const optOut = parseOptOut(tags[where][key], now);
+    const reason = describeOptOut(optOut, key, where);
+    if (reason !== undefined)
+      return { keep: true, reason, cause: optOut.kind === "invalid-date" ? "unsure" : "opted-out" };
   }
 
   if (options.requireOptIn) {
@@ -52,6 +65,7 @@ export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {
       return {
         keep: true,
         reason: `not opted in: REQUIRE_OPT_IN is on and neither the model nor its project has the tag ${key}=true`,
+        cause: "opted-out",
       };
     }
   }
@@ -68,6 +82,7 @@ export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {
         reason:
           `kept to be safe: tag ${idleKey}=${value} on the ${where} is not a whole number of minutes ` +
           `from ${IDLE_MINUTES_RANGE.min} to ${IDLE_MINUTES_RANGE.max}`,
+        cause: "unsure",
       };
     }
     return { keep: false, idleMinutes: minutes, idleMinutesSource: `tag ${idleKey}=${text} on the ${where}` };

@@ -66,6 +66,40 @@ export interface UsageWindow {
   readonly queryStart: number;
 }
 
+/** Request datapoints of a model: the four request metrics (Sum), sorted by time. */
+export interface RequestUsage {
+  readonly requests: Readonly<Record<RequestMetric, readonly Datapoint[]>>;
+}
+
+/** What the re-read of the request metrics found, or why it could not be read, keyed by model ARN. */
+export type RequestEvidence = RequestUsage | { readonly error: string };
+
+/** A time range of request metrics to read, and the CloudWatch period to read it in. */
+export interface RequestRange {
+  /** Epoch ms, at a period boundary. */
+  readonly start: number;
+  /** Epoch ms. */
+  readonly end: number;
+  readonly periodSeconds: number;
+}
+
+/**
+ * What the last look saw: the requests of every kind from `fromTime` up to the look (`at`), or why it could not
+ * read them. Recorded in the stop's log record.
+ */
+export type LastLook =
+  | {
+      /** ISO-8601 UTC time of the re-read. */
+      readonly at: string;
+      /** ISO-8601 UTC start of the span re-read. */
+      readonly fromTime: string;
+      /** Requests of any kind seen in the span. */
+      readonly requests: number;
+      /** ISO start of the newest period with a request, when one was seen. */
+      readonly lastRequestAt?: string;
+    }
+  | { readonly at: string; readonly error: string };
+
 /** The facts behind a verdict, recorded in the log and the summary. */
 export interface VerdictFacts {
   /** Length of the idle window in minutes (the configured threshold for this model). */
@@ -80,7 +114,32 @@ export interface VerdictFacts {
   readonly inferenceUnits?: number;
   /** inferenceUnits × price per inference-unit hour. */
   readonly estimatedHourlyCostUsd?: number;
+  /**
+   * ISO end of the newest InServiceInferenceUnits datapoint the decision saw: how far its evidence reaches.
+   * CloudWatch delivers metrics minutes late, so requests after it could not be seen yet.
+   */
+  readonly evidenceUntil?: string;
+  /** The re-read of the request metrics just before a stop (stop candidates only). */
+  readonly lastLook?: LastLook;
+  /** Tags that look like an opt-out but do nothing, each with the key that would work (core/near-miss-tags.ts). */
+  readonly nearMissTags?: readonly string[];
 }
+
+/**
+ * What a verdict rests on, for the code that acts on it (the reason says it in words): `idle` (a stop), `in-use`
+ * (a request in the window, since a warning or at the last look), `started-recently`, `opted-out` (opted out,
+ * snoozed or not opted in by tag), `unsure` (something could not be read or told: kept to be safe) or `held`
+ * (idle, but held back this run: the cap, a warning not yet due).
+ */
+export type VerdictCause = "idle" | "in-use" | "started-recently" | "opted-out" | "unsure" | "held";
+
+/**
+ * Where a model's owner wants its warnings, from the tag `<optOutTagKey>:notify` on the model or its project: an SNS
+ * topic of this account in a configured region, or the value that is not one and why.
+ */
+export type NotifyTarget =
+  | { readonly topicArn: string; readonly source: string }
+  | { readonly invalid: string; readonly source: string; readonly problem: string };
 
 /** The core's answer for one model. */
 export interface Verdict {
@@ -88,4 +147,6 @@ export interface Verdict {
   /** A sentence a person understands, with the facts that led to it. */
   readonly reason: string;
   readonly facts: VerdictFacts;
+  /** What the verdict rests on; absent on verdicts built before it existed, read as `unsure`. */
+  readonly cause?: VerdictCause;
 }

@@ -1,10 +1,12 @@
 /**
  * The function's three steps in the organization mode (issue 11), as the state machine calls them:
  *
- *   list   → the run's account × region items (OUs expanded), after checking no other run is going;
+ *   list   → the run's account × region items (OUs expanded), after checking no other run is going, and whether it
+ *            is a run or a warning pass (the execution's input, `mode: "warn"` from the warnSchedule);
  *   item   → one account and region: assume the spoke role there (the hub's own account uses the function's role)
- *            and run exactly the single-account run (`runStopper`) with adapters pointed at that account and
- *            `regions` = that region; return a compact summary;
+ *            and run exactly the single-account run (`runStopper`: reconcile, assess, warn, last look, stop) with
+ *            Rekognition and CloudWatch in that account, `regions` = that region, the log recording that account,
+ *            and warnings published by the hub (its role, its account's topics); return a compact summary;
  *   gather → add the items' summaries up into one run summary and send one digest for the organization.
  *
  * Any other event (a manual `aws lambda invoke` with `{}`) runs the hub's own account, as without the mode.
@@ -34,9 +36,9 @@ import {
   summaryBudgetBytes,
   type WorkItem,
 } from "../core/organization.ts";
-import { runIdFor } from "../create-handler.ts";
+import { runIdFor, runOptionsFor } from "../create-handler.ts";
 import type { RunDependencies, RunLogger, RunMetrics } from "../dependencies.ts";
-import { runStopper } from "../run.ts";
+import { type RunMode, runStopper } from "../run.ts";
 import type { OrganizationConfig } from "./config.ts";
 
 /** The list step's input: the execution's input and its context object fields. */
@@ -55,6 +57,10 @@ export interface ListEvent {
 export interface WorkList {
   readonly runId: string;
   readonly dryRun: boolean;
+  /** A run, or a warning pass that warns and never stops. */
+  readonly mode: RunMode;
+  /** When the run was scheduled for (epoch ms): the schedule's time, else the execution's start. */
+  readonly scheduledAt: number;
   /** Each item's share of the Map's output (see lambda/core/organization.ts). */
   readonly summaryBytes: number;
   readonly items: readonly WorkItem[];
@@ -65,6 +71,8 @@ export interface WorkList {
 export interface ItemEvent extends WorkItem {
   readonly step: "item";
   readonly runId: string;
+  readonly mode: RunMode;
+  readonly scheduledAt: number;
   readonly summaryBytes: number;
 }
 
@@ -73,6 +81,7 @@ export interface GatherEvent {
   readonly step: "gather";
   readonly runId: string;
   readonly dryRun: boolean;
+  readonly mode: RunMode;
   readonly items: readonly (ItemSummary | CaughtItem)[];
   readonly problems: readonly RunProblem[];
 }
@@ -120,6 +129,7 @@ export interface OrganizationDependencies {
   /** Present only when OUs are set: the hub's grant to Organizations exists only then. */
   readonly organization?: OrganizationAccounts;
   readonly executions: RunningExecutions;
+  /** The hub's: the gather step's digest, and each item's warnings to its owners' topics in the hub account. */
   readonly notifier?: Notifier;
   /** The run's adapters in an account: Rekognition and CloudWatch there, the log recording that account. */
   readonly adaptersIn: (scope: AccountScope) => Pick<RunDependencies, "directory" | "usage" | "log">;
@@ -142,6 +152,8 @@ export function createOrganizationHandler(
     const startedAt = Date.parse(event.executionStartTime);
     if (!Number.isFinite(startedAt))
       throw new InvalidStepEventError("list", "executionStartTime is not a time");
+    // A bad mode fails the execution at once, before anything is read.
+    const options = runOptionsFor(event.input, config);
     const running = await deps.executions.startedBefore(event.stateMachineId, event.executionId, startedAt);
     if (running.length > 0) throw new RunInProgressError(running);
     const runId = runIdFor(event.input, event.executionName);
@@ -166,8 +178,17 @@ export function createOrganizationHandler(
       regions: config.regions,
     });
     if (items.length > MAX_ITEMS) throw new TooManyItemsError(items.length);
-    deps.logger.info("work listed", { runId, items: items.length, problems });
-    return { runId, dryRun: config.dryRun, summaryBytes: summaryBudgetBytes(items.length), items, problems };
+    const mode = options.mode ?? "run";
+    deps.logger.info("work listed", { runId, mode, items: items.length, problems });
+    return {
+      runId,
+      dryRun: config.dryRun,
+      mode,
+      scheduledAt: options.scheduledAt ?? startedAt,
+      summaryBytes: summaryBudgetBytes(items.length),
+      items,
+      problems,
+    };
   };
 
   const item = async (event: ItemEvent, context?: StepContext): Promise<ItemSummary> => {
@@ -175,7 +196,12 @@ export function createOrganizationHandler(
     const { accountId, region, runId } = event;
     const where = { accountId, region };
     // The single-account run, in one region: the Map gives each account and region its own invocation.
-    const itemConfig: StopperConfig = Object.freeze({ ...config, regions: Object.freeze([region]) });
+    // A notify tag may name a topic of the hub's account in any configured region: the hub's role publishes there.
+    const itemConfig: StopperConfig = Object.freeze({
+      ...config,
+      regions: Object.freeze([region]),
+      warningTopics: { account: organization.hubAccountId, regions: config.regions },
+    });
     const hub = accountId === organization.hubAccountId;
     try {
       const credentials = hub ? undefined : await deps.assumer.assume(accountId, runId);
@@ -185,7 +211,7 @@ export function createOrganizationHandler(
         account: { accountId, readsAccountlessRecords: hub },
       });
       const remaining = context?.getRemainingTimeInMillis?.bind(context);
-      // No notifier: the gather step sends one digest for the whole organization.
+      // No digest per item: the gather step sends one for the whole organization.
       const summary = await runStopper(
         {
           directory,
@@ -193,11 +219,13 @@ export function createOrganizationHandler(
           log,
           logger: deps.logger,
           clock: deps.clock,
+          ...(deps.notifier && { notifier: deps.notifier }),
           ...(deps.metrics && { metrics: deps.metrics }),
           ...(remaining && { remainingMs: remaining }),
         },
         itemConfig,
         runId,
+        { mode: event.mode, scheduledAt: event.scheduledAt, digest: false },
       );
       return compactSummary(summary, where, event.summaryBytes);
     } catch (error) {
@@ -212,7 +240,13 @@ export function createOrganizationHandler(
     const items = (event.items ?? []).map(asItemSummary);
     const problems = [...(event.problems ?? [])];
     const now = deps.clock();
-    const summary = gatherSummary({ runId: event.runId, dryRun: event.dryRun, items, problems });
+    const summary = gatherSummary({
+      runId: event.runId,
+      dryRun: event.dryRun,
+      mode: event.mode ?? "run",
+      items,
+      problems,
+    });
     const digest = buildOrganizationDigest({ summary, items, now, logTableName: config.logTableName });
     let sent: OrganizationRunSummary = summary;
     if (digest && deps.notifier) {
@@ -264,6 +298,10 @@ function checkItem(event: ItemEvent): void {
     throw new InvalidStepEventError("item", `region ${JSON.stringify(event.region)} is not a region code`);
   if (typeof event.runId !== "string" || event.runId === "")
     throw new InvalidStepEventError("item", "runId is missing");
+  if (event.mode !== "run" && event.mode !== "warn")
+    throw new InvalidStepEventError("item", `mode ${JSON.stringify(event.mode)} is not run or warn`);
+  if (!Number.isFinite(event.scheduledAt))
+    throw new InvalidStepEventError("item", `scheduledAt ${JSON.stringify(event.scheduledAt)} is not a time`);
   if (!Number.isInteger(event.summaryBytes) || event.summaryBytes < 1)
     throw new InvalidStepEventError(
       "item",

@@ -6,6 +6,7 @@
 import type { Problem } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
 import { type Decision, decide } from "../core/decide.ts";
+import { notifyTargetOf } from "../core/warning.ts";
 import type { Stage } from "../pipeline.ts";
 import { METRICS_NOT_NEEDED, type MeasuredModel } from "./read-metrics.ts";
 
@@ -16,10 +17,10 @@ export interface DecidedModel {
   readonly problems: readonly Problem[];
 }
 
-/** The settings a verdict depends on. */
+/** The settings a verdict depends on, and the account and regions a model's notify topic may be in. */
 export type DecideSettings = Pick<
   StopperConfig,
-  "idleMinutes" | "optOutTagKey" | "requireOptIn" | "pricePerInferenceUnitHour"
+  "idleMinutes" | "optOutTagKey" | "requireOptIn" | "pricePerInferenceUnitHour" | "regions" | "warningTopics"
 >;
 
 /** The decide phase: a stage from each {@link MeasuredModel} to its {@link DecidedModel}. */
@@ -40,7 +41,16 @@ export function decideModel(config: DecideSettings, now: number): Stage<Measured
         requireOptIn: config.requireOptIn,
         pricePerInferenceUnitHour: config.pricePerInferenceUnitHour,
       });
-      return { decision: { model, verdict }, problems };
+      // Where the owner wants a warning before a stop: read with the tags, used only if the model is warned.
+      const notify =
+        "error" in tags
+          ? undefined
+          : notifyTargetOf(tags, model.modelArn, {
+              optOutTagKey: config.optOutTagKey,
+              regions: config.warningTopics?.regions ?? config.regions,
+              ...(config.warningTopics && { account: config.warningTopics.account }),
+            });
+      return { decision: { model, verdict, ...(notify && { notify }) }, problems };
     },
   };
 }

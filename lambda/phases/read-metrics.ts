@@ -21,10 +21,20 @@ export interface MeasuredModel extends TaggedModel {
 /** Not an error: the tags alone decide, so the metrics were never asked for. */
 export const METRICS_NOT_NEEDED: UsageEvidence = { error: "metrics not read: the tags decide" };
 
+/** Options of the read-metrics phase. */
+export interface ReadMetricsOptions {
+  /**
+   * Read the metrics of the models the tags keep too, over this many minutes: `scan` shows every model's units and
+   * cost whatever keeps it, while a run saves those queries. @default not read
+   */
+  readonly keptModelsIdleMinutes?: number;
+}
+
 /** The read-metrics phase of one region's run: a stage from each {@link TaggedModel} to its {@link MeasuredModel}. */
 export function readMetrics(
   deps: { readonly usage: UsageReader },
   scope: { readonly region: string; readonly now: number },
+  options: ReadMetricsOptions = {},
 ): Stage<TaggedModel, MeasuredModel> {
   const batches = new MetricBatcher((models, idleMinutes) =>
     deps.usage.readUsage(scope.region, models, usageWindow(scope.now, idleMinutes)),
@@ -32,7 +42,12 @@ export function readMetrics(
   return {
     run: async (tagged) => {
       const { policy } = tagged;
-      if (!policy || policy.keep) return { ...tagged, usage: METRICS_NOT_NEEDED };
+      if (!policy) return { ...tagged, usage: METRICS_NOT_NEEDED };
+      if (policy.keep) {
+        const minutes = options.keptModelsIdleMinutes;
+        if (minutes === undefined) return { ...tagged, usage: METRICS_NOT_NEEDED };
+        return { ...tagged, usage: await batches.add(tagged.model, minutes) };
+      }
       return { ...tagged, usage: await batches.add(tagged.model, policy.idleMinutes) };
     },
     // No model joins a batch any more: send the partial ones.

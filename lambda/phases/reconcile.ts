@@ -8,7 +8,7 @@ import { errorMessage } from "../adapters/errors.ts";
 import type { Problem } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
 import { formatTime } from "../core/format.ts";
-import type { StopRecord } from "../core/stop-record.ts";
+import { isStopRecord, type StopRecord } from "../core/stop-record.ts";
 import type { RunDependencies } from "../dependencies.ts";
 
 /** The run doing the reconciling. */
@@ -38,7 +38,8 @@ export async function reconcile(
     config.regions.map(async (region) => {
       let records: StopRecord[];
       try {
-        records = await deps.log.pendingRecords(region);
+        // Only stops are ever STOP_PENDING; a warning that somehow carried the index key is not one to complete.
+        records = (await deps.log.pendingRecords(region)).filter(isStopRecord);
       } catch (error) {
         errors.push({
           message: `could not look for unfinished log records in ${region}: ${errorMessage(error)}`,

@@ -1,6 +1,6 @@
 /**
- * Phase "report": the run's summary from what each phase did, then one SNS digest when something was stopped or
- * went wrong, the run's EMF metrics, and the summary logged as one JSON line. A failure here loses no stop.
+ * Phase "report": the run's summary from what each phase did, then one SNS digest when something was stopped, warned
+ * or went wrong, the run's EMF metrics, and the summary logged as one JSON line. A failure here loses no stop.
  */
 
 import { errorMessage } from "../adapters/errors.ts";
@@ -8,14 +8,17 @@ import type { Problem, Unfinished } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
 import type { Decision } from "../core/decide.ts";
 import { buildDigest } from "../core/digest.ts";
-import { formatDuration } from "../core/format.ts";
+import { formatDuration, formatTime } from "../core/format.ts";
 import type { RunDependencies } from "../dependencies.ts";
 import type { Reconciled } from "./reconcile.ts";
 import type { StopResults } from "./stop-and-record.ts";
+import type { ClosedWarning, NewWarning, RunMode } from "./warn.ts";
 
 /** What a run did, returned by the handler and logged as one JSON line. */
 export interface RunSummary {
   readonly runId: string;
+  /** `run`: a full run; `warn`: a warning pass, which warns and never stops. */
+  readonly mode: RunMode;
   readonly dryRun: boolean;
   /** Running Custom Labels models found. */
   readonly scanned: number;
@@ -32,11 +35,17 @@ export interface RunSummary {
   readonly unfinished: { arn: string; reason: string }[];
   /** What the stops save per hour, by the configured price. */
   readonly estimatedHourlySavingsUsd: number;
+  /** Models warned this run, each with the earliest time (ISO-8601 UTC) a run may stop it. */
+  readonly warned: { arn: string; stopNotBefore: string }[];
+  /** Warnings this run closed: STOPPED_AFTER_WARNING, CLEARED (used, opted out or snoozed since) or EXPIRED. */
+  readonly warningsClosed: { arn: string; status: string; note: string }[];
 }
 
 /** What each phase before it handed on. */
 export interface ReportInput {
   readonly runId: string;
+  /** Whether to send the digest (an organization item's is sent by the gather step). @default true */
+  readonly digest?: boolean;
   /** The run's clock reading, epoch ms. */
   readonly now: number;
   readonly reconciled: Pick<Reconciled, "errors">;
@@ -47,12 +56,22 @@ export interface ReportInput {
     readonly unfinished: readonly Unfinished[];
   };
   readonly stops: StopResults;
+  /** @default "run" */
+  readonly mode?: RunMode;
+  /** What the warn phase (and the closing of warnings after the stops) did. */
+  readonly warnings?: {
+    readonly warned: readonly NewWarning[];
+    readonly closed: readonly ClosedWarning[];
+    readonly errors: readonly Problem[];
+  };
+  /** Last-look re-reads that failed (each such model was kept). */
+  readonly lastLookErrors?: readonly Problem[];
 }
 
 /** The report phase; returns the summary, with a digest that could not be sent among its errors. */
 export async function report(
   deps: Pick<RunDependencies, "logger" | "clock" | "notifier" | "metrics">,
-  config: Pick<StopperConfig, "dryRun" | "regions" | "logTableName">,
+  config: Pick<StopperConfig, "dryRun" | "regions" | "logTableName" | "optOutTagKey" | "homeRegion">,
   input: ReportInput,
 ): Promise<RunSummary> {
   const { assessment, stops, now } = input;
@@ -61,15 +80,28 @@ export async function report(
   const stopped = stops.stopped.map((decision) => decision.model.modelArn);
   stopped.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
   const savings = stops.stopped.reduce((sum, d) => sum + (d.verdict.facts.estimatedHourlyCostUsd ?? 0), 0);
+  const warned = input.warnings?.warned ?? [];
   const summary: RunSummary = {
     runId: input.runId,
+    mode: input.mode ?? "run",
     dryRun: config.dryRun,
     scanned: assessment.decisions.length,
     stopped,
     skipped: [...stops.skipped],
-    errors: [...input.reconciled.errors, ...assessment.errors, ...stops.errors],
+    errors: [
+      ...input.reconciled.errors,
+      ...assessment.errors,
+      ...(input.warnings?.errors ?? []),
+      ...(input.lastLookErrors ?? []),
+      ...stops.errors,
+    ],
     unfinished: [...assessment.unfinished, ...stops.unfinished],
     estimatedHourlySavingsUsd: Math.round(savings * 100) / 100,
+    warned: warned.map((w) => ({
+      arn: w.decision.model.modelArn,
+      stopNotBefore: formatTime(w.stopNotBefore),
+    })),
+    warningsClosed: (input.warnings?.closed ?? []).map((c) => ({ ...c })),
   };
 
   const digest = buildDigest({
@@ -83,8 +115,16 @@ export async function report(
     errors: summary.errors,
     unfinished: summary.unfinished,
     logTableName: config.logTableName,
+    warnOnly: summary.mode === "warn",
+    warned: warned.map((w) => ({
+      ...w.decision,
+      stopNotBefore: w.stopNotBefore,
+      notifiedTopicArn: w.notifiedTopicArn,
+    })),
+    optOutTagKey: config.optOutTagKey,
+    homeRegion: config.homeRegion,
   });
-  if (digest && deps.notifier) {
+  if (digest && deps.notifier && input.digest !== false) {
     try {
       await deps.notifier.publish(digest);
     } catch (error) {
@@ -98,6 +138,7 @@ export async function report(
     deps.metrics.addMetric("ModelsKept", "Count", summary.skipped.length);
     deps.metrics.addMetric("Errors", "Count", summary.errors.length);
     deps.metrics.addMetric("EstimatedHourlySavingsUsd", "None", summary.estimatedHourlySavingsUsd);
+    deps.metrics.addMetric("ModelsWarned", "Count", summary.warned.length);
     deps.metrics.publishStoredMetrics();
   }
   deps.logger.info("run summary", { summary, took: formatDuration(deps.clock() - now) });

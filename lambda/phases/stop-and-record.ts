@@ -17,7 +17,7 @@ import {
 import type { StopperConfig } from "../config.ts";
 import { applyStopCap, type Decision, usageWindow } from "../core/decide.ts";
 import { formatTime } from "../core/format.ts";
-import { buildStopRecord, STOP_PENDING, type StopRecord } from "../core/stop-record.ts";
+import { buildStopRecord, isStopRecord, STOP_PENDING, type StopRecord } from "../core/stop-record.ts";
 import { type RunDependencies, timeLeftMs } from "../dependencies.ts";
 import { recordNotCompleted } from "./reconcile.ts";
 
@@ -162,8 +162,9 @@ async function recordAndStop(
   const since = new Date(usageWindow(now, verdict.facts.idleMinutes).start).toISOString();
   let earlier: StopRecord[];
   try {
+    // Warnings share the table: only stops count as earlier handling of the model.
     earlier = (await deps.log.recordsSince(model.modelArn, since)).filter(
-      (record) => record.dryRun === config.dryRun,
+      (record) => isStopRecord(record) && record.dryRun === config.dryRun,
     );
   } catch (error) {
     return notStopped("read its earlier log records", error);

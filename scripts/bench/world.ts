@@ -97,7 +97,10 @@ export function buildAccount(size: AccountSize, maxStops: number): Account {
       DescribeProjectVersions: describeVersionPages,
       // Every running model, and each project that has one (read once per project).
       ListTagsForResource: running + projectOfRunning.size,
-      GetMetricData: Math.ceil((running * METRICS_PER_MODEL) / QUERIES_PER_CALL),
+      // The usage of every running model, then the last look at the models to stop (4 request metrics each).
+      GetMetricData:
+        Math.ceil((running * METRICS_PER_MODEL) / QUERIES_PER_CALL) +
+        Math.ceil((expectedStops * (METRICS_PER_MODEL - 1)) / QUERIES_PER_CALL),
       StopProjectVersion: expectedStops,
     },
   };

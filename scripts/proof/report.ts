@@ -40,17 +40,20 @@ export interface ProofReport {
   readonly lines: string[];
   readonly failures: string[];
   readonly figures: Record<string, Readonly<Record<string, number | string>>>;
+  /** The lines of each section, by its name: what the README quotes (npm run figures). */
+  readonly sectionLines: Record<string, readonly string[]>;
 }
 
 /** Runs every section over a ledger folder. A section that throws is a failure, and the others still run. */
 export async function buildProofReport(ledgerDir: string): Promise<ProofReport> {
-  const report: ProofReport = { lines: [], failures: [], figures: {} };
+  const report: ProofReport = { lines: [], failures: [], figures: {}, sectionLines: {} };
   for (const section of SECTIONS) {
     try {
       const result = await section.check(ledgerDir);
       report.lines.push(...result.lines);
       report.failures.push(...result.failures.map((failure) => `${section.name}: ${failure}`));
       report.figures[section.name] = result.figures;
+      report.sectionLines[section.name] = result.lines;
     } catch (error) {
       report.failures.push(`${section.name}: the check itself failed: ${(error as Error).stack ?? error}`);
     }

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { estimateCostAvoided, totalsOf } from "../../cli/history.ts";
+import { estimateCostAvoided, renderWarnings, totalsOf } from "../../cli/history.ts";
 import type { CliIo } from "../../cli/io.ts";
 import type { LoggedStop } from "../../cli/log-table.ts";
 import { checkModelArn, parseSince } from "../../cli/options.ts";
@@ -219,6 +219,74 @@ describe("estimateCostAvoided", () => {
     const totals = totalsOf(entries);
     assert.equal(totals.notStopped, 4);
     assert.equal(totals.estimatedCostAvoidedUsd, 0);
+  });
+
+  it("leaves warnings out: they are not stops, and a warning does not mean the model ran again", () => {
+    const entries = estimateCostAvoided(
+      [
+        stop(A, 10),
+        stop(A, 4, { kind: "warning", status: "WARNED" }),
+        stop(A, 2, { kind: "warning", status: "STOPPED_AFTER_WARNING" }),
+        stop(B, 3, { kind: "stop" }),
+      ],
+      NOW,
+    );
+    assert.deepEqual(
+      entries.map((e) => [e.record.modelArn === A ? "A" : "B", e.stoppedForHours]),
+      [
+        ["A", 10],
+        ["B", 3],
+      ],
+    );
+    assert.equal(totalsOf(entries).records, 2);
+  });
+});
+
+describe("renderWarnings", () => {
+  const warning = (version: string, hoursAgo: number, fields: Partial<LoggedStop>): LoggedStop => ({
+    modelArn: `arn:aws:rekognition:us-east-1:123456789012:project/p/version/${version}/1`,
+    stoppedAt: ago(hoursAgo),
+    projectName: "p",
+    versionName: version,
+    region: "us-east-1",
+    kind: "warning",
+    dryRun: false,
+    reason: "idle: no requests",
+    ...fields,
+  });
+
+  it("lists each warning, oldest first, with its outcome or why it holds, and counts them by status", () => {
+    const text = renderWarnings([
+      warning("b", 2, { status: "WARNED", stopNotBefore: "2026-11-28T10:00:00Z" }),
+      warning("a", 30, {
+        status: "CLEARED",
+        stopNotBefore: "2026-11-27T04:00:00Z",
+        note: "used since the warning: 3 requests",
+      }),
+      warning("c", 26, { status: "STOPPED_AFTER_WARNING", note: "stopped by run r", dryRun: true }),
+    ]);
+    const lines = text.split("\n");
+    assert.equal(
+      lines[1],
+      "Warnings before a stop (not stops; WARNED ones may be stopped from STOP NOT BEFORE on):",
+    );
+    assert.match(
+      lines[3] ?? "",
+      /^2026-11-26T20:00:30Z\s+p\/a\s+us-east-1\s+CLEARED\s+2026-11-27T04:00:00Z\s+no\s+used since the warning: 3 requests$/,
+    );
+    assert.match(
+      lines[4] ?? "",
+      /^2026-11-27T00:00:30Z\s+p\/c\s+us-east-1\s+STOPPED_AFTER_WARNING\s+—\s+yes\s+stopped by run r$/,
+    );
+    assert.match(
+      lines[5] ?? "",
+      /^2026-11-28T00:00:30Z\s+p\/b\s+us-east-1\s+WARNED\s+2026-11-28T10:00:00Z\s+no\s+idle: no requests$/,
+    );
+    assert.match(text, /^3 warnings: 1 CLEARED, 1 STOPPED_AFTER_WARNING, 1 WARNED\.$/m);
+  });
+
+  it("prints nothing without a warning", () => {
+    assert.equal(renderWarnings([]), "");
   });
 });
 

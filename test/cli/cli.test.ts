@@ -1,6 +1,6 @@
 /**
- * The CLI in a child process against the sandbox's Rekognition, CloudWatch and DynamoDB endpoints. Assertions read
- * stdout, stderr, the exit code, the sandbox's call log and its models' state.
+ * The CLI in a child process against the sandbox's Rekognition, CloudWatch, DynamoDB and CloudFormation endpoints.
+ * Assertions read stdout, stderr, the exit code, the sandbox's call log and its models' state.
  *
  * Time is fixed: the sandbox's clock and the seed stand still at PINNED_START_MILLIS, and `scan` and `history`, whose
  * output depends on "now", run through test/support/cli-fixed-clock.mjs, which gives the CLI that same instant as
@@ -12,14 +12,16 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { EXIT } from "../../cli/errors.ts";
+import { nodeMajor, SUPPORTED_NODE_MAJOR } from "../../cli/node-support.ts";
 import { CallGuard } from "../../sandbox/call-guard.ts";
-import { accessKeyFromAuthorization, regionFromAuthorization } from "../../sandbox/http-endpoint.ts";
 import { PINNED_START_MILLIS, type Sandbox, type SeedProject, startSandbox } from "../../sandbox/index.ts";
 import { PermissionChecker } from "../../sandbox/permission-check.ts";
 import { cliPrincipal } from "../support/cli-policy.ts";
@@ -32,7 +34,9 @@ const TABLE = "cli-test-log";
 const STACK = "IdleModelStopper";
 /** The CLI's own identity: only its calls are checked against the CLI policy, not the harness's seeding. */
 const CLI_ACCESS_KEY_ID = "AKIASANDBOXCLIUSER01";
-const STACK_ID = "5b7e3c1a-0d2f-4e6a-9b8c-1f2e3d4c5b6a";
+const PACKAGE_VERSION = JSON.parse(
+  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+).version;
 const HOUR_MS = 3_600_000;
 const idle = (units = 1) => ({ inService: [{ fromMinutesAgo: 600, toMinutesAgo: 0, units }] });
 
@@ -55,8 +59,23 @@ const projects: SeedProject[] = [
     feature: "CONTENT_MODERATION",
     versions: [{ name: "adapter", status: "RUNNING", ...idle() }],
   },
-  { name: "pallets", versions: [{ name: "v1", status: "STOPPED" }] },
-  { name: "eu-cats", region: "eu-west-1", versions: [{ name: "v1", status: "RUNNING", ...idle(3) }] },
+  {
+    name: "pallets",
+    versions: [
+      { name: "v1", status: "STOPPED" },
+      // Stopped, but by someone else: the log table has no record of it.
+      { name: "v0", status: "STOPPED" },
+    ],
+  },
+  {
+    name: "eu-cats",
+    region: "eu-west-1",
+    // A tag that looks like an opt-out but is not the key: pointed out, and the model is still judged idle.
+    tags: { "idle-stopper:keep": "true" },
+    versions: [{ name: "v1", status: "RUNNING", ...idle(3) }],
+  },
+  // Being stopped: restart must wait for STOPPED.
+  { name: "winding", versions: [{ name: "down", status: "STOPPING" }] },
 ];
 
 /** A decision as `scan --json` prints it. */
@@ -77,23 +96,33 @@ interface CliRun {
 
 let sandbox: Sandbox;
 let permissions: CallGuard | undefined;
-let cloudFormation: http.Server;
-let cloudFormationUrl: string;
 const arn = (project: string, version: string, region?: string) =>
   sandbox.rekognition.modelArn(project, version, region);
 
 /** Runs the CLI with its clock fixed at NOW, for commands whose output depends on the time. */
-function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+function cli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
   return spawnCli(FIXED_CLOCK_LAUNCHER, args, { ...env, CLI_FIXED_CLOCK: String(NOW) });
 }
 
 /** Runs the CLI through the real launcher, for commands that do not read the clock. */
-function launcher(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return spawnCli(LAUNCHER, args, env);
+function launcher(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  stdin?: string,
+): Promise<CliRun> {
+  return spawnCli(LAUNCHER, args, env, stdin);
 }
 
-/** Runs a CLI entry script with the sandbox's environment; stdin is empty, as in a pipeline. */
-function spawnCli(script: string, args: readonly string[], env: Record<string, string>): Promise<CliRun> {
+/**
+ * Runs a CLI entry script with the sandbox's environment; stdin is empty, as in a pipeline, unless given. A variable
+ * given as undefined is left out.
+ */
+function spawnCli(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  stdin?: string,
+): Promise<CliRun> {
   const base = { ...process.env };
   // The developer's own settings must not leak into the run.
   for (const name of ["AWS_PROFILE", "AWS_DEFAULT_REGION", "IDLE_MODEL_STOPPER_TABLE"]) delete base[name];
@@ -105,15 +134,15 @@ function spawnCli(script: string, args: readonly string[], env: Record<string, s
         AWS_ACCESS_KEY_ID: CLI_ACCESS_KEY_ID,
         AWS_CONFIG_FILE: "/nonexistent",
         AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
-        AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormationUrl,
         ...env,
       },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    if (stdin !== undefined) child.stdin?.end(stdin);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.stdout?.on("data", (chunk) => (stdout += chunk));
+    child.stderr?.on("data", (chunk) => (stderr += chunk));
     child.on("error", reject);
     child.on("close", (code) => {
       // The calls of this run (and of any run beside it) against the CLI policy.
@@ -124,49 +153,6 @@ function spawnCli(script: string, args: readonly string[], env: Record<string, s
 
 /** stderr without the AWS SDK's Node-version notice, which Node 20 prints whatever the CLI does. */
 const errorLines = (run: CliRun) => run.stderr.split("\n").filter((line) => line.startsWith("error:"));
-
-/** A fake CloudFormation (awsQuery) that knows one stack, IdleModelStopper, with a LogTableName output. */
-function startCloudFormation(): Promise<string> {
-  cloudFormation = http.createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk) => (body += chunk));
-    request.on("end", () => {
-      const params = new URLSearchParams(body);
-      const stack = params.get("StackName");
-      const region = regionFromAuthorization(request.headers.authorization) ?? sandbox.region;
-      const accessKeyId = accessKeyFromAuthorization(request.headers.authorization);
-      // IAM checks DescribeStacks against the stack's ARN, `stack/<name>/<id>`.
-      permissions?.observe({
-        operation: String(params.get("Action")),
-        action: `cloudformation:${params.get("Action")}`,
-        resource: `arn:aws:cloudformation:${region}:${sandbox.account}:stack/${stack}/${STACK_ID}`,
-        region,
-        ...(accessKeyId !== undefined && { accessKeyId }),
-      });
-      response.setHeader("content-type", "text/xml");
-      if (params.get("Action") !== "DescribeStacks" || stack !== "IdleModelStopper") {
-        response.statusCode = 400;
-        response.end(
-          "<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>" +
-            `<Message>Stack with id ${stack} does not exist</Message></Error><RequestId>1</RequestId></ErrorResponse>`,
-        );
-        return;
-      }
-      response.end(
-        '<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult>' +
-          "<Stacks><member><StackName>IdleModelStopper</StackName><StackStatus>CREATE_COMPLETE</StackStatus>" +
-          "<CreationTime>2026-01-01T00:00:00Z</CreationTime><Outputs><member><OutputKey>LogTableName</OutputKey>" +
-          `<OutputValue>${TABLE}</OutputValue></member></Outputs></member></Stacks></DescribeStacksResult>` +
-          "<ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></DescribeStacksResponse>",
-      );
-    });
-  });
-  return new Promise((resolve) =>
-    cloudFormation.listen(0, "127.0.0.1", () =>
-      resolve(`http://127.0.0.1:${(cloudFormation.address() as AddressInfo).port}`),
-    ),
-  );
-}
 
 const iso = (hoursAgo: number) => new Date(NOW - hoursAgo * HOUR_MS).toISOString();
 const record = (modelArn: string, hoursAgo: number, fields: Record<string, unknown>) => {
@@ -208,7 +194,7 @@ before(async () => {
         call.resource?.includes(":stack/Elsewhere/") || call.resource?.endsWith(":table/no-such-table"),
       ),
   });
-  cloudFormationUrl = await startCloudFormation();
+  sandbox.cloudformation.putStack({ name: STACK, outputs: [{ key: "LogTableName", value: TABLE }] });
   const dynamo = new DynamoDBClient({
     region: sandbox.region,
     endpoint: sandbox.endpoints.dynamodb,
@@ -224,6 +210,17 @@ before(async () => {
       AttributeDefinitions: [
         { AttributeName: "modelArn", AttributeType: "S" },
         { AttributeName: "stoppedAt", AttributeType: "S" },
+        { AttributeName: "followUpRegion", AttributeType: "S" },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: "FollowUps",
+          KeySchema: [
+            { AttributeName: "followUpRegion", KeyType: "HASH" },
+            { AttributeName: "stoppedAt", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
       ],
       BillingMode: "PAY_PER_REQUEST",
     }),
@@ -259,6 +256,19 @@ before(async () => {
     record(palletsArn, 5, { status: "DRY_RUN", dryRun: true, inferenceUnits: 5, minInferenceUnits: 5 }),
     // Not a stop record: something else sharing the table.
     { modelArn: "RUN#2026-11-28", stoppedAt: iso(1), note: "not a model" },
+    // Warnings, not stops: eu-cats/v1 warned an hour ago and still open; logos/prod warned, then opted out.
+    record(arn("eu-cats", "v1", "eu-west-1"), 1, {
+      kind: "warning",
+      status: "WARNED",
+      followUpRegion: "eu-west-1",
+      stopNotBefore: iso(-7).replace(/\.\d{3}Z$/, "Z"),
+      inferenceUnits: 3,
+    }),
+    record(arn("logos", "prod"), 30, {
+      kind: "warning",
+      status: "CLEARED",
+      note: "opted out or snoozed since the warning: opted out: tag auto-stop=never on the project",
+    }),
   ];
   await DynamoDBDocumentClient.from(dynamo).send(
     new BatchWriteCommand({ RequestItems: { [TABLE]: items.map((Item) => ({ PutRequest: { Item } })) } }),
@@ -267,11 +277,7 @@ before(async () => {
 });
 
 after(async () => {
-  cloudFormation?.closeAllConnections();
-  await Promise.all([
-    sandbox?.stop(),
-    cloudFormation && new Promise((resolve) => cloudFormation.close(resolve)),
-  ]);
+  await sandbox?.stop();
   sandbox?.assertMatchesApiModels();
 });
 
@@ -296,23 +302,27 @@ describe("scan", () => {
         .map((line) => [line.split(/\s{2,}/)[0], line]) ?? [],
     );
     assert.deepEqual(Object.keys(rows).sort(), ["logos/prod", "shelf/busy", "shelf/idle", "shelf/recent"]);
-    assert.match(run.stdout, /^MODEL\s+UNITS\s+LAST REQUEST\s+IDLE FOR\s+DECISION\s+\$\/H\s+REASON\n/);
+    assert.match(
+      run.stdout,
+      /^MODEL\s+UNITS\s+LAST REQUEST\s+EVIDENCE UNTIL\s+IDLE FOR\s+DECISION\s+\$\/H\s+REASON\n/,
+    );
     assert.match(
       rows["shelf/idle"] ?? "",
-      /^shelf\/idle\s+2\s+none in 3h00m\s+≥ 3h00m\s+would stop\s+\$8\.00\s+idle: no requests in the last 3h00m/,
+      /^shelf\/idle\s+2\s+none in 3h00m\s+2026-11-28T02:00:00Z\s+≥ 3h00m\s+would stop\s+\$8\.00\s+idle: no requests from 2026-11-27T23:00:00Z to 2026-11-28T02:00:00Z, the newest metrics/,
     );
     assert.match(
       rows["shelf/busy"] ?? "",
-      // The requests were seeded 30 minutes before NOW's minute (01:30:00), and NOW is 02:00:05.
-      /\s1\s+2026-11-28T01:30:00Z\s+30m\s+keep\s+\$4\.00\s+in use: 12/,
+      // The requests were seeded 30 minutes before NOW's minute (01:30:00), and NOW is 02:00:05; the evidence
+      // reaches 02:00:00, the end of the newest one-minute in-service period.
+      /\s1\s+2026-11-28T01:30:00Z\s+2026-11-28T02:00:00Z\s+30m\s+keep\s+\$4\.00\s+in use: 12/,
     );
     assert.match(
       rows["shelf/recent"] ?? "",
-      /none in 3h00m\s+1h00m\s+keep\s+\$4\.00\s+started recently: in service since 2026-11-28T01:00:00Z \(1h00m ago\)/,
+      /none in 3h00m\s+2026-11-28T02:00:00Z\s+1h00m\s+keep\s+\$4\.00\s+started recently: in service since 2026-11-28T01:00:00Z \(1h00m ago\)/,
     );
     assert.match(
       rows["logos/prod"] ?? "",
-      /—\s+—\s+keep\s+\$4\.00\s+opted out: tag auto-stop=never on the project/,
+      /—\s+—\s+—\s+keep\s+\$4\.00\s+opted out: tag auto-stop=never on the project/,
     );
     assert.match(run.stdout, /\nWould stop 1 of 4 running models, saving about \$8\.00\/h\.\n$/);
     assert.match(run.stderr, /us-east-1: 4 running Custom Labels models decided/);
@@ -373,6 +383,74 @@ describe("scan", () => {
     assert.equal(report.estimatedHourlySavingsUsd, 25);
     assert.match(run.stderr, /eu-west-1: 1 running Custom Labels model decided/);
   });
+
+  it("--table shows each model's open warning and when a run may stop it, read from the table's FollowUps index", async () => {
+    const callsBefore = sandbox.calls.length;
+
+    const [table, json] = await Promise.all([
+      cli(["scan", "--region", "us-east-1,eu-west-1", "--table", TABLE]),
+      cli(["scan", "--region", "eu-west-1", "--json"], { IDLE_MODEL_STOPPER_TABLE: TABLE }),
+    ]);
+
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(
+      table.stdout,
+      /^MODEL\s+REGION\s+UNITS\s+LAST REQUEST\s+EVIDENCE UNTIL\s+IDLE FOR\s+DECISION\s+WARNED: STOP FROM\s+\$\/H/,
+    );
+    const stopAt = iso(-7).replace(/\.\d{3}Z$/, "Z");
+    assert.match(
+      table.stdout,
+      new RegExp(`^eu-cats/v1\\s+eu-west-1\\s+.*would stop\\s+${stopAt}\\s+\\$12\\.00`, "m"),
+    );
+    assert.match(table.stdout, /^shelf\/idle\s+us-east-1\s+.*would stop\s+not warned\s+\$8\.00/m);
+    assert.match(
+      table.stderr,
+      new RegExp(`Open warnings from log table ${TABLE} in us-east-1 \\(from --table\\)`),
+    );
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout);
+    assert.equal(report.warningsFrom, TABLE);
+    assert.deepEqual(report.decisions[0].warning, {
+      warnedAt: iso(1).replace(/\.\d{3}Z$/, "Z"),
+      stopNotBefore: stopAt,
+    });
+    const reads = sandbox.calls.slice(callsBefore).filter((c) => c.service === "dynamodb");
+    assert.ok(
+      reads.length > 0 && reads.every((c) => c.operation === "Query" && c.input.IndexName === "FollowUps"),
+    );
+  });
+});
+
+describe("scan, what it shows whatever keeps a model", () => {
+  it("shows the same units and cost with --require-opt-in as without, measured in service, not MinInferenceUnits", async () => {
+    // Act: eu-cats/v1 runs 3 inference units with MinInferenceUnits 1; opt-in mode keeps it by its tags alone.
+    const [plain, optIn] = await Promise.all([
+      cli(["scan", "--region", "eu-west-1"]),
+      cli(["scan", "--region", "eu-west-1", "--require-opt-in"]),
+    ]);
+
+    // Assess
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(optIn.code, 0, optIn.stderr);
+    assert.match(
+      plain.stdout,
+      /^eu-cats\/v1\s+3\s+none in 3h00m\s+2026-11-28T02:00:00Z\s+≥ 3h00m\s+would stop\s+\$12\.00\s+idle:/m,
+    );
+    assert.match(optIn.stdout, /^eu-cats\/v1\s+3\s+—\s+—\s+—\s+keep\s+\$12\.00\s+not opted in:/m);
+  });
+
+  it("points out a tag that looks like an opt-out but does nothing, naming the key that would work", async () => {
+    // Act
+    const run = await cli(["scan", "--region", "eu-west-1"]);
+
+    // Assess: the model is still judged idle; the note follows the total.
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /would stop/);
+    assert.match(
+      run.stdout,
+      /\nWould stop 1 of 1 running model, saving about \$12\.00\/h\.\n\nTags that look like an opt-out but do nothing \(no decision above counts them\):\n- eu-cats\/v1: tag idle-stopper:keep=true on the project looks like an opt-out but does nothing: the opt-out key is auto-stop \(e\.g\. auto-stop=never\)\n$/,
+    );
+  });
 });
 
 describe("bad arguments", () => {
@@ -390,9 +468,31 @@ describe("bad arguments", () => {
       usage: /^Usage: idle-model-stopper scan/m,
     },
     {
-      args: ["scan", "--region", "mars-1"],
-      message: /^error: Invalid --region: "mars-1"\./,
+      args: ["scan", "--region", "moon-1"],
+      message:
+        /^error: Invalid --region: "moon-1"\. Allowed: a region code such as us-east-1, or several separated by commas\.$/,
       usage: /^Usage: idle-model-stopper scan/m,
+    },
+    {
+      args: ["scan", "--region", "us-east-1,moon-1"],
+      message:
+        /^error: Invalid --region: "us-east-1,moon-1"\. Allowed: .* \("moon-1" is not a region code\)\.$/,
+      usage: /^Usage: idle-model-stopper scan/m,
+    },
+    {
+      args: ["history", "--region", "moon-1"],
+      message: /^error: Invalid --region: "moon-1"\. Allowed: a region code such as us-east-1\.$/,
+      usage: /^Usage: idle-model-stopper history/m,
+    },
+    {
+      args: ["scan", "--profile"],
+      message: /^error: Invalid --profile: ""\. Allowed: the name of a profile in your AWS config/,
+      usage: /^Usage: idle-model-stopper <command>/m,
+    },
+    {
+      args: ["restart", "arn:aws:rekognition:us-east-1:123456789012:project/p/version/v/1", "--table", "x"],
+      message: /^error: Invalid --table: "x"\. Allowed: a DynamoDB table name/,
+      usage: /^Usage: idle-model-stopper restart/m,
     },
     {
       args: ["scan", "--bogus"],
@@ -422,8 +522,11 @@ describe("bad arguments", () => {
     },
   ];
 
-  it("each gets a message naming what is wrong, the usage on stderr, and exit code 2", async () => {
+  it("each gets a message naming what is wrong, the usage on stderr, and exit code 2, before any AWS call", async () => {
+    const callsBefore = sandbox.calls.length;
+
     const runs = await Promise.all(cases.map(({ args }) => launcher(args)));
+
     for (const [index, run] of runs.entries()) {
       const { args, message, usage } = cases[index] as (typeof cases)[number];
       assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
@@ -431,7 +534,7 @@ describe("bad arguments", () => {
       assert.match(errorLines(run).join("\n"), message, args.join(" "));
       assert.match(run.stderr, usage, args.join(" "));
     }
-    assert.equal(sandbox.calls.filter((c) => c.operation === "StartProjectVersion").length, 0);
+    assert.deepEqual(sandbox.calls.slice(callsBefore), []);
   });
 
   it("--help prints the command's usage on stdout and exits 0", async () => {
@@ -440,6 +543,89 @@ describe("bad arguments", () => {
     assert.match(main.stdout, /^Usage: idle-model-stopper <command> \[options\]/);
     assert.equal(scan.code, 0);
     assert.match(scan.stdout, /--idle-minutes N/);
+  });
+
+  it("--version prints the package's version on stdout and exits 0", async () => {
+    const run = await launcher(["--version"]);
+
+    assert.equal(run.code, EXIT.ok);
+    assert.equal(run.stdout, `idle-model-stopper ${PACKAGE_VERSION}\n`);
+  });
+});
+
+describe("the Node.js it runs on", () => {
+  it("gets one line of the CLI's own on an unsupported Node.js, and none of the AWS SDK's warning", async () => {
+    const run = await launcher(["history", "--table", TABLE, "--since", "1h"]);
+
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(!run.stderr.includes("NodeVersionSupportWarning"), run.stderr);
+    const notices = run.stderr.split("\n").filter((line) => line.includes("Node.js"));
+    if (nodeMajor(process.version) < SUPPORTED_NODE_MAJOR)
+      assert.deepEqual(notices, [
+        `idle-model-stopper: Node.js ${process.version} is not supported; use Node.js 22 or later (what Lambda runs the function on).`,
+      ]);
+    else assert.deepEqual(notices, []);
+  });
+});
+
+describe("--profile", () => {
+  it("takes the credentials and the region of a named profile, before or after the command, as the AWS CLI does", async () => {
+    // Prepare: a config file with the profile's region, a credentials file with its keys, and no region or keys in
+    // the environment, so only the profile can give them.
+    const dir = mkdtempSync(join(tmpdir(), "cli-profile-"));
+    writeFileSync(join(dir, "config"), "[profile sandbox]\nregion = eu-west-1\n");
+    writeFileSync(
+      join(dir, "credentials"),
+      `[sandbox]\naws_access_key_id = ${CLI_ACCESS_KEY_ID}\naws_secret_access_key = secret\n`,
+    );
+    const env = {
+      AWS_CONFIG_FILE: join(dir, "config"),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, "credentials"),
+      AWS_REGION: undefined,
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+    };
+
+    try {
+      // Act
+      const [after, before, unknown] = await Promise.all([
+        cli(["scan", "--profile", "sandbox"], env),
+        cli(["--profile=sandbox", "scan"], env),
+        cli(["scan", "--profile", "nope"], env),
+      ]);
+
+      // Assess
+      for (const run of [after, before]) {
+        assert.equal(run.code, 0, run.stderr);
+        assert.match(run.stderr, /^Scanning eu-west-1 read-only/m);
+        assert.match(run.stdout, /^eu-cats\/v1\s/m);
+      }
+      assert.equal(unknown.code, EXIT.usage);
+      assert.match(
+        errorLines(unknown).join("\n"),
+        /^error: No region: pass --region, or set AWS_REGION or a region in the profile nope \(--profile\)/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the README's exit codes", () => {
+  it("are the ones every command uses, in one table", () => {
+    // Prepare
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("**Exit codes.**"));
+
+    // Act
+    const rows = [
+      ...section
+        .slice(0, section.indexOf("\n\n", section.indexOf("| Code")))
+        .matchAll(/^\| (\d) \| (.+) \|$/gm),
+    ].map((match) => Number(match[1]));
+
+    // Assess
+    assert.deepEqual(rows, Object.values(EXIT));
   });
 });
 
@@ -486,6 +672,18 @@ describe("history", () => {
       /Estimated cost avoided: about \$388\.00 \(assumes each stopped model stayed stopped until its next record/,
     );
     assert.match(run.stderr, new RegExp(`Log table ${TABLE} in us-east-1 \\(from --table\\)`));
+    // The warnings come after the stops, apart: they are not stops and avoid no cost.
+    const warnings = run.stdout.slice(run.stdout.indexOf("Warnings before a stop"));
+    assert.match(
+      warnings,
+      /^WARNED AT\s+MODEL\s+REGION\s+STATUS\s+STOP NOT BEFORE\s+DRY RUN\s+REASON OR OUTCOME$/m,
+    );
+    assert.match(
+      warnings,
+      /^\S+\s+logos\/prod\s+us-east-1\s+CLEARED\s+—\s+no\s+opted out or snoozed since the warning/m,
+    );
+    assert.match(warnings, /^\S+\s+eu-cats\/v1\s+eu-west-1\s+WARNED\s+\S+Z\s+no\s+idle:/m);
+    assert.match(warnings, /^2 warnings: 1 CLEARED, 1 WARNED\.$/m);
   });
 
   it("--model --since --json reads one model's records, found through the stack's LogTableName output", async () => {
@@ -533,11 +731,63 @@ describe("history", () => {
 });
 
 describe("restart", () => {
-  it("does nothing without confirmation", async () => {
-    const run = await launcher(["restart", arn("pallets", "v1"), "--table", TABLE]);
+  const escapeRegExp = (text: string) => text.replaceAll(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
-    assert.equal(run.code, 1);
-    assert.match(errorLines(run).join("\n"), /^error: not started: the start was not confirmed/);
+  it("says a running, starting or stopping model has nothing to restart, exit 3, before reading the log or asking", async () => {
+    // Prepare
+    const callsBefore = sandbox.calls.length;
+
+    // Act
+    const [running, stopping] = await Promise.all([
+      launcher(["restart", arn("shelf", "idle")]),
+      launcher(["restart", arn("winding", "down"), "--yes"]),
+    ]);
+
+    // Assess
+    assert.equal(running.code, EXIT.nothingDone, running.stderr);
+    assert.match(running.stderr, /^shelf\/idle in us-east-1 is RUNNING: nothing to restart$/m);
+    assert.equal(stopping.code, EXIT.nothingDone, stopping.stderr);
+    assert.match(
+      stopping.stderr,
+      /^winding\/down in us-east-1 is STOPPING: nothing started; run restart again once it is STOPPED$/m,
+    );
+    for (const run of [running, stopping]) {
+      assert.deepEqual(errorLines(run), [], "not an error");
+      assert.ok(!run.stderr.includes("[y/N]"), "nothing is asked");
+    }
+    const calls = sandbox.calls.slice(callsBefore);
+    assert.deepEqual(
+      [...new Set(calls.map((c) => c.operation))].sort(),
+      ["DescribeProjectVersions", "DescribeProjects"],
+      "only the status is read",
+    );
+  });
+
+  it("says what it will start and with which units, and exits 3 when the question is declined", async () => {
+    // Act
+    const [declined, unanswered] = await Promise.all([
+      launcher(["restart", arn("pallets", "v1"), "--table", TABLE], {}, "n\n"),
+      launcher(["restart", arn("pallets", "v1"), "--table", TABLE]),
+    ]);
+
+    // Assess
+    for (const run of [declined, unanswered]) {
+      assert.equal(run.code, EXIT.nothingDone, run.stderr);
+      assert.match(
+        run.stderr,
+        /^pallets\/v1 in us-east-1 is STOPPED\. Newest stop: .* by run run-20, status STOPPING, \$12\.00\/h when stopped\.$/m,
+      );
+      assert.match(
+        run.stderr,
+        /^This starts it with MinInferenceUnits=2, MaxInferenceUnits=4; it bills while it runs\. Nothing else is changed\.$/m,
+      );
+      assert.match(run.stderr, /Start pallets\/v1 in us-east-1\? \[y\/N\] /);
+      assert.match(
+        run.stderr,
+        /^Not started: the start was not confirmed \(pass --yes to start without asking\)\.$/m,
+      );
+      assert.deepEqual(errorLines(run), []);
+    }
     assert.equal(sandbox.rekognition.model(arn("pallets", "v1"))?.status, "STOPPED");
   });
 
@@ -555,25 +805,28 @@ describe("restart", () => {
     assert.equal(model?.maxInferenceUnits, 4);
   });
 
-  it("refuses a model with no stop record, naming it, and reports AWS's refusal in one line", async () => {
-    const [noRecord, refused] = await Promise.all([
-      launcher(["restart", arn("shelf", "busy"), "--table", TABLE, "--yes"]),
-      launcher(["restart", arn("shelf", "idle"), "--table", TABLE, "--yes"]),
+  it("refuses a stopped model with no stop record, and a model that does not exist, naming each, exit 1", async () => {
+    // Prepare
+    const missing = arn("pallets", "v1").replace("/version/v1/", "/version/v9/");
+
+    // Act
+    const [noRecord, noModel] = await Promise.all([
+      launcher(["restart", arn("pallets", "v0"), "--table", TABLE, "--yes"]),
+      launcher(["restart", missing, "--table", TABLE, "--yes"]),
     ]);
 
-    assert.equal(noRecord.code, 1);
+    // Assess
+    assert.equal(noRecord.code, EXIT.failed);
     assert.match(
       errorLines(noRecord).join("\n"),
       new RegExp(
-        `^error: no live \\(not dry-run\\) stop of ${arn("shelf", "busy").replaceAll(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is recorded`,
+        `^error: no live \\(not dry-run\\) stop of ${escapeRegExp(arn("pallets", "v0"))} is recorded`,
       ),
     );
-    assert.equal(refused.code, 1);
-    assert.deepEqual(errorLines(refused).length, 1);
-    assert.match(
-      errorLines(refused)[0] ?? "",
-      /^error: ResourceInUseException: The model .*\/shelf\/version\/idle\/\d+ is RUNNING\.$/,
-    );
-    assert.equal(sandbox.rekognition.model(arn("shelf", "busy"))?.status, "RUNNING");
+    assert.equal(noModel.code, EXIT.failed);
+    assert.deepEqual(errorLines(noModel), [
+      `error: pallets/v9 in us-east-1 does not exist: ${missing} was not found`,
+    ]);
+    assert.equal(sandbox.rekognition.model(arn("pallets", "v0"))?.status, "STOPPED");
   });
 });

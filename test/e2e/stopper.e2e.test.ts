@@ -97,19 +97,33 @@ describe("one run over the wire", () => {
       expectedStops,
     );
     const idleItem = items.find((item) => item.modelArn === arn("cases", "idle"));
+    // The run's own clock readings are checked below; the reason carries two of them.
+    const clockFree = (text: unknown) => String(text).replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/g, "<time>");
     assert.deepEqual(
-      { ...idleItem, stoppedAt: undefined, completedAt: undefined, expiresAt: undefined },
+      {
+        ...idleItem,
+        stoppedAt: undefined,
+        completedAt: undefined,
+        expiresAt: undefined,
+        evidenceUntil: undefined,
+        lastLook: undefined,
+        reason: clockFree(idleItem?.reason),
+      },
       {
         modelArn: arn("cases", "idle"),
         stoppedAt: undefined,
         completedAt: undefined,
         expiresAt: undefined,
+        evidenceUntil: undefined,
+        lastLook: undefined,
+        kind: "stop",
         dryRun: false,
         projectName: "cases",
         versionName: "idle",
         region: "us-east-1",
         reason:
-          "idle: no requests in the last 3h00m; in service for the whole window at 2 inference units ($8.00/h)",
+          "idle: no requests from <time> to <time>, the newest metrics (3h00m idle window); in service for the " +
+          "whole window at 2 inference units ($8.00/h); the last look from <time> to <time> saw no request either",
         idleMinutes: 180,
         inferenceUnits: 2,
         minInferenceUnits: 2,
@@ -125,6 +139,18 @@ describe("one run over the wire", () => {
       "stoppedAt is the run's time, on the world's clock",
     );
     assert.equal(idleItem?.expiresAt, Math.floor(stoppedAt / 1000) + 400 * 86_400);
+    // The evidence reached the end of the newest in-service minute (the seed's last, written a moment before the
+    // run, so the run may be in the next minute); the last look re-read 15 minutes back from the decision.
+    const minute = (at: number) => Math.floor(at / 60_000) * 60_000;
+    const horizon = Date.parse(String(idleItem?.evidenceUntil));
+    assert.ok(
+      [minute(stoppedAt), minute(stoppedAt) - 60_000].includes(horizon),
+      String(idleItem?.evidenceUntil),
+    );
+    const lastLook = idleItem?.lastLook as { at: string; fromTime: string; requests: number };
+    assert.equal(lastLook.requests, 0);
+    assert.equal(Date.parse(lastLook.fromTime), minute(stoppedAt) - 15 * 60_000);
+    assert.ok(Date.parse(lastLook.at) >= stoppedAt - 1000 && Date.parse(lastLook.at) - stoppedAt < 60_000);
 
     // One digest through SNS, listing the three stops.
     assert.equal(w.sandbox.sns.messages.length, 1);
@@ -144,6 +170,7 @@ describe("one run over the wire", () => {
         ModelsKept: 7,
         Errors: 0,
         EstimatedHourlySavingsUsd: 16,
+        ModelsWarned: 0,
       },
     );
 
@@ -244,7 +271,8 @@ describe("scale and paging over the wire", () => {
     );
     assert.deepEqual(
       w.sandbox.calls.filter((c) => c.operation === "GetMetricData").map((c) => c.input.queryCount),
-      [500, 55],
+      // 111 models' usage (5 queries each) in two calls, then one last look at the 111 stop candidates (4 each).
+      [500, 55, 444],
     );
     assert.equal((await w.items()).length, 111);
   });

@@ -215,11 +215,20 @@ export function fakeAccount(projects: FakeProject[]) {
       throw Object.assign(new Error("The conditional request failed"), {
         name: "ConditionalCheckFailedException",
       });
+    // A warning is closed only while it is open (the adapter's condition).
+    if (
+      values[":warned"] !== undefined &&
+      (item.status !== values[":warned"] || item.kind !== values[":warning"])
+    )
+      throw Object.assign(new Error("The conditional request failed"), {
+        name: "ConditionalCheckFailedException",
+      });
     item.status = values[":status"] as string;
     item.completedAt = values[":completedAt"];
     if (values[":note"] !== undefined) item.note = values[":note"];
     if (values[":reconciledBy"] !== undefined) item.reconciledBy = values[":reconciledBy"];
     if (String(input.UpdateExpression).includes("REMOVE pendingRegion")) delete item.pendingRegion;
+    if (String(input.UpdateExpression).includes("REMOVE followUpRegion")) delete item.followUpRegion;
     return {};
   });
   dynamo.on(QueryCommand).callsFake(async (input) => {
@@ -229,6 +238,11 @@ export function fakeAccount(projects: FakeProject[]) {
       fail("QueryPending");
       return { Items: [...table.values()].filter((item) => item.pendingRegion === values[":region"]) };
     }
+    if (input.IndexName === "FollowUps") {
+      calls.push(`Query FollowUps ${values[":region"]}`);
+      fail("QueryFollowUps");
+      return { Items: [...table.values()].filter((item) => item.followUpRegion === values[":region"]) };
+    }
     calls.push(`Query ${values[":arn"]}`);
     fail("Query", values[":arn"]);
     const items = [...table.values()]
@@ -237,8 +251,8 @@ export function fakeAccount(projects: FakeProject[]) {
     return { Items: items };
   });
 
-  sns.on(PublishCommand).callsFake(async (input) => {
-    calls.push(`Publish ${input.TopicArn}`);
+  sns.on(PublishCommand).callsFake(async (input, getClient) => {
+    calls.push(`Publish ${input.TopicArn} ${await getClient().config.region()}`);
     fail("Publish");
     published.push({ subject: String(input.Subject), message: String(input.Message) });
     return { MessageId: `m-${published.length}` };
@@ -320,10 +334,14 @@ export function setupHandler(
     metrics,
     clock: () => clock++,
   });
-  const run = (runId = "run-1") =>
-    handler(
-      {},
-      { awsRequestId: runId, ...(options.remainingMs && { getRemainingTimeInMillis: options.remainingMs }) },
-    );
-  return { account, handler, run, logger, metrics };
+  const run = (runId = "run-1", event: Record<string, unknown> = {}) =>
+    handler(event, {
+      awsRequestId: runId,
+      ...(options.remainingMs && { getRemainingTimeInMillis: options.remainingMs }),
+    });
+  /** Moves the function's clock to `at` (epoch ms). */
+  const setClock = (at: number) => {
+    clock = at;
+  };
+  return { account, handler, run, logger, metrics, setClock };
 }

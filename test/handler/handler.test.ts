@@ -74,7 +74,14 @@ describe("handler", () => {
     const summary = await run();
 
     const metricCalls = account.calls.filter((c) => c.startsWith("GetMetricData"));
-    assert.deepEqual(metricCalls, ["GetMetricData 500 -", "GetMetricData 500 -", "GetMetricData 250 -"]);
+    // 250 models × 5 metrics, then the last look at the 250 stop candidates × 4 metrics: 125 models a call.
+    assert.deepEqual(metricCalls, [
+      "GetMetricData 500 -",
+      "GetMetricData 500 -",
+      "GetMetricData 250 -",
+      "GetMetricData 500 -",
+      "GetMetricData 500 -",
+    ]);
     assert.equal(summary.stopped.length, 250);
   });
 
@@ -226,12 +233,15 @@ describe("handler", () => {
         modelArn: arn,
         stoppedAt: undefined,
         completedAt: undefined,
+        kind: "stop",
         dryRun: false,
         projectName: "p",
         versionName: "m1",
         region: "us-east-1",
         reason:
-          "idle: no requests in the last 3h00m; in service for the whole window at 2 inference units ($8.00/h)",
+          "idle: no requests from 2026-11-27T23:00:00Z to 2026-11-28T01:58:00Z, the newest metrics (3h00m idle " +
+          "window); in service for the whole window at 2 inference units ($8.00/h); the last look from " +
+          "2026-11-28T01:45:00Z to 2026-11-28T02:00:00Z saw no request either",
         idleMinutes: 180,
         inferenceUnits: 2,
         minInferenceUnits: 2,
@@ -239,6 +249,8 @@ describe("handler", () => {
         runId: "run-1",
         status: "STOPPING",
         expiresAt: Math.floor(NOW / 1000) + 400 * 86_400,
+        evidenceUntil: "2026-11-28T01:58:00Z",
+        lastLook: { at: "2026-11-28T02:00:00Z", fromTime: "2026-11-28T01:45:00Z", requests: 0 },
       },
     );
   });

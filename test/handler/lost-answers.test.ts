@@ -200,6 +200,15 @@ describe("a run whose stop has an unknown outcome", () => {
         };
         return new Map(models.map((m) => [m.modelArn, { requests, inService }]));
       },
+      async readRequests(_region, models) {
+        const requests = {
+          SuccessfulRequestCount: [],
+          UserErrorCount: [],
+          ServerErrorCount: [],
+          ThrottledCount: [],
+        };
+        return new Map(models.map((m) => [m.modelArn, { requests }]));
+      },
     };
     const table = new Map<string, StopRecord>();
     const log: StopLog = {
@@ -213,6 +222,8 @@ describe("a run whose stop has an unknown outcome", () => {
         const { pendingRegion: _, ...rest } = table.get(stoppedAt) as StopRecord;
         table.set(stoppedAt, { ...rest, ...outcome });
       },
+      followUps: async (region) => [...table.values()].filter((r) => r.followUpRegion === region),
+      closeWarning: async () => false,
     };
     const quiet = { info() {}, warn() {}, error() {} };
     let clock = NOW;

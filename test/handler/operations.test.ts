@@ -113,7 +113,14 @@ describe("metrics", () => {
     await run();
 
     assert.deepEqual(metrics.published, [
-      { ModelsScanned: 2, ModelsStopped: 1, ModelsKept: 1, Errors: 0, EstimatedHourlySavingsUsd: 8 },
+      {
+        ModelsScanned: 2,
+        ModelsStopped: 1,
+        ModelsKept: 1,
+        Errors: 0,
+        EstimatedHourlySavingsUsd: 8,
+        ModelsWarned: 0,
+      },
     ]);
   });
 });
@@ -149,8 +156,10 @@ describe("per-model settings and opt-in", () => {
 
     await run();
 
+    // One batch per threshold (3 models × 5, 1 × 5), then one last look at the 4 stop candidates (× 4).
     assert.deepEqual(account.calls.filter((c) => c.startsWith("GetMetricData")).sort(), [
       "GetMetricData 15 -",
+      "GetMetricData 16 -",
       "GetMetricData 5 -",
     ]);
   });

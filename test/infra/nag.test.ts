@@ -54,6 +54,10 @@ for (const [name, context] of [
       regions: "eu-west-1,us-east-1",
     },
   ],
+  [
+    "warnings before a stop, a warning pass and two regions",
+    { regions: "eu-west-1,us-east-1", warnBeforeStopHours: "8", warnSchedule: "cron(0 18 * * ? *)" },
+  ],
 ] as const) {
   describe(`cdk-nag AWS Solutions checks, with ${name}`, () => {
     const { app } = createStopperApp({ context: { ...CDK_JSON_CONTEXT, ...context } });
@@ -78,7 +82,7 @@ for (const [name, context] of [
       const acks = acknowledgements(app);
       // The project/* wildcard of each region is one kind of finding, with one reason.
       const reasonByKind = new Map(
-        acks.map((ack) => [ack.id.replace(/:rekognition:[^:]+:/, ":rekognition:<region>:"), ack.reason]),
+        acks.map((ack) => [ack.id.replace(/:(rekognition|sns):[^:]+:/, ":$1:<region>:"), ack.reason]),
       );
 
       assert.equal(new Set(reasonByKind.values()).size, reasonByKind.size, "no two kinds share a reason");
@@ -104,6 +108,22 @@ describe("cdk-nag acknowledgements", () => {
         "AwsSolutions-IAM5[Action::kms:GenerateDataKey*] at IdleModelStopper/Default/StopperFunctionRole",
         "AwsSolutions-L1 at IdleModelStopper/Default/StopperFunction",
         "AwsSolutions-SQS3 at IdleModelStopper/Default/ScheduleDeadLetterQueue",
+      ],
+    );
+  });
+
+  it("with warnings, add IAM5 on the topics of each configured region, for the warned models' own messages", () => {
+    const { app } = createStopperApp({
+      context: { ...CDK_JSON_CONTEXT, regions: "eu-west-1,us-east-1", warnBeforeStopHours: "24" },
+    });
+
+    assert.deepEqual(
+      acknowledgements(app)
+        .map((ack) => `${ack.id} at ${ack.path}`)
+        .filter((ack) => ack.includes(":sns:")),
+      [
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:eu-west-1:<AWS::AccountId>:*] at IdleModelStopper/Default/StopperFunctionRole",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:us-east-1:<AWS::AccountId>:*] at IdleModelStopper/Default/StopperFunctionRole",
       ],
     );
   });

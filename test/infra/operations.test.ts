@@ -224,10 +224,16 @@ describe("dashboard", () => {
     assert.equal(dashboard.DashboardName, undefined);
   });
 
-  it("graphs the models stopped per day, from the function's EMF namespace and service dimension", () => {
-    const [metric] = widget("Models stopped per day").properties.metrics ?? [];
-    assert.deepEqual(metric?.slice(0, 4), emf("ModelsStopped"));
-    assert.deepEqual(metric?.[4], { label: "Models stopped", period: 86400, stat: "Sum" });
+  it("graphs the models stopped and warned per day, from the function's EMF namespace and service dimension", () => {
+    const [stopped, warned] = widget("Models stopped and warned per day").properties.metrics ?? [];
+    assert.deepEqual(stopped?.slice(0, 4), emf("ModelsStopped"));
+    assert.deepEqual(stopped?.[4], { label: "Models stopped", period: 86400, stat: "Sum" });
+    assert.deepEqual(warned?.slice(0, 4), emf("ModelsWarned"));
+    assert.deepEqual(warned?.[4], {
+      label: "Models warned (warnBeforeStopHours)",
+      period: 86400,
+      stat: "Sum",
+    });
   });
 
   it("graphs the estimated dollars saved per day as the hourly savings times 24, saying what it assumes", () => {
@@ -294,6 +300,7 @@ describe("dashboard", () => {
       "ModelsKept",
       "ModelsScanned",
       "ModelsStopped",
+      "ModelsWarned",
     ]);
   });
 });

@@ -117,6 +117,8 @@ describe("IdleModelStopperStack with the default settings", () => {
           STOP_CONCURRENCY: "5",
           OVERLAP_PHASES: "true",
           DEADLINE_MARGIN_SECONDS: "30",
+          LAST_LOOK_MINUTES: "15",
+          WARN_BEFORE_STOP_HOURS: "0",
           POWERTOOLS_SERVICE_NAME: "idle-model-stopper",
           POWERTOOLS_METRICS_NAMESPACE: "IdleModelStopper",
           NODE_OPTIONS: "--enable-source-maps",
@@ -230,10 +232,11 @@ describe("IdleModelStopperStack with the default settings", () => {
     for (const action of ["dynamodb:PutItem", "dynamodb:UpdateItem"]) {
       assert.deepEqual(resourcesFor(statements, action), [tableArn]);
     }
-    // Query also on the one index the run reads, never on every index.
+    // Query also on the two indexes the run reads, never on every index.
     assert.deepEqual(resourcesFor(statements, "dynamodb:Query"), [
       tableArn,
       `${tableArn}/index/PendingStops`,
+      `${tableArn}/index/FollowUps`,
     ]);
     const logActions = statements.flatMap((s) => s.actions).filter((a) => a.startsWith("logs:"));
     for (const action of logActions) assert.deepEqual(resourcesFor(statements, action), [logGroupArn]);
@@ -246,13 +249,21 @@ describe("IdleModelStopperStack with the default settings", () => {
     );
   });
 
-  it("indexes the records still STOP_PENDING by region, so a later run finds them with one query", () => {
+  it("indexes the records still STOP_PENDING, and those still followed up, by region: one query finds each", () => {
     defaults.hasResourceProperties("AWS::DynamoDB::Table", {
       GlobalSecondaryIndexes: [
         {
           IndexName: "PendingStops",
           KeySchema: [
             { AttributeName: "pendingRegion", KeyType: "HASH" },
+            { AttributeName: "stoppedAt", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
+        {
+          IndexName: "FollowUps",
+          KeySchema: [
+            { AttributeName: "followUpRegion", KeyType: "HASH" },
             { AttributeName: "stoppedAt", KeyType: "RANGE" },
           ],
           Projection: { ProjectionType: "ALL" },
@@ -429,9 +440,9 @@ describe("propsFromContext", () => {
     ["logRetentionDays", "3653"],
     ["functionTimeoutMinutes", 2],
     ["memorySize", "10240"],
-    ["retainLogTable", "no"],
-    ["requireOptIn", "yes"],
-    ["deadlineMarginSeconds", "299"],
+    ["retainLogTable", " FALSE "],
+    ["requireOptIn", "True"],
+    ["deadlineMarginSeconds", "300"],
     ["notifyEmail", " ops+stopper@example.co.uk "],
     ["enabled", false],
   ];
@@ -465,11 +476,9 @@ describe("propsFromContext", () => {
     });
   });
 
-  it("accepts a 1-minute timeout with a margin under 30 seconds", () => {
-    assert.deepEqual(propsFor({ functionTimeoutMinutes: "1", deadlineMarginSeconds: "29" }), {
-      functionTimeoutMinutes: 1,
-      deadlineMarginSeconds: 29,
-    });
+  it("accepts a 1-minute timeout with the default 30-second margin, half of it", () => {
+    assert.deepEqual(propsFor({ functionTimeoutMinutes: "1" }), { functionTimeoutMinutes: 1 });
+    assert.doesNotThrow(() => buildStack({ functionTimeoutMinutes: "1" }));
   });
 
   it("reads notifyEmail trimmed", () => {
@@ -492,6 +501,10 @@ describe("IdleModelStopperStack with a bad setting", () => {
     ["scheduleTimezone", "europe/paris", '"europe/paris"'],
     ["scheduleTimezone", "+01:00", '"+01:00"'],
     ["dryRun", "maybe", '"maybe"'],
+    ["dryRun", "yes", '"yes"'],
+    ["dryRun", "1", '"1"'],
+    ["dryRun", "on", '"on"'],
+    ["retainLogTable", "no", '"no"'],
     ["maxStopsPerRun", "0", '"0"'],
     ["optOutTagKey", "aws:auto-stop", '"aws:auto-stop"'],
     ["pricePerInferenceUnitHour", "0", '"0"'],
@@ -515,6 +528,11 @@ describe("IdleModelStopperStack with a bad setting", () => {
     ["notifyEmail", "Ops <ops@example.com>", '"Ops <ops@example.com>"'],
     ["notifyEmail", "", '""'],
     ["enabled", "off", '"off"'],
+    ["lastLookMinutes", "4", '"4"'],
+    ["lastLookMinutes", 61, '"61"'],
+    ["warnBeforeStopHours", "169", '"169"'],
+    ["warnBeforeStopHours", "-1", '"-1"'],
+    ["warnSchedule", "at 18:00", '"at 18:00"'],
   ];
   for (const [key, value, shown] of rejected) {
     it(`fails synth for ${key}=${JSON.stringify(value)}, naming the key, the value and what is allowed`, () => {
@@ -533,22 +551,21 @@ describe("IdleModelStopperStack with a bad setting", () => {
     });
   });
 
-  it("fails synth for a margin of half the timeout or more, naming both keys and their values", () => {
-    assert.throws(() => buildStack({ functionTimeoutMinutes: "1" }), {
+  it("fails synth for a margin of more than half the timeout, naming both keys and their values", () => {
+    assert.throws(() => buildStack({ functionTimeoutMinutes: "1", deadlineMarginSeconds: "31" }), {
       name: "InvalidSettingError",
       message:
-        /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=1: "30"\. Allowed: fewer seconds than half the function's timeout, so less than 30 for a 1-minute timeout \(the function's timeout and the margin are set together in the stack/,
+        /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=1: "31"\. Allowed: at most half the function's timeout in seconds, so at most 30 for a 1-minute timeout \(the function's timeout and the margin are set together in the stack/,
     });
-    assert.throws(() => buildStack({ functionTimeoutMinutes: 2, deadlineMarginSeconds: 60 }), {
-      message: /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=2: "60"\./,
+    assert.throws(() => buildStack({ functionTimeoutMinutes: 2, deadlineMarginSeconds: 61 }), {
+      message: /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=2: "61"\./,
     });
   });
 
-  it("names the default timeout when only the margin is set", () => {
-    assert.throws(() => buildStack({ deadlineMarginSeconds: "300" }), {
+  it("says what the timeout allows when a margin within its own range is too long for it", () => {
+    assert.throws(() => buildStack({ functionTimeoutMinutes: "5", deadlineMarginSeconds: "300" }), {
       name: "InvalidSettingError",
-      message:
-        /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=10 \(the default\): "300"\. Allowed: .*less than 300 for a 10-minute timeout/,
+      message: /functionTimeoutMinutes=5: "300"\. Allowed: .*at most 150 for a 5-minute timeout/,
     });
   });
 

@@ -10,7 +10,14 @@ import type { Outcome, StopLog } from "../../lambda/adapters/stop-log.ts";
 import { loadConfig, type StopperConfig } from "../../lambda/config.ts";
 import type { Digest } from "../../lambda/core/digest.ts";
 import type { StopRecord } from "../../lambda/core/stop-record.ts";
-import type { ModelUsage, RunningModel, UsageEvidence, UsageWindow } from "../../lambda/core/types.ts";
+import type {
+  ModelUsage,
+  RequestEvidence,
+  RequestRange,
+  RunningModel,
+  UsageEvidence,
+  UsageWindow,
+} from "../../lambda/core/types.ts";
 import type { RunLogger } from "../../lambda/dependencies.ts";
 
 export const MINUTE = 60_000;
@@ -136,6 +143,11 @@ export class FakeDirectory implements ModelDirectory {
   }
 }
 
+/** No request of any kind. */
+export const NO_REQUESTS: RequestEvidence = {
+  requests: { SuccessfulRequestCount: [], UserErrorCount: [], ServerErrorCount: [], ThrottledCount: [] },
+};
+
 /** CloudWatch usage per model ARN; a model without usage set is idle. */
 export class FakeUsage implements UsageReader {
   readonly calls: { region: string; arns: string[]; window: UsageWindow }[] = [];
@@ -144,6 +156,26 @@ export class FakeUsage implements UsageReader {
   failure: Error | undefined;
   /** Models the reader leaves out of its answer. */
   readonly unanswered = new Set<string>();
+  /** The request-only re-reads (the last look, the check since a warning), in order. */
+  readonly requestCalls: { region: string; arns: string[]; range: RequestRange }[] = [];
+  /** What a re-read of the requests answers per ARN; absent is no request. */
+  readonly requests = new Map<string, RequestEvidence>();
+  /** Every re-read of the requests fails with this, when set. */
+  requestFailure: Error | undefined;
+
+  async readRequests(
+    region: string,
+    models: readonly RunningModel[],
+    range: RequestRange,
+  ): Promise<Map<string, RequestEvidence>> {
+    this.requestCalls.push({ region, arns: models.map((model) => model.modelArn), range });
+    if (this.requestFailure) throw this.requestFailure;
+    return new Map(
+      models
+        .filter((model) => !this.unanswered.has(model.modelArn))
+        .map((model) => [model.modelArn, this.requests.get(model.modelArn) ?? NO_REQUESTS]),
+    );
+  }
 
   async readUsage(
     region: string,
@@ -200,6 +232,25 @@ export class FakeStopLog implements StopLog {
     const { pendingRegion: _, ...rest } = this.records[index] as StopRecord;
     this.records[index] = { ...rest, ...outcome };
   }
+
+  async followUps(region: string): Promise<StopRecord[]> {
+    this.calls.push(`followUps ${region}`);
+    this.fail("followUps");
+    return this.records
+      .filter((r) => r.followUpRegion === region)
+      .sort((a, b) => a.stoppedAt.localeCompare(b.stoppedAt));
+  }
+
+  async closeWarning(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<boolean> {
+    this.calls.push(`closeWarning ${modelArn} ${outcome.status}`);
+    this.fail("closeWarning");
+    const index = this.records.findIndex((r) => r.modelArn === modelArn && r.stoppedAt === stoppedAt);
+    const record = this.records[index];
+    if (record?.kind !== "warning" || record.status !== "WARNED") return false;
+    const { followUpRegion: _, ...rest } = record;
+    this.records[index] = { ...rest, ...outcome };
+    return true;
+  }
 }
 
 /** A logger that keeps each line. */
@@ -219,10 +270,16 @@ export class FakeLogger implements RunLogger {
 /** A notifier that keeps each digest, or fails with `failure`. */
 export class FakeNotifier implements Notifier {
   readonly sent: Digest[] = [];
+  /** Messages to other topics (a model's notify tag), in order. */
+  readonly sentTo: (Digest & { topicArn: string })[] = [];
   failure: Error | undefined;
   async publish(digest: Digest): Promise<void> {
     if (this.failure) throw this.failure;
     this.sent.push(digest);
+  }
+  async publishTo(topicArn: string, digest: Digest): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.sentTo.push({ ...digest, topicArn });
   }
 }
 

@@ -77,7 +77,11 @@ describe("the read-metrics phase", () => {
 
     // Act
     const measured = [
-      metrics.run({ model: kept, tags: NO_TAGS, policy: { keep: true, reason: "opted out" } }),
+      metrics.run({
+        model: kept,
+        tags: NO_TAGS,
+        policy: { keep: true, reason: "opted out", cause: "opted-out" },
+      }),
       metrics.run({ model: unreadable, tags: { error: "ListTagsForResource on the model failed: x" } }),
     ];
     metrics.end?.();

@@ -24,7 +24,7 @@ describe("the read-tags phase", () => {
       name: "project opted out: kept by its tags",
       project: { "auto-stop": "never" },
       tags: { model: {}, project: { "auto-stop": "never" } },
-      policy: { keep: true, reason: "opted out: tag auto-stop=never on the project" },
+      policy: { keep: true, reason: "opted out: tag auto-stop=never on the project", cause: "opted-out" },
     },
     {
       name: "a threshold of its own on the model",

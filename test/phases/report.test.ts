@@ -143,7 +143,42 @@ describe("the report phase", () => {
       ["ModelsKept", "Count", 1],
       ["Errors", "Count", 0],
       ["EstimatedHourlySavingsUsd", "None", 4],
+      ["ModelsWarned", "Count", 0],
     ]);
     assert.equal(metrics.published, 1);
+  });
+
+  it("reports the warnings: the models warned in the summary, the digest and ModelsWarned, and those closed", async () => {
+    // Prepare
+    const { metrics, notifier, run } = world();
+    const stopNotBefore = NOW + 8 * 60 * MINUTE;
+
+    // Act
+    const summary = await run({
+      mode: "warn",
+      assessment: { decisions: [stop(A, 4), stop(B, 4)], errors: [], unfinished: [] },
+      warnings: {
+        warned: [{ decision: stop(A, 4), stopNotBefore }],
+        closed: [{ arn: C.modelArn, status: "CLEARED", note: "used since the warning: in use" }],
+        errors: [{ arn: B.modelArn, message: "tag auto-stop:notify on the model=x was not used" }],
+      },
+    });
+
+    // Assess
+    assert.equal(summary.mode, "warn");
+    assert.deepEqual(summary.warned, [{ arn: A.modelArn, stopNotBefore: "2026-11-28T10:00:00Z" }]);
+    assert.deepEqual(summary.warningsClosed, [
+      { arn: C.modelArn, status: "CLEARED", note: "used since the warning: in use" },
+    ]);
+    assert.deepEqual(summary.errors, [
+      { arn: B.modelArn, message: "tag auto-stop:notify on the model=x was not used" },
+    ]);
+    assert.equal(notifier.sent.length, 1);
+    assert.equal(notifier.sent[0]?.subject, "idle-model-stopper: warned 1 model, 1 error");
+    assert.match(notifier.sent[0]?.message ?? "", /^Warning pass run-now /);
+    assert.deepEqual(
+      metrics.added.find(([name]) => name === "ModelsWarned"),
+      ["ModelsWarned", "Count", 1],
+    );
   });
 });

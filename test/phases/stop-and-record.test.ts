@@ -282,7 +282,10 @@ describe("the stop-and-record phase", () => {
       results.stopped.map((d) => d.model.modelArn),
       [OTHER.modelArn],
     );
-    assert.match(results.skipped[0]?.reason ?? "", /but kept: this run reached its cap of 1 stops/);
+    assert.match(
+      results.skipped[0]?.reason ?? "",
+      /but kept: this run reached its cap of 1 stop \(MAX_STOPS_PER_RUN\)/,
+    );
   });
 
   it("starts no stop with less time left than the margin, and lists the model as unfinished", async () => {

@@ -484,6 +484,8 @@ describe("a bad setting at cold start", () => {
     stopConcurrency: "-1",
     deadlineMarginSeconds: "4",
     overlapPhases: "sometimes",
+    lastLookMinutes: "61",
+    warnBeforeStopHours: "169",
   };
   const cases: { variable: string; value: string; allowed: string }[] = [
     ...SETTINGS.map((spec) => ({ variable: spec.env, value: BAD[spec.key], allowed: spec.allowed })),

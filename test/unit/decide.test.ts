@@ -73,14 +73,19 @@ describe("decide: usage", () => {
   it("stops a model with no requests that was in service for the whole window, and says why", () => {
     const verdict = judge();
     assert.equal(verdict.action, "stop");
-    assert.match(verdict.reason, /no requests in the last 3h00m/);
-    assert.match(verdict.reason, /in service for the whole window at 2 inference units \(\$8\.00\/h\)/);
+    assert.equal(verdict.cause, "idle");
+    assert.equal(
+      verdict.reason,
+      "idle: no requests from 2026-11-27T23:00:00Z to 2026-11-28T01:58:00Z, the newest metrics (3h00m idle " +
+        "window); in service for the whole window at 2 inference units ($8.00/h)",
+    );
     assert.deepEqual(verdict.facts, {
       idleMinutes: 180,
       inferenceUnits: 2,
       estimatedHourlyCostUsd: 8,
       requestsInWindow: 0,
       inServiceSince: "2026-11-27T22:59:00Z",
+      evidenceUntil: "2026-11-28T01:58:00Z",
     });
   });
 
@@ -111,7 +116,7 @@ describe("decide: usage", () => {
       assert.equal(verdict.action, "keep");
       assert.equal(
         verdict.reason,
-        `in use: 1 requests in the last 3h00m (1 ${label}); last request at 2026-11-28T01:30:00Z`,
+        `in use: 1 request in the last 3h00m (1 ${label}); last request at 2026-11-28T01:30:00Z`,
       );
       assert.equal(verdict.facts.lastRequestAt, "2026-11-28T01:30:00Z");
     });
@@ -208,6 +213,111 @@ describe("decide: usage", () => {
     assert.equal(verdict.facts.inferenceUnits, 3);
     assert.equal(verdict.facts.estimatedHourlyCostUsd, 12.75);
   });
+});
+
+describe("decide: the evidence horizon", () => {
+  // The horizon is the end of the newest InServiceInferenceUnits period, never past now.
+  const horizonCases: { name: string; newestAt: number; periodMinutes?: number; horizon: string }[] = [
+    { name: "a datapoint two minutes old", newestAt: NOW - 3 * MINUTE, horizon: "2026-11-28T01:58:00Z" },
+    { name: "a datapoint of the minute just past", newestAt: NOW - MINUTE, horizon: "2026-11-28T02:00:00Z" },
+    { name: "a datapoint of the current minute", newestAt: NOW, horizon: "2026-11-28T02:00:00Z" },
+    { name: "a datapoint 14 minutes old", newestAt: NOW - 15 * MINUTE, horizon: "2026-11-28T01:46:00Z" },
+  ];
+  for (const { name, newestAt, horizon } of horizonCases) {
+    it(`reaches the end of the newest in-service period: ${name}`, () => {
+      const verdict = judge({
+        usage: usage({ inService: everyMinute(WINDOW_START - MINUTE, newestAt + MINUTE, 1) }),
+      });
+      assert.equal(verdict.action, "stop");
+      assert.equal(verdict.facts.evidenceUntil, horizon);
+      assert.match(
+        verdict.reason,
+        new RegExp(`^idle: no requests from 2026-11-27T23:00:00Z to ${horizon}, `),
+      );
+    });
+  }
+
+  it("ends a five-minute period five minutes after its start", () => {
+    const start = usageWindow(NOW, 2000).start;
+    const inService: Datapoint[] = [];
+    for (let at = start - 5 * MINUTE; at <= NOW - 10 * MINUTE; at += 5 * MINUTE)
+      inService.push({ at, value: 1 });
+    const verdict = judge({ idleMinutes: 2000, usage: usage({ inService }) });
+    assert.equal(verdict.facts.evidenceUntil, "2026-11-28T01:55:00Z");
+  });
+
+  it("is stated on a busy model's facts too, and absent when there is no in-service data", () => {
+    const busy = judge({
+      usage: usage({ requests: { UserErrorCount: [{ at: NOW - 5 * MINUTE, value: 1 }] } }),
+    });
+    assert.equal(busy.action, "keep");
+    assert.equal(busy.facts.evidenceUntil, "2026-11-28T01:58:00Z");
+    assert.equal(judge({ usage: usage({ inService: [] }) }).facts.evidenceUntil, undefined);
+  });
+
+  it("is not known for a model the tags keep: its metrics are not read", () => {
+    const verdict = judge({ tags: { model: { "auto-stop": "never" }, project: {} } });
+    assert.equal(verdict.facts.evidenceUntil, undefined);
+  });
+
+  it("keeps a model with a request after the horizon: a request seen is a request, however late its metric", () => {
+    const verdict = judge({
+      usage: usage({ requests: { SuccessfulRequestCount: [{ at: NOW - MINUTE, value: 1 }] } }),
+    });
+    assert.equal(verdict.action, "keep");
+    assert.equal(verdict.facts.evidenceUntil, "2026-11-28T01:58:00Z");
+    assert.equal(verdict.facts.lastRequestAt, "2026-11-28T01:59:00Z");
+  });
+});
+
+describe("decide: what a verdict rests on", () => {
+  const causes: { name: string; input: Partial<Parameters<typeof decide>[0]>; cause: string }[] = [
+    { name: "idle", input: {}, cause: "idle" },
+    {
+      name: "in use",
+      input: { usage: usage({ requests: { ThrottledCount: [{ at: NOW - 9 * MINUTE, value: 1 }] } }) },
+      cause: "in-use",
+    },
+    {
+      name: "started recently",
+      input: { usage: usage({ since: NOW - 60 * MINUTE }) },
+      cause: "started-recently",
+    },
+    {
+      name: "opted out",
+      input: { tags: { model: { "auto-stop": "off" }, project: {} } },
+      cause: "opted-out",
+    },
+    {
+      name: "snoozed",
+      input: { tags: { model: {}, project: { "auto-stop": "2027-01-01" } } },
+      cause: "opted-out",
+    },
+    { name: "not opted in", input: { requireOptIn: true }, cause: "opted-out" },
+    {
+      name: "an invalid snooze date",
+      input: { tags: { model: { "auto-stop": "2026-02-30" }, project: {} } },
+      cause: "unsure",
+    },
+    {
+      name: "an invalid threshold tag",
+      input: { tags: { model: { "auto-stop:idle-minutes": "5" }, project: {} } },
+      cause: "unsure",
+    },
+    { name: "unreadable tags", input: { tags: { error: "x" } }, cause: "unsure" },
+    { name: "unreadable metrics", input: { usage: { error: "x" } }, cause: "unsure" },
+    { name: "no in-service data", input: { usage: usage({ inService: [] }) }, cause: "unsure" },
+    {
+      name: "stale in-service data",
+      input: { usage: usage({ inService: everyMinute(WINDOW_START - MINUTE, NOW - 40 * MINUTE, 1) }) },
+      cause: "unsure",
+    },
+  ];
+  for (const { name, input, cause } of causes) {
+    it(`${name}: ${cause}`, () => {
+      assert.equal(judge(input).cause, cause);
+    });
+  }
 });
 
 describe("decide: tags", () => {
@@ -328,7 +438,10 @@ describe("usageWindow", () => {
       inService.push({ at, value: 1 });
     const verdict = judge({ idleMinutes, usage: usage({ inService }) });
     assert.equal(verdict.action, "stop");
-    assert.match(verdict.reason, /no requests in the last 7d00h00m/);
+    assert.match(
+      verdict.reason,
+      /^idle: no requests from 2026-11-21T02:00:00Z to 2026-11-28T01:55:00Z, the newest metrics \(7d00h00m idle window\)/,
+    );
   });
 });
 
@@ -349,6 +462,7 @@ describe("applyStopCap", () => {
   it("stops the most expensive models first and keeps the rest with a reason naming the cap", () => {
     const decisions = [decision("a", 4), decision("b", 12), decision("busy", 40, "keep"), decision("c", 8)];
     const capped = applyStopCap(decisions, 2);
+    assert.equal(capped[0]?.verdict.cause, "held");
     assert.deepEqual(
       capped.map((d) => [d.model.versionName, d.verdict.action]),
       [
@@ -380,8 +494,9 @@ describe("decide: per-model settings by tag", () => {
     assert.equal(verdict.action, "stop");
     assert.equal(
       verdict.reason,
-      "idle: no requests in the last 8h00m (threshold from tag auto-stop:idle-minutes=480 on the model); " +
-        "in service for the whole window at 1 inference unit ($4.00/h)",
+      "idle: no requests from 2026-11-27T18:00:00Z to 2026-11-28T01:59:00Z, the newest metrics (8h00m idle " +
+        "window, threshold from tag auto-stop:idle-minutes=480 on the model); in service for the whole window at " +
+        "1 inference unit ($4.00/h)",
     );
     assert.equal(verdict.facts.idleMinutes, 480);
   });

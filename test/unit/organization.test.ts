@@ -186,6 +186,7 @@ describe("an item's compact summary", () => {
       errors: 999_999_999,
       unfinished: 999_999_999,
       savingsUsd: 99_999_999.99,
+      warned: 999_999_999,
       stoppedArns: [],
       errorList: [],
     };
@@ -248,7 +249,7 @@ describe("the organization's run summary and digest", () => {
   ];
 
   it("adds the items up, and lists the failed ones with why", () => {
-    const summary = gatherSummary({ runId: "r1", dryRun: false, items, problems: [] });
+    const summary = gatherSummary({ runId: "r1", dryRun: false, mode: "run", items, problems: [] });
     assert.equal(summary.accounts, 3);
     assert.equal(summary.items, 4);
     assert.equal(summary.stopped, 2);
@@ -265,6 +266,7 @@ describe("the organization's run summary and digest", () => {
 
   it("sends one digest naming the failed accounts first, then the stops and the errors by account and region", () => {
     const summary = gatherSummary({
+      mode: "run",
       runId: "scheduled-2026-11-28T02:00:00Z",
       dryRun: false,
       items,
@@ -305,7 +307,7 @@ describe("the organization's run summary and digest", () => {
         1024,
       ),
     ];
-    const summary = gatherSummary({ runId: "r", dryRun: false, items: quiet, problems: [] });
+    const summary = gatherSummary({ runId: "r", dryRun: false, mode: "run", items: quiet, problems: [] });
     assert.equal(
       buildOrganizationDigest({ summary, items: quiet, now: NOW, logTableName: "log" }),
       undefined,
@@ -329,7 +331,7 @@ describe("the organization's run summary and digest", () => {
         summaryBudgetBytes(MAX_ITEMS),
       ),
     );
-    const summary = gatherSummary({ runId: "r", dryRun: true, items: many, problems: [] });
+    const summary = gatherSummary({ runId: "r", dryRun: true, mode: "run", items: many, problems: [] });
     const digest = buildOrganizationDigest({ summary, items: many, now: NOW, logTableName: "log" });
     assert.ok(digest && Buffer.byteLength(digest.message) <= MAX_MESSAGE_BYTES);
     assert.match(digest?.subject ?? "", /^idle-model-stopper dry run: would stop 15000 models/);

@@ -7,10 +7,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { applyStopCap, type Decision, decide, usageWindow } from "../../lambda/core/decide.ts";
+import { judgeLastLook } from "../../lambda/core/last-look.ts";
 import { parseIsoInstant, parseOptOut } from "../../lambda/core/opt-out.ts";
 import type {
   Datapoint,
   ModelUsage,
+  RequestEvidence,
   RunningModel,
   TagEvidence,
   UsageEvidence,
@@ -284,6 +286,99 @@ describe("decision core properties", () => {
           assert.ok(verdict.facts.estimatedHourlyCostUsd >= 0);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe("the last look's properties", () => {
+  /** Request datapoints at random minutes of the last `minutes`, values including 0. */
+  const recentPointsArb = (now: number, minutes: number) =>
+    fc
+      .array(
+        fc.record({
+          minutesAgo: fc.integer({ min: 0, max: minutes }),
+          value: fc.oneof(
+            fc.constant(0),
+            fc.integer({ min: 1, max: 50 }),
+            fc.double({ min: 0, max: 5, noNaN: true }),
+          ),
+        }),
+        { maxLength: 4 },
+      )
+      .map((points) =>
+        points
+          .map(
+            ({ minutesAgo, value }): Datapoint => ({
+              at: Math.floor(now / MINUTE) * MINUTE - minutesAgo * MINUTE,
+              value,
+            }),
+          )
+          .sort((a, b) => a.at - b.at),
+      );
+
+  /** What the last look read: the four request metrics over its span, or an error. */
+  const lookArb = (now: number) =>
+    fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc
+          .record({
+            SuccessfulRequestCount: recentPointsArb(now, 15),
+            UserErrorCount: recentPointsArb(now, 15),
+            ServerErrorCount: recentPointsArb(now, 15),
+            ThrottledCount: recentPointsArb(now, 15),
+          })
+          .map((requests) => ({ requests }) as RequestEvidence),
+      },
+      { weight: 1, arbitrary: fc.string().map((error) => ({ error }) as RequestEvidence) },
+    );
+
+  /** Usage of any shape, or a model idle all window with a few requests sprinkled anywhere in the last day. */
+  const anyUsageArb = (now: number, idle: number) =>
+    fc.oneof(
+      usageArb(now),
+      fc
+        .record({
+          SuccessfulRequestCount: recentPointsArb(now, 1440),
+          ThrottledCount: recentPointsArb(now, 1440),
+        })
+        .map((requests) => ({ ...fullyIdle(now, idle), ...requests })),
+    );
+
+  const caseArb = fc
+    .tuple(nowArb, idleArb)
+    .chain(([now, idle]) =>
+      fc.tuple(fc.constant(now), fc.constant(idle), anyUsageArb(now, idle), tagsArb, lookArb(now)),
+    );
+
+  it("never stops a model with a visible request after its window's start, or one at the last look, whatever the datapoints", () => {
+    fc.assert(
+      fc.property(caseArb, ([now, idle, usage, tags, evidence]) => {
+        // Act
+        const verdict = decide(input(now, idle, tags, toUsage(usage)));
+        const looked = judgeLastLook(
+          { model, verdict },
+          { at: now + 20_000, from: now - 15 * MINUTE, evidence },
+        );
+
+        // Assess
+        const start = usageWindow(now, verdict.facts.idleMinutes).start;
+        const { inService: _, ...requests } = usage;
+        const seenByDecision = Object.values(requests)
+          .flat()
+          .some((point) => point.at >= start && point.at <= now && point.value > 0);
+        const seenByLook =
+          "error" in evidence ||
+          Object.values(evidence.requests)
+            .flat()
+            .some((point) => point.value > 0);
+        if (seenByDecision || seenByLook)
+          assert.notEqual(looked.verdict.action, "stop", looked.verdict.reason);
+        // And the last look never stops what the decision kept, nor keeps without a reason it read.
+        if (verdict.action === "keep") assert.equal(looked.verdict.action, "keep");
+        if (verdict.action === "stop" && !seenByLook) assert.equal(looked.verdict.action, "stop");
+      }),
+      { numRuns: 1000 },
     );
   });
 });

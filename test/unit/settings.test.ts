@@ -25,6 +25,8 @@ describe("settings from the environment", () => {
       stopConcurrency: 5,
       deadlineMarginSeconds: 30,
       overlapPhases: true,
+      lastLookMinutes: 15,
+      warnBeforeStopHours: 0,
     });
   });
 
@@ -38,7 +40,7 @@ describe("settings from the environment", () => {
       PRICE_PER_INFERENCE_UNIT_HOUR: "4.25",
       LOG_TTL_DAYS: "30",
       AWS_MAX_ATTEMPTS: "3",
-      REQUIRE_OPT_IN: "yes",
+      REQUIRE_OPT_IN: " True ",
       REKOGNITION_TPS: "10",
       METRICS_TPS: "50",
       DESCRIBE_CONCURRENCY: "1",
@@ -47,6 +49,8 @@ describe("settings from the environment", () => {
       STOP_CONCURRENCY: "4",
       DEADLINE_MARGIN_SECONDS: "60",
       OVERLAP_PHASES: "false",
+      LAST_LOOK_MINUTES: "5",
+      WARN_BEFORE_STOP_HOURS: "168",
     });
     assert.deepEqual(settings, {
       idleMinutes: 120,
@@ -66,6 +70,8 @@ describe("settings from the environment", () => {
       stopConcurrency: 4,
       deadlineMarginSeconds: 60,
       overlapPhases: false,
+      lastLookMinutes: 5,
+      warnBeforeStopHours: 168,
     });
   });
 
@@ -102,6 +108,10 @@ describe("settings from the environment", () => {
     ["STOP_CONCURRENCY", "x", /from 1 to 32/],
     ["DEADLINE_MARGIN_SECONDS", "4", /from 5 to 300/],
     ["OVERLAP_PHASES", "sometimes", /true or false/],
+    ["LAST_LOOK_MINUTES", "4", /from 5 to 60/],
+    ["LAST_LOOK_MINUTES", "61", /from 5 to 60/],
+    ["WARN_BEFORE_STOP_HOURS", "169", /0 \(no warning.*from 1 to 168/],
+    ["WARN_BEFORE_STOP_HOURS", "1.5", /from 1 to 168/],
   ];
   for (const [name, value, allowed] of bad) {
     it(`rejects ${name}=${JSON.stringify(value.slice(0, 20))} naming the variable, the value and what is allowed`, () => {

@@ -1,0 +1,107 @@
+/**
+ * `npm run sandbox` (sandbox/serve.ts) from a shell: where it places each service, and that a taken port or a bad
+ * option ends it at once, naming what is wrong, before anything is compiled or synthesized.
+ */
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { SANDBOX_SERVICES } from "../../sandbox/index.ts";
+import { exportLines, servicePorts, tryThis } from "../../sandbox/serve.ts";
+
+const SERVE = fileURLToPath(new URL("../../sandbox/serve.ts", import.meta.url));
+
+/** Runs serve.ts as `npm run sandbox` does (node --import tsx), and returns how it ended. */
+function serve(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", SERVE, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("npm run sandbox", () => {
+  it("places the five services on consecutive ports from --port, in a fixed order, or all on free ports with 0", () => {
+    assert.deepEqual(servicePorts(4600), {
+      rekognition: 4600,
+      cloudwatch: 4601,
+      dynamodb: 4602,
+      sns: 4603,
+      cloudformation: 4604,
+    });
+    assert.deepEqual(
+      Object.values(servicePorts(0)),
+      SANDBOX_SERVICES.map(() => 0),
+    );
+  });
+
+  it("prints the exports as shell lines and the commands to try, the restart naming the model", () => {
+    assert.deepEqual(exportLines({ AWS_REGION: "us-east-1", AWS_DEFAULT_REGION: "us-east-1" }), [
+      "export AWS_REGION=us-east-1",
+      "export AWS_DEFAULT_REGION=us-east-1",
+    ]);
+    assert.deepEqual(tryThis("arn:x"), [
+      "npx idle-model-stopper scan",
+      "npm run invoke",
+      "npx idle-model-stopper history",
+      "npx idle-model-stopper restart arn:x --yes",
+    ]);
+  });
+
+  it("is described in sandbox/README.md with each of its services, none left out", () => {
+    const readme = readFileSync(new URL("../../sandbox/README.md", import.meta.url), "utf8");
+    const table = readme.slice(0, readme.indexOf("\n\n", readme.indexOf("| Service")));
+    const names: Record<(typeof SANDBOX_SERVICES)[number], RegExp> = {
+      rekognition: /^\| Rekognition/m,
+      cloudwatch: /^\| CloudWatch/m,
+      dynamodb: /^\| DynamoDB/m,
+      sns: /^\| SNS/m,
+      cloudformation: /^\| CloudFormation/m,
+    };
+
+    for (const service of SANDBOX_SERVICES) assert.match(table, names[service], service);
+    assert.doesNotMatch(readme, /\b(three|four) services\b/);
+  });
+
+  it("ends at once with exit 1 when one of its ports is taken, naming the port and the service", async () => {
+    // Prepare: hold a port, and ask for the block whose second port (CloudWatch's) it is.
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const taken = (holder.address() as net.AddressInfo).port;
+    try {
+      // Act
+      const run = await serve(["--port", String(taken - 1)]);
+
+      // Assess
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `^error: port ${taken} \\(cloudwatch\\) is already in use on 127\\.0\\.0\\.1\\. Stop what holds it, or pass --port <n> to place the 5 services on n to n\\+4\\.$`,
+          "m",
+        ),
+      );
+      assert.ok(!run.stderr.includes("Compiling"), "nothing is compiled or synthesized first");
+      assert.equal(run.stdout, "");
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
+  it("refuses a bad option value with exit 2 and the usage", async () => {
+    const run = await serve(["--port", "http"]);
+
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^error: Invalid --port: "http"\. Allowed: a whole number from 0 to 65531$/m);
+    assert.match(run.stderr, /^Usage: npm run sandbox/m);
+  });
+});

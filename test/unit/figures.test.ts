@@ -1,0 +1,122 @@
+/**
+ * The README's generated figures (npm run figures): every block between `<!-- figures:NAME -->` markers has a source
+ * and a committed record, and is exactly the rendering of that record, so no figure there is typed by hand; and the
+ * mechanism itself: blocks found, rewritten whole, bad markers named.
+ */
+
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { renderDemoFigures } from "../../scripts/figures/demo-figures.ts";
+import { FigureMarkerError, figureBlocks, withFigureBlocks } from "../../scripts/figures/readme-blocks.ts";
+import { renderBlock, sourceOfBlock, staleBlocks } from "../../scripts/figures/render.ts";
+import { FIGURE_SOURCES, recordPath } from "../../scripts/figures/sources.ts";
+
+const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+
+describe("the README's generated figures", () => {
+  it("each come from a registered source whose record is committed", () => {
+    // Act
+    const blocks = figureBlocks(README);
+
+    // Assess
+    assert.ok(blocks.length > 0, "the README has generated blocks");
+    for (const block of blocks) {
+      const source = sourceOfBlock(block.name);
+      assert.ok(source, `figures:${block.name} has a source in scripts/figures/sources.ts`);
+      assert.ok(existsSync(recordPath(source)), `figures/${source.name}.json is committed`);
+    }
+  });
+
+  it("are exactly the rendering of their records", () => {
+    assert.deepEqual(staleBlocks(README), []);
+  });
+
+  it("include every block each source renders, so no recorded figure is left unquoted", () => {
+    const names = new Set(figureBlocks(README).map((block) => block.name));
+
+    for (const source of FIGURE_SOURCES)
+      for (const block of Object.keys(source.blocks))
+        assert.ok(names.has(block), `figures:${block} is in the README`);
+  });
+});
+
+describe("generated blocks", () => {
+  const text = [
+    "intro",
+    "<!-- figures:a -->",
+    "old a",
+    "<!-- /figures:a -->",
+    "middle",
+    "<!-- figures:b -->",
+    "<!-- /figures:b -->",
+    "<!-- figures:a -->",
+    "other old a",
+    "<!-- /figures:a -->",
+    "outro",
+  ].join("\n");
+
+  it("are found with their names and bodies", () => {
+    assert.deepEqual(figureBlocks(text), [
+      { name: "a", body: "old a" },
+      { name: "b", body: "" },
+      { name: "a", body: "other old a" },
+    ]);
+  });
+
+  it("are replaced whole, every block of a name, and the rest of the text is kept", () => {
+    const rewritten = withFigureBlocks(text, { a: "new a\nsecond line" });
+
+    assert.deepEqual(figureBlocks(rewritten), [
+      { name: "a", body: "new a\nsecond line" },
+      { name: "b", body: "" },
+      { name: "a", body: "new a\nsecond line" },
+    ]);
+    assert.ok(rewritten.startsWith("intro\n") && rewritten.endsWith("\noutro"));
+    assert.ok(rewritten.includes("\nmiddle\n"));
+  });
+
+  it("with a start and no end, or an end and no start, are an error naming the marker", () => {
+    assert.throws(() => figureBlocks("<!-- figures:a -->\ntext"), FigureMarkerError);
+    assert.throws(
+      () => figureBlocks("<!-- figures:a -->\n<!-- /figures:b -->"),
+      /has no <!-- \/figures:a -->/,
+    );
+    assert.throws(() => figureBlocks("text\n<!-- /figures:a -->"), /has no start/);
+  });
+
+  it("of an unknown source fail, naming the block", () => {
+    assert.throws(() => renderBlock("no-such-block"), /no figure source renders the block no-such-block/);
+    assert.deepEqual(staleBlocks("<!-- figures:no-such-block -->\n<!-- /figures:no-such-block -->"), [
+      "figures:no-such-block: no figure source renders the block no-such-block (scripts/figures/sources.ts)",
+    ]);
+  });
+});
+
+describe("the demo's figures", () => {
+  const run = (cache: "cold" | "warm", seconds: number) => ({
+    cache,
+    seconds,
+    synthSeconds: cache === "cold" ? 9.25 : 0.01,
+    node: "v22.23.5",
+    cores: 2,
+    loadAverage: 1.46,
+    recordedAt: "2026-12-03T15:00:00.000Z",
+  });
+
+  it("read both times with how they were measured", () => {
+    assert.equal(
+      renderDemoFigures({ cold: run("cold", 12.34), warm: run("warm", 3.21) }),
+      "Measured by `npm run demo` itself (from the start of its process), from a fresh clone: 12.3 s cold (on 2026-12-03, Node.js 22.23.5, 2 cores, " +
+        "load average 1.5), when it synthesizes the app and builds the bundle (9.3 s of it); 3.2 s warm (on 2026-12-03, " +
+        "Node.js 22.23.5, 2 cores, load average 1.5), when the sources are unchanged and both are reused.",
+    );
+  });
+
+  it("are not recorded without both a cold and a warm run", () => {
+    const demo = FIGURE_SOURCES.find((source) => source.name === "demo");
+
+    assert.equal(demo?.refuse?.({ warm: run("warm", 3) }), "it needs both a cold and a warm run");
+    assert.equal(demo?.refuse?.({ cold: run("cold", 12), warm: run("warm", 3) }), undefined);
+  });
+});
