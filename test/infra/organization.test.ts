@@ -106,6 +106,8 @@ describe("the state machine", () => {
       "accountId.$": "$$.Map.Item.Value.accountId",
       "region.$": "$$.Map.Item.Value.region",
       "runId.$": "$.runId",
+      "mode.$": "$.mode",
+      "scheduledAt.$": "$.scheduledAt",
       "summaryBytes.$": "$.summaryBytes",
     });
     assert.equal(map.Next, "GatherRun");
@@ -163,6 +165,44 @@ describe("the state machine", () => {
     );
     const otherActions = policies.flatMap((s) => asArray(s.Action)).filter((a) => !a.startsWith("logs:"));
     assert.deepEqual(otherActions, ["lambda:InvokeFunction"]);
+  });
+
+  it("is started by the warning pass's schedule too, with mode warn; the hub's role alone may publish warnings", () => {
+    // Prepare
+    const template = Template.fromStack(
+      buildStack({
+        ...ORG,
+        accounts: "111111111111",
+        regions: "us-east-1,eu-west-1",
+        warnBeforeStopHours: "8",
+        warnSchedule: "cron(0 18 * * ? *)",
+      }),
+    );
+    const warnMachine = machineOf(template);
+
+    // Act
+    const schedules = Object.values(template.findResources("AWS::Scheduler::Schedule")).map(
+      (resource) => resource.Properties as { Target: { Arn: { Ref: string }; Input: string } },
+    );
+
+    // Assess: both start the state machine; only the warning pass asks for mode warn.
+    assert.deepEqual(
+      schedules.map((schedule) => schedule.Target.Arn.Ref),
+      [warnMachine.logicalId, warnMachine.logicalId],
+    );
+    assert.deepEqual(
+      schedules.map((schedule) => JSON.parse(schedule.Target.Input).mode),
+      [undefined, "warn"],
+    );
+    assert.deepEqual(
+      resourcesFor(functionStatements(template), "sns:Publish").filter(
+        (arn) => !arn.includes("NotificationTopic"),
+      ),
+      [
+        "arn:<AWS::Partition>:sns:us-east-1:<AWS::AccountId>:*",
+        "arn:<AWS::Partition>:sns:eu-west-1:<AWS::AccountId>:*",
+      ],
+    );
   });
 
   it("is named in the stack's outputs, which stay as they were without accounts", () => {

@@ -37,6 +37,8 @@ function steps(options: {
   running?: string[];
   ous?: Record<string, string[] | Error>;
   assume?: (account: string) => Error | undefined;
+  /** Tags of every account's model. */
+  tags?: Record<string, string>;
 }) {
   const config = configWith({ REGIONS: "us-east-1,eu-west-1", ...options.env });
   const organization = loadOrganizationConfig({
@@ -83,10 +85,11 @@ function steps(options: {
       const log = logs.get(account) ?? new FakeStopLog();
       logs.set(account, log);
       const model = runningModel(`p${account}`, "v1");
+      const modelArn = model.modelArn.replace("123456789012", account);
+      const directory = new FakeDirectory([[{ ...model, modelArn }]]);
+      if (options.tags) directory.tags.set(modelArn, options.tags);
       return {
-        directory: new FakeDirectory([
-          [{ ...model, modelArn: model.modelArn.replace("123456789012", account) }],
-        ]),
+        directory,
         usage: new FakeUsage(),
         log,
       };
@@ -126,6 +129,32 @@ describe("the list step", () => {
     );
     assert.equal(list.summaryBytes, 8192);
     assert.deepEqual(list.problems, []);
+    assert.equal(list.mode, "run");
+    assert.equal(list.scheduledAt, Date.parse("2026-11-28T02:00:00Z"));
+  });
+
+  it("makes a warning pass of an execution the warnSchedule started, timed by its scheduled time", async () => {
+    // Prepare
+    const { handler } = steps({ env: { WARN_BEFORE_STOP_HOURS: "8" } });
+    // Act
+    const list = (await handler({
+      ...listEvent,
+      input: { mode: "warn", scheduledTime: "2026-11-27T18:00:00Z", attempt: 1 },
+    })) as WorkList;
+    // Assess
+    assert.equal(list.mode, "warn");
+    assert.equal(list.scheduledAt, Date.parse("2026-11-27T18:00:00Z"));
+    assert.equal(list.runId, "scheduled-2026-11-27T18:00:00Z");
+  });
+
+  it("times a run started by hand by the execution's start, and refuses a warning pass while warnings are off", async () => {
+    const { handler } = steps({});
+    const list = (await handler({ ...listEvent, input: {} })) as WorkList;
+    assert.equal(list.scheduledAt, Date.parse(listEvent.executionStartTime));
+    await assert.rejects(handler({ ...listEvent, input: { mode: "warn" } }), {
+      name: "InvalidEventError",
+      message: /"warn" while WARN_BEFORE_STOP_HOURS is 0/,
+    });
   });
 
   it("goes on with the listed accounts when an OU cannot be listed, and reports it", async () => {
@@ -151,11 +180,13 @@ describe("the list step", () => {
 });
 
 describe("the item step", () => {
-  const item = (accountId: string) => ({
+  const item = (accountId: string, mode = "run") => ({
     step: "item",
     accountId,
     region: "us-east-1",
     runId: "run-1",
+    mode,
+    scheduledAt: NOW,
     summaryBytes: 4096,
   });
 
@@ -203,6 +234,53 @@ describe("the item step", () => {
       name: "InvalidStepEventError",
       message: /accountId "1111"/,
     });
+    await assert.rejects(handler(item("111111111111", "stop")), {
+      name: "InvalidStepEventError",
+      message: /mode "stop" is not run or warn/,
+    });
+  });
+
+  it("warns a member account's idle model in a warning pass, through the hub's topic its tag names, and stops nothing", async () => {
+    // Prepare: the notify tag names a topic of the hub's account, in another configured region.
+    const topic = `arn:aws:sns:eu-west-1:${HUB}:vision-team`;
+    const { handler, logs, notifier } = steps({
+      env: { WARN_BEFORE_STOP_HOURS: "8" },
+      tags: { "auto-stop:notify": topic },
+    });
+    // Act
+    const summary = (await handler(item("111111111111", "warn"))) as ItemSummary;
+    // Assess
+    assert.equal(summary.stopped, 0);
+    assert.equal(summary.warned, 1);
+    assert.equal(summary.status, "ok");
+    const records = logs.get("111111111111")?.records ?? [];
+    assert.deepEqual(
+      records.map((record) => record.status),
+      ["WARNED"],
+    );
+    assert.deepEqual(
+      notifier.sentTo.map((message) => message.topicArn),
+      [topic],
+    );
+    assert.deepEqual(notifier.sent, [], "no digest per item");
+  });
+
+  it("refuses a notify tag naming a topic of the member account: the hub's role publishes only to the hub's topics", async () => {
+    // Prepare
+    const { handler, notifier } = steps({
+      env: { WARN_BEFORE_STOP_HOURS: "8" },
+      tags: { "auto-stop:notify": "arn:aws:sns:us-east-1:111111111111:vision-team" },
+    });
+    // Act
+    const summary = (await handler(item("111111111111"))) as ItemSummary;
+    // Assess: warned all the same (a run warns first), the tag reported and not used.
+    assert.equal(summary.warned, 1);
+    assert.equal(summary.stopped, 0);
+    assert.deepEqual(notifier.sentTo, []);
+    assert.match(
+      summary.errorList[0]?.message ?? "",
+      /the topic belongs to account 111111111111, not to the stopper's account 999999999999/,
+    );
   });
 });
 
@@ -214,12 +292,15 @@ describe("the gather step", () => {
       accountId: "111111111111",
       region: "us-east-1",
       runId: "run-1",
+      mode: "run",
+      scheduledAt: NOW,
       summaryBytes: 4096,
     })) as ItemSummary;
     const summary = (await handler({
       step: "gather",
       runId: "run-1",
       dryRun: false,
+      mode: "run",
       items: [ok, { accountId: "222222222222", region: "us-east-1", caught: "Sandbox.Timedout" }],
       problems: [],
     })) as OrganizationRunSummary;
@@ -227,6 +308,36 @@ describe("the gather step", () => {
     assert.equal(summary.failedItems.length, 1);
     assert.equal(notifier.sent.length, 1);
     assert.match(notifier.sent[0]?.subject ?? "", /stopped 1 model .* in 2 accounts, 1 failed/);
+  });
+
+  it("sends the digest of a warning pass, with the warnings by account and region", async () => {
+    // Prepare
+    const env = { WARN_BEFORE_STOP_HOURS: "8" };
+    const warned = (await steps({ env }).handler({
+      step: "item",
+      accountId: "111111111111",
+      region: "us-east-1",
+      runId: "run-1",
+      mode: "warn",
+      scheduledAt: NOW,
+      summaryBytes: 4096,
+    })) as ItemSummary;
+    const { handler, notifier } = steps({ env });
+    // Act
+    const summary = (await handler({
+      step: "gather",
+      runId: "run-1",
+      dryRun: false,
+      mode: "warn",
+      items: [warned],
+      problems: [],
+    })) as OrganizationRunSummary;
+    // Assess
+    assert.equal(summary.mode, "warn");
+    assert.equal(summary.warned, 1);
+    assert.match(notifier.sent[0]?.subject ?? "", /warning pass, warned 1 model in 1 account/);
+    assert.match(notifier.sent[0]?.message ?? "", /^Warning pass run-1 \(it warns and stops nothing\)/);
+    assert.match(notifier.sent[0]?.message ?? "", /Warned 1 before a stop .*\n- 111111111111 us-east-1: 1/);
   });
 });
 
