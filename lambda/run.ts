@@ -81,6 +81,8 @@ export async function runStopper(
     mode === "run" ? await reconcile(deps, config, { runId }) : { pending: new Map(), errors: [] };
   // Discovery stops taking new projects while there is still time to decide and stop what it found.
   const assessment = await assess(deps, config, now, { mayContinue: () => timeLeftMs(deps) > 3 * marginMs });
+  // What the report says of either kind of run.
+  const reported = { runId, now, mode, digest, reconciled, assessment };
   const warned = await warnBeforeStop(deps, config, {
     runId,
     now,
@@ -98,16 +100,7 @@ export async function runStopper(
       errors: [],
       unfinished: [],
     };
-    return report(deps, config, {
-      runId,
-      now,
-      mode,
-      digest,
-      reconciled,
-      assessment,
-      warnings: warned,
-      stops,
-    });
+    return report(deps, config, { ...reported, warnings: warned, stops });
   }
   const looked = await lastLook(deps, config, {
     now,
@@ -131,17 +124,7 @@ export async function runStopper(
     closed: [...warned.closed, ...settled.closed],
     errors: [...warned.errors, ...settled.errors],
   };
-  return report(deps, config, {
-    runId,
-    now,
-    mode,
-    digest,
-    reconciled,
-    assessment,
-    warnings,
-    lastLookErrors: looked.errors,
-    stops,
-  });
+  return report(deps, config, { ...reported, warnings, lastLookErrors: looked.errors, stops });
 }
 
 /** Discovers, reads tags and metrics, and decides, in every region at once, without changing anything. */

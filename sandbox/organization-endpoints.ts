@@ -14,7 +14,6 @@ import { AwsServiceError } from "./aws-error.ts";
 import type { AnsweredCall } from "./call-log.ts";
 import {
   createJsonEndpoint,
-  dateHeader,
   type EndpointRuntime,
   readBody,
   regionFromAuthorization,
@@ -22,6 +21,7 @@ import {
   type WireResponse,
 } from "./http-endpoint.ts";
 import { decodePageToken, encodePageToken } from "./paging.ts";
+import { errorResponseXml, escapeXml, QueryProtocolError, sendXml } from "./query-protocol.ts";
 
 /** A member account of the sandbox's organization. */
 export interface MemberAccountSpec {
@@ -66,12 +66,6 @@ export const spokeAccessKeyOf = (account: string): string => `ASIASPOKE${account
 export const otherRoleAccessKeyOf = (account: string): string => `ASIAOTHER${account}`;
 
 const STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/";
-
-const escapeXml = (text: string) =>
-  text.replace(
-    /[<>&'"]/g,
-    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c] ?? c,
-  );
 
 // arn:<partition>:iam::<account>:role/<path/><name>
 const ROLE_ARN = /^arn:[a-z-]+:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
@@ -139,19 +133,13 @@ export function createStsEndpoint(
         error instanceof AwsServiceError ? error : new AwsServiceError("InternalFailure", String(error), 500);
       statusCode = known.statusCode;
       failure = { code: known.code, message: known.message };
-      body =
-        `<ErrorResponse xmlns="${STS_XMLNS}"><Error><Type>${statusCode >= 500 ? "Receiver" : "Sender"}</Type>` +
-        `<Code>${known.code}</Code><Message>${escapeXml(known.message)}</Message></Error>` +
-        `<RequestId>${requestId}</RequestId></ErrorResponse>`;
+      body = errorResponseXml(
+        STS_XMLNS,
+        new QueryProtocolError(known.code, known.message, statusCode),
+        requestId,
+      );
     }
-    const headers = { "content-type": "text/xml" };
-    response.writeHead(statusCode, {
-      ...headers,
-      ...dateHeader(request),
-      "content-length": String(Buffer.byteLength(body)),
-      "x-amzn-requestid": requestId,
-    });
-    response.end(body);
+    const headers = sendXml(request, response, statusCode, body, requestId);
     context.checkAnswer?.({
       service: "sts",
       operation,

@@ -150,6 +150,8 @@ describe("a run over the organization: 3 accounts × 2 regions", () => {
           accountId: item.accountId,
           region: item.region,
           runId: "scheduled-2026-11-28T02:00:00Z",
+          mode: "run",
+          scheduledAt: Date.parse(scheduledInput.scheduledTime),
           summaryBytes: work.summaryBytes,
         }))
         .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
