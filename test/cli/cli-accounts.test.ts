@@ -6,7 +6,9 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -41,7 +43,7 @@ interface CliRun {
   readonly stderr: string;
 }
 
-function cli(args: readonly string[]): Promise<CliRun> {
+function cli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
   const base = { ...process.env };
   for (const name of ["AWS_PROFILE", "AWS_DEFAULT_REGION", "IDLE_MODEL_STOPPER_TABLE"]) delete base[name];
   return new Promise((resolve, reject) => {
@@ -53,6 +55,7 @@ function cli(args: readonly string[]): Promise<CliRun> {
         AWS_CONFIG_FILE: "/nonexistent",
         AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
         CLI_FIXED_CLOCK: String(NOW),
+        ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -293,6 +296,64 @@ describe("the CLI in a member account", () => {
     assert.equal(sandbox.inAccount(MEMBER).rekognition.model(arn)?.status, "STARTING");
     const start = sandbox.calls.find((c) => c.operation === "StartProjectVersion");
     assert.equal(start?.account, MEMBER);
+  });
+
+  it("restart --account reads the model's status through the role, and exits 3 when it runs already", async () => {
+    // Prepare
+    const arn = sandbox.inAccount(MEMBER).rekognition.modelArn("member", "idle");
+    // Act
+    const run = await cli([
+      "restart",
+      arn,
+      "--account",
+      MEMBER,
+      "--role-name",
+      OPERATOR_ROLE,
+      "--table",
+      TABLE,
+      "--region",
+      "us-east-1",
+      "--yes",
+    ]);
+    // Assess
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /member\/idle in us-east-1 is RUNNING: nothing to restart/);
+    const status = sandbox.calls.findLast((c) => c.operation === "DescribeProjectVersions");
+    assert.equal(status?.account, MEMBER);
+  });
+
+  it("assumes the role with the credentials of --profile, before or after the command", async () => {
+    // Prepare: no keys in the environment, so only the profile can sign the AssumeRole.
+    const dir = mkdtempSync(join(tmpdir(), "cli-accounts-profile-"));
+    writeFileSync(join(dir, "config"), "[profile operator]\nregion = us-east-1\n");
+    writeFileSync(
+      join(dir, "credentials"),
+      `[operator]\naws_access_key_id = ${CLI_ACCESS_KEY_ID}\naws_secret_access_key = secret\n`,
+    );
+    const env = {
+      AWS_CONFIG_FILE: join(dir, "config"),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, "credentials"),
+      AWS_REGION: undefined,
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+    };
+    const args = ["--account", MEMBER, "--role-name", OPERATOR_ROLE, "--json"];
+    try {
+      // Act
+      const [after, before, none] = await Promise.all([
+        cli(["scan", ...args, "--profile", "operator"], env),
+        cli(["--profile=operator", "scan", ...args], env),
+        cli(["scan", ...args, "--region", "us-east-1"], env),
+      ]);
+      // Assess
+      for (const run of [after, before]) {
+        assert.equal(run.code, 0, run.stderr);
+        assert.match(run.stderr, /In account 111111111111 through role ModelOperator\./);
+      }
+      assert.equal(none.code, 1, "without the profile there are no credentials to assume the role with");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses a bad --account, --role-name without --account, and an ARN of another account", async () => {
