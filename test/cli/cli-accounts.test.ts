@@ -6,9 +6,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -21,6 +19,7 @@ import { PermissionChecker } from "../../sandbox/permission-check.ts";
 import type { PolicyDocument } from "../../sandbox/template-policies.ts";
 import { spokeTemplate } from "../../scripts/spoke-template.ts";
 import { cliPrincipal } from "../support/cli-policy.ts";
+import { profileFiles } from "../support/profile-files.ts";
 
 const CLI_ACCOUNTS_POLICY = new URL("../../policies/cli-accounts-policy.json", import.meta.url);
 
@@ -216,6 +215,21 @@ after(async () => {
   sandbox.assertMatchesApiModels();
 });
 
+/** `restart ARN --yes` in the member account, through the operator's role, with the hub's table. */
+const restartInMember = (arn: string) => [
+  "restart",
+  arn,
+  "--account",
+  MEMBER,
+  "--role-name",
+  OPERATOR_ROLE,
+  "--table",
+  TABLE,
+  "--region",
+  "us-east-1",
+  "--yes",
+];
+
 describe("the CLI in a member account", () => {
   it("scan --account reads that account's models through the role named, and only them", async () => {
     const run = await cli([
@@ -279,19 +293,7 @@ describe("the CLI in a member account", () => {
 
   it("restart --account starts the model in that account with its recorded units", async () => {
     const arn = sandbox.inAccount(MEMBER).rekognition.modelArn("member", "stopped");
-    const run = await cli([
-      "restart",
-      arn,
-      "--account",
-      MEMBER,
-      "--role-name",
-      OPERATOR_ROLE,
-      "--table",
-      TABLE,
-      "--region",
-      "us-east-1",
-      "--yes",
-    ]);
+    const run = await cli(restartInMember(arn));
     assert.equal(run.code, 0, run.stderr);
     assert.equal(sandbox.inAccount(MEMBER).rekognition.model(arn)?.status, "STARTING");
     const start = sandbox.calls.find((c) => c.operation === "StartProjectVersion");
@@ -302,19 +304,7 @@ describe("the CLI in a member account", () => {
     // Prepare
     const arn = sandbox.inAccount(MEMBER).rekognition.modelArn("member", "idle");
     // Act
-    const run = await cli([
-      "restart",
-      arn,
-      "--account",
-      MEMBER,
-      "--role-name",
-      OPERATOR_ROLE,
-      "--table",
-      TABLE,
-      "--region",
-      "us-east-1",
-      "--yes",
-    ]);
+    const run = await cli(restartInMember(arn));
     // Assess
     assert.equal(run.code, 3, run.stderr);
     assert.match(run.stderr, /member\/idle in us-east-1 is RUNNING: nothing to restart/);
@@ -324,19 +314,8 @@ describe("the CLI in a member account", () => {
 
   it("assumes the role with the credentials of --profile, before or after the command", async () => {
     // Prepare: no keys in the environment, so only the profile can sign the AssumeRole.
-    const dir = mkdtempSync(join(tmpdir(), "cli-accounts-profile-"));
-    writeFileSync(join(dir, "config"), "[profile operator]\nregion = us-east-1\n");
-    writeFileSync(
-      join(dir, "credentials"),
-      `[operator]\naws_access_key_id = ${CLI_ACCESS_KEY_ID}\naws_secret_access_key = secret\n`,
-    );
-    const env = {
-      AWS_CONFIG_FILE: join(dir, "config"),
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, "credentials"),
-      AWS_REGION: undefined,
-      AWS_ACCESS_KEY_ID: undefined,
-      AWS_SECRET_ACCESS_KEY: undefined,
-    };
+    const profile = profileFiles("operator", "us-east-1", CLI_ACCESS_KEY_ID);
+    const env = profile.env;
     const args = ["--account", MEMBER, "--role-name", OPERATOR_ROLE, "--json"];
     try {
       // Act
@@ -352,7 +331,7 @@ describe("the CLI in a member account", () => {
       }
       assert.equal(none.code, 1, "without the profile there are no credentials to assume the role with");
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      profile.remove();
     }
   });
 
