@@ -123,8 +123,9 @@ export async function scanConfig(
   return { config, json: values.json === true, ...(table && { table }), ...(account && { account }) };
 }
 
-/** A gate that refuses every call: the stop gate of a scan, so no StopProjectVersion can leave the CLI. */
-const refuseStops: Gate = () => Promise.reject(new Error("scan is read-only: it never stops a model"));
+/** A gate that refuses every call: the stop and start gates of a scan, so neither call can leave the CLI. */
+const refuseChanges: Gate = () =>
+  Promise.reject(new Error("scan is read-only: it never stops or starts a model"));
 
 /** The Lambda's read adapters over real SDK clients, with the same retry and gates, and no way to stop. */
 function readOnlyAdapters(
@@ -151,7 +152,8 @@ function readOnlyAdapters(
       perRegion(() => ({
         describe: createGate({ ...rekognition, concurrency: config.describeConcurrency }),
         tags: createGate({ ...rekognition, concurrency: config.tagConcurrency }),
-        stop: refuseStops,
+        stop: refuseChanges,
+        start: refuseChanges,
       })),
     ),
     usage: new CloudWatchUsageReader(

@@ -41,8 +41,9 @@ import { type IQueue, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { isOrganizationMode, organizationSettingsToEnv } from "../common/organization-settings.ts";
 import { settingsToEnv } from "../common/settings.ts";
-import { BUNDLE_HANDLER, stopperFunctionCode } from "./handler-source.ts";
+import { BUNDLE_HANDLER, FOLLOW_UP_HANDLER, stopperFunctionCode } from "./handler-source.ts";
 import { OrganizationFanOut } from "./organization-fan-out.ts";
+import { FOLLOW_UP_ROLE_SUFFIX } from "./spoke-role.ts";
 import { resolveSettings, type StackSettings } from "./stack-settings.ts";
 import { METRICS_NAMESPACE, SERVICE_NAME, StopperDashboard } from "./stopper-dashboard.ts";
 
@@ -172,7 +173,7 @@ export interface IdleModelStopperProps {
    */
   readonly notifyEmail?: string;
   /**
-   * Kill switch: false disables the schedule, so no run starts, and keeps every resource and the stop log.
+   * Kill switch: false disables the schedules, so no run starts, and keeps every resource and the stop log.
    * @default true
    */
   readonly enabled?: boolean;
@@ -236,10 +237,32 @@ export interface IdleModelStopperProps {
    * @default - no warning pass: the runs warn, and a later run stops
    */
   readonly warnSchedule?: string;
+  // Issue 12, the follow-ups: regret checks, starts by hand and restarts by rule.
+  /**
+   * Minutes after a stop when the follow-up function reads its request metrics again and starts the model again if
+   * a request arrived before the stop that the decision could not see yet (15-1440); 0 leaves it to the next
+   * nightly run.
+   * @default 60
+   */
+  readonly regretCheckMinutes?: number;
+  /**
+   * Minutes before a restart rule's time (tag `<optOutTagKey>:restart`) that a stopped model is started again, so it
+   * is RUNNING by then (30-180; starting can take up to 30 minutes).
+   * @default 45
+   */
+  readonly restartLeadMinutes?: number;
+  /**
+   * EventBridge Scheduler expression for the follow-up function: regret checks, restarts by rule, starts by hand.
+   * @default "rate(15 minutes)"
+   */
+  readonly followUpSchedule?: string;
 }
 
 /** The hub function's role name in the organization mode: the spoke roles trust exactly this role. */
 export const HUB_ROLE_NAME = `IdleModelStopperHub-${Aws.REGION}`;
+
+/** The follow-up function's role name in the organization mode: the spoke roles trust it too, to undo stops. */
+export const HUB_FOLLOW_UP_ROLE_NAME = `${HUB_ROLE_NAME}${FOLLOW_UP_ROLE_SUFFIX}`;
 
 /**
  * Stops idle Rekognition Custom Labels models on a schedule and records every stop in a DynamoDB table; tells an
@@ -252,6 +275,13 @@ export class IdleModelStopper extends Construct {
   readonly stopperFunction: LambdaFunction;
   /** The EventBridge Scheduler schedule that invokes the function. */
   readonly schedule: Schedule;
+  /**
+   * The function that follows stops up (the same bundle, handler `index.followUp`): it starts a model again when
+   * its stop proved wrong or a restart rule says so, and notices models started again by hand.
+   */
+  readonly followUpFunction: LambdaFunction;
+  /** The EventBridge Scheduler schedule that invokes the follow-up function (every 15 minutes by default). */
+  readonly followUpSchedule: Schedule;
   /** The schedule of the warning passes, when `warnSchedule` is set. */
   readonly warnSchedule?: Schedule;
   /** Where invocations go that the schedule could not deliver or that failed in the function. */
@@ -260,7 +290,7 @@ export class IdleModelStopper extends Construct {
   readonly notificationTopic: Topic;
   /** The customer managed key the topic is encrypted with; CloudWatch alarms cannot use the AWS managed one. */
   readonly notificationKey: Key;
-  /** Alarms on failed runs, throttled runs and undelivered invocations, each notifying the topic. */
+  /** Alarms on failed runs, throttled runs and undelivered invocations of both functions, each notifying the topic. */
   readonly alarms: readonly Alarm[];
   /** Stops and estimated savings per day, models scanned and kept, errors and run duration. */
   readonly dashboard: Dashboard;
@@ -293,7 +323,7 @@ export class IdleModelStopper extends Construct {
     // followUpRegion until it is done with them. CloudFormation adds one global secondary index per table update,
     // so this is the only index issue 12 adds.
     this.logTable.addGlobalSecondaryIndex({
-      indexName: "FollowUps",
+      indexName: FOLLOW_UPS_INDEX,
       partitionKey: { name: "followUpRegion", type: AttributeType.STRING },
       sortKey: { name: "stoppedAt", type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
@@ -341,52 +371,90 @@ export class IdleModelStopper extends Construct {
       this.notificationTopic.addSubscription(new EmailSubscription(settings.notifyEmail));
     }
 
-    const logGroup = new LogGroup(this, "FunctionLogGroup", {
-      retention: settings.logRetentionDays as RetentionDays,
-      // The log table is the durable record of stops; the function's logs go with the stack.
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-
-    // Our own role instead of the default one, whose AWSLambdaBasicExecutionRole may write to every log group.
-    const role = new Role(this, "StopperFunctionRole", {
-      description:
-        "Lets the idle model stopper read Rekognition models and metrics, stop models, log stops and notify",
-      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
-      // The spoke roles trust the hub by this name, so it is fixed (and documented) in the organization mode.
-      ...(organizationMode && { roleName: HUB_ROLE_NAME }),
-    });
-    logGroup.grantWrite(role);
-
     const timeout = Duration.minutes(settings.functionTimeoutMinutes);
-    this.stopperFunction = new LambdaFunction(this, "StopperFunction", {
-      description: "Finds running Rekognition Custom Labels models, stops the idle ones and logs each stop",
-      // Built once by `npm run build` from lambda/handler.ts (minified ESM, source map, the AWS SDK inside) and
-      // shipped in the package, so a deploy needs no bundler and carries the bytes the tests ran.
-      code: stopperFunctionCode(),
-      handler: BUNDLE_HANDLER,
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
-      role,
-      memorySize: settings.memorySize,
-      timeout,
-      // One run at a time: two overlapping runs could both count the same model against maxStopsPerRun. In the
-      // organization mode, the Map's items at once; runs are kept apart by the list step's check instead.
-      reservedConcurrentExecutions: organizationMode ? settings.mapConcurrency : 1,
-      logGroup,
-      environment: {
-        LOG_TABLE_NAME: this.logTable.tableName,
-        NOTIFICATION_TOPIC_ARN: this.notificationTopic.topicArn,
-        ...settingsToEnv(settings),
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: "--enable-source-maps",
-        ...organizationSettingsToEnv(settings),
-        ...(organizationMode && { HUB_ACCOUNT_ID: Aws.ACCOUNT_ID, HUB_PARTITION: Aws.PARTITION }),
+    const environment = {
+      LOG_TABLE_NAME: this.logTable.tableName,
+      NOTIFICATION_TOPIC_ARN: this.notificationTopic.topicArn,
+      ...settingsToEnv(settings),
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      NODE_OPTIONS: "--enable-source-maps",
+      ...organizationSettingsToEnv(settings),
+      ...(organizationMode && { HUB_ACCOUNT_ID: Aws.ACCOUNT_ID, HUB_PARTITION: Aws.PARTITION }),
+    };
+    const functionOf = (
+      ids: FunctionIds,
+      description: string,
+      roleDescription: string,
+      handler: string,
+      options: { readonly roleName?: string; readonly concurrency: number },
+    ) => {
+      const logGroup = new LogGroup(this, ids.logGroup, {
+        retention: settings.logRetentionDays as RetentionDays,
+        // The log table is the durable record of stops; the function's logs go with the stack.
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      // Our own role instead of the default one, whose AWSLambdaBasicExecutionRole may write to every log group.
+      const role = new Role(this, ids.role, {
+        description: roleDescription,
+        assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+        // The spoke roles trust the hub by these names, so they are fixed (and documented) in the organization mode.
+        ...(options.roleName !== undefined && { roleName: options.roleName }),
+      });
+      logGroup.grantWrite(role);
+      const fn = new LambdaFunction(this, ids.function, {
+        description,
+        // Built once by `npm run build` from lambda/handler.ts (minified ESM, source map, the AWS SDK inside) and
+        // shipped in the package, so a deploy needs no bundler and carries the bytes the tests ran. Both functions
+        // run the same asset, each through its own export.
+        code: stopperFunctionCode(),
+        handler,
+        runtime: Runtime.NODEJS_22_X,
+        architecture: Architecture.ARM_64,
+        role,
+        memorySize: settings.memorySize,
+        timeout,
+        reservedConcurrentExecutions: options.concurrency,
+        logGroup,
+        environment,
+      });
+      return { fn, role };
+    };
+
+    const stopper = functionOf(
+      { logGroup: "FunctionLogGroup", role: "StopperFunctionRole", function: "StopperFunction" },
+      "Finds running Rekognition Custom Labels models, stops the idle ones and logs each stop",
+      "Lets the idle model stopper read Rekognition models and metrics, stop models, log stops and notify",
+      BUNDLE_HANDLER,
+      {
+        ...(organizationMode && { roleName: HUB_ROLE_NAME }),
+        // One run at a time: two overlapping runs could both count the same model against maxStopsPerRun. In the
+        // organization mode, the Map's items at once; runs are kept apart by the list step's check instead.
+        concurrency: organizationMode ? settings.mapConcurrency : 1,
       },
-    });
+    );
+    this.stopperFunction = stopper.fn;
+    const role = stopper.role;
+    // A second function rather than a second schedule on the first: the first reserves a concurrency of 1, so a
+    // follow-up every 15 minutes would be throttled during each nightly run.
+    const followUp = functionOf(
+      { logGroup: "FollowUpLogGroup", role: "FollowUpFunctionRole", function: "FollowUpFunction" },
+      "Follows up the idle model stopper's stops: starts a model again when its stop proved wrong or a restart tag says so",
+      "Lets the idle model stopper's follow-up read its stops, their models' status, tags and metrics, start models " +
+        "it stopped, and notify",
+      FOLLOW_UP_HANDLER,
+      {
+        ...(organizationMode && { roleName: HUB_FOLLOW_UP_ROLE_NAME }),
+        // Two follow-ups at once would only race each other to the same conditional writes.
+        concurrency: 1,
+      },
+    );
+    this.followUpFunction = followUp.fn;
 
     this.grantStopperPermissions(settings.regions, settings.warnBeforeStopHours > 0);
+    this.grantFollowUpPermissions(settings.regions);
     this.notificationTopic.grantPublish(this.stopperFunction);
+    this.notificationTopic.grantPublish(this.followUpFunction);
 
     this.deadLetterQueue = new Queue(this, "ScheduleDeadLetterQueue", {
       enforceSSL: true,
@@ -412,77 +480,110 @@ export class IdleModelStopper extends Construct {
       });
       this.grantOrganizationPermissions(settings, this.organization);
     }
-    // The scheduled time names the run, so a retried invocation is recognisably the same run.
-    const scheduleInput = ScheduleTargetInput.fromObject({
-      scheduledTime: ContextAttribute.scheduledTime,
-      attempt: ContextAttribute.attemptNumber,
-    });
-    const delivery = {
-      deadLetterQueue: this.deadLetterQueue,
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(1),
-    };
-    this.schedule = new Schedule(this, "NightlySchedule", {
-      description: "Invokes the idle model stopper",
-      schedule: ScheduleExpression.expression(settings.schedule, TimeZone.of(settings.scheduleTimezone)),
-      // The kill switch: a disabled schedule starts no run, and everything else stays as it is.
-      enabled: settings.enabled,
-      target: this.organization
-        ? new StepFunctionsStartExecution(this.organization.stateMachine, {
-            input: scheduleInput,
-            ...delivery,
-          })
-        : new LambdaInvokeUnqualified(this.stopperFunction, { input: scheduleInput, ...delivery }),
-    });
-    if (settings.warnSchedule !== undefined) {
-      // The warning pass: the same function (or state machine) and dead-letter queue, an event that asks it to warn
-      // and never stop. Its scheduled time also times the warnings it writes.
-      const warnInput = ScheduleTargetInput.fromObject({
-        mode: "warn",
-        scheduledTime: ContextAttribute.scheduledTime,
-        attempt: ContextAttribute.attemptNumber,
-      });
-      this.warnSchedule = new Schedule(this, "WarnSchedule", {
-        description: "Invokes the idle model stopper's warning pass (warns, never stops)",
-        schedule: ScheduleExpression.expression(
-          settings.warnSchedule,
-          TimeZone.of(settings.scheduleTimezone),
-        ),
+    // The kill switch (`enabled`): a disabled schedule starts no run, and everything else stays as it is. The
+    // scheduled time names the run, so a retried invocation is recognisably the same run. In the organization mode
+    // the nightly runs and warning passes start the state machine; the follow-ups invoke their function.
+    const scheduleOf = (
+      id: string,
+      description: string,
+      expression: string,
+      fn: LambdaFunction,
+      delivery: { readonly retryAttempts: number; readonly maxEventAge: Duration; readonly mode?: string },
+    ) => {
+      const target = {
+        input: ScheduleTargetInput.fromObject({
+          ...(delivery.mode !== undefined && { mode: delivery.mode }),
+          scheduledTime: ContextAttribute.scheduledTime,
+          attempt: ContextAttribute.attemptNumber,
+        }),
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: delivery.retryAttempts,
+        maxEventAge: delivery.maxEventAge,
+      };
+      return new Schedule(this, id, {
+        description,
+        schedule: ScheduleExpression.expression(expression, TimeZone.of(settings.scheduleTimezone)),
         enabled: settings.enabled,
-        target: this.organization
-          ? new StepFunctionsStartExecution(this.organization.stateMachine, { input: warnInput, ...delivery })
-          : new LambdaInvokeUnqualified(this.stopperFunction, { input: warnInput, ...delivery }),
+        target:
+          this.organization && fn === this.stopperFunction
+            ? new StepFunctionsStartExecution(this.organization.stateMachine, target)
+            : new LambdaInvokeUnqualified(fn, target),
       });
+    };
+    this.schedule = scheduleOf(
+      "NightlySchedule",
+      "Invokes the idle model stopper",
+      settings.schedule,
+      this.stopperFunction,
+      { retryAttempts: 2, maxEventAge: Duration.hours(1) },
+    );
+    if (settings.warnSchedule !== undefined) {
+      // The warning pass: the same function and dead-letter queue, an event that asks it to warn and never stop.
+      // Its scheduled time also times the warnings it writes.
+      this.warnSchedule = scheduleOf(
+        "WarnSchedule",
+        "Invokes the idle model stopper's warning pass (warns, never stops)",
+        settings.warnSchedule,
+        this.stopperFunction,
+        { retryAttempts: 2, maxEventAge: Duration.hours(1), mode: "warn" },
+      );
     }
+
+    // A follow-up that fails is simply done again by the next one: no retry, which could overlap it.
+    this.followUpFunction.configureAsyncInvoke({
+      onFailure: new SendOnlySqsDestination(this.deadLetterQueue),
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(15),
+    });
+    this.followUpSchedule = scheduleOf(
+      "FollowUpSchedule",
+      "Invokes the idle model stopper's follow-up: regret checks, restarts by rule, starts by hand",
+      settings.followUpSchedule,
+      this.followUpFunction,
+      { retryAttempts: 1, maxEventAge: Duration.minutes(15) },
+    );
 
     this.alarms = [...this.createAlarms(), ...(this.organization?.alarms ?? [])];
     this.dashboard = new StopperDashboard(this, "Dashboard", {
       stopperFunction: this.stopperFunction,
+      followUpFunction: this.followUpFunction,
       timeout,
       alarms: this.alarms,
       ...(this.organization && { organization: this.organization }),
     }).dashboard;
 
     this.acknowledgeNagFindings(role, settings.regions, settings.warnBeforeStopHours > 0);
-    if (this.organization) this.acknowledgeOrganizationNagFindings(role, settings, this.organization);
+    this.acknowledgeNagFindings(followUp.role, settings.regions, false, this.followUpFunction);
+    if (this.organization)
+      this.acknowledgeOrganizationNagFindings(role, followUp.role, settings, this.organization);
   }
 
   /**
    * The organization mode's grants (issue 11): sts:AssumeRole on the spoke role only (by name, in the listed
    * accounts, or in any account of the organization when OUs are set), Organizations' two listing calls only when
-   * OUs are set, and states:ListExecutions on the state machine for the overlap check.
+   * OUs are set, and states:ListExecutions on the state machine for the overlap check. The follow-up function
+   * assumes the same spoke roles, and finds the accounts to follow up by scanning the sparse FollowUps index.
    */
   private grantOrganizationPermissions(settings: StackSettings, fanOut: OrganizationFanOut): void {
     const spokeIn = (account: string) =>
       `arn:${Aws.PARTITION}:iam::${account}:role/${settings.spokeRoleName}`;
     const accounts = spokeAccountsGranted(settings);
-    this.stopperFunction.addToRolePolicy(
+    for (const fn of [this.stopperFunction, this.followUpFunction])
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["sts:AssumeRole"],
+          resources: accounts.map(spokeIn),
+          // Only roles of accounts inside the organization, whatever their ARN says.
+          conditions: { StringEquals: { "aws:ResourceOrgID": settings.organizationId as string } },
+        }),
+      );
+    // The accounts and regions with stops to follow up are the keys present in the sparse index: one Scan of it.
+    this.followUpFunction.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: ["sts:AssumeRole"],
-        resources: accounts.map(spokeIn),
-        // Only roles of accounts inside the organization, whatever their ARN says.
-        conditions: { StringEquals: { "aws:ResourceOrgID": settings.organizationId as string } },
+        actions: ["dynamodb:Scan"],
+        resources: [`${this.logTable.tableArn}/index/${FOLLOW_UPS_INDEX}`],
       }),
     );
     if (settings.organizationalUnits.length > 0) {
@@ -503,17 +604,19 @@ export class IdleModelStopper extends Construct {
   /** The organization mode's deliberate cdk-nag findings, each with its reason. */
   private acknowledgeOrganizationNagFindings(
     role: Role,
+    followUpRole: Role,
     settings: StackSettings,
     fanOut: OrganizationFanOut,
   ): void {
     if (spokeAccountsGranted(settings).includes("*"))
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${settings.spokeRoleName}]`,
-        reason:
-          "The accounts of the configured OUs are found at run time, or too many are listed to name in the role's " +
-          "policy: the hub may assume only the spoke role, by its name, in accounts of its own organization only " +
-          "(aws:ResourceOrgID).",
-      });
+      for (const each of [role, followUpRole])
+        Validations.of(each).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${settings.spokeRoleName}]`,
+          reason:
+            "The accounts of the configured OUs are found at run time, or too many are listed to name in the role's " +
+            "policy: the hub may assume only the spoke role, by its name, in accounts of its own organization only " +
+            "(aws:ResourceOrgID).",
+        });
     if (settings.organizationalUnits.length > 0) {
       for (const type of organizationParentTypes(settings))
         Validations.of(role).acknowledge({
@@ -575,8 +678,20 @@ export class IdleModelStopper extends Construct {
         this.stopperFunction.metricThrottles({ statistic: Stats.SUM, period: Duration.hours(1) }),
       ),
       alarmOn(
+        "FollowUpErrorsAlarm",
+        "A follow-up of the idle model stopper failed (Lambda Errors >= 1 in an hour): it checks recent stops and " +
+          "restarts models every 15 minutes, so the next one tries again. The follow-up's log group says why.",
+        this.followUpFunction.metricErrors({ statistic: Stats.SUM, period: Duration.hours(1) }),
+      ),
+      alarmOn(
+        "FollowUpThrottlesAlarm",
+        "A follow-up of the idle model stopper could not start (Lambda Throttles >= 1 in an hour): the one before " +
+          "it was still going. Its reserved concurrency is 1 so that follow-ups never overlap.",
+        this.followUpFunction.metricThrottles({ statistic: Stats.SUM, period: Duration.hours(1) }),
+      ),
+      alarmOn(
         "DeadLetterQueueAlarm",
-        "A scheduled run of the idle model stopper was lost: a message is waiting in its dead-letter queue. Read " +
+        "A scheduled run or follow-up of the idle model stopper was lost: a message is waiting in its dead-letter queue. Read " +
           "it for the error, then delete it; the alarm stays on while a message is there.",
         this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
           statistic: Stats.MAXIMUM,
@@ -618,11 +733,12 @@ export class IdleModelStopper extends Construct {
         resources: projectArns,
       }),
     );
-    // Its own statement, so the one action that changes anything is easy to audit.
+    // Its own statement, so the actions that change anything are easy to audit: stop an idle model, and start again
+    // one that this stopper stopped when its regret check finds a request that came in before the stop.
     this.stopperFunction.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: ["rekognition:StopProjectVersion"],
+        actions: ["rekognition:StopProjectVersion", "rekognition:StartProjectVersion"],
         resources: projectArns,
       }),
     );
@@ -639,15 +755,11 @@ export class IdleModelStopper extends Construct {
       new PolicyStatement({
         effect: Effect.ALLOW,
         actions: ["dynamodb:Query"],
-        resources: [`${this.logTable.tableArn}/index/PendingStops`],
-      }),
-    );
-    // Every run reads the open warnings (and closes them once warnings are turned off).
-    this.stopperFunction.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ["dynamodb:Query"],
-        resources: [`${this.logTable.tableArn}/index/FollowUps`],
+        resources: [
+          `${this.logTable.tableArn}/index/PendingStops`,
+          // Every run reads the open warnings and the stops it follows up (see ARCHITECTURE.md).
+          `${this.logTable.tableArn}/index/${FOLLOW_UPS_INDEX}`,
+        ],
       }),
     );
     if (warnings) {
@@ -662,6 +774,51 @@ export class IdleModelStopper extends Construct {
         }),
       );
     }
+  }
+
+  /**
+   * Grants the follow-up function exactly the calls it makes: read its followed stops (the FollowUps index) and
+   * update them, read a model's status (DescribeProjects by name, DescribeProjectVersions), tags and request metrics,
+   * and start models, in the configured regions. It never stops a model and never writes a new record.
+   */
+  private grantFollowUpPermissions(configuredRegions: readonly string[]): void {
+    const projectArns = this.projectArns(configuredRegions);
+    const inConfiguredRegions = {
+      StringEquals: { "aws:RequestedRegion": scannedRegions(configuredRegions) },
+    };
+    const fn = this.followUpFunction;
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["rekognition:DescribeProjects"],
+        resources: ["*"],
+        conditions: inConfiguredRegions,
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["cloudwatch:GetMetricData"],
+        resources: ["*"],
+        conditions: inConfiguredRegions,
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["rekognition:DescribeProjectVersions", "rekognition:ListTagsForResource"],
+        resources: projectArns,
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ["rekognition:StartProjectVersion"], resources: projectArns }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ["dynamodb:UpdateItem"], resources: [this.logTable.tableArn] }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["dynamodb:Query"],
+        resources: [`${this.logTable.tableArn}/index/${FOLLOW_UPS_INDEX}`],
+      }),
+    );
   }
 
   /** Every SNS topic of this account in each scanned region: where a model's notify tag may point. */
@@ -682,7 +839,12 @@ export class IdleModelStopper extends Construct {
    * The AWS Solutions findings (cdk-nag) that are deliberate, each with the reason. Anyone who runs cdk-nag on an
    * app holding this construct gets them too.
    */
-  private acknowledgeNagFindings(role: Role, configuredRegions: readonly string[], warnings: boolean): void {
+  private acknowledgeNagFindings(
+    role: Role,
+    configuredRegions: readonly string[],
+    warnings: boolean,
+    followUp?: LambdaFunction,
+  ): void {
     const stack = Stack.of(this);
     const wildcardResources = (arns: readonly string[], reason: string) => {
       for (const arn of arns)
@@ -701,8 +863,9 @@ export class IdleModelStopper extends Construct {
     wildcardResources(
       this.projectArns(configuredRegions),
       "Models are found at run time: their ARNs (project/<name>/version/<name>/<creation timestamp>) are " +
-        "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource and StopProjectVersion are " +
-        "granted on project/* of each configured region, and nowhere else.",
+        "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource" +
+        (followUp ? " and StartProjectVersion" : ", StopProjectVersion and StartProjectVersion") +
+        " are granted on project/* of each configured region, and nowhere else.",
     );
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
@@ -716,12 +879,13 @@ export class IdleModelStopper extends Construct {
         "Publishing to the encrypted topic needs kms:GenerateDataKey on its key (grantPublish); the wildcard " +
         "covers only the GenerateDataKey variants, on that one key.",
     });
-    Validations.of(this.stopperFunction).acknowledge({
+    Validations.of(followUp ?? this.stopperFunction).acknowledge({
       id: "AwsSolutions-L1",
       reason:
         "Node.js 22 is the runtime the bundle targets (esbuild target node22) and is tested on; it is a " +
         "supported Lambda runtime. Moving to a newer one is a deliberate change with its own tests.",
     });
+    if (followUp) return;
     Validations.of(this.deadLetterQueue).acknowledge({
       id: "AwsSolutions-SQS3",
       reason:
@@ -799,6 +963,16 @@ function spokeAccountsGranted(settings: StackSettings): string[] {
 function organizationParentTypes(settings: StackSettings): string[] {
   return settings.organizationalUnits.some((id) => id.startsWith("r-")) ? ["ou", "root"] : ["ou"];
 }
+
+/** The logical ids of one function's log group, role and function. */
+interface FunctionIds {
+  readonly logGroup: string;
+  readonly role: string;
+  readonly function: string;
+}
+
+/** The sparse index of the stops the stopper still follows up (lambda/adapters/stop-log.ts reads it). */
+const FOLLOW_UPS_INDEX = "FollowUps";
 
 /** The configured regions, or the stack's own region when none is configured. */
 function scannedRegions(configuredRegions: readonly string[]): string[] {

@@ -30,9 +30,18 @@ export const SPOKE_ACTIONS = {
   anyResourceInRegions: ["rekognition:DescribeProjects", "cloudwatch:GetMetricData"],
   /** Reads of the account's projects and models. */
   projectsAndModels: ["rekognition:DescribeProjectVersions", "rekognition:ListTagsForResource"],
-  /** The calls that change a model, in a statement of their own so they are easy to audit. */
-  changeModels: ["rekognition:StopProjectVersion"],
+  /**
+   * The calls that change a model, in a statement of their own so they are easy to audit: stop an idle model, and
+   * start again one the stopper stopped (a regret check that found a late request, a restart tag).
+   */
+  changeModels: ["rekognition:StopProjectVersion", "rekognition:StartProjectVersion"],
 } as const;
+
+/**
+ * The hub's follow-up function's role is named after the hub function's: `<HubRoleName>-FollowUp`. The spoke role
+ * trusts both, so a stop in a member account can be undone there too, with no second StackSet parameter.
+ */
+export const FOLLOW_UP_ROLE_SUFFIX = "-FollowUp";
 
 /** Properties of the spoke role; each may be a CloudFormation parameter's token. */
 export interface SpokeRoleProps {
@@ -63,7 +72,8 @@ export class SpokeRole extends Construct {
   constructor(scope: Construct, id: string, props: SpokeRoleProps) {
     super(scope, id);
     const hubRoleArn = `arn:${Aws.PARTITION}:iam::${props.hubAccountId}:role/${props.hubRoleName}`;
-    // The account as the principal, narrowed to the hub's role by aws:PrincipalArn: a role ARN as the principal
+    const followUpRoleArn = `${hubRoleArn}${FOLLOW_UP_ROLE_SUFFIX}`;
+    // The account as the principal, narrowed to the hub's two roles by aws:PrincipalArn: a role ARN as the principal
     // would make IAM refuse this role until the hub's role exists (so the StackSet could not go first), and would
     // turn into a unique id that no longer matches if the hub's role is deleted and created again.
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles
@@ -72,7 +82,7 @@ export class SpokeRole extends Construct {
       description:
         "Lets the idle model stopper's hub find, judge and stop idle Rekognition Custom Labels models here",
       assumedBy: new AccountPrincipal(props.hubAccountId).withConditions({
-        ArnEquals: { "aws:PrincipalArn": hubRoleArn },
+        ArnEquals: { "aws:PrincipalArn": [hubRoleArn, followUpRoleArn] },
         StringEquals: {
           "aws:PrincipalOrgID": props.organizationId,
           ...(props.externalId !== undefined && { "sts:ExternalId": props.externalId }),
@@ -124,7 +134,9 @@ export class SpokeRole extends Construct {
 /** The parameters of the spoke template, as a StackSet passes them. */
 export const SPOKE_PARAMETERS = {
   HubAccountId: "The hub account's id: where the idle-model-stopper stack is deployed",
-  HubRoleName: "The hub function's role name: IdleModelStopperHub-<the hub's region>",
+  HubRoleName:
+    "The hub function's role name: IdleModelStopperHub-<the hub's region> (its follow-up function's role, trusted " +
+    "too, is this name with -FollowUp)",
   OrganizationId: "The AWS Organization's id (o-…): the hub is trusted only from inside it",
   Regions: "The regions the hub serves, comma-separated, e.g. us-east-1,eu-west-1",
   RoleName: "The spoke role's name: the hub's spokeRoleName setting",
@@ -149,7 +161,7 @@ export class SpokeRoleStack extends Stack {
       options: Omit<ConstructorParameters<typeof CfnParameter>[2], "description"> = {},
     ) => new CfnParameter(this, name, { type: "String", description: SPOKE_PARAMETERS[name], ...options });
     const hubAccountId = parameter("HubAccountId", { allowedPattern: "^\\d{12}$" });
-    const hubRoleName = parameter("HubRoleName", { allowedPattern: "^[\\w+=,.@-]{1,64}$" });
+    const hubRoleName = parameter("HubRoleName", { allowedPattern: "^[\\w+=,.@-]{1,55}$" });
     const organizationId = parameter("OrganizationId", { allowedPattern: "^o-[a-z0-9]{10,32}$" });
     const regions = parameter("Regions", { type: "CommaDelimitedList" });
     const roleName = parameter("RoleName", {

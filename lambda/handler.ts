@@ -7,7 +7,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createAwsAdapters } from "./aws-clients.ts";
 import { loadConfig } from "./config.ts";
-import { createHandler } from "./create-handler.ts";
+import { createFollowUpHandler, createHandler } from "./create-handler.ts";
 import { createOrganizationAdapters } from "./organization/clients.ts";
 import { loadOrganizationConfig } from "./organization/config.ts";
 import { createOrganizationHandler } from "./organization/steps.ts";
@@ -27,9 +27,10 @@ const hubScope = organization && {
   account: { accountId: organization.hubAccountId, readsAccountlessRecords: true },
 };
 const hubAdapters = createAwsAdapters(config, hubScope);
-const single = createHandler(config, { ...hubAdapters, logger, metrics, clock: Date.now });
+const deps = { ...hubAdapters, logger, metrics, clock: Date.now };
+const single = createHandler(config, deps);
 
-/** The function the stack points at: one run, or in the organization mode one step of the state machine. */
+/** The nightly function's handler (`index.handler`): one run, or in the organization mode one step of the state machine. */
 export const handler = organization
   ? createOrganizationHandler(config, organization, {
       ...createOrganizationAdapters(config, organization),
@@ -41,3 +42,6 @@ export const handler = organization
       single,
     })
   : single;
+
+/** The follow-up function's handler (`index.followUp`), from the same bundle: regret checks, restarts, starts by hand. */
+export const followUp = createFollowUpHandler(config, deps);

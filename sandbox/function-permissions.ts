@@ -27,6 +27,15 @@ export const FUNCTION_ROLE = "function role";
 /** How reports name the function's role in the organization mode (issue 11): the hub's, with its own grants. */
 export const HUB_ROLE = "hub role (organization mode)";
 
+/** How reports name the follow-up function's role in the organization mode: the hub's, assuming spoke roles too. */
+export const HUB_FOLLOW_UP_ROLE = "hub follow-up role (organization mode)";
+
+/** The access key id the follow-up function signs with in a sandbox world: its calls meet its own role. */
+export const FOLLOW_UP_ACCESS_KEY_ID = "ASIASANDBOXFOLLOWUP1";
+
+/** How reports name the follow-up function's role. */
+export const FOLLOW_UP_ROLE = "follow-up function role";
+
 /** Where the function is deployed in the sandbox, and the physical names the sandbox gives its resources. */
 export interface FunctionDeployment {
   readonly template: CfnTemplate;
@@ -35,8 +44,9 @@ export interface FunctionDeployment {
   /** Physical names by logical id: the sandbox's table and topic. */
   readonly physicalNames: Readonly<Record<string, string>>;
   /**
-   * How the proof report names the role. Only {@link FUNCTION_ROLE}, the role of this repository's own stack, has
-   * its unused grants judged; another stack's role (a consumer's app) is checked for denials only. @default FUNCTION_ROLE
+   * How the proof report names the role. Only {@link FUNCTION_ROLE} and {@link FOLLOW_UP_ROLE}, the roles of this
+   * repository's own stack, have their unused grants judged; another stack's role (a consumer's app) is checked for
+   * denials only. @default FUNCTION_ROLE
    */
   readonly principalName?: string;
   /**
@@ -48,6 +58,10 @@ export interface FunctionDeployment {
     readonly id: string;
     readonly trustPolicies: ReadonlyMap<string, PolicyDocument>;
   };
+  /** Which function's role: the bundle export it runs, `handler` (the default) or `followUp`. */
+  readonly handlerExport?: string;
+  /** The key its calls are signed with. @default FUNCTION_ACCESS_KEY_ID */
+  readonly accessKeyId?: string;
 }
 
 /** Checks the function's calls as they are logged; `settle()` simulates those not yet checked. */
@@ -56,7 +70,7 @@ export class FunctionPermissionGuard {
 
   constructor(deployment: FunctionDeployment) {
     const deployed = deployedPolicies(deployment.template, deployment);
-    const role = deployed.functionRole();
+    const role = deployed.functionRole(deployment.handlerExport);
     const functionName = role.functionArn.slice(role.functionArn.lastIndexOf(":") + 1);
     const principal: SimulatedPrincipal = {
       name: deployment.principalName ?? FUNCTION_ROLE,
@@ -79,7 +93,7 @@ export class FunctionPermissionGuard {
     const assumesMissingRole = (call: CheckedCall) =>
       call.action === "sts:AssumeRole" && !organization?.trustPolicies.has(call.resource ?? "");
     this.guard = new CallGuard(new PermissionChecker(principal, resourcePolicies), {
-      accessKeyId: FUNCTION_ACCESS_KEY_ID,
+      accessKeyId: deployment.accessKeyId ?? FUNCTION_ACCESS_KEY_ID,
       implied: (call) => kmsCallsOfPublish(call, topicKeys),
       ...(organization && {
         // Every member account of the sandbox's organization is in it: the role's aws:ResourceOrgID is its id.
@@ -90,7 +104,7 @@ export class FunctionPermissionGuard {
     });
   }
 
-  /** Takes note of a logged call; only the function's own (signed with {@link FUNCTION_ACCESS_KEY_ID}) are kept. */
+  /** Takes note of a logged call; only the function's own (signed with its access key) are kept. */
   observe(call: CallRecord): void {
     this.guard.observe(call);
   }

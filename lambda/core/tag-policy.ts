@@ -3,7 +3,9 @@
  * a per-model idle threshold from `<key>:idle-minutes`. The model's own tag wins over its project's.
  */
 
+import { restartTag } from "./follow-up.ts";
 import { describeOptOut, parseOptOut } from "./opt-out.ts";
+import { RESTART_SUFFIX } from "./restart-rule.ts";
 import { NOTIFY_SUFFIX } from "./warning.ts";
 
 /** Bounds of an idle threshold, the same as IDLE_MINUTES. */
@@ -46,7 +48,12 @@ const WHERE = ["model", "project"] as const;
 
 /** Every tag key the stopper reads, the opt-out key first; a tag with any other key changes nothing. */
 export function tagKeysRead(optOutTagKey: string): string[] {
-  return [optOutTagKey, `${optOutTagKey}${IDLE_MINUTES_SUFFIX}`, `${optOutTagKey}${NOTIFY_SUFFIX}`];
+  return [
+    optOutTagKey,
+    `${optOutTagKey}${IDLE_MINUTES_SUFFIX}`,
+    `${optOutTagKey}${NOTIFY_SUFFIX}`,
+    `${optOutTagKey}${RESTART_SUFFIX}`,
+  ];
 }
 
 /** Reads the tags. Opt-outs and snoozes come first: they keep the model whatever else is tagged. */
@@ -69,6 +76,12 @@ export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {
       };
     }
   }
+
+  // A restart rule that cannot be read: the owner wants the model running at some time, and the stopper could not
+  // start it again then. Kept, like a threshold it cannot read, until the tag is fixed.
+  const restart = restartTag(tags, key);
+  if (restart && "error" in restart)
+    return { keep: true, reason: `kept to be safe: ${restart.error}`, cause: "unsure" };
 
   const idleKey = `${key}${IDLE_MINUTES_SUFFIX}`;
   for (const where of WHERE) {
