@@ -10,6 +10,7 @@ import { loadConfig } from "./config.ts";
 import { createFollowUpHandler, createHandler } from "./create-handler.ts";
 import { createOrganizationAdapters } from "./organization/clients.ts";
 import { loadOrganizationConfig } from "./organization/config.ts";
+import { runOrganizationFollowUp } from "./organization/follow-ups.ts";
 import { createOrganizationHandler } from "./organization/steps.ts";
 
 const SERVICE = process.env.POWERTOOLS_SERVICE_NAME || "idle-model-stopper";
@@ -29,11 +30,13 @@ const hubScope = organization && {
 const hubAdapters = createAwsAdapters(config, hubScope);
 const deps = { ...hubAdapters, logger, metrics, clock: Date.now };
 const single = createHandler(config, deps);
+// The organization mode's settings with its clients (STS, Organizations, Step Functions), created once.
+const hub = organization && { organization, adapters: createOrganizationAdapters(config, organization) };
 
 /** The nightly function's handler (`index.handler`): one run, or in the organization mode one step of the state machine. */
-export const handler = organization
-  ? createOrganizationHandler(config, organization, {
-      ...createOrganizationAdapters(config, organization),
+export const handler = hub
+  ? createOrganizationHandler(config, hub.organization, {
+      ...hub.adapters,
       logger,
       metrics,
       clock: Date.now,
@@ -43,5 +46,22 @@ export const handler = organization
     })
   : single;
 
-/** The follow-up function's handler (`index.followUp`), from the same bundle: regret checks, restarts, starts by hand. */
-export const followUp = createFollowUpHandler(config, deps);
+/**
+ * The follow-up function's handler (`index.followUp`), from the same bundle: regret checks, restarts, starts by hand;
+ * in the organization mode in every account with stops to follow up, through its spoke role.
+ */
+export const followUp = hub
+  ? createFollowUpHandler(config, deps, (runDeps, runId) =>
+      runOrganizationFollowUp(
+        {
+          ...runDeps,
+          keys: hubAdapters.log,
+          assumer: hub.adapters.assumer,
+          adaptersIn: (scope) => createAwsAdapters(config, scope),
+        },
+        config,
+        hub.organization,
+        runId,
+      ),
+    )
+  : createFollowUpHandler(config, deps);

@@ -194,7 +194,7 @@ export async function startStopperWorld(
           env: {
             ...resolveFunctionRefs(
               { ...fn, ...followUp },
-              { tableName: LOG_TABLE_NAME, topicArn: sandbox.sns.topicArn },
+              { tableName: LOG_TABLE_NAME, topicArn: sandbox.sns.topicArn, account: sandbox.account },
             ),
             ...sandbox.env,
             AWS_ACCESS_KEY_ID: FOLLOW_UP_ACCESS_KEY_ID,

@@ -3,7 +3,13 @@
  * it; a warning's is written when the model is warned and closed when a later run is done with it.
  */
 
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  paginateScan,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { RESTART_PENDING, RESTARTED, STARTED_BY_HAND, type StopRecord, WARNED } from "../core/stop-record.ts";
 import { attemptsOf } from "./errors.ts";
 
@@ -98,8 +104,14 @@ export function pendingKeyOf(region: string, account?: LogAccount): string {
   return account === undefined ? region : `${account.accountId}:${region}`;
 }
 
+/** The keys present in the FollowUps index: which accounts and regions have something to follow up. */
+export interface FollowUpKeys {
+  /** Every distinct `followUpRegion` of the index: `<region>`, or `<accountId>:<region>` in the organization mode. */
+  followUpKeys(): Promise<string[]>;
+}
+
 /** The SDK-backed {@link StopLog}. */
-export class DynamoStopLog implements StopLog {
+export class DynamoStopLog implements StopLog, FollowUpKeys {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -122,6 +134,24 @@ export class DynamoStopLog implements StopLog {
 
   followUps(region: string): Promise<StopRecord[]> {
     return this.queryRegion(FOLLOW_UPS_INDEX, "followUpRegion", region);
+  }
+
+  async followUpKeys(): Promise<string[]> {
+    // The index is sparse (open warnings and followed stops only), so a Scan of it reads few items; only the key
+    // is projected. A key cannot be listed otherwise: a Query needs it.
+    const keys = new Set<string>();
+    const pages = paginateScan(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        IndexName: FOLLOW_UPS_INDEX,
+        ProjectionExpression: "followUpRegion",
+      },
+    );
+    for await (const page of pages)
+      for (const item of page.Items ?? [])
+        if (typeof item.followUpRegion === "string") keys.add(item.followUpRegion);
+    return [...keys].sort();
   }
 
   /** A sparse index's records of a region: this account's key, and the hub's earlier account-less one. */

@@ -375,3 +375,35 @@ export function buildOrganizationDigest(input: {
   ].join("\n");
   return { subject, message };
 }
+
+/** The accounts with stops to follow up, each with its regions, as the FollowUps index's keys name them. */
+export interface FollowUpAccount {
+  readonly accountId: string;
+  readonly regions: readonly string[];
+}
+
+const ACCOUNT_KEY = /^(\d{12}):(.+)$/;
+
+/**
+ * Groups the FollowUps index's keys by account: `<accountId>:<region>`, or a plain `<region>` (a record the hub wrote
+ * before the organization mode, the hub's own). Regions no longer configured are left out, as the single-account
+ * follow-up leaves them; the hub's account comes first, then the others in order.
+ */
+export function followUpAccounts(
+  keys: readonly string[],
+  hubAccountId: string,
+  regions: readonly string[],
+): FollowUpAccount[] {
+  const configured = new Set(regions);
+  const byAccount = new Map<string, Set<string>>();
+  for (const key of keys) {
+    const [, accountId = hubAccountId, region = key] = ACCOUNT_KEY.exec(key) ?? [];
+    if (!configured.has(region)) continue;
+    const found = byAccount.get(accountId) ?? new Set<string>();
+    found.add(region);
+    byAccount.set(accountId, found);
+  }
+  return [...byAccount]
+    .sort(([a], [b]) => (a === hubAccountId ? -1 : b === hubAccountId ? 1 : a.localeCompare(b)))
+    .map(([accountId, found]) => ({ accountId, regions: regions.filter((region) => found.has(region)) }));
+}
