@@ -11,7 +11,10 @@ import { spokeTemplate } from "../../scripts/spoke-template.ts";
 import {
   asArray,
   buildStack,
+  FOLLOW_UP,
   functionStatements,
+  lambdaFunction,
+  lambdaFunctionId,
   type RoleRef,
   render,
   resourcesFor,
@@ -60,7 +63,7 @@ describe("without accounts or OUs", () => {
   it("has no state machine: the schedule invokes the function, whose reserved concurrency is 1", () => {
     const template = Template.fromStack(buildStack());
     template.resourceCountIs("AWS::StepFunctions::StateMachine", 0);
-    const fn = theOnly(template, "AWS::Lambda::Function").Properties;
+    const fn = lambdaFunction(template).Properties;
     assert.equal(fn.ReservedConcurrentExecutions, 1);
     const variables = Object.keys((fn.Environment as { Variables: object }).Variables);
     for (const name of [
@@ -73,11 +76,21 @@ describe("without accounts or OUs", () => {
       assert.ok(!variables.includes(name), name);
     const roleId = (fn.Role as RoleRef)["Fn::GetAtt"][0];
     assert.equal(template.toJSON().Resources[roleId].Properties.RoleName, undefined);
-    const schedule = theOnly(template, "AWS::Scheduler::Schedule").Properties as { Target: { Arn: RoleRef } };
-    const fnId = Object.keys(template.findResources("AWS::Lambda::Function"))[0];
-    assert.equal(schedule.Target.Arn["Fn::GetAtt"][0], fnId);
-    for (const action of ["sts:AssumeRole", "organizations:ListChildren", "states:ListExecutions"])
-      assert.deepEqual(resourcesFor(functionStatements(template), action), [], action);
+    const schedules = Object.values(template.findResources("AWS::Scheduler::Schedule")).map(
+      (schedule) => (schedule.Properties as { Target: { Arn: RoleRef } }).Target.Arn["Fn::GetAtt"][0],
+    );
+    assert.deepEqual(
+      schedules.sort(),
+      [lambdaFunctionId(template), lambdaFunctionId(template, FOLLOW_UP)].sort(),
+    );
+    for (const handler of [undefined, FOLLOW_UP])
+      for (const action of [
+        "sts:AssumeRole",
+        "organizations:ListChildren",
+        "states:ListExecutions",
+        "dynamodb:Scan",
+      ])
+        assert.deepEqual(resourcesFor(functionStatements(template, handler), action), [], action);
   });
 });
 
@@ -148,9 +161,11 @@ describe("the state machine", () => {
   });
 
   it("is started by the schedule with the scheduled time, and its role may only invoke the function", () => {
-    const schedule = theOnly(accountsOnly, "AWS::Scheduler::Schedule").Properties as {
-      Target: { Arn: { Ref: string }; Input: string; RoleArn: RoleRef };
-    };
+    const schedule = Object.values(
+      accountsOnly.findResources("AWS::Scheduler::Schedule", {
+        Properties: { Description: "Invokes the idle model stopper" },
+      }),
+    )[0]?.Properties as { Target: { Arn: { Ref: string }; Input: string; RoleArn: RoleRef } };
     assert.equal(schedule.Target.Arn.Ref, machine.logicalId);
     assert.match(schedule.Target.Input, /<aws\.scheduler\.scheduled-time>/);
     const policies = Object.values(
@@ -161,7 +176,7 @@ describe("the state machine", () => {
     const invoke = policies.filter((s) => asArray(s.Action).includes("lambda:InvokeFunction"));
     assert.deepEqual(
       invoke.flatMap((s) => asArray(s.Resource).map(render)),
-      [`<${Object.keys(accountsOnly.findResources("AWS::Lambda::Function"))[0]}.Arn>`],
+      [`<${lambdaFunctionId(accountsOnly)}.Arn>`],
     );
     const otherActions = policies.flatMap((s) => asArray(s.Action)).filter((a) => !a.startsWith("logs:"));
     assert.deepEqual(otherActions, ["lambda:InvokeFunction"]);
@@ -181,11 +196,12 @@ describe("the state machine", () => {
     const warnMachine = machineOf(template);
 
     // Act
-    const schedules = Object.values(template.findResources("AWS::Scheduler::Schedule")).map(
-      (resource) => resource.Properties as { Target: { Arn: { Ref: string }; Input: string } },
-    );
+    const schedules = Object.values(template.findResources("AWS::Scheduler::Schedule"))
+      .map((resource) => resource.Properties as { Target: { Arn: { Ref: string }; Input: string } })
+      .filter((schedule) => schedule.Target.Arn.Ref !== undefined);
 
-    // Assess: both start the state machine; only the warning pass asks for mode warn.
+    // Assess: both start the state machine (the follow-ups' invokes its function); only the warning pass asks for
+    // mode warn.
     assert.deepEqual(
       schedules.map((schedule) => schedule.Target.Arn.Ref),
       [warnMachine.logicalId, warnMachine.logicalId],
@@ -220,41 +236,61 @@ describe("the state machine", () => {
 
 describe("the hub in the organization mode", () => {
   it("lets the Map run mapConcurrency items at once, under a fixed role name the spoke roles trust", () => {
-    const fn = theOnly(accountsOnly, "AWS::Lambda::Function").Properties;
+    const fn = lambdaFunction(accountsOnly).Properties;
     assert.equal(fn.ReservedConcurrentExecutions, 8);
-    const fnRole = (theOnly(accountsOnly, "AWS::Lambda::Function").Properties.Role as RoleRef)[
-      "Fn::GetAtt"
-    ][0];
-    const role = accountsOnly.toJSON().Resources[fnRole];
-    assert.deepEqual(role.Properties.RoleName, {
-      "Fn::Join": ["", ["IdleModelStopperHub-", { Ref: "AWS::Region" }]],
-    });
+    const roleNameOf = (handler?: string) => {
+      const roleId = (lambdaFunction(accountsOnly, handler).Properties.Role as RoleRef)["Fn::GetAtt"][0];
+      return render(accountsOnly.toJSON().Resources[roleId].Properties.RoleName);
+    };
+    assert.equal(roleNameOf(), "IdleModelStopperHub-<AWS::Region>");
+    // The follow-up function's role too: the spoke roles trust it, to undo stops in member accounts.
+    assert.equal(roleNameOf(FOLLOW_UP), "IdleModelStopperHub-<AWS::Region>-FollowUp");
+    assert.equal(lambdaFunction(accountsOnly, FOLLOW_UP).Properties.ReservedConcurrentExecutions, 1);
   });
 
-  it("tells the function the accounts, the spoke role and where the hub is", () => {
-    const variables = (
-      theOnly(accountsOnly, "AWS::Lambda::Function").Properties.Environment as {
-        Variables: Record<string, unknown>;
-      }
-    ).Variables;
-    assert.equal(variables.ACCOUNTS, "111111111111,222222222222");
-    assert.equal(variables.ORGANIZATIONAL_UNITS, "");
-    assert.equal(variables.INCLUDE_HUB_ACCOUNT, "true");
-    assert.equal(variables.SPOKE_ROLE_NAME, "IdleModelStopperSpoke");
-    assert.deepEqual(variables.HUB_ACCOUNT_ID, { Ref: "AWS::AccountId" });
-    assert.deepEqual(variables.HUB_PARTITION, { Ref: "AWS::Partition" });
+  it("tells both functions the accounts, the spoke role and where the hub is", () => {
+    for (const handler of [undefined, FOLLOW_UP]) {
+      const variables = (
+        lambdaFunction(accountsOnly, handler).Properties.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+      assert.equal(variables.ACCOUNTS, "111111111111,222222222222");
+      assert.equal(variables.ORGANIZATIONAL_UNITS, "");
+      assert.equal(variables.INCLUDE_HUB_ACCOUNT, "true");
+      assert.equal(variables.SPOKE_ROLE_NAME, "IdleModelStopperSpoke");
+      assert.deepEqual(variables.HUB_ACCOUNT_ID, { Ref: "AWS::AccountId" });
+      assert.deepEqual(variables.HUB_PARTITION, { Ref: "AWS::Partition" });
+    }
   });
 
-  it("may assume only the spoke role of each listed account, inside the organization", () => {
-    const statements = functionStatements(accountsOnly).filter((s) => s.actions.includes("sts:AssumeRole"));
-    assert.equal(statements.length, 1);
-    assert.deepEqual(statements[0]?.actions, ["sts:AssumeRole"]);
-    assert.deepEqual(statements[0]?.resources, [
-      "arn:<AWS::Partition>:iam::111111111111:role/IdleModelStopperSpoke",
-      "arn:<AWS::Partition>:iam::222222222222:role/IdleModelStopperSpoke",
+  it("may assume only the spoke role of each listed account, inside the organization, from either function", () => {
+    for (const handler of [undefined, FOLLOW_UP]) {
+      const statements = functionStatements(accountsOnly, handler).filter((s) =>
+        s.actions.includes("sts:AssumeRole"),
+      );
+      assert.equal(statements.length, 1);
+      assert.deepEqual(statements[0]?.actions, ["sts:AssumeRole"]);
+      assert.deepEqual(statements[0]?.resources, [
+        "arn:<AWS::Partition>:iam::111111111111:role/IdleModelStopperSpoke",
+        "arn:<AWS::Partition>:iam::222222222222:role/IdleModelStopperSpoke",
+      ]);
+      assert.deepEqual(statements[0]?.condition, { StringEquals: { "aws:ResourceOrgID": "o-a1b2c3d4e5" } });
+      assert.deepEqual(
+        resourcesFor(functionStatements(accountsOnly, handler), "organizations:ListChildren"),
+        [],
+      );
+    }
+  });
+
+  it("lets the follow-up function scan the FollowUps index only, to find the accounts with stops to follow up", () => {
+    const statements = functionStatements(accountsOnly, FOLLOW_UP);
+    assert.deepEqual(resourcesFor(statements, "dynamodb:Scan"), [
+      `<${Object.keys(accountsOnly.findResources("AWS::DynamoDB::Table"))[0]}.Arn>/index/FollowUps`,
     ]);
-    assert.deepEqual(statements[0]?.condition, { StringEquals: { "aws:ResourceOrgID": "o-a1b2c3d4e5" } });
-    assert.deepEqual(resourcesFor(functionStatements(accountsOnly), "organizations:ListChildren"), []);
+    assert.deepEqual(resourcesFor(functionStatements(accountsOnly), "dynamodb:Scan"), []);
+    for (const action of ["organizations:ListChildren", "states:ListExecutions"])
+      assert.deepEqual(resourcesFor(statements, action), [], action);
   });
 
   it("with OUs, may assume the spoke role by name in any account of the organization, and list the OUs", () => {
@@ -280,7 +316,11 @@ describe("the hub in the organization mode", () => {
 
   it("alarms on failed runs and on items not served, and draws them on the dashboard", () => {
     const alarms = Object.values(accountsOnly.findResources("AWS::CloudWatch::Alarm"));
-    assert.equal(alarms.length, 5);
+    assert.equal(
+      alarms.length,
+      7,
+      "the five of a single account (two of them the follow-up's) and these two",
+    );
     const descriptions = alarms.map((a) => String(a.Properties.AlarmDescription));
     assert.ok(descriptions.some((d) => d.includes("ExecutionsFailed")));
     assert.ok(descriptions.some((d) => d.includes("ItemsFailed")));
@@ -360,7 +400,7 @@ describe("the spoke role", () => {
     assert.equal(template.toJSON().Rules, undefined, "no bootstrap version rule: a plain StackSet template");
   });
 
-  it("trusts exactly the hub's role, from inside the organization, with the external id when one is given", () => {
+  it("trusts exactly the hub's two roles, from inside the organization, with the external id when one is given", () => {
     const [statement] = role.AssumeRolePolicyDocument.Statement;
     assert.equal(role.AssumeRolePolicyDocument.Statement.length, 1);
     assert.equal(statement?.Action, "sts:AssumeRole");
@@ -369,10 +409,11 @@ describe("the spoke role", () => {
       "arn:<AWS::Partition>:iam::<HubAccountId>:root",
     );
     const condition = statement?.Condition as Record<string, Record<string, unknown>>;
-    assert.equal(
-      render(condition.ArnEquals?.["aws:PrincipalArn"]),
+    // The nightly function's, and the follow-up function's, which undoes stops here.
+    assert.deepEqual(asArray(condition.ArnEquals?.["aws:PrincipalArn"]).map(render), [
       "arn:<AWS::Partition>:iam::<HubAccountId>:role/<HubRoleName>",
-    );
+      "arn:<AWS::Partition>:iam::<HubAccountId>:role/<HubRoleName>-FollowUp",
+    ]);
     assert.deepEqual(condition.StringEquals, {
       "Fn::If": [
         "HasExternalId",
