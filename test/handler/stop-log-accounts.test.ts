@@ -2,7 +2,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { DynamoStopLog } from "../../lambda/adapters/stop-log.ts";
 import type { StopRecord } from "../../lambda/core/stop-record.ts";
@@ -81,5 +87,47 @@ describe("the log of one account", () => {
       mock.commandCalls(QueryCommand)[0]?.args[0].input.ExpressionAttributeValues?.[":region"],
       "us-east-1",
     );
+  });
+
+  it("follows up a member account's stop that took effect under <account>:<region>", async () => {
+    // Prepare
+    const { mock, log } = logFor({ accountId: "111111111111", readsAccountlessRecords: false });
+    mock.on(UpdateCommand).resolves({});
+
+    // Act
+    await log.recordOutcome(record("111111111111").modelArn, "2026-11-28T02:00:05.000Z", {
+      status: "STOPPING",
+      completedAt: "2026-11-28T02:00:06.000Z",
+      followUpRegion: "us-east-1",
+    });
+
+    // Assess
+    const values = mock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues;
+    assert.equal(values?.[":followUpRegion"], "111111111111:us-east-1");
+  });
+});
+
+describe("the keys of the FollowUps index", () => {
+  it("are every distinct account and region with something to follow up, over every page of one Scan", async () => {
+    // Prepare
+    const { mock, log } = logFor();
+    mock
+      .on(ScanCommand)
+      .resolvesOnce({
+        Items: [{ followUpRegion: "111111111111:us-east-1" }, { followUpRegion: "us-east-1" }],
+        LastEvaluatedKey: { modelArn: "a", stoppedAt: "b", followUpRegion: "us-east-1" },
+      })
+      .resolvesOnce({
+        Items: [{ followUpRegion: "111111111111:us-east-1" }, { followUpRegion: "222222222222:eu-west-1" }],
+      });
+
+    // Act
+    const keys = await log.followUpKeys();
+
+    // Assess
+    assert.deepEqual(keys, ["111111111111:us-east-1", "222222222222:eu-west-1", "us-east-1"]);
+    const scans = mock.commandCalls(ScanCommand).map((call) => call.args[0].input);
+    assert.equal(scans.length, 2);
+    assert.deepEqual([scans[0]?.IndexName, scans[0]?.ProjectionExpression], ["FollowUps", "followUpRegion"]);
   });
 });

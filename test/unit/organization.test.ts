@@ -14,6 +14,7 @@ import {
   buildOrganizationDigest,
   compactSummary,
   failedItem,
+  followUpAccounts,
   gatherSummary,
   ITEM_RESULTS_BUDGET_BYTES,
   type ItemSummary,
@@ -346,4 +347,35 @@ describe("the spoke role's session name", () => {
     );
     assert.ok(sessionNameFor("x".repeat(100)).length === 64);
   });
+});
+
+describe("the accounts the follow-up function serves", () => {
+  const HUB = "999999999999";
+  const cases: { name: string; keys: string[]; expected: { accountId: string; regions: string[] }[] }[] = [
+    { name: "none without keys", keys: [], expected: [] },
+    {
+      name: "the hub first, its account-less keys its own, then the others in order, regions as configured",
+      keys: [
+        "222222222222:us-east-1",
+        "eu-west-1",
+        "111111111111:eu-west-1",
+        `${HUB}:us-east-1`,
+        "111111111111:us-east-1",
+      ],
+      expected: [
+        { accountId: HUB, regions: ["us-east-1", "eu-west-1"] },
+        { accountId: "111111111111", regions: ["us-east-1", "eu-west-1"] },
+        { accountId: "222222222222", regions: ["us-east-1"] },
+      ],
+    },
+    {
+      name: "not a region no longer configured",
+      keys: ["111111111111:ap-south-1", "ap-south-1", "111111111111:us-east-1"],
+      expected: [{ accountId: "111111111111", regions: ["us-east-1"] }],
+    },
+  ];
+  for (const { name, keys, expected } of cases)
+    it(`are ${name}`, () => {
+      assert.deepEqual(followUpAccounts(keys, HUB, ["us-east-1", "eu-west-1"]), expected);
+    });
 });
