@@ -10,12 +10,20 @@ import { RekognitionClient } from "@aws-sdk/client-rekognition";
 import { createGate, type Gate } from "../lambda/adapters/gate.ts";
 import { CloudWatchUsageReader } from "../lambda/adapters/metrics.ts";
 import { parseModelArn, RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
+import type { AwsCredentialIdentity } from "../lambda/adapters/spoke-role.ts";
 import { listMetricsLimits, perRegion } from "../lambda/aws-clients.ts";
 import type { StopperConfig } from "../lambda/config.ts";
 import { applyStopCap, usageWindow } from "../lambda/core/decide.ts";
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
 import type { NamedModel, Verdict, VerdictFacts } from "../lambda/core/types.ts";
 import { type Assessment, assess } from "../lambda/run.ts";
+import {
+  ACCOUNT_OPTIONS,
+  type AccountChoice,
+  accountChoice,
+  accountOfArn,
+  assumeAccountRole,
+} from "./account.ts";
 import { awsClientOptions, type CliIo } from "./io.ts";
 import { LogTableReader, TABLE_ENV } from "./log-table.ts";
 import {
@@ -55,7 +63,7 @@ export async function scanConfig(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
   clientOptions: { readonly profile?: string } = {},
-): Promise<{ config: StopperConfig; json: boolean; table?: ScanTable }> {
+): Promise<{ config: StopperConfig; json: boolean; table?: ScanTable; account?: AccountChoice }> {
   const { values } = parseOrUsage("scan", () =>
     parseArgs({
       args: [...args],
@@ -68,6 +76,7 @@ export async function scanConfig(
         "max-stops": { type: "string" },
         full: { type: "boolean" },
         json: { type: "boolean" },
+        ...ACCOUNT_OPTIONS,
         table: { type: "string" },
         "table-region": { type: "string" },
       },
@@ -75,6 +84,7 @@ export async function scanConfig(
       allowPositionals: false,
     }),
   );
+  const account = accountChoice("scan", values);
   const tableName = values.table ?? (env[TABLE_ENV] || undefined);
   const table: ScanTable | undefined =
     tableName === undefined
@@ -112,7 +122,7 @@ export async function scanConfig(
     homeRegion: regions[0] as string,
     logTableName: "",
   });
-  return { config, json: values.json === true, ...(table && { table }) };
+  return { config, json: values.json === true, ...(table && { table }), ...(account && { account }) };
 }
 
 /** A gate that refuses every call: the stop and start gates of a scan, so neither call can leave the CLI. */
@@ -120,8 +130,18 @@ const refuseChanges: Gate = () =>
   Promise.reject(new Error("scan is read-only: it never stops or starts a model"));
 
 /** The Lambda's read adapters over real SDK clients, with the same retry and gates, and no way to stop. */
-function readOnlyAdapters(config: StopperConfig, clientOptions: { readonly profile?: string }) {
-  const retry = { retryMode: "adaptive", maxAttempts: config.maxAttempts, ...clientOptions } as const;
+function readOnlyAdapters(
+  config: StopperConfig,
+  clientOptions: { readonly profile?: string },
+  credentials?: AwsCredentialIdentity,
+) {
+  // With --account, the clients act in the member account through its role's credentials.
+  const retry = {
+    retryMode: "adaptive",
+    maxAttempts: config.maxAttempts,
+    ...clientOptions,
+    ...(credentials && { credentials }),
+  } as const;
   const clients: { destroy(): void }[] = [];
   const keep = <T extends { destroy(): void }>(client: T): T => {
     clients.push(client);
@@ -371,8 +391,19 @@ export function nearMissNotes(decisions: readonly JudgedModel[]): string {
 
 /** Runs `scan`; returns the exit code: 0, or 1 when something could not be read (the table still shows it). */
 export async function scanCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { config, json, table } = await scanConfig(args, io.env, awsClientOptions(io));
-  const adapters = readOnlyAdapters(config, awsClientOptions(io));
+  const { config, json, table, account } = await scanConfig(args, io.env, awsClientOptions(io));
+  // The models are the member account's, reached through its role; the log table stays the hub's, read with the
+  // caller's own credentials.
+  const credentials =
+    account &&
+    (await assumeAccountRole(account, {
+      region: config.homeRegion,
+      maxAttempts: config.maxAttempts,
+      now: io.clock(),
+      clientOptions: awsClientOptions(io),
+    }));
+  if (account) io.err(`In account ${account.accountId} through role ${account.roleName}.\n`);
+  const adapters = readOnlyAdapters(config, awsClientOptions(io), credentials);
   const progress = new Progress(io, config.regions);
   const now = io.clock();
   io.err(
@@ -393,7 +424,10 @@ export async function scanCommand(args: readonly string[], io: CliIo): Promise<n
     adapters.destroy();
   }
   progress.done();
-  const warnings = table && (await openWarnings(table, config, io));
+  const accounts = [
+    ...new Set(assessment.decisions.map((decision) => accountOfArn(decision.model.modelArn) ?? "")),
+  ].filter((accountId) => accountId !== "");
+  const warnings = table && (await openWarnings(table, config, io, accounts));
   const report = buildScanReport(config, assessment, now, warnings);
   io.out(json ? `${JSON.stringify(report, null, 2)}\n` : renderScanReport(report));
   for (const problem of report.errors) {
@@ -409,6 +443,8 @@ async function openWarnings(
   table: ScanTable,
   config: StopperConfig,
   io: CliIo,
+  /** The accounts of the scanned models, whose organization-mode keys are read too. */
+  accounts: readonly string[],
 ): Promise<{ table: string; byModel: Map<string, PendingWarning> }> {
   const clientOptions = awsClientOptions(io);
   const region = table.region ?? (await defaultRegion("scan", clientOptions));
@@ -424,7 +460,7 @@ async function openWarnings(
   try {
     for (const scanned of config.regions) {
       // Oldest first: the first warning of a model is the one that times its stop.
-      for (const warning of await reader.openWarnings(scanned)) {
+      for (const warning of await reader.openWarnings(scanned, accounts)) {
         if (byModel.has(warning.modelArn)) continue;
         byModel.set(warning.modelArn, {
           warnedAt: formatTime(Date.parse(warning.stoppedAt)),

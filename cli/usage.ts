@@ -9,6 +9,8 @@ const TABLE_OPTIONS = `  --table NAME           the log table (default: $${TABLE
   --stack NAME           the stack to read LogTableName from (default: ${DEFAULT_STACK})
   --region REGION        the region of the table and the stack (default: your AWS SDK default region)`;
 
+const ACCOUNT_USAGE = `  --account ID           act in this member account of the organization, through its spoke role
+  --role-name NAME       the role to assume there with your credentials (default: IdleModelStopperSpoke)`;
 const ENVIRONMENT = `Credentials and the default region come from the AWS SDK's default chain: --profile NAME (before or
 after the command), else AWS_PROFILE, AWS_REGION, ~/.aws/config and so on. AWS_MAX_ATTEMPTS sets the attempts per
 AWS call (default: ${DEFAULT_SETTINGS.maxAttempts}).`;
@@ -60,6 +62,7 @@ Options:
                          and when a run may stop it (without a table, warnings are not shown)
   --table-region REGION  the region of the log table (default: your AWS SDK default region)
   --json                 print the decisions as JSON instead of the table
+${ACCOUNT_USAGE}
   --profile NAME         the named profile of your AWS config and credentials files
   -h, --help             show this help
 
@@ -76,6 +79,7 @@ Options:
   --since WHEN           7d, 24h, 90m, a date (2026-11-01, from 00:00 UTC) or an ISO-8601 date-time
                          with Z or an offset (default: 7d)
   --model ARN            only this model's records
+  --account ID           only this account's records (the table is the hub's, read with your credentials)
 ${TABLE_OPTIONS}
   --json                 print the records and totals as JSON instead of the table
   --profile NAME         the named profile of your AWS config and credentials files
@@ -93,6 +97,9 @@ alone (exit 3). It says what it will start, with which units, and asks first; de
 Options:
   -y, --yes              start without asking
 ${TABLE_OPTIONS}
+${ACCOUNT_USAGE}
+                         (that role needs rekognition:DescribeProjectVersions and StartProjectVersion
+                         on the account's models)
   --profile NAME         the named profile of your AWS config and credentials files
   -h, --help             show this help
 

@@ -12,8 +12,19 @@ import { createGate } from "./adapters/gate.ts";
 import { CloudWatchUsageReader } from "./adapters/metrics.ts";
 import { SnsNotifier } from "./adapters/notifier.ts";
 import { RekognitionModelDirectory } from "./adapters/rekognition.ts";
-import { DynamoStopLog } from "./adapters/stop-log.ts";
+import type { AwsCredentialIdentity } from "./adapters/spoke-role.ts";
+import { DynamoStopLog, type LogAccount } from "./adapters/stop-log.ts";
 import type { StopperConfig } from "./config.ts";
+
+/**
+ * Where the adapters point in the organization mode (issue 11): Rekognition and CloudWatch with a member account's
+ * spoke-role credentials, the log recording that account. The log table and the topic stay the hub's.
+ */
+export interface AccountScope {
+  /** The spoke role's credentials; absent for the hub's own account, which uses the function's role. */
+  readonly credentials?: AwsCredentialIdentity;
+  readonly account: LogAccount;
+}
 
 /** One value per region, created on first use. */
 export function perRegion<T>(create: (region: string) => T): (region: string) => T {
@@ -36,17 +47,21 @@ export function listMetricsLimits(config: Pick<StopperConfig, "metricsTps">) {
   return { tps: Math.max(1, config.metricsTps / 2), concurrency: 1 };
 }
 
-/** The adapters wired to real AWS SDK clients, each API behind its own gate per region. */
-export function createAwsAdapters(config: StopperConfig) {
+/**
+ * The adapters wired to real AWS SDK clients, each API behind its own gate per region; with a `scope`, the
+ * Rekognition and CloudWatch clients act in that account.
+ */
+export function createAwsAdapters(config: StopperConfig, scope?: AccountScope) {
   // Adaptive retry backs off and rate-limits the client itself when AWS throttles.
   const retry = { retryMode: "adaptive", maxAttempts: config.maxAttempts } as const;
+  const inAccount = { ...retry, ...(scope?.credentials && { credentials: scope.credentials }) };
   const rekognition = { tps: config.rekognitionTps };
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.homeRegion, ...retry }), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return {
     directory: new RekognitionModelDirectory(
-      perRegion((region) => new RekognitionClient({ region, ...retry })),
+      perRegion((region) => new RekognitionClient({ region, ...inAccount })),
       perRegion(() => ({
         describe: createGate({ ...rekognition, concurrency: config.describeConcurrency }),
         tags: createGate({ ...rekognition, concurrency: config.tagConcurrency }),
@@ -56,11 +71,11 @@ export function createAwsAdapters(config: StopperConfig) {
       })),
     ),
     usage: new CloudWatchUsageReader(
-      perRegion((region) => new CloudWatchClient({ region, ...retry })),
+      perRegion((region) => new CloudWatchClient({ region, ...inAccount })),
       perRegion(() => createGate({ tps: config.metricsTps, concurrency: config.metricsConcurrency })),
       perRegion(() => createGate(listMetricsLimits(config))),
     ),
-    log: new DynamoStopLog(dynamo, config.logTableName),
+    log: new DynamoStopLog(dynamo, config.logTableName, scope?.account),
     ...(config.notificationTopicArn !== undefined && {
       notifier: new SnsNotifier(
         perRegion((region) => new SNSClient({ region, ...retry })),

@@ -72,6 +72,11 @@ export interface RunOptions {
   readonly mode?: RunMode;
   /** When the run was scheduled for (epoch ms, the event's `scheduledTime`): warnings are timed by it. @default now */
   readonly scheduledAt?: number;
+  /**
+   * Whether the run sends its digest to the stack's topic. @default true; false for an item of the organization
+   * mode, whose gather step sends one digest for every account (a warning still goes to its owner's topic).
+   */
+  readonly digest?: boolean;
 }
 
 /** Runs the stopper once over every configured region. */
@@ -83,6 +88,7 @@ export async function runStopper(
 ): Promise<RunSummary> {
   const now = deps.clock();
   const mode = options.mode ?? "run";
+  const digest = options.digest ?? true;
   const scheduledAt = options.scheduledAt ?? now;
   const marginMs = config.deadlineMarginSeconds * 1000;
   const reconciled =
@@ -98,6 +104,16 @@ export async function runStopper(
       mustExamine: [...reconciled.pending.values()],
     }),
   ]);
+  // What the report says of either kind of run.
+  const reported = {
+    runId,
+    now,
+    mode,
+    digest,
+    reconciled,
+    ...(followedUp && { followUps: followedUp }),
+    assessment,
+  };
   const warned = await warnBeforeStop(deps, config, {
     runId,
     now,
@@ -115,7 +131,7 @@ export async function runStopper(
       errors: [],
       unfinished: [],
     };
-    return report(deps, config, { runId, now, mode, reconciled, assessment, warnings: warned, stops });
+    return report(deps, config, { ...reported, warnings: warned, stops });
   }
   const looked = await lastLook(deps, config, {
     now,
@@ -139,17 +155,7 @@ export async function runStopper(
     closed: [...warned.closed, ...settled.closed],
     errors: [...warned.errors, ...settled.errors],
   };
-  return report(deps, config, {
-    runId,
-    now,
-    mode,
-    reconciled,
-    ...(followedUp && { followUps: followedUp }),
-    assessment,
-    warnings,
-    lastLookErrors: looked.errors,
-    stops,
-  });
+  return report(deps, config, { ...reported, warnings, lastLookErrors: looked.errors, stops });
 }
 
 /**

@@ -114,15 +114,32 @@ export const COMMON_ERRORS: readonly CommonError[] = [
     source:
       "the AWS JSON services' answer to an X-Amz-Target they do not know (e.g. CloudWatch Logs, HTTP 400: aws/aws-sdk-net#1536)",
   },
+  {
+    code: "AccessDenied",
+    statusCode: 403,
+    protocols: "query",
+    source:
+      "the query protocols' denial, e.g. STS AssumeRole of a role that is missing or does not trust the caller (`An error occurred (AccessDenied) when calling the AssumeRole operation: User: … is not authorized to perform: sts:AssumeRole on resource: …`); botocore's STS model declares no such error",
+  },
+  {
+    code: "UnrecognizedClientException",
+    statusCode: 400,
+    protocols: "json",
+    source:
+      "the AWS JSON services' answer to a security token they do not accept (`The security token included in the request is invalid.`), e.g. a session's token in a region its account has not enabled; botocore's _retry.json and the SDKs' credential-error handling list it",
+  },
 ];
 
 const COMMON_BY_CODE = new Map(COMMON_ERRORS.map((error) => [error.code, error]));
 
 /** The content type of each protocol's answers. */
-const JSON_CONTENT_TYPE: Readonly<Record<"rekognition" | "cloudwatch", string>> = {
-  rekognition: "application/x-amz-json-1.1",
-  cloudwatch: "application/x-amz-json-1.0",
-};
+const JSON_CONTENT_TYPE: Readonly<Record<"rekognition" | "cloudwatch" | "organizations" | "states", string>> =
+  {
+    rekognition: "application/x-amz-json-1.1",
+    cloudwatch: "application/x-amz-json-1.0",
+    organizations: "application/x-amz-json-1.1",
+    states: "application/x-amz-json-1.0",
+  };
 
 /** A mismatch found while walking a value: where, and what. */
 interface Found {
@@ -442,7 +459,7 @@ function checkError(
 // ---- AWS JSON (Rekognition 1.1, CloudWatch 1.0 with awsQuery compatibility)
 
 function checkJsonAnswer(model: ServiceModel, answer: WireAnswer, found: Found[]): void {
-  const service = answer.service as "rekognition" | "cloudwatch";
+  const service = answer.service as keyof typeof JSON_CONTENT_TYPE;
   const operation = model.operations.get(answer.operation);
   const contentType = answer.headers["content-type"];
   if (contentType !== JSON_CONTENT_TYPE[service])
@@ -602,7 +619,8 @@ function checkQueryAnswer(model: ServiceModel, answer: WireAnswer, found: Found[
 export function checkAnswer(answer: WireAnswer): ModelMismatch[] {
   const model = apiModel(answer.service);
   const found: Found[] = [];
-  if (answer.service === "sns" || answer.service === "cloudformation") checkQueryAnswer(model, answer, found);
+  if (answer.service === "sns" || answer.service === "cloudformation" || answer.service === "sts")
+    checkQueryAnswer(model, answer, found);
   else checkJsonAnswer(model, answer, found);
   return found.map((problem) => {
     const change = answer.deliberate?.find((candidate) => covers(candidate.path, problem.path));

@@ -36,24 +36,28 @@ const ERROR_SHAPES: Readonly<Record<string, { shape: string; fault: "Sender" | "
 };
 
 /**
- * Creates the CloudWatch endpoint's server over a store. `clock` is the sandbox's now (epoch ms); `quirks` is read
- * on every call.
+ * Creates the CloudWatch endpoint's server over a store, or one store per account. `clock` is the sandbox's now
+ * (epoch ms); `quirks` is read on every call.
  */
 export function createCloudWatchEndpoint(
-  store: MetricStore,
+  stores: MetricStore | ((account: string) => MetricStore),
   clock: () => number,
   runtime: EndpointRuntime,
   quirks: () => CloudWatchQuirks = () => ({}),
 ): http.Server {
+  const store = (account: string) => (typeof stores === "function" ? stores(account) : stores);
   return createJsonEndpoint(
     {
       service: "cloudwatch",
       targetPrefix: "GraniteServiceVersion20100801",
       contentType: CONTENT_TYPE,
       operations: {
-        PutMetricData: (input, context) => putMetricData(store, context.region, input, clock()),
-        GetMetricData: (input, context) => getMetricData(store, context.region, input, clock(), quirks()),
-        ListMetrics: (input, context) => listMetrics(store, context.region, input, clock(), quirks()),
+        PutMetricData: (input, context) =>
+          putMetricData(store(context.account), context.region, input, clock()),
+        GetMetricData: (input, context) =>
+          getMetricData(store(context.account), context.region, input, clock(), quirks()),
+        ListMetrics: (input, context) =>
+          listMetrics(store(context.account), context.region, input, clock(), quirks()),
       },
       errorResponse,
       injectedError: (kind, code) =>

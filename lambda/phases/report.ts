@@ -62,6 +62,8 @@ export interface ListedModel {
 /** What each phase before it handed on. */
 export interface ReportInput {
   readonly runId: string;
+  /** Whether to send the digest (an organization item's is sent by the gather step). @default true */
+  readonly digest?: boolean;
   /** The run's clock reading, epoch ms. */
   readonly now: number;
   readonly reconciled: Pick<Reconciled, "errors">;
@@ -165,7 +167,7 @@ export async function report(
     restarted: input.followUps?.restarted ?? [],
     startedByHand: input.followUps?.startedByHand ?? [],
   });
-  await publishDigest(deps, digest, summary.errors);
+  if (input.digest !== false) await publishDigest(deps, digest, summary.errors);
   if (deps.metrics) {
     deps.metrics.addMetric("ModelsScanned", "Count", summary.scanned);
     deps.metrics.addMetric("ModelsStopped", "Count", summary.stopped.length);

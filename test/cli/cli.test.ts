@@ -12,9 +12,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -27,6 +25,7 @@ import { CallGuard } from "../../sandbox/call-guard.ts";
 import { PINNED_START_MILLIS, type Sandbox, type SeedProject, startSandbox } from "../../sandbox/index.ts";
 import { PermissionChecker } from "../../sandbox/permission-check.ts";
 import { cliPrincipal } from "../support/cli-policy.ts";
+import { profileFiles } from "../support/profile-files.ts";
 
 const LAUNCHER = fileURLToPath(new URL("../../bin/idle-model-stopper.mjs", import.meta.url));
 const FIXED_CLOCK_LAUNCHER = fileURLToPath(new URL("../support/cli-fixed-clock.mjs", import.meta.url));
@@ -684,19 +683,8 @@ describe("--profile", () => {
   it("takes the credentials and the region of a named profile, before or after the command, as the AWS CLI does", async () => {
     // Prepare: a config file with the profile's region, a credentials file with its keys, and no region or keys in
     // the environment, so only the profile can give them.
-    const dir = mkdtempSync(join(tmpdir(), "cli-profile-"));
-    writeFileSync(join(dir, "config"), "[profile sandbox]\nregion = eu-west-1\n");
-    writeFileSync(
-      join(dir, "credentials"),
-      `[sandbox]\naws_access_key_id = ${CLI_ACCESS_KEY_ID}\naws_secret_access_key = secret\n`,
-    );
-    const env = {
-      AWS_CONFIG_FILE: join(dir, "config"),
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, "credentials"),
-      AWS_REGION: undefined,
-      AWS_ACCESS_KEY_ID: undefined,
-      AWS_SECRET_ACCESS_KEY: undefined,
-    };
+    const profile = profileFiles("sandbox", "eu-west-1", CLI_ACCESS_KEY_ID);
+    const env = profile.env;
 
     try {
       // Act
@@ -718,7 +706,7 @@ describe("--profile", () => {
         /^error: No region: pass --region, or set AWS_REGION or a region in the profile nope \(--profile\)/,
       );
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      profile.remove();
     }
   });
 });
