@@ -208,7 +208,8 @@ describe("a run over the organization: 3 accounts × 2 regions", () => {
       summary.failedItems[0]?.reason ?? "",
       /could not assume arn:aws:iam::222222222222:role\/IdleModelStopperSpoke \(is the spoke role deployed in this account.*\): AccessDenied/,
     );
-    assert.deepEqual(summary.itemsWithErrors, [{ accountId: A, region: "eu-west-1", errors: 1 }]);
+    // A disabled region answers neither ListMetrics nor, in the full discovery metrics-first falls back to, DescribeProjects.
+    assert.deepEqual(summary.itemsWithErrors, [{ accountId: A, region: "eu-west-1", errors: 2 }]);
     const aEu = (outcome.invocations.find(
       (i) =>
         i.state === "RunItem" &&
@@ -223,7 +224,7 @@ describe("a run over the organization: 3 accounts × 2 regions", () => {
     assert.equal(digests.length, 1, "one digest for the organization, none per item");
     assert.equal(
       digests[0]?.subject,
-      "idle-model-stopper: stopped 3 models ($24.00/h) in 3 accounts, 2 failed, 1 error",
+      "idle-model-stopper: stopped 3 models ($24.00/h) in 3 accounts, 2 failed, 2 errors",
     );
     assert.match(
       digests[0]?.message ?? "",
@@ -231,7 +232,7 @@ describe("a run over the organization: 3 accounts × 2 regions", () => {
     );
     assert.match(
       digests[0]?.message ?? "",
-      /- 111111111111 eu-west-1: 1 error\n {2}.*UnrecognizedClientException/,
+      /- 111111111111 eu-west-1: 2 errors\n {2}.*UnrecognizedClientException/,
     );
 
     // Who called what: the spoke session in A only; AssumeRole into B refused; nothing for C

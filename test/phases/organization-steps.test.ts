@@ -40,7 +40,8 @@ function steps(options: {
   /** Tags of every account's model. */
   tags?: Record<string, string>;
 }) {
-  const config = configWith({ REGIONS: "us-east-1,eu-west-1", ...options.env });
+  // The steps, not discovery, are under test here: the full discovery walks the fakes' projects.
+  const config = configWith({ REGIONS: "us-east-1,eu-west-1", DISCOVERY: "full", ...options.env });
   const organization = loadOrganizationConfig({
     ACCOUNTS: "111111111111",
     HUB_ACCOUNT_ID: HUB,
