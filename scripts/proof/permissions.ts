@@ -27,7 +27,10 @@ export const JUDGED_BY: Readonly<Record<string, readonly string[]>> = {
     "test/e2e/organization.e2e.test.ts",
     "test/e2e/organization-follow-ups.e2e.test.ts",
   ],
-  "hub follow-up role (organization mode)": ["test/e2e/organization-follow-ups.e2e.test.ts"],
+  "hub follow-up role (organization mode)": [
+    "test/e2e/organization-follow-ups.e2e.test.ts",
+    "test/e2e/organization-warnings.e2e.test.ts",
+  ],
   "spoke role": ["test/e2e/organization.e2e.test.ts", "test/e2e/organization-follow-ups.e2e.test.ts"],
   "state machine role": ["test/e2e/organization.e2e.test.ts"],
 };

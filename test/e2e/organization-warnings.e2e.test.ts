@@ -114,5 +114,23 @@ describe("a warning pass over the organization", () => {
     assert.ok(inA.length > 0);
     assert.deepEqual([...new Set(inA.map((call) => call.service))].sort(), ["cloudwatch", "rekognition"]);
     assert.ok(!inA.some((call) => call.operation === "StopProjectVersion"));
+
+    // A follow-up meanwhile goes into A (its warning is in the FollowUps index, under A's key) through the spoke
+    // role, and leaves the warning to the nightly run: it follows up stops only.
+    const followUp = await world.invokeFollowUp({}, { requestId: "follow-up-1" });
+    await guards.settle();
+    assert.equal(followUp.exitCode, 0, followUp.stderr);
+    assert.deepEqual(
+      [followUp.result?.followed, followUp.result?.restarted, followUp.result?.errors],
+      [0, [], []],
+    );
+    const [after] = (await world.items()).filter((record) => record.modelArn === modelArn);
+    assert.deepEqual([after?.status, after?.followUpRegion], ["WARNED", `${A}:${REGION}`]);
+    assert.ok(
+      world.sandbox.calls.some(
+        (call) =>
+          call.operation === "AssumeRole" && call.input.RoleSessionName === "idle-model-stopper-follow-up-1",
+      ),
+    );
   });
 });
