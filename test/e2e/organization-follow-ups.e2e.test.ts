@@ -8,17 +8,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { OrganizationRunSummary } from "../../lambda/core/organization.ts";
-import type { CfnTemplate } from "../../sandbox/cfn-template.ts";
 import type { AccountAccess, OrganizationSpec, SeedProject } from "../../sandbox/index.ts";
-import {
-  runExecution,
-  type SpokeDeployment,
-  SpokeGuards,
-  spokeTrustPolicies,
-} from "../../sandbox/organization-run.ts";
+import { runExecution, SpokeGuards, spokeTrustPolicies } from "../../sandbox/organization-run.ts";
 import { synthesizedStateMachine } from "../../sandbox/state-machine.ts";
 import type { LogItem } from "../../sandbox/stopper-world.ts";
-import { spokeTemplate } from "../../scripts/spoke-template.ts";
+import { spokeStackSet } from "../support/spoke-stack-set.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
 const HUB = "123456789012";
@@ -51,19 +45,7 @@ const organization: OrganizationSpec = {
   accounts: [{ id: A, spokeRole: "IdleModelStopperSpoke" }],
 };
 
-const spoke: SpokeDeployment = {
-  template: spokeTemplate() as unknown as CfnTemplate,
-  parameters: {
-    HubAccountId: HUB,
-    HubRoleName: `IdleModelStopperHub-${REGION}`,
-    OrganizationId: ORG,
-    Regions: REGIONS,
-    RoleName: "IdleModelStopperSpoke",
-    ExternalId: "",
-  },
-  accounts: [A],
-  region: REGION,
-};
+const spoke = spokeStackSet({ hubAccountId: HUB, organizationId: ORG, regions: REGIONS, accounts: [A] });
 
 const idleFor = (hours: number, units = 1) => ({
   status: "RUNNING" as const,

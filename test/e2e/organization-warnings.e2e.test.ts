@@ -7,17 +7,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { OrganizationRunSummary } from "../../lambda/core/organization.ts";
-import type { CfnTemplate } from "../../sandbox/cfn-template.ts";
 import type { OrganizationSpec } from "../../sandbox/index.ts";
-import {
-  runExecution,
-  type SpokeDeployment,
-  SpokeGuards,
-  spokeTrustPolicies,
-} from "../../sandbox/organization-run.ts";
+import { runExecution, SpokeGuards, spokeTrustPolicies } from "../../sandbox/organization-run.ts";
 import { synthesizedStateMachine } from "../../sandbox/state-machine.ts";
-import { spokeTemplate } from "../../scripts/spoke-template.ts";
 import { idleFor10Hours } from "../support/case-mix.ts";
+import { spokeStackSet } from "../support/spoke-stack-set.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
 const HUB = "123456789012";
@@ -40,19 +34,7 @@ const organization: OrganizationSpec = {
   accounts: [{ id: A, spokeRole: "IdleModelStopperSpoke" }],
 };
 
-const spoke: SpokeDeployment = {
-  template: spokeTemplate() as unknown as CfnTemplate,
-  parameters: {
-    HubAccountId: HUB,
-    HubRoleName: `IdleModelStopperHub-${REGION}`,
-    OrganizationId: ORG,
-    Regions: [REGION],
-    RoleName: "IdleModelStopperSpoke",
-    ExternalId: "",
-  },
-  accounts: [A],
-  region: REGION,
-};
+const spoke = spokeStackSet({ hubAccountId: HUB, organizationId: ORG, regions: [REGION], accounts: [A] });
 
 describe("a warning pass over the organization", () => {
   it("warns the member account's idle model through the hub's topic, keyed by its account, and stops nothing", async () => {

@@ -9,17 +9,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ItemSummary, OrganizationRunSummary } from "../../lambda/core/organization.ts";
 import type { WorkList } from "../../lambda/organization/steps.ts";
-import type { CfnTemplate } from "../../sandbox/cfn-template.ts";
 import { type OrganizationSpec, spokeAccessKeyOf } from "../../sandbox/index.ts";
-import {
-  runExecution,
-  type SpokeDeployment,
-  SpokeGuards,
-  spokeTrustPolicies,
-} from "../../sandbox/organization-run.ts";
+import { runExecution, SpokeGuards, spokeTrustPolicies } from "../../sandbox/organization-run.ts";
 import { synthesizedStateMachine, validateAsl } from "../../sandbox/state-machine.ts";
-import { spokeTemplate } from "../../scripts/spoke-template.ts";
 import { idleFor10Hours } from "../support/case-mix.ts";
+import { spokeStackSet } from "../support/spoke-stack-set.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
 const HUB = "123456789012";
@@ -51,19 +45,7 @@ const organization: OrganizationSpec = {
   ],
 };
 
-const spoke: SpokeDeployment = {
-  template: spokeTemplate() as unknown as CfnTemplate,
-  parameters: {
-    HubAccountId: HUB,
-    HubRoleName: "IdleModelStopperHub-us-east-1",
-    OrganizationId: ORG,
-    Regions: REGIONS,
-    RoleName: "IdleModelStopperSpoke",
-    ExternalId: "",
-  },
-  accounts: [A],
-  region: "us-east-1",
-};
+const spoke = spokeStackSet({ hubAccountId: HUB, organizationId: ORG, regions: REGIONS, accounts: [A] });
 
 /** Every account's models: one idle (stopped), one busy (kept), in each region. */
 const models = (region: string) => ({
