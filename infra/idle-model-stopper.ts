@@ -190,6 +190,19 @@ export interface IdleModelStopperProps {
    * @default - no warning pass: the runs warn, and a later run stops
    */
   readonly warnSchedule?: string;
+  // Events and the last-action tag.
+  /**
+   * Put one EventBridge event per stop and warning (`Idle Model Stopped`, `Idle Model Warned`) on the default bus of
+   * the model's region; false grants no `events:PutEvents` either.
+   * @default true
+   */
+  readonly publishEvents?: boolean;
+  /**
+   * Tag each stopped or warned model `<optOutTagKey>:last-action` with what was done and when; false grants no
+   * `rekognition:TagResource` either.
+   * @default true
+   */
+  readonly tagLastAction?: boolean;
 }
 
 /**

@@ -5,9 +5,11 @@
 
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { RekognitionClient } from "@aws-sdk/client-rekognition";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { EventBridgePublisher, RekognitionModelTagger } from "./adapters/announcer.ts";
 import { createGate } from "./adapters/gate.ts";
 import { CloudWatchUsageReader } from "./adapters/metrics.ts";
 import { SnsNotifier } from "./adapters/notifier.ts";
@@ -36,9 +38,10 @@ export function createAwsAdapters(config: StopperConfig) {
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.homeRegion, ...retry }), {
     marshallOptions: { removeUndefinedValues: true },
   });
+  const rekognitionClient = perRegion((region) => new RekognitionClient({ region, ...retry }));
   return {
     directory: new RekognitionModelDirectory(
-      perRegion((region) => new RekognitionClient({ region, ...retry })),
+      rekognitionClient,
       perRegion(() => ({
         describe: createGate({ ...rekognition, concurrency: config.describeConcurrency }),
         tags: createGate({ ...rekognition, concurrency: config.tagConcurrency }),
@@ -54,6 +57,17 @@ export function createAwsAdapters(config: StopperConfig) {
       notifier: new SnsNotifier(
         perRegion((region) => new SNSClient({ region, ...retry })),
         config.notificationTopicArn,
+      ),
+    }),
+    // Each event goes to the default bus of its model's region, as AWS's own events about a resource do.
+    ...(config.publishEvents && {
+      // A region's batches go one after another; PutEvents' quota (hundreds to thousands a second) needs no gate.
+      events: new EventBridgePublisher(perRegion((region) => new EventBridgeClient({ region, ...retry }))),
+    }),
+    ...(config.tagLastAction && {
+      tagger: new RekognitionModelTagger(
+        rekognitionClient,
+        perRegion(() => createGate({ ...rekognition, concurrency: config.tagConcurrency })),
       ),
     }),
   };

@@ -3,9 +3,9 @@
  * output types):
  *
  *   reconcile → assess (per region: discover → read tags → read metrics → decide) → warn → cap → last look
- *     → stop and record → settle warnings → report
+ *     → stop and record → settle warnings → announce → report
  *
- * A warning pass (`mode: "warn"`) assesses and warns, and stops nothing: assess → warn → report.
+ * A warning pass (`mode: "warn"`) assesses and warns, and stops nothing: assess → warn → announce → report.
  *
  * Within a region the assessment streams: a model's tags are read as soon as discovery finds it, a metric batch goes
  * out as soon as it is full, and a model is decided as soon as its evidence is in (see pipeline.ts). With
@@ -17,6 +17,7 @@ import type { NotConsidered, Problem, Unfinished } from "./adapters/rekognition.
 import type { StopperConfig } from "./config.ts";
 import { applyStopCap, type Decision } from "./core/decide.ts";
 import { type RunDependencies, timeLeftMs } from "./dependencies.ts";
+import { actionsOfRun, announce } from "./phases/announce.ts";
 import { decideModel } from "./phases/decide.ts";
 import { discover } from "./phases/discover.ts";
 import { lastLook } from "./phases/last-look.ts";
@@ -92,7 +93,20 @@ export async function runStopper(
       errors: [],
       unfinished: [],
     };
-    return report(deps, config, { runId, now, mode, reconciled, assessment, warnings: warned, stops });
+    const announced = await announce(deps, config, {
+      runId,
+      actions: actionsOfRun({ warned: warned.warned, now }),
+    });
+    return report(deps, config, {
+      runId,
+      now,
+      mode,
+      reconciled,
+      assessment,
+      warnings: warned,
+      stops,
+      announced,
+    });
   }
   const looked = await lastLook(deps, config, {
     now,
@@ -116,7 +130,12 @@ export async function runStopper(
     closed: [...warned.closed, ...settled.closed],
     errors: [...warned.errors, ...settled.errors],
   };
+  const announced = await announce(deps, config, {
+    runId,
+    actions: actionsOfRun({ stops, warned: warned.warned, now }),
+  });
   return report(deps, config, {
+    announced,
     runId,
     now,
     mode,

@@ -3,6 +3,7 @@
  * a per-model idle threshold from `<key>:idle-minutes`. The model's own tag wins over its project's.
  */
 
+import { lastActionTagKey } from "./announcement.ts";
 import { describeOptOut, parseOptOut } from "./opt-out.ts";
 import { NOTIFY_SUFFIX } from "./warning.ts";
 
@@ -44,9 +45,17 @@ export type TagPolicy =
 
 const WHERE = ["model", "project"] as const;
 
-/** Every tag key the stopper reads, the opt-out key first; a tag with any other key changes nothing. */
+/**
+ * Every tag key the stopper reads or writes, the opt-out key first; a tag with any other key changes nothing. The
+ * last-action tag is the stopper's own: it changes no decision, and it is no near miss of an opt-out.
+ */
 export function tagKeysRead(optOutTagKey: string): string[] {
-  return [optOutTagKey, `${optOutTagKey}${IDLE_MINUTES_SUFFIX}`, `${optOutTagKey}${NOTIFY_SUFFIX}`];
+  return [
+    optOutTagKey,
+    `${optOutTagKey}${IDLE_MINUTES_SUFFIX}`,
+    `${optOutTagKey}${NOTIFY_SUFFIX}`,
+    lastActionTagKey(optOutTagKey),
+  ];
 }
 
 /** Reads the tags. Opt-outs and snoozes come first: they keep the model whatever else is tagged. */

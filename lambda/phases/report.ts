@@ -10,6 +10,7 @@ import type { Decision } from "../core/decide.ts";
 import { buildDigest } from "../core/digest.ts";
 import { formatDuration, formatTime } from "../core/format.ts";
 import type { RunDependencies } from "../dependencies.ts";
+import type { Announced } from "./announce.ts";
 import type { Reconciled } from "./reconcile.ts";
 import type { StopResults } from "./stop-and-record.ts";
 import type { ClosedWarning, NewWarning, RunMode } from "./warn.ts";
@@ -39,6 +40,11 @@ export interface RunSummary {
   readonly warned: { arn: string; stopNotBefore: string }[];
   /** Warnings this run closed: STOPPED_AFTER_WARNING, CLEARED (used, opted out or snoozed since) or EXPIRED. */
   readonly warningsClosed: { arn: string; status: string; note: string }[];
+  /**
+   * Events put and last-action tags written for the stops and warnings (none in a dry run), and how many failed:
+   * each failure is also in `errors`, with the model's ARN.
+   */
+  readonly announced: { events: number; tagged: number; failed: number };
 }
 
 /** What each phase before it handed on. */
@@ -64,6 +70,8 @@ export interface ReportInput {
   };
   /** Last-look re-reads that failed (each such model was kept). */
   readonly lastLookErrors?: readonly Problem[];
+  /** What the announce phase did: events, tags and their failures. */
+  readonly announced?: Announced;
 }
 
 /** The report phase; returns the summary, with a digest that could not be sent among its errors. */
@@ -92,6 +100,7 @@ export async function report(
       ...(input.warnings?.errors ?? []),
       ...(input.lastLookErrors ?? []),
       ...stops.errors,
+      ...(input.announced?.errors ?? []),
     ],
     unfinished: [...assessment.unfinished, ...stops.unfinished],
     estimatedHourlySavingsUsd: Math.round(savings * 100) / 100,
@@ -100,6 +109,11 @@ export async function report(
       stopNotBefore: formatTime(w.stopNotBefore),
     })),
     warningsClosed: (input.warnings?.closed ?? []).map((c) => ({ ...c })),
+    announced: {
+      events: input.announced?.events ?? 0,
+      tagged: input.announced?.tagged ?? 0,
+      failed: input.announced?.errors.length ?? 0,
+    },
   };
 
   const digest = buildDigest({

@@ -486,6 +486,8 @@ describe("a bad setting at cold start", () => {
     overlapPhases: "sometimes",
     lastLookMinutes: "61",
     warnBeforeStopHours: "169",
+    publishEvents: "yes",
+    tagLastAction: "1",
   };
   const cases: { variable: string; value: string; allowed: string }[] = [
     ...SETTINGS.map((spec) => ({ variable: spec.env, value: BAD[spec.key], allowed: spec.allowed })),
