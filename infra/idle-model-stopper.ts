@@ -342,6 +342,7 @@ export class IdleModelStopper extends Construct {
     });
 
     this.grantStopperPermissions(settings.regions, settings.warnBeforeStopHours > 0);
+    this.grantAnnouncePermissions(settings.regions, settings);
     this.notificationTopic.grantPublish(this.stopperFunction);
 
     this.deadLetterQueue = new Queue(this, "ScheduleDeadLetterQueue", {
@@ -405,6 +406,60 @@ export class IdleModelStopper extends Construct {
     }).dashboard;
 
     this.acknowledgeNagFindings(role, settings.regions, settings.warnBeforeStopHours > 0);
+    if (settings.tagLastAction)
+      for (const arn of this.modelArns(settings.regions))
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${nagRendering(Stack.of(this), arn)}]`,
+          reason:
+            "The last-action tag goes on the models the function stopped or warned, found at run time: " +
+            "rekognition:TagResource is granted on the model ARNs (project/*/version/*/*) of each configured " +
+            "region only, never on projects or other Rekognition resources.",
+        });
+  }
+
+  /**
+   * The calls of the announce phase, each only when its setting is on: PutEvents on the default bus of each configured
+   * region (an event goes to its model's region), and TagResource on the models there.
+   */
+  private grantAnnouncePermissions(
+    configuredRegions: readonly string[],
+    settings: { readonly publishEvents: boolean; readonly tagLastAction: boolean },
+  ): void {
+    if (settings.publishEvents)
+      this.stopperFunction.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["events:PutEvents"],
+          resources: scannedRegions(configuredRegions).map((region) =>
+            Stack.of(this).formatArn({
+              service: "events",
+              region,
+              resource: "event-bus",
+              resourceName: "default",
+            }),
+          ),
+        }),
+      );
+    if (settings.tagLastAction)
+      this.stopperFunction.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["rekognition:TagResource"],
+          resources: this.modelArns(configuredRegions),
+        }),
+      );
+  }
+
+  /** The model ARNs (`project/<name>/version/<name>/<id>`, any of each) of each scanned region: what the function tags. */
+  private modelArns(configuredRegions: readonly string[]): string[] {
+    return scannedRegions(configuredRegions).map((region) =>
+      Stack.of(this).formatArn({
+        service: "rekognition",
+        region,
+        resource: "project",
+        resourceName: "*/version/*/*",
+      }),
+    );
   }
 
   /**

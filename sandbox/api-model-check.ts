@@ -118,9 +118,10 @@ export const COMMON_ERRORS: readonly CommonError[] = [
 const COMMON_BY_CODE = new Map(COMMON_ERRORS.map((error) => [error.code, error]));
 
 /** The content type of each protocol's answers. */
-const JSON_CONTENT_TYPE: Readonly<Record<"rekognition" | "cloudwatch", string>> = {
+const JSON_CONTENT_TYPE: Readonly<Record<"rekognition" | "cloudwatch" | "eventbridge", string>> = {
   rekognition: "application/x-amz-json-1.1",
   cloudwatch: "application/x-amz-json-1.0",
+  eventbridge: "application/x-amz-json-1.1",
 };
 
 /** A mismatch found while walking a value: where, and what. */
@@ -413,7 +414,7 @@ function checkError(
 // ---- AWS JSON (Rekognition 1.1, CloudWatch 1.0 with awsQuery compatibility)
 
 function checkJsonAnswer(model: ServiceModel, answer: WireAnswer, found: Found[]): void {
-  const service = answer.service as "rekognition" | "cloudwatch";
+  const service = answer.service as "rekognition" | "cloudwatch" | "eventbridge";
   const operation = model.operations.get(answer.operation);
   const contentType = answer.headers["content-type"];
   if (contentType !== JSON_CONTENT_TYPE[service])

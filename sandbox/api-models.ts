@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 import { SERVICE_OPERATIONS } from "./faults.ts";
 
 /** The services whose answers are checked against their models. */
-export type ModelledService = "rekognition" | "cloudwatch" | "sns" | "cloudformation";
+export type ModelledService = "rekognition" | "cloudwatch" | "sns" | "cloudformation" | "eventbridge";
 
 /** Where each service's model lives in botocore and in aws-sdk v2. */
 export const MODELLED_SERVICES = [
@@ -36,6 +36,13 @@ export const MODELLED_SERVICES = [
     apiVersion: "2010-05-15",
     sdkV2File: "cloudformation-2010-05-15.min.json",
   },
+  // botocore and aws-sdk v2 still name EventBridge by its old name, CloudWatch Events (`events`).
+  {
+    name: "eventbridge",
+    botocoreName: "events",
+    apiVersion: "2015-10-07",
+    sdkV2File: "eventbridge-2015-10-07.min.json",
+  },
 ] as const satisfies readonly {
   readonly name: ModelledService;
   readonly botocoreName: string;
@@ -50,6 +57,7 @@ export const SERVED_OPERATIONS: Readonly<Record<ModelledService, readonly string
   sns: ["Publish"],
   // What the CLI asks to find the log table: the stack's LogTableName output.
   cloudformation: ["DescribeStacks"],
+  eventbridge: SERVICE_OPERATIONS.eventbridge,
 };
 
 /**

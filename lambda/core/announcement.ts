@@ -73,7 +73,7 @@ export interface EventEntry {
   readonly resources: readonly string[];
   /** The detail, as the JSON text PutEvents takes. */
   readonly detail: string;
-  /** The time of the action, epoch ms: the event's `time`. */
+  /** The time of the action, epoch ms to the second: the event's `time`. */
   readonly time: number;
 }
 
@@ -110,7 +110,8 @@ export function eventEntryOf(
     detailType: DETAIL_TYPES[announcement.action],
     resources: [model.modelArn],
     detail: JSON.stringify(detail),
-    time: announcement.at,
+    // To the second, as EventBridge writes an event's time, so that it reads the same as the detail's and the tag's.
+    time: Math.floor(announcement.at / 1000) * 1000,
   };
 }
 

@@ -432,7 +432,10 @@ describe("scan, what it shows whatever keeps a model", () => {
     // Assess
     assert.equal(plain.code, 0, plain.stderr);
     assert.equal(optIn.code, 0, optIn.stderr);
-    assert.match(plain.stdout, /^eu-cats\/v1\s+3\s+none in 3h00m\s+2026-11-28T02:00:00Z\s+≥ 3h00m\s+would stop\s+\$12\.00\s+idle:/m);
+    assert.match(
+      plain.stdout,
+      /^eu-cats\/v1\s+3\s+none in 3h00m\s+2026-11-28T02:00:00Z\s+≥ 3h00m\s+would stop\s+\$12\.00\s+idle:/m,
+    );
     assert.match(optIn.stdout, /^eu-cats\/v1\s+3\s+—\s+—\s+—\s+keep\s+\$12\.00\s+not opted in:/m);
   });
 
