@@ -48,6 +48,7 @@ for (const [name, context] of [
     "warnings before a stop, a warning pass and two regions",
     { regions: "eu-west-1,us-east-1", warnBeforeStopHours: "8", warnSchedule: "cron(0 18 * * ? *)" },
   ],
+  ["no events and no last-action tag", { publishEvents: "false", tagLastAction: "false" }],
 ] as const) {
   describe(`cdk-nag AWS Solutions checks, with ${name}`, () => {
     const { app } = createStopperApp({ context: { ...CDK_JSON_CONTEXT, ...context } });
@@ -96,9 +97,22 @@ describe("cdk-nag acknowledgements", () => {
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:us-east-1:<AWS::AccountId>:project/*] at IdleModelStopper/Default/StopperFunctionRole",
         "AwsSolutions-IAM5[Resource::*] at IdleModelStopper/Default/StopperFunctionRole",
         "AwsSolutions-IAM5[Action::kms:GenerateDataKey*] at IdleModelStopper/Default/StopperFunctionRole",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:eu-west-1:<AWS::AccountId>:project/*/version/*/*] at IdleModelStopper/Default/StopperFunctionRole",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:us-east-1:<AWS::AccountId>:project/*/version/*/*] at IdleModelStopper/Default/StopperFunctionRole",
         "AwsSolutions-L1 at IdleModelStopper/Default/StopperFunction",
         "AwsSolutions-SQS3 at IdleModelStopper/Default/ScheduleDeadLetterQueue",
       ],
+    );
+  });
+
+  it("without the last-action tag, have no IAM5 on the model ARNs: nothing is granted there", () => {
+    const { app } = createStopperApp({
+      context: { ...CDK_JSON_CONTEXT, regions: "eu-west-1,us-east-1", tagLastAction: "false" },
+    });
+
+    assert.deepEqual(
+      acknowledgements(app).filter((ack) => ack.id.includes("/version/")),
+      [],
     );
   });
 
