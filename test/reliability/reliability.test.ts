@@ -464,6 +464,56 @@ describe("hostile answers", () => {
   });
 });
 
+describe("events and tags under throttling and server errors", () => {
+  const account = (): SeedProject[] => [
+    { name: "shelf", versions: [idle("a"), idle("b"), idle("c"), busy("busy")] },
+  ];
+
+  it("throttled half the time: the SDK's retry gets every event and tag through, and every stop happens", async () => {
+    const w = await world(account(), {
+      faults: {
+        seed: 7,
+        drawsBy: "call",
+        eventbridge: { throttleRate: 0.5 },
+        rekognition: { operations: { TagResource: { throttleRate: 0.5 } } },
+      },
+    });
+
+    const run = await w.invoke();
+
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.equal(run.result?.stopped.length, 3);
+    assert.deepEqual(run.result?.errors, []);
+    assert.deepEqual(run.result?.announced, { events: 3, tagged: 3, failed: 0 });
+    const faults = w.sandbox.faultCounts();
+    assert.ok(faults.eventbridge.throttled > 0, "PutEvents was throttled");
+    assert.ok((faults.rekognition.byOperation.TagResource?.throttled ?? 0) > 0, "TagResource was throttled");
+    for (const arn of run.result?.stopped ?? [])
+      assert.match(w.sandbox.rekognition.model(arn)?.tags["auto-stop:last-action"] ?? "", /^stopped /);
+  });
+
+  it("failing every time: the stops still happen and are recorded, and each failure is named in the run's errors", async () => {
+    const w = await world(account(), {
+      faults: {
+        eventbridge: { serverErrorRate: 1 },
+        rekognition: { operations: { TagResource: { serverErrorRate: 1 } } },
+      },
+    });
+
+    const run = await w.invoke({ AWS_MAX_ATTEMPTS: "2" });
+
+    assert.equal(run.exitCode, 0, run.stderr);
+    const stopped = run.result?.stopped ?? [];
+    assert.equal(stopped.length, 3);
+    assert.deepEqual(
+      (await w.items()).map((item) => item.status),
+      ["STOPPING", "STOPPING", "STOPPING"],
+    );
+    assert.deepEqual(run.result?.announced, { events: 0, tagged: 0, failed: 6 });
+    assert.deepEqual([...new Set(run.result?.errors.map((error) => error.arn))].sort(), [...stopped].sort());
+  });
+});
+
 describe("a bad setting at cold start", () => {
   /** For each setting, a value just outside what it allows. */
   const BAD: Readonly<Record<keyof StopperSettings, string>> = {
