@@ -103,7 +103,7 @@ describe("npm run sandbox", () => {
     const run = await serve(["--port", "http"]);
 
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /^error: Invalid --port: "http"\. Allowed: a whole number from 0 to 65531$/m);
+    assert.match(run.stderr, /^error: Invalid --port: "http"\. Allowed: a whole number from 0 to 65530$/m);
     assert.match(run.stderr, /^Usage: npm run sandbox/m);
   });
 });
