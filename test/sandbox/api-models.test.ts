@@ -252,7 +252,9 @@ describe("checkAnswer passes answers that match the models", () => {
       {
         service: "eventbridge",
         operation: "PutEvents",
-        input: { Entries: [{ Source: "idle-model-stopper", DetailType: "Idle Model Stopped", Detail: "{}" }] },
+        input: {
+          Entries: [{ Source: "idle-model-stopper", DetailType: "Idle Model Stopped", Detail: "{}" }],
+        },
         statusCode: 200,
         headers: JSON_11,
         body: JSON.stringify({
