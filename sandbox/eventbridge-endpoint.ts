@@ -57,8 +57,15 @@ export function createEventBridgeEndpoint(
           ? new AwsServiceError(code, "Rate exceeded (injected by the sandbox)", 400)
           : new AwsServiceError(code, "Internal error (injected by the sandbox)", 500),
       keyInput,
-      // A call is known by the models its entries name: which models share a batch does not change from run to run.
-      callKey: (_operation, input) => JSON.stringify(entriesOf(input).map((entry) => entry.Resources)),
+      // A call is known by the resources its entries name, in any order: stops finish, and so are announced, in an
+      // order that changes from run to run.
+      callKey: (_operation, input) =>
+        JSON.stringify(
+          entriesOf(input)
+            .flatMap((entry) => (Array.isArray(entry.Resources) ? entry.Resources : []))
+            .map(String)
+            .sort(),
+        ),
       validationError: (message) => new AwsServiceError("ValidationException", message),
     },
     runtime,

@@ -88,6 +88,13 @@ export function createRekognitionEndpoint(
           code === "ProvisionedThroughputExceededException" ? 400 : 500,
         ),
       keyInput,
+      // A tag's value can carry a time (the stopper's last-action tag): a TagResource is known by what it tags.
+      callKey: (operation, input) => {
+        const key = keyInput(operation, input);
+        if (operation !== "TagResource" || typeof key.Tags !== "object" || key.Tags === null)
+          return JSON.stringify(key);
+        return JSON.stringify({ ...key, Tags: Object.keys(key.Tags).sort() });
+      },
       validationError: (message) => new AwsServiceError("ValidationException", message),
     },
     runtime,

@@ -69,8 +69,10 @@ describe("the boolean grammar", () => {
       "dryRun",
       "enabled",
       "overlapPhases",
+      "publishEvents",
       "requireOptIn",
       "retainLogTable",
+      "tagLastAction",
     ]);
   });
 

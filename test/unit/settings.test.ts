@@ -27,6 +27,8 @@ describe("settings from the environment", () => {
       overlapPhases: true,
       lastLookMinutes: 15,
       warnBeforeStopHours: 0,
+      publishEvents: true,
+      tagLastAction: true,
     });
   });
 
@@ -51,6 +53,8 @@ describe("settings from the environment", () => {
       OVERLAP_PHASES: "false",
       LAST_LOOK_MINUTES: "5",
       WARN_BEFORE_STOP_HOURS: "168",
+      PUBLISH_EVENTS: "False",
+      TAG_LAST_ACTION: " false",
     });
     assert.deepEqual(settings, {
       idleMinutes: 120,
@@ -72,6 +76,8 @@ describe("settings from the environment", () => {
       overlapPhases: false,
       lastLookMinutes: 5,
       warnBeforeStopHours: 168,
+      publishEvents: false,
+      tagLastAction: false,
     });
   });
 
