@@ -4,6 +4,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { startedByHandText } from "../lambda/core/follow-up.ts";
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
 import { isStopRecord } from "../lambda/core/stop-record.ts";
 import { awsClientOptions, type CliIo } from "./io.ts";
@@ -21,12 +22,21 @@ import { formatUsd, renderTable, roundCents } from "./text-table.ts";
 
 const HOUR_MS = 3_600_000;
 
-/** Statuses that mean StopProjectVersion took effect: what the Lambda records, or what a later run found. */
-export const STOPPED_STATUSES: ReadonlySet<string> = new Set(["STOPPING", "STOPPED"]);
+/**
+ * Statuses that mean StopProjectVersion took effect: what the Lambda records, what a later run found, and what
+ * happened to the stop afterwards (the model started again by the stopper, or by hand).
+ */
+export const STOPPED_STATUSES: ReadonlySet<string> = new Set([
+  "STOPPING",
+  "STOPPED",
+  "RESTART_PENDING",
+  "RESTARTED",
+  "STARTED_BY_HAND",
+]);
 
 /** The sentence that says what the estimate assumes. */
 export const ASSUMPTION =
-  "assumes each stopped model stayed stopped until its next record in the log table, or until now";
+  "assumes each stopped model stayed stopped until it was started again, its next record in the log table, or now";
 
 /** A record with what its stop is estimated to have saved. */
 export interface HistoryEntry {
@@ -40,9 +50,10 @@ export interface HistoryEntry {
 }
 
 /**
- * The cost each stop avoided: for a live stop whose status is STOPPING or STOPPED, its hourly cost times the hours
- * until the model's next record in the table (any record means the model was running again then) or `now`.
- * `records` must hold every record of each model from its first stop on, or the next record is missed.
+ * The cost each stop avoided: for a live stop that took effect, its hourly cost times the hours until the model was
+ * started again (by the stopper or by hand, as the record says), its next record in the table (any record means the
+ * model was running again then) or `now`, whichever came first. `records` must hold every record of each model from
+ * its first stop on, or the next record is missed.
  */
 export function estimateCostAvoided(records: readonly LoggedStop[], now: number): HistoryEntry[] {
   const byModel = new Map<string, LoggedStop[]>();
@@ -65,7 +76,14 @@ export function estimateCostAvoided(records: readonly LoggedStop[], now: number)
       if (!counted) return { record, counted };
       const from = Date.parse(record.stoppedAt);
       const following = next.get(record);
-      const until = Math.max(from, following ? Date.parse(following.stoppedAt) : now);
+      const startedAgain = record.restartedAt ?? record.startedByHandAt;
+      const until = Math.max(
+        from,
+        Math.min(
+          following ? Date.parse(following.stoppedAt) : now,
+          startedAgain ? Date.parse(startedAgain) : now,
+        ),
+      );
       const stoppedForHours = (until - from) / HOUR_MS;
       return {
         record,
@@ -89,6 +107,10 @@ export interface HistoryTotals {
   readonly notStopped: number;
   /** Distinct models among the records. */
   readonly models: number;
+  /** Stops the stopper undid, starting the model again (a regretted stop, or a restart rule). */
+  readonly restarted: number;
+  /** Stops someone undid by starting the model again within a day. */
+  readonly startedByHand: number;
   readonly estimatedCostAvoidedUsd: number;
 }
 
@@ -102,6 +124,8 @@ export function totalsOf(entries: readonly HistoryEntry[]): HistoryTotals {
     dryRuns,
     notStopped: entries.length - stops - dryRuns,
     models: new Set(entries.map((e) => e.record.modelArn)).size,
+    restarted: entries.filter((e) => e.record.status === "RESTARTED").length,
+    startedByHand: entries.filter((e) => e.record.status === "STARTED_BY_HAND").length,
     estimatedCostAvoidedUsd: roundCents(
       entries.reduce((sum, e) => sum + (e.estimatedCostAvoidedUsd ?? 0), 0),
     ),
@@ -110,6 +134,16 @@ export function totalsOf(entries: readonly HistoryEntry[]): HistoryTotals {
 
 /** The status's code without its detail: `ALREADY_CHANGING: ResourceInUseException: …` shows as ALREADY_CHANGING. */
 const statusCode = (status: string | undefined) => (status ?? "—").split(":")[0] ?? "—";
+
+/** What happened to a stop afterwards, when something did: started again by the stopper, or by hand. */
+export function afterwards(record: LoggedStop): string {
+  if (record.status === "RESTARTED" && record.restartedAt)
+    return `restarted ${formatTime(Date.parse(record.restartedAt))} by ${record.restartedBy === "schedule" ? "rule" : "regret check"}: ${record.restartReason ?? ""}`;
+  if (record.status === "RESTART_PENDING") return `being started again: ${record.restartReason ?? ""}`;
+  if (record.status === "STARTED_BY_HAND" && record.startedByHandAt)
+    return startedByHandText(record, Date.parse(record.startedByHandAt));
+  return "—";
+}
 
 const modelName = (record: LoggedStop) =>
   record.projectName && record.versionName ? `${record.projectName}/${record.versionName}` : record.modelArn;
@@ -162,12 +196,17 @@ export function renderHistory(
       ? `${formatUsd(estimatedCostAvoidedUsd)} (${formatDuration(stoppedForHours * HOUR_MS)})`
       : "—",
     record.dryRun === true ? "yes" : "no",
+    afterwards(record),
     record.reason ?? "",
   ]);
   const table = renderTable(
-    ["STOPPED AT", "MODEL", "REGION", "STATUS", "UNITS", "$/H", "AVOIDED", "DRY RUN", "REASON"],
+    ["STOPPED AT", "MODEL", "REGION", "STATUS", "UNITS", "$/H", "AVOIDED", "DRY RUN", "THEN", "REASON"],
     rows,
   );
+  const undone = [
+    ...(totals.restarted > 0 ? [`${totals.restarted} started again by the stopper`] : []),
+    ...(totals.startedByHand > 0 ? [`${totals.startedByHand} started again by hand within a day`] : []),
+  ];
   const others = [
     ...(totals.dryRuns > 0 ? [`${totals.dryRuns} dry-run record${totals.dryRuns === 1 ? "" : "s"}`] : []),
     ...(totals.notStopped > 0
@@ -179,6 +218,7 @@ export function renderHistory(
     `Since ${since}: ${totals.stops} stop${totals.stops === 1 ? "" : "s"} of ` +
     `${totals.models} model${totals.models === 1 ? "" : "s"}` +
     `${others.length > 0 ? ` (plus ${others.join(" and ")})` : ""}.\n` +
+    (undone.length > 0 ? `Undone since: ${undone.join(", ")}.\n` : "") +
     `Estimated cost avoided: about ${formatUsd(totals.estimatedCostAvoidedUsd)} (${ASSUMPTION}).\n`
   );
 }

@@ -1,13 +1,15 @@
 /**
  * `restart MODEL_ARN`: starts a model the stopper stopped, with the inference units its newest live log record
  * says it had. The one command that changes anything: it reads the model's status first and says what it will and
- * will not do (a model that runs, starts or is still stopping is left alone, exit 3), then asks unless `--yes`.
+ * will not do (a model that runs, starts or is still stopping is left alone, and so is one the stopper already
+ * started again: exit 3), then asks unless `--yes`.
  */
 
 import { parseArgs } from "node:util";
 import { RekognitionClient, StartProjectVersionCommand } from "@aws-sdk/client-rekognition";
 import { errorMessage } from "../lambda/adapters/errors.ts";
 import { RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
+import { type StartUnits, startUnits } from "../lambda/core/follow-up.ts";
 import { formatTime } from "../lambda/core/format.ts";
 import { isStopRecord } from "../lambda/core/stop-record.ts";
 import { CliError, NothingDoneError, UsageError } from "./errors.ts";
@@ -23,31 +25,6 @@ import {
   parseOrUsage,
 } from "./options.ts";
 import { formatUsd } from "./text-table.ts";
-
-/** The units to start a model with, and how they were chosen from its record. */
-export interface StartUnits {
-  readonly min: number;
-  readonly max?: number;
-  /** Set when the record lacked minInferenceUnits and a fallback was used. */
-  readonly note?: string;
-}
-
-/**
- * MinInferenceUnits from the record, else the units in service when it was stopped, else 1; MaxInferenceUnits
- * from the record when it has one (when it is below the min, AWS refuses the start and says so).
- */
-export function startUnits(record: LoggedStop): StartUnits {
-  const max = typeof record.maxInferenceUnits === "number" ? { max: record.maxInferenceUnits } : {};
-  if (typeof record.minInferenceUnits === "number") return { min: record.minInferenceUnits, ...max };
-  if (typeof record.inferenceUnits === "number") {
-    return {
-      min: record.inferenceUnits,
-      ...max,
-      note: `the record has no minInferenceUnits; using the ${record.inferenceUnits} inference units in service when it was stopped`,
-    };
-  }
-  return { min: 1, ...max, note: "the record has no unit counts; starting with 1 inference unit" };
-}
 
 const unitsText = (units: StartUnits) =>
   `MinInferenceUnits=${units.min}${units.max === undefined ? "" : `, MaxInferenceUnits=${units.max}`}`;
@@ -158,6 +135,16 @@ async function restartModel(input: {
     );
   }
 
+  if (record.status === "RESTARTED" || record.status === "RESTART_PENDING") {
+    const done =
+      record.status === "RESTARTED"
+        ? `already started ${name} again at ${record.restartedAt}`
+        : `is starting ${name} again (${record.status} since ${record.restartClaimedAt})`;
+    throw new NothingDoneError(
+      `Not started: the stopper ${done} (${record.restartReason ?? "no reason recorded"}); see ` +
+        `idle-model-stopper history --model ${model.arn}`,
+    );
+  }
   const units = startUnits(record);
   io.err(
     `${name} is STOPPED. Newest stop: ${formatTime(Date.parse(record.stoppedAt))}` +

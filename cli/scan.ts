@@ -113,8 +113,9 @@ export async function scanConfig(
   return { config, json: values.json === true, ...(table && { table }) };
 }
 
-/** A gate that refuses every call: the stop gate of a scan, so no StopProjectVersion can leave the CLI. */
-const refuseStops: Gate = () => Promise.reject(new Error("scan is read-only: it never stops a model"));
+/** A gate that refuses every call: the stop and start gates of a scan, so neither call can leave the CLI. */
+const refuseChanges: Gate = () =>
+  Promise.reject(new Error("scan is read-only: it never stops or starts a model"));
 
 /** The Lambda's read adapters over real SDK clients, with the same retry and gates, and no way to stop. */
 function readOnlyAdapters(config: StopperConfig, clientOptions: { readonly profile?: string }) {
@@ -131,7 +132,8 @@ function readOnlyAdapters(config: StopperConfig, clientOptions: { readonly profi
       perRegion(() => ({
         describe: createGate({ ...rekognition, concurrency: config.describeConcurrency }),
         tags: createGate({ ...rekognition, concurrency: config.tagConcurrency }),
-        stop: refuseStops,
+        stop: refuseChanges,
+        start: refuseChanges,
       })),
     ),
     usage: new CloudWatchUsageReader(

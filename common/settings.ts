@@ -53,6 +53,14 @@ export interface StopperSettings {
   readonly publishEvents: boolean;
   /** Whether each stopped or warned model is tagged `<optOutTagKey>:last-action` with what was done and when. */
   readonly tagLastAction: boolean;
+  // Issue 12, the follow-ups: regret checks, starts by hand and restarts by rule.
+  /**
+   * Minutes after a stop when the follow-up function reads its request metrics again, and starts the model again if
+   * a request came in before the stop that the decision could not see yet; 0 leaves it to the next nightly run.
+   */
+  readonly regretCheckMinutes: number;
+  /** Minutes before a restart rule's time that the model is started, so that it is RUNNING by then. */
+  readonly restartLeadMinutes: number;
 }
 
 /** A setting's value was rejected; the message names where it came from, the value and what is allowed. */
@@ -314,6 +322,25 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: true,
     allowed: `${BOOLEAN_FORM} (false: no last-action tag, and no rekognition:TagResource grant)`,
     parse: parseBoolean,
+    format: String,
+  },
+  // Issue 12, the follow-ups: regret checks, starts by hand and restarts by rule.
+  {
+    key: "regretCheckMinutes",
+    env: "REGRET_CHECK_MINUTES",
+    default: 60,
+    allowed:
+      "0 (only the next nightly run checks a stop again) or a whole number of minutes from 15 to 1440 after a stop",
+    parse: (raw: string) => (raw.trim() === "0" ? 0 : integerIn(15, 1440)(raw)),
+    format: String,
+  },
+  {
+    key: "restartLeadMinutes",
+    env: "RESTART_LEAD_MINUTES",
+    // Starting a model can take up to 30 minutes, and the follow-up function runs every 15.
+    default: 45,
+    allowed: "a whole number of minutes from 30 to 180 before a restart rule's time",
+    parse: integerIn(30, 180),
     format: String,
   },
 ] as SettingSpec[];

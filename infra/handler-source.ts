@@ -19,6 +19,9 @@ export const BUNDLE_DIR = join(PACKAGE_ROOT, "dist", "stopper-function");
 /** The function's handler in the bundle: the `handler` export of `index.mjs`. */
 export const BUNDLE_HANDLER = "index.handler";
 
+/** The follow-up function's handler: the `followUp` export of the same `index.mjs`. */
+export const FOLLOW_UP_HANDLER = "index.followUp";
+
 /** The Lambda bundle is not where the package keeps it: nothing can be deployed. */
 export class MissingBundleError extends Error {
   override readonly name = "MissingBundleError";

@@ -36,7 +36,7 @@ import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { type IQueue, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { settingsToEnv } from "../common/settings.ts";
-import { BUNDLE_HANDLER, stopperFunctionCode } from "./handler-source.ts";
+import { BUNDLE_HANDLER, FOLLOW_UP_HANDLER, stopperFunctionCode } from "./handler-source.ts";
 import { resolveSettings } from "./stack-settings.ts";
 import { METRICS_NAMESPACE, SERVICE_NAME, StopperDashboard } from "./stopper-dashboard.ts";
 
@@ -166,7 +166,7 @@ export interface IdleModelStopperProps {
    */
   readonly notifyEmail?: string;
   /**
-   * Kill switch: false disables the schedule, so no run starts, and keeps every resource and the stop log.
+   * Kill switch: false disables the schedules, so no run starts, and keeps every resource and the stop log.
    * @default true
    */
   readonly enabled?: boolean;
@@ -203,6 +203,25 @@ export interface IdleModelStopperProps {
    * @default true
    */
   readonly tagLastAction?: boolean;
+  // Issue 12, the follow-ups: regret checks, starts by hand and restarts by rule.
+  /**
+   * Minutes after a stop when the follow-up function reads its request metrics again and starts the model again if
+   * a request arrived before the stop that the decision could not see yet (15-1440); 0 leaves it to the next
+   * nightly run.
+   * @default 60
+   */
+  readonly regretCheckMinutes?: number;
+  /**
+   * Minutes before a restart rule's time (tag `<optOutTagKey>:restart`) that a stopped model is started again, so it
+   * is RUNNING by then (30-180; starting can take up to 30 minutes).
+   * @default 45
+   */
+  readonly restartLeadMinutes?: number;
+  /**
+   * EventBridge Scheduler expression for the follow-up function: regret checks, restarts by rule, starts by hand.
+   * @default "rate(15 minutes)"
+   */
+  readonly followUpSchedule?: string;
 }
 
 /**
@@ -216,6 +235,13 @@ export class IdleModelStopper extends Construct {
   readonly stopperFunction: LambdaFunction;
   /** The EventBridge Scheduler schedule that invokes the function. */
   readonly schedule: Schedule;
+  /**
+   * The function that follows stops up (the same bundle, handler `index.followUp`): it starts a model again when
+   * its stop proved wrong or a restart rule says so, and notices models started again by hand.
+   */
+  readonly followUpFunction: LambdaFunction;
+  /** The EventBridge Scheduler schedule that invokes the follow-up function (every 15 minutes by default). */
+  readonly followUpSchedule: Schedule;
   /** The schedule of the warning passes, when `warnSchedule` is set. */
   readonly warnSchedule?: Schedule;
   /** Where invocations go that the schedule could not deliver or that failed in the function. */
@@ -224,7 +250,7 @@ export class IdleModelStopper extends Construct {
   readonly notificationTopic: Topic;
   /** The customer managed key the topic is encrypted with; CloudWatch alarms cannot use the AWS managed one. */
   readonly notificationKey: Key;
-  /** Alarms on failed runs, throttled runs and undelivered invocations, each notifying the topic. */
+  /** Alarms on failed runs, throttled runs and undelivered invocations of both functions, each notifying the topic. */
   readonly alarms: readonly Alarm[];
   /** Stops and estimated savings per day, models scanned and kept, errors and run duration. */
   readonly dashboard: Dashboard;
@@ -254,7 +280,7 @@ export class IdleModelStopper extends Construct {
     // followUpRegion until it is done with them. CloudFormation adds one global secondary index per table update,
     // so this is the only index issue 12 adds.
     this.logTable.addGlobalSecondaryIndex({
-      indexName: "FollowUps",
+      indexName: FOLLOW_UPS_INDEX,
       partitionKey: { name: "followUpRegion", type: AttributeType.STRING },
       sortKey: { name: "stoppedAt", type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
@@ -302,48 +328,72 @@ export class IdleModelStopper extends Construct {
       this.notificationTopic.addSubscription(new EmailSubscription(settings.notifyEmail));
     }
 
-    const logGroup = new LogGroup(this, "FunctionLogGroup", {
-      retention: settings.logRetentionDays as RetentionDays,
-      // The log table is the durable record of stops; the function's logs go with the stack.
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-
-    // Our own role instead of the default one, whose AWSLambdaBasicExecutionRole may write to every log group.
-    const role = new Role(this, "StopperFunctionRole", {
-      description:
-        "Lets the idle model stopper read Rekognition models and metrics, stop models, log stops and notify",
-      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
-    });
-    logGroup.grantWrite(role);
-
     const timeout = Duration.minutes(settings.functionTimeoutMinutes);
-    this.stopperFunction = new LambdaFunction(this, "StopperFunction", {
-      description: "Finds running Rekognition Custom Labels models, stops the idle ones and logs each stop",
-      // Built once by `npm run build` from lambda/handler.ts (minified ESM, source map, the AWS SDK inside) and
-      // shipped in the package, so a deploy needs no bundler and carries the bytes the tests ran.
-      code: stopperFunctionCode(),
-      handler: BUNDLE_HANDLER,
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
-      role,
-      memorySize: settings.memorySize,
-      timeout,
-      // One run at a time: two overlapping runs could both count the same model against maxStopsPerRun.
-      reservedConcurrentExecutions: 1,
-      logGroup,
-      environment: {
-        LOG_TABLE_NAME: this.logTable.tableName,
-        NOTIFICATION_TOPIC_ARN: this.notificationTopic.topicArn,
-        ...settingsToEnv(settings),
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: "--enable-source-maps",
-      },
-    });
+    const environment = {
+      LOG_TABLE_NAME: this.logTable.tableName,
+      NOTIFICATION_TOPIC_ARN: this.notificationTopic.topicArn,
+      ...settingsToEnv(settings),
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      NODE_OPTIONS: "--enable-source-maps",
+    };
+    const functionOf = (ids: FunctionIds, description: string, roleDescription: string, handler: string) => {
+      const logGroup = new LogGroup(this, ids.logGroup, {
+        retention: settings.logRetentionDays as RetentionDays,
+        // The log table is the durable record of stops; the function's logs go with the stack.
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      // Our own role instead of the default one, whose AWSLambdaBasicExecutionRole may write to every log group.
+      const role = new Role(this, ids.role, {
+        description: roleDescription,
+        assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      });
+      logGroup.grantWrite(role);
+      const fn = new LambdaFunction(this, ids.function, {
+        description,
+        // Built once by `npm run build` from lambda/handler.ts (minified ESM, source map, the AWS SDK inside) and
+        // shipped in the package, so a deploy needs no bundler and carries the bytes the tests ran. Both functions
+        // run the same asset, each through its own export.
+        code: stopperFunctionCode(),
+        handler,
+        runtime: Runtime.NODEJS_22_X,
+        architecture: Architecture.ARM_64,
+        role,
+        memorySize: settings.memorySize,
+        timeout,
+        // One run at a time: two overlapping runs could both count the same model against maxStopsPerRun, and two
+        // follow-ups would only race each other to the same conditional writes.
+        reservedConcurrentExecutions: 1,
+        logGroup,
+        environment,
+      });
+      return { fn, role };
+    };
+
+    const stopper = functionOf(
+      { logGroup: "FunctionLogGroup", role: "StopperFunctionRole", function: "StopperFunction" },
+      "Finds running Rekognition Custom Labels models, stops the idle ones and logs each stop",
+      "Lets the idle model stopper read Rekognition models and metrics, stop models, log stops and notify",
+      BUNDLE_HANDLER,
+    );
+    this.stopperFunction = stopper.fn;
+    const role = stopper.role;
+    // A second function rather than a second schedule on the first: the first reserves a concurrency of 1, so a
+    // follow-up every 15 minutes would be throttled during each nightly run.
+    const followUp = functionOf(
+      { logGroup: "FollowUpLogGroup", role: "FollowUpFunctionRole", function: "FollowUpFunction" },
+      "Follows up the idle model stopper's stops: starts a model again when its stop proved wrong or a restart tag says so",
+      "Lets the idle model stopper's follow-up read its stops, their models' status, tags and metrics, start models " +
+        "it stopped, and notify",
+      FOLLOW_UP_HANDLER,
+    );
+    this.followUpFunction = followUp.fn;
 
     this.grantStopperPermissions(settings.regions, settings.warnBeforeStopHours > 0);
     this.grantAnnouncePermissions(settings.regions, settings);
+    this.grantFollowUpPermissions(settings.regions);
     this.notificationTopic.grantPublish(this.stopperFunction);
+    this.notificationTopic.grantPublish(this.followUpFunction);
 
     this.deadLetterQueue = new Queue(this, "ScheduleDeadLetterQueue", {
       enforceSSL: true,
@@ -359,53 +409,73 @@ export class IdleModelStopper extends Construct {
       maxEventAge: Duration.hours(1),
     });
 
-    this.schedule = new Schedule(this, "NightlySchedule", {
-      description: "Invokes the idle model stopper",
-      schedule: ScheduleExpression.expression(settings.schedule, TimeZone.of(settings.scheduleTimezone)),
-      // The kill switch: a disabled schedule starts no run, and everything else stays as it is.
-      enabled: settings.enabled,
-      target: new LambdaInvokeUnqualified(this.stopperFunction, {
-        // The scheduled time names the run, so a retried invocation is recognisably the same run.
-        input: ScheduleTargetInput.fromObject({
-          scheduledTime: ContextAttribute.scheduledTime,
-          attempt: ContextAttribute.attemptNumber,
-        }),
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 2,
-        maxEventAge: Duration.hours(1),
-      }),
-    });
-    if (settings.warnSchedule !== undefined) {
-      // The warning pass: the same function and dead-letter queue, an event that asks it to warn and never stop.
-      // Its scheduled time also times the warnings it writes.
-      this.warnSchedule = new Schedule(this, "WarnSchedule", {
-        description: "Invokes the idle model stopper's warning pass (warns, never stops)",
-        schedule: ScheduleExpression.expression(
-          settings.warnSchedule,
-          TimeZone.of(settings.scheduleTimezone),
-        ),
+    // The kill switch (`enabled`): a disabled schedule starts no run, and everything else stays as it is. The
+    // scheduled time names the run, so a retried invocation is recognisably the same run.
+    const scheduleOf = (
+      id: string,
+      description: string,
+      expression: string,
+      fn: LambdaFunction,
+      delivery: { readonly retryAttempts: number; readonly maxEventAge: Duration; readonly mode?: string },
+    ) =>
+      new Schedule(this, id, {
+        description,
+        schedule: ScheduleExpression.expression(expression, TimeZone.of(settings.scheduleTimezone)),
         enabled: settings.enabled,
-        target: new LambdaInvokeUnqualified(this.stopperFunction, {
+        target: new LambdaInvokeUnqualified(fn, {
           input: ScheduleTargetInput.fromObject({
-            mode: "warn",
+            ...(delivery.mode !== undefined && { mode: delivery.mode }),
             scheduledTime: ContextAttribute.scheduledTime,
             attempt: ContextAttribute.attemptNumber,
           }),
           deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: 2,
-          maxEventAge: Duration.hours(1),
+          retryAttempts: delivery.retryAttempts,
+          maxEventAge: delivery.maxEventAge,
         }),
       });
+    this.schedule = scheduleOf(
+      "NightlySchedule",
+      "Invokes the idle model stopper",
+      settings.schedule,
+      this.stopperFunction,
+      { retryAttempts: 2, maxEventAge: Duration.hours(1) },
+    );
+    if (settings.warnSchedule !== undefined) {
+      // The warning pass: the same function and dead-letter queue, an event that asks it to warn and never stop.
+      // Its scheduled time also times the warnings it writes.
+      this.warnSchedule = scheduleOf(
+        "WarnSchedule",
+        "Invokes the idle model stopper's warning pass (warns, never stops)",
+        settings.warnSchedule,
+        this.stopperFunction,
+        { retryAttempts: 2, maxEventAge: Duration.hours(1), mode: "warn" },
+      );
     }
+
+    // A follow-up that fails is simply done again by the next one: no retry, which could overlap it.
+    this.followUpFunction.configureAsyncInvoke({
+      onFailure: new SendOnlySqsDestination(this.deadLetterQueue),
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(15),
+    });
+    this.followUpSchedule = scheduleOf(
+      "FollowUpSchedule",
+      "Invokes the idle model stopper's follow-up: regret checks, restarts by rule, starts by hand",
+      settings.followUpSchedule,
+      this.followUpFunction,
+      { retryAttempts: 1, maxEventAge: Duration.minutes(15) },
+    );
 
     this.alarms = this.createAlarms();
     this.dashboard = new StopperDashboard(this, "Dashboard", {
       stopperFunction: this.stopperFunction,
+      followUpFunction: this.followUpFunction,
       timeout,
       alarms: this.alarms,
     }).dashboard;
 
     this.acknowledgeNagFindings(role, settings.regions, settings.warnBeforeStopHours > 0);
+    this.acknowledgeNagFindings(followUp.role, settings.regions, false, this.followUpFunction);
     if (settings.tagLastAction)
       for (const arn of this.modelArns(settings.regions))
         Validations.of(role).acknowledge({
@@ -496,8 +566,20 @@ export class IdleModelStopper extends Construct {
         this.stopperFunction.metricThrottles({ statistic: Stats.SUM, period: Duration.hours(1) }),
       ),
       alarmOn(
+        "FollowUpErrorsAlarm",
+        "A follow-up of the idle model stopper failed (Lambda Errors >= 1 in an hour): it checks recent stops and " +
+          "restarts models every 15 minutes, so the next one tries again. The follow-up's log group says why.",
+        this.followUpFunction.metricErrors({ statistic: Stats.SUM, period: Duration.hours(1) }),
+      ),
+      alarmOn(
+        "FollowUpThrottlesAlarm",
+        "A follow-up of the idle model stopper could not start (Lambda Throttles >= 1 in an hour): the one before " +
+          "it was still going. Its reserved concurrency is 1 so that follow-ups never overlap.",
+        this.followUpFunction.metricThrottles({ statistic: Stats.SUM, period: Duration.hours(1) }),
+      ),
+      alarmOn(
         "DeadLetterQueueAlarm",
-        "A scheduled run of the idle model stopper was lost: a message is waiting in its dead-letter queue. Read " +
+        "A scheduled run or follow-up of the idle model stopper was lost: a message is waiting in its dead-letter queue. Read " +
           "it for the error, then delete it; the alarm stays on while a message is there.",
         this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
           statistic: Stats.MAXIMUM,
@@ -539,11 +621,12 @@ export class IdleModelStopper extends Construct {
         resources: projectArns,
       }),
     );
-    // Its own statement, so the one action that changes anything is easy to audit.
+    // Its own statement, so the actions that change anything are easy to audit: stop an idle model, and start again
+    // one that this stopper stopped when its regret check finds a request that came in before the stop.
     this.stopperFunction.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: ["rekognition:StopProjectVersion"],
+        actions: ["rekognition:StopProjectVersion", "rekognition:StartProjectVersion"],
         resources: projectArns,
       }),
     );
@@ -560,15 +643,11 @@ export class IdleModelStopper extends Construct {
       new PolicyStatement({
         effect: Effect.ALLOW,
         actions: ["dynamodb:Query"],
-        resources: [`${this.logTable.tableArn}/index/PendingStops`],
-      }),
-    );
-    // Every run reads the open warnings (and closes them once warnings are turned off).
-    this.stopperFunction.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ["dynamodb:Query"],
-        resources: [`${this.logTable.tableArn}/index/FollowUps`],
+        resources: [
+          `${this.logTable.tableArn}/index/PendingStops`,
+          // Every run reads the open warnings and the stops it follows up (see ARCHITECTURE.md).
+          `${this.logTable.tableArn}/index/${FOLLOW_UPS_INDEX}`,
+        ],
       }),
     );
     if (warnings) {
@@ -583,6 +662,51 @@ export class IdleModelStopper extends Construct {
         }),
       );
     }
+  }
+
+  /**
+   * Grants the follow-up function exactly the calls it makes: read its followed stops (the FollowUps index) and
+   * update them, read a model's status (DescribeProjects by name, DescribeProjectVersions), tags and request metrics,
+   * and start models, in the configured regions. It never stops a model and never writes a new record.
+   */
+  private grantFollowUpPermissions(configuredRegions: readonly string[]): void {
+    const projectArns = this.projectArns(configuredRegions);
+    const inConfiguredRegions = {
+      StringEquals: { "aws:RequestedRegion": scannedRegions(configuredRegions) },
+    };
+    const fn = this.followUpFunction;
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["rekognition:DescribeProjects"],
+        resources: ["*"],
+        conditions: inConfiguredRegions,
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["cloudwatch:GetMetricData"],
+        resources: ["*"],
+        conditions: inConfiguredRegions,
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["rekognition:DescribeProjectVersions", "rekognition:ListTagsForResource"],
+        resources: projectArns,
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ["rekognition:StartProjectVersion"], resources: projectArns }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ["dynamodb:UpdateItem"], resources: [this.logTable.tableArn] }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["dynamodb:Query"],
+        resources: [`${this.logTable.tableArn}/index/${FOLLOW_UPS_INDEX}`],
+      }),
+    );
   }
 
   /** Every SNS topic of this account in each scanned region: where a model's notify tag may point. */
@@ -603,7 +727,12 @@ export class IdleModelStopper extends Construct {
    * The AWS Solutions findings (cdk-nag) that are deliberate, each with the reason. Anyone who runs cdk-nag on an
    * app holding this construct gets them too.
    */
-  private acknowledgeNagFindings(role: Role, configuredRegions: readonly string[], warnings: boolean): void {
+  private acknowledgeNagFindings(
+    role: Role,
+    configuredRegions: readonly string[],
+    warnings: boolean,
+    followUp?: LambdaFunction,
+  ): void {
     const stack = Stack.of(this);
     const wildcardResources = (arns: readonly string[], reason: string) => {
       for (const arn of arns)
@@ -622,8 +751,9 @@ export class IdleModelStopper extends Construct {
     wildcardResources(
       this.projectArns(configuredRegions),
       "Models are found at run time: their ARNs (project/<name>/version/<name>/<creation timestamp>) are " +
-        "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource and StopProjectVersion are " +
-        "granted on project/* of each configured region, and nowhere else.",
+        "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource" +
+        (followUp ? " and StartProjectVersion" : ", StopProjectVersion and StartProjectVersion") +
+        " are granted on project/* of each configured region, and nowhere else.",
     );
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
@@ -637,12 +767,13 @@ export class IdleModelStopper extends Construct {
         "Publishing to the encrypted topic needs kms:GenerateDataKey on its key (grantPublish); the wildcard " +
         "covers only the GenerateDataKey variants, on that one key.",
     });
-    Validations.of(this.stopperFunction).acknowledge({
+    Validations.of(followUp ?? this.stopperFunction).acknowledge({
       id: "AwsSolutions-L1",
       reason:
         "Node.js 22 is the runtime the bundle targets (esbuild target node22) and is tested on; it is a " +
         "supported Lambda runtime. Moving to a newer one is a deliberate change with its own tests.",
     });
+    if (followUp) return;
     Validations.of(this.deadLetterQueue).acknowledge({
       id: "AwsSolutions-SQS3",
       reason:
@@ -698,6 +829,16 @@ class LambdaInvokeUnqualified extends LambdaInvoke {
     );
   }
 }
+
+/** The logical ids of one function's log group, role and function. */
+interface FunctionIds {
+  readonly logGroup: string;
+  readonly role: string;
+  readonly function: string;
+}
+
+/** The sparse index of the stops the stopper still follows up (lambda/adapters/stop-log.ts reads it). */
+const FOLLOW_UPS_INDEX = "FollowUps";
 
 /** The configured regions, or the stack's own region when none is configured. */
 function scannedRegions(configuredRegions: readonly string[]): string[] {

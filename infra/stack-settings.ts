@@ -36,6 +36,9 @@ export interface InfraSettings {
   // Issue 12, the nightly run: warnings before a stop.
   /** EventBridge Scheduler expression of a second, earlier schedule: a warning pass that warns and never stops. */
   readonly warnSchedule: string | undefined;
+  // Issue 12, the follow-ups: regret checks, starts by hand and restarts by rule.
+  /** EventBridge Scheduler expression for the follow-up function (regret checks, restarts, starts by hand). */
+  readonly followUpSchedule: string;
 }
 
 /** Every setting the stack accepts, runtime and infra-only. */
@@ -170,6 +173,15 @@ export const INFRA_SETTINGS: readonly InfraSettingSpec[] = [
     allowed:
       "an EventBridge Scheduler expression like schedule's, in the same time zone, for a warning pass before the " +
       "runs (it needs warnBeforeStopHours)",
+    parse: parseSchedule,
+  },
+  // Issue 12, the follow-ups: regret checks, starts by hand and restarts by rule.
+  {
+    key: "followUpSchedule",
+    default: "rate(15 minutes)",
+    allowed:
+      "an EventBridge Scheduler expression for the follow-up function: rate(<n> minute(s)|hour(s)|day(s)) or " +
+      "cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with ? in exactly one day field",
     parse: parseSchedule,
   },
 ] as InfraSettingSpec[];

@@ -20,14 +20,18 @@ export const METRICS_NAMESPACE = "IdleModelStopper";
 /** The Powertools service name: the function's logs carry it, and its metrics have it as their one dimension. */
 export const SERVICE_NAME = "idle-model-stopper";
 
-/** The metrics the function publishes once per run, in `METRICS_NAMESPACE` with the dimension `service`. */
+/** The metrics the functions publish once per run, in `METRICS_NAMESPACE` with the dimension `service`. */
 export type StopperMetricName =
   | "ModelsScanned"
   | "ModelsStopped"
   | "ModelsKept"
   | "Errors"
   | "EstimatedHourlySavingsUsd"
-  | "ModelsWarned";
+  | "ModelsWarned"
+  // Issue 12, the follow-ups: published by the nightly run and by each follow-up.
+  | "ModelsRestarted"
+  | "ModelsRegretted"
+  | "ModelsStartedByHand";
 
 /** One of the function's own metrics, summed over `period` (default one day). */
 export function stopperMetric(name: StopperMetricName, label: string, period = Duration.days(1)): Metric {
@@ -59,6 +63,8 @@ function dailySavings(label: string, period = Duration.days(1)): IMetric {
 export interface StopperDashboardProps {
   /** The stopper function, for its run duration and failed runs. */
   readonly stopperFunction: IFunction;
+  /** The follow-up function, for its failed runs and duration. */
+  readonly followUpFunction: IFunction;
   /** The function's timeout, drawn as a line on the duration graph. */
   readonly timeout: Duration;
   /** The alarms whose state the dashboard shows. */
@@ -145,6 +151,41 @@ export class StopperDashboard extends Construct {
             width: 12,
             left: [stopperMetric("Errors", "Models that could not be handled (see the digest)"), failedRuns],
             leftYAxis: { min: 0, showUnits: false },
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: "Stops undone per day",
+            width: 12,
+            left: [
+              stopperMetric("ModelsRegretted", "Regretted: a request arrived before the stop"),
+              stopperMetric("ModelsRestarted", "Started again by the stopper (regretted or by restart rule)"),
+              stopperMetric(
+                "ModelsStartedByHand",
+                "Started again by hand within a day (threshold too short?)",
+              ),
+            ],
+            leftYAxis: { min: 0, label: "Models", showUnits: false },
+          }),
+          new GraphWidget({
+            title: "Follow-ups: failed runs and duration",
+            width: 12,
+            left: [
+              props.followUpFunction.metricErrors({
+                statistic: Stats.SUM,
+                period: Duration.days(1),
+                label: "Failed follow-ups",
+              }),
+            ],
+            leftYAxis: { min: 0, showUnits: false },
+            right: [
+              props.followUpFunction.metricDuration({
+                statistic: Stats.MAXIMUM,
+                period: Duration.days(1),
+                label: "Longest follow-up (ms)",
+              }),
+            ],
+            rightYAxis: { min: 0, showUnits: false },
           }),
         ],
         [

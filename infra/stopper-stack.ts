@@ -24,6 +24,8 @@ export class IdleModelStopperStack extends Stack {
   readonly stopperFunction: LambdaFunction;
   /** The EventBridge Scheduler schedule that invokes the function. */
   readonly schedule: Schedule;
+  /** The function that follows stops up: regret checks, restarts by rule, starts by hand. */
+  readonly followUpFunction: LambdaFunction;
   /** Where invocations go that the schedule could not deliver or that failed in the function. */
   readonly deadLetterQueue: Queue;
   /** The topic that gets each run's digest and the alarms. */
@@ -45,6 +47,7 @@ export class IdleModelStopperStack extends Stack {
     this.logTable = this.stopper.logTable;
     this.stopperFunction = this.stopper.stopperFunction;
     this.schedule = this.stopper.schedule;
+    this.followUpFunction = this.stopper.followUpFunction;
     this.deadLetterQueue = this.stopper.deadLetterQueue;
     this.notificationTopic = this.stopper.notificationTopic;
     this.dashboard = this.stopper.dashboard;
@@ -56,6 +59,10 @@ export class IdleModelStopperStack extends Stack {
     new CfnOutput(this, "FunctionName", {
       description: "Lambda function that stops idle models; invoke it to run now",
       value: this.stopperFunction.functionName,
+    });
+    new CfnOutput(this, "FollowUpFunctionName", {
+      description: "Lambda function that follows stops up every 15 minutes; invoke it to run now",
+      value: this.followUpFunction.functionName,
     });
     new CfnOutput(this, "DeadLetterQueueUrl", {
       description: "SQS queue holding scheduled invocations that could not be delivered",

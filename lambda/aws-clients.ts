@@ -46,6 +46,8 @@ export function createAwsAdapters(config: StopperConfig) {
         describe: createGate({ ...rekognition, concurrency: config.describeConcurrency }),
         tags: createGate({ ...rekognition, concurrency: config.tagConcurrency }),
         stop: createGate({ ...rekognition, concurrency: config.stopConcurrency }),
+        // Starts are few (undone stops, restart rules): the stop's concurrency bounds them too.
+        start: createGate({ ...rekognition, concurrency: config.stopConcurrency }),
       })),
     ),
     usage: new CloudWatchUsageReader(

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import type { StopperConfig } from "./config.ts";
+import { type FollowUpSummary, runFollowUp } from "./follow-up.ts";
 import { type RunDependencies, type RunOptions, type RunSummary, runStopper } from "./run.ts";
 
 /** What the schedule sends: EventBridge Scheduler fills in its context attributes. */
@@ -51,40 +52,66 @@ export function runOptionsFor(
 const SCHEDULED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /**
- * The run's id: the scheduled time for a scheduled run, so that a retry of the same invocation is the same run
+ * The run's id: the scheduled time for a scheduled run (`scheduled-<time>` for the nightly run, `follow-up-<time>`
+ * for the follow-up function, so the two never share one), so that a retry of the same invocation is the same run
  * in the log and the records; otherwise the Lambda request id (which Lambda's own retries keep).
  */
-export function runIdFor(event: unknown, requestId: string | undefined): string {
+export function runIdFor(event: unknown, requestId: string | undefined, prefix = "scheduled"): string {
   const scheduledTime = (event as ScheduledEvent | null)?.scheduledTime;
   if (typeof scheduledTime === "string" && SCHEDULED_TIME.test(scheduledTime))
-    return `scheduled-${scheduledTime}`;
+    return `${prefix}-${scheduledTime}`;
   return requestId ?? randomUUID();
 }
 
-/** Builds a handler; each invocation is one run. */
-export function createHandler(config: StopperConfig, deps: RunDependencies & { readonly logger: Logger }) {
-  return async (
-    event: unknown,
-    context?: Pick<Context, "awsRequestId"> & Partial<Pick<Context, "getRemainingTimeInMillis">>,
-  ): Promise<RunSummary> => {
-    const options = runOptionsFor(event, config);
-    const runId = runIdFor(event, context?.awsRequestId);
+/** The part of Lambda's context a run reads. */
+type InvokeContext = Pick<Context, "awsRequestId"> & Partial<Pick<Context, "getRemainingTimeInMillis">>;
+
+/** What one invocation runs, as its event asks, and the log keys that say so. */
+interface Invocation<T> {
+  readonly logKeys?: Readonly<Record<string, string>>;
+  readonly run: (deps: RunDependencies, runId: string) => Promise<T>;
+}
+
+/** A handler around one kind of run: its id, its log keys, and the time it has left. */
+function handlerOf<T>(
+  deps: RunDependencies & { readonly logger: Logger },
+  prefix: string,
+  invocationFor: (event: unknown) => Invocation<T>,
+) {
+  return async (event: unknown, context?: InvokeContext): Promise<T> => {
+    const { logKeys, run } = invocationFor(event);
+    const runId = runIdFor(event, context?.awsRequestId, prefix);
     const attempt = (event as ScheduledEvent | null)?.attempt;
-    deps.logger.appendKeys({
-      runId,
-      ...(attempt !== undefined && { attempt: String(attempt) }),
-      ...(options.mode === "warn" && { mode: "warn" }),
-    });
+    deps.logger.appendKeys({ runId, ...(attempt !== undefined && { attempt: String(attempt) }), ...logKeys });
     try {
       const remaining = context?.getRemainingTimeInMillis?.bind(context);
-      return await runStopper(
-        { ...deps, ...(remaining && { remainingMs: remaining }) },
-        config,
-        runId,
-        options,
-      );
+      return await run({ ...deps, ...(remaining && { remainingMs: remaining }) }, runId);
     } finally {
       deps.logger.resetKeys();
     }
   };
+}
+
+/** Builds the nightly handler; each invocation is one run (or a warning pass, as its event says). */
+export function createHandler(
+  config: StopperConfig,
+  deps: RunDependencies & { readonly logger: Logger },
+): (event: unknown, context?: InvokeContext) => Promise<RunSummary> {
+  return handlerOf(deps, "scheduled", (event) => {
+    const options: RunOptions = runOptionsFor(event, config);
+    return {
+      ...(options.mode === "warn" && { logKeys: { mode: "warn" } }),
+      run: (runDeps, runId) => runStopper(runDeps, config, runId, options),
+    };
+  });
+}
+
+/** Builds the follow-up function's handler; each invocation follows up the recent stops once. */
+export function createFollowUpHandler(
+  config: StopperConfig,
+  deps: RunDependencies & { readonly logger: Logger },
+): (event: unknown, context?: InvokeContext) => Promise<FollowUpSummary> {
+  return handlerOf(deps, "follow-up", () => ({
+    run: (runDeps, runId) => runFollowUp(runDeps, config, runId),
+  }));
 }

@@ -7,7 +7,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createAwsAdapters } from "./aws-clients.ts";
 import { loadConfig } from "./config.ts";
-import { createHandler } from "./create-handler.ts";
+import { createFollowUpHandler, createHandler } from "./create-handler.ts";
 
 const SERVICE = process.env.POWERTOOLS_SERVICE_NAME || "idle-model-stopper";
 const logger = new Logger({ serviceName: SERVICE });
@@ -18,10 +18,10 @@ const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || "IdleModelStopper",
 });
 
-/** The function the stack points at. */
-export const handler = createHandler(config, {
-  ...createAwsAdapters(config),
-  logger,
-  metrics,
-  clock: Date.now,
-});
+const deps = { ...createAwsAdapters(config), logger, metrics, clock: Date.now };
+
+/** The nightly function's handler (`index.handler`): find the idle models and stop them. */
+export const handler = createHandler(config, deps);
+
+/** The follow-up function's handler (`index.followUp`), from the same bundle: regret checks, restarts, starts by hand. */
+export const followUp = createFollowUpHandler(config, deps);

@@ -2,10 +2,12 @@
  * One run of the stopper, as a composition of its phases (each a module under phases/, with its own input and
  * output types):
  *
- *   reconcile → assess (per region: discover → read tags → read metrics → decide) → warn → cap → last look
+ *   reconcile → (follow-ups → regret check → refresh restart rules)
+ *             ∥ assess (per region: discover → read tags → read metrics → decide) → warn → cap → last look
  *     → stop and record → settle warnings → announce → report
  *
- * A warning pass (`mode: "warn"`) assesses and warns, and stops nothing: assess → warn → announce → report.
+ * A warning pass (`mode: "warn"`) assesses and warns, and stops and restarts nothing: assess → warn → announce →
+ * report.
  *
  * Within a region the assessment streams: a model's tags are read as soon as discovery finds it, a metric batch goes
  * out as soon as it is full, and a model is decided as soon as its evidence is in (see pipeline.ts). With
@@ -20,11 +22,15 @@ import { type RunDependencies, timeLeftMs } from "./dependencies.ts";
 import { actionsOfRun, announce } from "./phases/announce.ts";
 import { decideModel } from "./phases/decide.ts";
 import { discover } from "./phases/discover.ts";
+import { followUps } from "./phases/follow-ups.ts";
 import { lastLook } from "./phases/last-look.ts";
 import { readMetrics } from "./phases/read-metrics.ts";
 import { readTags } from "./phases/read-tags.ts";
 import { reconcile } from "./phases/reconcile.ts";
+import { refreshRestartRules } from "./phases/refresh-restart-rules.ts";
+import { regretCheck } from "./phases/regret-check.ts";
 import { type RunSummary, report } from "./phases/report.ts";
+import type { FollowUpResults } from "./phases/restart-model.ts";
 import { type StopResults, stopAndRecord } from "./phases/stop-and-record.ts";
 import { type RunMode, settleWarnings, warnBeforeStop } from "./phases/warn.ts";
 import { flow } from "./pipeline.ts";
@@ -74,8 +80,14 @@ export async function runStopper(
   const marginMs = config.deadlineMarginSeconds * 1000;
   const reconciled =
     mode === "run" ? await reconcile(deps, config, { runId }) : { pending: new Map(), errors: [] };
-  // Discovery stops taking new projects while there is still time to decide and stop what it found.
-  const assessment = await assess(deps, config, now, { mayContinue: () => timeLeftMs(deps) > 3 * marginMs });
+  // Earlier stops are followed up while the account is assessed, so their reads do not hold up discovery: the two
+  // never act on one model, since a follow-up starts only a STOPPED model and the assessment judges RUNNING ones.
+  // A warning pass leaves them to the next run and the follow-up function.
+  const [followedUp, assessment] = await Promise.all([
+    mode === "run" ? followUpEarlierStops(deps, config, { runId, now }) : undefined,
+    // Discovery stops taking new projects while there is still time to decide and stop what it found.
+    assess(deps, config, now, { mayContinue: () => timeLeftMs(deps) > 3 * marginMs }),
+  ]);
   const warned = await warnBeforeStop(deps, config, {
     runId,
     now,
@@ -140,11 +152,27 @@ export async function runStopper(
     now,
     mode,
     reconciled,
+    ...(followedUp && { followUps: followedUp }),
     assessment,
     warnings,
     lastLookErrors: looked.errors,
     stops,
   });
+}
+
+/**
+ * The nightly run's look at earlier stops: follow-ups → regret check (undo a stop a late request proved wrong) →
+ * refresh restart rules (read each followed stop's restart tag again).
+ */
+async function followUpEarlierStops(
+  deps: RunDependencies,
+  config: StopperConfig,
+  input: { readonly runId: string; readonly now: number },
+): Promise<FollowUpResults> {
+  const followed = await followUps(deps, config, input);
+  const regretted = await regretCheck(deps, config, { ...input, followed: followed.records, by: "nightly" });
+  const rules = await refreshRestartRules(deps, config, { followed: regretted.remaining });
+  return { ...regretted, errors: [...followed.errors, ...regretted.errors, ...rules.errors] };
 }
 
 /** Discovers, reads tags and metrics, and decides, in every region at once, without changing anything. */

@@ -81,6 +81,8 @@ export interface SynthesizedFunction {
   };
   /** The whole synthesized template, for the permission check (function-permissions.ts). */
   readonly template: CfnTemplate;
+  /** The follow-up function, when the template has one: the same asset, its own handler and environment. */
+  readonly followUp?: Pick<SynthesizedFunction, "handler" | "environment" | "refs">;
   /** Removes the synthesized output. */
   readonly cleanup: () => void;
 }
@@ -140,17 +142,10 @@ export function readSynthesizedFunction(
   const assetPath = fn.Metadata?.["aws:asset:path"];
   if (typeof assetPath !== "string") throw new Error("the function has no aws:asset:path metadata");
 
-  const variables = ((fn.Properties.Environment as { Variables?: Record<string, unknown> })?.Variables ??
-    {}) as Record<string, unknown>;
-  const environment: Record<string, string> = {};
-  const refs: SynthesizedFunction["refs"] = {};
-  for (const [name, value] of Object.entries(variables)) {
-    if (typeof value === "string") environment[name] = value;
-    else if (value && typeof value === "object" && "Ref" in value) {
-      const logicalId = String(value.Ref);
-      refs[name] = { logicalId, type: template.Resources[logicalId]?.Type ?? "unknown" };
-    } else throw new Error(`environment variable ${name} has a value the sandbox cannot resolve`);
-  }
+  const { environment, refs } = environmentOf(fn, template.Resources);
+  const followUp = resources.find(
+    (r) => r.Type === "AWS::Lambda::Function" && String(r.Properties.Handler ?? "").endsWith(".followUp"),
+  );
 
   const logging = (fn.Properties.LoggingConfig ?? {}) as {
     LogGroup?: unknown;
@@ -191,8 +186,33 @@ export function readSynthesizedFunction(
         []) as SynthesizedFunction["table"]["globalSecondaryIndexes"],
     },
     template,
+    ...(followUp && {
+      followUp: {
+        handler: String(followUp.Properties.Handler),
+        ...environmentOf(followUp, template.Resources),
+      },
+    }),
     cleanup,
   };
+}
+
+/** A function's environment, with references to other resources kept apart by logical id and type. */
+function environmentOf(
+  fn: CfnResource,
+  resources: Record<string, CfnResource>,
+): Pick<SynthesizedFunction, "environment" | "refs"> {
+  const variables = ((fn.Properties.Environment as { Variables?: Record<string, unknown> })?.Variables ??
+    {}) as Record<string, unknown>;
+  const environment: Record<string, string> = {};
+  const refs: Record<string, { logicalId: string; type: string }> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    if (typeof value === "string") environment[name] = value;
+    else if (value && typeof value === "object" && "Ref" in value) {
+      const logicalId = String(value.Ref);
+      refs[name] = { logicalId, type: resources[logicalId]?.Type ?? "unknown" };
+    } else throw new Error(`environment variable ${name} has a value the sandbox cannot resolve`);
+  }
+  return { environment, refs };
 }
 
 function resolveLogGroupName(

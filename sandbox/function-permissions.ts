@@ -24,6 +24,12 @@ export const FUNCTION_ACCESS_KEY_ID = "ASIASANDBOXFUNCTION1";
 /** How reports name the function's role. */
 export const FUNCTION_ROLE = "function role";
 
+/** The access key id the follow-up function signs with in a sandbox world: its calls meet its own role. */
+export const FOLLOW_UP_ACCESS_KEY_ID = "ASIASANDBOXFOLLOWUP1";
+
+/** How reports name the follow-up function's role. */
+export const FOLLOW_UP_ROLE = "follow-up function role";
+
 /** Where the function is deployed in the sandbox, and the physical names the sandbox gives its resources. */
 export interface FunctionDeployment {
   readonly template: CfnTemplate;
@@ -32,10 +38,15 @@ export interface FunctionDeployment {
   /** Physical names by logical id: the sandbox's table and topic. */
   readonly physicalNames: Readonly<Record<string, string>>;
   /**
-   * How the proof report names the role. Only {@link FUNCTION_ROLE}, the role of this repository's own stack, has
-   * its unused grants judged; another stack's role (a consumer's app) is checked for denials only. @default FUNCTION_ROLE
+   * How the proof report names the role. Only {@link FUNCTION_ROLE} and {@link FOLLOW_UP_ROLE}, the roles of this
+   * repository's own stack, have their unused grants judged; another stack's role (a consumer's app) is checked for
+   * denials only. @default FUNCTION_ROLE
    */
   readonly principalName?: string;
+  /** Which function's role: the bundle export it runs, `handler` (the default) or `followUp`. */
+  readonly handlerExport?: string;
+  /** The key its calls are signed with. @default FUNCTION_ACCESS_KEY_ID */
+  readonly accessKeyId?: string;
 }
 
 /** Checks the function's calls as they are logged; `settle()` simulates those not yet checked. */
@@ -44,7 +55,7 @@ export class FunctionPermissionGuard {
 
   constructor(deployment: FunctionDeployment) {
     const deployed = deployedPolicies(deployment.template, deployment);
-    const role = deployed.functionRole();
+    const role = deployed.functionRole(deployment.handlerExport);
     const functionName = role.functionArn.slice(role.functionArn.lastIndexOf(":") + 1);
     const principal: SimulatedPrincipal = {
       name: deployment.principalName ?? FUNCTION_ROLE,
@@ -62,12 +73,12 @@ export class FunctionPermissionGuard {
     };
     const topicKeys = deployed.topicKeys;
     this.guard = new CallGuard(new PermissionChecker(principal, deployed.resourcePolicies), {
-      accessKeyId: FUNCTION_ACCESS_KEY_ID,
+      accessKeyId: deployment.accessKeyId ?? FUNCTION_ACCESS_KEY_ID,
       implied: (call) => kmsCallsOfPublish(call, topicKeys),
     });
   }
 
-  /** Takes note of a logged call; only the function's own (signed with {@link FUNCTION_ACCESS_KEY_ID}) are kept. */
+  /** Takes note of a logged call; only the function's own (signed with its access key) are kept. */
   observe(call: CallRecord): void {
     this.guard.observe(call);
   }

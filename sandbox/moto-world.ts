@@ -45,7 +45,7 @@ export interface DigestMessage {
 }
 
 /** A world whose CloudWatch, DynamoDB, SNS and EventBridge are moto. `sandbox` serves Rekognition only. */
-export interface MotoWorld extends StopperWorld {
+export interface MotoWorld extends Omit<StopperWorld, "invokeFollowUp"> {
   readonly moto: MotoServer;
   /** The topic the function publishes to, created in moto. */
   readonly topicArn: string;

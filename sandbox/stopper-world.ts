@@ -6,6 +6,7 @@
 
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
+import type { FollowUpSummary } from "../lambda/follow-up.ts";
 import type { RunSummary } from "../lambda/run.ts";
 import {
   type Invocation,
@@ -15,7 +16,12 @@ import {
   type SynthesizedFunction,
 } from "./bundle.ts";
 import { pinnedClock } from "./clock.ts";
-import { FUNCTION_ACCESS_KEY_ID, FunctionPermissionGuard } from "./function-permissions.ts";
+import {
+  FOLLOW_UP_ACCESS_KEY_ID,
+  FOLLOW_UP_ROLE,
+  FUNCTION_ACCESS_KEY_ID,
+  FunctionPermissionGuard,
+} from "./function-permissions.ts";
 import { type Sandbox, type SandboxOptions, startSandbox } from "./index.ts";
 import { stackOutputs } from "./stack-outputs.ts";
 
@@ -45,6 +51,14 @@ export interface StopperWorld {
     env?: Record<string, string>,
     options?: Omit<InvokeOptions, "env">,
   ): Promise<Invocation<StopperSummary>>;
+  /**
+   * Invokes the follow-up function (the same bundle's `followUp` export) once, as a cold start, signing with a key
+   * of its own so that each call it made is simulated against the follow-up function's role.
+   */
+  invokeFollowUp(
+    env?: Record<string, string>,
+    options?: Omit<InvokeOptions, "env">,
+  ): Promise<Invocation<FollowUpSummary>>;
   /** Every item of the log table. */
   items(): Promise<LogItem[]>;
   /** Stops the sandbox; rejects if a call that arrived after its invocation ended would have been denied. */
@@ -62,12 +76,14 @@ export async function startStopperWorld(
 ): Promise<StopperWorld> {
   // Calls are checked against the role the template deploys, with the sandbox's table and topic as its resources.
   let guard: FunctionPermissionGuard | undefined;
+  let followUpGuard: FunctionPermissionGuard | undefined;
   const clock = options.clock ?? pinnedClock();
   const sandbox = await startSandbox({
     ...options,
     clock,
     onCall: (call) => {
       guard?.observe(call);
+      followUpGuard?.observe(call);
       options.onCall?.(call);
     },
   });
@@ -75,22 +91,37 @@ export async function startStopperWorld(
     Object.values(fn.refs)
       .filter((ref) => ref.type === type)
       .map((ref) => ref.logicalId);
+  const deployment = {
+    template: fn.template,
+    account: sandbox.account,
+    region: sandbox.region,
+    physicalNames: Object.fromEntries([
+      ...refIds("AWS::DynamoDB::Table").map((id) => [id, LOG_TABLE_NAME]),
+      ...refIds("AWS::SNS::Topic").map((id) => [id, sandbox.sns.topicArn.split(":").at(-1) as string]),
+    ]),
+  };
+  const ownStack = fn.stackName === REPOSITORY_STACK;
   try {
     guard = new FunctionPermissionGuard({
-      template: fn.template,
-      account: sandbox.account,
-      region: sandbox.region,
-      ...(fn.stackName !== REPOSITORY_STACK && { principalName: `function role of stack ${fn.stackName}` }),
-      physicalNames: Object.fromEntries([
-        ...refIds("AWS::DynamoDB::Table").map((id) => [id, LOG_TABLE_NAME]),
-        ...refIds("AWS::SNS::Topic").map((id) => [id, sandbox.sns.topicArn.split(":").at(-1) as string]),
-      ]),
+      ...deployment,
+      ...(!ownStack && { principalName: `function role of stack ${fn.stackName}` }),
     });
+    if (fn.followUp)
+      followUpGuard = new FunctionPermissionGuard({
+        ...deployment,
+        handlerExport: "followUp",
+        accessKeyId: FOLLOW_UP_ACCESS_KEY_ID,
+        principalName: ownStack ? FOLLOW_UP_ROLE : `${FOLLOW_UP_ROLE} of stack ${fn.stackName}`,
+      });
   } catch (error) {
     await sandbox.stop();
     throw error;
   }
   const checked = guard;
+  const settleAll = async () => {
+    await checked.settle();
+    await followUpGuard?.settle();
+  };
   const dynamo = new DynamoDBClient({
     region: sandbox.region,
     endpoint: sandbox.endpoints.dynamodb,
@@ -127,7 +158,29 @@ export async function startStopperWorld(
         ...invokeOptions,
         env: { ...refs, ...sandbox.env, AWS_ACCESS_KEY_ID: FUNCTION_ACCESS_KEY_ID, ...env },
       });
-      await checked.settle();
+      await settleAll();
+      return invocation;
+    },
+    async invokeFollowUp(env = {}, invokeOptions = {}) {
+      const followUp = fn.followUp;
+      if (!followUp) throw new Error(`the template of ${fn.stackName} has no follow-up function`);
+      const invocation = await invokeBundle<FollowUpSummary>(
+        { ...fn, ...followUp },
+        {
+          clockStart: clock(),
+          ...invokeOptions,
+          env: {
+            ...resolveFunctionRefs(
+              { ...fn, ...followUp },
+              { tableName: LOG_TABLE_NAME, topicArn: sandbox.sns.topicArn },
+            ),
+            ...sandbox.env,
+            AWS_ACCESS_KEY_ID: FOLLOW_UP_ACCESS_KEY_ID,
+            ...env,
+          },
+        },
+      );
+      await settleAll();
       return invocation;
     },
     items: () => scanLogItems(documents),
@@ -135,7 +188,7 @@ export async function startStopperWorld(
       dynamo.destroy();
       await sandbox.stop();
       // A call whose caller was killed is logged when its connection closes, possibly after the invocation ended.
-      await checked.settle();
+      await settleAll();
     },
   };
 }

@@ -42,10 +42,13 @@ export interface DeployedPolicies {
   readonly resolver: TemplateResolver;
   /** A role by logical id; throws when it is not a role or has a policy the check cannot read. */
   role(logicalId: string): TemplateRole;
-  /** The role of the template's Lambda function whose handler ends in `.handler`. */
-  functionRole(): TemplateRole & { readonly functionArn: string };
-  /** The role an EventBridge Scheduler schedule assumes, with the schedule's target and dead-letter queue. */
-  scheduleRole(): TemplateRole & { readonly targetArn: string; readonly deadLetterArn?: string };
+  /**
+   * The role of the template's Lambda function whose handler is that export of the bundle: `handler` (the nightly
+   * function, the default) or `followUp`.
+   */
+  functionRole(handlerExport?: string): TemplateRole & { readonly functionArn: string };
+  /** The role each EventBridge Scheduler schedule assumes, with the schedule's target and dead-letter queue. */
+  scheduleRoles(): (TemplateRole & { readonly targetArn: string; readonly deadLetterArn?: string })[];
   /** Resource policies by the ARN of the resource they protect: topic policies, key policies, queue policies. */
   readonly resourcePolicies: ReadonlyMap<string, PolicyDocument>;
   /** The KMS key ARN of each encrypted topic, by topic ARN. */
@@ -108,35 +111,32 @@ export function deployedPolicies(template: CfnTemplate, deployment: Deployment):
     };
   };
 
-  const functionRole = () => {
+  const functionRole = (handlerExport = "handler") => {
     const found = ofType("AWS::Lambda::Function").filter(([, fn]) =>
-      String(fn.Properties?.Handler ?? "").endsWith(".handler"),
+      String(fn.Properties?.Handler ?? "").endsWith(`.${handlerExport}`),
     );
     const [entry] = found;
     if (found.length !== 1 || !entry)
       throw new TemplateResolutionError(
-        `expected one Lambda function with a .handler, found ${found.length}`,
+        `expected one Lambda function with a .${handlerExport}, found ${found.length}`,
       );
     const roleId = getAttOf(entry[1].Properties?.Role);
     if (!roleId) throw new TemplateResolutionError(`function ${entry[0]} has no role of the template`);
     return { ...role(roleId), functionArn: resolver.getAtt(entry[0], "Arn") };
   };
 
-  const scheduleRole = () => {
-    const schedules = ofType("AWS::Scheduler::Schedule");
-    const [entry] = schedules;
-    if (schedules.length !== 1 || !entry)
-      throw new TemplateResolutionError(`expected one schedule, found ${schedules.length}`);
-    const target = (entry[1].Properties?.Target ?? {}) as Record<string, unknown>;
-    const roleId = getAttOf(target.RoleArn);
-    if (!roleId) throw new TemplateResolutionError(`schedule ${entry[0]} has no role of the template`);
-    const deadLetter = (target.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn;
-    return {
-      ...role(roleId),
-      targetArn: resolver.resolveString(target.Arn),
-      ...(deadLetter !== undefined && { deadLetterArn: resolver.resolveString(deadLetter) }),
-    };
-  };
+  const scheduleRoles = () =>
+    ofType("AWS::Scheduler::Schedule").map(([id, schedule]) => {
+      const target = (schedule.Properties?.Target ?? {}) as Record<string, unknown>;
+      const roleId = getAttOf(target.RoleArn);
+      if (!roleId) throw new TemplateResolutionError(`schedule ${id} has no role of the template`);
+      const deadLetter = (target.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn;
+      return {
+        ...role(roleId),
+        targetArn: resolver.resolveString(target.Arn),
+        ...(deadLetter !== undefined && { deadLetterArn: resolver.resolveString(deadLetter) }),
+      };
+    });
 
   const resourcePolicies = new Map<string, PolicyDocument>();
   for (const [, policy] of ofType("AWS::SNS::TopicPolicy")) {
@@ -166,5 +166,5 @@ export function deployedPolicies(template: CfnTemplate, deployment: Deployment):
   }
   const alarmArns = ofType("AWS::CloudWatch::Alarm").map(([id]) => resolver.getAtt(id, "Arn"));
 
-  return { resolver, role, functionRole, scheduleRole, resourcePolicies, topicKeys, alarmArns };
+  return { resolver, role, functionRole, scheduleRoles, resourcePolicies, topicKeys, alarmArns };
 }

@@ -1,9 +1,10 @@
 /**
- * `npm run test:faults`: the fault storm of test/reliability/fault-storm.test.ts, run once, printed as one line:
- * faults injected, retries seen, idle models stopped, wrong stops, records written, duplicates and errors reported,
- * and how long the run took on the function's clock and on the wall. The line is also written to
- * test-output/faults.json, from which the README quotes it (npm run figures). Exits 1 if the stopper broke a promise,
- * naming each on stderr.
+ * `npm run test:faults`: the fault storms of test/reliability/fault-storm.test.ts, run once each, printed as one line
+ * each: for the nightly run, faults injected, retries seen, idle models stopped, wrong stops, records written,
+ * duplicates and errors reported, and how long the run took on the function's clock and on the wall; for the
+ * follow-up, models started again of those expected, restarts doubled, restart records and errors reported. The
+ * lines are also written to test-output/faults.json, from which the README quotes them (npm run figures). Exits 1 if
+ * the stopper broke a promise, naming each on stderr.
  *
  *   npm run test:faults [-- --seed <n>] [--attempts <1-20>] [--time-scale <k ≥ 1>]
  *
@@ -24,6 +25,7 @@ import {
   STORM_MAX_ATTEMPTS,
   STORM_TIME_SCALE,
 } from "../test/reliability/fault-storm.ts";
+import { formatFollowUpStormLine, runFollowUpStorm } from "../test/reliability/follow-up-storm.ts";
 import { ROOT, writeFileAtomically } from "./build/stamp.ts";
 
 const USAGE = "Usage: npm run test:faults -- [--seed <n>] [--attempts <1-20>] [--time-scale <k ≥ 1>]";
@@ -66,13 +68,18 @@ async function main(): Promise<number> {
     const report = await runFaultStorm(fn, { seed, maxAttempts, timeScale });
     const line = formatStormLine(report);
     console.log(line);
-    // The README quotes this line from the file (npm run figures), never by hand.
+    process.stderr.write("Following stops up in the storm (the follow-up function)…\n");
+    const followUps = await runFollowUpStorm(fn, { seed, maxAttempts, timeScale });
+    const followUpLine = formatFollowUpStormLine(followUps);
+    console.log(followUpLine);
+    const broken = [...report.broken, ...followUps.broken];
+    // The README quotes these lines from the file (npm run figures), never by hand.
     writeFileAtomically(
       join(ROOT, "test-output", "faults.json"),
-      `${JSON.stringify({ line, node: process.version, cores: cpus().length, recordedAt: new Date().toISOString(), broken: report.broken }, null, 2)}\n`,
+      `${JSON.stringify({ line, followUpLine, node: process.version, cores: cpus().length, recordedAt: new Date().toISOString(), broken }, null, 2)}\n`,
     );
-    for (const { promise, detail } of report.broken) process.stderr.write(`BROKEN ${promise}: ${detail}\n`);
-    return report.broken.length === 0 ? 0 : 1;
+    for (const { promise, detail } of broken) process.stderr.write(`BROKEN ${promise}: ${detail}\n`);
+    return broken.length === 0 ? 0 : 1;
   } finally {
     fn.cleanup();
   }

@@ -40,10 +40,13 @@ export interface UsageReader {
    */
   readRequests(
     region: string,
-    models: readonly RunningModel[],
+    models: readonly MetricsOf[],
     range: RequestRange,
   ): Promise<Map<string, RequestEvidence>>;
 }
+
+/** What the metrics of a model are found by: its project and version names, and its ARN for the answer's key. */
+export type MetricsOf = Pick<RunningModel, "modelArn" | "projectName" | "versionName">;
 
 /** GetMetricData accepts at most 500 MetricDataQueries per call. */
 export const MAX_QUERIES_PER_CALL = 500;
@@ -67,7 +70,7 @@ const USAGE_QUERIES = [...REQUEST_QUERIES, { name: IN_SERVICE_METRIC, stat: "Ave
  * `requestsOnly`, the request metrics alone.
  */
 export function buildQueries(
-  models: readonly RunningModel[],
+  models: readonly MetricsOf[],
   periodSeconds: number,
   requestsOnly = false,
 ): MetricDataQuery[] {
@@ -113,7 +116,7 @@ export class CloudWatchUsageReader implements UsageReader {
 
   readRequests(
     region: string,
-    models: readonly RunningModel[],
+    models: readonly MetricsOf[],
     range: RequestRange,
   ): Promise<Map<string, RequestEvidence>> {
     return this.inBatches(
@@ -135,7 +138,7 @@ export class CloudWatchUsageReader implements UsageReader {
    */
   private async inBatches<T>(
     region: string,
-    models: readonly RunningModel[],
+    models: readonly MetricsOf[],
     requestsOnly: boolean,
     periodSeconds: number,
     span: Pick<UsageWindow, "queryStart" | "end">,

@@ -10,12 +10,14 @@ import {
   ListTagsForResourceCommand,
   type ProjectVersionDescription,
   type RekognitionClient,
+  StartProjectVersionCommand,
   StopProjectVersionCommand,
 } from "@aws-sdk/client-rekognition";
 import { plural } from "../core/format.ts";
 import type { RunningModel } from "../core/types.ts";
 import { attemptsOf, errorMessage } from "./errors.ts";
 import { type Gate, openGate } from "./gate.ts";
+import { chunk } from "./metrics.ts";
 import { forEachPage } from "./paging.ts";
 
 /** A problem with one project or model, or a part of the run not done, that did not stop the others. */
@@ -54,6 +56,22 @@ export type StopOutcome =
   | { readonly kind: "already-changing"; readonly status: string }
   | { readonly kind: "not-found"; readonly status: string };
 
+/** The answer to a StartProjectVersion call, mapped to what the follow-up records. */
+export type StartOutcome =
+  | { readonly kind: "starting"; readonly status: string; readonly note?: string }
+  /** The model is changing in another way (e.g. still STOPPING): nothing was started. */
+  | { readonly kind: "not-started"; readonly reason: string }
+  | { readonly kind: "not-found"; readonly reason: string };
+
+/** What a status read found for one model: its status (undefined when it no longer exists), or why it is unknown. */
+export type ModelState = { readonly status: string | undefined } | { readonly error: string };
+
+/** The units a model is started with: MinInferenceUnits, and MaxInferenceUnits for auto-scaling. */
+export interface InferenceUnits {
+  readonly min: number;
+  readonly max?: number;
+}
+
 /** The Rekognition operations the run needs, per region. */
 export interface ModelDirectory {
   /**
@@ -72,6 +90,14 @@ export interface ModelDirectory {
   modelStatus(region: string, modelArn: string): Promise<string | undefined>;
   /** Stops a model. ResourceInUse and ResourceNotFound are outcomes; any other error is thrown. */
   stopModel(region: string, modelArn: string): Promise<StopOutcome>;
+  /** The statuses of several models of a region, asking about up to 10 projects or versions a call. */
+  modelStatuses(region: string, modelArns: readonly string[]): Promise<Map<string, ModelState>>;
+  /**
+   * Starts a stopped model with its units. ResourceInUse counts as the start only when the model's status then
+   * reads STARTING or RUNNING; ResourceNotFound is an outcome. A start that certainly did not happen throws its
+   * error; one whose fate cannot be told throws {@link StartOutcomeUnknownError}.
+   */
+  startModel(region: string, modelArn: string, units: InferenceUnits): Promise<StartOutcome>;
 }
 
 /** One gate per Rekognition API, so that a slow one does not hold up the others. */
@@ -79,6 +105,7 @@ export interface RekognitionGates {
   readonly describe: Gate;
   readonly tags: Gate;
   readonly stop: Gate;
+  readonly start: Gate;
 }
 
 // Largest page DescribeProjects and DescribeProjectVersions accept; above 100 is a ValidationException.
@@ -131,6 +158,7 @@ export class RekognitionModelDirectory implements ModelDirectory {
       describe: openGate,
       tags: openGate,
       stop: openGate,
+      start: openGate,
     }),
   ) {}
 
@@ -328,6 +356,166 @@ export class RekognitionModelDirectory implements ModelDirectory {
       throw error;
     }
   }
+
+  async modelStatuses(region: string, modelArns: readonly string[]): Promise<Map<string, ModelState>> {
+    const client = this.clientFor(region);
+    const { describe } = this.gatesFor(region);
+    const states = new Map<string, ModelState>();
+    // Project name → its versions' names → model ARN.
+    const wanted = new Map<string, Map<string, string>>();
+    for (const arn of modelArns) {
+      const parts = parseModelArn(arn);
+      if (!parts) {
+        states.set(arn, { error: `not a Custom Labels model ARN: ${arn}` });
+        continue;
+      }
+      const versions = wanted.get(parts.projectName) ?? new Map<string, string>();
+      versions.set(parts.versionName, arn);
+      wanted.set(parts.projectName, versions);
+    }
+    const failAll = (arns: Iterable<string>, what: string, error: unknown) => {
+      for (const arn of arns) states.set(arn, { error: `${what} failed: ${errorMessage(error)}` });
+    };
+    await Promise.all(
+      chunk([...wanted.keys()], NAMES_PER_CALL).map(async (names) => {
+        const projectArns = new Map<string, string>();
+        try {
+          await forEachPage(
+            "DescribeProjects",
+            async (token) => {
+              const page = await describe(() =>
+                client.send(
+                  new DescribeProjectsCommand({
+                    ProjectNames: names,
+                    Features: [CUSTOM_LABELS],
+                    NextToken: token,
+                  }),
+                ),
+              );
+              return { items: page.ProjectDescriptions ?? [], nextToken: page.NextToken };
+            },
+            (projects) => {
+              for (const project of projects) {
+                const name = /:project\/([^/]+)\/\d+$/.exec(project.ProjectArn ?? "")?.[1];
+                if (name && project.ProjectArn) projectArns.set(name, project.ProjectArn);
+              }
+            },
+          );
+        } catch (error) {
+          failAll(
+            names.flatMap((name) => [...(wanted.get(name)?.values() ?? [])]),
+            "DescribeProjects",
+            error,
+          );
+          return;
+        }
+        await Promise.all(
+          names.map(async (name) => {
+            const versions = wanted.get(name) ?? new Map<string, string>();
+            const projectArn = projectArns.get(name);
+            // A project that is gone took its models with it.
+            for (const arn of versions.values()) states.set(arn, { status: undefined });
+            if (!projectArn) return;
+            await Promise.all(
+              chunk([...versions.keys()], NAMES_PER_CALL).map(async (versionNames) => {
+                try {
+                  await forEachPage(
+                    "DescribeProjectVersions",
+                    async (token) => {
+                      const page = await describe(() =>
+                        client.send(
+                          new DescribeProjectVersionsCommand({
+                            ProjectArn: projectArn,
+                            VersionNames: versionNames,
+                            NextToken: token,
+                          }),
+                        ),
+                      );
+                      return { items: page.ProjectVersionDescriptions ?? [], nextToken: page.NextToken };
+                    },
+                    (found) => {
+                      for (const version of found) {
+                        const arn = version.ProjectVersionArn;
+                        if (arn !== undefined && states.has(arn)) states.set(arn, { status: version.Status });
+                      }
+                    },
+                  );
+                } catch (error) {
+                  if (errorName(error) === "ResourceNotFoundException") return;
+                  failAll(
+                    versionNames.map((version) => versions.get(version) as string),
+                    "DescribeProjectVersions",
+                    error,
+                  );
+                }
+              }),
+            );
+          }),
+        );
+      }),
+    );
+    return states;
+  }
+
+  async startModel(region: string, modelArn: string, units: InferenceUnits): Promise<StartOutcome> {
+    const client = this.clientFor(region);
+    try {
+      const response = await this.gatesFor(region).start(() =>
+        client.send(
+          new StartProjectVersionCommand({
+            ProjectVersionArn: modelArn,
+            MinInferenceUnits: units.min,
+            ...(units.max !== undefined && { MaxInferenceUnits: units.max }),
+          }),
+        ),
+      );
+      return { kind: "starting", status: response.Status ?? "STARTING" };
+    } catch (error) {
+      if (errorName(error) === "ResourceNotFoundException")
+        return { kind: "not-found", reason: `the model no longer exists (${errorMessage(error)})` };
+      const inUse = errorName(error) === "ResourceInUseException";
+      if (!inUse && refusedOutright(error)) throw error;
+      // ResourceInUse means the model is changing: because an earlier attempt of this very call started it and its
+      // answer was lost, or because it is still stopping. Any other failure after several attempts may hide a
+      // start that went through. The model's status says which.
+      const attempts = attemptsOf(error);
+      const status = await this.statusOrUnreadable(region, modelArn);
+      if (status === UNREADABLE) throw new StartOutcomeUnknownError(modelArn, error);
+      if (status !== undefined && STARTED_STATUSES.has(status)) {
+        return {
+          kind: "starting",
+          status,
+          note:
+            `StartProjectVersion answered ${errorMessage(error)} after ${attempts} attempt${attempts === 1 ? "" : "s"}, ` +
+            `and the model is ${status}: counted as the restart`,
+        };
+      }
+      if (status === undefined)
+        return { kind: "not-found", reason: `the model no longer exists (${errorMessage(error)})` };
+      if (inUse)
+        return {
+          kind: "not-started",
+          reason: `StartProjectVersion answered ${errorMessage(error)}; the model is ${status}`,
+        };
+      throw error;
+    }
+  }
+}
+
+/**
+ * StartProjectVersion failed in a way that may hide a start that went through, and the model's status could not be
+ * read to tell: the record stays RESTART_PENDING for a later follow-up to complete from the real status.
+ */
+export class StartOutcomeUnknownError extends Error {
+  constructor(
+    readonly modelArn: string,
+    cause: unknown,
+  ) {
+    super(`StartProjectVersion failed (${errorMessage(cause)}) and the model's status could not be read`, {
+      cause,
+    });
+    this.name = "StartOutcomeUnknownError";
+  }
 }
 
 /**
@@ -364,6 +552,9 @@ function refusedOutright(error: unknown): boolean {
 }
 
 const STOPPED_STATUSES: ReadonlySet<string> = new Set(["STOPPING", "STOPPED"]);
+const STARTED_STATUSES: ReadonlySet<string> = new Set(["STARTING", "RUNNING"]);
+// DescribeProjects' ProjectNames and DescribeProjectVersions' VersionNames take up to 10 names.
+const NAMES_PER_CALL = 10;
 
 /** Thrown inside a listing when the run has no time left for it. */
 class OutOfTime extends Error {

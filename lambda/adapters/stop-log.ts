@@ -4,7 +4,7 @@
  */
 
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { type StopRecord, WARNED } from "../core/stop-record.ts";
+import { RESTART_PENDING, RESTARTED, STARTED_BY_HAND, type StopRecord, WARNED } from "../core/stop-record.ts";
 import { attemptsOf } from "./errors.ts";
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : "");
@@ -22,7 +22,40 @@ export interface Outcome {
   readonly completedAt: string;
   readonly note?: string;
   readonly reconciledBy?: string;
+  /** Set on a live stop that took effect: the record enters the FollowUps index. */
+  readonly followUpRegion?: string;
 }
+
+/**
+ * A change to a followed stop, each written with a condition so that two functions (the nightly run and the
+ * follow-up), a retry of the same call after a lost answer, or a second invocation never undo each other's work:
+ * a retry of a change that went through meets its own condition again and succeeds.
+ */
+export type FollowUpChange =
+  /** The request metrics up to the stop were read again and showed none (or could not be read: `note`). */
+  | { readonly kind: "regret-checked"; readonly at: string; readonly note?: string }
+  /** A run claims the record to start the model again: RESTART_PENDING, written before StartProjectVersion. */
+  | {
+      readonly kind: "claim-restart";
+      /** The claiming run's id. */
+      readonly by: string;
+      readonly at: string;
+      readonly restartedBy: "regret" | "schedule";
+      readonly reason: string;
+      readonly hourlyCostUsd: number;
+      /** A RESTART_PENDING claim made before this (ISO) by another run is stale and may be taken over. */
+      readonly staleBefore: string;
+    }
+  /** StartProjectVersion went through: RESTARTED, and the stop is no longer followed. */
+  | { readonly kind: "restarted"; readonly by: string; readonly at: string; readonly note?: string }
+  /** The start did not happen: the claim is given back (the model is STOPPED), followed on unless `done`. */
+  | { readonly kind: "release-restart"; readonly by: string; readonly note: string; readonly done: boolean }
+  /** Someone started the model again within a day of the stop. */
+  | { readonly kind: "started-by-hand"; readonly at: string; readonly note?: string }
+  /** The stopper has nothing more to do with the record. */
+  | { readonly kind: "stop-following"; readonly note: string }
+  /** The restart rule read from the tags, or none. */
+  | { readonly kind: "restart-rule"; readonly rule?: string; readonly source?: string };
 
 /** The log table operations the run needs. */
 export interface StopLog {
@@ -41,6 +74,11 @@ export interface StopLog {
    * Returns false when the warning was no longer open: another run (or this call's own retry) closed it first.
    */
   closeWarning(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<boolean>;
+  /** Applies a change to a followed stop; false when its condition did not hold (another run got there first). */
+  changeFollowUp(
+    record: Pick<StopRecord, "modelArn" | "stoppedAt">,
+    change: FollowUpChange,
+  ): Promise<boolean>;
 }
 
 /** The SDK-backed {@link StopLog}. */
@@ -116,6 +154,10 @@ export class DynamoStopLog implements StopLog {
       sets.push("reconciledBy = :reconciledBy");
       values[":reconciledBy"] = outcome.reconciledBy;
     }
+    if (outcome.followUpRegion !== undefined) {
+      sets.push("followUpRegion = :followUpRegion");
+      values[":followUpRegion"] = outcome.followUpRegion;
+    }
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -130,29 +172,153 @@ export class DynamoStopLog implements StopLog {
   }
 
   async closeWarning(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<boolean> {
+    return this.conditionalUpdate(
+      { modelArn, stoppedAt },
+      {
+        // Removing followUpRegion takes the warning out of the FollowUps index.
+        UpdateExpression: `SET #status = :status, completedAt = :completedAt, note = :note REMOVE followUpRegion`,
+        // Only an open warning is closed, so two runs (or a retry) never close one twice with different outcomes.
+        ConditionExpression: "#status = :warned AND kind = :warning",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: {
+          ":status": outcome.status,
+          ":completedAt": outcome.completedAt,
+          ":note": outcome.note ?? "",
+          ":warned": WARNED,
+          ":warning": "warning",
+        },
+      },
+    );
+  }
+
+  async changeFollowUp(
+    record: Pick<StopRecord, "modelArn" | "stoppedAt">,
+    change: FollowUpChange,
+  ): Promise<boolean> {
+    return this.conditionalUpdate(
+      { modelArn: record.modelArn, stoppedAt: record.stoppedAt },
+      followUpUpdate(change),
+    );
+  }
+
+  /** An update under its condition: false when the condition did not hold. */
+  private async conditionalUpdate(
+    key: Pick<StopRecord, "modelArn" | "stoppedAt">,
+    update: ConditionalUpdate,
+  ): Promise<boolean> {
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { modelArn, stoppedAt },
-          // Removing followUpRegion takes the warning out of the FollowUps index.
-          UpdateExpression: `SET #status = :status, completedAt = :completedAt, note = :note REMOVE followUpRegion`,
-          // Only an open warning is closed, so two runs (or a retry) never close one twice with different outcomes.
-          ConditionExpression: "#status = :warned AND kind = :warning",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: {
-            ":status": outcome.status,
-            ":completedAt": outcome.completedAt,
-            ":note": outcome.note ?? "",
-            ":warned": WARNED,
-            ":warning": "warning",
-          },
-        }),
-      );
+      await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: key, ...update }));
       return true;
     } catch (error) {
       if (errorName(error) === "ConditionalCheckFailedException") return false;
       throw error;
     }
+  }
+}
+
+const STOPPED = { ":stopping": "STOPPING", ":stopped": "STOPPED" };
+
+/** An update expression with its condition, names and values. */
+interface ConditionalUpdate {
+  UpdateExpression: string;
+  ConditionExpression: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+/** The update expression, condition and values of a change (see {@link FollowUpChange}). */
+function followUpUpdate(change: FollowUpChange): ConditionalUpdate {
+  const status = { "#status": "status" };
+  const withNote = (note: string | undefined) => (note === undefined ? {} : { ":note": note });
+  const setNote = (note: string | undefined) => (note === undefined ? "" : ", note = :note");
+  switch (change.kind) {
+    case "regret-checked":
+      return {
+        UpdateExpression: `SET regretCheckedAt = :at${setNote(change.note)}`,
+        ConditionExpression: "attribute_exists(followUpRegion)",
+        ExpressionAttributeValues: { ":at": change.at, ...withNote(change.note) },
+      };
+    case "claim-restart":
+      return {
+        UpdateExpression:
+          "SET #status = :pending, restartClaimedBy = :by, restartClaimedAt = :at, restartedBy = :restartedBy, " +
+          "restartReason = :reason, restartHourlyCostUsd = :cost",
+        // A followed stop; or this run's own claim (a retry after a lost answer); or a claim left by a dead run.
+        ConditionExpression:
+          "(#status IN (:stopping, :stopped) AND attribute_exists(followUpRegion)) OR " +
+          "(#status = :pending AND (restartClaimedBy = :by OR restartClaimedAt < :stale))",
+        ExpressionAttributeNames: status,
+        ExpressionAttributeValues: {
+          ...STOPPED,
+          ":pending": RESTART_PENDING,
+          ":by": change.by,
+          ":at": change.at,
+          ":restartedBy": change.restartedBy,
+          ":reason": change.reason,
+          ":cost": change.hourlyCostUsd,
+          ":stale": change.staleBefore,
+        },
+      };
+    case "restarted":
+      return {
+        // Removing followUpRegion takes the record out of the FollowUps index: the stopper is done with it.
+        UpdateExpression: `SET #status = :restarted, restartedAt = :at${setNote(change.note)} REMOVE followUpRegion`,
+        ConditionExpression: "restartClaimedBy = :by AND #status IN (:pending, :restarted)",
+        ExpressionAttributeNames: status,
+        ExpressionAttributeValues: {
+          ":pending": RESTART_PENDING,
+          ":restarted": RESTARTED,
+          ":by": change.by,
+          ":at": change.at,
+          ...withNote(change.note),
+        },
+      };
+    case "release-restart":
+      return {
+        UpdateExpression:
+          "SET #status = :stopped, note = :note REMOVE restartedBy, restartReason, restartHourlyCostUsd" +
+          (change.done ? ", followUpRegion" : ""),
+        ConditionExpression: "restartClaimedBy = :by AND #status IN (:pending, :stopped)",
+        ExpressionAttributeNames: status,
+        ExpressionAttributeValues: {
+          ":pending": RESTART_PENDING,
+          ":stopped": "STOPPED",
+          ":by": change.by,
+          ":note": change.note,
+        },
+      };
+    case "started-by-hand":
+      return {
+        UpdateExpression: `SET #status = :byHand, startedByHandAt = :at${setNote(change.note)} REMOVE followUpRegion`,
+        ConditionExpression:
+          "(#status IN (:stopping, :stopped) AND attribute_exists(followUpRegion)) OR " +
+          "(#status = :byHand AND startedByHandAt = :at)",
+        ExpressionAttributeNames: status,
+        ExpressionAttributeValues: {
+          ...STOPPED,
+          ":byHand": STARTED_BY_HAND,
+          ":at": change.at,
+          ...withNote(change.note),
+        },
+      };
+    case "stop-following":
+      return {
+        UpdateExpression: "SET note = :note REMOVE followUpRegion",
+        // A claimed record is settled by its claim (restarted or released), never dropped from the index under it.
+        ConditionExpression: "attribute_exists(modelArn) AND #status <> :pending",
+        ExpressionAttributeNames: status,
+        ExpressionAttributeValues: { ":note": change.note, ":pending": RESTART_PENDING },
+      };
+    case "restart-rule":
+      if (change.rule === undefined)
+        return {
+          UpdateExpression: "REMOVE restartRule, restartRuleSource",
+          ConditionExpression: "attribute_exists(followUpRegion)",
+        };
+      return {
+        UpdateExpression: "SET restartRule = :rule, restartRuleSource = :source",
+        ConditionExpression: "attribute_exists(followUpRegion)",
+        ExpressionAttributeValues: { ":rule": change.rule, ":source": change.source ?? "" },
+      };
   }
 }

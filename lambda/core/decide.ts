@@ -221,6 +221,8 @@ export function decide(input: DecisionInput): Verdict {
 export interface Decision {
   readonly model: RunningModel;
   readonly verdict: Verdict;
+  /** The restart rule its tags carry (`<optOutTagKey>:restart`), when valid: recorded with a stop. */
+  readonly restart?: { readonly rule: string; readonly source: string };
   /** Where the model's owner wants its warnings, when its tags name a topic (see `notifyTargetOf`). */
   readonly notify?: NotifyTarget;
 }

@@ -4,9 +4,32 @@
  * per night.
  */
 
+import { startedByHandText } from "./follow-up.ts";
 import { formatHourlyCost, formatTime } from "./format.ts";
+import type { StopRecord } from "./stop-record.ts";
 import type { RunningModel, Verdict } from "./types.ts";
 import { checkCommand, howToKeep, willBeStopped } from "./warning.ts";
+
+/** The stop record a follow-up line is about. */
+type FollowedRecord = Pick<
+  StopRecord,
+  "modelArn" | "projectName" | "versionName" | "region" | "stoppedAt" | "completedAt" | "reason"
+>;
+
+/** A stop the stopper undid. */
+export interface DigestRestart {
+  readonly record: FollowedRecord;
+  readonly by: "regret" | "schedule";
+  readonly reason: string;
+  readonly hourlyCostUsd: number;
+}
+
+/** A stop someone undid by hand within a day. */
+export interface DigestStartedByHand {
+  readonly record: FollowedRecord;
+  /** When the stopper saw the model running, epoch ms. */
+  readonly seenAt: number;
+}
 
 /** What the digest is built from. */
 export interface DigestInput {
@@ -34,6 +57,13 @@ export interface DigestInput {
   readonly optOutTagKey?: string;
   /** The region of the log table, for the warnings' check command. @default the first region */
   readonly homeRegion?: string;
+  // ---- Follow-ups (issue 12)
+  /** The nightly run (the default), or the follow-up function, whose `scanned` counts the stops it followed up. */
+  readonly mode?: "run" | "follow-up";
+  /** Stops the stopper undid: regretted ones come first in the message, restarts by rule after the stops. */
+  readonly restarted?: readonly DigestRestart[];
+  /** Stops someone undid by hand within a day. */
+  readonly startedByHand?: readonly DigestStartedByHand[];
 }
 
 /** A message ready to publish. SNS subjects are ASCII, one line, under 100 characters. */
@@ -89,38 +119,63 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
 /** Builds the digest, or returns undefined when there is nothing worth telling. */
 export function buildDigest(input: DigestInput): Digest | undefined {
   const { stopped, errors, unfinished } = input;
+  const followUp = input.mode === "follow-up";
+  const regretted = (input.restarted ?? []).filter((restart) => restart.by === "regret");
+  const scheduled = (input.restarted ?? []).filter((restart) => restart.by === "schedule");
+  const byHand = input.startedByHand ?? [];
   const warned = input.warned ?? [];
-  if (stopped.length === 0 && errors.length === 0 && warned.length === 0) return undefined;
+  if (
+    stopped.length === 0 &&
+    errors.length === 0 &&
+    warned.length === 0 &&
+    regretted.length + scheduled.length + byHand.length === 0
+  )
+    return undefined;
   const hourly = stopped.reduce((sum, s) => sum + (s.verdict.facts.estimatedHourlyCostUsd ?? 0), 0);
   const verb = input.dryRun ? "would stop" : "stopped";
 
   const subjectParts: string[] = [];
-  if (stopped.length > 0 || warned.length === 0)
+  if (regretted.length > 0) subjectParts.push(`undid ${plural(regretted.length, "stop")}`);
+  if (stopped.length > 0 || (!followUp && warned.length === 0))
     subjectParts.push(
       `${verb} ${plural(stopped.length, "model")}${stopped.length > 0 ? ` (${formatHourlyCost(hourly)})` : ""}`,
     );
+  if (scheduled.length > 0) subjectParts.push(`restarted ${scheduled.length} on schedule`);
+  if (byHand.length > 0) subjectParts.push(`${byHand.length} started by hand`);
   if (warned.length > 0)
     subjectParts.push(`${input.dryRun ? "would warn" : "warned"} ${plural(warned.length, "model")}`);
   if (errors.length > 0) subjectParts.push(plural(errors.length, "error"));
-  const subject = `idle-model-stopper${input.dryRun ? " dry run" : ""}: ${subjectParts.join(", ")}`.slice(
-    0,
-    99,
-  );
+  let subject = `idle-model-stopper${input.dryRun ? " dry run" : ""}: ${subjectParts.join(", ")}`;
+  // Within SNS's 100 characters, cut at a part, not inside one: the message lists everything.
+  while (subject.length > 99 && subject.includes(", "))
+    subject = `${subject.slice(0, subject.lastIndexOf(", "))} ...`;
+  subject = subject.slice(0, 99);
 
+  const regions = input.regions.join(", ");
   const what = input.warnOnly ? "Warning pass" : "Run";
   const head = [
-    `${what} ${input.runId}${input.dryRun ? " (dry run: nothing was stopped, no owner was told)" : ""} at ${formatTime(input.now)} ` +
-      `scanned ${plural(input.scanned, "running model")} in ${input.regions.join(", ")}.`,
+    followUp
+      ? `Follow-up ${input.runId} at ${formatTime(input.now)} looked after ${plural(input.scanned, "recent stop")} in ${regions}.`
+      : `${what} ${input.runId}${input.dryRun ? " (dry run: nothing was stopped, no owner was told)" : ""} at ${formatTime(input.now)} ` +
+        `scanned ${plural(input.scanned, "running model")} in ${regions}.`,
     "",
   ];
   const tail: string[] = [];
   if (unfinished.length > 0)
     tail.push(`Not reached this run: ${unfinished.length} (listed in the run summary).`);
-  tail.push(
-    `Kept running: ${input.kept} (each with its reason in the function's log).`,
-    `Every stop is recorded in the DynamoDB table ${input.logTableName}.`,
-  );
+  if (followUp) {
+    tail.push(`Every restart is recorded in the DynamoDB table ${input.logTableName}, on the stop it undid.`);
+  } else {
+    tail.push(
+      `Kept running: ${input.kept} (each with its reason in the function's log).`,
+      `Every stop is recorded in the DynamoDB table ${input.logTableName}.`,
+    );
+  }
+  const more = (count: number) =>
+    `- and ${count} more, not listed to keep this message within SNS's size limit: see the log table`;
+  // In the order the owner acts on them: stops undone, stops, restarts by rule, starts by hand, warnings, errors.
   const sections: Section[] = [];
+  if (regretted.length > 0) sections.push(restartSection(regretted, "regret", more));
   if (stopped.length > 0) {
     // Stops finish in any order: list them most expensive first, then by ARN, so one run always reads the same.
     const listed = [...stopped].sort(
@@ -140,10 +195,26 @@ export function buildDigest(input: DigestInput): Digest | undefined {
           `  ${model.modelArn}`,
         ].join("\n");
       }),
-      more: (count) =>
-        `- and ${count} more, not listed to keep this message within SNS's size limit: see the log table`,
+      more,
     });
   }
+  if (scheduled.length > 0) sections.push(restartSection(scheduled, "schedule", more));
+  if (byHand.length > 0)
+    sections.push({
+      title:
+        `Started again by hand within a day of the stop (${byHand.length}): the idle threshold may be wrong for ` +
+        `these models (a tag ${input.optOutTagKey ?? "auto-stop"}:idle-minutes sets a model's own):`,
+      entries: [...byHand]
+        .sort((a, b) => a.record.modelArn.localeCompare(b.record.modelArn))
+        .map(({ record, seenAt }) =>
+          [
+            `- ${record.projectName}/${record.versionName} (${record.region}): ${startedByHandText(record, seenAt)}`,
+            `  stopped at ${formatTime(Date.parse(record.completedAt ?? record.stoppedAt))}: ${record.reason}`,
+            `  ${record.modelArn}`,
+          ].join("\n"),
+        ),
+      more,
+    });
   if (warned.length > 0) {
     const optOutTagKey = input.optOutTagKey ?? "auto-stop";
     const where = {
@@ -168,8 +239,7 @@ export function buildDigest(input: DigestInput): Digest | undefined {
           `  ${model.modelArn}`,
         ].join("\n");
       }),
-      more: (count) =>
-        `- and ${count} more, not listed to keep this message within SNS's size limit: see the log table`,
+      more,
     });
   }
   if (errors.length > 0)
@@ -185,4 +255,31 @@ export function buildDigest(input: DigestInput): Digest | undefined {
     ...tail,
   ].join("\n");
   return { subject: subject.replace(/[^\x20-\x7e]/g, "?"), message };
+}
+
+/** The section of the stops undone by the regret check, or by restart rules, most expensive first. */
+function restartSection(
+  restarts: readonly DigestRestart[],
+  by: DigestRestart["by"],
+  more: (count: number) => string,
+): Section {
+  const hourly = restarts.reduce((sum, restart) => sum + restart.hourlyCostUsd, 0);
+  const listed = [...restarts].sort(
+    (a, b) => b.hourlyCostUsd - a.hourlyCostUsd || a.record.modelArn.localeCompare(b.record.modelArn),
+  );
+  return {
+    title:
+      by === "regret"
+        ? `Undid ${plural(restarts.length, "stop")} that proved wrong, starting the model again ` +
+          `(about ${formatHourlyCost(hourly)} again):`
+        : `Started again by restart rule ${restarts.length}, about ${formatHourlyCost(hourly)}:`,
+    entries: listed.map(({ record, reason, hourlyCostUsd }) =>
+      [
+        `- ${record.projectName}/${record.versionName} (${record.region}), ${formatHourlyCost(hourlyCostUsd)}`,
+        `  ${reason} (stopped at ${formatTime(Date.parse(record.completedAt ?? record.stoppedAt))})`,
+        `  ${record.modelArn}`,
+      ].join("\n"),
+    ),
+    more,
+  };
 }

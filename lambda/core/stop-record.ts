@@ -13,6 +13,16 @@ export const STOP_PENDING = "STOP_PENDING";
 /** Status of a would-stop record in a dry run. */
 export const DRY_RUN_STATUS = "DRY_RUN";
 
+// ---- Follow-ups (issue 12): what happens to a stop afterwards.
+
+/** Status while a function has claimed the record to start the model again: written before StartProjectVersion. */
+export const RESTART_PENDING = "RESTART_PENDING";
+
+/** Status of a stop the stopper undid: it started the model again (a regretted stop, or a restart rule). */
+export const RESTARTED = "RESTARTED";
+
+/** Status of a stop someone undid by starting the model again within a day of it. */
+export const STARTED_BY_HAND = "STARTED_BY_HAND";
 /** A warning: written when a model would be stopped, before any run may stop it. */
 export const WARNED = "WARNED";
 /** A warning whose model a later run stopped. */
@@ -77,6 +87,30 @@ export interface StopRecord {
   readonly followUpRegion?: string;
   /** Warnings: the earliest time (ISO-8601 UTC) a run may stop the model. */
   readonly stopNotBefore?: string;
+
+  // ---- Follow-ups of a stop (issue 12). All optional: records written before them still read.
+  /** The model's project, so its tags can be read again once the model is no longer listed as running. */
+  readonly projectArn?: string;
+  /** When the stopper started the model again (StartProjectVersion answered), ISO-8601 UTC. */
+  readonly restartedAt?: string;
+  /** What made the stopper start it again. */
+  readonly restartedBy?: "regret" | "schedule";
+  /** Why, in a sentence: the late request, or the rule and where its tag is. */
+  readonly restartReason?: string;
+  /** What the model costs an hour once started again with its recorded units. */
+  readonly restartHourlyCostUsd?: number;
+  /** When the stopper first saw the model running again without having started it (within a day of the stop). */
+  readonly startedByHandAt?: string;
+  /** When the request metrics between the evidence horizon and the stop were read again. */
+  readonly regretCheckedAt?: string;
+  /** The restart rule (`<optOutTagKey>:restart`) as last read from the tags. */
+  readonly restartRule?: string;
+  /** Where that tag is: `tag auto-stop:restart on the model` (or `on the project`). */
+  readonly restartRuleSource?: string;
+  /** The run holding the RESTART_PENDING claim (a run id), kept once the claim is done. */
+  readonly restartClaimedBy?: string;
+  /** When the claim was made; a claim older than the longest function timeout is taken over. */
+  readonly restartClaimedAt?: string;
 }
 
 /** What every record of a model's decision holds, whatever it is about. */
@@ -121,6 +155,11 @@ export function buildStopRecord(decision: Decision, options: RecordOptions): Sto
     ...(!options.dryRun && { pendingRegion: decision.model.region }),
     ...(options.dryRun && { completedAt: formatTime(options.now) }),
     ...(lastLook !== undefined && { lastLook }),
+    projectArn: decision.model.projectArn,
+    ...(decision.restart && {
+      restartRule: decision.restart.rule,
+      restartRuleSource: decision.restart.source,
+    }),
   };
 }
 

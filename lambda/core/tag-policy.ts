@@ -4,7 +4,9 @@
  */
 
 import { lastActionTagKey } from "./announcement.ts";
+import { restartTag } from "./follow-up.ts";
 import { describeOptOut, parseOptOut } from "./opt-out.ts";
+import { RESTART_SUFFIX } from "./restart-rule.ts";
 import { NOTIFY_SUFFIX } from "./warning.ts";
 
 /** Bounds of an idle threshold, the same as IDLE_MINUTES. */
@@ -55,6 +57,7 @@ export function tagKeysRead(optOutTagKey: string): string[] {
     `${optOutTagKey}${IDLE_MINUTES_SUFFIX}`,
     `${optOutTagKey}${NOTIFY_SUFFIX}`,
     lastActionTagKey(optOutTagKey),
+    `${optOutTagKey}${RESTART_SUFFIX}`,
   ];
 }
 
@@ -78,6 +81,12 @@ export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {
       };
     }
   }
+
+  // A restart rule that cannot be read: the owner wants the model running at some time, and the stopper could not
+  // start it again then. Kept, like a threshold it cannot read, until the tag is fixed.
+  const restart = restartTag(tags, key);
+  if (restart && "error" in restart)
+    return { keep: true, reason: `kept to be safe: ${restart.error}`, cause: "unsure" };
 
   const idleKey = `${key}${IDLE_MINUTES_SUFFIX}`;
   for (const where of WHERE) {

@@ -6,6 +6,7 @@
 import type { Problem } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
 import { type Decision, decide } from "../core/decide.ts";
+import { restartTag } from "../core/follow-up.ts";
 import { notifyTargetOf } from "../core/warning.ts";
 import type { Stage } from "../pipeline.ts";
 import { METRICS_NOT_NEEDED, type MeasuredModel } from "./read-metrics.ts";
@@ -41,9 +42,19 @@ export function decideModel(config: DecideSettings, now: number): Stage<Measured
         requireOptIn: config.requireOptIn,
         pricePerInferenceUnitHour: config.pricePerInferenceUnitHour,
       });
+      // A restart rule is recorded with the stop, so the follow-up can start the model again on time; an invalid
+      // one is reported every run until it is fixed, never silently ignored.
+      const restart = "error" in tags ? undefined : restartTag(tags, config.optOutTagKey);
+      if (restart && "error" in restart) problems.push({ arn: model.modelArn, message: restart.error });
       // Where the owner wants a warning before a stop: read with the tags, used only if the model is warned.
       const notify = "error" in tags ? undefined : notifyTargetOf(tags, model.modelArn, config);
-      return { decision: { model, verdict, ...(notify && { notify }) }, problems };
+      const decision: Decision = {
+        model,
+        verdict,
+        ...(restart && "rule" in restart && { restart: { rule: restart.rule.text, source: restart.source } }),
+        ...(notify && { notify }),
+      };
+      return { decision, problems };
     },
   };
 }

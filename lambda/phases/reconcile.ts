@@ -58,6 +58,8 @@ export async function reconcile(
             status: found,
             completedAt: formatTime(deps.clock()),
             reconciledBy: runId,
+            // The stop took effect after all: it is followed up like any other.
+            ...((found === "STOPPED" || found === "STOPPING") && { followUpRegion: record.region }),
             note:
               `run ${record.runId} ended before recording the outcome of its stop; ` +
               `run ${runId} found the model ${status === undefined ? "gone" : status}`,

@@ -7,11 +7,13 @@ import { errorMessage } from "../adapters/errors.ts";
 import type { Problem, Unfinished } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
 import type { Decision } from "../core/decide.ts";
-import { buildDigest } from "../core/digest.ts";
+import { buildDigest, type Digest } from "../core/digest.ts";
 import { formatDuration, formatTime } from "../core/format.ts";
 import type { RunDependencies } from "../dependencies.ts";
 import type { Announced } from "./announce.ts";
+import { followUpMetrics, followUpSummary } from "./follow-up-report.ts";
 import type { Reconciled } from "./reconcile.ts";
+import type { FollowUpResults } from "./restart-model.ts";
 import type { StopResults } from "./stop-and-record.ts";
 import type { ClosedWarning, NewWarning, RunMode } from "./warn.ts";
 
@@ -36,6 +38,10 @@ export interface RunSummary {
   readonly unfinished: { arn: string; reason: string }[];
   /** What the stops save per hour, by the configured price. */
   readonly estimatedHourlySavingsUsd: number;
+  /** Stops undone by the regret check: a request had come in before the stop. */
+  readonly restarted: { arn: string; by: "regret" | "schedule"; reason: string; hourlyCostUsd: number }[];
+  /** Stops someone undid by starting the model again within a day, seen while checking them. */
+  readonly startedByHand: { arn: string; note: string }[];
   /** Models warned this run, each with the earliest time (ISO-8601 UTC) a run may stop it. */
   readonly warned: { arn: string; stopNotBefore: string }[];
   /** Warnings this run closed: STOPPED_AFTER_WARNING, CLEARED (used, opted out or snoozed since) or EXPIRED. */
@@ -60,6 +66,8 @@ export interface ReportInput {
     readonly unfinished: readonly Unfinished[];
   };
   readonly stops: StopResults;
+  /** What the regret check and the refresh of restart rules did before the assessment. */
+  readonly followUps?: FollowUpResults;
   /** @default "run" */
   readonly mode?: RunMode;
   /** What the warn phase (and the closing of warnings after the stops) did. */
@@ -96,6 +104,7 @@ export async function report(
     skipped: [...stops.skipped],
     errors: [
       ...input.reconciled.errors,
+      ...(input.followUps?.errors ?? []),
       ...assessment.errors,
       ...(input.warnings?.errors ?? []),
       ...(input.lastLookErrors ?? []),
@@ -104,6 +113,7 @@ export async function report(
     ],
     unfinished: [...assessment.unfinished, ...stops.unfinished],
     estimatedHourlySavingsUsd: Math.round(savings * 100) / 100,
+    ...followUpSummary(input.followUps),
     warned: warned.map((w) => ({
       arn: w.decision.model.modelArn,
       stopNotBefore: formatTime(w.stopNotBefore),
@@ -135,15 +145,10 @@ export async function report(
     })),
     optOutTagKey: config.optOutTagKey,
     homeRegion: config.homeRegion,
+    restarted: input.followUps?.restarted ?? [],
+    startedByHand: input.followUps?.startedByHand ?? [],
   });
-  if (digest && deps.notifier) {
-    try {
-      await deps.notifier.publish(digest);
-    } catch (error) {
-      summary.errors.push({ message: `could not publish the digest: ${errorMessage(error)}` });
-      deps.logger.error("digest not sent", { error: errorMessage(error) });
-    }
-  }
+  await publishDigest(deps, digest, summary.errors);
   if (deps.metrics) {
     deps.metrics.addMetric("ModelsScanned", "Count", summary.scanned);
     deps.metrics.addMetric("ModelsStopped", "Count", summary.stopped.length);
@@ -151,8 +156,24 @@ export async function report(
     deps.metrics.addMetric("Errors", "Count", summary.errors.length);
     deps.metrics.addMetric("EstimatedHourlySavingsUsd", "None", summary.estimatedHourlySavingsUsd);
     deps.metrics.addMetric("ModelsWarned", "Count", summary.warned.length);
+    followUpMetrics(deps.metrics, input.followUps);
     deps.metrics.publishStoredMetrics();
   }
   deps.logger.info("run summary", { summary, took: formatDuration(deps.clock() - now) });
   return summary;
+}
+
+/** Publishes a digest, if there is one and a topic; a failure is one more error of the summary, never lost. */
+export async function publishDigest(
+  deps: Pick<RunDependencies, "logger" | "notifier">,
+  digest: Digest | undefined,
+  errors: { message: string }[],
+): Promise<void> {
+  if (!digest || !deps.notifier) return;
+  try {
+    await deps.notifier.publish(digest);
+  } catch (error) {
+    errors.push({ message: `could not publish the digest: ${errorMessage(error)}` });
+    deps.logger.error("digest not sent", { error: errorMessage(error) });
+  }
 }

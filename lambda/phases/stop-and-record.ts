@@ -258,6 +258,8 @@ async function recordAndStop(
       completedAt: formatTime(deps.clock()),
       ...(note !== undefined && { note }),
       ...(reused && record.runId !== runId && { reconciledBy: runId }),
+      // A stop that took effect is followed up: the regret check, a restart rule, a start by hand.
+      ...(stopped && { followUpRegion: model.region }),
     });
   } catch (error) {
     tally.errors.push({

@@ -41,6 +41,8 @@ export interface BundleFigures {
 /** What `npm run test:faults` writes. */
 export interface FaultFigures {
   readonly line: string;
+  /** The follow-up storm's line; absent from records made before it existed. */
+  readonly followUpLine?: string;
   readonly node: string;
   readonly cores: number;
   readonly recordedAt: string;
@@ -99,11 +101,13 @@ export const FIGURE_SOURCES: readonly FigureSource[] = [
     name: "faults",
     producedBy: "npm run test:faults",
     output: "test-output/faults.json",
+    refuse: (data) =>
+      (data as FaultFigures).followUpLine === undefined ? "it has no line of the follow-up storm" : undefined,
     blocks: {
       faults: (data) => {
         const faults = data as FaultFigures;
         return (
-          `${codeBlock([faults.line])}\n\n` +
+          `${codeBlock([faults.line, ...(faults.followUpLine === undefined ? [] : [faults.followUpLine])])}\n\n` +
           `(\`npm run test:faults\` on ${faults.recordedAt.slice(0, 10)}, Node.js ${faults.node.replace(/^v/, "")}, ` +
           `${faults.cores} cores.)`
         );

@@ -14,6 +14,7 @@ export interface DeliberateGrant {
 
 // As the template writes them (Fn::Sub syntax), the same in every account and region.
 const LOG_GROUP = `\${FunctionLogGroupBD1576D5.Arn}`;
+const FOLLOW_UP_LOG_GROUP = `\${FollowUpLogGroupDD5EFD4A.Arn}`;
 const DEAD_LETTER_QUEUE = `\${ScheduleDeadLetterQueue0D6B48D2.Arn}`;
 
 /** The grants no test call uses, and why each is needed all the same. */
@@ -33,5 +34,21 @@ export const DELIBERATE_GRANTS: readonly DeliberateGrant[] = [
     reason:
       "Lambda sends a run that failed twice to the on-failure destination with the function's role; no test runs " +
       "Lambda's asynchronous retries.",
+  },
+  ...["logs:CreateLogStream", "logs:PutLogEvents"].map((action) => ({
+    principal: "follow-up function role",
+    action,
+    resource: FOLLOW_UP_LOG_GROUP,
+    reason:
+      "Lambda itself writes the follow-up function's stdout to its own log group with that function's role; the " +
+      "code makes no CloudWatch Logs call, and the sandbox runs no Lambda service to make it.",
+  })),
+  {
+    principal: "follow-up function role",
+    action: "sqs:SendMessage",
+    resource: DEAD_LETTER_QUEUE,
+    reason:
+      "Lambda sends a follow-up that failed to the on-failure destination with the follow-up function's role; no " +
+      "test runs Lambda's asynchronous invocations.",
   },
 ];

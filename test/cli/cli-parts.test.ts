@@ -2,13 +2,13 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { estimateCostAvoided, renderWarnings, totalsOf } from "../../cli/history.ts";
+import { afterwards, estimateCostAvoided, renderWarnings, totalsOf } from "../../cli/history.ts";
 import type { CliIo } from "../../cli/io.ts";
 import type { LoggedStop } from "../../cli/log-table.ts";
 import { checkModelArn, parseSince } from "../../cli/options.ts";
-import { startUnits } from "../../cli/restart.ts";
 import { runCli } from "../../cli/run-cli.ts";
 import { idleFor, lastRequest, scanConfig } from "../../cli/scan.ts";
+import { startUnits } from "../../lambda/core/follow-up.ts";
 import type { VerdictFacts } from "../../lambda/core/types.ts";
 
 const NOW = Date.parse("2026-11-28T02:00:30Z");
@@ -197,8 +197,48 @@ describe("estimateCostAvoided", () => {
       dryRuns: 1,
       notStopped: 0,
       models: 2,
+      restarted: 0,
+      startedByHand: 0,
       estimatedCostAvoidedUsd: 108,
     });
+  });
+
+  it("counts a stop undone by the stopper or by hand until the model was started again, and says which", () => {
+    const base = { dryRun: false, estimatedHourlyCostUsd: 4, completedAt: ago(10) };
+    const entries = estimateCostAvoided(
+      [
+        {
+          ...base,
+          modelArn: "A",
+          stoppedAt: ago(10),
+          status: "RESTARTED",
+          restartedAt: ago(8),
+          restartedBy: "schedule",
+          restartReason: 'restart rule "daily 06:00 UTC" (tag auto-stop:restart on the model)',
+        },
+        { ...base, modelArn: "B", stoppedAt: ago(10), status: "STARTED_BY_HAND", startedByHandAt: ago(7) },
+        // Started again by hand after the model's next record: the next record ends the stop first.
+        { ...base, modelArn: "C", stoppedAt: ago(10), status: "STARTED_BY_HAND", startedByHandAt: ago(1) },
+        { ...base, modelArn: "C", stoppedAt: ago(5), status: "STOPPING" },
+      ],
+      NOW,
+    );
+
+    assert.deepEqual(
+      entries.map((e) => [e.record.modelArn, e.counted, e.stoppedForHours, afterwards(e.record)]),
+      [
+        [
+          "A",
+          true,
+          2,
+          'restarted 2026-11-27T18:00:30Z by rule: restart rule "daily 06:00 UTC" (tag auto-stop:restart on the model)',
+        ],
+        ["B", true, 3, "started again by hand 3 hours after the stop (seen running at 2026-11-27T19:00:30Z)"],
+        ["C", true, 5, "started again by hand 9 hours after the stop (seen running at 2026-11-28T01:00:30Z)"],
+        ["C", true, 5, "—"],
+      ],
+    );
+    assert.deepEqual([totalsOf(entries).restarted, totalsOf(entries).startedByHand], [1, 2]);
   });
 
   it("does not count stops that did not take effect, and counts hours without a cost as no dollars", () => {

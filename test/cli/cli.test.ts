@@ -18,9 +18,11 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { RekognitionClient, TagResourceCommand, UntagResourceCommand } from "@aws-sdk/client-rekognition";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { EXIT } from "../../cli/errors.ts";
 import { nodeMajor, SUPPORTED_NODE_MAJOR } from "../../cli/node-support.ts";
+import { RESTART_RULE_ALLOWED } from "../../lambda/core/restart-rule.ts";
 import { CallGuard } from "../../sandbox/call-guard.ts";
 import { PINNED_START_MILLIS, type Sandbox, type SeedProject, startSandbox } from "../../sandbox/index.ts";
 import { PermissionChecker } from "../../sandbox/permission-check.ts";
@@ -76,6 +78,14 @@ const projects: SeedProject[] = [
   },
   // Being stopped: restart must wait for STOPPED.
   { name: "winding", versions: [{ name: "down", status: "STOPPING" }] },
+  {
+    name: "forms",
+    versions: [
+      { name: "reader", status: "STOPPED" },
+      { name: "writer", status: "STOPPED" },
+      { name: "typo", status: "STOPPED" },
+    ],
+  },
 ];
 
 /** A decision as `scan --json` prints it. */
@@ -254,6 +264,24 @@ before(async () => {
       estimatedHourlyCostUsd: 12,
     }),
     record(palletsArn, 5, { status: "DRY_RUN", dryRun: true, inferenceUnits: 5, minInferenceUnits: 5 }),
+    // forms: one stop the stopper undid 3 hours later (a request had come in before it), one a person undid after 4.
+    record(arn("forms", "reader"), 12, {
+      ...stop,
+      status: "RESTARTED",
+      estimatedHourlyCostUsd: 8,
+      restartedAt: iso(9),
+      restartedBy: "regret",
+      restartReason: "regretted: a request at 2026-11-28T01:59:00Z arrived before the stop",
+    }),
+    record(arn("forms", "writer"), 11, {
+      ...stop,
+      status: "STARTED_BY_HAND",
+      completedAt: iso(11),
+      estimatedHourlyCostUsd: 8,
+      startedByHandAt: iso(7),
+    }),
+    // A stop ten days ago whose recorded units AWS refuses (the maximum under the minimum).
+    record(arn("forms", "typo"), 240, { status: "STOPPED", minInferenceUnits: 3, maxInferenceUnits: 2 }),
     // Not a stop record: something else sharing the table.
     { modelArn: "RUN#2026-11-28", stoppedAt: iso(1), note: "not a model" },
     // Warnings, not stops: eu-cats/v1 warned an hour ago and still open; logos/prod warned, then opted out.
@@ -350,6 +378,41 @@ describe("scan", () => {
       errorLines(run)[0] ?? "",
       /^error: arn:aws:rekognition:.*: ListTagsForResource on the (model|project) failed: InternalServerError/,
     );
+  });
+
+  it("keeps a model whose restart tag is not a rule, and says what is allowed, on stderr too", async () => {
+    const model = arn("eu-cats", "v1", "eu-west-1");
+    const harness = new RekognitionClient({
+      region: "eu-west-1",
+      endpoint: sandbox.endpoints.rekognition,
+      credentials: {
+        accessKeyId: sandbox.env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: sandbox.env.AWS_SECRET_ACCESS_KEY,
+      },
+    });
+    await harness.send(
+      new TagResourceCommand({ ResourceArn: model, Tags: { "auto-stop:restart": "weekdays 7:30" } }),
+    );
+    let run: CliRun;
+    try {
+      run = await cli(["scan", "--region", "eu-west-1"]);
+    } finally {
+      await harness.send(new UntagResourceCommand({ ResourceArn: model, TagKeys: ["auto-stop:restart"] }));
+      harness.destroy();
+    }
+
+    const problem =
+      'tag auto-stop:restart on the model: "weekdays 7:30" is not a restart rule: the time zone is missing (add one ' +
+      `such as UTC or Europe/Paris). Allowed: ${RESTART_RULE_ALLOWED}`;
+    assert.equal(run.code, 1, run.stderr);
+    // The tags keep it; scan still reads its units in service, as for every model the tags keep.
+    assert.ok(
+      run.stdout.includes(
+        `\neu-cats/v1  3      —             —               —         keep      $12.00  kept to be safe: ${problem}\n`,
+      ),
+      run.stdout,
+    );
+    assert.deepEqual(errorLines(run), [`error: ${model}: ${problem}`]);
   });
 
   it("--json gives every decision with its model, verdict and facts, across the regions asked for", async () => {
@@ -637,7 +700,7 @@ describe("history", () => {
     const lines = run.stdout.split("\n");
     assert.match(
       lines[0] ?? "",
-      /^STOPPED AT\s+MODEL\s+REGION\s+STATUS\s+UNITS\s+\$\/H\s+AVOIDED\s+DRY RUN\s+REASON$/,
+      /^STOPPED AT\s+MODEL\s+REGION\s+STATUS\s+UNITS\s+\$\/H\s+AVOIDED\s+DRY RUN\s+THEN\s+REASON$/,
     );
     const rows = lines.slice(1, lines.indexOf(""));
     assert.deepEqual(
@@ -652,24 +715,35 @@ describe("history", () => {
         "pallets/v1 us-east-1 STOPPING",
         "shelf/idle us-east-1 DRY_RUN",
         "pallets/v1 us-east-1 STOPPING",
+        "forms/reader us-east-1 RESTARTED",
+        "forms/writer us-east-1 STARTED_BY_HAND",
         "logos/prod us-east-1 ALREADY_CHANGING",
         "pallets/v1 us-east-1 DRY_RUN",
         "shelf/idle us-east-1 STOPPED",
       ],
     );
     // 24 h at $8 until the dry run saw it running; 15 h at $12 until the next record; 2 h at $8 until now.
-    assert.match(rows[0] ?? "", /\$8\.00\s+\$192\.00 \(1d00h00m\)\s+no\s+idle:/);
+    assert.match(rows[0] ?? "", /\$8\.00\s+\$192\.00 \(1d00h00m\)\s+no\s+—\s+idle:/);
     assert.match(rows[3] ?? "", /\$12\.00\s+\$180\.00 \(15h00m\)\s+no/);
-    assert.match(rows[6] ?? "", /\$8\.00\s+\$16\.00 \(2h00m\)\s+no/);
-    assert.match(rows[4] ?? "", /\$4\.00\s+—\s+no/);
+    assert.match(rows[8] ?? "", /\$8\.00\s+\$16\.00 \(2h00m\)\s+no/);
+    assert.match(rows[6] ?? "", /\$4\.00\s+—\s+no/);
+    // Undone stops: avoided until the model was started again, and what started it.
+    assert.match(
+      rows[4] ?? "",
+      /\$24\.00 \(3h00m\)\s+no\s+restarted \S+ by regret check: regretted: a request at 2026-11-28T01:59:00Z arrived before the stop\s+idle:/,
+    );
+    assert.match(
+      rows[5] ?? "",
+      /\$32\.00 \(4h00m\)\s+no\s+started again by hand 4 hours after the stop \(seen running at \S+\)\s+idle:/,
+    );
     assert.ok(!run.stdout.includes("RUN#"), "items that are not stop records are left out");
     assert.match(
       run.stdout,
-      /: 4 stops of 3 models \(plus 2 dry-run records and 1 stop that did not take effect\)\.\n/,
+      /: 6 stops of 5 models \(plus 2 dry-run records and 1 stop that did not take effect\)\.\nUndone since: 1 started again by the stopper, 1 started again by hand within a day\.\n/,
     );
     assert.match(
       run.stdout,
-      /Estimated cost avoided: about \$388\.00 \(assumes each stopped model stayed stopped until its next record/,
+      /Estimated cost avoided: about \$444\.00 \(assumes each stopped model stayed stopped until it was started again, its next record/,
     );
     assert.match(run.stderr, new RegExp(`Log table ${TABLE} in us-east-1 \\(from --table\\)`));
     // The warnings come after the stops, apart: they are not stops and avoid no cost.
@@ -715,7 +789,7 @@ describe("history", () => {
     ]);
 
     assert.equal(fromEnv.code, 0, fromEnv.stderr);
-    assert.match(fromEnv.stdout, /: 5 stops of 3 models/);
+    assert.match(fromEnv.stdout, /: 8 stops of 6 models/);
     assert.equal(noStack.code, 1);
     assert.deepEqual(errorLines(noStack), [
       "error: could not find the log table: ValidationError: Stack with id Elsewhere does not exist. " +
@@ -828,5 +902,38 @@ describe("restart", () => {
       `error: pallets/v9 in us-east-1 does not exist: ${missing} was not found`,
     ]);
     assert.equal(sandbox.rekognition.model(arn("pallets", "v0"))?.status, "STOPPED");
+  });
+
+  it("leaves a model the stopper already started again alone, saying when and why, exit 3", async () => {
+    // Act
+    const restarted = await launcher(["restart", arn("forms", "reader"), "--table", TABLE, "--yes"]);
+
+    // Assess
+    assert.equal(restarted.code, EXIT.nothingDone, restarted.stderr);
+    assert.match(
+      restarted.stderr,
+      /^Not started: the stopper already started forms\/reader in us-east-1 again at \S+ \(regretted: a request at 2026-11-28T01:59:00Z arrived before the stop\); see idle-model-stopper history --model /m,
+    );
+    assert.deepEqual(errorLines(restarted), [], "not an error");
+    assert.ok(
+      !sandbox.calls.some(
+        (call) =>
+          call.operation === "StartProjectVersion" && call.input.ProjectVersionArn === arn("forms", "reader"),
+      ),
+      "no start was even tried",
+    );
+    assert.equal(sandbox.rekognition.model(arn("forms", "reader"))?.status, "STOPPED");
+  });
+
+  it("reports AWS's refusal of a start in one line, exit 1", async () => {
+    // Act
+    const refused = await launcher(["restart", arn("forms", "typo"), "--table", TABLE, "--yes"]);
+
+    // Assess
+    assert.equal(refused.code, EXIT.failed);
+    assert.deepEqual(errorLines(refused), [
+      "error: InvalidParameterException: MaxInferenceUnits (2) must be greater than or equal to MinInferenceUnits (3).",
+    ]);
+    assert.equal(sandbox.rekognition.model(arn("forms", "typo"))?.status, "STOPPED");
   });
 });

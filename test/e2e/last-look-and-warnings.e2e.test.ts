@@ -354,8 +354,13 @@ describe("warnings before a stop", () => {
     });
     const items = await w.items();
     assert.ok(
-      items.every((i) => i.followUpRegion === undefined),
+      items.filter((i) => i.kind === "warning").every((i) => i.followUpRegion === undefined),
       "no warning is left in the FollowUps index",
+    );
+    // The stops that took effect are there instead, for the follow-ups (the regret check, a restart rule).
+    assert.deepEqual(
+      items.filter((i) => i.kind === "stop").map((i) => i.followUpRegion),
+      ["us-east-1", "us-east-1", "us-east-1"],
     );
     const cleared = items.find((i) => i.versionName === "used-later");
     assert.match(String(cleared?.note), /^used since the warning: in use since the warning at /);

@@ -116,7 +116,6 @@ describe("one run over the wire", () => {
         expiresAt: undefined,
         evidenceUntil: undefined,
         lastLook: undefined,
-        kind: "stop",
         dryRun: false,
         projectName: "cases",
         versionName: "idle",
@@ -131,6 +130,10 @@ describe("one run over the wire", () => {
         estimatedHourlyCostUsd: 8,
         runId: "e2e-run-1",
         status: "STOPPING",
+        kind: "stop",
+        projectArn: w.sandbox.rekognition.projectArn("cases"),
+        // A stop that took effect is followed up (the regret check, restart rules, a start by hand).
+        followUpRegion: "us-east-1",
       },
     );
     const stoppedAt = Date.parse(String(idleItem?.stoppedAt));
@@ -171,6 +174,9 @@ describe("one run over the wire", () => {
         Errors: 0,
         EstimatedHourlySavingsUsd: 16,
         ModelsWarned: 0,
+        ModelsRestarted: 0,
+        ModelsRegretted: 0,
+        ModelsStartedByHand: 0,
       },
     );
 

@@ -212,15 +212,17 @@ export function fakeAccount(projects: FakeProject[]) {
   });
   dynamo.on(UpdateCommand).callsFake(async (input) => {
     const { modelArn: arn, stoppedAt } = input.Key as { modelArn: string; stoppedAt: string };
-    const values = input.ExpressionAttributeValues as Record<string, string>;
-    calls.push(`UpdateItem ${arn} ${values[":status"]}`);
+    const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+    const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+    calls.push(`UpdateItem ${arn} ${values[":status"] ?? ""}`.trimEnd());
     fail("UpdateItem", arn);
     const item = table.get(key(arn, stoppedAt));
     if (!item)
       throw Object.assign(new Error("The conditional request failed"), {
         name: "ConditionalCheckFailedException",
       });
-    // A warning is closed only while it is open (the adapter's condition).
+    // A warning is closed only while it is open (the adapter's condition); other conditions are not evaluated (the
+    // sandbox's DynamoDB tests them).
     if (
       values[":warned"] !== undefined &&
       (item.status !== values[":warned"] || item.kind !== values[":warning"])
@@ -228,12 +230,15 @@ export function fakeAccount(projects: FakeProject[]) {
       throw Object.assign(new Error("The conditional request failed"), {
         name: "ConditionalCheckFailedException",
       });
-    item.status = values[":status"] as string;
-    item.completedAt = values[":completedAt"];
-    if (values[":note"] !== undefined) item.note = values[":note"];
-    if (values[":reconciledBy"] !== undefined) item.reconciledBy = values[":reconciledBy"];
-    if (String(input.UpdateExpression).includes("REMOVE pendingRegion")) delete item.pendingRegion;
-    if (String(input.UpdateExpression).includes("REMOVE followUpRegion")) delete item.followUpRegion;
+    // `SET a = :a, #b = :b REMOVE c, d`.
+    const expression = String(input.UpdateExpression);
+    const sets = /^SET (.*?)(?: REMOVE |$)/.exec(expression)?.[1] ?? "";
+    const removes = /REMOVE (.*)$/.exec(expression)?.[1] ?? "";
+    for (const assignment of sets.split(", ").filter((part) => part !== "")) {
+      const [name = "", value = ""] = assignment.split(" = ");
+      item[names[name] ?? name] = values[value];
+    }
+    for (const name of removes.split(", ").filter((part) => part !== "")) delete item[name];
     return {};
   });
   dynamo.on(QueryCommand).callsFake(async (input) => {

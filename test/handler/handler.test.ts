@@ -249,8 +249,12 @@ describe("handler", () => {
         runId: "run-1",
         status: "STOPPING",
         expiresAt: Math.floor(NOW / 1000) + 400 * 86_400,
+        projectArn: projectArn(p),
+        // The newest in-service datapoint the decision saw ends here: the regret check reads on from it.
         evidenceUntil: "2026-11-28T01:58:00Z",
         lastLook: { at: "2026-11-28T02:00:00Z", fromTime: "2026-11-28T01:45:00Z", requests: 0 },
+        // A stop that took effect is followed up.
+        followUpRegion: "us-east-1",
       },
     );
   });

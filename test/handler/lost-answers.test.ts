@@ -186,6 +186,10 @@ describe("a run whose stop has an unknown outcome", () => {
         status = "STOPPING";
         throw new StopOutcomeUnknownError(MODEL, sdkError("InternalServerError", "oops", 6));
       },
+      modelStatuses: async (_region, arns) => new Map(arns.map((arn) => [arn, { status }])),
+      startModel: async () => {
+        throw new Error("no model is started in this test");
+      },
     };
     const usage: UsageReader = {
       async readUsage(_region, models, window) {
@@ -223,6 +227,12 @@ describe("a run whose stop has an unknown outcome", () => {
         table.set(stoppedAt, { ...rest, ...outcome });
       },
       followUps: async (region) => [...table.values()].filter((r) => r.followUpRegion === region),
+      async changeFollowUp(key, change) {
+        const record = table.get(key.stoppedAt) as StopRecord;
+        if (change.kind === "regret-checked")
+          table.set(key.stoppedAt, { ...record, regretCheckedAt: change.at });
+        return change.kind === "regret-checked" || change.kind === "restart-rule";
+      },
       closeWarning: async () => false,
     };
     const quiet = { info() {}, warn() {}, error() {} };

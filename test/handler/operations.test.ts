@@ -120,6 +120,9 @@ describe("metrics", () => {
         Errors: 0,
         EstimatedHourlySavingsUsd: 8,
         ModelsWarned: 0,
+        ModelsRestarted: 0,
+        ModelsRegretted: 0,
+        ModelsStartedByHand: 0,
       },
     ]);
   });

@@ -26,15 +26,16 @@ describe("IdleModelStopper in an app's own stack", () => {
   const stopper = new IdleModelStopper(stack, "ModelStopper", props);
   const template = Template.fromStack(stack);
 
-  it("builds the function, schedule, table, topic, alarms and dashboard into that stack", () => {
+  it("builds the functions, schedules, table, topic, alarms and dashboard into that stack", () => {
     for (const [type, count] of [
-      ["AWS::Lambda::Function", 1],
-      ["AWS::Scheduler::Schedule", 1],
+      // The nightly function and the follow-up function, each with its schedule.
+      ["AWS::Lambda::Function", 2],
+      ["AWS::Scheduler::Schedule", 2],
       ["AWS::DynamoDB::Table", 1],
       ["AWS::SQS::Queue", 1],
       ["AWS::SNS::Topic", 1],
       ["AWS::SNS::Subscription", 1],
-      ["AWS::CloudWatch::Alarm", 3],
+      ["AWS::CloudWatch::Alarm", 5],
       ["AWS::CloudWatch::Dashboard", 1],
     ] as const) {
       template.resourceCountIs(type, count);
@@ -62,6 +63,11 @@ describe("IdleModelStopper in an app's own stack", () => {
       ScheduleExpressionTimezone: "Europe/Berlin",
       State: "DISABLED",
     });
+    // The kill switch stops the follow-ups too.
+    template.hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "rate(15 minutes)",
+      State: "DISABLED",
+    });
     template.hasResourceProperties("AWS::SNS::Subscription", { Endpoint: "ml-platform@example.com" });
   });
 
@@ -72,8 +78,9 @@ describe("IdleModelStopper in an app's own stack", () => {
   });
 
   it("exposes its parts for the app to extend", () => {
-    assert.equal(stopper.alarms.length, 3);
+    assert.equal(stopper.alarms.length, 5);
     assert.ok(stopper.logTable && stopper.stopperFunction && stopper.schedule && stopper.deadLetterQueue);
+    assert.ok(stopper.followUpFunction && stopper.followUpSchedule);
     assert.ok(stopper.notificationTopic && stopper.notificationKey && stopper.dashboard);
   });
 

@@ -100,6 +100,11 @@ describe("cdk-nag acknowledgements", () => {
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:eu-west-1:<AWS::AccountId>:project/*/version/*/*] at IdleModelStopper/Default/StopperFunctionRole",
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:us-east-1:<AWS::AccountId>:project/*/version/*/*] at IdleModelStopper/Default/StopperFunctionRole",
         "AwsSolutions-L1 at IdleModelStopper/Default/StopperFunction",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:eu-west-1:<AWS::AccountId>:project/*] at IdleModelStopper/Default/FollowUpFunctionRole",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:us-east-1:<AWS::AccountId>:project/*] at IdleModelStopper/Default/FollowUpFunctionRole",
+        "AwsSolutions-IAM5[Resource::*] at IdleModelStopper/Default/FollowUpFunctionRole",
+        "AwsSolutions-IAM5[Action::kms:GenerateDataKey*] at IdleModelStopper/Default/FollowUpFunctionRole",
+        "AwsSolutions-L1 at IdleModelStopper/Default/FollowUpFunction",
         "AwsSolutions-SQS3 at IdleModelStopper/Default/ScheduleDeadLetterQueue",
       ],
     );

@@ -4,7 +4,10 @@ import { describe, it } from "node:test";
 import { Template } from "aws-cdk-lib/assertions";
 import {
   buildStack,
+  FOLLOW_UP,
   functionStatements,
+  lambdaFunctionId,
+  NIGHTLY,
   render,
   resourcesFor,
   theOnly,
@@ -17,11 +20,13 @@ const configured = Template.fromStack(buildStack({ notifyEmail: "ops@example.com
 type Alarm = { Properties: Record<string, unknown> };
 
 /** The alarm on `metricName`, failing unless there is exactly one. */
-function alarmOn(template: Template, metricName: string): Alarm {
+function alarmOn(template: Template, metricName: string, functionId?: string): Alarm {
   const alarms = Object.values(
     template.findResources("AWS::CloudWatch::Alarm", { Properties: { MetricName: metricName } }),
+  ).filter(
+    (alarm) => functionId === undefined || JSON.stringify(alarm.Properties.Dimensions).includes(functionId),
   );
-  assert.equal(alarms.length, 1, `one alarm on ${metricName}`);
+  assert.equal(alarms.length, 1, `one alarm on ${metricName}${functionId ? ` of ${functionId}` : ""}`);
   return alarms[0] as Alarm;
 }
 
@@ -100,17 +105,19 @@ describe("notifications", () => {
     );
   });
 
-  it("lets the function publish to the topic only, and use its key only", () => {
-    const statements = functionStatements(defaults);
+  it("lets each function publish to the topic only, and use its key only", () => {
     const topicId = theOnlyId(defaults, "AWS::SNS::Topic");
     const keyId = theOnlyId(defaults, "AWS::KMS::Key");
+    for (const handler of [NIGHTLY, FOLLOW_UP]) {
+      const statements = functionStatements(defaults, handler);
 
-    assert.deepEqual(
-      statements.filter((s) => s.actions.some((a) => a.startsWith("sns:"))),
-      [{ actions: ["sns:Publish"], resources: [`<${topicId}>`], condition: undefined }],
-    );
-    assert.deepEqual(resourcesFor(statements, "kms:GenerateDataKey*"), [`<${keyId}.Arn>`]);
-    assert.deepEqual(resourcesFor(statements, "kms:Decrypt"), [`<${keyId}.Arn>`]);
+      assert.deepEqual(
+        statements.filter((s) => s.actions.some((a) => a.startsWith("sns:"))),
+        [{ actions: ["sns:Publish"], resources: [`<${topicId}>`], condition: undefined }],
+      );
+      assert.deepEqual(resourcesFor(statements, "kms:GenerateDataKey*"), [`<${keyId}.Arn>`]);
+      assert.deepEqual(resourcesFor(statements, "kms:Decrypt"), [`<${keyId}.Arn>`]);
+    }
   });
 
   it("subscribes no one by default", () => {
@@ -135,41 +142,36 @@ describe("alarms", () => {
     TreatMissingData: "notBreaching",
   };
 
-  it("has three alarms: failed runs, throttled runs and undelivered invocations", () => {
-    defaults.resourceCountIs("AWS::CloudWatch::Alarm", 3);
+  it("has five alarms: failed and throttled runs of each function, and undelivered invocations", () => {
+    defaults.resourceCountIs("AWS::CloudWatch::Alarm", 5);
   });
 
-  it("notifies the topic once a run fails", () => {
-    const alarm = alarmOn(defaults, "Errors");
+  for (const [name, handler] of [
+    ["a run", NIGHTLY],
+    ["a follow-up", FOLLOW_UP],
+  ] as const) {
+    it(`notifies the topic once ${name} fails, or is throttled`, () => {
+      const functionId = lambdaFunctionId(defaults, handler);
+      for (const metric of ["Errors", "Throttles"]) {
+        const alarm = alarmOn(defaults, metric, functionId);
 
-    assert.deepEqual(
-      { ...alarm.Properties, AlarmDescription: undefined, Dimensions: undefined },
-      {
-        ...quietWhenNoData,
-        Namespace: "AWS/Lambda",
-        MetricName: "Errors",
-        Statistic: "Sum",
-        Period: 3600,
-        AlarmActions: [topic()],
-        AlarmDescription: undefined,
-        Dimensions: undefined,
-      },
-    );
-    assert.deepEqual(alarm.Properties.Dimensions, [
-      { Name: "FunctionName", Value: { Ref: theOnlyId(defaults, "AWS::Lambda::Function") } },
-    ]);
-  });
-
-  it("notifies the topic once a run is throttled", () => {
-    defaults.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      ...quietWhenNoData,
-      Namespace: "AWS/Lambda",
-      MetricName: "Throttles",
-      Statistic: "Sum",
-      Period: 3600,
-      AlarmActions: [topic()],
+        assert.deepEqual(
+          { ...alarm.Properties, AlarmDescription: undefined, Dimensions: undefined },
+          {
+            ...quietWhenNoData,
+            Namespace: "AWS/Lambda",
+            MetricName: metric,
+            Statistic: "Sum",
+            Period: 3600,
+            AlarmActions: [topic()],
+            AlarmDescription: undefined,
+            Dimensions: undefined,
+          },
+        );
+        assert.deepEqual(alarm.Properties.Dimensions, [{ Name: "FunctionName", Value: { Ref: functionId } }]);
+      }
     });
-  });
+  }
 
   it("notifies the topic while a message waits in the dead-letter queue", () => {
     defaults.hasResourceProperties("AWS::CloudWatch::Alarm", {
@@ -189,9 +191,13 @@ describe("alarms", () => {
   });
 
   it("tells the reader of each alarm what happened and where to look", () => {
-    for (const metric of ["Errors", "Throttles", "ApproximateNumberOfMessagesVisible"]) {
-      assert.match(String(alarmOn(defaults, metric).Properties.AlarmDescription), /idle model stopper.{40,}/);
+    for (const alarm of Object.values(defaults.findResources("AWS::CloudWatch::Alarm"))) {
+      assert.match(String(alarm.Properties.AlarmDescription), /idle model stopper.{40,}/);
     }
+    assert.match(
+      String(alarmOn(defaults, "Errors", lambdaFunctionId(defaults, FOLLOW_UP)).Properties.AlarmDescription),
+      /^A follow-up of the idle model stopper failed/,
+    );
   });
 
   it("does not notify when an alarm clears, so one incident is one message", () => {
@@ -278,11 +284,27 @@ describe("dashboard", () => {
     });
   });
 
-  it("shows the three alarms", () => {
+  it("shows the five alarms", () => {
     const alarms = widgets().find((w) => w.type === "alarm")?.properties as
       | { alarms?: unknown[] }
       | undefined;
-    assert.equal(alarms?.alarms?.length, 3);
+    assert.equal(alarms?.alarms?.length, 5);
+  });
+
+  it("graphs the stops undone per day: regretted, restarted by the stopper, started again by hand", () => {
+    const names = (title: string) =>
+      (widget(title).properties.metrics ?? []).map((metric) => metric.slice(0, 2).join("/"));
+
+    assert.deepEqual(names("Stops undone per day"), [
+      "IdleModelStopper/ModelsRegretted",
+      "IdleModelStopper/ModelsRestarted",
+      "IdleModelStopper/ModelsStartedByHand",
+    ]);
+    assert.deepEqual(names("Follow-ups: failed runs and duration"), [
+      "AWS/Lambda/Errors",
+      "AWS/Lambda/Duration",
+    ]);
+    assert.ok(body().includes(`<${lambdaFunctionId(defaults, FOLLOW_UP)}>`), "of the follow-up function");
   });
 
   it("uses the metric names the function publishes, and no others from its namespace", () => {
@@ -298,7 +320,10 @@ describe("dashboard", () => {
       "Errors",
       "EstimatedHourlySavingsUsd",
       "ModelsKept",
+      "ModelsRegretted",
+      "ModelsRestarted",
       "ModelsScanned",
+      "ModelsStartedByHand",
       "ModelsStopped",
       "ModelsWarned",
     ]);

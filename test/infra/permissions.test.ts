@@ -53,77 +53,89 @@ const alarmContext = (alarmArn: string, account = ACCOUNT) => ({
   "aws:SourceArn": alarmArn,
 });
 
-describe("the scheduler's role", () => {
-  const role = deployed.scheduleRole();
-  const checker = new PermissionChecker(
-    {
-      name: "scheduler role",
-      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role.name}/scheduler-session`,
-      account: ACCOUNT,
-      policies: role.policies,
-    },
-    deployed.resourcePolicies,
-  );
-  const invoke = (resource: string): CheckedCall => ({
-    operation: "Invoke",
-    action: "lambda:InvokeFunction",
-    resource,
-    region: REGION,
-  });
-  const send = (resource: string): CheckedCall => ({
-    operation: "SendMessage",
-    action: "sqs:SendMessage",
-    resource,
-    region: REGION,
-  });
-
-  it("may invoke the function the schedule targets, unqualified, and send to its dead-letter queue", async () => {
-    assert.ok(role.deadLetterArn, "the schedule has a dead-letter queue");
-    assert.match(
-      role.targetArn,
-      /^arn:aws:lambda:[^:]+:\d{12}:function:[^:]+$/,
-      "an unqualified function ARN",
+// Each schedule has a role of its own: the nightly run's, and the follow-up's.
+for (const role of deployed.scheduleRoles()) {
+  const target = /function:([^:]+)$/.exec(role.targetArn)?.[1] ?? role.targetArn;
+  describe(`the scheduler's role for ${target}`, () => {
+    const checker = new PermissionChecker(
+      {
+        name: "scheduler role",
+        arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role.name}/scheduler-session`,
+        account: ACCOUNT,
+        policies: role.policies,
+      },
+      deployed.resourcePolicies,
     );
+    const invoke = (resource: string): CheckedCall => ({
+      operation: "Invoke",
+      action: "lambda:InvokeFunction",
+      resource,
+      region: REGION,
+    });
+    const send = (resource: string): CheckedCall => ({
+      operation: "SendMessage",
+      action: "sqs:SendMessage",
+      resource,
+      region: REGION,
+    });
+    const otherFunctions = () =>
+      deployed
+        .scheduleRoles()
+        .map((other) => other.targetArn)
+        .filter((arn) => arn !== role.targetArn);
 
-    const verdicts = await simulate(checker, [invoke(role.targetArn), send(role.deadLetterArn)], "allow");
+    it("may invoke the function the schedule targets, unqualified, and send to its dead-letter queue", async () => {
+      assert.ok(role.deadLetterArn, "the schedule has a dead-letter queue");
+      assert.match(
+        role.targetArn,
+        /^arn:aws:lambda:[^:]+:\d{12}:function:[^:]+$/,
+        "an unqualified function ARN",
+      );
 
-    assertDecisions(verdicts, "allow");
+      const verdicts = await simulate(checker, [invoke(role.targetArn), send(role.deadLetterArn)], "allow");
+
+      assertDecisions(verdicts, "allow");
+    });
+
+    it("may not invoke a version or alias of the function, the other schedule's function or another, or send to another queue", async () => {
+      const otherFunction = role.targetArn.replace(/function:.*$/, "function:SomethingElse");
+      const otherQueue = `arn:aws:sqs:${REGION}:${ACCOUNT}:another-queue`;
+      assert.equal(otherFunctions().length, 1, "two schedules, two functions");
+
+      const verdicts = await simulate(
+        checker,
+        [
+          invoke(`${role.targetArn}:1`),
+          invoke(`${role.targetArn}:live`),
+          invoke(otherFunction),
+          ...otherFunctions().map(invoke),
+          send(otherQueue),
+        ],
+        "deny",
+      );
+
+      assertDecisions(verdicts, "deny");
+    });
+
+    it("is granted nothing else", () => {
+      const grants = checker.grants();
+      recordGrants("scheduler role", grants);
+      const functionId = Object.keys(template.Resources).find(
+        (id) =>
+          template.Resources[id]?.Type === "AWS::Lambda::Function" &&
+          deployed.resolver.getAtt(id, "Arn") === role.targetArn,
+      );
+      const queueId = Object.keys(template.Resources).find(
+        (id) => template.Resources[id]?.Type === "AWS::SQS::Queue",
+      );
+
+      assert.deepEqual(grants.map((g) => `${g.action} on ${g.resource}`).sort(), [
+        `lambda:InvokeFunction on \${${functionId}.Arn}`,
+        `sqs:SendMessage on \${${queueId}.Arn}`,
+      ]);
+    });
   });
-
-  it("may not invoke a version or alias of the function, another function, or send to another queue", async () => {
-    const otherFunction = role.targetArn.replace(/function:.*$/, "function:SomethingElse");
-    const otherQueue = `arn:aws:sqs:${REGION}:${ACCOUNT}:another-queue`;
-
-    const verdicts = await simulate(
-      checker,
-      [
-        invoke(`${role.targetArn}:1`),
-        invoke(`${role.targetArn}:live`),
-        invoke(otherFunction),
-        send(otherQueue),
-      ],
-      "deny",
-    );
-
-    assertDecisions(verdicts, "deny");
-  });
-
-  it("is granted nothing else", () => {
-    const grants = checker.grants();
-    recordGrants("scheduler role", grants);
-    const functionId = Object.keys(template.Resources).find(
-      (id) => template.Resources[id]?.Type === "AWS::Lambda::Function",
-    );
-    const queueId = Object.keys(template.Resources).find(
-      (id) => template.Resources[id]?.Type === "AWS::SQS::Queue",
-    );
-
-    assert.deepEqual(grants.map((g) => `${g.action} on ${g.resource}`).sort(), [
-      `lambda:InvokeFunction on \${${functionId}.Arn}`,
-      `sqs:SendMessage on \${${queueId}.Arn}`,
-    ]);
-  });
-});
+}
 
 describe("CloudWatch alarms publishing to the encrypted topic", () => {
   const cloudwatch: SimulatedPrincipal = {
@@ -147,7 +159,7 @@ describe("CloudWatch alarms publishing to the encrypted topic", () => {
   ];
 
   it("are allowed to publish and use the key, for each of this account's alarms", async () => {
-    assert.equal(deployed.alarmArns.length, 3);
+    assert.equal(deployed.alarmArns.length, 5);
 
     const verdicts = await simulate(
       checker,

@@ -11,11 +11,13 @@ import { IdleModelStopperStack, type IdleModelStopperStackProps } from "../../in
 import {
   buildStack,
   escapeRegExp,
+  FOLLOW_UP,
   functionStatements,
+  lambdaFunction,
+  lambdaFunctionId,
   PROJECTS_IN_OWN_REGION,
   type RoleRef,
   resourcesFor,
-  theOnly,
 } from "./template-helpers.ts";
 
 // One synthesis per configuration.
@@ -46,6 +48,9 @@ const overridden = Template.fromStack(
     metricsConcurrency: "6",
     stopConcurrency: 1,
     deadlineMarginSeconds: "120",
+    regretCheckMinutes: 0,
+    restartLeadMinutes: "60",
+    followUpSchedule: "rate(5 minutes)",
   }),
 );
 
@@ -62,7 +67,7 @@ describe("IdleModelStopperStack with the default settings", () => {
   });
 
   it("bundles the handler and the AWS SDK into one ES module with a require shim and a source map", () => {
-    const code = theOnly(defaults, "AWS::Lambda::Function").Properties.Code as { S3Key: string };
+    const code = lambdaFunction(defaults).Properties.Code as { S3Key: string };
     const assetDir = join(
       (defaultStack.node.root as App).synth().directory,
       `asset.${code.S3Key.replace(/\.zip$/, "")}`,
@@ -82,7 +87,7 @@ describe("IdleModelStopperStack with the default settings", () => {
   });
 
   it("deploys the bundle the package ships, byte for byte, and nothing else", () => {
-    const code = theOnly(defaults, "AWS::Lambda::Function").Properties.Code as { S3Key: string };
+    const code = lambdaFunction(defaults).Properties.Code as { S3Key: string };
     const assetDir = join(
       (defaultStack.node.root as App).synth().directory,
       `asset.${code.S3Key.replace(/\.zip$/, "")}`,
@@ -145,15 +150,26 @@ describe("IdleModelStopperStack with the default settings", () => {
     });
   });
 
-  it("lets the schedule invoke the function itself only, not its versions or aliases", () => {
-    const functionId = Object.keys(defaults.findResources("AWS::Lambda::Function"))[0];
-    const invokeStatements = Object.values(defaults.findResources("AWS::IAM::Policy"))
-      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
-      .filter((statement) => [statement.Action].flat().includes("lambda:InvokeFunction"));
+  it("lets each schedule invoke its own function itself only, not its versions or aliases, with a role of its own", () => {
+    const invokeStatements = Object.values(defaults.findResources("AWS::IAM::Policy")).flatMap((policy) =>
+      policy.Properties.PolicyDocument.Statement.filter((statement: { Action: unknown }) =>
+        [statement.Action].flat().includes("lambda:InvokeFunction"),
+      ).map((statement: { Resource: unknown }) => ({
+        roles: policy.Properties.Roles,
+        resource: statement.Resource,
+      })),
+    );
 
-    assert.deepEqual(
-      invokeStatements.map((statement) => statement.Resource),
-      [{ "Fn::GetAtt": [functionId, "Arn"] }],
+    assert.deepEqual(invokeStatements.map((statement) => JSON.stringify(statement.resource)).sort(), [
+      JSON.stringify({ "Fn::GetAtt": [lambdaFunctionId(defaults, FOLLOW_UP), "Arn"] }),
+      JSON.stringify({ "Fn::GetAtt": [lambdaFunctionId(defaults), "Arn"] }),
+    ]);
+    const [first, second] = invokeStatements;
+    assert.notDeepEqual(first?.roles, second?.roles);
+    const schedules = Object.values(defaults.findResources("AWS::Scheduler::Schedule"));
+    assert.equal(
+      new Set(schedules.map((schedule) => JSON.stringify(schedule.Properties.Target.RoleArn))).size,
+      2,
     );
   });
 
@@ -240,7 +256,7 @@ describe("IdleModelStopperStack with the default settings", () => {
     ]);
     const logActions = statements.flatMap((s) => s.actions).filter((a) => a.startsWith("logs:"));
     for (const action of logActions) assert.deepEqual(resourcesFor(statements, action), [logGroupArn]);
-    const roleId = (theOnly(defaults, "AWS::Lambda::Function").Properties.Role as RoleRef)["Fn::GetAtt"][0];
+    const roleId = (lambdaFunction(defaults).Properties.Role as RoleRef)["Fn::GetAtt"][0];
     const role = defaults.toJSON().Resources[roleId];
     assert.equal(
       role.Properties.ManagedPolicyArns,
@@ -316,6 +332,7 @@ describe("IdleModelStopperStack with the default settings", () => {
     assert.deepEqual(Object.keys(defaults.findOutputs("*")).sort(), [
       "DashboardName",
       "DeadLetterQueueUrl",
+      "FollowUpFunctionName",
       "FunctionName",
       "LogTableName",
       "NotificationTopicArn",
@@ -332,6 +349,88 @@ describe("IdleModelStopperStack with the default settings", () => {
       );
     }
     assert.ok(ids.includes("LogTable64197333"), "the log table's id is unchanged");
+  });
+});
+
+describe("the follow-up function", () => {
+  const followUp = () => lambdaFunction(defaults, FOLLOW_UP).Properties;
+  const nightly = () => lambdaFunction(defaults).Properties;
+
+  it("runs the nightly function's bundle through its followUp export, on its own role and log group, one at a time", () => {
+    const fn = followUp();
+
+    assert.equal(fn.Runtime, "nodejs22.x");
+    assert.deepEqual(fn.Architectures, ["arm64"]);
+    assert.equal(fn.ReservedConcurrentExecutions, 1);
+    assert.deepEqual(fn.Code, nightly().Code, "the same asset");
+    assert.notDeepEqual(fn.Role, nightly().Role);
+    assert.notDeepEqual(fn.LoggingConfig, nightly().LoggingConfig);
+    assert.deepEqual(fn.Environment, nightly().Environment, "the same settings, table and topic");
+    assert.equal(fn.Timeout, 600);
+  });
+
+  it("is invoked every 15 minutes by its own schedule, each run named by its scheduled time, with the dead-letter queue", () => {
+    const queueId = Object.keys(defaults.findResources("AWS::SQS::Queue"))[0];
+    defaults.hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "rate(15 minutes)",
+      State: "ENABLED",
+      Target: {
+        Arn: { "Fn::GetAtt": [lambdaFunctionId(defaults, FOLLOW_UP), "Arn"] },
+        Input: JSON.stringify({
+          scheduledTime: "<aws.scheduler.scheduled-time>",
+          attempt: "<aws.scheduler.attempt-number>",
+        }),
+        DeadLetterConfig: { Arn: { "Fn::GetAtt": [queueId, "Arn"] } },
+        RetryPolicy: { MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 900 },
+      },
+    });
+  });
+
+  it("sends a follow-up that failed to the dead-letter queue without a retry: the next one comes 15 minutes later", () => {
+    const queueId = Object.keys(defaults.findResources("AWS::SQS::Queue"))[0];
+    defaults.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      FunctionName: { Ref: lambdaFunctionId(defaults, FOLLOW_UP) },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 900,
+      DestinationConfig: { OnFailure: { Destination: { "Fn::GetAtt": [queueId, "Arn"] } } },
+    });
+  });
+
+  it("may start models but never stop them, reads what it needs, and writes only updates to followed stops", () => {
+    const statements = functionStatements(defaults, FOLLOW_UP);
+    const tableArn = `<${Object.keys(defaults.findResources("AWS::DynamoDB::Table"))[0]}.Arn>`;
+    const topicId = Object.keys(defaults.findResources("AWS::SNS::Topic"))[0];
+    const granted = Object.fromEntries(
+      [...new Set(statements.flatMap((s) => s.actions))]
+        .filter((action) => !action.startsWith("logs:") && !action.startsWith("kms:"))
+        .sort()
+        .map((action) => [action, resourcesFor(statements, action)]),
+    );
+
+    assert.deepEqual(granted, {
+      "cloudwatch:GetMetricData": ["*"],
+      "dynamodb:Query": [`${tableArn}/index/FollowUps`],
+      "dynamodb:UpdateItem": [tableArn],
+      "rekognition:DescribeProjectVersions": [PROJECTS_IN_OWN_REGION],
+      "rekognition:DescribeProjects": ["*"],
+      "rekognition:ListTagsForResource": [PROJECTS_IN_OWN_REGION],
+      "rekognition:StartProjectVersion": [PROJECTS_IN_OWN_REGION],
+      "sns:Publish": [`<${topicId}>`],
+      "sqs:SendMessage": [`<${Object.keys(defaults.findResources("AWS::SQS::Queue"))[0]}.Arn>`],
+    });
+    for (const statement of statements.filter((s) => s.resources.includes("*"))) {
+      assert.deepEqual(statement.condition, {
+        StringEquals: { "aws:RequestedRegion": [{ Ref: "AWS::Region" }] },
+      });
+    }
+  });
+
+  it("lets the nightly function start a model again too (its regret check), on the same resources as its stops", () => {
+    const statements = functionStatements(defaults);
+
+    assert.deepEqual(resourcesFor(statements, "rekognition:StartProjectVersion"), [PROJECTS_IN_OWN_REGION]);
+    const changes = statements.find((s) => s.actions.includes("rekognition:StartProjectVersion"));
+    assert.deepEqual(changes?.actions, ["rekognition:StopProjectVersion", "rekognition:StartProjectVersion"]);
   });
 });
 
@@ -356,6 +455,8 @@ describe("IdleModelStopperStack with settings from context", () => {
           METRICS_CONCURRENCY: "6",
           STOP_CONCURRENCY: "1",
           DEADLINE_MARGIN_SECONDS: "120",
+          REGRET_CHECK_MINUTES: "0",
+          RESTART_LEAD_MINUTES: "60",
         }),
       },
       Timeout: 900,
@@ -363,10 +464,21 @@ describe("IdleModelStopperStack with settings from context", () => {
     });
   });
 
+  it("runs the follow-up on the context's followUpSchedule, with the same settings as the nightly function", () => {
+    overridden.hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "rate(5 minutes)",
+      Target: { Arn: { "Fn::GetAtt": [lambdaFunctionId(overridden, FOLLOW_UP), "Arn"] } },
+    });
+    assert.deepEqual(
+      lambdaFunction(overridden, FOLLOW_UP).Properties.Environment,
+      lambdaFunction(overridden).Properties.Environment,
+    );
+  });
+
   it("scans both configured regions: the function is told them, and IAM allows exactly them", () => {
     const statements = functionStatements(overridden);
     const variables = (
-      theOnly(overridden, "AWS::Lambda::Function").Properties.Environment as {
+      lambdaFunction(overridden).Properties.Environment as {
         Variables: Record<string, unknown>;
       }
     ).Variables;
@@ -398,6 +510,22 @@ describe("IdleModelStopperStack with settings from context", () => {
       assert.deepEqual(statement.condition, {
         StringEquals: { "aws:RequestedRegion": ["eu-west-1", "us-east-1"] },
       });
+    }
+  });
+
+  it("allows StartProjectVersion on the projects of each configured region, for both functions, and nowhere else", () => {
+    const projects = [
+      "arn:<AWS::Partition>:rekognition:eu-west-1:<AWS::AccountId>:project/*",
+      "arn:<AWS::Partition>:rekognition:us-east-1:<AWS::AccountId>:project/*",
+    ];
+    for (const handler of [undefined, FOLLOW_UP]) {
+      const statements = functionStatements(overridden, handler);
+      assert.deepEqual(resourcesFor(statements, "rekognition:StartProjectVersion"), projects);
+      for (const statement of statements.filter((s) => s.resources.includes("*"))) {
+        assert.deepEqual(statement.condition, {
+          StringEquals: { "aws:RequestedRegion": ["eu-west-1", "us-east-1"] },
+        });
+      }
     }
   });
 
@@ -533,6 +661,11 @@ describe("IdleModelStopperStack with a bad setting", () => {
     ["warnBeforeStopHours", "169", '"169"'],
     ["warnBeforeStopHours", "-1", '"-1"'],
     ["warnSchedule", "at 18:00", '"at 18:00"'],
+    ["regretCheckMinutes", "10", '"10"'],
+    ["regretCheckMinutes", 1441, '"1441"'],
+    ["restartLeadMinutes", "29", '"29"'],
+    ["followUpSchedule", "every 15 minutes", '"every 15 minutes"'],
+    ["followUpSchedule", "rate(15 minute)", '"rate(15 minute)"'],
   ];
   for (const [key, value, shown] of rejected) {
     it(`fails synth for ${key}=${JSON.stringify(value)}, naming the key, the value and what is allowed`, () => {

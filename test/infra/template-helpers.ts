@@ -58,9 +58,34 @@ export function theOnlyId(template: Template, type: string): string {
   return ids[0] as string;
 }
 
-/** Every Allow statement in the policies attached to the function's role. */
-export function functionStatements(template: Template): Statement[] {
-  const roleId = (theOnly(template, "AWS::Lambda::Function").Properties.Role as RoleRef)["Fn::GetAtt"][0];
+/** The handlers of the two functions: the nightly run and the follow-up. */
+export const NIGHTLY = "index.handler";
+export const FOLLOW_UP = "index.followUp";
+
+/** The Lambda function with this handler, failing when there is not exactly one. */
+export function lambdaFunction(
+  template: Template,
+  handler: string = NIGHTLY,
+): { Properties: Record<string, unknown> } & Record<string, unknown> {
+  const found = Object.values(
+    template.findResources("AWS::Lambda::Function", { Properties: { Handler: handler } }),
+  );
+  assert.equal(found.length, 1, `one function with handler ${handler}`);
+  return found[0] as { Properties: Record<string, unknown> };
+}
+
+/** The logical id of the Lambda function with this handler. */
+export function lambdaFunctionId(template: Template, handler: string = NIGHTLY): string {
+  const ids = Object.keys(
+    template.findResources("AWS::Lambda::Function", { Properties: { Handler: handler } }),
+  );
+  assert.equal(ids.length, 1, `one function with handler ${handler}`);
+  return ids[0] as string;
+}
+
+/** Every Allow statement in the policies attached to a function's role (the nightly one's by default). */
+export function functionStatements(template: Template, handler: string = NIGHTLY): Statement[] {
+  const roleId = (lambdaFunction(template, handler).Properties.Role as RoleRef)["Fn::GetAtt"][0];
   const policies = Object.values(
     template.findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: roleId }] } }),
   );

@@ -21,7 +21,13 @@ const warnings = Template.fromStack(
   }),
 );
 
-const schedules = (template: Template) => Object.values(template.findResources("AWS::Scheduler::Schedule"));
+const allSchedules = (template: Template) =>
+  Object.values(template.findResources("AWS::Scheduler::Schedule"));
+/** The schedules of the nightly function: the follow-up function has its own (followUpSchedule). */
+const schedules = (template: Template) =>
+  allSchedules(template).filter(
+    (schedule) => !String(schedule.Properties.Target.Arn?.["Fn::GetAtt"]?.[0]).includes("FollowUpFunction"),
+  );
 
 describe("the last look and warnings, by default", () => {
   it("re-read 15 minutes of requests before each stop, warn nobody, and have one schedule", () => {
@@ -91,13 +97,17 @@ describe("warnings before a stop, with a warning pass", () => {
     ]);
   });
 
-  it("are both turned off by the kill switch", () => {
+  it("are both turned off by the kill switch, and so are the follow-ups", () => {
     const off = Template.fromStack(
       buildStack({ warnBeforeStopHours: 8, warnSchedule: "cron(0 18 * * ? *)", enabled: false }),
     );
     assert.deepEqual(
       schedules(off).map((schedule) => schedule.Properties.State),
       ["DISABLED", "DISABLED"],
+    );
+    assert.deepEqual(
+      allSchedules(off).map((schedule) => schedule.Properties.State),
+      ["DISABLED", "DISABLED", "DISABLED"],
     );
   });
 

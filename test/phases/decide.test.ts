@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { RESTART_RULE_ALLOWED } from "../../lambda/core/restart-rule.ts";
 import type { TagEvidence, UsageEvidence } from "../../lambda/core/types.ts";
 import { decideModel } from "../../lambda/phases/decide.ts";
 import { METRICS_NOT_NEEDED } from "../../lambda/phases/read-metrics.ts";
@@ -50,6 +51,16 @@ describe("the decide phase", () => {
       problems: ["ListTagsForResource on the model failed: denied"],
     },
     {
+      name: "a restart tag that is not a rule (kept, and reported with what is allowed)",
+      tags: { model: { "auto-stop:restart": "weekdays at 7" }, project: {} },
+      usage: METRICS_NOT_NEEDED,
+      action: "keep",
+      reason: /^kept to be safe: tag auto-stop:restart on the model: "weekdays at 7" is not a restart rule/,
+      problems: [
+        `tag auto-stop:restart on the model: "weekdays at 7" is not a restart rule: "at" is not a 24-hour time from 00:00 to 23:59. Allowed: ${RESTART_RULE_ALLOWED}`,
+      ],
+    },
+    {
       name: "metrics unreadable",
       tags: NO_TAGS,
       usage: { error: "GetMetricData failed: Throttling" },
@@ -76,4 +87,24 @@ describe("the decide phase", () => {
       );
     });
   }
+
+  it("hands on the restart rule of the model's tags with its decision, the model's own tag first", async () => {
+    // Prepare
+    const stage = decideModel(configWith(), NOW);
+    const tags: TagEvidence = {
+      model: { "auto-stop:restart": "mon-fri 7:30 europe/paris" },
+      project: { "auto-stop:restart": "daily 06:00 UTC" },
+    };
+
+    // Act
+    const decided = await stage.run({ model: MODEL, tags, usage: idleUsage() });
+
+    // Assess
+    assert.equal(decided.decision.verdict.action, "stop");
+    assert.deepEqual(decided.decision.restart, {
+      rule: "weekdays 07:30 Europe/Paris",
+      source: "tag auto-stop:restart on the model",
+    });
+    assert.deepEqual(decided.problems, []);
+  });
 });

@@ -3,13 +3,25 @@
  * test sets what the fake answers, and what it fails with, per ARN.
  */
 
-import type { UsageReader } from "../../lambda/adapters/metrics.ts";
+import type { MetricsOf, UsageReader } from "../../lambda/adapters/metrics.ts";
 import type { Notifier } from "../../lambda/adapters/notifier.ts";
-import type { Discovery, ModelDirectory, StopOutcome } from "../../lambda/adapters/rekognition.ts";
-import type { Outcome, StopLog } from "../../lambda/adapters/stop-log.ts";
+import type {
+  Discovery,
+  InferenceUnits,
+  ModelDirectory,
+  ModelState,
+  StartOutcome,
+  StopOutcome,
+} from "../../lambda/adapters/rekognition.ts";
+import type { FollowUpChange, Outcome, StopLog } from "../../lambda/adapters/stop-log.ts";
 import { loadConfig, type StopperConfig } from "../../lambda/config.ts";
 import type { Digest } from "../../lambda/core/digest.ts";
-import type { StopRecord } from "../../lambda/core/stop-record.ts";
+import {
+  RESTART_PENDING,
+  RESTARTED,
+  STARTED_BY_HAND,
+  type StopRecord,
+} from "../../lambda/core/stop-record.ts";
 import type {
   ModelUsage,
   RequestEvidence,
@@ -21,6 +33,7 @@ import type {
 import type { RunLogger } from "../../lambda/dependencies.ts";
 
 export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
 export const NOW = Date.UTC(2026, 10, 28, 2, 0, 0);
 export const REGION = "us-east-1";
 
@@ -141,6 +154,29 @@ export class FakeDirectory implements ModelDirectory {
     if (outcome instanceof Error) throw outcome;
     return outcome;
   }
+
+  /** What `startModel` answers per ARN; absent is `starting` (and the model's status becomes STARTING). */
+  readonly startOutcomes = new Map<string, StartOutcome | Error>();
+
+  async modelStatuses(region: string, modelArns: readonly string[]): Promise<Map<string, ModelState>> {
+    this.calls.push(`modelStatuses ${region} ${modelArns.join(" ")}`);
+    return new Map(
+      modelArns.map((arn): [string, ModelState] => {
+        const failure = this.failures.get(arn);
+        return [arn, failure ? { error: failure.message } : { status: this.statuses.get(arn) }];
+      }),
+    );
+  }
+
+  async startModel(region: string, modelArn: string, units: InferenceUnits): Promise<StartOutcome> {
+    this.calls.push(
+      `startModel ${region} ${modelArn} ${units.min}${units.max === undefined ? "" : `-${units.max}`}`,
+    );
+    const outcome = this.startOutcomes.get(modelArn) ?? { kind: "starting", status: "STARTING" };
+    if (outcome instanceof Error) throw outcome;
+    if (outcome.kind === "starting") this.statuses.set(modelArn, "STARTING");
+    return outcome;
+  }
 }
 
 /** No request of any kind. */
@@ -165,7 +201,7 @@ export class FakeUsage implements UsageReader {
 
   async readRequests(
     region: string,
-    models: readonly RunningModel[],
+    models: readonly MetricsOf[],
     range: RequestRange,
   ): Promise<Map<string, RequestEvidence>> {
     this.requestCalls.push({ region, arns: models.map((model) => model.modelArn), range });
@@ -250,6 +286,81 @@ export class FakeStopLog implements StopLog {
     const { followUpRegion: _, ...rest } = record;
     this.records[index] = { ...rest, ...outcome };
     return true;
+  }
+
+  /** Applies a change under the same conditions as the DynamoDB adapter's (stop-log.ts). */
+  async changeFollowUp(
+    key: Pick<StopRecord, "modelArn" | "stoppedAt">,
+    change: FollowUpChange,
+  ): Promise<boolean> {
+    this.calls.push(`changeFollowUp ${key.modelArn} ${change.kind}`);
+    this.fail("changeFollowUp");
+    const index = this.records.findIndex((r) => r.modelArn === key.modelArn && r.stoppedAt === key.stoppedAt);
+    const record = this.records[index];
+    if (!record) return false;
+    const followed = record.followUpRegion !== undefined;
+    const stopped = record.status === "STOPPING" || record.status === "STOPPED";
+    const mutable = record as unknown as Record<string, unknown>;
+    const set = (fields: Record<string, unknown>, remove: string[] = []) => {
+      const next: Record<string, unknown> = { ...mutable, ...fields };
+      for (const field of remove) delete next[field];
+      this.records[index] = next as unknown as StopRecord;
+      return true;
+    };
+    const note = (text: string | undefined) => (text === undefined ? {} : { note: text });
+    switch (change.kind) {
+      case "regret-checked":
+        return followed && set({ regretCheckedAt: change.at, ...note(change.note) });
+      case "claim-restart": {
+        const claimable =
+          (stopped && followed) ||
+          (record.status === RESTART_PENDING &&
+            (record.restartClaimedBy === change.by || (record.restartClaimedAt ?? "") < change.staleBefore));
+        return (
+          claimable &&
+          set({
+            status: RESTART_PENDING,
+            restartClaimedBy: change.by,
+            restartClaimedAt: change.at,
+            restartedBy: change.restartedBy,
+            restartReason: change.reason,
+            restartHourlyCostUsd: change.hourlyCostUsd,
+          })
+        );
+      }
+      case "restarted":
+        return (
+          record.restartClaimedBy === change.by &&
+          (record.status === RESTART_PENDING || record.status === RESTARTED) &&
+          set({ status: RESTARTED, restartedAt: change.at, ...note(change.note) }, ["followUpRegion"])
+        );
+      case "release-restart":
+        return (
+          record.restartClaimedBy === change.by &&
+          (record.status === RESTART_PENDING || record.status === "STOPPED") &&
+          set({ status: "STOPPED", note: change.note }, [
+            "restartedBy",
+            "restartReason",
+            "restartHourlyCostUsd",
+            ...(change.done ? ["followUpRegion"] : []),
+          ])
+        );
+      case "started-by-hand":
+        return (
+          ((stopped && followed) ||
+            (record.status === STARTED_BY_HAND && record.startedByHandAt === change.at)) &&
+          set({ status: STARTED_BY_HAND, startedByHandAt: change.at, ...note(change.note) }, [
+            "followUpRegion",
+          ])
+        );
+      case "stop-following":
+        return record.status !== RESTART_PENDING && set({ note: change.note }, ["followUpRegion"]);
+      case "restart-rule":
+        if (!followed) return false;
+        return change.rule === undefined
+          ? set({}, ["restartRule", "restartRuleSource"])
+          : set({ restartRule: change.rule, restartRuleSource: change.source ?? "" });
+    }
   }
 }
 

@@ -41,12 +41,12 @@ function world(status: string | undefined | Error) {
 }
 
 describe("the reconcile phase", () => {
-  const completions: { status: string | undefined; recorded: string; found: string }[] = [
-    { status: "STOPPED", recorded: "STOPPED", found: "STOPPED" },
-    { status: "STOPPING", recorded: "STOPPING", found: "STOPPING" },
-    { status: undefined, recorded: "NOT_FOUND", found: "gone" },
+  const completions: { status: string | undefined; recorded: string; found: string; followed: boolean }[] = [
+    { status: "STOPPED", recorded: "STOPPED", found: "STOPPED", followed: true },
+    { status: "STOPPING", recorded: "STOPPING", found: "STOPPING", followed: true },
+    { status: undefined, recorded: "NOT_FOUND", found: "gone", followed: false },
   ];
-  for (const { status, recorded, found } of completions) {
+  for (const { status, recorded, found, followed } of completions) {
     it(`completes an earlier run's record from the model's real status: ${status ?? "no such model"}`, async () => {
       // Prepare
       const deps = world(status);
@@ -65,6 +65,8 @@ describe("the reconcile phase", () => {
           completedAt: "2026-11-28T02:00:00Z",
           reconciledBy: "run-now",
           note: `run run-before ended before recording the outcome of its stop; run run-now found the model ${found}`,
+          // A stop that took effect after all is followed up like any other.
+          ...(followed && { followUpRegion: REGION }),
         },
       ]);
     });

@@ -144,6 +144,9 @@ describe("the report phase", () => {
       ["Errors", "Count", 0],
       ["EstimatedHourlySavingsUsd", "None", 4],
       ["ModelsWarned", "Count", 0],
+      ["ModelsRestarted", "Count", 0],
+      ["ModelsRegretted", "Count", 0],
+      ["ModelsStartedByHand", "Count", 0],
     ]);
     assert.equal(metrics.published, 1);
   });

@@ -75,34 +75,35 @@ describe("the stop-and-record phase", () => {
       name: "stopping",
       answer: { kind: "stopping", status: "STOPPING" },
       stopped: true,
-      recorded: { status: "STOPPING" },
+      // A stop that took effect is followed up.
+      recorded: { status: "STOPPING", followUpRegion: MODEL.region },
     },
     {
       name: "stopping, after an answer was lost",
       answer: { kind: "stopping", status: "STOPPING", note: "an attempt went through" },
       stopped: true,
-      recorded: { status: "STOPPING", note: "an attempt went through" },
+      recorded: { status: "STOPPING", note: "an attempt went through", followUpRegion: MODEL.region },
     },
     {
       name: "already changing",
       answer: { kind: "already-changing", status: "ALREADY_CHANGING: in use" },
       stopped: false,
       skipped: "not stopped: the model is already changing (ALREADY_CHANGING: in use)",
-      recorded: { status: "ALREADY_CHANGING: in use" },
+      recorded: { status: "ALREADY_CHANGING: in use", followUpRegion: undefined },
     },
     {
       name: "gone",
       answer: { kind: "not-found", status: "NOT_FOUND: no such version" },
       stopped: false,
       skipped: "not stopped: the model no longer exists (NOT_FOUND: no such version)",
-      recorded: { status: "NOT_FOUND: no such version" },
+      recorded: { status: "NOT_FOUND: no such version", followUpRegion: undefined },
     },
     {
       name: "refused",
       answer: awsError("AccessDeniedException", "not allowed"),
       stopped: false,
       error: "StopProjectVersion failed: AccessDeniedException: not allowed",
-      recorded: { status: "FAILED: AccessDeniedException: not allowed" },
+      recorded: { status: "FAILED: AccessDeniedException: not allowed", followUpRegion: undefined },
     },
     {
       name: "outcome unknown",
@@ -112,7 +113,7 @@ describe("the stop-and-record phase", () => {
         "StopProjectVersion failed (InternalServerError: 5xx) and the model's status could not be read, so " +
         "whether it stopped is unknown; the log record still says STOP_PENDING and the next run completes it " +
         "from the model's status",
-      recorded: { status: STOP_PENDING, pendingRegion: MODEL.region },
+      recorded: { status: STOP_PENDING, pendingRegion: MODEL.region, followUpRegion: undefined },
     },
   ];
   for (const { name, answer, stopped, skipped, error, recorded } of outcomes) {
@@ -140,6 +141,36 @@ describe("the stop-and-record phase", () => {
       );
     });
   }
+
+  it("records the restart rule the model's tags carry with the stop, for the follow-up to start it again by", async () => {
+    // Prepare
+    const { log, run } = world();
+    const tagged = {
+      ...decision(MODEL, "stop"),
+      restart: { rule: "weekdays 07:30 Europe/Paris", source: "tag auto-stop:restart on the project" },
+    };
+
+    // Act
+    await run({ decisions: [tagged, decision(OTHER, "stop")] });
+
+    // Assess
+    const rules = log.records.map((record) => [
+      record.modelArn,
+      record.restartRule,
+      record.restartRuleSource,
+    ]);
+    assert.deepEqual(rules, [
+      [MODEL.modelArn, "weekdays 07:30 Europe/Paris", "tag auto-stop:restart on the project"],
+      [OTHER.modelArn, undefined, undefined],
+    ]);
+    assert.deepEqual(
+      log.records.map((record) => [record.kind, record.projectArn]),
+      [
+        ["stop", MODEL.projectArn],
+        ["stop", OTHER.projectArn],
+      ],
+    );
+  });
 
   it("writes the record before StopProjectVersion and completes it after, and leaves kept models alone", async () => {
     // Prepare

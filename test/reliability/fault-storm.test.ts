@@ -9,20 +9,34 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 import { formatStormLine, runFaultStorm, STORM_MAX_ATTEMPTS, type StormReport } from "./fault-storm.ts";
+import { type FollowUpStormReport, formatFollowUpStormLine, runFollowUpStorm } from "./follow-up-storm.ts";
 
 const stopper = useSynthesizedStopper();
 let enough: Promise<StormReport>;
 let tooFew: Promise<StormReport>;
+let followUps: Promise<FollowUpStormReport>;
+let followUpsTooFew: Promise<FollowUpStormReport>;
 
 before(() => {
-  // The two storms run side by side, in sandboxes of their own: each spends most of its time waiting on backoff.
+  // The storms run side by side, in sandboxes of their own: each spends most of its time waiting on backoff.
   enough = stopper.ready().then((fn) => runFaultStorm(fn));
   tooFew = stopper.ready().then((fn) => runFaultStorm(fn, { maxAttempts: 2, thenCalm: true }));
+  // The follow-up storms each come after a storm, not beside it: the storms' function time runs ×16, CPU included,
+  // and four at once on two cores would push the nightly one past its timeout.
+  const settled = (storm: Promise<unknown>) =>
+    storm.then(
+      () => undefined,
+      () => undefined,
+    );
+  followUps = settled(enough).then(() => stopper.ready().then((fn) => runFollowUpStorm(fn)));
+  followUpsTooFew = settled(tooFew).then(() =>
+    stopper.ready().then((fn) => runFollowUpStorm(fn, { maxAttempts: 2, thenCalm: true })),
+  );
   // Each test awaits its own; a storm that fails before its test runs is reported there, not as unhandled.
-  for (const storm of [enough, tooFew]) storm.catch(() => {});
+  for (const storm of [enough, tooFew, followUps, followUpsTooFew]) storm.catch(() => {});
 });
 after(async () => {
-  await Promise.allSettled([enough, tooFew]);
+  await Promise.allSettled([enough, tooFew, followUps, followUpsTooFew]);
 });
 
 describe("the fault storm", () => {
@@ -73,5 +87,40 @@ describe("the fault storm", () => {
     assert.deepEqual(report.calm?.broken, []);
     assert.equal(report.calm?.idleStopped, report.idle);
     assert.equal(report.calm?.completed, pending);
+  });
+
+  it("restarts each regretted or scheduled model once, records each restart once, and starts nothing else", async () => {
+    const report = await followUps;
+
+    assert.deepEqual(report.broken, [], formatFollowUpStormLine(report));
+    assert.equal(report.restarted, report.expected);
+    assert.deepEqual(report.doubled, []);
+    assert.equal(report.restartRecords, report.expected);
+    assert.deepEqual(report.unreported, []);
+    // Starts lost their answers and were retried: each such start still counts once.
+    assert.ok(report.injected.lostStarts >= 1 && report.retries >= 20, formatFollowUpStormLine(report));
+    const reasons = report.items
+      .filter((item) => item.status === "RESTARTED")
+      .map((item) => item.restartedBy);
+    assert.deepEqual([...new Set(reasons)].sort(), ["regret", "schedule"]);
+  });
+
+  it("with only 2 attempts restarts fewer, never one twice or a wrong one, reports every failure, and the next follow-up finishes", async () => {
+    const report = await followUpsTooFew;
+
+    const line = formatFollowUpStormLine(report);
+    assert.deepEqual(report.broken, [], line);
+    assert.equal(report.summaries.length, 2);
+    const [storm, calm] = report.summaries;
+    assert.ok(
+      (storm?.restarted.length ?? 0) < report.expected,
+      `the storm alone leaves some for later: ${line}`,
+    );
+    assert.ok((storm?.errors.length ?? 0) > 0, line);
+    assert.deepEqual(calm?.errors, [], line);
+    // Every expected model was started once, by one follow-up or the other, counted once, and its record says so.
+    assert.equal(report.restarted, report.expected, line);
+    assert.equal((storm?.restarted.length ?? 0) + (calm?.restarted.length ?? 0), report.expected, line);
+    assert.equal(report.restartRecords, report.expected, line);
   });
 });

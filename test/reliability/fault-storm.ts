@@ -496,7 +496,7 @@ function wentThrough(call: CallRecord): boolean {
 }
 
 /** What a call asked for, to tell one call's retries from another call. */
-function callKey(call: CallRecord): string {
+export function callKey(call: CallRecord): string {
   return `${call.service} ${call.operation} ${JSON.stringify(call.input)}`;
 }
 
@@ -512,7 +512,8 @@ function targetOf(call: CallRecord): string | undefined {
   return key?.partition;
 }
 
-function countRetries(calls: readonly CallRecord[]): number {
+/** Calls repeated with the same key input: the SDK's retries, as the sandbox saw them. */
+export function countRetries(calls: readonly CallRecord[]): number {
   const seen = new Map<string, number>();
   for (const call of calls) seen.set(callKey(call), (seen.get(callKey(call)) ?? 0) + 1);
   return [...seen.values()].reduce((sum, count) => sum + count - 1, 0);
@@ -522,7 +523,7 @@ function countRetries(calls: readonly CallRecord[]): number {
  * Calls whose last attempt failed with an error the run had to report. A call one of whose attempts was carried
  * out with its answer lost did its work, whatever its retries answered (ResourceInUse, ConditionalCheckFailed).
  */
-function lastFailures(calls: readonly CallRecord[]): { operation: string; target?: string }[] {
+export function lastFailures(calls: readonly CallRecord[]): { operation: string; target?: string }[] {
   const last = new Map<string, CallRecord>();
   const done = new Set<string>();
   for (const call of calls) {
@@ -539,8 +540,8 @@ function lastFailures(calls: readonly CallRecord[]): { operation: string; target
 }
 
 /** Whether the summary has an error naming this failed call: its target, or its operation. */
-function accountedFor(
-  summary: StopperSummary | undefined,
+export function accountedFor(
+  summary: { readonly errors: readonly { readonly arn?: string; readonly message: string }[] } | undefined,
   failure: { operation: string; target?: string },
 ): boolean {
   if (!summary) return false;

@@ -548,6 +548,8 @@ describe("a bad setting at cold start", () => {
     warnBeforeStopHours: "169",
     publishEvents: "yes",
     tagLastAction: "1",
+    regretCheckMinutes: "10",
+    restartLeadMinutes: "200",
   };
   const cases: { variable: string; value: string; allowed: string }[] = [
     ...SETTINGS.map((spec) => ({ variable: spec.env, value: BAD[spec.key], allowed: spec.allowed })),

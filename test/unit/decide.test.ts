@@ -85,6 +85,7 @@ describe("decide: usage", () => {
       estimatedHourlyCostUsd: 8,
       requestsInWindow: 0,
       inServiceSince: "2026-11-27T22:59:00Z",
+      // The end of the newest in-service datapoint: requests after it could not be seen yet.
       evidenceUntil: "2026-11-28T01:58:00Z",
     });
   });

@@ -97,6 +97,129 @@ describe("the digest's size", () => {
   });
 });
 
+describe("the digest's follow-up sections", () => {
+  const record = (versionName: string) => {
+    const { model } = stop(versionName, 1);
+    return {
+      ...model,
+      stoppedAt: "2026-11-27T02:00:00.000Z",
+      completedAt: "2026-11-27T02:00:04Z",
+      reason: "idle: no requests in the last 3h00m",
+    };
+  };
+  const restarts: DigestInput["restarted"] = [
+    {
+      record: record("scheduled"),
+      by: "schedule",
+      reason: 'restart rule "daily 06:00 UTC" (tag auto-stop:restart on the model)',
+      hourlyCostUsd: 4,
+    },
+    {
+      record: record("regretted"),
+      by: "regret",
+      reason: "regretted: a request at 2026-11-27T01:59:00Z arrived before the stop",
+      hourlyCostUsd: 8,
+    },
+  ];
+
+  it("in a nightly run: the undone stops first, then the stops, restarts by rule, starts by hand, warnings, errors", () => {
+    // Act
+    const digest = buildDigest({
+      runId: "run-1",
+      dryRun: false,
+      now: NOW,
+      regions: ["us-east-1"],
+      scanned: 4,
+      kept: 1,
+      stopped: [stop("idle", 2)],
+      errors: [{ message: "something failed" }],
+      unfinished: [],
+      logTableName: "log",
+      restarted: restarts,
+      startedByHand: [{ record: record("by-hand"), seenAt: Date.parse("2026-11-27T09:15:00Z") }],
+      warned: [{ ...stop("warned", 1), stopNotBefore: NOW + 24 * 3_600_000 }],
+    });
+
+    // Assess
+    const message = digest?.message ?? "";
+    const titles = message.split("\n").filter((line) => /^[A-Z]/.test(line));
+    assert.deepEqual(titles, [
+      "Run run-1 at 2026-11-28T02:00:00Z scanned 4 running models in us-east-1.",
+      "Undid 1 stop that proved wrong, starting the model again (about $8.00/h again):",
+      "Stopped 1, about $8.00/h:",
+      "Started again by restart rule 1, about $4.00/h:",
+      "Started again by hand within a day of the stop (1): the idle threshold may be wrong for these models (a tag auto-stop:idle-minutes sets a model's own):",
+      "Warned 1, each to be stopped by a later run unless it is used or tagged:",
+      "Errors (1):",
+      "Kept running: 1 (each with its reason in the function's log).",
+      "Every stop is recorded in the DynamoDB table log.",
+    ]);
+    assert.match(
+      message,
+      /^- vision\/regretted \(us-east-1\), \$8\.00\/h\n {2}regretted: a request at 2026-11-27T01:59:00Z arrived before the stop \(stopped at 2026-11-27T02:00:04Z\)$/m,
+    );
+    assert.match(
+      message,
+      /^- vision\/by-hand \(us-east-1\): started again by hand 7 hours after the stop \(seen running at 2026-11-27T09:15:00Z\)$/m,
+    );
+    // SNS takes 99 characters: the subject ends at a whole part.
+    assert.equal(
+      digest?.subject,
+      "idle-model-stopper: undid 1 stop, stopped 1 model ($8.00/h), restarted 1 on schedule ...",
+    );
+  });
+
+  it("in a follow-up: says what it looked after, and nothing about stops it does not make", () => {
+    // Act
+    const digest = buildDigest({
+      mode: "follow-up",
+      runId: "follow-up-1",
+      dryRun: false,
+      now: NOW,
+      regions: ["us-east-1"],
+      scanned: 3,
+      kept: 0,
+      stopped: [],
+      errors: [],
+      unfinished: [],
+      logTableName: "log",
+      restarted: restarts.filter((restart) => restart.by === "schedule"),
+    });
+
+    // Assess
+    assert.equal(digest?.subject, "idle-model-stopper: restarted 1 on schedule");
+    assert.match(
+      digest?.message ?? "",
+      /^Follow-up follow-up-1 at 2026-11-28T02:00:00Z looked after 3 recent stops in us-east-1\.\n/,
+    );
+    assert.match(
+      digest?.message ?? "",
+      /\nEvery restart is recorded in the DynamoDB table log, on the stop it undid\.$/,
+    );
+    assert.doesNotMatch(digest?.message ?? "", /Kept running|Stopped/);
+  });
+
+  it("sends nothing for a follow-up that did nothing", () => {
+    const digest = buildDigest({
+      mode: "follow-up",
+      runId: "follow-up-1",
+      dryRun: false,
+      now: NOW,
+      regions: ["us-east-1"],
+      scanned: 3,
+      kept: 0,
+      stopped: [],
+      errors: [],
+      unfinished: [],
+      logTableName: "log",
+      restarted: [],
+      startedByHand: [],
+    });
+
+    assert.equal(digest, undefined);
+  });
+});
+
 function listedCount(message: string): number {
   return [...message.matchAll(/^- \S+\/\S+ \(us-east-1\), /gm)].length;
 }

@@ -120,3 +120,34 @@ describe("the demo's figures", () => {
     assert.equal(demo?.refuse?.({ cold: run("cold", 12), warm: run("warm", 3) }), undefined);
   });
 });
+
+describe("the fault storms' figures", () => {
+  const faults = FIGURE_SOURCES.find((source) => source.name === "faults");
+  const recorded = {
+    line: "faults: injected=1 …",
+    followUpLine: "follow-ups: injected=2 …",
+    node: "v22.23.5",
+    cores: 2,
+    recordedAt: "2026-12-03T15:00:00.000Z",
+  };
+
+  it("show the nightly storm's line and the follow-up storm's, as npm run test:faults printed them", () => {
+    // Act
+    const block = faults?.blocks.faults?.(recorded);
+
+    // Assess
+    assert.equal(
+      block,
+      "```\nfaults: injected=1 …\nfollow-ups: injected=2 …\n```\n\n(`npm run test:faults` on 2026-12-03, Node.js 22.23.5, 2 cores.)",
+    );
+  });
+
+  it("are not recorded from an output without the follow-up storm's line", () => {
+    // Prepare
+    const { followUpLine: _, ...nightlyOnly } = recorded;
+
+    // Act, Assess
+    assert.equal(faults?.refuse?.(nightlyOnly), "it has no line of the follow-up storm");
+    assert.equal(faults?.refuse?.(recorded), undefined);
+  });
+});

@@ -29,6 +29,8 @@ describe("settings from the environment", () => {
       warnBeforeStopHours: 0,
       publishEvents: true,
       tagLastAction: true,
+      regretCheckMinutes: 60,
+      restartLeadMinutes: 45,
     });
   });
 
@@ -55,6 +57,8 @@ describe("settings from the environment", () => {
       WARN_BEFORE_STOP_HOURS: "168",
       PUBLISH_EVENTS: "False",
       TAG_LAST_ACTION: " false",
+      REGRET_CHECK_MINUTES: "0",
+      RESTART_LEAD_MINUTES: "30",
     });
     assert.deepEqual(settings, {
       idleMinutes: 120,
@@ -78,6 +82,8 @@ describe("settings from the environment", () => {
       warnBeforeStopHours: 168,
       publishEvents: false,
       tagLastAction: false,
+      regretCheckMinutes: 0,
+      restartLeadMinutes: 30,
     });
   });
 
@@ -118,6 +124,15 @@ describe("settings from the environment", () => {
     ["LAST_LOOK_MINUTES", "61", /from 5 to 60/],
     ["WARN_BEFORE_STOP_HOURS", "169", /0 \(no warning.*from 1 to 168/],
     ["WARN_BEFORE_STOP_HOURS", "1.5", /from 1 to 168/],
+    [
+      "REGRET_CHECK_MINUTES",
+      "14",
+      /0 \(only the next nightly run checks a stop again\) or .* from 15 to 1440/,
+    ],
+    ["REGRET_CHECK_MINUTES", "1441", /from 15 to 1440/],
+    ["REGRET_CHECK_MINUTES", "-1", /from 15 to 1440/],
+    ["RESTART_LEAD_MINUTES", "29", /from 30 to 180 before a restart rule's time/],
+    ["RESTART_LEAD_MINUTES", "181", /from 30 to 180/],
   ];
   for (const [name, value, allowed] of bad) {
     it(`rejects ${name}=${JSON.stringify(value.slice(0, 20))} naming the variable, the value and what is allowed`, () => {
