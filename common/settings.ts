@@ -49,9 +49,9 @@ export interface StopperSettings {
   /** Hours between a model's warning and the earliest run that may stop it; 0 stops without a warning. */
   readonly warnBeforeStopHours: number;
   // Events and the last-action tag (lambda/phases/announce.ts).
-  /** Whether each stop and warning is put on the default EventBridge bus of the model's region. */
+  /** Whether each stop, warning and restart is put on the default EventBridge bus of the model's region. */
   readonly publishEvents: boolean;
-  /** Whether each stopped or warned model is tagged `<optOutTagKey>:last-action` with what was done and when. */
+  /** Whether each model stopped, warned or restarted is tagged `<optOutTagKey>:last-action` with what and when. */
   readonly tagLastAction: boolean;
   // Issue 12, the follow-ups: regret checks, starts by hand and restarts by rule.
   /**
@@ -130,7 +130,7 @@ const parseRegions = (raw: string): readonly string[] | undefined => {
 // AWS tag keys: 1-128 characters of letters, digits, spaces and _ . : / = + - @, not starting with "aws:".
 const TAG_KEY_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 
-/** Suffix of the tag the stopper writes on a model it stopped or warned, e.g. `auto-stop:last-action`. */
+/** Suffix of the tag the stopper writes on a model it stopped, warned or restarted, e.g. `auto-stop:last-action`. */
 export const LAST_ACTION_SUFFIX = ":last-action";
 
 /** Longest opt-out key whose last-action tag key still fits AWS's 128 characters. */

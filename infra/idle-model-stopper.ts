@@ -192,14 +192,15 @@ export interface IdleModelStopperProps {
   readonly warnSchedule?: string;
   // Events and the last-action tag.
   /**
-   * Put one EventBridge event per stop and warning (`Idle Model Stopped`, `Idle Model Warned`) on the default bus of
-   * the model's region; false grants no `events:PutEvents` either.
+   * Put one EventBridge event per stop, warning and restart (`Idle Model Stopped`, `Idle Model Warned`,
+   * `Idle Model Restarted`) on the default bus of the model's region; false grants neither function
+   * `events:PutEvents`.
    * @default true
    */
   readonly publishEvents?: boolean;
   /**
-   * Tag each stopped or warned model `<optOutTagKey>:last-action` with what was done and when; false grants no
-   * `rekognition:TagResource` either.
+   * Tag each model stopped, warned or started again `<optOutTagKey>:last-action` with what was done and when; false
+   * grants neither function `rekognition:TagResource`.
    * @default true
    */
   readonly tagLastAction?: boolean;
@@ -390,8 +391,11 @@ export class IdleModelStopper extends Construct {
     this.followUpFunction = followUp.fn;
 
     this.grantStopperPermissions(settings.regions, settings.warnBeforeStopHours > 0);
-    this.grantAnnouncePermissions(settings.regions, settings);
     this.grantFollowUpPermissions(settings.regions);
+    // Both functions announce what they did: the nightly one its stops and warnings (and the regret check's restarts),
+    // the follow-up its restarts.
+    for (const fn of [this.stopperFunction, this.followUpFunction])
+      this.grantAnnouncePermissions(fn, settings.regions, settings);
     this.notificationTopic.grantPublish(this.stopperFunction);
     this.notificationTopic.grantPublish(this.followUpFunction);
 
@@ -477,26 +481,31 @@ export class IdleModelStopper extends Construct {
     this.acknowledgeNagFindings(role, settings.regions, settings.warnBeforeStopHours > 0);
     this.acknowledgeNagFindings(followUp.role, settings.regions, false, this.followUpFunction);
     if (settings.tagLastAction)
-      for (const arn of this.modelArns(settings.regions))
-        Validations.of(role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::${nagRendering(Stack.of(this), arn)}]`,
-          reason:
-            "The last-action tag goes on the models the function stopped or warned, found at run time: " +
-            "rekognition:TagResource is granted on the model ARNs (project/*/version/*/*) of each configured " +
-            "region only, never on projects or other Rekognition resources.",
-        });
+      for (const [tagging, acts] of [
+        [role, "stopped, warned or started again"],
+        [followUp.role, "started again"],
+      ] as const)
+        for (const arn of this.modelArns(settings.regions))
+          Validations.of(tagging).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::${nagRendering(Stack.of(this), arn)}]`,
+            reason:
+              `The last-action tag goes on the models the function ${acts}, found at run time: ` +
+              "rekognition:TagResource is granted on the model ARNs (project/*/version/*/*) of each configured " +
+              "region only, never on projects or other Rekognition resources.",
+          });
   }
 
   /**
-   * The calls of the announce phase, each only when its setting is on: PutEvents on the default bus of each configured
-   * region (an event goes to its model's region), and TagResource on the models there.
+   * The calls of the announce phase of one function, each only when its setting is on: PutEvents on the default bus
+   * of each configured region (an event goes to its model's region), and TagResource on the models there.
    */
   private grantAnnouncePermissions(
+    fn: LambdaFunction,
     configuredRegions: readonly string[],
     settings: { readonly publishEvents: boolean; readonly tagLastAction: boolean },
   ): void {
     if (settings.publishEvents)
-      this.stopperFunction.addToRolePolicy(
+      fn.addToRolePolicy(
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: ["events:PutEvents"],
@@ -511,7 +520,7 @@ export class IdleModelStopper extends Construct {
         }),
       );
     if (settings.tagLastAction)
-      this.stopperFunction.addToRolePolicy(
+      fn.addToRolePolicy(
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: ["rekognition:TagResource"],

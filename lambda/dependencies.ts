@@ -35,7 +35,7 @@ export interface RunDependencies {
   /** Publishes the digest; no digest is sent without one. */
   readonly notifier?: Notifier;
   readonly metrics?: RunMetrics;
-  /** Puts an event per stop and warning; none is put without one (or with `publishEvents` off). */
+  /** Puts an event per stop, warning and restart; none is put without one (or with `publishEvents` off). */
   readonly events?: EventPublisher;
   /** Writes the last-action tag; none is written without one (or with `tagLastAction` off). */
   readonly tagger?: ModelTagger;

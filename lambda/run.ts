@@ -144,7 +144,7 @@ export async function runStopper(
   };
   const announced = await announce(deps, config, {
     runId,
-    actions: actionsOfRun({ stops, warned: warned.warned, now }),
+    actions: actionsOfRun({ stops, warned: warned.warned, restarted: followedUp?.restarted, now }),
   });
   return report(deps, config, {
     announced,

@@ -1,10 +1,12 @@
 /**
  * What the stopper tells the account about what it did to a model, the pure part: the EventBridge event of each
- * stop and warning (and, once the follow-up function restarts models, each restart), and the value of the tag
- * `<optOutTagKey>:last-action` that says on the model itself what the stopper last did and when.
+ * stop, warning and restart (the regret check's undo, or a restart rule's), and the value of the tag
+ * `<optOutTagKey>:last-action` that says on the model itself what the stopper last did and when. A model started
+ * again by hand gets neither: that is not the stopper's action (CloudTrail has the start, and who made it).
  */
 
 import { LAST_ACTION_SUFFIX } from "../../common/settings.ts";
+import type { LateRequests } from "./follow-up.ts";
 import { formatTime } from "./format.ts";
 import type { RunningModel } from "./types.ts";
 
@@ -14,7 +16,7 @@ export type AnnouncedAction = "stopped" | "warned" | "restarted";
 /** The `source` of every event the stopper puts: what an EventBridge rule matches on. */
 export const EVENT_SOURCE = "idle-model-stopper";
 
-/** The `detail-type` of each action's event. `Idle Model Restarted` is reserved for the follow-up function. */
+/** The `detail-type` of each action's event. */
 export const DETAIL_TYPES: Readonly<Record<AnnouncedAction, string>> = {
   stopped: "Idle Model Stopped",
   warned: "Idle Model Warned",
@@ -43,7 +45,28 @@ export interface Announcement {
   readonly logRecord?: { readonly modelArn: string; readonly stoppedAt: string };
   /** Warnings: the earliest time (epoch ms) a run may stop the model. */
   readonly stopNotBefore?: number;
+  /** Restarts: why the stopper started the model again. */
+  readonly restart?: RestartWhy;
 }
+
+/** Why the stopper started a model again: a regret check's late requests, or a restart rule. */
+export type RestartWhy =
+  | { readonly by: "regret-check"; readonly lateRequests?: LateRequests }
+  | { readonly by: "restart-rule"; readonly rule?: string; readonly ruleSource?: string };
+
+/** A restart's `why` in an event's detail: times as ISO-8601 UTC. */
+export type RestartDetail =
+  | {
+      readonly by: "regret-check";
+      /** The requests that arrived between the decision's evidence horizon (`from`) and the stop (`to`). */
+      readonly lateRequests?: {
+        readonly from: string;
+        readonly to: string;
+        readonly firstAt: string;
+        readonly count: number;
+      };
+    }
+  | { readonly by: "restart-rule"; readonly rule?: string; readonly ruleSource?: string };
 
 /** The `detail` of an event: plain JSON, every field named as in the log record. */
 export interface AnnouncementDetail {
@@ -63,6 +86,7 @@ export interface AnnouncementDetail {
   /** Where the action is recorded: the log table and the item's key. */
   readonly logRecord?: { readonly tableName: string; readonly modelArn: string; readonly stoppedAt: string };
   readonly stopNotBefore?: string;
+  readonly restart?: RestartDetail;
 }
 
 /** One PutEvents entry, in plain data (the adapter turns it into the SDK's shape). */
@@ -104,6 +128,7 @@ export function eventEntryOf(
     ...(announcement.stopNotBefore !== undefined && {
       stopNotBefore: formatTime(announcement.stopNotBefore),
     }),
+    ...(announcement.restart !== undefined && { restart: restartDetail(announcement.restart) }),
   };
   return {
     source: EVENT_SOURCE,
@@ -112,6 +137,22 @@ export function eventEntryOf(
     detail: JSON.stringify(detail),
     // To the second, as EventBridge writes an event's time, so that it reads the same as the detail's and the tag's.
     time: Math.floor(announcement.at / 1000) * 1000,
+  };
+}
+
+function restartDetail(why: RestartWhy): RestartDetail {
+  if (why.by === "restart-rule") return why;
+  const late = why.lateRequests;
+  return {
+    by: why.by,
+    ...(late !== undefined && {
+      lateRequests: {
+        from: formatTime(late.from),
+        to: formatTime(late.to),
+        firstAt: formatTime(late.firstAt),
+        count: late.count,
+      },
+    }),
   };
 }
 

@@ -1,12 +1,13 @@
 /**
- * Phase "announce": after the stops and warnings, one EventBridge event per model stopped or warned (on the default
- * bus of the model's region) and the tag `<optOutTagKey>:last-action=<stopped|warned> <time>` on the model. Both are
- * best effort: by now the stop is done and recorded, so a failure here undoes nothing and holds back no other model;
- * it is counted, and named with the model's ARN among the run's errors (and so in its digest).
+ * Phase "announce": after the stops, warnings and restarts, one EventBridge event per model stopped, warned or
+ * started again (on the default bus of the model's region) and the tag
+ * `<optOutTagKey>:last-action=<stopped|warned|restarted> <time>` on the model. Both are best effort: by now the
+ * action is done and recorded, so a failure here undoes nothing and holds back no other model; it is counted, and
+ * named with the model's ARN among the run's errors (and so in its digest).
  *
  * A dry run announces nothing: it changes nothing in the account, so it neither puts events (a rule could act on
- * them) nor writes tags. `announce` is the one entry point: the follow-up function that restarts models calls it with
- * its `restarted` actions.
+ * them) nor writes tags. `announce` is the one entry point, for the nightly run (its stops, warnings and the regret
+ * check's restarts) and the follow-up function (its restarts).
  */
 
 import { errorMessage } from "../adapters/errors.ts";
@@ -20,7 +21,9 @@ import {
   lastActionTagValue,
 } from "../core/announcement.ts";
 import type { Decision } from "../core/decide.ts";
+import { startUnits } from "../core/follow-up.ts";
 import type { RunDependencies } from "../dependencies.ts";
+import type { Restart } from "./restart-model.ts";
 import type { StopResults } from "./stop-and-record.ts";
 import type { NewWarning } from "./warn.ts";
 
@@ -40,6 +43,20 @@ export interface Announced {
   /** Each event or tag that failed, with the model's ARN; none of them undid or held back a stop. */
   readonly errors: readonly Problem[];
 }
+
+/** What a summary says of the phase: events put, tags written, and how many of either failed (named in its errors). */
+export interface AnnouncedCounts {
+  readonly events: number;
+  readonly tagged: number;
+  readonly failed: number;
+}
+
+/** The counts of what the phase did; all 0 when it did not run. */
+export const announcedCounts = (announced: Announced | undefined): AnnouncedCounts => ({
+  events: announced?.events ?? 0,
+  tagged: announced?.tagged ?? 0,
+  failed: announced?.errors.length ?? 0,
+});
 
 /** The settings the phase works by. */
 export type AnnounceSettings = Pick<
@@ -180,11 +197,43 @@ export function announcementOf(
   };
 }
 
-/** The actions of a run, in the order a person reads them: each model stopped, then each model warned. */
+/** The announcement of a restart the stopper made, kept with the stop it undid. */
+export function announcementOfRestart(restart: Restart): Announcement {
+  const { record } = restart;
+  return {
+    action: "restarted",
+    model: {
+      region: record.region,
+      projectName: record.projectName,
+      versionName: record.versionName,
+      modelArn: record.modelArn,
+    },
+    at: restart.at,
+    reason: restart.reason,
+    inferenceUnits: startUnits(record).min,
+    estimatedHourlyCostUsd: restart.hourlyCostUsd,
+    logRecord: { modelArn: record.modelArn, stoppedAt: record.stoppedAt },
+    restart:
+      restart.by === "regret"
+        ? { by: "regret-check", ...(restart.lateRequests && { lateRequests: restart.lateRequests }) }
+        : {
+            by: "restart-rule",
+            ...(restart.rule && { rule: restart.rule.text }),
+            ...(restart.rule?.source !== undefined && { ruleSource: restart.rule.source }),
+          },
+  };
+}
+
+/**
+ * The actions of a run, in the order its digest tells them: each stop undone by a regret check, each model
+ * stopped, each restart by rule, then each model warned.
+ */
 export function actionsOfRun(input: {
   /** The stop phase's results: only the models with a stop record were stopped (a dry run has none). */
   readonly stops?: Pick<StopResults, "stopped" | "stopRecords">;
-  readonly warned: readonly NewWarning[];
+  readonly warned?: readonly NewWarning[];
+  /** The restarts this run recorded (a restart is announced by the run that records it, so once). */
+  readonly restarted?: readonly Restart[];
   /** The run's clock reading (epoch ms): the time of its warnings. */
   readonly now: number;
 }): Announcement[] {
@@ -194,12 +243,14 @@ export function actionsOfRun(input: {
       ? []
       : [announcementOf(decision, "stopped", { at: record.answeredAt, loggedAt: record.stoppedAt })];
   });
-  const warned = input.warned.map((warning) =>
+  const warned = (input.warned ?? []).map((warning) =>
     announcementOf(warning.decision, "warned", {
       at: warning.loggedAt !== undefined ? Date.parse(warning.loggedAt) : input.now,
       ...(warning.loggedAt !== undefined && { loggedAt: warning.loggedAt }),
       stopNotBefore: warning.stopNotBefore,
     }),
   );
-  return [...stopped, ...warned];
+  const restarted = (by: Restart["by"]) =>
+    (input.restarted ?? []).filter((restart) => restart.by === by).map(announcementOfRestart);
+  return [...restarted("regret"), ...stopped, ...restarted("schedule"), ...warned];
 }

@@ -10,7 +10,7 @@ import type { Decision } from "../core/decide.ts";
 import { buildDigest, type Digest } from "../core/digest.ts";
 import { formatDuration, formatTime } from "../core/format.ts";
 import type { RunDependencies } from "../dependencies.ts";
-import type { Announced } from "./announce.ts";
+import { type Announced, type AnnouncedCounts, announcedCounts } from "./announce.ts";
 import { followUpMetrics, followUpSummary } from "./follow-up-report.ts";
 import type { Reconciled } from "./reconcile.ts";
 import type { FollowUpResults } from "./restart-model.ts";
@@ -47,10 +47,10 @@ export interface RunSummary {
   /** Warnings this run closed: STOPPED_AFTER_WARNING, CLEARED (used, opted out or snoozed since) or EXPIRED. */
   readonly warningsClosed: { arn: string; status: string; note: string }[];
   /**
-   * Events put and last-action tags written for the stops and warnings (none in a dry run), and how many failed:
+   * Events put and last-action tags written for the stops, warnings and restarts (none in a dry run), and how many failed:
    * each failure is also in `errors`, with the model's ARN.
    */
-  readonly announced: { events: number; tagged: number; failed: number };
+  readonly announced: AnnouncedCounts;
 }
 
 /** What each phase before it handed on. */
@@ -119,11 +119,7 @@ export async function report(
       stopNotBefore: formatTime(w.stopNotBefore),
     })),
     warningsClosed: (input.warnings?.closed ?? []).map((c) => ({ ...c })),
-    announced: {
-      events: input.announced?.events ?? 0,
-      tagged: input.announced?.tagged ?? 0,
-      failed: input.announced?.errors.length ?? 0,
-    },
+    announced: announcedCounts(input.announced),
   };
 
   const digest = buildDigest({

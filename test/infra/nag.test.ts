@@ -104,13 +104,15 @@ describe("cdk-nag acknowledgements", () => {
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:us-east-1:<AWS::AccountId>:project/*] at IdleModelStopper/Default/FollowUpFunctionRole",
         "AwsSolutions-IAM5[Resource::*] at IdleModelStopper/Default/FollowUpFunctionRole",
         "AwsSolutions-IAM5[Action::kms:GenerateDataKey*] at IdleModelStopper/Default/FollowUpFunctionRole",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:eu-west-1:<AWS::AccountId>:project/*/version/*/*] at IdleModelStopper/Default/FollowUpFunctionRole",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:us-east-1:<AWS::AccountId>:project/*/version/*/*] at IdleModelStopper/Default/FollowUpFunctionRole",
         "AwsSolutions-L1 at IdleModelStopper/Default/FollowUpFunction",
         "AwsSolutions-SQS3 at IdleModelStopper/Default/ScheduleDeadLetterQueue",
       ],
     );
   });
 
-  it("without the last-action tag, have no IAM5 on the model ARNs: nothing is granted there", () => {
+  it("without the last-action tag, have no IAM5 on the model ARNs on either role: nothing is granted there", () => {
     const { app } = createStopperApp({
       context: { ...CDK_JSON_CONTEXT, regions: "eu-west-1,us-east-1", tagLastAction: "false" },
     });
