@@ -6,8 +6,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { EntryOutcome, EventPublisher, ModelTagger } from "../../lambda/adapters/announcer.ts";
-import type { Announcement, EventEntry } from "../../lambda/core/announcement.ts";
+import type { Announcement } from "../../lambda/core/announcement.ts";
 import type { Decision } from "../../lambda/core/decide.ts";
 import { actionsOfRun, announce, announcementOf } from "../../lambda/phases/announce.ts";
 import { runStopper } from "../../lambda/run.ts";
@@ -15,43 +14,14 @@ import {
   awsError,
   configWith,
   FakeDirectory,
+  FakeEvents,
   FakeLogger,
   FakeStopLog,
+  FakeTagger,
   FakeUsage,
   NOW,
   runningModel,
 } from "./fakes.ts";
-
-/** Keeps every entry put, per region; an entry whose model ARN is in `refused` gets that error code. */
-class FakeEvents implements EventPublisher {
-  readonly put_: { region: string; entries: EventEntry[] }[] = [];
-  readonly refused = new Map<string, string>();
-  failure: Error | undefined;
-  async put(region: string, entries: readonly EventEntry[]): Promise<EntryOutcome[]> {
-    if (this.failure) throw this.failure;
-    this.put_.push({ region, entries: [...entries] });
-    return entries.map((entry, index) => {
-      const code = this.refused.get(entry.resources[0] ?? "");
-      return code ? { error: `PutEvents refused the entry: ${code}` } : { eventId: `e-${region}-${index}` };
-    });
-  }
-  get entries(): EventEntry[] {
-    return this.put_.flatMap((call) => call.entries);
-  }
-}
-
-/** Keeps every model's tags; a model in `failures` fails with that error. */
-class FakeTagger implements ModelTagger {
-  readonly tags = new Map<string, Record<string, string>>();
-  readonly failures = new Map<string, Error>();
-  readonly calls: string[] = [];
-  async tag(region: string, modelArn: string, tags: Readonly<Record<string, string>>): Promise<void> {
-    this.calls.push(`${region} ${modelArn}`);
-    const failure = this.failures.get(modelArn);
-    if (failure) throw failure;
-    this.tags.set(modelArn, { ...this.tags.get(modelArn), ...tags });
-  }
-}
 
 const decisionOf = (project: string, version: string, region = "us-east-1"): Decision => ({
   model: runningModel(project, version, region),
@@ -121,7 +91,7 @@ describe("the announce phase", () => {
     });
   });
 
-  it("announces a restart with the event and tag reserved for it, for the follow-up function", async () => {
+  it("announces a restart with its own event and tag", async () => {
     // Prepare
     const w = world();
     const action = announcementOf(decisionOf("cats", "v1"), "restarted", { at: NOW });
