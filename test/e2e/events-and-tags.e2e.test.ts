@@ -1,12 +1,15 @@
 /**
- * End to end: what a user sees in their account after a run, besides the stops: one EventBridge event per stop and
- * per warning on the default bus of the model's region, and the tag `auto-stop:last-action` on the model. The real
- * bundle against the sandbox, its calls checked against the synthesized role; one `cdk synth` per setting.
+ * End to end: what a user sees in their account after a run, besides the stops: one EventBridge event per stop,
+ * warning and restart on the default bus of the model's region, and the tag `auto-stop:last-action` on the model. The
+ * real bundle against the sandbox (both functions), its calls checked against each function's synthesized role; one
+ * `cdk synth` per setting.
  */
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { FOLLOW_UP_ACCESS_KEY_ID } from "../../sandbox/function-permissions.ts";
 import type { SeedProject, SeedVersion } from "../../sandbox/index.ts";
+import type { StopperWorld } from "../../sandbox/stopper-world.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
 const stopper = useSynthesizedStopper({ regions: "us-east-1,eu-west-1" });
@@ -209,5 +212,159 @@ describe("events and the last-action tag", () => {
       w.sandbox.calls.filter((c) => ["PutEvents", "TagResource"].includes(c.operation)),
       [],
     );
+  });
+});
+
+const MINUTE = 60_000;
+
+/** A world at 02:00 UTC whose sandbox clock the test moves, with one idle model `batch/nightly` of 2 units. */
+async function nightAt(fixture: typeof stopper, versionTags: Record<string, string> = {}) {
+  const T = Date.UTC(2026, 10, 28, 2, 0, 0);
+  const clock = { now: T };
+  const world = await fixture.world({
+    clock: () => clock.now,
+    seed: {
+      projects: [
+        {
+          name: "batch",
+          versions: [idle("nightly", 2, { tags: versionTags })],
+        },
+      ],
+    },
+  });
+  const arn = world.sandbox.rekognition.modelArn("batch", "nightly");
+  return {
+    world,
+    arn,
+    T,
+    /** Moves the sandbox's clock, and returns the options that start the function's clock there too. */
+    at(time: number) {
+      clock.now = time;
+      return { clockStart: time };
+    },
+  };
+}
+
+/** A request at 01:59 that reaches CloudWatch three minutes late: after the 02:00 run decided. */
+function lateRequest(world: StopperWorld, T: number) {
+  world.sandbox.cloudwatch.metricDelaySeconds = 180;
+  world.sandbox.cloudwatch.insert(world.sandbox.region, [
+    {
+      namespace: "AWS/Rekognition",
+      metricName: "SuccessfulRequestCount",
+      dimensions: { ProjectName: "batch", VersionName: "nightly" },
+      timestamp: T - MINUTE,
+      value: 4,
+    },
+  ]);
+}
+
+const announcingCalls = (world: StopperWorld) =>
+  world.sandbox.calls.filter((call) => ["PutEvents", "TagResource"].includes(call.operation));
+
+describe("restarts announced", () => {
+  it("a stop the regret check undoes after a late datapoint puts 'Idle Model Stopped' then 'Idle Model Restarted', and leaves the tag restarted <time>", async () => {
+    // Prepare
+    const { world, arn, T, at } = await nightAt(stopper);
+    lateRequest(world, T);
+    const night = await world.invoke({}, { ...at(T), requestId: "nightly-1" });
+    assert.deepEqual(night.result?.stopped, [arn], "the request was not visible yet: the model is stopped");
+
+    // Act
+    const followUp = await world.invokeFollowUp({}, at(T + 65 * MINUTE));
+
+    // Assess
+    assert.equal(followUp.exitCode, 0, followUp.stderr);
+    assert.deepEqual(followUp.result?.errors, []);
+    assert.equal(followUp.result?.restarted.length, 1);
+    assert.deepEqual(followUp.result?.announced, { events: 1, tagged: 1, failed: 0 });
+    const [stopped, restarted, ...more] = world.sandbox.eventbridge.events;
+    assert.deepEqual(more, []);
+    assert.deepEqual(
+      [stopped?.detailType, restarted?.detailType],
+      ["Idle Model Stopped", "Idle Model Restarted"],
+    );
+    const [record] = (await world.items()).filter((item) => item.modelArn === arn);
+    assert.equal(record?.status, "RESTARTED");
+    assert.equal(restarted?.detail.at, record?.restartedAt);
+    assert.equal(restarted?.time, Date.parse(String(record?.restartedAt)));
+    assert.deepEqual(restarted?.resources, [arn]);
+    assert.equal(
+      restarted?.eventBusArn,
+      `arn:aws:events:us-east-1:${world.sandbox.account}:event-bus/default`,
+    );
+    assert.equal(
+      restarted?.detail.reason,
+      "regretted: a request at 2026-11-28T01:59:00Z arrived before the stop",
+    );
+    assert.deepEqual(restarted?.detail.restart, {
+      by: "regret-check",
+      lateRequests: {
+        from: "2026-11-28T01:58:00Z",
+        to: record?.completedAt,
+        firstAt: "2026-11-28T01:59:00Z",
+        count: 4,
+      },
+    });
+    assert.deepEqual(restarted?.detail.logRecord, stopped?.detail.logRecord, "the stop's own record");
+    assert.equal(restarted?.detail.estimatedHourlyCostUsd, 8);
+    assert.equal(
+      world.sandbox.rekognition.model(arn)?.tags["auto-stop:last-action"],
+      `restarted ${record?.restartedAt}`,
+    );
+    // The follow-up function made its own calls, each checked against its own role.
+    assert.deepEqual(
+      announcingCalls(world)
+        .filter((call) => call.accessKeyId === FOLLOW_UP_ACCESS_KEY_ID)
+        .map((call) => call.operation)
+        .sort(),
+      ["PutEvents", "TagResource"],
+    );
+  });
+
+  it("a restart by tag puts 'Idle Model Restarted' with the rule and where it was found", async () => {
+    // Prepare: the rule says 06:00 UTC; with the default 45-minute lead the start is due from 05:15.
+    const { world, arn, T, at } = await nightAt(stopper, { "auto-stop:restart": "daily 06:00 UTC" });
+    const night = await world.invoke({}, { ...at(T), requestId: "nightly-1" });
+    assert.deepEqual(night.result?.stopped, [arn]);
+
+    // Act
+    const followUp = await world.invokeFollowUp({}, at(Date.UTC(2026, 10, 28, 5, 20)));
+
+    // Assess
+    assert.equal(followUp.exitCode, 0, followUp.stderr);
+    assert.deepEqual(
+      followUp.result?.restarted.map((restart) => restart.by),
+      ["schedule"],
+    );
+    const restarted = world.sandbox.eventbridge.events.find((e) => e.detailType === "Idle Model Restarted");
+    assert.deepEqual(restarted?.detail.restart, {
+      by: "restart-rule",
+      rule: "daily 06:00 UTC",
+      ruleSource: "tag auto-stop:restart on the model",
+    });
+    const [record] = (await world.items()).filter((item) => item.modelArn === arn);
+    assert.equal(
+      world.sandbox.rekognition.model(arn)?.tags["auto-stop:last-action"],
+      `restarted ${record?.restartedAt}`,
+    );
+  });
+
+  it("with publishEvents and tagLastAction off, the follow-up undoes the stop and announces nothing", async () => {
+    // Prepare
+    const { world, arn, T, at } = await nightAt(quiet);
+    lateRequest(world, T);
+    await world.invoke({}, { ...at(T), requestId: "nightly-1" });
+
+    // Act
+    const followUp = await world.invokeFollowUp({}, at(T + 65 * MINUTE));
+
+    // Assess
+    assert.equal(followUp.exitCode, 0, followUp.stderr);
+    assert.equal(followUp.result?.restarted.length, 1);
+    assert.equal(world.sandbox.rekognition.model(arn)?.status, "RUNNING");
+    assert.deepEqual(world.sandbox.eventbridge.events, []);
+    assert.deepEqual(announcingCalls(world), []);
+    assert.deepEqual(followUp.result?.announced, { events: 0, tagged: 0, failed: 0 });
   });
 });
