@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import { AwsServiceError } from "./aws-error.ts";
-import { createJsonEndpoint, type EndpointRuntime, type WireResponse } from "./http-endpoint.ts";
+import { awsJson11ErrorResponse, createJsonEndpoint, type EndpointRuntime } from "./http-endpoint.ts";
 
 const CONTENT_TYPE = "application/x-amz-json-1.1";
 
@@ -51,7 +51,7 @@ export function createEventBridgeEndpoint(
       operations: {
         PutEvents: (input, context) => putEvents(events, account, context.region, input, clock()),
       },
-      errorResponse,
+      errorResponse: awsJson11ErrorResponse,
       injectedError: (kind, code) =>
         kind === "throttle"
           ? new AwsServiceError(code, "Rate exceeded (injected by the sandbox)", 400)
@@ -70,14 +70,6 @@ export function createEventBridgeEndpoint(
     },
     runtime,
   );
-}
-
-function errorResponse(error: AwsServiceError): WireResponse {
-  return {
-    statusCode: error.statusCode,
-    headers: { "content-type": CONTENT_TYPE, "x-amzn-errortype": error.code },
-    body: JSON.stringify({ __type: error.code, message: error.message }),
-  };
 }
 
 const entriesOf = (input: Record<string, unknown>): Record<string, unknown>[] =>

@@ -6,11 +6,11 @@
 import type http from "node:http";
 import { AwsServiceError } from "./aws-error.ts";
 import {
+  awsJson11ErrorResponse,
   createJsonEndpoint,
   type EndpointRuntime,
   type OperationHandler,
   type RequestContext,
-  type WireResponse,
 } from "./http-endpoint.ts";
 import { decodePageToken, encodePageToken, fingerprintOf } from "./paging.ts";
 import { type ListingOperation, overrideFields, type RekognitionQuirks } from "./quirks.ts";
@@ -77,7 +77,7 @@ export function createRekognitionEndpoint(
       targetPrefix: "RekognitionService",
       contentType: CONTENT_TYPE,
       operations,
-      errorResponse,
+      errorResponse: awsJson11ErrorResponse,
       injectedError: (kind, code) =>
         new AwsServiceError(
           code,
@@ -99,15 +99,6 @@ export function createRekognitionEndpoint(
     },
     runtime,
   );
-}
-
-/** `{"__type": code, "message": …}` plus `x-amzn-ErrorType`; the SDK maps either to its named exception. */
-function errorResponse(error: AwsServiceError): WireResponse {
-  return {
-    statusCode: error.statusCode,
-    headers: { "content-type": CONTENT_TYPE, "x-amzn-errortype": error.code },
-    body: JSON.stringify({ __type: error.code, message: error.message }),
-  };
 }
 
 function keyInput(_operation: string, input: Record<string, unknown>): Record<string, unknown> {

@@ -10,6 +10,7 @@ import { describe, it } from "node:test";
 import { FOLLOW_UP_ACCESS_KEY_ID } from "../../sandbox/function-permissions.ts";
 import type { SeedProject, SeedVersion } from "../../sandbox/index.ts";
 import type { StopperWorld } from "../../sandbox/stopper-world.ts";
+import { insertLateRequest } from "../support/late-request.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
 const stopper = useSynthesizedStopper({ regions: "us-east-1,eu-west-1" });
@@ -245,20 +246,6 @@ async function nightAt(fixture: typeof stopper, versionTags: Record<string, stri
   };
 }
 
-/** A request at 01:59 that reaches CloudWatch three minutes late: after the 02:00 run decided. */
-function lateRequest(world: StopperWorld, T: number) {
-  world.sandbox.cloudwatch.metricDelaySeconds = 180;
-  world.sandbox.cloudwatch.insert(world.sandbox.region, [
-    {
-      namespace: "AWS/Rekognition",
-      metricName: "SuccessfulRequestCount",
-      dimensions: { ProjectName: "batch", VersionName: "nightly" },
-      timestamp: T - MINUTE,
-      value: 4,
-    },
-  ]);
-}
-
 const announcingCalls = (world: StopperWorld) =>
   world.sandbox.calls.filter((call) => ["PutEvents", "TagResource"].includes(call.operation));
 
@@ -266,7 +253,7 @@ describe("restarts announced", () => {
   it("a stop the regret check undoes after a late datapoint puts 'Idle Model Stopped' then 'Idle Model Restarted', and leaves the tag restarted <time>", async () => {
     // Prepare
     const { world, arn, T, at } = await nightAt(stopper);
-    lateRequest(world, T);
+    insertLateRequest(world, { project: "batch", version: "nightly" }, T - MINUTE, 4);
     const night = await world.invoke({}, { ...at(T), requestId: "nightly-1" });
     assert.deepEqual(night.result?.stopped, [arn], "the request was not visible yet: the model is stopped");
 
@@ -353,7 +340,7 @@ describe("restarts announced", () => {
   it("with publishEvents and tagLastAction off, the follow-up undoes the stop and announces nothing", async () => {
     // Prepare
     const { world, arn, T, at } = await nightAt(quiet);
-    lateRequest(world, T);
+    insertLateRequest(world, { project: "batch", version: "nightly" }, T - MINUTE, 4);
     await world.invoke({}, { ...at(T), requestId: "nightly-1" });
 
     // Act
