@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { startedByHandText } from "../lambda/core/follow-up.ts";
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
 import { isStopRecord } from "../lambda/core/stop-record.ts";
+import { ACCOUNT_OPTIONS, accountChoice, accountOfArn } from "./account.ts";
 import { awsClientOptions, type CliIo } from "./io.ts";
 import { type LoggedStop, LogTableReader, resolveLogTable } from "./log-table.ts";
 import {
@@ -132,6 +133,12 @@ export function totalsOf(entries: readonly HistoryEntry[]): HistoryTotals {
   };
 }
 
+/** A record's account: its `accountId`, or, for a record written before the organization mode, its ARN's. */
+export function accountOfRecord(record: LoggedStop | undefined): string | undefined {
+  if (!record) return undefined;
+  return typeof record.accountId === "string" ? record.accountId : accountOfArn(record.modelArn);
+}
+
 /** The status's code without its detail: `ALREADY_CHANGING: ResourceInUseException: …` shows as ALREADY_CHANGING. */
 const statusCode = (status: string | undefined) => (status ?? "—").split(":")[0] ?? "—";
 
@@ -149,13 +156,20 @@ const modelName = (record: LoggedStop) =>
   record.projectName && record.versionName ? `${record.projectName}/${record.versionName}` : record.modelArn;
 
 /** The warnings' table and a count per status, or nothing when there is no warning. */
-export function renderWarnings(warnings: readonly LoggedStop[]): string {
+export function renderWarnings(
+  warnings: readonly LoggedStop[],
+  options: { readonly showAccount?: boolean } = {},
+): string {
   if (warnings.length === 0) return "";
   const sorted = [...warnings].sort(
     (a, b) => a.stoppedAt.localeCompare(b.stoppedAt) || a.modelArn.localeCompare(b.modelArn),
   );
+  // As in the stops' table: an ACCOUNT column for warnings of several accounts.
+  const withAccount =
+    new Set(warnings.map((warning) => accountOfRecord(warning))).size > 1 || options.showAccount === true;
   const rows = sorted.map((warning) => [
     formatTime(Date.parse(warning.stoppedAt)),
+    ...(withAccount ? [accountOfRecord(warning) ?? "—"] : []),
     modelName(warning),
     warning.region ?? "—",
     warning.status ?? "—",
@@ -168,7 +182,16 @@ export function renderWarnings(warnings: readonly LoggedStop[]): string {
   for (const warning of warnings)
     counts.set(warning.status ?? "—", (counts.get(warning.status ?? "—") ?? 0) + 1);
   const table = renderTable(
-    ["WARNED AT", "MODEL", "REGION", "STATUS", "STOP NOT BEFORE", "DRY RUN", "REASON OR OUTCOME"],
+    [
+      "WARNED AT",
+      ...(withAccount ? ["ACCOUNT"] : []),
+      "MODEL",
+      "REGION",
+      "STATUS",
+      "STOP NOT BEFORE",
+      "DRY RUN",
+      "REASON OR OUTCOME",
+    ],
     rows,
   );
   const summary = [...counts]
@@ -183,6 +206,7 @@ export function renderHistory(
   entries: readonly HistoryEntry[],
   totals: HistoryTotals,
   since: string,
+  options: { readonly showAccount?: boolean } = {},
 ): string {
   if (entries.length === 0) return `No stops recorded since ${since}.\n`;
   const rows = entries.map(({ record, counted, stoppedForHours, estimatedCostAvoidedUsd }) => [
@@ -199,9 +223,30 @@ export function renderHistory(
     afterwards(record),
     record.reason ?? "",
   ]);
+  // Records of several accounts (the organization mode) get an ACCOUNT column; older records name theirs in the ARN.
+  const accounts = new Set(entries.map(({ record }) => accountOfRecord(record)));
+  const withAccount = accounts.size > 1 || options.showAccount === true;
   const table = renderTable(
-    ["STOPPED AT", "MODEL", "REGION", "STATUS", "UNITS", "$/H", "AVOIDED", "DRY RUN", "THEN", "REASON"],
-    rows,
+    [
+      "STOPPED AT",
+      ...(withAccount ? ["ACCOUNT"] : []),
+      "MODEL",
+      "REGION",
+      "STATUS",
+      "UNITS",
+      "$/H",
+      "AVOIDED",
+      "DRY RUN",
+      "THEN",
+      "REASON",
+    ],
+    withAccount
+      ? rows.map(([at, ...rest], index) => [
+          at ?? "",
+          accountOfRecord(entries[index]?.record) ?? "—",
+          ...rest,
+        ])
+      : rows,
   );
   const undone = [
     ...(totals.restarted > 0 ? [`${totals.restarted} started again by the stopper`] : []),
@@ -235,11 +280,16 @@ export async function historyCommand(args: readonly string[], io: CliIo): Promis
         stack: { type: "string" },
         region: { type: "string" },
         json: { type: "boolean" },
+        account: ACCOUNT_OPTIONS.account,
       },
       strict: true,
       allowPositionals: false,
     }),
   );
+  // The log table is the hub's, read with the caller's own credentials: --account filters, nothing is assumed.
+  const account = accountChoice("history", {
+    ...(values.account !== undefined && { account: values.account }),
+  });
   const now = io.clock();
   const sinceMs = parseSince(values.since, now);
   if (sinceMs === undefined) throw invalid("history", "--since", values.since, SINCE_FORM);
@@ -256,6 +306,7 @@ export async function historyCommand(args: readonly string[], io: CliIo): Promis
   } finally {
     reader.destroy();
   }
+  if (account) records = records.filter((record) => accountOfRecord(record) === account.accountId);
   const entries = estimateCostAvoided(records, now);
   const warnings = records.filter((record) => !isStopRecord(record));
   const totals = totalsOf(entries);
@@ -266,6 +317,7 @@ export async function historyCommand(args: readonly string[], io: CliIo): Promis
       since,
       now: formatTime(now),
       ...(model && { model: model.arn }),
+      ...(account && { account: account.accountId }),
       records: entries.map(({ record, counted, stoppedForHours, estimatedCostAvoidedUsd }) => ({
         ...record,
         countedAsAvoided: counted,
@@ -278,7 +330,10 @@ export async function historyCommand(args: readonly string[], io: CliIo): Promis
     };
     io.out(`${JSON.stringify(json, null, 2)}\n`);
   } else {
-    io.out(renderHistory(entries, totals, since) + renderWarnings(warnings));
+    io.out(
+      renderHistory(entries, totals, since, { showAccount: account !== undefined }) +
+        renderWarnings(warnings, { showAccount: account !== undefined }),
+    );
   }
   return 0;
 }

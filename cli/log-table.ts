@@ -115,16 +115,25 @@ export class LogTableReader {
   }
 
   /**
-   * The open warnings (status WARNED) of models in `region`, through the `FollowUps` index: the models a run will
-   * stop once their warning is due, unless they are used or tagged.
+   * The open warnings (status WARNED) of models in `region`, oldest first, through the `FollowUps` index: the models
+   * a run will stop once their warning is due, unless they are used or tagged. The organization mode keys an
+   * account's records `<accountId>:<region>`: `accounts` names the accounts whose keys are read too.
    */
-  async openWarnings(region: string): Promise<LoggedStop[]> {
-    const followed = await this.query({
-      IndexName: FOLLOW_UPS_INDEX,
-      KeyConditionExpression: "followUpRegion = :region",
-      ExpressionAttributeValues: { ":region": region },
-    });
-    return followed.filter(isOpenWarning);
+  async openWarnings(region: string, accounts: readonly string[] = []): Promise<LoggedStop[]> {
+    const keys = [region, ...accounts.map((accountId) => `${accountId}:${region}`)];
+    const followed = await Promise.all(
+      keys.map((key) =>
+        this.query({
+          IndexName: FOLLOW_UPS_INDEX,
+          KeyConditionExpression: "followUpRegion = :region",
+          ExpressionAttributeValues: { ":region": key },
+        }),
+      ),
+    );
+    return followed
+      .flat()
+      .filter(isOpenWarning)
+      .sort((a, b) => a.stoppedAt.localeCompare(b.stoppedAt));
   }
 
   /** Every record of one model, newest first. */

@@ -12,6 +12,7 @@ import { RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
 import { type StartUnits, startUnits } from "../lambda/core/follow-up.ts";
 import { formatTime } from "../lambda/core/format.ts";
 import { isStopRecord } from "../lambda/core/stop-record.ts";
+import { ACCOUNT_OPTIONS, accountChoice, accountOfArn, assumeAccountRole } from "./account.ts";
 import { CliError, NothingDoneError, UsageError } from "./errors.ts";
 import { awsClientOptions, type CliIo } from "./io.ts";
 import { type LoggedStop, LogTableReader, type LogTableRef, resolveLogTable } from "./log-table.ts";
@@ -21,6 +22,7 @@ import {
   checkStackName,
   checkTableName,
   defaultRegion,
+  invalid,
   maxAttemptsFrom,
   parseOrUsage,
 } from "./options.ts";
@@ -57,6 +59,7 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
         table: { type: "string" },
         stack: { type: "string" },
         region: { type: "string" },
+        ...ACCOUNT_OPTIONS,
       },
       strict: true,
       allowPositionals: true,
@@ -71,17 +74,37 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
     );
   }
   const model = checkModelArn("restart", "MODEL_ARN", positionals[0] as string);
+  const account = accountChoice("restart", values);
+  if (account && accountOfArn(model.arn) !== account.accountId)
+    throw invalid(
+      "restart",
+      "--account",
+      account.accountId,
+      `the account of MODEL_ARN, ${accountOfArn(model.arn)}`,
+    );
   const region =
     checkRegion("restart", values.region) ?? (await defaultRegion("restart", awsClientOptions(io)));
   // Bad names are usage errors, found before any AWS call (the table itself is looked up only when needed).
   if (values.table !== undefined) checkTableName("restart", "--table", values.table);
   if (values.stack !== undefined) checkStackName("restart", values.stack);
   const name = `${model.projectName}/${model.versionName} in ${model.region}`;
+  const maxAttempts = maxAttemptsFrom("restart", io.env);
+  // The record is the hub's, read with the caller's own credentials; the model is in the member account, reached
+  // through its role.
+  const credentials =
+    account &&
+    (await assumeAccountRole(account, {
+      region: model.region,
+      maxAttempts,
+      now: io.clock(),
+      clientOptions: awsClientOptions(io),
+    }));
   const client = new RekognitionClient({
     region: model.region,
     retryMode: "adaptive",
-    maxAttempts: maxAttemptsFrom("restart", io.env),
+    maxAttempts,
     ...awsClientOptions(io),
+    ...(credentials && { credentials }),
   });
   try {
     return await restartModel({

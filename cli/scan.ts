@@ -9,13 +9,21 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { RekognitionClient } from "@aws-sdk/client-rekognition";
 import { createGate, type Gate } from "../lambda/adapters/gate.ts";
 import { CloudWatchUsageReader } from "../lambda/adapters/metrics.ts";
-import { RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
-import { perRegion } from "../lambda/aws-clients.ts";
+import { parseModelArn, RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
+import type { AwsCredentialIdentity } from "../lambda/adapters/spoke-role.ts";
+import { listMetricsLimits, perRegion } from "../lambda/aws-clients.ts";
 import type { StopperConfig } from "../lambda/config.ts";
-import { applyStopCap, type Decision, usageWindow } from "../lambda/core/decide.ts";
+import { applyStopCap, usageWindow } from "../lambda/core/decide.ts";
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
-import type { VerdictFacts } from "../lambda/core/types.ts";
+import type { NamedModel, Verdict, VerdictFacts } from "../lambda/core/types.ts";
 import { type Assessment, assess } from "../lambda/run.ts";
+import {
+  ACCOUNT_OPTIONS,
+  type AccountChoice,
+  accountChoice,
+  accountOfArn,
+  assumeAccountRole,
+} from "./account.ts";
 import { awsClientOptions, type CliIo } from "./io.ts";
 import { LogTableReader, TABLE_ENV } from "./log-table.ts";
 import {
@@ -55,7 +63,7 @@ export async function scanConfig(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
   clientOptions: { readonly profile?: string } = {},
-): Promise<{ config: StopperConfig; json: boolean; table?: ScanTable }> {
+): Promise<{ config: StopperConfig; json: boolean; table?: ScanTable; account?: AccountChoice }> {
   const { values } = parseOrUsage("scan", () =>
     parseArgs({
       args: [...args],
@@ -66,7 +74,9 @@ export async function scanConfig(
         "require-opt-in": { type: "boolean" },
         price: { type: "string" },
         "max-stops": { type: "string" },
+        full: { type: "boolean" },
         json: { type: "boolean" },
+        ...ACCOUNT_OPTIONS,
         table: { type: "string" },
         "table-region": { type: "string" },
       },
@@ -74,6 +84,7 @@ export async function scanConfig(
       allowPositionals: false,
     }),
   );
+  const account = accountChoice("scan", values);
   const tableName = values.table ?? (env[TABLE_ENV] || undefined);
   const table: ScanTable | undefined =
     tableName === undefined
@@ -96,9 +107,10 @@ export async function scanConfig(
       ...(values["require-opt-in"] && { requireOptIn: "true" }),
       ...(values.price !== undefined && { pricePerInferenceUnitHour: values.price }),
       ...(values["max-stops"] !== undefined && { maxStopsPerRun: values["max-stops"] }),
+      ...(values.full && { discovery: "full" }),
       ...(env.AWS_MAX_ATTEMPTS && { maxAttempts: env.AWS_MAX_ATTEMPTS }),
     },
-    { ...SCAN_FLAGS, maxAttempts: "AWS_MAX_ATTEMPTS" },
+    { ...SCAN_FLAGS, maxAttempts: "AWS_MAX_ATTEMPTS", discovery: "--full" },
   );
   const regions =
     settings.regions.length > 0 ? settings.regions : [await defaultRegion("scan", clientOptions)];
@@ -110,7 +122,7 @@ export async function scanConfig(
     homeRegion: regions[0] as string,
     logTableName: "",
   });
-  return { config, json: values.json === true, ...(table && { table }) };
+  return { config, json: values.json === true, ...(table && { table }), ...(account && { account }) };
 }
 
 /** A gate that refuses every call: the stop and start gates of a scan, so neither call can leave the CLI. */
@@ -118,8 +130,18 @@ const refuseChanges: Gate = () =>
   Promise.reject(new Error("scan is read-only: it never stops or starts a model"));
 
 /** The Lambda's read adapters over real SDK clients, with the same retry and gates, and no way to stop. */
-function readOnlyAdapters(config: StopperConfig, clientOptions: { readonly profile?: string }) {
-  const retry = { retryMode: "adaptive", maxAttempts: config.maxAttempts, ...clientOptions } as const;
+function readOnlyAdapters(
+  config: StopperConfig,
+  clientOptions: { readonly profile?: string },
+  credentials?: AwsCredentialIdentity,
+) {
+  // With --account, the clients act in the member account through its role's credentials.
+  const retry = {
+    retryMode: "adaptive",
+    maxAttempts: config.maxAttempts,
+    ...clientOptions,
+    ...(credentials && { credentials }),
+  } as const;
   const clients: { destroy(): void }[] = [];
   const keep = <T extends { destroy(): void }>(client: T): T => {
     clients.push(client);
@@ -139,6 +161,7 @@ function readOnlyAdapters(config: StopperConfig, clientOptions: { readonly profi
     usage: new CloudWatchUsageReader(
       perRegion((region) => keep(new CloudWatchClient({ region, ...retry }))),
       perRegion(() => createGate({ tps: config.metricsTps, concurrency: config.metricsConcurrency })),
+      perRegion(() => createGate(listMetricsLimits(config))),
     ),
     destroy: () => {
       for (const client of clients) client.destroy();
@@ -204,9 +227,17 @@ export function lastRequest(facts: VerdictFacts): string {
   return "—";
 }
 
+/** A model and its verdict, described (with ARNs) or judged by name only (metrics-first discovery). */
+export interface JudgedModel {
+  readonly model: NamedModel & { readonly modelArn?: string };
+  readonly verdict: Verdict;
+}
+
+const nameKey = (model: NamedModel) => `${model.region}/${model.projectName}/${model.versionName}`;
+
 /** Would-stops first, most expensive first (the order a run stops them in), then the kept models by name. */
-export function sortForDisplay(decisions: readonly Decision[]): Decision[] {
-  const name = (d: Decision) => `${d.model.region}/${d.model.projectName}/${d.model.versionName}`;
+export function sortForDisplay<T extends JudgedModel>(decisions: readonly T[]): T[] {
+  const name = (d: JudgedModel) => nameKey(d.model);
   return [...decisions].sort((a, b) => {
     const aStop = a.verdict.action === "stop";
     const bStop = b.verdict.action === "stop";
@@ -216,7 +247,7 @@ export function sortForDisplay(decisions: readonly Decision[]): Decision[] {
         (b.verdict.facts.estimatedHourlyCostUsd ?? 0) - (a.verdict.facts.estimatedHourlyCostUsd ?? 0);
       if (cost !== 0) return cost;
     }
-    return name(a).localeCompare(name(b)) || a.model.modelArn.localeCompare(b.model.modelArn);
+    return name(a).localeCompare(name(b)) || (a.model.modelArn ?? "").localeCompare(b.model.modelArn ?? "");
   });
 }
 
@@ -234,13 +265,25 @@ export interface ScanReport {
   readonly regions: readonly string[];
   readonly settings: Pick<
     StopperConfig,
-    "idleMinutes" | "optOutTagKey" | "requireOptIn" | "pricePerInferenceUnitHour" | "maxStopsPerRun"
+    | "idleMinutes"
+    | "optOutTagKey"
+    | "requireOptIn"
+    | "pricePerInferenceUnitHour"
+    | "maxStopsPerRun"
+    | "discovery"
   >;
-  /** Running Custom Labels models found. */
+  /** Running Custom Labels models judged (metrics-first: those with current InServiceInferenceUnits data). */
   readonly running: number;
   readonly wouldStop: number;
   readonly estimatedHourlySavingsUsd: number;
-  readonly decisions: readonly (Decision & { readonly idleFor: string; readonly warning?: PendingWarning })[];
+  /**
+   * Every model judged. One judged by its metrics alone (metrics-first discovery keeps a busy model without
+   * describing it) has no `projectArn` or `modelArn`: they are not known.
+   */
+  readonly decisions: readonly (JudgedModel & {
+    readonly idleFor: string;
+    readonly warning?: PendingWarning;
+  })[];
   readonly errors: Assessment["errors"];
   readonly unfinished: Assessment["unfinished"];
   /** The log table the open warnings were read from; absent when no table was named. */
@@ -257,8 +300,18 @@ export function buildScanReport(
   now: number,
   warnings?: { readonly table: string; readonly byModel: ReadonlyMap<string, PendingWarning> },
 ): ScanReport {
-  const decisions = sortForDisplay(applyStopCap(assessment.decisions, config.maxStopsPerRun));
+  const decisions = sortForDisplay<JudgedModel>([
+    ...applyStopCap(assessment.decisions, config.maxStopsPerRun),
+    ...assessment.judgedByName,
+  ]);
   const stops = decisions.filter((d) => d.verdict.action === "stop");
+  // A model judged by name has no ARN: its warning is found by the names and region its warning's ARN holds.
+  const warningsByName = new Map<string, PendingWarning>();
+  for (const [arn, warning] of warnings?.byModel ?? []) {
+    const names = parseModelArn(arn);
+    const region = arn.split(":")[3];
+    if (names && region) warningsByName.set(nameKey({ region, ...names }), warning);
+  }
   return {
     scannedAt: formatTime(now),
     regions: config.regions,
@@ -268,6 +321,7 @@ export function buildScanReport(
       requireOptIn: config.requireOptIn,
       pricePerInferenceUnitHour: config.pricePerInferenceUnitHour,
       maxStopsPerRun: config.maxStopsPerRun,
+      discovery: config.discovery,
     },
     running: decisions.length,
     wouldStop: stops.length,
@@ -275,7 +329,10 @@ export function buildScanReport(
       stops.reduce((sum, d) => sum + (d.verdict.facts.estimatedHourlyCostUsd ?? 0), 0),
     ),
     decisions: decisions.map((d) => {
-      const warning = warnings?.byModel.get(d.model.modelArn);
+      const warning =
+        d.model.modelArn === undefined
+          ? warningsByName.get(nameKey(d.model))
+          : warnings?.byModel.get(d.model.modelArn);
       return { ...d, idleFor: idleFor(d.verdict.facts, now), ...(warning && { warning }) };
     }),
     errors: assessment.errors,
@@ -322,7 +379,7 @@ export function renderScanReport(report: ScanReport): string {
 }
 
 /** The tags that look like an opt-out but do nothing, one line each under the total; "" when there is none. */
-export function nearMissNotes(decisions: readonly Decision[]): string {
+export function nearMissNotes(decisions: readonly JudgedModel[]): string {
   const lines = decisions.flatMap(({ model, verdict }) =>
     (verdict.facts.nearMissTags ?? []).map(
       (note) => `- ${model.projectName}/${model.versionName}: ${note}\n`,
@@ -334,12 +391,24 @@ export function nearMissNotes(decisions: readonly Decision[]): string {
 
 /** Runs `scan`; returns the exit code: 0, or 1 when something could not be read (the table still shows it). */
 export async function scanCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { config, json, table } = await scanConfig(args, io.env, awsClientOptions(io));
-  const adapters = readOnlyAdapters(config, awsClientOptions(io));
+  const { config, json, table, account } = await scanConfig(args, io.env, awsClientOptions(io));
+  // The models are the member account's, reached through its role; the log table stays the hub's, read with the
+  // caller's own credentials.
+  const credentials =
+    account &&
+    (await assumeAccountRole(account, {
+      region: config.homeRegion,
+      maxAttempts: config.maxAttempts,
+      now: io.clock(),
+      clientOptions: awsClientOptions(io),
+    }));
+  if (account) io.err(`In account ${account.accountId} through role ${account.roleName}.\n`);
+  const adapters = readOnlyAdapters(config, awsClientOptions(io), credentials);
   const progress = new Progress(io, config.regions);
   const now = io.clock();
   io.err(
-    `Scanning ${config.regions.join(", ")} read-only: idle after ${formatDuration(config.idleMinutes * MINUTE_MS)}, ` +
+    `Scanning ${config.regions.join(", ")} read-only (${config.discovery === "full" ? "every project described" : "models in service found from their metrics; --full describes every project"}): ` +
+      `idle after ${formatDuration(config.idleMinutes * MINUTE_MS)}, ` +
       `opt-out tag ${config.optOutTagKey}${config.requireOptIn ? " (opt-in required)" : ""}, ` +
       `${formatUsd(config.pricePerInferenceUnitHour)} per inference-unit hour.\n`,
   );
@@ -350,17 +419,22 @@ export async function scanCommand(args: readonly string[], io: CliIo): Promise<n
       // Every row shows the units and cost in service, whether the tags keep the model or not.
       metricsOfKeptModels: true,
     });
+    for (const { model } of assessment.judgedByName) progress.decided(model.region);
   } finally {
     adapters.destroy();
   }
   progress.done();
-  const warnings = table && (await openWarnings(table, config, io));
+  const accounts = [
+    ...new Set(assessment.decisions.map((decision) => accountOfArn(decision.model.modelArn) ?? "")),
+  ].filter((accountId) => accountId !== "");
+  const warnings = table && (await openWarnings(table, config, io, accounts));
   const report = buildScanReport(config, assessment, now, warnings);
   io.out(json ? `${JSON.stringify(report, null, 2)}\n` : renderScanReport(report));
   for (const problem of report.errors) {
     io.err(`error: ${problem.arn ? `${problem.arn}: ` : ""}${problem.message}\n`);
   }
-  for (const item of report.unfinished) io.err(`not scanned: ${item.arn}: ${item.reason}\n`);
+  for (const item of report.unfinished)
+    io.err(`not scanned: ${item.arn ?? `${item.model} (${item.region})`}: ${item.reason}\n`);
   return report.errors.length > 0 || report.unfinished.length > 0 ? 1 : 0;
 }
 
@@ -369,6 +443,8 @@ async function openWarnings(
   table: ScanTable,
   config: StopperConfig,
   io: CliIo,
+  /** The accounts of the scanned models, whose organization-mode keys are read too. */
+  accounts: readonly string[],
 ): Promise<{ table: string; byModel: Map<string, PendingWarning> }> {
   const clientOptions = awsClientOptions(io);
   const region = table.region ?? (await defaultRegion("scan", clientOptions));
@@ -384,7 +460,7 @@ async function openWarnings(
   try {
     for (const scanned of config.regions) {
       // Oldest first: the first warning of a model is the one that times its stop.
-      for (const warning of await reader.openWarnings(scanned)) {
+      for (const warning of await reader.openWarnings(scanned, accounts)) {
         if (byModel.has(warning.modelArn)) continue;
         byModel.set(warning.modelArn, {
           warnedAt: formatTime(Date.parse(warning.stoppedAt)),

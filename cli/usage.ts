@@ -9,6 +9,8 @@ const TABLE_OPTIONS = `  --table NAME           the log table (default: $${TABLE
   --stack NAME           the stack to read LogTableName from (default: ${DEFAULT_STACK})
   --region REGION        the region of the table and the stack (default: your AWS SDK default region)`;
 
+const ACCOUNT_USAGE = `  --account ID           act in this member account of the organization, through its spoke role
+  --role-name NAME       the role to assume there with your credentials (default: IdleModelStopperSpoke)`;
 const ENVIRONMENT = `Credentials and the default region come from the AWS SDK's default chain: --profile NAME (before or
 after the command), else AWS_PROFILE, AWS_REGION, ~/.aws/config and so on. AWS_MAX_ATTEMPTS sets the attempts per
 AWS call (default: ${DEFAULT_SETTINGS.maxAttempts}).`;
@@ -41,7 +43,8 @@ export const COMMAND_USAGE: Record<CommandName, string> = {
 
 Runs the stopper's discovery and decision core against your account, read-only: no model is stopped and no
 log record is written. Prints one row per running Custom Labels model, with how far its metrics reach (EVIDENCE
-UNTIL: requests after it may not be in CloudWatch yet), then what a run would stop.
+UNTIL: requests after it may not be in CloudWatch yet), then what a run would stop. By default, like the
+function, it finds the models in service from their metrics and describes only the idle ones.
 
 Options:
   --region REGION        a region code such as us-east-1 to scan; repeat it or separate regions with
@@ -52,10 +55,14 @@ Options:
   --require-opt-in       only models or projects tagged KEY=true may be stopped
   --price USD            USD per inference-unit hour, for the costs shown (default: ${DEFAULT_SETTINGS.pricePerInferenceUnitHour})
   --max-stops N          the most models one run stops; the rest show as kept (default: ${DEFAULT_SETTINGS.maxStopsPerRun})
+  --full                 describe every project and version (discovery=full) instead of finding the models in
+                         service from their metrics: slower, but also lists a RUNNING model that publishes no
+                         InServiceInferenceUnits (started before August 2022), which is never stopped
   --table NAME           the stopper's log table (default: $${TABLE_ENV}): show each model's open warning,
                          and when a run may stop it (without a table, warnings are not shown)
   --table-region REGION  the region of the log table (default: your AWS SDK default region)
   --json                 print the decisions as JSON instead of the table
+${ACCOUNT_USAGE}
   --profile NAME         the named profile of your AWS config and credentials files
   -h, --help             show this help
 
@@ -72,6 +79,7 @@ Options:
   --since WHEN           7d, 24h, 90m, a date (2026-11-01, from 00:00 UTC) or an ISO-8601 date-time
                          with Z or an offset (default: 7d)
   --model ARN            only this model's records
+  --account ID           only this account's records (the table is the hub's, read with your credentials)
 ${TABLE_OPTIONS}
   --json                 print the records and totals as JSON instead of the table
   --profile NAME         the named profile of your AWS config and credentials files
@@ -89,6 +97,9 @@ alone (exit 3). It says what it will start, with which units, and asks first; de
 Options:
   -y, --yes              start without asking
 ${TABLE_OPTIONS}
+${ACCOUNT_USAGE}
+                         (that role needs rekognition:DescribeProjectVersions and StartProjectVersion
+                         on the account's models)
   --profile NAME         the named profile of your AWS config and credentials files
   -h, --help             show this help
 

@@ -43,6 +43,8 @@ export interface StopperSettings {
   readonly deadlineMarginSeconds: number;
   /** Whether discovery, tag reads and metric reads overlap; off runs them one phase after another. */
   readonly overlapPhases: boolean;
+  /** How running models are found: from their CloudWatch metrics first, or by describing every project. */
+  readonly discovery: Discovery;
   // Issue 12, the nightly run: the last look and warnings before a stop.
   /** Minutes of request metrics re-read just before each stop, up to the moment of the re-read. */
   readonly lastLookMinutes: number;
@@ -62,6 +64,17 @@ export interface StopperSettings {
   /** Minutes before a restart rule's time that the model is started, so that it is RUNNING by then. */
   readonly restartLeadMinutes: number;
 }
+
+/** The ways to discover running models (see {@link StopperSettings.discovery}). */
+export const DISCOVERY_MODES = ["metrics-first", "full"] as const;
+
+/** One of {@link DISCOVERY_MODES}. */
+export type Discovery = (typeof DISCOVERY_MODES)[number];
+
+const parseDiscovery = (raw: string): Discovery | undefined => {
+  const text = raw.trim().toLowerCase();
+  return DISCOVERY_MODES.find((mode) => mode === text);
+};
 
 /** A setting's value was rejected; the message names where it came from, the value and what is allowed. */
 export class InvalidSettingError extends Error {
@@ -287,6 +300,16 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: true,
     allowed: `${BOOLEAN_FORM} (false: discovery, then tags, then metrics, as a baseline for benchmarks)`,
     parse: parseBoolean,
+    format: String,
+  },
+  {
+    key: "discovery",
+    env: "DISCOVERY",
+    // Chosen on `npm run bench`'s figures: see the README's "Two ways to discover".
+    default: "metrics-first",
+    allowed:
+      "metrics-first (candidates from CloudWatch ListMetrics, only idle ones described) or full (every project described)",
+    parse: parseDiscovery,
     format: String,
   },
   // Issue 12, the nightly run: the last look and warnings before a stop.

@@ -30,14 +30,21 @@ import {
   ScheduleExpression,
   ScheduleTargetInput,
 } from "aws-cdk-lib/aws-scheduler";
-import { LambdaInvoke, type ScheduleTargetBaseProps } from "aws-cdk-lib/aws-scheduler-targets";
+import {
+  LambdaInvoke,
+  type ScheduleTargetBaseProps,
+  StepFunctionsStartExecution,
+} from "aws-cdk-lib/aws-scheduler-targets";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { type IQueue, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { isOrganizationMode, organizationSettingsToEnv } from "../common/organization-settings.ts";
 import { settingsToEnv } from "../common/settings.ts";
 import { BUNDLE_HANDLER, FOLLOW_UP_HANDLER, stopperFunctionCode } from "./handler-source.ts";
-import { resolveSettings } from "./stack-settings.ts";
+import { OrganizationFanOut } from "./organization-fan-out.ts";
+import { FOLLOW_UP_ROLE_SUFFIX } from "./spoke-role.ts";
+import { resolveSettings, type StackSettings } from "./stack-settings.ts";
 import { METRICS_NAMESPACE, SERVICE_NAME, StopperDashboard } from "./stopper-dashboard.ts";
 
 /** Properties of the construct; `IdleModelStopperStack` also reads each from a `cdk.json` context key of the same name. */
@@ -130,6 +137,13 @@ export interface IdleModelStopperProps {
    */
   readonly overlapPhases?: boolean;
   /**
+   * How running models are found: `metrics-first` lists the models that recently published
+   * InServiceInferenceUnits (CloudWatch ListMetrics) and describes only the idle ones; `full` describes every
+   * project and version, as `scan --full` does.
+   * @default "metrics-first"
+   */
+  readonly discovery?: "metrics-first" | "full";
+  /**
    * EventBridge Scheduler expression for the runs: `cron(<6 fields>)` or `rate(<n> <unit>)`.
    * @default "cron(0 2 * * ? *)" (02:00 every day)
    */
@@ -170,6 +184,46 @@ export interface IdleModelStopperProps {
    * @default true
    */
   readonly enabled?: boolean;
+
+  // ---- The organization mode (issue 11): with accounts or OUs, a state machine runs every account × region.
+
+  /**
+   * Member account ids to serve besides the hub's own account, each assumed through its spoke role.
+   * @default [] - with no accounts and no OUs, the stopper serves its own account only, and no state machine exists
+   */
+  readonly accounts?: readonly string[];
+  /**
+   * Organization OU ids (`ou-…`, or the root `r-…`) whose ACTIVE accounts are served, nested OUs too, found at run
+   * time through Organizations: the hub must be the management account or a delegated administrator.
+   * @default []
+   */
+  readonly organizationalUnits?: readonly string[];
+  /**
+   * Whether the hub's own account is served too (with the function's own role).
+   * @default true
+   */
+  readonly includeHubAccount?: boolean;
+  /**
+   * The name of the spoke role in each member account (the spoke template's `RoleName`).
+   * @default "IdleModelStopperSpoke"
+   */
+  readonly spokeRoleName?: string;
+  /**
+   * An `sts:ExternalId` the spoke roles require (the spoke template's `ExternalId`).
+   * @default - none: the spoke roles trust this hub's role from inside the organization only
+   */
+  readonly spokeExternalId?: string;
+  /**
+   * The AWS Organization's id (`o-…`); required with `accounts` or `organizationalUnits`.
+   * @default - none
+   */
+  readonly organizationId?: string;
+  /**
+   * Account × region items run at once (the Map's MaxConcurrency, and the function's reserved concurrency), 1-40.
+   * @default 10
+   */
+  readonly mapConcurrency?: number;
+
   // Issue 12, the nightly run: the last look and warnings before a stop.
   /**
    * Minutes of request metrics re-read just before each stop, up to the moment of the re-read (5-60): a request
@@ -225,6 +279,12 @@ export interface IdleModelStopperProps {
   readonly followUpSchedule?: string;
 }
 
+/** The hub function's role name in the organization mode: the spoke roles trust exactly this role. */
+export const HUB_ROLE_NAME = `IdleModelStopperHub-${Aws.REGION}`;
+
+/** The follow-up function's role name in the organization mode: the spoke roles trust it too, to undo stops. */
+export const HUB_FOLLOW_UP_ROLE_NAME = `${HUB_ROLE_NAME}${FOLLOW_UP_ROLE_SUFFIX}`;
+
 /**
  * Stops idle Rekognition Custom Labels models on a schedule and records every stop in a DynamoDB table; tells an
  * SNS topic what each run did, raises alarms on failed, throttled and undelivered runs, and draws a dashboard.
@@ -255,11 +315,14 @@ export class IdleModelStopper extends Construct {
   readonly alarms: readonly Alarm[];
   /** Stops and estimated savings per day, models scanned and kept, errors and run duration. */
   readonly dashboard: Dashboard;
+  /** The state machine over the organization's accounts and regions; only with accounts or OUs configured. */
+  readonly organization?: OrganizationFanOut;
 
   constructor(scope: Construct, id: string, props: IdleModelStopperProps = {}) {
     super(scope, id);
     // Validate before creating anything, so a bad value fails fast, before any asset is staged.
     const settings = resolveSettings(props, "IdleModelStopper");
+    const organizationMode = isOrganizationMode(settings);
 
     this.logTable = new Table(this, "LogTable", {
       partitionKey: { name: "modelArn", type: AttributeType.STRING },
@@ -337,8 +400,16 @@ export class IdleModelStopper extends Construct {
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       NODE_OPTIONS: "--enable-source-maps",
+      ...organizationSettingsToEnv(settings),
+      ...(organizationMode && { HUB_ACCOUNT_ID: Aws.ACCOUNT_ID, HUB_PARTITION: Aws.PARTITION }),
     };
-    const functionOf = (ids: FunctionIds, description: string, roleDescription: string, handler: string) => {
+    const functionOf = (
+      ids: FunctionIds,
+      description: string,
+      roleDescription: string,
+      handler: string,
+      options: { readonly roleName?: string; readonly concurrency: number },
+    ) => {
       const logGroup = new LogGroup(this, ids.logGroup, {
         retention: settings.logRetentionDays as RetentionDays,
         // The log table is the durable record of stops; the function's logs go with the stack.
@@ -348,6 +419,8 @@ export class IdleModelStopper extends Construct {
       const role = new Role(this, ids.role, {
         description: roleDescription,
         assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+        // The spoke roles trust the hub by these names, so they are fixed (and documented) in the organization mode.
+        ...(options.roleName !== undefined && { roleName: options.roleName }),
       });
       logGroup.grantWrite(role);
       const fn = new LambdaFunction(this, ids.function, {
@@ -362,9 +435,7 @@ export class IdleModelStopper extends Construct {
         role,
         memorySize: settings.memorySize,
         timeout,
-        // One run at a time: two overlapping runs could both count the same model against maxStopsPerRun, and two
-        // follow-ups would only race each other to the same conditional writes.
-        reservedConcurrentExecutions: 1,
+        reservedConcurrentExecutions: options.concurrency,
         logGroup,
         environment,
       });
@@ -376,6 +447,12 @@ export class IdleModelStopper extends Construct {
       "Finds running Rekognition Custom Labels models, stops the idle ones and logs each stop",
       "Lets the idle model stopper read Rekognition models and metrics, stop models, log stops and notify",
       BUNDLE_HANDLER,
+      {
+        ...(organizationMode && { roleName: HUB_ROLE_NAME }),
+        // One run at a time: two overlapping runs could both count the same model against maxStopsPerRun. In the
+        // organization mode, the Map's items at once; runs are kept apart by the list step's check instead.
+        concurrency: organizationMode ? settings.mapConcurrency : 1,
+      },
     );
     this.stopperFunction = stopper.fn;
     const role = stopper.role;
@@ -387,10 +464,15 @@ export class IdleModelStopper extends Construct {
       "Lets the idle model stopper's follow-up read its stops, their models' status, tags and metrics, start models " +
         "it stopped, and notify",
       FOLLOW_UP_HANDLER,
+      {
+        ...(organizationMode && { roleName: HUB_FOLLOW_UP_ROLE_NAME }),
+        // Two follow-ups at once would only race each other to the same conditional writes.
+        concurrency: 1,
+      },
     );
     this.followUpFunction = followUp.fn;
 
-    this.grantStopperPermissions(settings.regions, settings.warnBeforeStopHours > 0);
+    this.grantStopperPermissions(settings.regions, settings.discovery, settings.warnBeforeStopHours > 0);
     this.grantFollowUpPermissions(settings.regions);
     // Both functions announce what they did: the nightly one its stops and warnings (and the regret check's restarts),
     // the follow-up its restarts.
@@ -413,30 +495,46 @@ export class IdleModelStopper extends Construct {
       maxEventAge: Duration.hours(1),
     });
 
+    if (organizationMode) {
+      this.organization = new OrganizationFanOut(this, "Organization", {
+        stopperFunction: this.stopperFunction,
+        mapConcurrency: settings.mapConcurrency,
+        functionTimeout: timeout,
+        logRetentionDays: settings.logRetentionDays,
+        topic: this.notificationTopic,
+      });
+      this.grantOrganizationPermissions(settings, this.organization);
+    }
     // The kill switch (`enabled`): a disabled schedule starts no run, and everything else stays as it is. The
-    // scheduled time names the run, so a retried invocation is recognisably the same run.
+    // scheduled time names the run, so a retried invocation is recognisably the same run. In the organization mode
+    // the nightly runs and warning passes start the state machine; the follow-ups invoke their function.
     const scheduleOf = (
       id: string,
       description: string,
       expression: string,
       fn: LambdaFunction,
       delivery: { readonly retryAttempts: number; readonly maxEventAge: Duration; readonly mode?: string },
-    ) =>
-      new Schedule(this, id, {
+    ) => {
+      const target = {
+        input: ScheduleTargetInput.fromObject({
+          ...(delivery.mode !== undefined && { mode: delivery.mode }),
+          scheduledTime: ContextAttribute.scheduledTime,
+          attempt: ContextAttribute.attemptNumber,
+        }),
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: delivery.retryAttempts,
+        maxEventAge: delivery.maxEventAge,
+      };
+      return new Schedule(this, id, {
         description,
         schedule: ScheduleExpression.expression(expression, TimeZone.of(settings.scheduleTimezone)),
         enabled: settings.enabled,
-        target: new LambdaInvokeUnqualified(fn, {
-          input: ScheduleTargetInput.fromObject({
-            ...(delivery.mode !== undefined && { mode: delivery.mode }),
-            scheduledTime: ContextAttribute.scheduledTime,
-            attempt: ContextAttribute.attemptNumber,
-          }),
-          deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: delivery.retryAttempts,
-          maxEventAge: delivery.maxEventAge,
-        }),
+        target:
+          this.organization && fn === this.stopperFunction
+            ? new StepFunctionsStartExecution(this.organization.stateMachine, target)
+            : new LambdaInvokeUnqualified(fn, target),
       });
+    };
     this.schedule = scheduleOf(
       "NightlySchedule",
       "Invokes the idle model stopper",
@@ -470,12 +568,13 @@ export class IdleModelStopper extends Construct {
       { retryAttempts: 1, maxEventAge: Duration.minutes(15) },
     );
 
-    this.alarms = this.createAlarms();
+    this.alarms = [...this.createAlarms(), ...(this.organization?.alarms ?? [])];
     this.dashboard = new StopperDashboard(this, "Dashboard", {
       stopperFunction: this.stopperFunction,
       followUpFunction: this.followUpFunction,
       timeout,
       alarms: this.alarms,
+      ...(this.organization && { organization: this.organization }),
     }).dashboard;
 
     this.acknowledgeNagFindings(role, settings.regions, settings.warnBeforeStopHours > 0);
@@ -493,6 +592,8 @@ export class IdleModelStopper extends Construct {
               "rekognition:TagResource is granted on the model ARNs (project/*/version/*/*) of each configured " +
               "region only, never on projects or other Rekognition resources.",
           });
+    if (this.organization)
+      this.acknowledgeOrganizationNagFindings(role, followUp.role, settings, this.organization);
   }
 
   /**
@@ -539,6 +640,92 @@ export class IdleModelStopper extends Construct {
         resourceName: "*/version/*/*",
       }),
     );
+  }
+
+  /**
+   * The organization mode's grants (issue 11): sts:AssumeRole on the spoke role only (by name, in the listed
+   * accounts, or in any account of the organization when OUs are set), Organizations' two listing calls only when
+   * OUs are set, and states:ListExecutions on the state machine for the overlap check. The follow-up function
+   * assumes the same spoke roles, and finds the accounts to follow up by scanning the sparse FollowUps index.
+   */
+  private grantOrganizationPermissions(settings: StackSettings, fanOut: OrganizationFanOut): void {
+    const spokeIn = (account: string) =>
+      `arn:${Aws.PARTITION}:iam::${account}:role/${settings.spokeRoleName}`;
+    const accounts = spokeAccountsGranted(settings);
+    for (const fn of [this.stopperFunction, this.followUpFunction])
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["sts:AssumeRole"],
+          resources: accounts.map(spokeIn),
+          // Only roles of accounts inside the organization, whatever their ARN says.
+          conditions: { StringEquals: { "aws:ResourceOrgID": settings.organizationId as string } },
+        }),
+      );
+    // The accounts and regions with stops to follow up are the keys present in the sparse index: one Scan of it.
+    this.followUpFunction.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ["dynamodb:Scan"],
+        resources: [`${this.logTable.tableArn}/index/${FOLLOW_UPS_INDEX}`],
+      }),
+    );
+    if (settings.organizationalUnits.length > 0) {
+      // The management account's id is not known here: the organization's own id scopes the OUs and its root.
+      const inOrganization = (type: string) =>
+        `arn:${Aws.PARTITION}:organizations::*:${type}/${settings.organizationId}/*`;
+      this.stopperFunction.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["organizations:ListAccountsForParent", "organizations:ListChildren"],
+          resources: organizationParentTypes(settings).map(inOrganization),
+        }),
+      );
+    }
+    this.stopperFunction.addToRolePolicy(fanOut.listExecutionsStatement());
+  }
+
+  /** The organization mode's deliberate cdk-nag findings, each with its reason. */
+  private acknowledgeOrganizationNagFindings(
+    role: Role,
+    followUpRole: Role,
+    settings: StackSettings,
+    fanOut: OrganizationFanOut,
+  ): void {
+    if (spokeAccountsGranted(settings).includes("*"))
+      for (const each of [role, followUpRole])
+        Validations.of(each).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${settings.spokeRoleName}]`,
+          reason:
+            "The accounts of the configured OUs are found at run time, or too many are listed to name in the role's " +
+            "policy: the hub may assume only the spoke role, by its name, in accounts of its own organization only " +
+            "(aws:ResourceOrgID).",
+        });
+    if (settings.organizationalUnits.length > 0) {
+      for (const type of organizationParentTypes(settings))
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:${type}/${settings.organizationId}/*]`,
+          reason:
+            type === "ou"
+              ? "ListChildren and ListAccountsForParent are called on the configured OUs and on the OUs nested in " +
+                "them, found at run time; the resource is limited to this organization's OUs."
+              : "A configured parent may be the organization's root (r-…), whose ARN holds the management account's " +
+                "id, unknown here; the resource is limited to this organization's root.",
+        });
+    }
+    const machineRole = fanOut.stateMachine.role;
+    Validations.of(machineRole).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "Step Functions delivers the state machine's logs to CloudWatch Logs through log deliveries, whose " +
+        "actions (logs:CreateLogDelivery and the like) have no resource-level permissions.",
+    });
+    Validations.of(fanOut.stateMachine).acknowledge({
+      id: "AwsSolutions-SF2",
+      reason:
+        "Each step is one invocation of the stopper function, whose JSON log carries the run id, account and " +
+        "region; X-Ray would add a trace per step and its grants without showing more.",
+    });
   }
 
   /**
@@ -599,9 +786,13 @@ export class IdleModelStopper extends Construct {
   }
 
   /** Grants the function exactly the calls it makes, scoped to the configured regions. */
-  private grantStopperPermissions(configuredRegions: readonly string[], warnings: boolean): void {
+  private grantStopperPermissions(
+    configuredRegions: readonly string[],
+    discovery: "metrics-first" | "full",
+    warnings: boolean,
+  ): void {
     const projectArns = this.projectArns(configuredRegions);
-    // DescribeProjects and GetMetricData have no resource-level permissions; the region condition is the
+    // DescribeProjects, GetMetricData and ListMetrics have no resource-level permissions; the region condition is the
     // narrowest scope IAM offers. https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html
     const inConfiguredRegions = {
       StringEquals: { "aws:RequestedRegion": scannedRegions(configuredRegions) },
@@ -618,7 +809,11 @@ export class IdleModelStopper extends Construct {
     this.stopperFunction.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: ["cloudwatch:GetMetricData"],
+        // ListMetrics only for metrics-first discovery: a full discovery never lists metrics.
+        actions: [
+          "cloudwatch:GetMetricData",
+          ...(discovery === "metrics-first" ? ["cloudwatch:ListMetrics"] : []),
+        ],
         resources: ["*"],
         conditions: inConfiguredRegions,
       }),
@@ -767,8 +962,8 @@ export class IdleModelStopper extends Construct {
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:
-        "rekognition:DescribeProjects and cloudwatch:GetMetricData have no resource-level permissions; both are " +
-        "limited by an aws:RequestedRegion condition to the configured regions.",
+        "rekognition:DescribeProjects, cloudwatch:GetMetricData and cloudwatch:ListMetrics have no resource-level " +
+        "permissions; each is limited by an aws:RequestedRegion condition to the configured regions.",
     });
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
@@ -837,6 +1032,28 @@ class LambdaInvokeUnqualified extends LambdaInvoke {
       new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [this.fn.functionArn] }),
     );
   }
+}
+
+/**
+ * The most accounts the hub's sts:AssumeRole grant names one by one. A role's inline policies may hold 10,240
+ * characters in all, and each spoke role ARN takes about 60; past this many (or with OUs, whose accounts are found at
+ * run time) the grant is the spoke role's name in any account of the organization (aws:ResourceOrgID).
+ */
+export const MAX_ACCOUNTS_NAMED = 20;
+
+/** The accounts the hub's sts:AssumeRole grant names: the listed ones, or `*` with OUs or past MAX_ACCOUNTS_NAMED. */
+function spokeAccountsGranted(settings: StackSettings): string[] {
+  return settings.organizationalUnits.length > 0 || settings.accounts.length > MAX_ACCOUNTS_NAMED
+    ? ["*"]
+    : [...settings.accounts];
+}
+
+/**
+ * The Organizations resource types the list step reads: `ou` for every OU (nested ones are found under any parent),
+ * `root` only when the root itself (`r-…`) is configured.
+ */
+function organizationParentTypes(settings: StackSettings): string[] {
+  return settings.organizationalUnits.some((id) => id.startsWith("r-")) ? ["ou", "root"] : ["ou"];
 }
 
 /** The logical ids of one function's log group, role and function. */

@@ -6,6 +6,13 @@
  */
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import {
+  DEFAULT_ORGANIZATION_SETTINGS,
+  isOrganizationMode,
+  ORGANIZATION_SETTINGS,
+  type OrganizationSettings,
+  readOrganizationSettings,
+} from "../common/organization-settings.ts";
+import {
   DEFAULT_SETTINGS,
   InvalidSettingError,
   integerIn,
@@ -41,8 +48,8 @@ export interface InfraSettings {
   readonly followUpSchedule: string;
 }
 
-/** Every setting the stack accepts, runtime and infra-only. */
-export type StackSettings = StopperSettings & InfraSettings;
+/** Every setting the stack accepts: runtime, infra-only, and the organization mode's. */
+export type StackSettings = StopperSettings & InfraSettings & OrganizationSettings;
 
 /** How one infra-only setting is named, its default and how a raw string becomes its value. */
 export interface InfraSettingSpec<K extends keyof InfraSettings = keyof InfraSettings> {
@@ -195,6 +202,7 @@ export const DEFAULT_INFRA_SETTINGS: InfraSettings = Object.freeze(
 export const STACK_SETTING_KEYS: readonly (keyof StackSettings)[] = [
   ...SETTINGS.map((spec) => spec.key),
   ...INFRA_SETTINGS.map((spec) => spec.key),
+  ...ORGANIZATION_SETTINGS.map((spec) => spec.key),
 ];
 
 /**
@@ -235,12 +243,45 @@ export function parseGivenSettings(
     given[spec.key] = value;
   }
   checkDeadlineMargin(given, describe);
+  // The organization mode's settings (issue 11), parsed like the others; its cross-checks below.
+  const organization = readOrganizationSettings(
+    (spec) => lookup(spec.key),
+    (spec) => describe(spec.key),
+  );
+  for (const spec of ORGANIZATION_SETTINGS) {
+    if (lookup(spec.key) !== undefined) given[spec.key] = organization[spec.key];
+  }
+  checkOrganization(organization, describe);
   checkWarnSchedule(given, describe);
   return given as Partial<StackSettings>;
 }
 
 // cron(<minute> <hour> <day-of-month> <month> <day-of-week> <year>) with a fixed minute and hour.
 const DAILY_AT = /^cron\((\d{1,2}) (\d{1,2}) (\S+ \S+ \S+ \S+)\)$/;
+
+/**
+ * The organization mode needs the Organization's id, which the spoke roles' trust policy and the hub's
+ * sts:AssumeRole grant are conditioned on; an id given without any account or OU would be silently unused.
+ * @throws InvalidSettingError naming the setting and what is needed.
+ */
+function checkOrganization(
+  settings: OrganizationSettings,
+  describe: (key: keyof StackSettings) => string,
+): void {
+  if (isOrganizationMode(settings) && settings.organizationId === undefined)
+    throw new InvalidSettingError(
+      `${describe("organizationId")} with ${describe("accounts")} or ${describe("organizationalUnits")} set`,
+      null,
+      "the AWS Organization's id such as o-a1b2c3d4e5 (aws organizations describe-organization --query " +
+        "Organization.Id): the spoke roles trust the hub only from inside that organization",
+    );
+  if (!isOrganizationMode(settings) && settings.organizationId !== undefined)
+    throw new InvalidSettingError(
+      `${describe("organizationId")} without ${describe("accounts")} or ${describe("organizationalUnits")}`,
+      settings.organizationId,
+      "an organization id only together with the accounts or OUs to serve",
+    );
+}
 
 /**
  * A warning pass needs warnings on; and when it and the runs fire at a fixed time on the same days, the run after
@@ -318,5 +359,5 @@ export function resolveSettings(
     (key) => toRawSetting(props[key]),
     (key) => `${owner} prop ${key}`,
   );
-  return { ...DEFAULT_SETTINGS, ...DEFAULT_INFRA_SETTINGS, ...given };
+  return { ...DEFAULT_SETTINGS, ...DEFAULT_INFRA_SETTINGS, ...DEFAULT_ORGANIZATION_SETTINGS, ...given };
 }

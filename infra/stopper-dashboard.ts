@@ -69,6 +69,14 @@ export interface StopperDashboardProps {
   readonly timeout: Duration;
   /** The alarms whose state the dashboard shows. */
   readonly alarms: readonly Alarm[];
+  /** The organization mode's state machine (issue 11), for a row of its runs and items; none without it. */
+  readonly organization?: {
+    failedRuns(period?: Duration): IMetric;
+    failedItems(period?: Duration): IMetric;
+    readonly stateMachine: {
+      metricSucceeded(props?: { statistic?: string; period?: Duration; label?: string }): IMetric;
+    };
+  };
 }
 
 /** A CloudWatch dashboard: stops and estimated savings per day, models scanned and kept, errors, run duration. */
@@ -202,5 +210,29 @@ export class StopperDashboard extends Construct {
         ],
       ],
     });
+    // The organization mode: runs over the organization, and the account × region items not served.
+    const organization = props.organization;
+    if (organization)
+      this.dashboard.addWidgets(
+        new GraphWidget({
+          title: "Runs over the organization per day",
+          width: 12,
+          left: [
+            organization.stateMachine.metricSucceeded({
+              statistic: Stats.SUM,
+              period: Duration.days(1),
+              label: "Runs succeeded",
+            }),
+            organization.failedRuns(Duration.days(1)),
+          ],
+          leftYAxis: { min: 0, label: "Runs", showUnits: false },
+        }),
+        new GraphWidget({
+          title: "Accounts × regions not served per day",
+          width: 12,
+          left: [organization.failedItems(Duration.days(1))],
+          leftYAxis: { min: 0, label: "Items", showUnits: false },
+        }),
+      );
   }
 }

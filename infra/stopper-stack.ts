@@ -76,5 +76,12 @@ export class IdleModelStopperStack extends Stack {
       description: "CloudWatch dashboard of stops, estimated savings, errors and run duration",
       value: this.dashboard.dashboardName,
     });
+    // The organization mode (issue 11) only: without accounts or OUs the stack's outputs stay as they were.
+    if (this.stopper.organization)
+      new CfnOutput(this, "StateMachineArn", {
+        description:
+          "Step Functions state machine that runs the stopper over the organization; start it to run now",
+        value: this.stopper.organization.stateMachine.stateMachineArn,
+      });
   }
 }

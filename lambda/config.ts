@@ -20,6 +20,12 @@ export interface StopperConfig extends StopperSettings {
   readonly homeRegion: string;
   /** The SNS topic for the run's digest; no digest is sent without one. */
   readonly notificationTopicArn?: string;
+  /**
+   * Where a notify tag's topic may be when that is not the model's own account in `regions`: in the organization
+   * mode, the hub's account in every configured region, whose topics the function's own role may publish to (a
+   * spoke role has no SNS permission).
+   */
+  readonly warningTopics?: { readonly account: string; readonly regions: readonly string[] };
 }
 
 // arn:<partition>:sns:<region>:<account>:<topic name>

@@ -106,12 +106,15 @@ export function createHandler(
   });
 }
 
-/** Builds the follow-up function's handler; each invocation follows up the recent stops once. */
+/**
+ * Builds the follow-up function's handler; each invocation follows up the recent stops once, by default in the
+ * function's own account (`follow`: the organization mode's, over every account with stops to follow up).
+ */
 export function createFollowUpHandler(
   config: StopperConfig,
   deps: RunDependencies & { readonly logger: Logger },
+  follow: (deps: RunDependencies, runId: string) => Promise<FollowUpSummary> = (runDeps, runId) =>
+    runFollowUp(runDeps, config, runId),
 ): (event: unknown, context?: InvokeContext) => Promise<FollowUpSummary> {
-  return handlerOf(deps, "follow-up", () => ({
-    run: (runDeps, runId) => runFollowUp(runDeps, config, runId),
-  }));
+  return handlerOf(deps, "follow-up", () => ({ run: follow }));
 }

@@ -12,7 +12,7 @@
 import type { StopperConfig } from "./config.ts";
 import type { RunDependencies } from "./dependencies.ts";
 import { actionsOfRun, announce } from "./phases/announce.ts";
-import { type FollowUpSummary, followUpReport } from "./phases/follow-up-report.ts";
+import { type FollowUpReportInput, type FollowUpSummary, followUpReport } from "./phases/follow-up-report.ts";
 import { followUps } from "./phases/follow-ups.ts";
 import { regretCheck } from "./phases/regret-check.ts";
 import { resumeClaims } from "./phases/restart-model.ts";
@@ -21,6 +21,9 @@ import { startedByHand } from "./phases/started-by-hand.ts";
 
 export type { FollowUpSummary } from "./phases/follow-up-report.ts";
 
+/** What one account's follow-up did, before the report: the report's input without the run's id and time. */
+export type FollowUpWork = Omit<FollowUpReportInput, "runId" | "now">;
+
 /** Follows up every configured region's recent stops once. */
 export async function runFollowUp(
   deps: RunDependencies,
@@ -28,6 +31,20 @@ export async function runFollowUp(
   runId: string,
 ): Promise<FollowUpSummary> {
   const now = deps.clock();
+  const work = await followUpWork(deps, config, { runId, now });
+  return followUpReport(deps, config, { runId, now, ...work });
+}
+
+/**
+ * The follow-up's phases over the configured regions of the account the adapters point at, without the report:
+ * the organization mode runs them once per account (lambda/organization/follow-ups.ts) and reports once.
+ */
+export async function followUpWork(
+  deps: RunDependencies,
+  config: StopperConfig,
+  input: { readonly runId: string; readonly now: number },
+): Promise<FollowUpWork> {
+  const { runId, now } = input;
   const followed = await followUps(deps, config, { runId, now });
   const resumed = await resumeClaims(deps, config, { runId, now, followed: followed.records });
   const byHand = await startedByHand(deps, { now, followed: resumed.remaining });
@@ -41,9 +58,7 @@ export async function runFollowUp(
   const restarted = [...resumed.restarted, ...regretted.restarted, ...scheduled.restarted];
   // Each restart is announced like a stop, best effort: by now it is made and recorded.
   const announced = await announce(deps, config, { runId, actions: actionsOfRun({ restarted, now }) });
-  return followUpReport(deps, config, {
-    runId,
-    now,
+  return {
     followed: followed.records.length,
     regretChecked: regretted.checked,
     retired: followed.retired,
@@ -65,5 +80,5 @@ export async function runFollowUp(
         ...announced.errors,
       ],
     },
-  });
+  };
 }

@@ -9,6 +9,9 @@
  * A warning pass (`mode: "warn"`) assesses and warns, and stops and restarts nothing: assess → warn → announce →
  * report.
  *
+ * Discovery is one of two sources (`config.discovery`): every project described (discover.ts), or the models in
+ * service found from their metrics, with only the idle ones described (discover-from-metrics.ts).
+ *
  * Within a region the assessment streams: a model's tags are read as soon as discovery finds it, a metric batch goes
  * out as soon as it is full, and a model is decided as soon as its evidence is in (see pipeline.ts). With
  * `overlapPhases` off, each phase takes every model before the next one starts (the benchmark's baseline).
@@ -18,14 +21,16 @@
 import type { NotConsidered, Problem, Unfinished } from "./adapters/rekognition.ts";
 import type { StopperConfig } from "./config.ts";
 import { applyStopCap, type Decision } from "./core/decide.ts";
+import type { ModelUsage, NamedModel, NamedVerdict } from "./core/types.ts";
 import { type RunDependencies, timeLeftMs } from "./dependencies.ts";
 import { actionsOfRun, announce } from "./phases/announce.ts";
 import { decideModel } from "./phases/decide.ts";
 import { discover } from "./phases/discover.ts";
+import { discoverFromMetrics, StopBudget } from "./phases/discover-from-metrics.ts";
 import { followUps } from "./phases/follow-ups.ts";
 import { lastLook } from "./phases/last-look.ts";
 import { readMetrics } from "./phases/read-metrics.ts";
-import { readTags } from "./phases/read-tags.ts";
+import { type ProjectTagCache, readTags } from "./phases/read-tags.ts";
 import { reconcile } from "./phases/reconcile.ts";
 import { refreshRestartRules } from "./phases/refresh-restart-rules.ts";
 import { regretCheck } from "./phases/regret-check.ts";
@@ -47,6 +52,8 @@ export interface Assessment {
   readonly unfinished: Unfinished[];
   /** Projects and models seen but not judged: a status or feature the stopper does not know. */
   readonly notConsidered: NotConsidered[];
+  /** Models judged by name only (metrics-first discovery keeps a busy model without describing it). */
+  readonly judgedByName: NamedVerdict[];
 }
 
 /** Options of {@link assess}. */
@@ -55,6 +62,8 @@ export interface AssessOptions {
   readonly mayContinue?: () => boolean;
   /** Told of each model as it is decided, e.g. to show progress. */
   readonly onDecision?: (decision: Decision) => void;
+  /** Models to describe and judge whatever their metrics say: those with an earlier run's unfinished record. */
+  readonly mustExamine?: readonly NamedModel[];
   /** Read the metrics of models the tags keep too, so their units and cost are measured ones (`scan`). */
   readonly metricsOfKeptModels?: boolean;
 }
@@ -65,6 +74,11 @@ export interface RunOptions {
   readonly mode?: RunMode;
   /** When the run was scheduled for (epoch ms, the event's `scheduledTime`): warnings are timed by it. @default now */
   readonly scheduledAt?: number;
+  /**
+   * Whether the run sends its digest to the stack's topic. @default true; false for an item of the organization
+   * mode, whose gather step sends one digest for every account (a warning still goes to its owner's topic).
+   */
+  readonly digest?: boolean;
 }
 
 /** Runs the stopper once over every configured region. */
@@ -76,6 +90,7 @@ export async function runStopper(
 ): Promise<RunSummary> {
   const now = deps.clock();
   const mode = options.mode ?? "run";
+  const digest = options.digest ?? true;
   const scheduledAt = options.scheduledAt ?? now;
   const marginMs = config.deadlineMarginSeconds * 1000;
   const reconciled =
@@ -86,8 +101,21 @@ export async function runStopper(
   const [followedUp, assessment] = await Promise.all([
     mode === "run" ? followUpEarlierStops(deps, config, { runId, now }) : undefined,
     // Discovery stops taking new projects while there is still time to decide and stop what it found.
-    assess(deps, config, now, { mayContinue: () => timeLeftMs(deps) > 3 * marginMs }),
+    assess(deps, config, now, {
+      mayContinue: () => timeLeftMs(deps) > 3 * marginMs,
+      mustExamine: [...reconciled.pending.values()],
+    }),
   ]);
+  // What the report says of either kind of run.
+  const reported = {
+    runId,
+    now,
+    mode,
+    digest,
+    reconciled,
+    ...(followedUp && { followUps: followedUp }),
+    assessment,
+  };
   const warned = await warnBeforeStop(deps, config, {
     runId,
     now,
@@ -109,16 +137,7 @@ export async function runStopper(
       runId,
       actions: actionsOfRun({ warned: warned.warned, now }),
     });
-    return report(deps, config, {
-      runId,
-      now,
-      mode,
-      reconciled,
-      assessment,
-      warnings: warned,
-      stops,
-      announced,
-    });
+    return report(deps, config, { ...reported, warnings: warned, stops, announced });
   }
   const looked = await lastLook(deps, config, {
     now,
@@ -146,18 +165,7 @@ export async function runStopper(
     runId,
     actions: actionsOfRun({ stops, warned: warned.warned, restarted: followedUp?.restarted, now }),
   });
-  return report(deps, config, {
-    announced,
-    runId,
-    now,
-    mode,
-    reconciled,
-    ...(followedUp && { followUps: followedUp }),
-    assessment,
-    warnings,
-    lastLookErrors: looked.errors,
-    stops,
-  });
+  return report(deps, config, { ...reported, warnings, lastLookErrors: looked.errors, stops, announced });
 }
 
 /**
@@ -190,6 +198,7 @@ export async function assess(
     errors: regions.flatMap((r) => r.errors),
     unfinished: regions.flatMap((r) => r.unfinished),
     notConsidered: regions.flatMap((r) => r.notConsidered),
+    judgedByName: regions.flatMap((r) => r.judgedByName),
   };
 }
 
@@ -200,15 +209,22 @@ async function assessRegion(
   options: AssessOptions,
 ): Promise<Assessment> {
   const errors: Problem[] = [];
-  const source = discover(deps, { region: scope.region, mayContinue: options.mayContinue });
+  const input = { ...scope, mayContinue: options.mayContinue, mustExamine: options.mustExamine };
+  // The budget needs tags read while discovery goes on; one phase after another, every candidate is examined.
+  const metricsFirst = config.discovery === "metrics-first";
+  const budget = metricsFirst && config.overlapPhases ? new StopBudget(config.maxStopsPerRun) : undefined;
+  const screened = new Map<string, { readonly idleMinutes: number; readonly usage: ModelUsage }>();
+  const projectTags: ProjectTagCache = new Map();
+  const source = metricsFirst
+    ? discoverFromMetrics(deps, config, { ...input, budget, screened, projectTags })
+    : discover(deps, input);
   const { items, report: found } = await flow(source)
-    .through(readTags(deps, config, scope))
+    .through(readTags(deps, config, scope, budget, projectTags))
     .through(
-      readMetrics(
-        deps,
-        scope,
-        options.metricsOfKeptModels ? { keptModelsIdleMinutes: config.idleMinutes } : {},
-      ),
+      readMetrics(deps, scope, {
+        known: screened,
+        ...(options.metricsOfKeptModels && { keptModelsIdleMinutes: config.idleMinutes }),
+      }),
     )
     .through(decideModel(config, scope.now))
     .run({
@@ -224,5 +240,6 @@ async function assessRegion(
     errors,
     unfinished: [...found.unfinished],
     notConsidered: [...found.notConsidered],
+    judgedByName: [...(found.judgedByName ?? [])],
   };
 }

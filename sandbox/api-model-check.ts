@@ -13,6 +13,7 @@ import {
   type Operation,
   type ServiceModel,
   type Shape,
+  type ShapeType,
 } from "./api-models.ts";
 
 /** What one answer of the sandbox was, and what it answered. */
@@ -113,14 +114,32 @@ export const COMMON_ERRORS: readonly CommonError[] = [
     source:
       "the AWS JSON services' answer to an X-Amz-Target they do not know (e.g. CloudWatch Logs, HTTP 400: aws/aws-sdk-net#1536)",
   },
+  {
+    code: "AccessDenied",
+    statusCode: 403,
+    protocols: "query",
+    source:
+      "the query protocols' denial, e.g. STS AssumeRole of a role that is missing or does not trust the caller (`An error occurred (AccessDenied) when calling the AssumeRole operation: User: … is not authorized to perform: sts:AssumeRole on resource: …`); botocore's STS model declares no such error",
+  },
+  {
+    code: "UnrecognizedClientException",
+    statusCode: 400,
+    protocols: "json",
+    source:
+      "the AWS JSON services' answer to a security token they do not accept (`The security token included in the request is invalid.`), e.g. a session's token in a region its account has not enabled; botocore's _retry.json and the SDKs' credential-error handling list it",
+  },
 ];
 
 const COMMON_BY_CODE = new Map(COMMON_ERRORS.map((error) => [error.code, error]));
 
 /** The content type of each protocol's answers. */
-const JSON_CONTENT_TYPE: Readonly<Record<"rekognition" | "cloudwatch" | "eventbridge", string>> = {
+const JSON_CONTENT_TYPE: Readonly<
+  Record<"rekognition" | "cloudwatch" | "organizations" | "states" | "eventbridge", string>
+> = {
   rekognition: "application/x-amz-json-1.1",
   cloudwatch: "application/x-amz-json-1.0",
+  organizations: "application/x-amz-json-1.1",
+  states: "application/x-amz-json-1.0",
   eventbridge: "application/x-amz-json-1.1",
 };
 
@@ -181,6 +200,15 @@ const XML_INTEGER = /^-?\d+$/;
 const XML_NUMBER = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 // ISO 8601 date-time, as the query protocols write timestamps.
 const XML_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** The JSON shapes whose values are plain numbers: a finite number (a whole one for integers) passes. */
+const PLAIN_NUMBER_TYPES: ReadonlySet<ShapeType> = new Set([
+  "double",
+  "float",
+  "timestamp",
+  "integer",
+  "long",
+]);
 
 /** Options of a walk: what counts as a mismatch besides types and constraints. */
 interface WalkOptions {
@@ -246,9 +274,28 @@ function walk(value: unknown, shape: Shape, path: string, options: WalkOptions, 
       }
       checkLength(path, shape, items.length, "has length", found);
       const member = shape.member;
-      if (member)
-        for (let index = 0; index < items.length; index += 1)
-          walk(items[index], member.shape, `${path}[${index}]`, options, found);
+      if (!member) return;
+      // A GetMetricData answer holds lists of 100,000 numbers: items that plainly pass are not walked one by one,
+      // so no path is built for them; any other item is walked, and reported with its path.
+      const plain =
+        !xml &&
+        PLAIN_NUMBER_TYPES.has(member.shape.type) &&
+        member.shape.min === undefined &&
+        member.shape.max === undefined;
+      for (let index = 0; index < items.length; index += 1) {
+        const item = items[index];
+        if (
+          plain &&
+          typeof item === "number" &&
+          Number.isFinite(item) &&
+          (member.shape.type === "double" ||
+            member.shape.type === "float" ||
+            member.shape.type === "timestamp" ||
+            Number.isInteger(item))
+        )
+          continue;
+        walk(item, member.shape, `${path}[${index}]`, options, found);
+      }
       return;
     }
     case "map": {
@@ -414,7 +461,7 @@ function checkError(
 // ---- AWS JSON (Rekognition 1.1, CloudWatch 1.0 with awsQuery compatibility)
 
 function checkJsonAnswer(model: ServiceModel, answer: WireAnswer, found: Found[]): void {
-  const service = answer.service as "rekognition" | "cloudwatch" | "eventbridge";
+  const service = answer.service as keyof typeof JSON_CONTENT_TYPE;
   const operation = model.operations.get(answer.operation);
   const contentType = answer.headers["content-type"];
   if (contentType !== JSON_CONTENT_TYPE[service])
@@ -574,7 +621,8 @@ function checkQueryAnswer(model: ServiceModel, answer: WireAnswer, found: Found[
 export function checkAnswer(answer: WireAnswer): ModelMismatch[] {
   const model = apiModel(answer.service);
   const found: Found[] = [];
-  if (answer.service === "sns" || answer.service === "cloudformation") checkQueryAnswer(model, answer, found);
+  if (answer.service === "sns" || answer.service === "cloudformation" || answer.service === "sts")
+    checkQueryAnswer(model, answer, found);
   else checkJsonAnswer(model, answer, found);
   return found.map((problem) => {
     const change = answer.deliberate?.find((candidate) => covers(candidate.path, problem.path));

@@ -13,7 +13,15 @@ import { createRequire } from "node:module";
 import { SERVICE_OPERATIONS } from "./faults.ts";
 
 /** The services whose answers are checked against their models. */
-export type ModelledService = "rekognition" | "cloudwatch" | "sns" | "cloudformation" | "eventbridge";
+export type ModelledService =
+  | "rekognition"
+  | "cloudwatch"
+  | "sns"
+  | "cloudformation"
+  | "sts"
+  | "organizations"
+  | "states"
+  | "eventbridge";
 
 /** Where each service's model lives in botocore and in aws-sdk v2. */
 export const MODELLED_SERVICES = [
@@ -30,6 +38,20 @@ export const MODELLED_SERVICES = [
     sdkV2File: "monitoring-2010-08-01.min.json",
   },
   { name: "sns", botocoreName: "sns", apiVersion: "2010-03-31", sdkV2File: "sns-2010-03-31.min.json" },
+  // The organization mode's (issue 11): spoke roles, OUs, and the overlap check.
+  { name: "sts", botocoreName: "sts", apiVersion: "2011-06-15", sdkV2File: "sts-2011-06-15.min.json" },
+  {
+    name: "organizations",
+    botocoreName: "organizations",
+    apiVersion: "2016-11-28",
+    sdkV2File: "organizations-2016-11-28.min.json",
+  },
+  {
+    name: "states",
+    botocoreName: "stepfunctions",
+    apiVersion: "2016-11-23",
+    sdkV2File: "states-2016-11-23.min.json",
+  },
   {
     name: "cloudformation",
     botocoreName: "cloudformation",
@@ -55,6 +77,9 @@ export const SERVED_OPERATIONS: Readonly<Record<ModelledService, readonly string
   rekognition: SERVICE_OPERATIONS.rekognition,
   cloudwatch: SERVICE_OPERATIONS.cloudwatch,
   sns: ["Publish"],
+  sts: ["AssumeRole"],
+  organizations: ["ListAccountsForParent", "ListChildren"],
+  states: ["ListExecutions"],
   // What the CLI asks to find the log table: the stack's LogTableName output.
   cloudformation: ["DescribeStacks"],
   eventbridge: SERVICE_OPERATIONS.eventbridge,
@@ -70,6 +95,10 @@ export const NEWER_THAN_SDK_V2: Readonly<Record<string, string>> = {
   "PutMetricData input.StrictEntityValidation: aws-sdk v2 has no such member": "added with EntityMetricData",
   "PutMetricData input.MetricData: required in aws-sdk v2, not here":
     "with EntityMetricData, MetricData is no longer required by the model (the sandbox still requires it)",
+  "ListAccountsForParent output.Accounts[].State: aws-sdk v2 has no such member":
+    "Organizations added the account's State (PENDING_ACTIVATION … CLOSED), which replaces the deprecated Status, after v2's model",
+  "ListAccountsForParent output.Accounts[].Paths: aws-sdk v2 has no such member":
+    "Organizations added the account's Paths (its place in the OU tree) after v2's model",
   "DescribeStacks output.Stacks[].LastOperations: aws-sdk v2 has no such member":
     "CloudFormation added LastOperations (the stack's latest operations) to Stack after v2's model; the sandbox does not send it",
 };

@@ -5,7 +5,7 @@
  */
 
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -316,6 +316,10 @@ export function invokeBundle<T>(fn: SynthesizedFunction, options: InvokeOptions)
   const [file, exportName] = splitHandler(fn.handler);
   const resultDir = mkdtempSync(join(tmpdir(), "idle-model-stopper-invoke-"));
   const resultFile = join(resultDir, "result.json");
+  const event = JSON.stringify(options.event ?? {});
+  // Linux refuses an environment string over 128 KiB (E2BIG): a large event goes in a file instead.
+  const eventFile = event.length > 64 * 1024 ? join(resultDir, "event.json") : undefined;
+  if (eventFile) writeFileSync(eventFile, event);
   const [command, ...prefix] = options.nodeCommand ?? [process.execPath];
   const child = spawn(
     command as string,
@@ -330,7 +334,7 @@ export function invokeBundle<T>(fn: SynthesizedFunction, options: InvokeOptions)
         INVOKE_EXPORT: exportName,
         INVOKE_REQUEST_ID: options.requestId ?? "",
         INVOKE_REMAINING_MS: String(options.remainingTimeMs ?? fn.timeoutSeconds * 1000),
-        INVOKE_EVENT: JSON.stringify(options.event ?? {}),
+        ...(eventFile ? { INVOKE_EVENT_FILE: eventFile } : { INVOKE_EVENT: event }),
         INVOKE_RESULT_FILE: resultFile,
         INVOKE_TIME_SCALE: String(options.timeScale ?? 1),
         INVOKE_WAIT_SCALE: String(options.waitScale ?? 1),

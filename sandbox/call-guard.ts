@@ -29,6 +29,8 @@ export interface CallGuardOptions {
   readonly implied?: (call: CheckedCall) => readonly CheckedCall[];
   /** Calls a test makes on purpose outside the principal's grants: each must be refused. */
   readonly refusedOnPurpose?: (call: CheckedCall) => boolean;
+  /** Request context a call carries besides the principal's, e.g. `aws:ResourceOrgID` of an assumed role. */
+  readonly contextOf?: (call: CheckedCall) => Readonly<Record<string, string>> | undefined;
 }
 
 /** Calls a test made to show a refusal, which the policies would allow: the policy is broader than it should be. */
@@ -61,12 +63,14 @@ export class CallGuard {
   /** Takes note of a logged call; only the principal's own are kept. */
   observe(call: LoggedCall): void {
     if (call.accessKeyId !== this.options.accessKeyId) return;
-    const made: CheckedCall = {
+    const logged: CheckedCall = {
       operation: call.operation,
       action: call.action,
       ...(call.resource !== undefined && { resource: call.resource }),
       region: call.region,
     };
+    const context = this.options.contextOf?.(logged);
+    const made: CheckedCall = context ? { ...logged, context } : logged;
     this.pending.push(made, ...(this.options.implied?.(made) ?? []));
   }
 

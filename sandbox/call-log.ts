@@ -3,8 +3,11 @@
 /** The services the sandbox emulates with fault knobs. */
 export type ServiceName = "rekognition" | "cloudwatch" | "dynamodb" | "eventbridge";
 
-/** Every service that appears in the call log: the faulted ones, SNS for the digest, CloudFormation for the CLI. */
-export type CalledService = ServiceName | "sns" | "cloudformation";
+/**
+ * Every service that appears in the call log: the faulted ones, SNS for the digest, CloudFormation for the CLI, and
+ * the organization mode's STS (spoke roles), Organizations (OUs) and Step Functions (the overlap check).
+ */
+export type CalledService = ServiceName | "sns" | "cloudformation" | "sts" | "organizations" | "states";
 
 /**
  * What a fault knob injected into a call: a throttling error, a 5xx error, or a 5xx error after the call was carried
@@ -19,6 +22,8 @@ export interface AnsweredCall {
   readonly operation: string;
   /** The region from the SigV4 credential scope (or the sandbox's default region for an unsigned request). */
   readonly region: string;
+  /** The member account the call acted in, through a spoke role's session; absent for the sandbox's own account. */
+  readonly account?: string;
   /**
    * The caller's identity: the access key id from the SigV4 credential scope, absent for an unsigned request. The
    * bundle, the CLI and the test harness each sign with a key of their own, so each one's calls can be told apart.
@@ -101,7 +106,8 @@ export function countFaults(calls: readonly CallRecord[]): Record<ServiceName, F
     eventbridge: empty(),
   };
   for (const call of calls) {
-    if (call.service === "sns" || call.service === "cloudformation") continue;
+    if (call.service !== "rekognition" && call.service !== "cloudwatch" && call.service !== "dynamodb")
+      continue;
     if (call.spiked) counts[call.service].latencySpikes += 1;
     if (!call.injected) continue;
     if (call.injected === "lost-answer") {

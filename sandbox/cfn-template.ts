@@ -8,6 +8,8 @@
 /** A template as `cdk synth` writes it (the parts read here). */
 export interface CfnTemplate {
   readonly Resources: Readonly<Record<string, CfnResource>>;
+  /** The template's conditions, for `Fn::If` (the spoke role's template has one). */
+  readonly Conditions?: Readonly<Record<string, unknown>>;
 }
 
 /** One resource of a template. */
@@ -29,6 +31,8 @@ export interface Deployment {
    * `<stack>-<logical id>`, as CloudFormation names them (less its random suffix).
    */
   readonly physicalNames?: Readonly<Record<string, string>>;
+  /** Values of the template's parameters (a CommaDelimitedList as a list), e.g. the spoke template's. */
+  readonly parameters?: Readonly<Record<string, string | readonly string[]>>;
 }
 
 /** A template that cannot be resolved: names the intrinsic, reference or resource type. */
@@ -42,8 +46,8 @@ export class TemplateResolutionError extends Error {
 // The property that names each resource type when the template sets it, and how its Ref and Arn read.
 interface TypeRule {
   readonly nameProperty?: string;
-  readonly ref: (name: string, at: Required<Omit<Deployment, "physicalNames">>) => string;
-  readonly arn?: (name: string, at: Required<Omit<Deployment, "physicalNames">>) => string;
+  readonly ref: (name: string, at: Required<Omit<Deployment, "physicalNames" | "parameters">>) => string;
+  readonly arn?: (name: string, at: Required<Omit<Deployment, "physicalNames" | "parameters">>) => string;
 }
 
 const TYPE_RULES: Readonly<Record<string, TypeRule>> = {
@@ -87,6 +91,10 @@ const TYPE_RULES: Readonly<Record<string, TypeRule>> = {
     ref: (name) => name,
     arn: (name, at) => `arn:${at.partition}:cloudwatch:${at.region}:${at.account}:alarm:${name}`,
   },
+  "AWS::StepFunctions::StateMachine": {
+    nameProperty: "StateMachineName",
+    ref: (name, at) => `arn:${at.partition}:states:${at.region}:${at.account}:stateMachine:${name}`,
+  },
   "AWS::CloudWatch::Dashboard": { nameProperty: "DashboardName", ref: (name) => name },
   "AWS::Scheduler::Schedule": {
     nameProperty: "Name",
@@ -97,7 +105,7 @@ const TYPE_RULES: Readonly<Record<string, TypeRule>> = {
 
 /** Resolves the intrinsic functions of a template's values for one deployment. */
 export class TemplateResolver {
-  private readonly at: Required<Omit<Deployment, "physicalNames">>;
+  private readonly at: Required<Omit<Deployment, "physicalNames" | "parameters">>;
 
   constructor(
     readonly template: CfnTemplate,
@@ -185,8 +193,14 @@ export class TemplateResolver {
 
   private intrinsic(name: string, argument: unknown): unknown {
     switch (name) {
-      case "Ref":
-        return this.ref(String(argument));
+      case "Ref": {
+        const parameter = this.deployment.parameters?.[String(argument)];
+        return parameter !== undefined ? parameter : this.ref(String(argument));
+      }
+      case "Fn::If": {
+        const [condition, whenTrue, whenFalse] = argument as [string, unknown, unknown];
+        return this.resolve(this.condition(condition) ? whenTrue : whenFalse);
+      }
       case "Fn::GetAtt": {
         const [logicalId, attribute] =
           typeof argument === "string" ? argument.split(/\.(.*)/s) : (argument as unknown[]);
@@ -215,6 +229,32 @@ export class TemplateResolver {
       }
       default:
         throw new TemplateResolutionError(`unsupported intrinsic function ${name}`);
+    }
+  }
+
+  /** A template condition's value: Fn::Equals, Fn::Not, Fn::And, Fn::Or and references to other conditions. */
+  private condition(name: string): boolean {
+    const expression = this.template.Conditions?.[name];
+    if (expression === undefined) throw new TemplateResolutionError(`the template has no condition ${name}`);
+    return this.evaluate(expression);
+  }
+
+  private evaluate(expression: unknown): boolean {
+    const [[name, argument] = []] = Object.entries(expression as Record<string, unknown>);
+    const items = argument as unknown[];
+    switch (name) {
+      case "Condition":
+        return this.condition(String(argument));
+      case "Fn::Equals":
+        return JSON.stringify(this.resolve(items[0])) === JSON.stringify(this.resolve(items[1]));
+      case "Fn::Not":
+        return !this.evaluate(items[0]);
+      case "Fn::And":
+        return items.every((item) => this.evaluate(item));
+      case "Fn::Or":
+        return items.some((item) => this.evaluate(item));
+      default:
+        throw new TemplateResolutionError(`unsupported condition function ${name}`);
     }
   }
 

@@ -6,7 +6,7 @@
 
 import type http from "node:http";
 import { AwsServiceError } from "./aws-error.ts";
-import { getMetricData, putMetricData } from "./cloudwatch-operations.ts";
+import { getMetricData, listMetrics, putMetricData } from "./cloudwatch-operations.ts";
 import { createJsonEndpoint, type EndpointRuntime, type WireResponse } from "./http-endpoint.ts";
 import type { MetricStore } from "./metric-store.ts";
 import type { CloudWatchQuirks } from "./quirks.ts";
@@ -36,23 +36,28 @@ const ERROR_SHAPES: Readonly<Record<string, { shape: string; fault: "Sender" | "
 };
 
 /**
- * Creates the CloudWatch endpoint's server over a store. `clock` is the sandbox's now (epoch ms); `quirks` is read
- * on every call.
+ * Creates the CloudWatch endpoint's server over a store, or one store per account. `clock` is the sandbox's now
+ * (epoch ms); `quirks` is read on every call.
  */
 export function createCloudWatchEndpoint(
-  store: MetricStore,
+  stores: MetricStore | ((account: string) => MetricStore),
   clock: () => number,
   runtime: EndpointRuntime,
   quirks: () => CloudWatchQuirks = () => ({}),
 ): http.Server {
+  const store = (account: string) => (typeof stores === "function" ? stores(account) : stores);
   return createJsonEndpoint(
     {
       service: "cloudwatch",
       targetPrefix: "GraniteServiceVersion20100801",
       contentType: CONTENT_TYPE,
       operations: {
-        PutMetricData: (input, context) => putMetricData(store, context.region, input, clock()),
-        GetMetricData: (input, context) => getMetricData(store, context.region, input, clock(), quirks()),
+        PutMetricData: (input, context) =>
+          putMetricData(store(context.account), context.region, input, clock()),
+        GetMetricData: (input, context) =>
+          getMetricData(store(context.account), context.region, input, clock(), quirks()),
+        ListMetrics: (input, context) =>
+          listMetrics(store(context.account), context.region, input, clock(), quirks()),
       },
       errorResponse,
       injectedError: (kind, code) =>
@@ -67,6 +72,7 @@ export function createCloudWatchEndpoint(
       // A batch is known by its size and page: which models fill a batch of a concurrent caller can change from run
       // to run, and the time range moves with the clock.
       callKey: (operation, input) => {
+        if (operation === "ListMetrics") return JSON.stringify(keyInput(operation, input));
         const { queryCount, NextToken, Namespace, metricDataCount } = keyInput(operation, input);
         return JSON.stringify([queryCount, NextToken, Namespace, metricDataCount]);
       },
@@ -87,6 +93,12 @@ function errorResponse(error: AwsServiceError): WireResponse {
 }
 
 function keyInput(operation: string, input: Record<string, unknown>): Record<string, unknown> {
+  if (operation === "ListMetrics") {
+    const picked: Record<string, unknown> = {};
+    for (const key of ["Namespace", "MetricName", "Dimensions", "RecentlyActive", "NextToken"])
+      if (input[key] !== undefined) picked[key] = input[key];
+    return picked;
+  }
   if (operation === "PutMetricData")
     return {
       Namespace: input.Namespace,

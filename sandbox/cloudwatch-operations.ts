@@ -1,6 +1,7 @@
 /**
- * PutMetricData and GetMetricData over the {@link MetricStore}. Inputs arrive as the AWS JSON 1.0 wire shapes
- * (timestamps in epoch seconds); errors use CloudWatch's awsQuery codes (InvalidParameterValue, ValidationError…).
+ * PutMetricData, GetMetricData and ListMetrics over the {@link MetricStore}. Inputs arrive as the AWS JSON 1.0 wire
+ * shapes (timestamps in epoch seconds); errors use CloudWatch's awsQuery codes (InvalidParameterValue,
+ * ValidationError…).
  */
 
 import { AwsServiceError } from "./aws-error.ts";
@@ -20,6 +21,12 @@ export const MAX_QUERIES = 500;
 export const DEFAULT_MAX_DATAPOINTS = 100_800;
 /** PutMetricData accepts at most this many datums per call. */
 export const MAX_METRIC_DATA = 1000;
+/** ListMetrics answers at most this many metrics a page. */
+export const LIST_METRICS_PAGE_SIZE = 500;
+/** ListMetrics lists a metric with data in the past two weeks; without, CloudWatch forgets it. */
+export const LIST_METRICS_MEMORY_MS = 14 * 86_400_000;
+/** RecentlyActive=PT3H: datapoints in the past three hours. */
+export const RECENTLY_ACTIVE_MS = 3 * 3_600_000;
 /** The statistics the sandbox computes; percentiles and trimmed means are not emulated. */
 export const STATISTICS = ["Sum", "Average", "Minimum", "Maximum", "SampleCount"] as const;
 
@@ -384,5 +391,67 @@ function answerGetMetricData(
     MetricDataResults: results.filter((result) => result !== undefined),
     ...(first > pageEnd && { NextToken: encodePageToken(pageEnd, fingerprint) }),
     Messages: [],
+  };
+}
+
+// ---- ListMetrics
+
+/**
+ * Answers a ListMetrics request: the series of the region that match the filters, 500 a page in a stable order.
+ * A series is listed once `quirks.listingDelayMinutes` have passed since it became new (its first datapoint, or
+ * the first after two weeks without data): AWS lists a new metric up to 15 minutes late. RecentlyActive=PT3H keeps
+ * the series with a datapoint in the past three hours; without it, those with one in the past two weeks.
+ * IncludeLinkedAccounts and OwningAccount are accepted and ignored: the sandbox is one account, not a monitoring
+ * account.
+ */
+export function listMetrics(
+  store: MetricStore,
+  region: string,
+  input: Input,
+  now: number,
+  quirks: CloudWatchQuirks = {},
+) {
+  const namespace = typeof input.Namespace === "string" ? input.Namespace : undefined;
+  const metricName = typeof input.MetricName === "string" ? input.MetricName : undefined;
+  const filters = (
+    input.Dimensions === undefined || input.Dimensions === null ? [] : list(input.Dimensions, "Dimensions")
+  ).map((item, index) => {
+    if (!isObject(item)) throw serialization(`Dimensions.member.${index + 1} must be a structure`);
+    const name = requiredString(item, "Name", `Dimensions.member.${index + 1}.Name`);
+    const value = typeof item.Value === "string" ? item.Value : undefined;
+    return { name, value };
+  });
+  const recent = input.RecentlyActive === "PT3H";
+  const fingerprint = fingerprintOf({ region, namespace, metricName, filters, recent });
+  let offset = 0;
+  if (input.NextToken !== undefined && input.NextToken !== null) {
+    const decoded =
+      typeof input.NextToken === "string" ? decodePageToken(input.NextToken, fingerprint) : undefined;
+    if (decoded === undefined) throw invalidValue("The value for parameter NextToken is not valid.");
+    offset = decoded;
+  }
+  const delayMs = (quirks.listingDelayMinutes ?? 0) * MINUTE;
+  const activeSince = now - (recent ? RECENTLY_ACTIVE_MS : LIST_METRICS_MEMORY_MS);
+  const matching = store
+    .listSeries(region, now, LIST_METRICS_MEMORY_MS)
+    .filter(
+      (series) =>
+        (namespace === undefined || series.namespace === namespace) &&
+        (metricName === undefined || series.metricName === metricName) &&
+        filters.every(
+          ({ name, value }) =>
+            name in series.dimensions && (value === undefined || series.dimensions[name] === value),
+        ) &&
+        series.latest >= activeSince &&
+        series.since + delayMs <= now,
+    );
+  const end = offset + LIST_METRICS_PAGE_SIZE;
+  return {
+    Metrics: matching.slice(offset, end).map((series) => ({
+      Namespace: series.namespace,
+      MetricName: series.metricName,
+      Dimensions: Object.entries(series.dimensions).map(([Name, Value]) => ({ Name, Value })),
+    })),
+    ...(end < matching.length && { NextToken: encodePageToken(end, fingerprint) }),
   };
 }

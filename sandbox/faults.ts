@@ -102,7 +102,7 @@ export const SERVICE_OPERATIONS: Readonly<Record<ServiceName, readonly string[]>
     "TagResource",
     "UntagResource",
   ],
-  cloudwatch: ["PutMetricData", "GetMetricData"],
+  cloudwatch: ["PutMetricData", "GetMetricData", "ListMetrics"],
   // What dynalite 4 implements.
   dynamodb: [
     "BatchGetItem",

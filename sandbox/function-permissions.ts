@@ -13,7 +13,7 @@ import {
   type PermissionDeniedError,
   type SimulatedPrincipal,
 } from "./permission-check.ts";
-import { deployedPolicies } from "./template-policies.ts";
+import { deployedPolicies, type PolicyDocument } from "./template-policies.ts";
 
 /**
  * The access key id the bundle signs with in a sandbox world, like the temporary key Lambda gives a function's
@@ -23,6 +23,12 @@ export const FUNCTION_ACCESS_KEY_ID = "ASIASANDBOXFUNCTION1";
 
 /** How reports name the function's role. */
 export const FUNCTION_ROLE = "function role";
+
+/** How reports name the function's role in the organization mode (issue 11): the hub's, with its own grants. */
+export const HUB_ROLE = "hub role (organization mode)";
+
+/** How reports name the follow-up function's role in the organization mode: the hub's, assuming spoke roles too. */
+export const HUB_FOLLOW_UP_ROLE = "hub follow-up role (organization mode)";
 
 /** The access key id the follow-up function signs with in a sandbox world: its calls meet its own role. */
 export const FOLLOW_UP_ACCESS_KEY_ID = "ASIASANDBOXFOLLOWUP1";
@@ -43,6 +49,15 @@ export interface FunctionDeployment {
    * denials only. @default FUNCTION_ROLE
    */
   readonly principalName?: string;
+  /**
+   * The organization mode (issue 11): the organization's id (the hub's aws:PrincipalOrgID, a member role's
+   * aws:ResourceOrgID), and the trust policy of each member account's spoke role by its ARN, which IAM evaluates as
+   * the resource policy of sts:AssumeRole. An AssumeRole of a role without one (a missing spoke role) must be refused.
+   */
+  readonly organization?: {
+    readonly id: string;
+    readonly trustPolicies: ReadonlyMap<string, PolicyDocument>;
+  };
   /** Which function's role: the bundle export it runs, `handler` (the default) or `followUp`. */
   readonly handlerExport?: string;
   /** The key its calls are signed with. @default FUNCTION_ACCESS_KEY_ID */
@@ -69,12 +84,23 @@ export class FunctionPermissionGuard {
         "aws:PrincipalType": "AssumedRole",
         "lambda:SourceFunctionArn": role.functionArn,
         "aws:ViaAWSService": "false",
+        ...(deployment.organization && { "aws:PrincipalOrgID": deployment.organization.id }),
       },
     };
     const topicKeys = deployed.topicKeys;
-    this.guard = new CallGuard(new PermissionChecker(principal, deployed.resourcePolicies), {
+    const organization = deployment.organization;
+    const resourcePolicies = new Map([...deployed.resourcePolicies, ...(organization?.trustPolicies ?? [])]);
+    const assumesMissingRole = (call: CheckedCall) =>
+      call.action === "sts:AssumeRole" && !organization?.trustPolicies.has(call.resource ?? "");
+    this.guard = new CallGuard(new PermissionChecker(principal, resourcePolicies), {
       accessKeyId: deployment.accessKeyId ?? FUNCTION_ACCESS_KEY_ID,
       implied: (call) => kmsCallsOfPublish(call, topicKeys),
+      ...(organization && {
+        // Every member account of the sandbox's organization is in it: the role's aws:ResourceOrgID is its id.
+        contextOf: (call: CheckedCall) =>
+          call.action === "sts:AssumeRole" ? { "aws:ResourceOrgID": organization.id } : undefined,
+        refusedOnPurpose: assumesMissingRole,
+      }),
     });
   }
 

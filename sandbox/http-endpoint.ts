@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import type { DeliberateChange, WireAnswer } from "./api-model-check.ts";
 import { inputViolations, validationMessage } from "./api-model-input.ts";
+import type { ModelledService } from "./api-models.ts";
 import { AwsServiceError } from "./aws-error.ts";
 import {
   type AnsweredCall,
@@ -31,6 +32,8 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 export interface RequestContext {
   readonly operation: string;
   readonly region: string;
+  /** The account the request's credentials act in (the sandbox's own, unless a spoke role's session signed it). */
+  readonly account: string;
   /** Marks a field of the answer that a wire quirk changes on purpose, so the model check reports it as such. */
   readonly deviate: (path: string, reason: string) => void;
 }
@@ -59,7 +62,8 @@ export function awsJson11ErrorResponse(error: AwsServiceError): WireResponse {
 
 /** What a service contributes to its endpoint. */
 export interface JsonEndpointSpec {
-  readonly service: ServiceName;
+  /** The service; Organizations and Step Functions have no fault knobs or rate limits. */
+  readonly service: ServiceName | "organizations" | "states";
   /** `RekognitionService` or `GraniteServiceVersion20100801`. */
   readonly targetPrefix: string;
   /** `application/x-amz-json-1.1` or `-1.0`. */
@@ -92,6 +96,27 @@ export interface EndpointRuntime {
   readonly signal: AbortSignal;
   /** Checks every answer sent (and the input it accepted) against the service's API model; none when absent. */
   readonly checkAnswer?: (answer: WireAnswer) => void;
+  /**
+   * The account a caller's access key acts in: a spoke role session's member account, else the sandbox's own.
+   * @default every caller is in `defaultAccount`
+   */
+  readonly accountOf?: (accessKeyId: string | undefined) => string;
+  /** The sandbox's own account: its rate-limit buckets are keyed by region alone, as before. @default "" */
+  readonly defaultAccount?: string;
+  /** Whether a region is disabled for an account (an opt-in region it never enabled). @default none is */
+  readonly regionDisabled?: (account: string, region: string) => boolean;
+}
+
+/**
+ * What AWS answers a call to a region the account has not enabled: the session's token is not valid there.
+ * https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html
+ */
+export function disabledRegionError(): AwsServiceError {
+  return new AwsServiceError(
+    "UnrecognizedClientException",
+    "The security token included in the request is invalid.",
+    400,
+  );
 }
 
 // SigV4: `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20261128/eu-west-1/rekognition/aws4_request, ...`
@@ -222,6 +247,10 @@ async function handle(
   const started = performance.now();
   const region = regionFromAuthorization(request.headers.authorization) ?? runtime.defaultRegion;
   const signer = signerOf(request);
+  const defaultAccount = runtime.defaultAccount ?? "";
+  const account = runtime.accountOf?.(signer.accessKeyId) ?? defaultAccount;
+  // A member account's calls are logged with it; the sandbox's own account's as before.
+  const inAccount = account === defaultAccount ? {} : { account };
   const target = String(request.headers["x-amz-target"] ?? "");
   let operation = target.startsWith(`${spec.targetPrefix}.`)
     ? target.slice(spec.targetPrefix.length + 1)
@@ -261,16 +290,24 @@ async function handle(
       );
     }
     input = parseInput(body);
+    if (runtime.regionDisabled?.(account, region)) throw disabledRegionError();
     // The fault draw comes first for every call, so a rate limit does not shift the sequence of faults.
     const decision = runtime.faults.decide(operation, callKeyOf(spec, operation, input));
     // The bucket is checked on arrival, as AWS's front door would; the refusal still takes the added latency.
-    const refusedBy = runtime.rateLimits?.admit(operation, region);
+    // Each account has its own buckets: AWS's limits are per account and region.
+    const refusedBy = runtime.rateLimits?.admit(
+      operation,
+      account === defaultAccount ? region : `${account}/${region}`,
+    );
     addedLatencyMs = decision.latencyMs;
     spiked = decision.spiked === true;
     if (decision.latencyMs > 0) await hold(decision.latencyMs, runtime.signal, caller.signal);
     if (refusedBy) {
       rateLimited = true;
-      const throttle = spec.injectedError("throttle", DEFAULT_FAULT_ERRORS[spec.service].throttle);
+      const throttle = spec.injectedError(
+        "throttle",
+        DEFAULT_FAULT_ERRORS[spec.service as ServiceName].throttle,
+      );
       throw new AwsServiceError(
         throttle.code,
         `Rate exceeded (sandbox rate limit: ${refusedBy.tps} calls per second for ${operation})`,
@@ -282,12 +319,13 @@ async function handle(
       throw spec.injectedError(decision.fault.kind, decision.fault.code);
     }
     if (spec.validationError && spec.service !== "dynamodb") {
-      const violations = inputViolations(spec.service, operation, input);
+      const violations = inputViolations(spec.service as ModelledService, operation, input);
       if (violations.length > 0) throw spec.validationError(validationMessage(violations));
     }
     const output = await handler(input, {
       operation,
       region,
+      account,
       deviate: (path, reason) => deliberate.push({ path, reason }),
     });
     if (decision.loseAnswer) {
@@ -305,6 +343,7 @@ async function handle(
         service: spec.service,
         operation,
         region,
+        ...inAccount,
         ...signer,
         input: safeKeyInput(spec, operation, input),
         addedLatencyMs,
@@ -338,6 +377,7 @@ async function handle(
     service: spec.service,
     operation,
     region,
+    ...inAccount,
     ...signer,
     input: safeKeyInput(spec, operation, input),
     outcome: failure ? failure.code : "ok",

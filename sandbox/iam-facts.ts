@@ -19,6 +19,9 @@ const PREFIXES: Readonly<Record<CalledService, string>> = {
   cloudwatch: "cloudwatch",
   dynamodb: "dynamodb",
   sns: "sns",
+  sts: "sts",
+  organizations: "organizations",
+  states: "states",
   cloudformation: "cloudformation",
   eventbridge: "events",
 };
@@ -41,6 +44,13 @@ export function iamFactsOf(call: AnsweredCall, account: string): IamFacts {
         return text(input.ProjectVersionArn) ?? text(input.ResourceArn) ?? text(input.ProjectArn);
       case "sns":
         return text(input.TopicArn);
+      case "sts":
+        return text(input.RoleArn);
+      case "organizations":
+        // The endpoint logs the parent's ARN, which needs the organization's id and management account.
+        return text(input.parentArn);
+      case "states":
+        return text(input.stateMachineArn);
       case "cloudformation":
         // DescribeStacks is authorized on the stack's ARN, `stack/<name>/<id>`; the endpoint logs it.
         return text(input.StackArn);

@@ -27,6 +27,15 @@ import { FaultInjector, type FaultSettings } from "./faults.ts";
 import { close, type EndpointRuntime, listen } from "./http-endpoint.ts";
 import { iamFactsOf } from "./iam-facts.ts";
 import { checkLateness, type MetricDatum, MetricStore } from "./metric-store.ts";
+import {
+  createOrganizationsEndpoint,
+  createStepFunctionsEndpoint,
+  createStsEndpoint,
+  type OrganizationSpec,
+  otherRoleAccessKeyOf,
+  type RegisteredExecution,
+  spokeAccessKeyOf,
+} from "./organization-endpoints.ts";
 import { recordProof } from "./proof-ledger.ts";
 import { checkQuirks, type WireQuirks } from "./quirks.ts";
 import {
@@ -74,6 +83,12 @@ export type {
   ServiceFaults,
 } from "./faults.ts";
 export type { MetricDatum } from "./metric-store.ts";
+export type {
+  MemberAccountSpec,
+  OrganizationSpec,
+  RegisteredExecution,
+} from "./organization-endpoints.ts";
+export { spokeAccessKeyOf } from "./organization-endpoints.ts";
 export {
   type CloudWatchQuirks,
   LISTING_OPERATIONS,
@@ -157,6 +172,12 @@ export interface SandboxOptions {
    * of its own (CloudWatch delivers AWS's metrics minutes late). @default 0
    */
   readonly metricDelaySeconds?: number;
+  /**
+   * An AWS Organization around the sandbox's account (issue 11): member accounts, each a world of its own (its own
+   * Rekognition projects, metrics and rate-limit buckets) reached through STS AssumeRole of its spoke role, OUs
+   * listed by Organizations, and Step Functions' ListExecutions. @default none: one account
+   */
+  readonly organization?: OrganizationSpec;
 }
 
 /**
@@ -173,6 +194,9 @@ export interface SandboxEnv {
   readonly AWS_ENDPOINT_URL_SNS: string;
   readonly AWS_ENDPOINT_URL_CLOUDFORMATION: string;
   readonly AWS_ENDPOINT_URL_EVENTBRIDGE: string;
+  readonly AWS_ENDPOINT_URL_STS?: string;
+  readonly AWS_ENDPOINT_URL_ORGANIZATIONS?: string;
+  readonly AWS_ENDPOINT_URL_SFN?: string;
   readonly AWS_ACCESS_KEY_ID: string;
   readonly AWS_SECRET_ACCESS_KEY: string;
   readonly AWS_REGION: string;
@@ -258,6 +282,10 @@ export interface Sandbox {
     readonly sns: string;
     readonly cloudformation: string;
     readonly eventbridge: string;
+    /** The organization mode's, present with `organization`. */
+    readonly sts?: string;
+    readonly organizations?: string;
+    readonly sfn?: string;
   };
   /** AWS_ENDPOINT_URL_* plus dummy credentials and AWS_REGION, to spread into a child process's env. */
   readonly env: SandboxEnv;
@@ -276,6 +304,13 @@ export interface Sandbox {
   readonly cloudformation: CloudFormationAccess;
   /** What EventBridge took: every event put on a default bus, oldest first (a live, read-only view). */
   readonly eventbridge: { readonly events: readonly PutEvent[] };
+  /**
+   * A member account of the organization: its own Rekognition and CloudWatch, seeded and read like the sandbox's.
+   * Throws for an account the organization does not hold.
+   */
+  inAccount(accountId: string): AccountAccess;
+  /** Executions a test registers (and updates) for Step Functions' ListExecutions. */
+  readonly executions: RegisteredExecution[];
   /** Every answered request so far, oldest first (a live, read-only view). */
   readonly calls: readonly CallRecord[];
   /** Forgets the call log (and so the fault counts). */
@@ -304,6 +339,14 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
+/** One account's own Rekognition and CloudWatch. */
+export interface AccountAccess {
+  readonly rekognition: RekognitionAccess;
+  readonly cloudwatch: CloudWatchAccess;
+  /** Loads projects, models and usage history into this account. */
+  seed(spec: SeedSpec): SeedResult;
+}
+
 const DEFAULT_ACCOUNT = "123456789012";
 const DEFAULT_REGION = "us-east-1";
 const DEFAULT_FAULT_SEED = 1;
@@ -316,9 +359,33 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const clock = options.clock ?? Date.now;
   const state = new RekognitionState(account, clock, options.transitionDelayMs ?? 0);
   const metrics = new MetricStore();
+  // Each member account of the organization is a world of its own; any other caller acts in the sandbox's account.
+  const members = new Map(
+    (options.organization?.accounts ?? []).map((member) => [
+      member.id,
+      {
+        spec: member,
+        state: new RekognitionState(member.id, clock, options.transitionDelayMs ?? 0),
+        metrics: new MetricStore(),
+      },
+    ]),
+  );
+  const keyAccounts = new Map(
+    [...members.keys()].flatMap((id) => [
+      [spokeAccessKeyOf(id), id],
+      [otherRoleAccessKeyOf(id), id],
+    ]),
+  );
+  const accountOf = (accessKeyId: string | undefined) =>
+    (accessKeyId !== undefined && keyAccounts.get(accessKeyId)) || account;
+  const stateOf = (id: string) => members.get(id)?.state ?? state;
+  const metricsOf = (id: string) => members.get(id)?.metrics ?? metrics;
+  const executions: RegisteredExecution[] = [];
+  // CloudWatch's late delivery is the same in every account of the organization.
   const setMetricDelay = (seconds: number) => {
     checkLateness("metricDelaySeconds", seconds);
-    metrics.deliveryDelayMs = seconds * 1000;
+    for (const store of [metrics, ...[...members.values()].map((member) => member.metrics)])
+      store.deliveryDelayMs = seconds * 1000;
   };
   setMetricDelay(options.metricDelaySeconds ?? 0);
   const topicArns = new Set<string>();
@@ -377,9 +444,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     signal: aborter.signal,
     // dynalite is not ours: its answers are not checked.
     ...(service !== "dynamodb" && checkAnswer && { checkAnswer }),
+    ...(service !== "dynamodb" && {
+      accountOf,
+      defaultAccount: account,
+      regionDisabled: (id: string, where: string) =>
+        members.get(id)?.spec.disabledRegions?.includes(where) === true,
+    }),
   });
   const seedInto = (spec: SeedSpec) =>
-    applySeed(spec, { state, metrics, defaultRegion: region, now: clock() });
+    spec.account !== undefined && spec.account !== account
+      ? applySeed(spec, {
+          state: stateOf(spec.account),
+          metrics: metricsOf(spec.account),
+          defaultRegion: region,
+          now: clock(),
+        })
+      : applySeed(spec, { state, metrics, defaultRegion: region, now: clock() });
   if (options.seed) seedInto(options.seed);
 
   const servers: http.Server[] = [];
@@ -393,13 +473,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let endpoints: Sandbox["endpoints"];
   try {
     const rekognitionServer = createRekognitionEndpoint(
-      state,
+      stateOf,
       runtime("rekognition"),
       () => quirks.rekognition ?? {},
     );
     servers.push(rekognitionServer);
     const cloudwatchServer = createCloudWatchEndpoint(
-      metrics,
+      metricsOf,
       clock,
       runtime("cloudwatch"),
       () => quirks.cloudwatch ?? {},
@@ -407,6 +487,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     servers.push(cloudwatchServer);
     const snsServer = createSnsEndpoint(topicArns, messages, record, region, checkAnswer);
     servers.push(snsServer);
+    // The organization mode's endpoints: no fault knobs or rate limits; their answers are checked all the same.
+    const quiet = (): EndpointRuntime => ({
+      faults: new FaultInjector("rekognition", seed),
+      record,
+      defaultRegion: region,
+      signal: aborter.signal,
+      ...(checkAnswer && { checkAnswer }),
+      accountOf,
+      defaultAccount: account,
+    });
+    const organization = options.organization;
+    const organizationServers = organization && {
+      sts: createStsEndpoint(organization, {
+        record,
+        defaultRegion: region,
+        clock,
+        ...(checkAnswer && { checkAnswer }),
+      }),
+      organizations: createOrganizationsEndpoint(organization, account, quiet()),
+      sfn: createStepFunctionsEndpoint(executions, quiet()),
+    };
+    if (organizationServers) servers.push(...Object.values(organizationServers));
     const cloudFormationServer = createCloudFormationEndpoint(
       stackStore,
       account,
@@ -451,6 +553,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           string,
         ];
       });
+    // The organization mode's endpoints take free ports: npm run sandbox does not serve them.
+    const [stsUrl, organizationsUrl, sfnUrl] = organizationServers
+      ? await Promise.all([
+          listen(organizationServers.sts),
+          listen(organizationServers.organizations),
+          listen(organizationServers.sfn),
+        ])
+      : [];
     endpoints = {
       rekognition: rekognitionUrl,
       cloudwatch: cloudwatchUrl,
@@ -458,6 +568,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       sns: snsUrl,
       cloudformation: cloudFormationUrl,
       eventbridge: eventBridgeUrl,
+      ...(stsUrl && { sts: stsUrl }),
+      ...(organizationsUrl && { organizations: organizationsUrl }),
+      ...(sfnUrl && { sfn: sfnUrl }),
     };
   } catch (error) {
     // A port in use must not leave the other servers running.
@@ -466,6 +579,82 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   let stopping: Promise<void> | undefined;
+  const { rekognition, cloudwatch } = accessTo(state, metrics, region, setMetricDelay);
+  const inAccount = (accountId: string): AccountAccess => {
+    const member = members.get(accountId);
+    if (!member) throw new Error(`the sandbox's organization has no account ${accountId}`);
+    return {
+      ...accessTo(member.state, member.metrics, region, setMetricDelay),
+      seed: (spec) => seedInto({ ...spec, account: accountId }),
+    };
+  };
+  return {
+    endpoints,
+    env: {
+      AWS_ENDPOINT_URL_REKOGNITION: endpoints.rekognition,
+      AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.cloudwatch,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SNS: endpoints.sns,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: endpoints.cloudformation,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
+      ...(endpoints.sts && { AWS_ENDPOINT_URL_STS: endpoints.sts }),
+      ...(endpoints.organizations && { AWS_ENDPOINT_URL_ORGANIZATIONS: endpoints.organizations }),
+      ...(endpoints.sfn && { AWS_ENDPOINT_URL_SFN: endpoints.sfn }),
+      AWS_ACCESS_KEY_ID: HARNESS_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: "sandbox-secret-access-key",
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+    },
+    account,
+    region,
+    rekognition,
+    cloudwatch,
+    sns: {
+      topicArn,
+      messages,
+      createTopic: (name, topicRegion = region) => {
+        if (!/^[A-Za-z0-9_-]{1,256}$/.test(name))
+          throw new RangeError(`${JSON.stringify(name)} is not a standard SNS topic name`);
+        const arn = `arn:aws:sns:${topicRegion}:${account}:${name}`;
+        topicArns.add(arn);
+        return arn;
+      },
+    },
+    cloudformation: { putStack: (stack) => stackStore.put(stack), stacks: () => stackStore.all() },
+    eventbridge: { events },
+    inAccount,
+    executions,
+    calls,
+    clearCalls: () => {
+      calls.length = 0;
+    },
+    setFaults,
+    faultCounts: () => countFaults(calls),
+    setRateLimits,
+    rateLimitCounts: () => countRateLimited(calls),
+    setQuirks,
+    seed: seedInto,
+    modelMismatches: () => models?.mismatches() ?? [],
+    modelDeviations: () => models?.deliberate() ?? [],
+    modelCheckCounts: () => models?.counts() ?? [],
+    assertMatchesApiModels: () => {
+      const found = models?.mismatches() ?? [];
+      if (found.length > 0) throw new ApiModelMismatchError(found);
+    },
+    stop: () => {
+      stopping ??= stopAll();
+      return stopping;
+    },
+  };
+}
+
+/** Direct access to one account's Rekognition state and metric store. */
+function accessTo(
+  state: RekognitionState,
+  metrics: MetricStore,
+  region: string,
+  setMetricDelay: (seconds: number) => void,
+): { rekognition: RekognitionAccess; cloudwatch: CloudWatchAccess } {
   const findProject = (projectName: string, projectRegion: string) => {
     const project = state.findProject(projectRegion, projectName);
     if (!project) throw new Error(`No project ${projectName} in ${projectRegion}`);
@@ -514,57 +703,5 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       setMetricDelay(seconds);
     },
   };
-  return {
-    endpoints,
-    env: {
-      AWS_ENDPOINT_URL_REKOGNITION: endpoints.rekognition,
-      AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.cloudwatch,
-      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-      AWS_ENDPOINT_URL_SNS: endpoints.sns,
-      AWS_ENDPOINT_URL_CLOUDFORMATION: endpoints.cloudformation,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
-      AWS_ACCESS_KEY_ID: HARNESS_ACCESS_KEY_ID,
-      AWS_SECRET_ACCESS_KEY: "sandbox-secret-access-key",
-      AWS_REGION: region,
-      AWS_DEFAULT_REGION: region,
-    },
-    account,
-    region,
-    rekognition,
-    cloudwatch,
-    sns: {
-      topicArn,
-      messages,
-      createTopic: (name, topicRegion = region) => {
-        if (!/^[A-Za-z0-9_-]{1,256}$/.test(name))
-          throw new RangeError(`${JSON.stringify(name)} is not a standard SNS topic name`);
-        const arn = `arn:aws:sns:${topicRegion}:${account}:${name}`;
-        topicArns.add(arn);
-        return arn;
-      },
-    },
-    cloudformation: { putStack: (stack) => stackStore.put(stack), stacks: () => stackStore.all() },
-    eventbridge: { events },
-    calls,
-    clearCalls: () => {
-      calls.length = 0;
-    },
-    setFaults,
-    faultCounts: () => countFaults(calls),
-    setRateLimits,
-    rateLimitCounts: () => countRateLimited(calls),
-    setQuirks,
-    seed: seedInto,
-    modelMismatches: () => models?.mismatches() ?? [],
-    modelDeviations: () => models?.deliberate() ?? [],
-    modelCheckCounts: () => models?.counts() ?? [],
-    assertMatchesApiModels: () => {
-      const found = models?.mismatches() ?? [];
-      if (found.length > 0) throw new ApiModelMismatchError(found);
-    },
-    stop: () => {
-      stopping ??= stopAll();
-      return stopping;
-    },
-  };
+  return { rekognition, cloudwatch };
 }

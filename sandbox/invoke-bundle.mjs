@@ -2,7 +2,7 @@
 // (its top level is the cold start), then call the export with the event and a context. Plain JavaScript on
 // purpose: the bundle must run on bare `node`, with nothing from this repository loaded beside it.
 import { randomUUID } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 const env = process.env;
@@ -28,7 +28,10 @@ try {
   const module = await import(pathToFileURL(env.INVOKE_MODULE).href);
   // As on Lambda, the invocation's time starts once the module's start-up (the init phase) is over.
   started = Date.now();
-  const result = await module[env.INVOKE_EXPORT](JSON.parse(env.INVOKE_EVENT), context);
+  // A large event (the organization's gather step: every item's summary) comes in a file: one environment
+  // variable may hold at most 128 KiB on Linux.
+  const event = env.INVOKE_EVENT_FILE ? readFileSync(env.INVOKE_EVENT_FILE, "utf8") : env.INVOKE_EVENT;
+  const result = await module[env.INVOKE_EXPORT](JSON.parse(event), context);
   write({ result });
 } catch (error) {
   write({ error: { name: error?.name ?? "Error", message: error?.message ?? String(error) } });

@@ -54,8 +54,23 @@ export interface Visibility {
 }
 
 interface Series {
+  readonly region: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
   samples: Sample[];
   sorted: boolean;
+}
+
+/** A series as ListMetrics sees it: what names it, and when its datapoints begin and end. */
+export interface SeriesInfo {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  /** The time of its first datapoint after the last gap of `gapMs` or more (epoch ms): when it was last new. */
+  readonly since: number;
+  /** The time of its newest datapoint at or before the time asked about (epoch ms). */
+  readonly latest: number;
 }
 
 /** The key of a series: its dimensions are a set, so their order does not matter. */
@@ -97,7 +112,14 @@ export class MetricStore {
       const key = seriesKey(region, datum.namespace, datum.metricName, datum.dimensions ?? {});
       let series = this.series.get(key);
       if (!series) {
-        series = { samples: [], sorted: true };
+        series = {
+          region,
+          namespace: datum.namespace,
+          metricName: datum.metricName,
+          dimensions: { ...datum.dimensions },
+          samples: [],
+          sorted: true,
+        };
         this.series.set(key, series);
       }
       const sample = toSample(datum, this.answered);
@@ -116,12 +138,43 @@ export class MetricStore {
     dimensions: Readonly<Record<string, string>>,
   ): readonly Sample[] {
     const series = this.series.get(seriesKey(region, namespace, metricName, dimensions));
-    if (!series) return [];
+    return series ? this.sortedSamples(series) : [];
+  }
+
+  private sortedSamples(series: Series): readonly Sample[] {
     if (!series.sorted) {
       series.samples.sort((a, b) => a.at - b.at);
       series.sorted = true;
     }
     return series.samples;
+  }
+
+  /**
+   * The series of a region with a datapoint at or before `until`, in key order. `gapMs` is how long a series must
+   * have had no data to be new again when data comes back (ListMetrics forgets a metric after two weeks).
+   */
+  listSeries(region: string, until: number, gapMs: number): SeriesInfo[] {
+    const found: { key: string; info: SeriesInfo }[] = [];
+    for (const [key, series] of this.series) {
+      if (series.region !== region) continue;
+      const samples = this.sortedSamples(series);
+      const end = lowerBound(samples, until + 1);
+      if (end === 0) continue;
+      let first = end - 1;
+      while (first > 0 && (samples[first] as Sample).at - (samples[first - 1] as Sample).at < gapMs)
+        first -= 1;
+      found.push({
+        key,
+        info: {
+          namespace: series.namespace,
+          metricName: series.metricName,
+          dimensions: series.dimensions,
+          since: (samples[first] as Sample).at,
+          latest: (samples[end - 1] as Sample).at,
+        },
+      });
+    }
+    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ info }) => info);
   }
 
   /** How many datapoints are stored. */

@@ -47,6 +47,11 @@ export interface RekognitionQuirks {
 export interface CloudWatchQuirks {
   /** GetMetricData results by the queries' `ProjectName/VersionName` dimensions. @default {} */
   readonly metricResults?: Readonly<Record<string, MetricResultQuirk>>;
+  /**
+   * Minutes before ListMetrics lists a new metric (its first datapoint, or the first after two weeks without
+   * any). AWS documents up to 15. @default 0
+   */
+  readonly listingDelayMinutes?: number;
 }
 
 /** Every quirk of the sandbox. Setting them replaces the previous ones. */
@@ -69,6 +74,11 @@ export function checkQuirks(quirks: WireQuirks): void {
         );
     }
   }
+  const delay = quirks.cloudwatch?.listingDelayMinutes;
+  if (delay !== undefined && !(Number.isFinite(delay) && delay >= 0))
+    throw new RangeError(
+      `Quirk cloudwatch.listingDelayMinutes is ${delay}; it must be a number of minutes ≥ 0`,
+    );
   for (const [name, quirk] of Object.entries(quirks.cloudwatch?.metricResults ?? {})) {
     if (!/^[^/]+\/[^/]+$/.test(name))
       throw new RangeError(`Quirk cloudwatch.metricResults: ${name} is not ProjectName/VersionName`);

@@ -34,7 +34,8 @@ export interface RateLimitSettings {
 
 /**
  * The limits `npm run bench` assumes: 5 TPS for each Rekognition API the stopper calls (AWS does not publish
- * them; single-digit TPS is what accounts see) and CloudWatch's documented 50 TPS for GetMetricData.
+ * them; single-digit TPS is what accounts see) and CloudWatch's documented 50 TPS for GetMetricData and 25 for
+ * ListMetrics.
  */
 export const BENCH_RATE_LIMITS: RateLimitSettings = Object.freeze({
   rekognition: Object.freeze({
@@ -43,7 +44,7 @@ export const BENCH_RATE_LIMITS: RateLimitSettings = Object.freeze({
     ListTagsForResource: 5,
     StopProjectVersion: 5,
   }),
-  cloudwatch: Object.freeze({ GetMetricData: 50 }),
+  cloudwatch: Object.freeze({ GetMetricData: 50, ListMetrics: 25 }),
 });
 
 /** The limit with its default burst applied. */

@@ -56,20 +56,25 @@ const notFound = (arn: string) =>
 /** Epoch seconds, as the JSON protocols put timestamps on the wire. */
 const toEpochSeconds = (millis: number) => millis / 1000;
 
-/** Creates the Rekognition endpoint's server over a state; `quirks` is read on every call. */
+/**
+ * Creates the Rekognition endpoint's server over a state, or over one state per account (the account a request's
+ * credentials belong to, see `EndpointRuntime.accountOf`); `quirks` is read on every call.
+ */
 export function createRekognitionEndpoint(
-  state: RekognitionState,
+  states: RekognitionState | ((account: string) => RekognitionState),
   runtime: EndpointRuntime,
   quirks: () => RekognitionQuirks = () => ({}),
 ): http.Server {
+  const of = (context: RequestContext) => (typeof states === "function" ? states(context.account) : states);
   const operations: Record<string, OperationHandler> = {
-    DescribeProjects: (input, context) => describeProjects(state, input, context, quirks()),
-    DescribeProjectVersions: (input, context) => describeProjectVersions(state, input, context, quirks()),
-    StartProjectVersion: (input, context) => startProjectVersion(state, input, context),
-    StopProjectVersion: (input, context) => stopProjectVersion(state, input, context),
-    ListTagsForResource: (input, context) => listTagsForResource(state, input, context),
-    TagResource: (input, context) => tagResource(state, input, context),
-    UntagResource: (input, context) => untagResource(state, input, context),
+    DescribeProjects: (input, context) => describeProjects(of(context), input, context, quirks()),
+    DescribeProjectVersions: (input, context) =>
+      describeProjectVersions(of(context), input, context, quirks()),
+    StartProjectVersion: (input, context) => startProjectVersion(of(context), input, context),
+    StopProjectVersion: (input, context) => stopProjectVersion(of(context), input, context),
+    ListTagsForResource: (input, context) => listTagsForResource(of(context), input, context),
+    TagResource: (input, context) => tagResource(of(context), input, context),
+    UntagResource: (input, context) => untagResource(of(context), input, context),
   };
   return createJsonEndpoint(
     {

@@ -5,7 +5,7 @@
  */
 
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, paginateScan } from "@aws-sdk/lib-dynamodb";
 import type { FollowUpSummary } from "../lambda/follow-up.ts";
 import type { RunSummary } from "../lambda/run.ts";
 import {
@@ -21,9 +21,12 @@ import {
   FOLLOW_UP_ROLE,
   FUNCTION_ACCESS_KEY_ID,
   FunctionPermissionGuard,
+  HUB_FOLLOW_UP_ROLE,
+  HUB_ROLE,
 } from "./function-permissions.ts";
 import { type Sandbox, type SandboxOptions, startSandbox } from "./index.ts";
 import { stackOutputs } from "./stack-outputs.ts";
+import type { PolicyDocument } from "./template-policies.ts";
 
 /** The name the log table gets in the sandbox. */
 export const LOG_TABLE_NAME = "idle-model-stopper-log";
@@ -61,6 +64,11 @@ export interface StopperWorld {
   ): Promise<Invocation<FollowUpSummary>>;
   /** Every item of the log table. */
   items(): Promise<LogItem[]>;
+  /**
+   * Writes an item into the log table as the harness, e.g. a record an earlier version of the stopper wrote. Absent
+   * on a world whose table is another backend's (moto-world.ts).
+   */
+  putItem?(item: Record<string, unknown>): Promise<void>;
   /** Stops the sandbox; rejects if a call that arrived after its invocation ended would have been denied. */
   stop(): Promise<void>;
 }
@@ -72,7 +80,10 @@ export interface StopperWorld {
  */
 export async function startStopperWorld(
   fn: SynthesizedFunction,
-  options: SandboxOptions = {},
+  options: SandboxOptions & {
+    /** The organization mode's permission facts (see FunctionDeployment.organization). */
+    readonly trustPolicies?: ReadonlyMap<string, PolicyDocument>;
+  } = {},
 ): Promise<StopperWorld> {
   // Calls are checked against the role the template deploys, with the sandbox's table and topic as its resources.
   let guard: FunctionPermissionGuard | undefined;
@@ -101,10 +112,16 @@ export async function startStopperWorld(
     ]),
   };
   const ownStack = fn.stackName === REPOSITORY_STACK;
+  const organization = options.organization && {
+    id: options.organization.id,
+    trustPolicies: options.trustPolicies ?? new Map(),
+  };
   try {
     guard = new FunctionPermissionGuard({
       ...deployment,
       ...(!ownStack && { principalName: `function role of stack ${fn.stackName}` }),
+      // In the organization mode the hub's role is another template's: its grants are judged on their own.
+      ...(organization && { principalName: HUB_ROLE, organization }),
     });
     if (fn.followUp)
       followUpGuard = new FunctionPermissionGuard({
@@ -112,6 +129,7 @@ export async function startStopperWorld(
         handlerExport: "followUp",
         accessKeyId: FOLLOW_UP_ACCESS_KEY_ID,
         principalName: ownStack ? FOLLOW_UP_ROLE : `${FOLLOW_UP_ROLE} of stack ${fn.stackName}`,
+        ...(organization && { principalName: HUB_FOLLOW_UP_ROLE, organization }),
       });
   } catch (error) {
     await sandbox.stop();
@@ -147,7 +165,11 @@ export async function startStopperWorld(
     await sandbox.stop();
     throw error;
   }
-  const refs = resolveFunctionRefs(fn, { tableName: LOG_TABLE_NAME, topicArn: sandbox.sns.topicArn });
+  const refs = resolveFunctionRefs(fn, {
+    tableName: LOG_TABLE_NAME,
+    topicArn: sandbox.sns.topicArn,
+    account: sandbox.account,
+  });
   return {
     sandbox,
     clock,
@@ -172,7 +194,7 @@ export async function startStopperWorld(
           env: {
             ...resolveFunctionRefs(
               { ...fn, ...followUp },
-              { tableName: LOG_TABLE_NAME, topicArn: sandbox.sns.topicArn },
+              { tableName: LOG_TABLE_NAME, topicArn: sandbox.sns.topicArn, account: sandbox.account },
             ),
             ...sandbox.env,
             AWS_ACCESS_KEY_ID: FOLLOW_UP_ACCESS_KEY_ID,
@@ -184,6 +206,9 @@ export async function startStopperWorld(
       return invocation;
     },
     items: () => scanLogItems(documents),
+    async putItem(item) {
+      await documents.send(new PutCommand({ TableName: LOG_TABLE_NAME, Item: item }));
+    },
     async stop() {
       dynamo.destroy();
       await sandbox.stop();
@@ -211,11 +236,14 @@ export async function createLogTable(dynamo: DynamoDBClient, fn: SynthesizedFunc
 /** The function's environment variables that reference other resources, resolved to the world's table and topic. */
 export function resolveFunctionRefs(
   fn: SynthesizedFunction,
-  resources: { readonly tableName: string; readonly topicArn: string },
+  resources: { readonly tableName: string; readonly topicArn: string; readonly account?: string },
 ): Record<string, string> {
   const refs: Record<string, string> = {};
   for (const [name, { type, logicalId }] of Object.entries(fn.refs)) {
-    if (type === "AWS::DynamoDB::Table") refs[name] = resources.tableName;
+    // The organization mode tells the function its account and partition (HUB_ACCOUNT_ID, HUB_PARTITION).
+    if (logicalId === "AWS::AccountId" && resources.account) refs[name] = resources.account;
+    else if (logicalId === "AWS::Partition") refs[name] = "aws";
+    else if (type === "AWS::DynamoDB::Table") refs[name] = resources.tableName;
     else if (type === "AWS::SNS::Topic") refs[name] = resources.topicArn;
     else throw new Error(`the test world cannot resolve ${name}, a reference to ${logicalId} (${type})`);
   }

@@ -1,44 +1,57 @@
 /**
  * `npm run bench`: the real Lambda bundle against the sandbox with AWS-like rate limits and latency, on accounts of
- * 1,000, 10,000 and 50,000 model versions. For each it prints the wall time, the calls and throttles per API, the
- * floor the rate limits set, the ratio between the two, the peak RSS and the CloudWatch cost, for the default
- * settings and for a sequential baseline; then the bundle's size and import time, and the targets.
+ * 1,000, 10,000, 50,000 and 200,000 model versions, each run with both discoveries (metrics-first and full, and the
+ * sequential baseline with `--baseline`). For each it prints the wall time, the calls and throttles per API, the
+ * floor a full discovery's calls set at the rate limits ("today's floor"), the Rekognition calls against the issue's
+ * bound, the peak RSS and the CloudWatch cost; then the bundle's size and import time, and the targets. It exits 1
+ * when a target measured is not met, and writes its figures to test-output/bench.json, which `npm run figures` records
+ * in figures/bench.json and renders as the README's performance table (scripts/figures/bench-figures.ts).
  *
- *   npm run bench [-- --sizes 1000,10000] [--no-baseline] [--time-scale 20] [--latency-ms 25] [--asset-dir <dir>]
- *                 [--no-model-check]
- *                 [--env STOP_CONCURRENCY=5 …]
+ *   npm run bench [-- --sizes 1000,10000] [--baseline] [--time-scale 20] [--latency-ms 25]
+ *                 [--asset-dir <dir>] [--no-model-check] [--env STOP_CONCURRENCY=5 …]
  *
- * At real speed the 50,000-version account alone needs 400 s of DescribeProjectVersions at 5 TPS, so by default
- * the whole world runs `--time-scale` times faster: the sandbox's limits are that many times higher, its latency
- * that many times shorter, and the function's own pacing (REKOGNITION_TPS, METRICS_TPS) that many times faster.
- * Every duration printed is converted back to real seconds (measured × scale). `--time-scale 1` runs at real speed.
+ * At real speed a full discovery of 200,000 versions alone needs over 1,600 s of DescribeProjectVersions at 5 TPS,
+ * so by default the whole world runs `--time-scale` times faster: the sandbox's limits are that many times higher,
+ * its latency that many times shorter, and the function's own pacing (REKOGNITION_TPS, METRICS_TPS) that many times
+ * faster. Every duration printed is converted back to real seconds (measured × scale). `--time-scale 1` runs at
+ * real speed.
  *
  * This file reads the command line and runs the sizes; bench/world.ts builds each account and its floor,
- * bench/measure.ts runs the bundle and measures it, bench/report.ts prints the figures.
+ * bench/measure.ts runs the bundle and measures it, bench/report.ts prints the figures and judges the targets,
+ * bench/results.ts writes them.
  */
 
-import { cpus } from "node:os";
-import { resolve } from "node:path";
+import { mkdirSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { getHeapStatistics } from "node:v8";
 import { synthesize } from "../sandbox/bundle.ts";
 import { startStopperWorld } from "../sandbox/stopper-world.ts";
 import {
-  BASELINE_ENV,
   type BenchOptions,
   functionPacing,
   METRICS_TPS_CAP,
   measureBundle,
-  type RunFigures,
+  type RunMode,
   runOnce,
 } from "./bench/measure.ts";
-import { int, printBundle, printSize, printTargets } from "./bench/report.ts";
-import { type Account, type AccountSize, buildAccount, PRESET_SIZES } from "./bench/world.ts";
+import { runOrganizationBench } from "./bench/organization.ts";
+import {
+  evaluateTargets,
+  int,
+  printBundle,
+  printSize,
+  printTargets,
+  type SizeResult,
+} from "./bench/report.ts";
+import { OUTPUT_FILE, toResults, writeResults } from "./bench/results.ts";
+import { type AccountSize, buildAccount, PRESET_SIZES } from "./bench/world.ts";
 
 const USAGE =
-  "Usage: npm run bench -- [--sizes 1000,10000,50000] [--no-baseline] [--time-scale <k>] [--latency-ms <ms>]\n" +
-  "  --sizes        account sizes in versions (1000, 10000, 50000) or versions/projects/running, e.g. 2000/100/40\n" +
-  "  --no-baseline  skip the sequential baseline runs\n" +
+  "Usage: npm run bench -- [--sizes 1000,10000,50000,200000] [--baseline] [--time-scale <k>] [--latency-ms <ms>]\n" +
+  "  --sizes        account sizes in versions (1000, 10000, 50000, 200000) or versions/projects/running, e.g. 2000/100/40\n" +
+  "  --baseline     also run the sequential baseline (a full discovery, one phase and one call at a time)\n" +
   "  --no-model-check  do not check the sandbox's answers against the API models (to measure what that costs)\n" +
   `  --time-scale   run k times faster than real and report real seconds (default ${20}; 1 = real speed)\n` +
   "  --latency-ms   latency the sandbox adds to every AWS call, in real milliseconds (default 25)\n" +
@@ -53,7 +66,7 @@ function parseOptions(): BenchOptions {
   const { values } = parseArgs({
     options: {
       sizes: { type: "string" },
-      "no-baseline": { type: "boolean" },
+      baseline: { type: "boolean" },
       "no-model-check": { type: "boolean" },
       "time-scale": { type: "string" },
       "latency-ms": { type: "string" },
@@ -86,14 +99,15 @@ function parseOptions(): BenchOptions {
           running > projects
         )
           throw new Error(
-            `--sizes takes 1000, 10000, 50000 or versions/projects/running with running ≤ projects ≤ versions, got ${text}`,
+            `--sizes takes 1000, 10000, 50000, 200000 or versions/projects/running with running ≤ projects ≤ versions, got ${text}`,
           );
         return { versions, projects, running };
       })
     : PRESET_SIZES;
   return {
     sizes,
-    baseline: !values["no-baseline"],
+    baseline: values.baseline === true,
+    presetSizes: values.sizes === undefined,
     modelCheck: !values["no-model-check"],
     timeScale: number("time-scale", values["time-scale"], DEFAULT_TIME_SCALE, 1),
     latencyMs: number("latency-ms", values["latency-ms"], DEFAULT_LATENCY_MS, 0),
@@ -108,18 +122,25 @@ function parseOptions(): BenchOptions {
   };
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
+  // The organization case (issue 11) has its own command line: scripts/bench/organization.ts.
+  if (process.argv.includes("--organization")) {
+    await runOrganizationBench(process.argv.slice(2));
+    return 0;
+  }
   const options = parseOptions();
   const k = options.timeScale;
   const benchStarted = performance.now();
+  const loadAtStart = loadavg()[0] as number;
   const cpu = cpus();
+  const cpuModel = cpu[0]?.model.trim() ?? "unknown CPU";
   console.log(
-    `idle-model-stopper bench: node ${process.version}, ${cpu.length} cores (${cpu[0]?.model.trim() ?? "unknown CPU"}), ` +
-      `V8 heap limit ${(getHeapStatistics().heap_size_limit / 1024 / 1024).toFixed(0)} MB`,
+    `idle-model-stopper bench: node ${process.version}, ${cpu.length} cores (${cpuModel}), ` +
+      `V8 heap limit ${(getHeapStatistics().heap_size_limit / 1024 / 1024).toFixed(0)} MB, 1-minute load average ${loadAtStart.toFixed(2)}`,
   );
   console.log(
     "sandbox limits per region: 5 TPS for each of DescribeProjects, DescribeProjectVersions, ListTagsForResource " +
-      `and StopProjectVersion; 50 TPS for GetMetricData; token buckets of 1 s of burst; ${options.latencyMs} ms latency a call`,
+      `and StopProjectVersion; 50 TPS for GetMetricData, 25 for ListMetrics; token buckets of 1 s of burst; ${options.latencyMs} ms latency a call`,
   );
   if (k !== 1)
     console.log(
@@ -146,16 +167,22 @@ async function main(): Promise<void> {
       );
     const env = fn.environment;
     console.log(
-      `defaults: the synthesized function's environment (DESCRIBE_CONCURRENCY=${env.DESCRIBE_CONCURRENCY}, ` +
+      `defaults: the synthesized function's environment (DISCOVERY=${env.DISCOVERY}, DESCRIBE_CONCURRENCY=${env.DESCRIBE_CONCURRENCY}, ` +
         `TAG_CONCURRENCY=${env.TAG_CONCURRENCY}, METRICS_CONCURRENCY=${env.METRICS_CONCURRENCY}, ` +
-        `STOP_CONCURRENCY=${env.STOP_CONCURRENCY}, OVERLAP_PHASES=${env.OVERLAP_PHASES})`,
+        `STOP_CONCURRENCY=${env.STOP_CONCURRENCY}, OVERLAP_PHASES=${env.OVERLAP_PHASES}); each account is run with ` +
+        "DISCOVERY=metrics-first and DISCOVERY=full",
     );
     if (options.baseline)
       console.log(
-        "baseline: sequential, every concurrency at 1 and OVERLAP_PHASES=false (discovery, then tags, then metrics)",
+        "baseline: a full discovery, sequential, every concurrency at 1 and OVERLAP_PHASES=false (discovery, then tags, then metrics)",
       );
 
-    const results: { account: Account; runs: RunFigures[] }[] = [];
+    const modes: RunMode[] = [
+      "metrics-first",
+      "full",
+      ...(options.baseline ? (["sequential"] as const) : []),
+    ];
+    const results: SizeResult[] = [];
     for (const size of options.sizes) {
       const account = buildAccount(size, Number(fn.environment.MAX_STOPS_PER_RUN ?? 25));
       process.stderr.write(`${int(size.versions)} versions: seeding and running…\n`);
@@ -165,22 +192,52 @@ async function main(): Promise<void> {
       probe.sandbox.seed(account.spec);
       const seededMs = performance.now() - seedStart;
       await probe.stop();
-      const runs = [await runOnce(fn, account, options, "defaults", {})];
-      if (options.baseline) runs.push(await runOnce(fn, account, options, "sequential", BASELINE_ENV));
-      printSize(account, runs, seededMs, k);
-      results.push({ account, runs });
+      const runs = [];
+      for (const mode of modes) runs.push(await runOnce(fn, account, options, mode));
+      const result = { account, runs };
+      printSize(result, seededMs, k);
+      results.push(result);
     }
 
     process.stderr.write("bundle: size and import time…\n");
     const bundle = await measureBundle(fn);
     printBundle(bundle);
-    printTargets(results, bundle, benchStarted);
+    const targets = evaluateTargets(results, bundle);
+    const benchSeconds = (performance.now() - benchStarted) / 1000;
+    printTargets(results, targets, benchSeconds);
+    const record = toResults({
+      results,
+      bundle,
+      targets,
+      machine: {
+        node: process.version,
+        cpu: cpuModel,
+        cores: cpu.length,
+        loadAverage: { start: loadAtStart, end: loadavg()[0] as number },
+      },
+      timeScale: k,
+      latencyMs: options.latencyMs,
+      recordedAt: new Date().toISOString(),
+      benchSeconds,
+      presetSizes: options.presetSizes,
+    });
+    mkdirSync(dirname(OUTPUT_FILE), { recursive: true });
+    writeResults(record, OUTPUT_FILE);
+    console.log(
+      `figures written to ${OUTPUT_FILE}${options.presetSizes ? "; npm run figures records them in the README" : " (other sizes than the bench's own: npm run figures will not record them)"}`,
+    );
+    return targets.some((target) => target.met === false) ? 1 : 0;
   } finally {
     synthesized.cleanup();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 2;
+  },
+);

@@ -107,12 +107,14 @@ async function main() {
     if (!run.result) throw new Error(`the handler failed: ${run.error?.message ?? run.stderr}`);
     const summary = run.result;
 
+    // Models are known by ARN, or by `<project>/<version>` when metrics-first discovery judged them by name only.
     const facts = new Map<string, { estimatedHourlyCostUsd?: number; nearMissTags?: string[] }>();
     for (const line of run.logs) {
-      if (typeof line.modelArn === "string")
-        facts.set(line.modelArn, (line.facts ?? {}) as { estimatedHourlyCostUsd?: number });
+      const key = typeof line.modelArn === "string" ? line.modelArn : line.model;
+      if (typeof key === "string")
+        facts.set(key, (line.facts ?? {}) as { estimatedHourlyCostUsd?: number; nearMissTags?: string[] });
     }
-    const reasons = new Map(summary.skipped.map((s) => [s.arn, s.reason]));
+    const reasons = new Map(summary.skipped.map((s) => [s.arn ?? String(s.model), s.reason]));
     const stopped = new Set(summary.stopped);
 
     const models = world.sandbox.rekognition.models();
@@ -125,6 +127,7 @@ async function main() {
     for (const model of models) {
       const after = world.sandbox.rekognition.model(model.arn)?.status ?? "?";
       const name = `${model.projectName}/${model.versionName}`;
+      const key = reasons.has(model.arn) || facts.has(model.arn) ? model.arn : name;
       let decision = "not running";
       let reason = "only RUNNING models are considered";
       if (model.feature !== "CUSTOM_LABELS") {
@@ -133,11 +136,16 @@ async function main() {
       } else if (stopped.has(model.arn)) {
         decision = "STOPPED";
         reason = String(items.find((item) => item.modelArn === model.arn)?.reason ?? "");
-      } else if (reasons.has(model.arn)) {
+      } else if (reasons.has(key)) {
         decision = "kept";
-        reason = reasons.get(model.arn) ?? "";
+        reason = reasons.get(key) ?? "";
+      } else if (before.get(model.arn) === "RUNNING") {
+        decision = "not seen";
+        reason =
+          "publishes no InServiceInferenceUnits, so metrics-first discovery does not see it; never stopped " +
+          "(`idle-model-stopper scan --full` lists it)";
       }
-      const cost = money(facts.get(model.arn)?.estimatedHourlyCostUsd);
+      const cost = money(facts.get(key)?.estimatedHourlyCostUsd);
       console.log(
         `${cell(name, width)} ${cell(before.get(model.arn) ?? "?", 9)} ${cell(after, 9)} ${cell(decision, 12)} ${cell(cost, 7)} ${reason}`,
       );

@@ -131,7 +131,9 @@ async function main(): Promise<number> {
       const cost = facts.get(arn)?.estimatedHourlyCostUsd;
       return `  stopped ${name(arn)}${cost === undefined ? "" : ` (${formatHourlyCost(cost)})`}: ${arn}`;
     }),
-    ...summary.skipped.map((kept) => `  kept ${name(kept.arn)}: ${kept.reason}`),
+    ...summary.skipped.map(
+      (kept) => `  kept ${kept.arn ? name(kept.arn) : `${kept.model} (${kept.region})`}: ${kept.reason}`,
+    ),
     ...summary.errors.map((error) => `  error ${error.arn ? `${name(error.arn)}: ` : ""}${error.message}`),
     ...[...facts].flatMap(([arn, fact]) =>
       (fact.nearMissTags ?? []).map((note) => `  note ${name(arn)}: ${note}`),

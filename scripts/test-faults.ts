@@ -1,12 +1,12 @@
 /**
- * `npm run test:faults`: the fault storms of test/reliability/fault-storm.test.ts, run once each, printed as one line
- * each: for the nightly run, faults injected, retries seen, idle models stopped, wrong stops, records written,
- * duplicates and errors reported, and how long the run took on the function's clock and on the wall; for the
- * follow-up, models started again of those expected, restarts doubled, restart records and errors reported. The
- * lines are also written to test-output/faults.json, from which the README quotes them (npm run figures). Exits 1 if
- * the stopper broke a promise, naming each on stderr.
+ * `npm run test:faults`: the fault storms of test/reliability/fault-storm.test.ts, printed as one line each: the
+ * nightly run's, once with each discovery (metrics-first and full, side by side), with faults injected, retries seen,
+ * idle models stopped, wrong stops, records written, duplicates and errors reported, and how long the run took on the
+ * function's clock and on the wall; then the follow-up's, with models started again of those expected, restarts
+ * doubled, restart records and errors reported. The lines are also written to test-output/faults.json, from which the
+ * README quotes them (npm run figures). Exits 1 if the stopper broke a promise in any, naming each on stderr.
  *
- *   npm run test:faults [-- --seed <n>] [--attempts <1-20>] [--time-scale <k ≥ 1>]
+ *   npm run test:faults [-- --seed <n>] [--attempts <1-20>] [--time-scale <k ≥ 1>] [--discovery metrics-first|full]
  *
  * By default the function's waits (backoff, pacing) are STORM_TIME_SCALE times shorter on the wall while its clock
  * jumps over what they skip, which changes how long the run takes on the wall and nothing else; `--time-scale 1` lets
@@ -17,6 +17,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { quietUnsupportedNode } from "../cli/node-support.ts";
+import { DISCOVERY_MODES, type Discovery } from "../common/settings.ts";
 import { synthesize } from "../sandbox/bundle.ts";
 import {
   formatStormLine,
@@ -28,7 +29,8 @@ import {
 import { formatFollowUpStormLine, runFollowUpStorm } from "../test/reliability/follow-up-storm.ts";
 import { ROOT, writeFileAtomically } from "./build/stamp.ts";
 
-const USAGE = "Usage: npm run test:faults -- [--seed <n>] [--attempts <1-20>] [--time-scale <k ≥ 1>]";
+const USAGE =
+  "Usage: npm run test:faults -- [--seed <n>] [--attempts <1-20>] [--time-scale <k ≥ 1>] [--discovery metrics-first|full]";
 
 function positiveNumber(name: string, text: string | undefined, fallback: number, integer = true): number {
   if (text === undefined) return fallback;
@@ -48,6 +50,7 @@ async function main(): Promise<number> {
       seed: { type: "string" },
       attempts: { type: "string" },
       "time-scale": { type: "string" },
+      discovery: { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -58,27 +61,41 @@ async function main(): Promise<number> {
   const seed = positiveNumber("seed", values.seed, STORM_FAULTS.seed as number);
   const maxAttempts = positiveNumber("attempts", values.attempts, STORM_MAX_ATTEMPTS);
   const timeScale = positiveNumber("time-scale", values["time-scale"], STORM_TIME_SCALE, false);
+  const asked = values.discovery;
+  if (asked !== undefined && !(DISCOVERY_MODES as readonly string[]).includes(asked))
+    throw new Error(
+      `--discovery must be one of ${DISCOVERY_MODES.join(", ")}, got ${JSON.stringify(asked)}\n${USAGE}`,
+    );
+  const discoveries: readonly Discovery[] = asked === undefined ? DISCOVERY_MODES : [asked as Discovery];
 
   process.stderr.write("Synthesizing the CDK app to get the real Lambda bundle…\n");
   const fn = await synthesize();
   try {
     process.stderr.write(
-      `Running the bundle in the fault storm (seed ${seed}, waits ×${timeScale} shorter)…\n`,
+      `Running the bundle in the fault storm with discovery ${discoveries.join(" and ")} (seed ${seed}, waits ×${timeScale} shorter)…\n`,
     );
-    const report = await runFaultStorm(fn, { seed, maxAttempts, timeScale });
-    const line = formatStormLine(report);
-    console.log(line);
+    // Side by side, in sandboxes of their own: each spends most of its time waiting on backoff.
+    const reports = await Promise.all(
+      discoveries.map((discovery) => runFaultStorm(fn, { seed, maxAttempts, timeScale, discovery })),
+    );
+    const lines = reports.map(formatStormLine);
+    for (const line of lines) console.log(line);
+    // After the nightly storms rather than beside them, which would slow them past their deadline.
     process.stderr.write("Following stops up in the storm (the follow-up function)…\n");
     const followUps = await runFollowUpStorm(fn, { seed, maxAttempts, timeScale });
     const followUpLine = formatFollowUpStormLine(followUps);
     console.log(followUpLine);
-    const broken = [...report.broken, ...followUps.broken];
+    const broken = [
+      ...reports.flatMap((report) => report.broken.map((item) => ({ storm: report.discovery, ...item }))),
+      ...followUps.broken.map((item) => ({ storm: "follow-ups", ...item })),
+    ];
     // The README quotes these lines from the file (npm run figures), never by hand.
     writeFileAtomically(
       join(ROOT, "test-output", "faults.json"),
-      `${JSON.stringify({ line, followUpLine, node: process.version, cores: cpus().length, recordedAt: new Date().toISOString(), broken }, null, 2)}\n`,
+      `${JSON.stringify({ lines, followUpLine, node: process.version, cores: cpus().length, recordedAt: new Date().toISOString(), broken }, null, 2)}\n`,
     );
-    for (const { promise, detail } of broken) process.stderr.write(`BROKEN ${promise}: ${detail}\n`);
+    for (const { storm, promise, detail } of broken)
+      process.stderr.write(`BROKEN (${storm}) ${promise}: ${detail}\n`);
     return broken.length === 0 ? 0 : 1;
   } finally {
     fn.cleanup();

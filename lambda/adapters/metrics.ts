@@ -1,12 +1,14 @@
 /**
  * CloudWatch: each model's request and in-service metrics, fetched for many models at once in GetMetricData
  * calls of up to 500 queries, following NextToken. Plain MetricStat queries only; sums are done in the core.
- * The last look re-reads the request metrics alone, 4 queries a model.
+ * The last look re-reads the request metrics alone, 4 queries a model. And the models in service lately, from
+ * ListMetrics: what metrics-first discovery starts from.
  */
 
 import {
   type CloudWatchClient,
   GetMetricDataCommand,
+  ListMetricsCommand,
   type MetricDataQuery,
   type MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
@@ -15,6 +17,7 @@ import {
   IN_SERVICE_METRIC,
   METRIC_NAMESPACE,
   type ModelUsage,
+  type NamedModel,
   REQUEST_METRICS,
   type RequestEvidence,
   type RequestRange,
@@ -34,6 +37,12 @@ export interface UsageReader {
     models: readonly RunningModel[],
     window: UsageWindow,
   ): Promise<Map<string, UsageEvidence>>;
+  /** Each model's usage, or why it could not be read, in the order given: for models known by name only. */
+  readUsageByName(
+    region: string,
+    models: readonly NamedModel[],
+    window: UsageWindow,
+  ): Promise<UsageEvidence[]>;
   /**
    * Returns each model's request datapoints (the four request metrics) over `range`, or the reason they could not
    * be read, keyed by model ARN: {@link REQUEST_MODELS_PER_CALL} models a GetMetricData call.
@@ -43,10 +52,18 @@ export interface UsageReader {
     models: readonly MetricsOf[],
     range: RequestRange,
   ): Promise<Map<string, RequestEvidence>>;
+  /**
+   * The models that published InServiceInferenceUnits in the past three hours (ListMetrics, RecentlyActive=PT3H,
+   * every page), each once. A model started less than about 15 minutes ago may not be listed yet.
+   */
+  listInService(region: string): Promise<NamedModel[]>;
 }
 
 /** What the metrics of a model are found by: its project and version names, and its ARN for the answer's key. */
 export type MetricsOf = Pick<RunningModel, "modelArn" | "projectName" | "versionName">;
+
+/** What a query of a model's metrics needs: its dimensions, the project and version names. */
+export type MetricNames = Pick<NamedModel, "projectName" | "versionName">;
 
 /** GetMetricData accepts at most 500 MetricDataQueries per call. */
 export const MAX_QUERIES_PER_CALL = 500;
@@ -70,7 +87,7 @@ const USAGE_QUERIES = [...REQUEST_QUERIES, { name: IN_SERVICE_METRIC, stat: "Ave
  * `requestsOnly`, the request metrics alone.
  */
 export function buildQueries(
-  models: readonly MetricsOf[],
+  models: readonly MetricNames[],
   periodSeconds: number,
   requestsOnly = false,
 ): MetricDataQuery[] {
@@ -99,11 +116,20 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
-/** The SDK-backed {@link UsageReader}. `clientFor` and `gateFor` give one client and gate per region. */
+/** ListMetrics answers at most this many metrics a page. */
+export const METRICS_PER_LIST_PAGE = 500;
+
+// The dimensions of a Custom Labels model's metrics; a metric with any other set is not one model's.
+const MODEL_DIMENSIONS = ["ProjectName", "VersionName"] as const;
+
+/** The SDK-backed {@link UsageReader}. `clientFor` and the gates give one client and gate per region. */
 export class CloudWatchUsageReader implements UsageReader {
   constructor(
     private readonly clientFor: (region: string) => CloudWatchClient,
+    /** The gate of GetMetricData. */
     private readonly gateFor: (region: string) => Gate = () => openGate,
+    /** The gate of ListMetrics, which has its own limit (25 TPS to GetMetricData's 50). */
+    private readonly listGateFor: (region: string) => Gate = () => openGate,
   ) {}
 
   readUsage(
@@ -111,6 +137,14 @@ export class CloudWatchUsageReader implements UsageReader {
     models: readonly RunningModel[],
     window: UsageWindow,
   ): Promise<Map<string, UsageEvidence>> {
+    return this.byArn(models, this.inBatches(region, models, false, window.periodSeconds, window, toUsage));
+  }
+
+  readUsageByName(
+    region: string,
+    models: readonly NamedModel[],
+    window: UsageWindow,
+  ): Promise<UsageEvidence[]> {
     return this.inBatches(region, models, false, window.periodSeconds, window, toUsage);
   }
 
@@ -119,45 +153,91 @@ export class CloudWatchUsageReader implements UsageReader {
     models: readonly MetricsOf[],
     range: RequestRange,
   ): Promise<Map<string, RequestEvidence>> {
-    return this.inBatches(
+    const read = this.inBatches(
       region,
       models,
       true,
       range.periodSeconds,
       { queryStart: range.start, end: range.end },
       (results, index) => {
-        const read = toSeries(results, index, REQUEST_METRICS.length);
-        return "error" in read ? read : { requests: requestsOf(read) };
+        const series = toSeries(results, index, REQUEST_METRICS.length);
+        return "error" in series ? series : { requests: requestsOf(series) };
       },
     );
+    return this.byArn(models, read);
+  }
+
+  /** The evidence read in the models' order, keyed by each model's ARN. */
+  private async byArn<T>(models: readonly MetricsOf[], read: Promise<T[]>): Promise<Map<string, T>> {
+    const evidence = await read;
+    return new Map(models.map((model, index) => [model.modelArn, evidence[index] as T]));
   }
 
   /**
    * Reads the models in batches of as many as fit in 500 queries, one GetMetricData call (and its pages) each, at
-   * once; a batch that fails gives each of its models the error.
+   * once; a batch that fails gives each of its models the error. The evidence comes in the models' order.
    */
   private async inBatches<T>(
     region: string,
-    models: readonly MetricsOf[],
+    models: readonly MetricNames[],
     requestsOnly: boolean,
     periodSeconds: number,
     span: Pick<UsageWindow, "queryStart" | "end">,
     evidenceOf: (results: Merged, modelIndex: number) => T | { error: string },
-  ): Promise<Map<string, T | { error: string }>> {
-    const evidence = new Map<string, T | { error: string }>();
+  ): Promise<(T | { error: string })[]> {
+    const perCall = requestsOnly ? REQUEST_MODELS_PER_CALL : MODELS_PER_CALL;
+    const evidence: (T | { error: string })[] = [];
     await Promise.all(
-      chunk(models, requestsOnly ? REQUEST_MODELS_PER_CALL : MODELS_PER_CALL).map(async (batch) => {
+      chunk(models, perCall).map(async (batch, batchIndex) => {
+        const first = batchIndex * perCall;
         try {
           const results = await this.fetchAll(region, buildQueries(batch, periodSeconds, requestsOnly), span);
-          for (const [modelIndex, model] of batch.entries())
-            evidence.set(model.modelArn, evidenceOf(results, modelIndex));
+          for (const modelIndex of batch.keys())
+            evidence[first + modelIndex] = evidenceOf(results, modelIndex);
         } catch (error) {
-          for (const model of batch)
-            evidence.set(model.modelArn, { error: `GetMetricData failed: ${errorMessage(error)}` });
+          for (const modelIndex of batch.keys())
+            evidence[first + modelIndex] = { error: `GetMetricData failed: ${errorMessage(error)}` };
         }
       }),
     );
     return evidence;
+  }
+
+  async listInService(region: string): Promise<NamedModel[]> {
+    const client = this.clientFor(region);
+    const gate = this.listGateFor(region);
+    const found = new Map<string, NamedModel>();
+    await forEachPage(
+      "ListMetrics",
+      async (token) => {
+        const page = await gate(() =>
+          client.send(
+            new ListMetricsCommand({
+              Namespace: METRIC_NAMESPACE,
+              MetricName: IN_SERVICE_METRIC,
+              Dimensions: MODEL_DIMENSIONS.map((name) => ({ Name: name })),
+              // The only value CloudWatch accepts: metrics with datapoints in the past three hours.
+              RecentlyActive: "PT3H",
+              NextToken: token,
+            }),
+          ),
+        );
+        return { items: page.Metrics ?? [], nextToken: page.NextToken };
+      },
+      (metrics) => {
+        for (const metric of metrics) {
+          const dimensions = metric.Dimensions ?? [];
+          // The filter matches metrics that have these dimensions and maybe more: only the exact pair is one model.
+          if (dimensions.length !== MODEL_DIMENSIONS.length) continue;
+          const value = (name: string) => dimensions.find((dimension) => dimension.Name === name)?.Value;
+          const projectName = value("ProjectName");
+          const versionName = value("VersionName");
+          if (!projectName || !versionName) continue;
+          found.set(`${projectName}/${versionName}`, { region, projectName, versionName });
+        }
+      },
+    );
+    return [...found.values()];
   }
 
   /** Runs one batch of queries through every page, merging each query's datapoints. */

@@ -28,7 +28,12 @@ export interface Problem {
 
 /** A project or model the run did not get to, and why. */
 export interface Unfinished {
-  readonly arn: string;
+  /** Its ARN; absent for a model known by name only (metrics-first discovery did not describe it). */
+  readonly arn?: string;
+  /** `<project>/<version>`, for a model known by name only. */
+  readonly model?: string;
+  /** The region, for a model known by name only. */
+  readonly region?: string;
   readonly reason: string;
 }
 
@@ -84,6 +89,21 @@ export interface ModelDirectory {
     onModels: (models: RunningModel[]) => void,
     mayContinue?: () => boolean,
   ): Promise<Discovery>;
+  /**
+   * The ARNs of Custom Labels projects by name (DescribeProjects with ProjectNames, at most
+   * {@link NAMES_PER_DESCRIBE} a call); a name without a Custom Labels project is left out, and a project of a
+   * feature the stopper does not know is not considered, with the reason.
+   */
+  projectArns(region: string, projectNames: readonly string[]): Promise<ProjectLookup>;
+  /**
+   * Describes versions of one project by name (DescribeProjectVersions with VersionNames, at most
+   * {@link NAMES_PER_DESCRIBE}): the RUNNING Custom Labels ones, and those it cannot judge.
+   */
+  describeModels(
+    region: string,
+    projectArn: string,
+    versionNames: readonly string[],
+  ): Promise<DescribedModels>;
   /** Reads the tags of a project or a model. */
   listTags(region: string, resourceArn: string): Promise<Record<string, string>>;
   /** The model's current status, or undefined when it no longer exists. */
@@ -99,6 +119,23 @@ export interface ModelDirectory {
    */
   startModel(region: string, modelArn: string, units: InferenceUnits): Promise<StartOutcome>;
 }
+
+/** What looking projects up by name found. */
+export interface ProjectLookup {
+  /** Project name → ARN, for the Custom Labels projects found. */
+  readonly arns: Map<string, string>;
+  readonly notConsidered: NotConsidered[];
+}
+
+/** What describing versions by name found. */
+export interface DescribedModels {
+  readonly running: RunningModel[];
+  readonly notConsidered: NotConsidered[];
+  readonly problems: Problem[];
+}
+
+/** ProjectNames and VersionNames take at most 10 names a call. */
+export const NAMES_PER_DESCRIBE = 10;
 
 /** One gate per Rekognition API, so that a slow one does not hold up the others. */
 export interface RekognitionGates {
@@ -143,6 +180,14 @@ export function parseModelArn(
   // The project ARN ends with the project's own creation time, which the model ARN does not carry.
   return { projectArn: projectPrefix, projectName, versionName };
 }
+
+/** Why a project of a feature the stopper does not know is left alone. */
+const unknownFeature = (projectArn: string, feature: string | undefined): NotConsidered => ({
+  arn: projectArn,
+  reason:
+    `not considered: DescribeProjects reports Feature ${JSON.stringify(feature)} for the ` +
+    "project, which the stopper does not know; only Custom Labels projects are scanned",
+});
 
 /** Custom Labels, or no Feature at all (projects created before Features existed). */
 const isCustomLabels = (feature: string | undefined): boolean =>
@@ -197,12 +242,7 @@ export class RekognitionModelDirectory implements ModelDirectory {
             }
             if (!isCustomLabels(project.Feature)) {
               if (!KNOWN_FEATURES.has(project.Feature ?? ""))
-                discovery.notConsidered.push({
-                  arn: projectArn,
-                  reason:
-                    `not considered: DescribeProjects reports Feature ${JSON.stringify(project.Feature)} for the ` +
-                    "project, which the stopper does not know; only Custom Labels projects are scanned",
-                });
+                discovery.notConsidered.push(unknownFeature(projectArn, project.Feature));
               continue;
             }
             discovery.projects += 1;
@@ -271,6 +311,82 @@ export class RekognitionModelDirectory implements ModelDirectory {
         });
       }
     }
+  }
+
+  async projectArns(region: string, projectNames: readonly string[]): Promise<ProjectLookup> {
+    if (projectNames.length > NAMES_PER_DESCRIBE)
+      throw new RangeError(
+        `DescribeProjects takes at most ${NAMES_PER_DESCRIBE} names, got ${projectNames.length}`,
+      );
+    const client = this.clientFor(region);
+    const { describe } = this.gatesFor(region);
+    const found: ProjectLookup = { arns: new Map(), notConsidered: [] };
+    const wanted = new Set(projectNames);
+    await forEachPage(
+      "DescribeProjects",
+      async (token) => {
+        const page = await describe(() =>
+          client.send(
+            new DescribeProjectsCommand({
+              ProjectNames: [...projectNames],
+              Features: [CUSTOM_LABELS],
+              NextToken: token,
+            }),
+          ),
+        );
+        return { items: page.ProjectDescriptions ?? [], nextToken: page.NextToken };
+      },
+      (projects) => {
+        for (const project of projects) {
+          const arn = project.ProjectArn ?? "";
+          const name = /:project\/([^/]+)\/\d+$/.exec(arn)?.[1];
+          if (name === undefined || !wanted.has(name)) continue;
+          if (isCustomLabels(project.Feature)) found.arns.set(name, arn);
+          else if (!KNOWN_FEATURES.has(project.Feature ?? ""))
+            found.notConsidered.push(unknownFeature(arn, project.Feature));
+        }
+      },
+    );
+    return found;
+  }
+
+  async describeModels(
+    region: string,
+    projectArn: string,
+    versionNames: readonly string[],
+  ): Promise<DescribedModels> {
+    if (versionNames.length > NAMES_PER_DESCRIBE)
+      throw new RangeError(
+        `DescribeProjectVersions takes at most ${NAMES_PER_DESCRIBE} names, got ${versionNames.length}`,
+      );
+    const client = this.clientFor(region);
+    const { describe } = this.gatesFor(region);
+    const found: DescribedModels = { running: [], notConsidered: [], problems: [] };
+    await forEachPage(
+      "DescribeProjectVersions",
+      async (token) => {
+        const page = await describe(() =>
+          client.send(
+            new DescribeProjectVersionsCommand({
+              ProjectArn: projectArn,
+              VersionNames: [...versionNames],
+              NextToken: token,
+            }),
+          ),
+        );
+        return { items: page.ProjectVersionDescriptions ?? [], nextToken: page.NextToken };
+      },
+      (versions) => {
+        for (const version of versions) {
+          const seen = toRunningModel(region, projectArn, version);
+          if (seen === undefined) continue;
+          if ("reason" in seen) found.notConsidered.push(seen);
+          else if ("message" in seen) found.problems.push(seen);
+          else found.running.push(seen);
+        }
+      },
+    );
+    return found;
   }
 
   async listTags(region: string, resourceArn: string): Promise<Record<string, string>> {

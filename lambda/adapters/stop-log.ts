@@ -3,7 +3,13 @@
  * it; a warning's is written when the model is warned and closed when a later run is done with it.
  */
 
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  paginateScan,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { RESTART_PENDING, RESTARTED, STARTED_BY_HAND, type StopRecord, WARNED } from "../core/stop-record.ts";
 import { attemptsOf } from "./errors.ts";
 
@@ -81,11 +87,36 @@ export interface StopLog {
   ): Promise<boolean>;
 }
 
+/**
+ * Whose models a log serves in the organization mode (issue 11): its records carry `accountId`, and a record still
+ * STOP_PENDING or followed up (an open warning) is indexed under `<accountId>:<region>` in `PendingStops` and
+ * `FollowUps`, so each account's run finds its own and never another account's. The hub's log also reads the
+ * `<region>` keys that records written before the organization mode (without `accountId`) have.
+ */
+export interface LogAccount {
+  readonly accountId: string;
+  /** True for the hub's own account: its earlier, account-less pending records are its own. */
+  readonly readsAccountlessRecords: boolean;
+}
+
+/** The PendingStops and FollowUps key of a region's records: `<region>`, or `<accountId>:<region>` for an account's. */
+export function pendingKeyOf(region: string, account?: LogAccount): string {
+  return account === undefined ? region : `${account.accountId}:${region}`;
+}
+
+/** The keys present in the FollowUps index: which accounts and regions have something to follow up. */
+export interface FollowUpKeys {
+  /** Every distinct `followUpRegion` of the index: `<region>`, or `<accountId>:<region>` in the organization mode. */
+  followUpKeys(): Promise<string[]>;
+}
+
 /** The SDK-backed {@link StopLog}. */
-export class DynamoStopLog implements StopLog {
+export class DynamoStopLog implements StopLog, FollowUpKeys {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** The account whose models this log records; none in the single-account mode (records as before). */
+    private readonly account?: LogAccount,
   ) {}
 
   async recordsSince(modelArn: string, since: string): Promise<StopRecord[]> {
@@ -97,20 +128,47 @@ export class DynamoStopLog implements StopLog {
     });
   }
 
-  async pendingRecords(region: string): Promise<StopRecord[]> {
-    return this.query({
-      IndexName: PENDING_INDEX,
-      KeyConditionExpression: "pendingRegion = :region",
-      ExpressionAttributeValues: { ":region": region },
-    });
+  pendingRecords(region: string): Promise<StopRecord[]> {
+    return this.queryRegion(PENDING_INDEX, "pendingRegion", region);
   }
 
-  async followUps(region: string): Promise<StopRecord[]> {
-    return this.query({
-      IndexName: FOLLOW_UPS_INDEX,
-      KeyConditionExpression: "followUpRegion = :region",
-      ExpressionAttributeValues: { ":region": region },
-    });
+  followUps(region: string): Promise<StopRecord[]> {
+    return this.queryRegion(FOLLOW_UPS_INDEX, "followUpRegion", region);
+  }
+
+  async followUpKeys(): Promise<string[]> {
+    // The index is sparse (open warnings and followed stops only), so a Scan of it reads few items; only the key
+    // is projected. A key cannot be listed otherwise: a Query needs it.
+    const keys = new Set<string>();
+    const pages = paginateScan(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        IndexName: FOLLOW_UPS_INDEX,
+        ProjectionExpression: "followUpRegion",
+      },
+    );
+    for await (const page of pages)
+      for (const item of page.Items ?? [])
+        if (typeof item.followUpRegion === "string") keys.add(item.followUpRegion);
+    return [...keys].sort();
+  }
+
+  /** A sparse index's records of a region: this account's key, and the hub's earlier account-less one. */
+  private async queryRegion(indexName: string, keyName: string, region: string): Promise<StopRecord[]> {
+    const keys = [pendingKeyOf(region, this.account)];
+    if (this.account?.readsAccountlessRecords) keys.push(region);
+    const found = await Promise.all(
+      keys.map((key) =>
+        this.query({
+          IndexName: indexName,
+          KeyConditionExpression: "#key = :region",
+          ExpressionAttributeNames: { "#key": keyName },
+          ExpressionAttributeValues: { ":region": key },
+        }),
+      ),
+    );
+    return found.flat().sort((a, b) => a.stoppedAt.localeCompare(b.stoppedAt));
   }
 
   private async query(input: Omit<ConstructorParameters<typeof QueryCommand>[0], "TableName">) {
@@ -131,7 +189,7 @@ export class DynamoStopLog implements StopLog {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: record,
+          Item: this.account === undefined ? record : this.ofAccount(record, this.account),
           ConditionExpression: "attribute_not_exists(modelArn)",
         }),
       );
@@ -141,6 +199,19 @@ export class DynamoStopLog implements StopLog {
       if (errorName(error) === "ConditionalCheckFailedException" && attemptsOf(error) > 1) return;
       throw error;
     }
+  }
+
+  private ofAccount(record: StopRecord, account: LogAccount): StopRecord {
+    return {
+      ...record,
+      accountId: account.accountId,
+      ...(record.pendingRegion !== undefined && {
+        pendingRegion: pendingKeyOf(record.pendingRegion, account),
+      }),
+      ...(record.followUpRegion !== undefined && {
+        followUpRegion: pendingKeyOf(record.followUpRegion, account),
+      }),
+    };
   }
 
   async recordOutcome(modelArn: string, stoppedAt: string, outcome: Outcome): Promise<void> {
@@ -156,7 +227,8 @@ export class DynamoStopLog implements StopLog {
     }
     if (outcome.followUpRegion !== undefined) {
       sets.push("followUpRegion = :followUpRegion");
-      values[":followUpRegion"] = outcome.followUpRegion;
+      // An account's stop is followed up under its `<accountId>:<region>` key, as its warnings are.
+      values[":followUpRegion"] = pendingKeyOf(outcome.followUpRegion, this.account);
     }
     await this.client.send(
       new UpdateCommand({

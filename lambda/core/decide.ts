@@ -24,7 +24,8 @@ const MINUTE_MS = 60_000;
 
 /** Everything the core needs to judge one model. */
 export interface DecisionInput {
-  readonly model: RunningModel;
+  /** The model; only its MinInferenceUnits is read (the cost of a model without in-service data). */
+  readonly model: Pick<RunningModel, "minInferenceUnits">;
   readonly tags: TagEvidence;
   readonly usage: UsageEvidence;
   /** The run's clock reading, epoch ms. */

@@ -41,7 +41,7 @@ export interface DigestInput {
   readonly kept: number;
   readonly stopped: readonly { readonly model: RunningModel; readonly verdict: Verdict }[];
   readonly errors: readonly { readonly arn?: string; readonly message: string }[];
-  readonly unfinished: readonly { readonly arn: string; readonly reason: string }[];
+  readonly unfinished: readonly { readonly arn?: string; readonly reason: string }[];
   readonly logTableName: string;
   /** A warning pass (assess and warn, never stop) rather than a full run. @default false */
   readonly warnOnly?: boolean;
@@ -78,7 +78,7 @@ export const MAX_MESSAGE_BYTES = 262_144;
 const bytes = (text: string) => Buffer.byteLength(text, "utf8");
 
 /** A part of the message: a title line, one entry per item (an entry may span lines), and a line for the rest. */
-interface Section {
+export interface Section {
   readonly title: string;
   readonly entries: readonly string[];
   readonly more: (count: number) => string;
@@ -89,7 +89,7 @@ interface Section {
  * them). Entries are listed in order while they fit, earlier sections first; a section whose entries do not all fit
  * ends with its `more` line, whose room is kept from the start.
  */
-function fitSections(sections: readonly Section[], budget: number): string[] {
+export function fitSections(sections: readonly Section[], budget: number): string[] {
   // Room for every title, every `more` line (with the largest count it could show) and the blank lines.
   let left =
     budget -

@@ -87,6 +87,11 @@ export interface StopRecord {
   readonly followUpRegion?: string;
   /** Warnings: the earliest time (ISO-8601 UTC) a run may stop the model. */
   readonly stopNotBefore?: string;
+  /**
+   * The model's account, on records written in the organization mode (issue 11); absent on earlier records, whose
+   * account is the one in `modelArn`.
+   */
+  readonly accountId?: string;
 
   // ---- Follow-ups of a stop (issue 12). All optional: records written before them still read.
   /** The model's project, so its tags can be read again once the model is no longer listed as running. */

@@ -47,6 +47,34 @@ export type TagPolicy =
 
 const WHERE = ["model", "project"] as const;
 
+/** The tags' reason to keep a model, when they give one. */
+export type KeepByTags = Extract<TagPolicy, { keep: true }>;
+
+/**
+ * Why a project's own tags keep every model of it whatever the models' tags say (an opt-out or a snooze, which come
+ * first in {@link tagPolicy}), or undefined when they do not.
+ */
+export function projectKeepsItsModels(
+  project: Readonly<Record<string, string>>,
+  optOutTagKey: string,
+  now: number,
+): KeepByTags | undefined {
+  return optOutOf(project[optOutTagKey], optOutTagKey, "project", now);
+}
+
+/** The keep an opt-out tag's value asks for (an invalid snooze date keeps to be safe), or undefined. */
+function optOutOf(
+  value: string | undefined,
+  key: string,
+  where: (typeof WHERE)[number],
+  now: number,
+): KeepByTags | undefined {
+  const optOut = parseOptOut(value, now);
+  const reason = describeOptOut(optOut, key, where);
+  if (reason === undefined) return undefined;
+  return { keep: true, reason, cause: optOut.kind === "invalid-date" ? "unsure" : "opted-out" };
+}
+
 /**
  * Every tag key the stopper reads or writes, the opt-out key first; a tag with any other key changes nothing. The
  * last-action tag is the stopper's own: it changes no decision, and it is no near miss of an opt-out.
@@ -65,10 +93,8 @@ export function tagKeysRead(optOutTagKey: string): string[] {
 export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {
   const { optOutTagKey: key, now } = options;
   for (const where of WHERE) {
-    const optOut = parseOptOut(tags[where][key], now);
-    const reason = describeOptOut(optOut, key, where);
-    if (reason !== undefined)
-      return { keep: true, reason, cause: optOut.kind === "invalid-date" ? "unsure" : "opted-out" };
+    const kept = optOutOf(tags[where][key], key, where, now);
+    if (kept !== undefined) return kept;
   }
 
   if (options.requireOptIn) {

@@ -3,14 +3,21 @@
  * translate SDK shapes into these, so the core can be tested with literals.
  */
 
-/** A Custom Labels model version that DescribeProjectVersions reported as RUNNING. */
-export interface RunningModel {
+/**
+ * A model known by its names only, as its CloudWatch metrics name it (dimensions ProjectName and VersionName):
+ * metrics-first discovery knows a busy model no better, since it never describes it.
+ */
+export interface NamedModel {
   readonly region: string;
-  readonly projectArn: string;
   readonly projectName: string;
+  readonly versionName: string;
+}
+
+/** A Custom Labels model version that DescribeProjectVersions reported as RUNNING. */
+export interface RunningModel extends NamedModel {
+  readonly projectArn: string;
   /** The ProjectVersionArn. */
   readonly modelArn: string;
-  readonly versionName: string;
   /** MinInferenceUnits from DescribeProjectVersions, recorded so the model can be restarted as it was. */
   readonly minInferenceUnits?: number;
   /** MaxInferenceUnits from DescribeProjectVersions (auto-scaling ceiling), when set. */
@@ -149,4 +156,10 @@ export interface Verdict {
   readonly facts: VerdictFacts;
   /** What the verdict rests on; absent on verdicts built before it existed, read as `unsure`. */
   readonly cause?: VerdictCause;
+}
+
+/** A model judged by name only, with its verdict: metrics-first discovery kept it without describing it. */
+export interface NamedVerdict {
+  readonly model: NamedModel;
+  readonly verdict: Verdict;
 }

@@ -20,13 +20,13 @@ const MODEL_ARN = /^arn:([a-z-]+):rekognition:[^:]+:(\d{12}):/;
 
 /**
  * The model's own warning topic from its tags (the model's tag wins over its project's), checked: an SNS standard
- * topic ARN of the model's partition and account, in one of `regions` (the function may publish only there).
- * Undefined when neither carries the tag.
+ * topic ARN of the model's partition and account (or of `account`, the hub's in the organization mode), in one of
+ * `regions` (the function may publish only there). Undefined when neither carries the tag.
  */
 export function notifyTargetOf(
   tags: TagSets,
   modelArn: string,
-  options: { readonly optOutTagKey: string; readonly regions: readonly string[] },
+  options: { readonly optOutTagKey: string; readonly regions: readonly string[]; readonly account?: string },
 ): NotifyTarget | undefined {
   const key = `${options.optOutTagKey}${NOTIFY_SUFFIX}`;
   const where =
@@ -35,7 +35,8 @@ export function notifyTargetOf(
   const value = tags[where][key] as string;
   const source = `tag ${key} on the ${where}`;
   const invalid = (problem: string): NotifyTarget => ({ invalid: value, source, problem });
-  const [, partition, account] = MODEL_ARN.exec(modelArn) ?? [];
+  const [, partition, modelAccount] = MODEL_ARN.exec(modelArn) ?? [];
+  const account = options.account ?? modelAccount;
   const match = TOPIC_ARN.exec(value.trim());
   const [, topicPartition, region = "", topicAccount, name = ""] = match ?? [];
   if (match && name.endsWith(".fifo"))
@@ -43,7 +44,12 @@ export function notifyTargetOf(
   if (!match || name.includes("."))
     return invalid("it is not an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<topic name>)");
   if (topicAccount !== account)
-    return invalid(`the topic belongs to account ${topicAccount}, not to this account ${account}`);
+    return invalid(
+      options.account === undefined
+        ? `the topic belongs to account ${topicAccount}, not to this account ${account}`
+        : `the topic belongs to account ${topicAccount}, not to the stopper's account ${account}, the only one ` +
+            "whose topics it may publish to",
+    );
   if (topicPartition !== partition)
     return invalid(`the topic is in partition ${topicPartition}, not ${partition}`);
   if (!options.regions.includes(region))

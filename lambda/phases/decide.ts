@@ -18,10 +18,10 @@ export interface DecidedModel {
   readonly problems: readonly Problem[];
 }
 
-/** The settings a verdict depends on, and the regions a model's notify topic may be in. */
+/** The settings a verdict depends on, and the account and regions a model's notify topic may be in. */
 export type DecideSettings = Pick<
   StopperConfig,
-  "idleMinutes" | "optOutTagKey" | "requireOptIn" | "pricePerInferenceUnitHour" | "regions"
+  "idleMinutes" | "optOutTagKey" | "requireOptIn" | "pricePerInferenceUnitHour" | "regions" | "warningTopics"
 >;
 
 /** The decide phase: a stage from each {@link MeasuredModel} to its {@link DecidedModel}. */
@@ -47,7 +47,14 @@ export function decideModel(config: DecideSettings, now: number): Stage<Measured
       const restart = "error" in tags ? undefined : restartTag(tags, config.optOutTagKey);
       if (restart && "error" in restart) problems.push({ arn: model.modelArn, message: restart.error });
       // Where the owner wants a warning before a stop: read with the tags, used only if the model is warned.
-      const notify = "error" in tags ? undefined : notifyTargetOf(tags, model.modelArn, config);
+      const notify =
+        "error" in tags
+          ? undefined
+          : notifyTargetOf(tags, model.modelArn, {
+              optOutTagKey: config.optOutTagKey,
+              regions: config.warningTopics?.regions ?? config.regions,
+              ...(config.warningTopics && { account: config.warningTopics.account }),
+            });
       const decision: Decision = {
         model,
         verdict,

@@ -5,7 +5,7 @@
 
 import { errorMessage } from "../adapters/errors.ts";
 import type { ModelDirectory, NotConsidered, Problem, Unfinished } from "../adapters/rekognition.ts";
-import type { RunningModel } from "../core/types.ts";
+import type { NamedVerdict, RunningModel } from "../core/types.ts";
 import type { Source } from "../pipeline.ts";
 
 /** Where to discover, and for how long. */
@@ -22,6 +22,8 @@ export interface DiscoveryReport {
   readonly unfinished: readonly Unfinished[];
   /** Projects and models seen but not judged: a status or feature the stopper does not know. */
   readonly notConsidered: readonly NotConsidered[];
+  /** Models judged by name only, never handed over: metrics-first discovery keeps them without describing them. */
+  readonly judgedByName?: readonly NamedVerdict[];
 }
 
 /** The discover phase: a source of the region's running models that ends with its report. */

@@ -2,13 +2,14 @@
  * Phase "read metrics": each model's request and in-service metrics, in GetMetricData batches of
  * {@link MODELS_PER_CALL} models (500 queries), one set of batches per idle threshold since a call has one time
  * range. A batch goes out as soon as it is full; the partial ones once every model has reached the phase. Models
- * the tags already keep, or whose tags could not be read, are not asked about.
+ * the tags already keep, or whose tags could not be read, are not asked about; nor is a model whose metrics were
+ * already read over the same window this run (metrics-first discovery's screen).
  */
 
 import { errorMessage } from "../adapters/errors.ts";
 import { MODELS_PER_CALL, type UsageReader } from "../adapters/metrics.ts";
 import { usageWindow } from "../core/decide.ts";
-import type { RunningModel, UsageEvidence } from "../core/types.ts";
+import type { ModelUsage, RunningModel, UsageEvidence } from "../core/types.ts";
 import type { Stage } from "../pipeline.ts";
 import type { TaggedModel } from "./read-tags.ts";
 
@@ -17,6 +18,12 @@ export interface MeasuredModel extends TaggedModel {
   /** The model's usage over its window, or why it is not known ({@link METRICS_NOT_NEEDED} when not asked). */
   readonly usage: UsageEvidence;
 }
+
+/**
+ * Usage already read this run, by `<project>/<version>`, with the threshold whose window it covers: what
+ * metrics-first discovery's screen read of the models it hands over.
+ */
+export type KnownUsage = ReadonlyMap<string, { readonly idleMinutes: number; readonly usage: ModelUsage }>;
 
 /** Not an error: the tags alone decide, so the metrics were never asked for. */
 export const METRICS_NOT_NEEDED: UsageEvidence = { error: "metrics not read: the tags decide" };
@@ -28,6 +35,8 @@ export interface ReadMetricsOptions {
    * cost whatever keeps it, while a run saves those queries. @default not read
    */
   readonly keptModelsIdleMinutes?: number;
+  /** Usage already read this run (metrics-first discovery's screen), reused when its window is the model's. */
+  readonly known?: KnownUsage;
 }
 
 /** The read-metrics phase of one region's run: a stage from each {@link TaggedModel} to its {@link MeasuredModel}. */
@@ -41,14 +50,14 @@ export function readMetrics(
   );
   return {
     run: async (tagged) => {
-      const { policy } = tagged;
+      const { policy, model } = tagged;
       if (!policy) return { ...tagged, usage: METRICS_NOT_NEEDED };
-      if (policy.keep) {
-        const minutes = options.keptModelsIdleMinutes;
-        if (minutes === undefined) return { ...tagged, usage: METRICS_NOT_NEEDED };
-        return { ...tagged, usage: await batches.add(tagged.model, minutes) };
-      }
-      return { ...tagged, usage: await batches.add(tagged.model, policy.idleMinutes) };
+      const minutes = policy.keep ? options.keptModelsIdleMinutes : policy.idleMinutes;
+      if (minutes === undefined) return { ...tagged, usage: METRICS_NOT_NEEDED };
+      // Read moments ago over the same window: reading it again would cost a call and tell nothing new.
+      const read = options.known?.get(`${model.projectName}/${model.versionName}`);
+      if (read && read.idleMinutes === minutes) return { ...tagged, usage: read.usage };
+      return { ...tagged, usage: await batches.add(model, minutes) };
     },
     // No model joins a batch any more: send the partial ones.
     end: () => batches.flush(),

@@ -9,6 +9,7 @@ import type { StopperConfig } from "../config.ts";
 import type { Decision } from "../core/decide.ts";
 import { buildDigest, type Digest } from "../core/digest.ts";
 import { formatDuration, formatTime } from "../core/format.ts";
+import type { NamedVerdict } from "../core/types.ts";
 import type { RunDependencies } from "../dependencies.ts";
 import { type Announced, type AnnouncedCounts, announcedCounts } from "./announce.ts";
 import { followUpMetrics, followUpSummary } from "./follow-up-report.ts";
@@ -23,19 +24,21 @@ export interface RunSummary {
   /** `run`: a full run; `warn`: a warning pass, which warns and never stops. */
   readonly mode: RunMode;
   readonly dryRun: boolean;
-  /** Running Custom Labels models found. */
+  /** Running Custom Labels models judged (found by metrics-first discovery: those with current in-service data). */
   readonly scanned: number;
   /** ARNs of the models stopped (in a dry run: that would have been stopped). */
   readonly stopped: string[];
   /**
    * Models left running, each with the reason; also the models and projects not considered at all because AWS
    * described them with a status or feature the stopper does not know (their reason starts `not considered:`).
+   * A model judged by its metrics alone has `model` and `region` instead of `arn`: metrics-first discovery did not
+   * describe it, so its ARN is not known.
    */
-  readonly skipped: { arn: string; reason: string }[];
+  readonly skipped: ListedModel[];
   /** What went wrong; a model here was not stopped unless it is also in `stopped`. */
   readonly errors: { arn?: string; message: string }[];
   /** Projects and models the run did not get to before its deadline, with the reason. */
-  readonly unfinished: { arn: string; reason: string }[];
+  readonly unfinished: ListedModel[];
   /** What the stops save per hour, by the configured price. */
   readonly estimatedHourlySavingsUsd: number;
   /** Stops undone by the regret check: a request had come in before the stop. */
@@ -53,9 +56,20 @@ export interface RunSummary {
   readonly announced: AnnouncedCounts;
 }
 
+/** A model (or project) in the summary: by ARN, or by `<project>/<version>` and region when its ARN is not known. */
+export interface ListedModel {
+  readonly arn?: string;
+  /** `<project>/<version>` of a model known by name only. */
+  readonly model?: string;
+  readonly region?: string;
+  readonly reason: string;
+}
+
 /** What each phase before it handed on. */
 export interface ReportInput {
   readonly runId: string;
+  /** Whether to send the digest (an organization item's is sent by the gather step). @default true */
+  readonly digest?: boolean;
   /** The run's clock reading, epoch ms. */
   readonly now: number;
   readonly reconciled: Pick<Reconciled, "errors">;
@@ -64,6 +78,8 @@ export interface ReportInput {
     readonly decisions: readonly Decision[];
     readonly errors: readonly Problem[];
     readonly unfinished: readonly Unfinished[];
+    /** Models judged by name only, kept without being described (metrics-first discovery). */
+    readonly judgedByName?: readonly NamedVerdict[];
   };
   readonly stops: StopResults;
   /** What the regret check and the refresh of restart rules did before the assessment. */
@@ -94,14 +110,31 @@ export async function report(
   const stopped = stops.stopped.map((decision) => decision.model.modelArn);
   stopped.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
   const savings = stops.stopped.reduce((sum, d) => sum + (d.verdict.facts.estimatedHourlyCostUsd ?? 0), 0);
+  const byName = assessment.judgedByName ?? [];
+  for (const { model, verdict } of byName)
+    deps.logger.info("model kept", {
+      model: `${model.projectName}/${model.versionName}`,
+      region: model.region,
+      arnKnown: false,
+      action: verdict.action,
+      reason: verdict.reason,
+      facts: verdict.facts,
+    });
   const warned = input.warnings?.warned ?? [];
   const summary: RunSummary = {
     runId: input.runId,
     mode: input.mode ?? "run",
     dryRun: config.dryRun,
-    scanned: assessment.decisions.length,
+    scanned: assessment.decisions.length + byName.length,
     stopped,
-    skipped: [...stops.skipped],
+    skipped: [
+      ...stops.skipped,
+      ...byName.map(({ model, verdict }) => ({
+        model: `${model.projectName}/${model.versionName}`,
+        region: model.region,
+        reason: verdict.reason,
+      })),
+    ],
     errors: [
       ...input.reconciled.errors,
       ...(input.followUps?.errors ?? []),
@@ -144,7 +177,7 @@ export async function report(
     restarted: input.followUps?.restarted ?? [],
     startedByHand: input.followUps?.startedByHand ?? [],
   });
-  await publishDigest(deps, digest, summary.errors);
+  if (input.digest !== false) await publishDigest(deps, digest, summary.errors);
   if (deps.metrics) {
     deps.metrics.addMetric("ModelsScanned", "Count", summary.scanned);
     deps.metrics.addMetric("ModelsStopped", "Count", summary.stopped.length);

@@ -28,6 +28,16 @@ export const BASELINE_ENV: Readonly<Record<string, string>> = {
   STOP_CONCURRENCY: "1",
 };
 
+/** The runs the bench makes of each account: the two discoveries, and the sequential baseline when asked. */
+export const RUN_MODES = {
+  "metrics-first": { DISCOVERY: "metrics-first" },
+  full: { DISCOVERY: "full" },
+  sequential: { ...BASELINE_ENV, DISCOVERY: "full" },
+} as const satisfies Record<string, Readonly<Record<string, string>>>;
+
+/** One of {@link RUN_MODES}. */
+export type RunMode = keyof typeof RUN_MODES;
+
 // Cap of common/settings.ts on REKOGNITION_TPS.
 const REKOGNITION_TPS_CAP = 100;
 /** Cap of common/settings.ts on METRICS_TPS. */
@@ -39,7 +49,10 @@ export const IMPORT_SAMPLES = 5;
 /** The bench's command line. */
 export interface BenchOptions {
   readonly sizes: readonly AccountSize[];
+  /** Also run the sequential baseline. */
   readonly baseline: boolean;
+  /** Whether these are the bench's own account sizes (not `--sizes`): only such a run is recorded. */
+  readonly presetSizes: boolean;
   readonly timeScale: number;
   readonly latencyMs: number;
   readonly assetDir: string | undefined;
@@ -51,8 +64,10 @@ export interface BenchOptions {
 
 /** What one invocation measured, in real (unscaled) units. */
 export interface RunFigures {
-  readonly label: string;
+  readonly label: RunMode;
   readonly wallS: number;
+  /** Rekognition calls the function made, every operation and attempt, as the sandbox's call log has them. */
+  readonly rekognitionCalls: number;
   readonly rssBytes: number | undefined;
   readonly metricsRequested: number;
   readonly calls: ReadonlyMap<string, { calls: number; throttled: number; errors: number }>;
@@ -70,9 +85,9 @@ export async function runOnce(
   fn: SynthesizedFunction,
   account: Account,
   options: BenchOptions,
-  label: string,
-  extraEnv: Readonly<Record<string, string>>,
+  label: RunMode,
 ): Promise<RunFigures> {
+  const extraEnv = RUN_MODES[label];
   const k = options.timeScale;
   const latencyMs = options.latencyMs / k;
   const world = await startStopperWorld(fn, {
@@ -120,7 +135,7 @@ const logTime = (line: Record<string, unknown> | undefined) =>
   typeof line?.timestamp === "string" ? Date.parse(line.timestamp) : Number.NaN;
 
 function figures(
-  label: string,
+  label: RunMode,
   invocation: Invocation<StopperSummary>,
   calls: readonly CallRecord[],
   account: Account,
@@ -149,9 +164,11 @@ function figures(
   const byOperation = new Map<string, { calls: number; throttled: number; errors: number }>();
   const phases = new Map<string, { firstS: number; lastS: number }>();
   let metricsRequested = 0;
+  let rekognitionCalls = 0;
   for (const call of calls) {
     // The world's own set-up (the log table's creation) is not the function's.
     if (call.receivedAt < started) continue;
+    if (call.service === "rekognition") rekognitionCalls += 1;
     const key =
       call.service === "rekognition" || call.service === "cloudwatch"
         ? call.operation
@@ -177,6 +194,7 @@ function figures(
   return {
     label,
     wallS: ((ended - started) / 1000) * k,
+    rekognitionCalls,
     rssBytes: invocation.maxRssBytes,
     metricsRequested,
     calls: byOperation,

@@ -12,11 +12,12 @@ import {
 } from "../../sandbox/index.ts";
 import { normalizeRateLimit } from "../../sandbox/rate-limits.ts";
 
-/** The account sizes of the issue: versions, projects, running models. */
+/** The account sizes the bench runs by default: versions, projects, running models. */
 export const PRESET_SIZES: readonly AccountSize[] = [
   { versions: 1_000, projects: 50, running: 20 },
   { versions: 10_000, projects: 500, running: 200 },
   { versions: 50_000, projects: 2_000, running: 500 },
+  { versions: 200_000, projects: 8_000, running: 500 },
 ];
 
 const METRICS_PER_MODEL = 5;
@@ -36,7 +37,14 @@ export interface Account {
   readonly spec: SeedSpec;
   readonly idle: number;
   readonly expectedStops: number;
-  /** Required calls per API, from the account's shape. */
+  /**
+   * Running models whose metrics alone say idle (no request, in service all window), whatever their tags: the ones
+   * metrics-first discovery may describe.
+   */
+  readonly idleCandidates: number;
+  /** Projects holding at least one idle candidate. */
+  readonly candidateProjects: number;
+  /** Required calls per API of a full discovery, from the account's shape. */
   readonly required: Readonly<Record<string, number>>;
 }
 
@@ -52,6 +60,8 @@ export function buildAccount(size: AccountSize, maxStops: number): Account {
   const projectOfRunning = new Map<number, number>();
   for (let i = 0; i < running; i += 1) projectOfRunning.set(Math.floor((i * projects) / running), i);
   let idle = 0;
+  let idleCandidates = 0;
+  const candidateProjects = new Set<number>();
   let describeVersionPages = 0;
   const seedProjects: SeedProject[] = [];
   for (let p = 0; p < projects; p += 1) {
@@ -66,6 +76,11 @@ export function buildAccount(size: AccountSize, maxStops: number): Account {
         const units = 1 + (runningIndex % 3);
         const inService = [{ fromMinutesAgo: kind === 3 ? 90 : MINUTE_SPAN, toMinutesAgo: 0, units }];
         const base = { name, status: "RUNNING" as const, minInferenceUnits: units, inService };
+        // Idle by their metrics: the two idle kinds, the one opted out by its tag and the one snoozed by its project's.
+        if (kind === 0 || kind === 4 || kind === 6 || kind === 7) {
+          idleCandidates += 1;
+          candidateProjects.add(p);
+        }
         if (kind === 0 || kind === 4) {
           idle += 1;
           projectVersions.push(base);
@@ -92,6 +107,8 @@ export function buildAccount(size: AccountSize, maxStops: number): Account {
     spec: { projects: seedProjects },
     idle,
     expectedStops,
+    idleCandidates,
+    candidateProjects: candidateProjects.size,
     required: {
       DescribeProjects: Math.max(1, Math.ceil(projects / PAGE_SIZE)),
       DescribeProjectVersions: describeVersionPages,
@@ -106,6 +123,14 @@ export function buildAccount(size: AccountSize, maxStops: number): Account {
   };
 }
 
+/**
+ * The issue's bound on a metrics-first run's Rekognition calls: 2 × idle candidates + ⌈candidate projects / 10⌉ +
+ * stops + 5.
+ */
+export function rekognitionCallBound(account: Account, stops: number): number {
+  return 2 * account.idleCandidates + Math.ceil(account.candidateProjects / 10) + stops + 5;
+}
+
 /** The real limit (TPS) of each API of the floor. */
 function realLimits(limits: RateLimitSettings): Record<string, number> {
   const all = { ...limits.rekognition, ...limits.cloudwatch };
@@ -114,7 +139,10 @@ function realLimits(limits: RateLimitSettings): Record<string, number> {
   );
 }
 
-/** Each API's floor (required calls ÷ its limit) and the floor of the run: the largest, as APIs run in parallel. */
+/**
+ * Each API's floor (required calls ÷ its limit) and the floor of the run: the largest, as APIs run in parallel. It
+ * is the floor of a full discovery ("today's floor"), which describes every project.
+ */
 export function floorOf(account: Account) {
   const limits = realLimits(BENCH_RATE_LIMITS);
   const perApi = Object.entries(account.required).map(([operation, calls]) => {

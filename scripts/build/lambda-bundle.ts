@@ -4,9 +4,9 @@
  * (`Code.fromAsset`), so what a consumer deploys is the file the tests ran.
  */
 
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type BuildOptions, build, version as esbuildVersion } from "esbuild";
+import { type BuildOptions, build, version as esbuildVersion, type Plugin } from "esbuild";
 import { DIST, inputsHash, ROOT, readStamp, writeFileAtomically } from "./stamp.ts";
 
 /** The folder of the bundle: `index.mjs` and `index.mjs.map`, nothing else (it is the function's asset). */
@@ -15,8 +15,41 @@ export const BUNDLE_DIR = join(DIST, "stopper-function");
 /** Records the inputs the bundle in {@link BUNDLE_DIR} was built from; outside the folder, so not deployed. */
 const STAMP_FILE = join(DIST, ".stopper-function.sha256");
 
-/** What the bundle is built from; a change to any of them rebuilds it. */
-export const BUNDLE_INPUTS: readonly string[] = ["lambda", "common", "package-lock.json"];
+/** What the bundle is built from; a change to any of them (this file's options and plugin included) rebuilds it. */
+export const BUNDLE_INPUTS: readonly string[] = [
+  "lambda",
+  "common",
+  "package-lock.json",
+  "scripts/build/lambda-bundle.ts",
+];
+
+/**
+ * Each AWS SDK client imports its whole package.json to read one field, its version, for the User-Agent header;
+ * esbuild cannot tell and bundles every field (about 2 KB a client). This loads those files with the version only.
+ */
+const sdkPackageVersionOnly: Plugin = {
+  name: "sdk-package-version-only",
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/ }, ({ path }) => {
+      const { version } = JSON.parse(readFileSync(path, "utf8")) as { version: string };
+      return { contents: JSON.stringify({ version }), loader: "json" };
+    });
+  },
+};
+
+/**
+ * @smithy/core falls back to a SHA-256 of its own in JavaScript where node:crypto has none, which never happens on
+ * Lambda: this puts `lambda/no-sha256-js.ts` in its place (esbuild's aliases cannot replace a relative import).
+ */
+const noSha256Fallback: Plugin = {
+  name: "no-sha256-fallback",
+  setup(builder) {
+    const standIn = join(builder.initialOptions.absWorkingDir ?? ROOT, "lambda", "no-sha256-js.ts");
+    builder.onResolve({ filter: /(^|[\\/])Sha256Js$/ }, ({ importer }) =>
+      /[\\/]@smithy[\\/]core[\\/].*[\\/]checksum[\\/]/.test(importer) ? { path: standIn } : undefined,
+    );
+  },
+};
 
 // Node's ESM output has no `require`; bundled CommonJS dependencies call it for Node built-ins.
 // The alias keeps the banner's import from clashing with a `createRequire` import inside the bundle.
@@ -40,8 +73,15 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   banner: { js: ESM_REQUIRE_BANNER },
   // Nothing is external: the AWS SDK is bundled too, so the function runs the versions it was tested with.
   external: [],
-  // In Lambda the credentials come from the environment: bundle that provider only (see the file).
-  alias: { "@aws-sdk/credential-provider-node": "./lambda/lambda-credentials.ts" },
+  alias: {
+    // In Lambda the credentials come from the environment: bundle that provider only (see the file).
+    "@aws-sdk/credential-provider-node": "./lambda/lambda-credentials.ts",
+    // No operation the function calls streams events: leave the SDK's event-stream codec out (see the file).
+    "@smithy/core/event-streams": "./lambda/no-event-streams.ts",
+    // Endpoint discovery is off for the function's DynamoDB client: leave its endpoint cache out (see the file).
+    "@aws-sdk/endpoint-cache": "./lambda/no-endpoint-cache.ts",
+  },
+  plugins: [sdkPackageVersionOnly, noSha256Fallback],
   logLevel: "warning",
 };
 

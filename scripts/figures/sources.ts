@@ -1,12 +1,12 @@
 /**
  * Where each generated figure of the README comes from: the file a script writes on every run (under
  * `test-output/`), the committed record of the run the README quotes (under `figures/`), and how each block is
- * rendered from it. A new source is one entry here and its markers in the README; the bench's table plugs in the
- * same way (its output, its record, a block rendered by its own function).
+ * rendered from it. A new source is one entry here and its markers in the README.
  */
 
 import { join } from "node:path";
 import { ROOT } from "../build/stamp.ts";
+import { type BenchResults, refuseBenchFigures, renderBenchFigures } from "./bench-figures.ts";
 import { type DemoFigures, renderDemoFigures } from "./demo-figures.ts";
 
 /** One script's figures: its output, its record, and the README blocks made from the record. */
@@ -40,7 +40,10 @@ export interface BundleFigures {
 
 /** What `npm run test:faults` writes. */
 export interface FaultFigures {
-  readonly line: string;
+  /** One line per discovery, metrics-first then full. */
+  readonly lines?: readonly string[];
+  /** The one line of a record written before the storm ran with both discoveries. */
+  readonly line?: string;
   /** The follow-up storm's line; absent from records made before it existed. */
   readonly followUpLine?: string;
   readonly node: string;
@@ -60,6 +63,14 @@ export interface ProofFigures {
   readonly recordedAt?: string;
   /** The report's lines, per section. */
   readonly sectionLines?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Why a fault storm's output cannot be recorded: it needs a line per discovery and the follow-up storm's. */
+export function refuseFaultFigures(faults: FaultFigures): string | undefined {
+  if ((faults.lines?.length ?? 0) < 2)
+    return "it needs a run with both discoveries (npm run test:faults without --discovery)";
+  if (faults.followUpLine === undefined) return "it has no line of the follow-up storm";
+  return undefined;
 }
 
 const codeBlock = (lines: readonly string[]) => ["```", ...lines, "```"].join("\n");
@@ -101,18 +112,27 @@ export const FIGURE_SOURCES: readonly FigureSource[] = [
     name: "faults",
     producedBy: "npm run test:faults",
     output: "test-output/faults.json",
-    refuse: (data) =>
-      (data as FaultFigures).followUpLine === undefined ? "it has no line of the follow-up storm" : undefined,
+    refuse: (data) => refuseFaultFigures(data as FaultFigures),
     blocks: {
       faults: (data) => {
         const faults = data as FaultFigures;
+        // Older records have one nightly line (before both discoveries) and no follow-up line (before the follow-ups).
+        const nightly = faults.lines ?? [faults.line ?? ""];
+        const followUp = faults.followUpLine === undefined ? [] : [faults.followUpLine];
         return (
-          `${codeBlock([faults.line, ...(faults.followUpLine === undefined ? [] : [faults.followUpLine])])}\n\n` +
+          `${codeBlock([...nightly, ...followUp])}\n\n` +
           `(\`npm run test:faults\` on ${faults.recordedAt.slice(0, 10)}, Node.js ${faults.node.replace(/^v/, "")}, ` +
           `${faults.cores} cores.)`
         );
       },
     },
+  },
+  {
+    name: "bench",
+    producedBy: "npm run bench (every size, both discoveries)",
+    output: "test-output/bench.json",
+    refuse: (data) => refuseBenchFigures(data as BenchResults),
+    blocks: { bench: (data) => renderBenchFigures(data as BenchResults) },
   },
   {
     name: "proof",

@@ -1,13 +1,23 @@
 /**
  * The proof report's section on the API models: how many answers of the sandbox's Rekognition, CloudWatch, SNS,
- * CloudFormation and EventBridge were checked against AWS's published models (sandbox/api-models.ts), per service; any mismatch fails the report.
+ * CloudFormation, STS, Organizations, Step Functions and EventBridge were checked against AWS's published models
+ * (sandbox/api-models.ts), per service; any mismatch fails the report.
  * Deviations that wire quirks make on purpose are counted apart and do not fail it.
  */
 
 import { readProofs } from "../../sandbox/proof-ledger.ts";
 import type { ProofSection, SectionResult } from "./report.ts";
 
-const SERVICES = ["rekognition", "cloudwatch", "sns", "cloudformation", "eventbridge"] as const;
+const SERVICES = [
+  "rekognition",
+  "cloudwatch",
+  "sns",
+  "cloudformation",
+  "sts",
+  "organizations",
+  "states",
+  "eventbridge",
+] as const;
 
 /** Mismatches named one by one in the failures; the rest are counted. */
 const NAMED = 20;

@@ -35,6 +35,57 @@ export const DELIBERATE_GRANTS: readonly DeliberateGrant[] = [
       "Lambda sends a run that failed twice to the on-failure destination with the function's role; no test runs " +
       "Lambda's asynchronous retries.",
   },
+  // The organization mode (issue 11): the hub's role of that template has the same two kinds.
+  ...["logs:CreateLogStream", "logs:PutLogEvents"].map((action) => ({
+    principal: "hub role (organization mode)",
+    action,
+    resource: LOG_GROUP,
+    reason:
+      "Lambda itself writes the function's stdout to its log group with the function's role; the code makes no " +
+      "CloudWatch Logs call, and the sandbox runs no Lambda service to make it.",
+  })),
+  {
+    principal: "hub role (organization mode)",
+    action: "sqs:SendMessage",
+    resource: DEAD_LETTER_QUEUE,
+    reason:
+      "Step Functions invokes the function synchronously, so only an asynchronous invocation by hand that fails " +
+      "twice reaches the on-failure destination, sent by Lambda with the function's role; no test runs that.",
+  },
+  ...[
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+  ].map((action) => ({
+    principal: "state machine role",
+    action,
+    resource: "*",
+    reason:
+      "Step Functions sets up the delivery of the state machine's logs to its log group with these calls when the " +
+      "state machine is created or updated (they have no resource-level permissions); no test deploys one.",
+  })),
+  // The organization mode's follow-up role (issues 11 and 12) has the same two kinds.
+  ...["logs:CreateLogStream", "logs:PutLogEvents"].map((action) => ({
+    principal: "hub follow-up role (organization mode)",
+    action,
+    resource: FOLLOW_UP_LOG_GROUP,
+    reason:
+      "Lambda itself writes the follow-up function's stdout to its own log group with that function's role; the " +
+      "code makes no CloudWatch Logs call, and the sandbox runs no Lambda service to make it.",
+  })),
+  {
+    principal: "hub follow-up role (organization mode)",
+    action: "sqs:SendMessage",
+    resource: DEAD_LETTER_QUEUE,
+    reason:
+      "Lambda sends a follow-up that failed to the on-failure destination with the follow-up function's role; no " +
+      "test runs Lambda's asynchronous invocations.",
+  },
   ...["logs:CreateLogStream", "logs:PutLogEvents"].map((action) => ({
     principal: "follow-up function role",
     action,

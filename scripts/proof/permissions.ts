@@ -24,8 +24,20 @@ export const JUDGED_BY: Readonly<Record<string, readonly string[]>> = {
     "test/e2e/events-and-tags.e2e.test.ts",
     "test/reliability/fault-storm.test.ts",
   ],
-  "CLI policy": ["test/cli/cli.test.ts"],
+  "CLI policy": ["test/cli/cli.test.ts", "test/cli/cli-accounts.test.ts"],
   "scheduler role": ["test/infra/permissions.test.ts"],
+  // The organization mode (issue 11): the hub's role of that template, the member accounts' spoke role, and the
+  // state machine's role, all exercised by the run over the organization.
+  "hub role (organization mode)": [
+    "test/e2e/organization.e2e.test.ts",
+    "test/e2e/organization-follow-ups.e2e.test.ts",
+  ],
+  "hub follow-up role (organization mode)": [
+    "test/e2e/organization-follow-ups.e2e.test.ts",
+    "test/e2e/organization-warnings.e2e.test.ts",
+  ],
+  "spoke role": ["test/e2e/organization.e2e.test.ts", "test/e2e/organization-follow-ups.e2e.test.ts"],
+  "state machine role": ["test/e2e/organization.e2e.test.ts"],
 };
 
 /** What the section found. */

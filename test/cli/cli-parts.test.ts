@@ -86,7 +86,14 @@ describe("scan's settings", () => {
     assert.equal(config.optOutTagKey, "auto-stop");
     assert.equal(config.maxStopsPerRun, 25);
     assert.equal(config.dryRun, true);
+    assert.equal(config.discovery, "metrics-first");
     assert.equal(json, true);
+  });
+
+  it("describe every project with --full, as discovery=full does", async () => {
+    const { config } = await scanConfig(["--region", "us-east-1", "--full"]);
+
+    assert.equal(config.discovery, "full");
   });
 
   it("take AWS_MAX_ATTEMPTS from the environment, checked as the Lambda checks it", async () => {

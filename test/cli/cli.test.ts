@@ -12,9 +12,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -27,6 +25,7 @@ import { CallGuard } from "../../sandbox/call-guard.ts";
 import { PINNED_START_MILLIS, type Sandbox, type SeedProject, startSandbox } from "../../sandbox/index.ts";
 import { PermissionChecker } from "../../sandbox/permission-check.ts";
 import { cliPrincipal } from "../support/cli-policy.ts";
+import { profileFiles } from "../support/profile-files.ts";
 
 const LAUNCHER = fileURLToPath(new URL("../../bin/idle-model-stopper.mjs", import.meta.url));
 const FIXED_CLOCK_LAUNCHER = fileURLToPath(new URL("../support/cli-fixed-clock.mjs", import.meta.url));
@@ -69,6 +68,8 @@ const projects: SeedProject[] = [
       { name: "v0", status: "STOPPED" },
     ],
   },
+  // Started before August 2022: RUNNING, but it publishes no InServiceInferenceUnits.
+  { name: "legacy", versions: [{ name: "v1", status: "RUNNING" }] },
   {
     name: "eu-cats",
     region: "eu-west-1",
@@ -90,7 +91,12 @@ const projects: SeedProject[] = [
 
 /** A decision as `scan --json` prints it. */
 interface JsonDecision {
-  readonly model: { readonly modelArn: string; readonly region: string };
+  readonly model: {
+    readonly modelArn?: string;
+    readonly region: string;
+    readonly projectName: string;
+    readonly versionName: string;
+  };
   readonly verdict: {
     readonly action: string;
     readonly facts: { readonly inferenceUnits?: number; readonly estimatedHourlyCostUsd?: number };
@@ -322,6 +328,13 @@ describe("scan", () => {
       [],
     );
     assert.ok(calls.some((c) => c.operation === "GetMetricData"));
+    // The models in service come from ListMetrics; the busy and recent ones are judged by their metrics alone.
+    assert.ok(calls.some((c) => c.operation === "ListMetrics"));
+    for (const version of ["busy", "recent"])
+      assert.ok(
+        !calls.some((c) => c.resource === arn("shelf", version)),
+        `shelf/${version} is not described`,
+      );
     const rows = Object.fromEntries(
       run.stdout
         .split("\n\n")[0]
@@ -350,7 +363,8 @@ describe("scan", () => {
     );
     assert.match(
       rows["logos/prod"] ?? "",
-      /—\s+—\s+—\s+keep\s+\$4\.00\s+opted out: tag auto-stop=never on the project/,
+      // Judged by its project's tags, undescribed; what the screen read of its metrics is shown.
+      /\s1\s+none in 3h00m\s+2026-11-28T02:00:00Z\s+≥ 3h00m\s+keep\s+\$4\.00\s+opted out: tag auto-stop=never on the project/,
     );
     assert.match(run.stdout, /\nWould stop 1 of 4 running models, saving about \$8\.00\/h\.\n$/);
     assert.match(run.stderr, /us-east-1: 4 running Custom Labels models decided/);
@@ -369,11 +383,12 @@ describe("scan", () => {
 
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stdout, /^shelf\/idle\s.*keep\s+\$8\.00\s+kept to be safe: could not read tags/m);
+    // Only the two models their metrics call idle have their tags read: shelf/idle and logos/prod.
     assert.match(
       run.stdout,
-      /Would stop 0 of 4 running models, saving about \$0\.00\/h\. Incomplete: 4 problems/,
+      /Would stop 0 of 4 running models, saving about \$0\.00\/h\. Incomplete: 2 problems/,
     );
-    assert.equal(errorLines(run).length, 4);
+    assert.equal(errorLines(run).length, 2);
     assert.match(
       errorLines(run)[0] ?? "",
       /^error: arn:aws:rekognition:.*: ListTagsForResource on the (model|project) failed: InternalServerError/,
@@ -441,7 +456,13 @@ describe("scan", () => {
     assert.equal(euCats?.verdict.facts.inferenceUnits, 3);
     assert.equal(euCats?.verdict.facts.estimatedHourlyCostUsd, 15);
     assert.equal(euCats?.idleFor, "≥ 2h00m");
-    assert.equal(byArn.get(arn("shelf", "busy"))?.verdict.action, "keep");
+    // A busy model is judged by its metrics alone: its names, no ARN.
+    const busy = report.decisions.find(
+      (d: JsonDecision) => d.model.projectName === "shelf" && d.model.versionName === "busy",
+    );
+    assert.equal(busy?.verdict.action, "keep");
+    assert.equal(busy?.model.modelArn, undefined);
+    assert.equal(report.settings.discovery, "metrics-first");
     assert.equal(report.wouldStop, 2);
     assert.equal(report.estimatedHourlySavingsUsd, 25);
     assert.match(run.stderr, /eu-west-1: 1 running Custom Labels model decided/);
@@ -512,6 +533,33 @@ describe("scan, what it shows whatever keeps a model", () => {
     assert.match(
       run.stdout,
       /\nWould stop 1 of 1 running model, saving about \$12\.00\/h\.\n\nTags that look like an opt-out but do nothing \(no decision above counts them\):\n- eu-cats\/v1: tag idle-stopper:keep=true on the project looks like an opt-out but does nothing: the opt-out key is auto-stop \(e\.g\. auto-stop=never\)\n$/,
+    );
+  });
+});
+
+describe("scan --full", () => {
+  it("describes every project, and so also lists a RUNNING model that publishes no InServiceInferenceUnits", async () => {
+    // Prepare
+    const callsBefore = sandbox.calls.length;
+
+    // Act
+    const [full, metricsFirst] = await Promise.all([cli(["scan", "--full"]), cli(["scan"])]);
+
+    // Assess
+    assert.equal(full.code, 0, full.stderr);
+    assert.match(
+      full.stdout,
+      /^legacy\/v1\s.*keep\s+\$4\.00\s+insufficient evidence: no InServiceInferenceUnits data in the last 3h00m/m,
+    );
+    assert.match(full.stdout, /\nWould stop 1 of 5 running models/);
+    assert.ok(!metricsFirst.stdout.includes("legacy/v1"), "metrics-first discovery cannot see it");
+    assert.match(metricsFirst.stdout, /\nWould stop 1 of 4 running models/);
+    assert.match(full.stderr, /every project described/);
+    const calls = sandbox.calls.slice(callsBefore);
+    assert.ok(
+      calls.some(
+        (c) => c.operation === "DescribeProjectVersions" && c.resource?.includes(":project/legacy/"),
+      ),
     );
   });
 });
@@ -635,19 +683,8 @@ describe("--profile", () => {
   it("takes the credentials and the region of a named profile, before or after the command, as the AWS CLI does", async () => {
     // Prepare: a config file with the profile's region, a credentials file with its keys, and no region or keys in
     // the environment, so only the profile can give them.
-    const dir = mkdtempSync(join(tmpdir(), "cli-profile-"));
-    writeFileSync(join(dir, "config"), "[profile sandbox]\nregion = eu-west-1\n");
-    writeFileSync(
-      join(dir, "credentials"),
-      `[sandbox]\naws_access_key_id = ${CLI_ACCESS_KEY_ID}\naws_secret_access_key = secret\n`,
-    );
-    const env = {
-      AWS_CONFIG_FILE: join(dir, "config"),
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, "credentials"),
-      AWS_REGION: undefined,
-      AWS_ACCESS_KEY_ID: undefined,
-      AWS_SECRET_ACCESS_KEY: undefined,
-    };
+    const profile = profileFiles("sandbox", "eu-west-1", CLI_ACCESS_KEY_ID);
+    const env = profile.env;
 
     try {
       // Act
@@ -669,7 +706,7 @@ describe("--profile", () => {
         /^error: No region: pass --region, or set AWS_REGION or a region in the profile nope \(--profile\)/,
       );
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      profile.remove();
     }
   });
 });

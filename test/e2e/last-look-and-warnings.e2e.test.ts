@@ -191,7 +191,7 @@ describe("the last look", () => {
     // Assess
     assert.equal(run.result?.stopped.length, 2);
     assert.match(
-      run.result?.skipped.find((s) => s.arn.includes("/late/"))?.reason ?? "",
+      run.result?.skipped.find((s) => s.arn?.includes("/late/"))?.reason ?? "",
       /^kept at the last look: 3 requests/,
     );
     assert.equal(w.sandbox.calls.filter((c) => c.operation === "GetMetricData").length, 2);
@@ -380,11 +380,12 @@ describe("warnings before a stop", () => {
       "STOPPED_AFTER_WARNING",
       "STOPPED_AFTER_WARNING",
     ]);
-    // Reads: the night's usage (4 models × 5; the opted-out one's tags keep it), the requests since the warnings of
-    // the 4 idle ones (× 4), the last look at the 3 still to stop (× 4).
+    // Reads: the night's usage (metrics-first discovery's screen: the 5 models in service × 5, the opted-out one's
+    // too: the screen reads metrics before any tag), the requests since the warnings of the 4 idle ones
+    // (× 4), the last look at the 3 still to stop (× 4).
     assert.deepEqual(
       w.sandbox.calls.filter((c) => c.operation === "GetMetricData").map((c) => c.input.queryCount),
-      [20, 16, 12],
+      [25, 16, 12],
     );
   });
 

@@ -83,7 +83,7 @@ async function outcomeOf(
   const summary = run.result;
   const kept = Object.fromEntries(
     (summary?.skipped ?? [])
-      .map((s) => [s.arn, withoutRunTimes(s.reason)] as const)
+      .map((s) => [s.arn ?? `${s.region} ${s.model}`, withoutRunTimes(s.reason)] as const)
       .sort(([a], [b]) => a.localeCompare(b)),
   );
   return {
@@ -203,11 +203,17 @@ describe("the main scenario on moto (CloudWatch, DynamoDB, SNS, EventBridge) and
     ].sort();
     assert.deepEqual(sandboxOutcome.stopped, expectedStops);
     assert.deepEqual(sandboxOutcome.stops, expectedStops);
-    assert.equal(sandboxOutcome.scanned, 10);
-    assert.match(sandboxOutcome.kept[arn("cases", "busy")] ?? "", /^in use: 12 requests/);
-    assert.match(sandboxOutcome.kept[arn("cases", "busy-with-errors")] ?? "", /\(2 user error\)/);
-    assert.match(sandboxOutcome.kept[arn("cases", "recent")] ?? "", /^started recently: .* \(1h00m ago\)/);
-    assert.match(sandboxOutcome.kept[arn("cases", "no-data")] ?? "", /^insufficient evidence/);
+    // Metrics-first discovery (the default): ListMetrics served by each backend, the busy and recent models judged
+    // by name, and the RUNNING model without InServiceInferenceUnits not seen.
+    assert.equal(sandboxOutcome.scanned, 9);
+    assert.match(sandboxOutcome.kept["us-east-1 cases/busy"] ?? "", /^in use: 12 requests/);
+    assert.match(sandboxOutcome.kept["us-east-1 cases/busy-with-errors"] ?? "", /\(2 user error\)/);
+    assert.match(sandboxOutcome.kept["us-east-1 cases/recent"] ?? "", /^started recently: .* \(1h00m ago\)/);
+    assert.equal(sandboxOutcome.kept[arn("cases", "no-data")], undefined);
+    assert.equal(
+      sandboxOutcome.kept["us-east-1 kept-project/v1"],
+      "opted out: tag auto-stop=off on the project",
+    );
     assert.deepEqual(
       sandboxOutcome.records.map((record) => [record.modelArn, record.status]),
       expectedStops.map((stopped) => [stopped, "STOPPING"]),

@@ -1,7 +1,8 @@
 /**
  * An in-memory account behind aws-sdk-client-mock: Rekognition describe/tag/stop with real paging, CloudWatch
- * GetMetricData answering per query from stored series, and a DynamoDB log table. Handler tests drive the real
- * adapters and SDK commands through it; every call is recorded in order.
+ * GetMetricData answering per query from stored series and ListMetrics listing the models with recent
+ * InServiceInferenceUnits data, and a DynamoDB log table. Handler tests drive the real adapters and SDK commands
+ * through it; every call is recorded in order.
  */
 
 import { Logger } from "@aws-lambda-powertools/logger";
@@ -9,6 +10,8 @@ import {
   CloudWatchClient,
   type Dimension,
   GetMetricDataCommand,
+  ListMetricsCommand,
+  type Metric,
   type MetricDataQuery,
   type MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
@@ -198,6 +201,41 @@ export function fakeAccount(projects: FakeProject[]) {
     return { MetricDataResults: results };
   });
 
+  // What ListMetrics lists: each model with InServiceInferenceUnits data in the past three hours, and, to show the
+  // filter at work, a per-project metric without VersionName that CloudWatch would also list.
+  cloudwatch.on(ListMetricsCommand).callsFake(async (input, getClient) => {
+    const clientRegion = await getClient().config.region();
+    calls.push(`ListMetrics ${clientRegion} ${input.NextToken ?? "-"}`);
+    fail("ListMetrics");
+    const metrics: Metric[] = projects
+      .filter((p) => region(p) === clientRegion)
+      .flatMap((p) => {
+        const active = p.models.filter((m) =>
+          (m.metrics?.InServiceInferenceUnits ?? []).some((point) => point.at >= NOW - 180 * MINUTE),
+        );
+        const byModel = active.map((m) => ({
+          Namespace: "AWS/Rekognition",
+          MetricName: "InServiceInferenceUnits",
+          Dimensions: [
+            { Name: "ProjectName", Value: p.name },
+            { Name: "VersionName", Value: m.versionName },
+          ],
+        }));
+        return active.length === 0
+          ? []
+          : [
+              ...byModel,
+              {
+                Namespace: "AWS/Rekognition",
+                MetricName: "InServiceInferenceUnits",
+                Dimensions: [{ Name: "ProjectName", Value: p.name }],
+              },
+            ];
+      });
+    const { items, next } = page(metrics, input.NextToken, undefined);
+    return { Metrics: items, NextToken: next };
+  });
+
   dynamo.on(PutCommand).callsFake(async (input) => {
     const item = input.Item as LoggedItem;
     calls.push(`PutItem ${item.modelArn} ${item.status}`);
@@ -316,8 +354,14 @@ export const project = (
 
 export const TOPIC_ARN = `arn:aws:sns:us-east-1:${ACCOUNT}:idle-model-stopper`;
 // The fake account has no rate limits; at the default pace of 5 Rekognition calls a second per API, the tests of
-// 240 and 250 models would spend over two minutes waiting on the function's own gates.
-const ENV = { LOG_TABLE_NAME: "stops", AWS_REGION: "us-east-1", REKOGNITION_TPS: "100" };
+// 240 and 250 models would spend over two minutes waiting on the function's own gates. Most handler tests drive
+// the full discovery, page by page; the metrics-first ones set DISCOVERY themselves.
+const ENV = {
+  LOG_TABLE_NAME: "stops",
+  AWS_REGION: "us-east-1",
+  REKOGNITION_TPS: "100",
+  DISCOVERY: "full",
+};
 
 /** Metrics as Powertools would publish them, kept for assertions. */
 export function fakeMetrics() {

@@ -25,7 +25,7 @@ import {
 import { DynamoStopLog, type StopLog } from "../../lambda/adapters/stop-log.ts";
 import { loadConfig } from "../../lambda/config.ts";
 import type { StopRecord } from "../../lambda/core/stop-record.ts";
-import type { Datapoint, RunningModel } from "../../lambda/core/types.ts";
+import type { Datapoint, RunningModel, UsageWindow } from "../../lambda/core/types.ts";
 import { runStopper } from "../../lambda/run.ts";
 
 const PROJECT = "arn:aws:rekognition:us-east-1:123456789012:project/cats/1700000000000";
@@ -178,6 +178,12 @@ describe("a run whose stop has an unknown outcome", () => {
         if (status === "RUNNING") onModels([model]);
         return { projects: 1, errors: [], unfinished: [], notConsidered: [] };
       },
+      projectArns: async () => ({ arns: new Map([["cats", PROJECT]]), notConsidered: [] }),
+      describeModels: async () => ({
+        running: status === "RUNNING" ? [model] : [],
+        notConsidered: [],
+        problems: [],
+      }),
       listTags: async () => ({}),
       modelStatus: async () => status,
       async stopModel() {
@@ -191,28 +197,26 @@ describe("a run whose stop has an unknown outcome", () => {
         throw new Error("no model is started in this test");
       },
     };
-    const usage: UsageReader = {
-      async readUsage(_region, models, window) {
-        const inService: Datapoint[] = [];
+    const requests = {
+      SuccessfulRequestCount: [],
+      UserErrorCount: [],
+      ServerErrorCount: [],
+      ThrottledCount: [],
+    };
+    // In service the whole window, never called; stopped, it publishes nothing more.
+    const idleUsage = (window: UsageWindow) => {
+      const inService: Datapoint[] = [];
+      if (status === "RUNNING")
         for (let at = window.queryStart; at < window.end - 60_000; at += 60_000)
           inService.push({ at, value: 1 });
-        const requests = {
-          SuccessfulRequestCount: [],
-          UserErrorCount: [],
-          ServerErrorCount: [],
-          ThrottledCount: [],
-        };
-        return new Map(models.map((m) => [m.modelArn, { requests, inService }]));
-      },
-      async readRequests(_region, models) {
-        const requests = {
-          SuccessfulRequestCount: [],
-          UserErrorCount: [],
-          ServerErrorCount: [],
-          ThrottledCount: [],
-        };
-        return new Map(models.map((m) => [m.modelArn, { requests }]));
-      },
+      return { requests, inService };
+    };
+    const usage: UsageReader = {
+      readUsage: async (_region, models, window) =>
+        new Map(models.map((m) => [m.modelArn, idleUsage(window)])),
+      readUsageByName: async (_region, models, window) => models.map(() => idleUsage(window)),
+      readRequests: async (_region, models) => new Map(models.map((m) => [m.modelArn, { requests }])),
+      listInService: async () => (status === "RUNNING" ? [model] : []),
     };
     const table = new Map<string, StopRecord>();
     const log: StopLog = {

@@ -1,9 +1,10 @@
 /** cdk-nag's AWS Solutions rules over the app `cdk synth` runs: every finding fixed or acknowledged with a reason. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type PolicyValidationPluginReport, Validations } from "aws-cdk-lib";
+import { App, type PolicyValidationPluginReport, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
+import { SpokeRoleStack } from "../../infra/spoke-role.ts";
 import { createStopperApp } from "../../infra/stopper-app.ts";
 import { CDK_JSON_CONTEXT } from "./template-helpers.ts";
 
@@ -43,6 +44,15 @@ for (const [name, context] of [
   [
     "two regions and an email subscription",
     { regions: "eu-west-1,us-east-1", notifyEmail: "ops@example.com" },
+  ],
+  [
+    "the organization mode, accounts and OUs",
+    {
+      accounts: "111111111111",
+      organizationalUnits: "ou-ab12-cd34ef56",
+      organizationId: "o-a1b2c3d4e5",
+      regions: "eu-west-1,us-east-1",
+    },
   ],
   [
     "warnings before a stop, a warning pass and two regions",
@@ -137,5 +147,28 @@ describe("cdk-nag acknowledgements", () => {
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:us-east-1:<AWS::AccountId>:*] at IdleModelStopper/Default/StopperFunctionRole",
       ],
     );
+  });
+});
+
+describe("cdk-nag AWS Solutions checks, on the spoke role's stack", () => {
+  it("finds nothing unacknowledged, and each acknowledgement hides a real finding", () => {
+    // Prepare
+    const app = new App();
+    new SpokeRoleStack(app, "IdleModelStopperSpoke");
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+    // Act
+    const hidden = findingsIgnoringAcknowledgements(app);
+
+    // Assess
+    assert.doesNotThrow(() => app.synth());
+    assert.deepEqual(findings(new AwsSolutionsChecks().validateScope(app)), []);
+    const acks = acknowledgements(app);
+    assert.equal(acks.length, 2);
+    for (const ack of acks)
+      assert.ok(
+        hidden.some((finding) => finding.startsWith(`${ack.id} at ${ack.path}/`)),
+        ack.id,
+      );
   });
 });

@@ -48,6 +48,7 @@ const overridden = Template.fromStack(
     metricsConcurrency: "6",
     stopConcurrency: 1,
     deadlineMarginSeconds: "120",
+    discovery: "full",
     regretCheckMinutes: 0,
     restartLeadMinutes: "60",
     followUpSchedule: "rate(5 minutes)",
@@ -122,6 +123,7 @@ describe("IdleModelStopperStack with the default settings", () => {
           STOP_CONCURRENCY: "5",
           OVERLAP_PHASES: "true",
           DEADLINE_MARGIN_SECONDS: "30",
+          DISCOVERY: "metrics-first",
           LAST_LOOK_MINUTES: "15",
           WARN_BEFORE_STOP_HOURS: "0",
           POWERTOOLS_SERVICE_NAME: "idle-model-stopper",
@@ -221,12 +223,13 @@ describe("IdleModelStopperStack with the default settings", () => {
     assert.deepEqual(resourcesFor(statements, "rekognition:ListTagsForResource"), [PROJECTS_IN_OWN_REGION]);
   });
 
-  it("grants '*' only to DescribeProjects and GetMetricData, which have no resource-level permissions", () => {
+  it("grants '*' only to DescribeProjects, GetMetricData and ListMetrics, which have no resource-level permissions", () => {
     const statements = functionStatements(defaults);
     const onEverything = statements.filter((s) => s.resources.includes("*"));
 
     assert.deepEqual(onEverything.flatMap((s) => s.actions).sort(), [
       "cloudwatch:GetMetricData",
+      "cloudwatch:ListMetrics",
       "rekognition:DescribeProjects",
     ]);
     for (const statement of onEverything) {
@@ -458,6 +461,7 @@ describe("IdleModelStopperStack with settings from context", () => {
           METRICS_CONCURRENCY: "6",
           STOP_CONCURRENCY: "1",
           DEADLINE_MARGIN_SECONDS: "120",
+          DISCOVERY: "full",
           REGRET_CHECK_MINUTES: "0",
           RESTART_LEAD_MINUTES: "60",
         }),
@@ -465,6 +469,13 @@ describe("IdleModelStopperStack with settings from context", () => {
       Timeout: 900,
       MemorySize: 512,
     });
+  });
+
+  it("does not grant ListMetrics when discovery is full: that discovery never lists metrics", () => {
+    const actions = functionStatements(overridden).flatMap((s) => s.actions);
+
+    assert.ok(actions.includes("cloudwatch:GetMetricData"));
+    assert.ok(!actions.includes("cloudwatch:ListMetrics"));
   });
 
   it("runs the follow-up on the context's followUpSchedule, with the same settings as the nightly function", () => {
@@ -642,6 +653,7 @@ describe("IdleModelStopperStack with a bad setting", () => {
     ["logTtlDays", "0", '"0"'],
     ["maxAttempts", "21", '"21"'],
     ["overlapPhases", "sometimes", '"sometimes"'],
+    ["discovery", "metrics-only", '"metrics-only"'],
     ["retainLogTable", "perhaps", '"perhaps"'],
     ["logRetentionDays", "45", '"45"'],
     ["functionTimeoutMinutes", "20", '"20"'],

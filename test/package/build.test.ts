@@ -1,6 +1,6 @@
 /** The build's shortcut: a step runs again only when the hash of its inputs changed. */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -44,6 +44,33 @@ describe("the hash of a build step's inputs", () => {
 });
 
 describe("the Lambda bundle's build", () => {
+  it("leaves out what the function never runs: the SDK's event-stream codec, DynamoDB's endpoint cache, the JavaScript SHA-256 and the clients' package.json but their version", async () => {
+    // Prepare
+    const { dir } = await ensureLambdaBundle();
+    const bundle = readFileSync(join(dir, "index.mjs"), "utf8");
+    const clients = ["client-rekognition", "client-cloudwatch", "client-dynamodb", "client-sns"].map(
+      (name) =>
+        JSON.parse(
+          readFileSync(new URL(`../../node_modules/@aws-sdk/${name}/package.json`, import.meta.url), "utf8"),
+        ) as {
+          version: string;
+          description: string;
+        },
+    );
+
+    // Assess: the codec's own header names are gone, its stand-in's error is there.
+    assert.ok(!bundle.includes(":event-type"), "no event-stream codec");
+    assert.ok(bundle.includes("event streams are left out of the idle-model-stopper bundle"));
+    assert.ok(!bundle.includes("mnemonist/lru-cache"), "no LRU cache for discovered endpoints");
+    // SHA-256's first round constant, 0x428a2f98, is in the JavaScript hash only: node:crypto's does the hashing.
+    assert.ok(!bundle.includes("1116352408"), "no JavaScript SHA-256");
+    assert.ok(bundle.includes("leaves out the SDK's JavaScript fallback"));
+    for (const client of clients) {
+      assert.ok(bundle.includes(`version:"${client.version}"`), `${client.description}: its version is kept`);
+      assert.ok(!bundle.includes(client.description), `${client.description}: the rest is left out`);
+    }
+  });
+
   it("leaves an up-to-date bundle as it is: a warm synth bundles nothing", async () => {
     const first = await ensureLambdaBundle();
     const writtenAt = statSync(join(first.dir, "index.mjs")).mtimeMs;

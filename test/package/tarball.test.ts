@@ -241,13 +241,13 @@ describe("the packed tarball, installed offline into a fresh CDK app", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it("carries the compiled code, the Lambda bundle, the CLI launcher and its IAM policy, and no TypeScript source or test", (t) => {
+  it("carries the compiled code, the Lambda bundle, the CLI launcher and its IAM policies, and no TypeScript source or test", (t) => {
     const paths = packed.files.map((file) => file.path);
 
     for (const path of paths) {
       assert.match(
         path,
-        /^(dist\/(infra|cli|common|lambda|stopper-function)\/|bin\/|(package\.json|README\.md|CHANGELOG\.md|policies\/cli-policy\.json)$)/,
+        /^(dist\/(infra|cli|common|lambda|stopper-function)\/|bin\/|(package\.json|README\.md|CHANGELOG\.md|policies\/cli-(accounts-)?policy\.json)$)/,
       );
       assert.ok(!path.endsWith(".ts") || path.endsWith(".d.ts"), `${path} is not TypeScript source`);
     }
@@ -259,6 +259,7 @@ describe("the packed tarball, installed offline into a fresh CDK app", () => {
       "dist/stopper-function/index.mjs.map",
       "bin/idle-model-stopper.mjs",
       "policies/cli-policy.json",
+      "policies/cli-accounts-policy.json",
     ]) {
       assert.ok(paths.includes(needed), needed);
     }

@@ -7,10 +7,12 @@ import type { EntryOutcome, EventPublisher, ModelTagger } from "../../lambda/ada
 import type { MetricsOf, UsageReader } from "../../lambda/adapters/metrics.ts";
 import type { Notifier } from "../../lambda/adapters/notifier.ts";
 import type {
+  DescribedModels,
   Discovery,
   InferenceUnits,
   ModelDirectory,
   ModelState,
+  ProjectLookup,
   StartOutcome,
   StopOutcome,
 } from "../../lambda/adapters/rekognition.ts";
@@ -26,6 +28,7 @@ import {
 } from "../../lambda/core/stop-record.ts";
 import type {
   ModelUsage,
+  NamedModel,
   RequestEvidence,
   RequestRange,
   RunningModel,
@@ -136,6 +139,40 @@ export class FakeDirectory implements ModelDirectory {
     return { projects: this.pages.length, ...this.report };
   }
 
+  /** Models `describeModels` reports in another status than RUNNING, by ARN. */
+  readonly notRunning = new Map<string, string>();
+
+  async projectArns(region: string, projectNames: readonly string[]): Promise<ProjectLookup> {
+    this.calls.push(`projectArns ${region} ${projectNames.join(",")}`);
+    const failure = this.failures.get(`projects:${projectNames.join(",")}`);
+    if (failure) throw failure;
+    const arns = new Map<string, string>();
+    for (const model of this.pages.flat())
+      if (model.region === region && projectNames.includes(model.projectName))
+        arns.set(model.projectName, model.projectArn);
+    return { arns, notConsidered: [] };
+  }
+
+  async describeModels(
+    region: string,
+    projectArn: string,
+    versionNames: readonly string[],
+  ): Promise<DescribedModels> {
+    this.calls.push(`describeModels ${region} ${projectArn} ${versionNames.join(",")}`);
+    const failure = this.failures.get(projectArn);
+    if (failure) throw failure;
+    const running = this.pages
+      .flat()
+      .filter(
+        (model) =>
+          model.region === region &&
+          model.projectArn === projectArn &&
+          versionNames.includes(model.versionName) &&
+          !this.notRunning.has(model.modelArn),
+      );
+    return { running, notConsidered: [], problems: [] };
+  }
+
   async listTags(region: string, resourceArn: string): Promise<Record<string, string>> {
     this.calls.push(`listTags ${region} ${resourceArn}`);
     const failure = this.failures.get(resourceArn);
@@ -186,14 +223,24 @@ export const NO_REQUESTS: RequestEvidence = {
   requests: { SuccessfulRequestCount: [], UserErrorCount: [], ServerErrorCount: [], ThrottledCount: [] },
 };
 
-/** CloudWatch usage per model ARN; a model without usage set is idle. */
+/**
+ * CloudWatch usage per model ARN or `<project>/<version>` name; a model without usage set is idle. `listed` is what
+ * ListMetrics answers (metrics-first discovery).
+ */
 export class FakeUsage implements UsageReader {
   readonly calls: { region: string; arns: string[]; window: UsageWindow }[] = [];
+  /** Calls of `readUsageByName` (the screen of metrics-first discovery), with `<project>/<version>` names. */
+  readonly screenCalls: { region: string; names: string[]; window: UsageWindow }[] = [];
   readonly usage = new Map<string, UsageEvidence>();
   /** Every call fails with this, when set. */
   failure: Error | undefined;
   /** Models the reader leaves out of its answer. */
   readonly unanswered = new Set<string>();
+  /** What `listInService` answers. */
+  listed: NamedModel[] = [];
+  /** `listInService` fails with this, when set. */
+  listFailure: Error | undefined;
+  listCalls = 0;
   /** The request-only re-reads (the last look, the check since a warning), in order. */
   readonly requestCalls: { region: string; arns: string[]; range: RequestRange }[] = [];
   /** What a re-read of the requests answers per ARN; absent is no request. */
@@ -225,10 +272,34 @@ export class FakeUsage implements UsageReader {
     return new Map(
       models
         .filter((model) => !this.unanswered.has(model.modelArn))
-        .map((model) => [model.modelArn, this.usage.get(model.modelArn) ?? idleUsage()]),
+        .map((model) => [model.modelArn, this.usageOf(model, model.modelArn)]),
+    );
+  }
+
+  async readUsageByName(
+    region: string,
+    models: readonly NamedModel[],
+    window: UsageWindow,
+  ): Promise<UsageEvidence[]> {
+    this.screenCalls.push({ region, names: models.map(nameOf), window });
+    if (this.failure) throw this.failure;
+    return models.map((model) => this.usageOf(model));
+  }
+
+  async listInService(region: string): Promise<NamedModel[]> {
+    this.listCalls += 1;
+    if (this.listFailure) throw this.listFailure;
+    return this.listed.filter((model) => model.region === region);
+  }
+
+  private usageOf(model: NamedModel, arn?: string): UsageEvidence {
+    return (
+      (arn === undefined ? undefined : this.usage.get(arn)) ?? this.usage.get(nameOf(model)) ?? idleUsage()
     );
   }
 }
+
+const nameOf = (model: NamedModel) => `${model.projectName}/${model.versionName}`;
 
 /** The log table in memory. */
 export class FakeStopLog implements StopLog {

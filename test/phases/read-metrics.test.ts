@@ -44,6 +44,31 @@ describe("the read-metrics phase", () => {
     assert.ok(answers.every((answer) => !("error" in answer.usage)));
   });
 
+  it("takes the usage read this run over the same window as it is, and reads a model again over another", async () => {
+    // Prepare: the screen of metrics-first discovery read both models over the 180-minute window.
+    const usage = new FakeUsage();
+    const [same, other] = modelsOf("cats", 2) as [RunningModel, RunningModel];
+    const screenedUsage = busyUsage();
+    const known = new Map([
+      ["cats/v0", { idleMinutes: 180, usage: screenedUsage }],
+      ["cats/v1", { idleMinutes: 180, usage: screenedUsage }],
+    ]);
+    const metrics = readMetrics({ usage }, { region: REGION, now: NOW }, { known });
+
+    // Act
+    const measured = [metrics.run(judgeable(same, 180)), metrics.run(judgeable(other, 480))];
+    metrics.end?.();
+    const [sameAnswer, otherAnswer] = await Promise.all(measured);
+
+    // Assess
+    assert.equal(sameAnswer?.usage, screenedUsage);
+    assert.deepEqual(
+      usage.calls.map((call) => [call.arns, call.window]),
+      [[[other.modelArn], usageWindow(NOW, 480)]],
+    );
+    assert.notEqual(otherAnswer?.usage, screenedUsage);
+  });
+
   it("reads each idle threshold in batches of its own, over its own window", async () => {
     // Prepare
     const usage = new FakeUsage();

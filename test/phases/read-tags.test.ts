@@ -89,14 +89,62 @@ describe("the read-tags phase", () => {
     ]);
   });
 
-  it("starts reading a model's tags as soon as the model reaches it", () => {
+  it("starts reading the project's tags as soon as a model reaches it, and the model's once those are in", async () => {
     // Prepare
     const directory = new FakeDirectory();
 
-    // Act: no await, so only what the stage does at once is seen.
-    void readTags({ directory }, config, { region: REGION, now: NOW }).run(MODEL);
+    // Act: no await first, so only what the stage does at once is seen.
+    const tagged = readTags({ directory }, config, { region: REGION, now: NOW }).run(MODEL);
+    const atOnce = [...directory.calls];
+    await tagged;
 
     // Assess
-    assert.equal(directory.calls.length, 2);
+    assert.deepEqual(atOnce, [`listTags ${REGION} ${MODEL.projectArn}`]);
+    assert.deepEqual(directory.calls, [
+      `listTags ${REGION} ${MODEL.projectArn}`,
+      `listTags ${REGION} ${MODEL.modelArn}`,
+    ]);
+  });
+
+  for (const value of ["never", "2099-01-01"]) {
+    it(`does not read the model's tags when its project's tag ${value} keeps it whatever they say`, async () => {
+      // Prepare
+      const directory = new FakeDirectory();
+      directory.tags.set(MODEL.projectArn, { "auto-stop": value });
+
+      // Act
+      const tagged = await readTags({ directory }, config, { region: REGION, now: NOW }).run(MODEL);
+
+      // Assess
+      assert.deepEqual(directory.calls, [`listTags ${REGION} ${MODEL.projectArn}`]);
+      assert.equal(tagged.policy?.keep, true);
+    });
+  }
+
+  it("tells the budget of each model once its tags are read: a likely stop unless they keep it", async () => {
+    // Prepare
+    const directory = new FakeDirectory();
+    const [kept, candidate, unreadable] = [
+      runningModel("cats", "kept"),
+      runningModel("cats", "candidate"),
+      runningModel("cats", "unreadable"),
+    ] as const;
+    directory.tags.set(kept.modelArn, { "auto-stop": "off" });
+    directory.failures.set(unreadable.modelArn, new Error("AccessDenied"));
+    const told: boolean[] = [];
+    const stage = readTags(
+      { directory },
+      config,
+      { region: REGION, now: NOW },
+      {
+        tagged: (likelyStop) => told.push(likelyStop),
+      },
+    );
+
+    // Act
+    for (const model of [kept, candidate, unreadable]) await stage.run(model);
+
+    // Assess
+    assert.deepEqual(told, [false, true, false]);
   });
 });

@@ -1,12 +1,15 @@
 /**
  * The composition of the phases: the assessment streams within a region when overlapPhases is on, and takes one
- * phase at a time when it is off; a run goes reconcile, assess, stop and record, report.
+ * phase at a time when it is off; a run goes reconcile, assess, stop and record, report. The streaming is shown
+ * with the full discovery, whose source hands models over page by page (discover-from-metrics.test.ts shows the
+ * other source).
  */
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MODELS_PER_CALL } from "../../lambda/adapters/metrics.ts";
 import type { Decision } from "../../lambda/core/decide.ts";
+import type { RunningModel } from "../../lambda/core/types.ts";
 import { assess, runStopper } from "../../lambda/run.ts";
 import {
   busyUsage,
@@ -52,7 +55,7 @@ describe("the assessment of a region", () => {
     const account = twoPageAccount();
 
     // Act
-    const assessment = await assess(account, configWith({ OVERLAP_PHASES: "true" }), NOW);
+    const assessment = await assess(account, configWith({ OVERLAP_PHASES: "true", DISCOVERY: "full" }), NOW);
 
     // Assess
     assert.deepEqual(account.whileDiscovering, { tagReads: MODELS_PER_CALL + 1, metricCalls: 1 });
@@ -68,7 +71,7 @@ describe("the assessment of a region", () => {
     const account = twoPageAccount();
 
     // Act
-    const assessment = await assess(account, configWith({ OVERLAP_PHASES: "false" }), NOW);
+    const assessment = await assess(account, configWith({ OVERLAP_PHASES: "false", DISCOVERY: "full" }), NOW);
 
     // Assess
     assert.deepEqual(account.whileDiscovering, { tagReads: 0, metricCalls: 0 });
@@ -98,7 +101,7 @@ describe("the assessment of a region", () => {
       // Act
       const assessment = await assess(
         { directory, usage },
-        configWith({ OVERLAP_PHASES: overlap, REGIONS: "us-east-1,eu-west-1" }),
+        configWith({ OVERLAP_PHASES: overlap, REGIONS: "us-east-1,eu-west-1", DISCOVERY: "full" }),
         NOW,
         { onDecision: (decision) => told.push(decision) },
       );
@@ -125,31 +128,74 @@ describe("the assessment of a region", () => {
 });
 
 describe("a run", () => {
-  it("reconciles first, stops only after every decision, and reports last", async () => {
-    // Prepare
-    const [busy, idle] = modelsOf("cats", 2);
-    const directory = new FakeDirectory([[busy, idle].filter((m) => m !== undefined)]);
+  for (const discovery of ["full", "metrics-first"]) {
+    it(`reconciles first, stops only after every decision, and reports last (discovery ${discovery})`, async () => {
+      // Prepare
+      const [busy, idle] = modelsOf("cats", 2);
+      const directory = new FakeDirectory([[busy, idle].filter((m) => m !== undefined)]);
+      const usage = new FakeUsage();
+      usage.usage.set(busy?.modelArn ?? "", busyUsage());
+      usage.usage.set("cats/v0", busyUsage());
+      usage.listed = [busy, idle].filter((m) => m !== undefined);
+      const log = new FakeStopLog(directory.calls);
+      const logger = new FakeLogger();
+
+      // Act
+      const summary = await runStopper(
+        { directory, usage, log, logger, clock: () => NOW },
+        configWith({ DISCOVERY: discovery }),
+        "run-now",
+      );
+
+      // Assess
+      const steps = directory.calls.map((call) => call.split(" ")[0]);
+      assert.equal(steps[0], "pendingRecords");
+      assert.ok(steps.indexOf("stopModel") > steps.lastIndexOf("listTags"));
+      assert.deepEqual(summary.stopped, [idle?.modelArn]);
+      assert.equal(summary.scanned, 2);
+      // Metrics-first discovery keeps the busy model by name, without describing it.
+      assert.deepEqual(
+        summary.skipped.map((s) => s.arn ?? `${s.region} ${s.model}`),
+        [discovery === "full" ? busy?.modelArn : "us-east-1 cats/v0"],
+      );
+      assert.equal(logger.lines.at(-1)?.message, "run summary");
+    });
+  }
+
+  it("gives a candidate the metrics screen found the evidence horizon and the last look, like any other (discovery metrics-first)", async () => {
+    // Prepare: two idle models, found by their metrics; one is called after the decision's read.
+    const [quiet, called] = modelsOf("cats", 2) as [RunningModel, RunningModel];
+    const directory = new FakeDirectory([[quiet, called]]);
     const usage = new FakeUsage();
-    usage.usage.set(busy?.modelArn ?? "", busyUsage());
+    usage.listed = [quiet, called];
+    const none = { SuccessfulRequestCount: [], UserErrorCount: [], ServerErrorCount: [], ThrottledCount: [] };
+    usage.requests.set(called.modelArn, {
+      requests: { ...none, SuccessfulRequestCount: [{ at: NOW - 60_000, value: 3 }] },
+    });
     const log = new FakeStopLog(directory.calls);
-    const logger = new FakeLogger();
 
     // Act
     const summary = await runStopper(
-      { directory, usage, log, logger, clock: () => NOW },
-      configWith(),
+      { directory, usage, log, logger: new FakeLogger(), clock: () => NOW },
+      configWith({ DISCOVERY: "metrics-first" }),
       "run-now",
     );
 
-    // Assess
-    const steps = directory.calls.map((call) => call.split(" ")[0]);
-    assert.equal(steps[0], "pendingRecords");
-    assert.ok(steps.indexOf("stopModel") > steps.lastIndexOf("listTags"));
-    assert.deepEqual(summary.stopped, [idle?.modelArn]);
+    // Assess: the screen's reading was the evidence (no second read), and the last look re-read both candidates.
+    assert.equal(usage.screenCalls.length, 1);
+    assert.equal(usage.calls.length, 0);
     assert.deepEqual(
-      summary.skipped.map((s) => s.arn),
-      [busy?.modelArn],
+      usage.requestCalls.map((call) => call.arns.sort()),
+      [[quiet.modelArn, called.modelArn].sort()],
     );
-    assert.equal(logger.lines.at(-1)?.message, "run summary");
+    assert.deepEqual(summary.stopped, [quiet.modelArn]);
+    assert.match(
+      summary.skipped.find((s) => s.arn === called.modelArn)?.reason ?? "",
+      /kept at the last look: 3 requests/,
+    );
+    // Its stop's record says how far the evidence reached and what the last look saw.
+    const record = log.records.find((r) => r.modelArn === quiet.modelArn);
+    assert.match(record?.evidenceUntil ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(record?.lastLook && "requests" in record.lastLook && record.lastLook.requests, 0);
   });
 });

@@ -231,21 +231,34 @@ describe("the deadline", () => {
     assert.deepEqual(stopCalls(w.sandbox.calls).map(targetOf).sort(), [...summary.stopped].sort());
   });
 
-  it("with too little time even to look, lists each project as unfinished and touches nothing", async () => {
+  it("with too little time even to look, lists each project (full) or idle model (metrics-first) as unfinished and touches nothing", async () => {
     const w = await world([
       { name: "one", versions: [idle("a")] },
       { name: "two", versions: [idle("b")] },
     ]);
 
-    const run = await w.invoke(env, { remainingTimeMs: 10_000, waitScale });
+    const [full, metricsFirst] = [
+      await w.invoke({ ...env, DISCOVERY: "full" }, { remainingTimeMs: 10_000, waitScale }),
+      await w.invoke({ ...env, DISCOVERY: "metrics-first" }, { remainingTimeMs: 10_000, waitScale }),
+    ];
 
-    const summary = run.result as StopperSummary & { unfinished: { arn: string; reason: string }[] };
-    assert.deepEqual(summary.stopped, []);
+    assert.deepEqual(full.result?.stopped, []);
     assert.deepEqual(
-      summary.unfinished.map((u) => [u.arn, u.reason]).sort(),
+      full.result?.unfinished.map((u) => [u.arn, u.reason]).sort(),
       ["one", "two"].map((p) => [
         w.sandbox.rekognition.projectArn(p),
         "project not described: the run was out of time",
+      ]),
+    );
+    // Metrics-first discovery knows the idle models by name only until it describes them.
+    assert.deepEqual(metricsFirst.result?.stopped, []);
+    assert.deepEqual(
+      metricsFirst.result?.unfinished.map((u) => [u.model, u.region, u.arn, u.reason]).sort(),
+      ["one/a", "two/b"].map((model) => [
+        model,
+        "us-east-1",
+        undefined,
+        "idle by its metrics, but not examined: the run was out of time",
       ]),
     );
     assert.ok(
@@ -265,173 +278,190 @@ describe("hostile answers", () => {
       Array.from({ length: count }, (_, i) => [`team:tag-${i}`, i % 2 ? "Some Value " : " x"]),
     );
 
-  it("odd names, 200 tags, odd tag values, missing and unknown fields, bad metric results: kept or stopped, each with a clear reason", async () => {
-    const project255 = longName(1);
-    const version255 = `${longName(2).slice(0, 250)}.v1.0`;
-    const w = await world(
-      [
-        { name: project255, versions: [idle(version255)] },
-        {
-          name: "tags",
-          versions: [
-            idle("two-hundred-opted-out", { tags: { ...fillerTags(199), "auto-stop": " NeVeR " } }),
-            idle("two-hundred", { tags: fillerTags(200) }),
-            idle("odd-case", { tags: { "auto-stop": "oFf" } }),
-            idle("bad-date", { tags: { "auto-stop": "2026-02-30" } }),
-            idle("bad-time", { tags: { "auto-stop": "2026-11-28T25:61:00Z" } }),
-            idle("no-meaning", { tags: { "auto-stop": "  maybe later " } }),
-            idle("bad-threshold", { tags: { "auto-stop:idle-minutes": "three hours" } }),
-          ],
-        },
-        {
-          name: "wire",
-          versions: [
-            idle("no-feature"),
-            idle("bare", { minInferenceUnits: 2, maxInferenceUnits: 4 }),
-            idle("hibernating"),
-            idle("new-feature"),
-            idle("partial"),
-            idle("internal-error"),
-            idle("no-results"),
-          ],
-        },
-        { name: "unknown-project", versions: [idle("v1")] },
-        { name: "no-status", versions: [idle("v1")] },
-      ],
-      {},
-    );
-    const arn = (project: string, version: string) => w.sandbox.rekognition.modelArn(project, version);
-    w.sandbox.setQuirks({
-      rekognition: {
-        describe: {
-          [arn("wire", "no-feature")]: { Feature: null },
-          [arn("wire", "bare")]: {
-            MinInferenceUnits: null,
-            MaxInferenceUnits: null,
-            StatusMessage: null,
-            CreationTimestamp: null,
-            TrainingEndTimestamp: null,
+  for (const discovery of ["metrics-first", "full"])
+    it(`odd names, 200 tags, odd tag values, missing and unknown fields, bad metric results: kept or stopped, each with a clear reason (discovery ${discovery})`, async () => {
+      const project255 = longName(1);
+      const version255 = `${longName(2).slice(0, 250)}.v1.0`;
+      const w = await world(
+        [
+          { name: project255, versions: [idle(version255)] },
+          {
+            name: "tags",
+            versions: [
+              idle("two-hundred-opted-out", { tags: { ...fillerTags(199), "auto-stop": " NeVeR " } }),
+              idle("two-hundred", { tags: fillerTags(200) }),
+              idle("odd-case", { tags: { "auto-stop": "oFf" } }),
+              idle("bad-date", { tags: { "auto-stop": "2026-02-30" } }),
+              idle("bad-time", { tags: { "auto-stop": "2026-11-28T25:61:00Z" } }),
+              idle("no-meaning", { tags: { "auto-stop": "  maybe later " } }),
+              idle("bad-threshold", { tags: { "auto-stop:idle-minutes": "three hours" } }),
+            ],
           },
-          [arn("wire", "hibernating")]: { Status: "HIBERNATING" },
-          [arn("wire", "new-feature")]: { Feature: "GENERAL_VISION" },
-          [w.sandbox.rekognition.projectArn("unknown-project")]: { Feature: "GENERAL_VISION" },
-          [w.sandbox.rekognition.projectArn("no-status")]: { Status: null, CreationTimestamp: null },
-        },
-      },
-      cloudwatch: {
-        metricResults: {
-          "wire/partial": { statusCode: "PartialData" },
-          "wire/internal-error": {
-            statusCode: "InternalError",
-            messages: [{ Code: "InternalError", Value: "try again later" }],
+          {
+            name: "wire",
+            versions: [
+              idle("no-feature"),
+              idle("bare", { minInferenceUnits: 2, maxInferenceUnits: 4 }),
+              idle("hibernating"),
+              idle("new-feature"),
+              idle("partial"),
+              idle("internal-error"),
+              idle("no-results"),
+            ],
           },
-          "wire/no-results": { omit: true },
-        },
-      },
-    });
-    const expectedStops = [
-      arn(project255, version255),
-      arn("tags", "two-hundred"),
-      arn("tags", "no-meaning"),
-      arn("wire", "no-feature"),
-      arn("wire", "bare"),
-      arn("no-status", "v1"),
-    ].sort();
-
-    const run = await w.invoke({ MAX_STOPS_PER_RUN: "1000", REKOGNITION_TPS: "100" });
-
-    assert.equal(run.exitCode, 0, run.stderr);
-    const summary = run.result as StopperSummary;
-    assert.deepEqual([...summary.stopped].sort(), expectedStops);
-    assert.deepEqual(stopCalls(w.sandbox.calls).map(targetOf).sort(), expectedStops);
-    const reasons = Object.fromEntries(summary.skipped.map((s) => [s.arn, s.reason]));
-    assert.equal(
-      reasons[arn("tags", "two-hundred-opted-out")],
-      "opted out: tag auto-stop= NeVeR  on the model",
-    );
-    assert.equal(reasons[arn("tags", "odd-case")], "opted out: tag auto-stop=oFf on the model");
-    for (const version of ["bad-date", "bad-time"])
-      assert.match(
-        reasons[arn("tags", version)] ?? "",
-        /looks like a snooze date but is not a valid ISO-8601 date; kept to be safe/,
+          { name: "unknown-project", versions: [idle("v1")] },
+          { name: "no-status", versions: [idle("v1")] },
+        ],
+        {},
       );
-    assert.match(
-      reasons[arn("tags", "bad-threshold")] ?? "",
-      /^kept to be safe: tag auto-stop:idle-minutes=three hours/,
-    );
-    assert.match(
-      reasons[arn("wire", "hibernating")] ?? "",
-      /^not considered: DescribeProjectVersions reports status "HIBERNATING"/,
-    );
-    assert.match(
-      reasons[arn("wire", "new-feature")] ?? "",
-      /^not considered: DescribeProjectVersions reports Feature "GENERAL_VISION"/,
-    );
-    assert.match(
-      reasons[w.sandbox.rekognition.projectArn("unknown-project")] ?? "",
-      /^not considered: DescribeProjects reports Feature "GENERAL_VISION" for the project/,
-    );
-    assert.match(
-      reasons[arn("wire", "partial")] ?? "",
-      /^kept to be safe: could not read metrics \(CloudWatch returned status PartialData/,
-    );
-    assert.match(
-      reasons[arn("wire", "internal-error")] ?? "",
-      /^kept to be safe: could not read metrics \(CloudWatch returned status InternalError for a metric \(InternalError: try again later\)\)$/,
-    );
-    assert.match(
-      reasons[arn("wire", "no-results")] ?? "",
-      /^kept to be safe: could not read metrics \(CloudWatch returned no result for one of the model's metrics\)$/,
-    );
-    // Every kept model with its reason; the three metric failures as errors, and the model already at AWS's 200 tags,
-    // stopped all the same, whose last-action tag would be its 201st.
-    assert.equal(summary.skipped.length + summary.stopped.length, summary.scanned + 3);
-    assert.deepEqual(
-      summary.errors.map((e) => e.arn).sort(),
-      [
-        arn("wire", "internal-error"),
-        arn("wire", "no-results"),
-        arn("wire", "partial"),
+      const arn = (project: string, version: string) => w.sandbox.rekognition.modelArn(project, version);
+      w.sandbox.setQuirks({
+        rekognition: {
+          describe: {
+            [arn("wire", "no-feature")]: { Feature: null },
+            [arn("wire", "bare")]: {
+              MinInferenceUnits: null,
+              MaxInferenceUnits: null,
+              StatusMessage: null,
+              CreationTimestamp: null,
+              TrainingEndTimestamp: null,
+            },
+            [arn("wire", "hibernating")]: { Status: "HIBERNATING" },
+            [arn("wire", "new-feature")]: { Feature: "GENERAL_VISION" },
+            [w.sandbox.rekognition.projectArn("unknown-project")]: { Feature: "GENERAL_VISION" },
+            [w.sandbox.rekognition.projectArn("no-status")]: { Status: null, CreationTimestamp: null },
+          },
+        },
+        cloudwatch: {
+          metricResults: {
+            "wire/partial": { statusCode: "PartialData" },
+            "wire/internal-error": {
+              statusCode: "InternalError",
+              messages: [{ Code: "InternalError", Value: "try again later" }],
+            },
+            "wire/no-results": { omit: true },
+          },
+        },
+      });
+      const expectedStops = [
+        arn(project255, version255),
         arn("tags", "two-hundred"),
-      ].sort(),
-    );
-    assert.match(
-      summary.errors.find((e) => e.arn === arn("tags", "two-hundred"))?.message ?? "",
-      /^could not tag it auto-stop:last-action=stopped \S+ \(the model was stopped all the same\): ServiceQuotaExceededException/,
-    );
-    // Records carry the names whole, and no units a description did not give.
-    const items = await w.items();
-    const long = items.find((item) => item.modelArn === arn(project255, version255));
-    assert.deepEqual(
-      [long?.projectName, long?.versionName, long?.status],
-      [project255, version255, "STOPPING"],
-    );
-    const bare = items.find((item) => item.modelArn === arn("wire", "bare"));
-    assert.deepEqual(
-      [bare?.minInferenceUnits, bare?.maxInferenceUnits, bare?.inferenceUnits],
-      [undefined, undefined, 1],
-    );
-  });
+        arn("tags", "no-meaning"),
+        arn("wire", "no-feature"),
+        arn("wire", "bare"),
+        arn("no-status", "v1"),
+      ].sort();
 
-  it("follows empty pages that still have a NextToken, and pages shorter than asked", async () => {
-    const projects = Array.from({ length: 5 }, (_, p) => ({
-      name: `paged-${p}`,
-      versions: [idle("a"), idle("b"), { name: "old", status: "STOPPED" as const }],
-    }));
-    const w = await world(projects, {
-      quirks: {
-        rekognition: { maxPageSize: 2, emptyFirstPage: ["DescribeProjects", "DescribeProjectVersions"] },
-      },
+      const run = await w.invoke({ MAX_STOPS_PER_RUN: "1000", REKOGNITION_TPS: "100", DISCOVERY: discovery });
+
+      assert.equal(run.exitCode, 0, run.stderr);
+      const summary = run.result as StopperSummary;
+      assert.deepEqual([...summary.stopped].sort(), expectedStops);
+      assert.deepEqual(stopCalls(w.sandbox.calls).map(targetOf).sort(), expectedStops);
+      const reasons = Object.fromEntries(
+        summary.skipped.map((s) => [s.arn ?? `${s.region} ${s.model}`, s.reason]),
+      );
+      // Metrics-first discovery screens the metrics first: a model whose metrics cannot be read is kept by name.
+      const unreadable = (version: string) =>
+        discovery === "full" ? arn("wire", version) : `us-east-1 wire/${version}`;
+      assert.equal(
+        reasons[arn("tags", "two-hundred-opted-out")],
+        "opted out: tag auto-stop= NeVeR  on the model",
+      );
+      assert.equal(reasons[arn("tags", "odd-case")], "opted out: tag auto-stop=oFf on the model");
+      for (const version of ["bad-date", "bad-time"])
+        assert.match(
+          reasons[arn("tags", version)] ?? "",
+          /looks like a snooze date but is not a valid ISO-8601 date; kept to be safe/,
+        );
+      assert.match(
+        reasons[arn("tags", "bad-threshold")] ?? "",
+        /^kept to be safe: tag auto-stop:idle-minutes=three hours/,
+      );
+      assert.match(
+        reasons[arn("wire", "hibernating")] ?? "",
+        /^not considered: DescribeProjectVersions reports status "HIBERNATING"/,
+      );
+      assert.match(
+        reasons[arn("wire", "new-feature")] ?? "",
+        /^not considered: DescribeProjectVersions reports Feature "GENERAL_VISION"/,
+      );
+      assert.match(
+        reasons[w.sandbox.rekognition.projectArn("unknown-project")] ?? "",
+        /^not considered: DescribeProjects reports Feature "GENERAL_VISION" for the project/,
+      );
+      assert.match(
+        reasons[unreadable("partial")] ?? "",
+        /^kept to be safe: could not read metrics \(CloudWatch returned status PartialData/,
+      );
+      assert.match(
+        reasons[unreadable("internal-error")] ?? "",
+        /^kept to be safe: could not read metrics \(CloudWatch returned status InternalError for a metric \(InternalError: try again later\)\)$/,
+      );
+      assert.match(
+        reasons[unreadable("no-results")] ?? "",
+        /^kept to be safe: could not read metrics \(CloudWatch returned no result for one of the model's metrics\)$/,
+      );
+      // Every kept model with its reason; the three metric failures as errors, and the model already at AWS's 200
+      // tags, stopped all the same, whose last-action tag would be its 201st.
+      assert.equal(summary.skipped.length + summary.stopped.length, summary.scanned + 3);
+      assert.deepEqual(
+        summary.errors.map((e) => e.arn ?? e.message.split(" in us-east-1:")[0]).sort(),
+        [
+          arn("tags", "two-hundred"),
+          ...(discovery === "full"
+            ? [arn("wire", "internal-error"), arn("wire", "no-results"), arn("wire", "partial")]
+            : ["wire/internal-error", "wire/no-results", "wire/partial"]),
+        ].sort(),
+      );
+      assert.match(
+        summary.errors.find((e) => e.arn === arn("tags", "two-hundred"))?.message ?? "",
+        /^could not tag it auto-stop:last-action=stopped \S+ \(the model was stopped all the same\): ServiceQuotaExceededException/,
+      );
+      // Records carry the names whole, and no units a description did not give.
+      const items = await w.items();
+      const long = items.find((item) => item.modelArn === arn(project255, version255));
+      assert.deepEqual(
+        [long?.projectName, long?.versionName, long?.status],
+        [project255, version255, "STOPPING"],
+      );
+      const bare = items.find((item) => item.modelArn === arn("wire", "bare"));
+      assert.deepEqual(
+        [bare?.minInferenceUnits, bare?.maxInferenceUnits, bare?.inferenceUnits],
+        [undefined, undefined, 1],
+      );
     });
 
-    const run = await w.invoke({ MAX_STOPS_PER_RUN: "1000", REKOGNITION_TPS: "100" });
+  it("follows empty pages that still have a NextToken, and pages shorter than asked (by name too)", async () => {
+    const projects = () =>
+      Array.from({ length: 5 }, (_, p) => ({
+        name: `paged-${p}`,
+        versions: [idle("a"), idle("b"), { name: "old", status: "STOPPED" as const }],
+      }));
+    const quirks: WireQuirks = {
+      rekognition: { maxPageSize: 2, emptyFirstPage: ["DescribeProjects", "DescribeProjectVersions"] },
+    };
+    const [full, byName] = await Promise.all([world(projects(), { quirks }), world(projects(), { quirks })]);
+    const env = { MAX_STOPS_PER_RUN: "1000", REKOGNITION_TPS: "100" };
+    const count = (w: StopperWorld, operation: string) =>
+      w.sandbox.calls.filter((c) => c.operation === operation).length;
 
-    assert.deepEqual(run.result?.errors, []);
-    assert.equal(run.result?.stopped.length, 10);
+    const [fullRun, byNameRun] = await Promise.all([
+      full.invoke({ ...env, DISCOVERY: "full" }),
+      byName.invoke({ ...env, DISCOVERY: "metrics-first" }),
+    ]);
+
+    assert.deepEqual(fullRun.result?.errors, []);
+    assert.equal(fullRun.result?.stopped.length, 10);
     // One empty page, then three pages of at most two projects; for each project an empty page and two more.
-    const describes = w.sandbox.calls.filter((c) => c.operation === "DescribeProjects");
-    assert.equal(describes.length, 4);
-    assert.equal(w.sandbox.calls.filter((c) => c.operation === "DescribeProjectVersions").length, 15);
+    assert.equal(count(full, "DescribeProjects"), 4);
+    assert.equal(count(full, "DescribeProjectVersions"), 15);
+    // Metrics-first, the same models found by name: the five project names in one lookup (an empty page, then
+    // three of at most two), and each project's two idle versions by name (an empty page, then one).
+    assert.deepEqual(byNameRun.result?.errors, []);
+    assert.equal(byNameRun.result?.stopped.length, 10);
+    assert.equal(count(byName, "DescribeProjects"), 4);
+    assert.equal(count(byName, "DescribeProjectVersions"), 10);
   });
 
   it("stops paging at a NextToken that repeats, says where, and goes on with the models it found", async () => {
@@ -448,7 +478,7 @@ describe("hostile answers", () => {
     );
     const arn = (project: string, version: string) => w.sandbox.rekognition.modelArn(project, version);
 
-    const run = await w.invoke({ MAX_STOPS_PER_RUN: "1000", REKOGNITION_TPS: "100" });
+    const run = await w.invoke({ MAX_STOPS_PER_RUN: "1000", REKOGNITION_TPS: "100", DISCOVERY: "full" });
 
     assert.equal(run.exitCode, 0, run.stderr);
     assert.deepEqual(
@@ -544,6 +574,7 @@ describe("a bad setting at cold start", () => {
     stopConcurrency: "-1",
     deadlineMarginSeconds: "4",
     overlapPhases: "sometimes",
+    discovery: "metrics-only",
     lastLookMinutes: "61",
     warnBeforeStopHours: "169",
     publishEvents: "yes",

@@ -597,7 +597,7 @@ describe("the proof report's API-model section", () => {
       const result = checkApiModelProofs(dir);
 
       assert.deepEqual(result.lines, [
-        "API models: 3 responses validated against the API models (rekognition 2, cloudwatch 0, sns 1, cloudformation 0, eventbridge 0), 1 mismatches; 0 deliberate deviations by wire quirks",
+        "API models: 3 responses validated against the API models (rekognition 2, cloudwatch 0, sns 1, cloudformation 0, sts 0, organizations 0, states 0, eventbridge 0), 1 mismatches; 0 deliberate deviations by wire quirks",
       ]);
       assert.equal(result.failures.length, 1);
       assert.match(
@@ -610,6 +610,9 @@ describe("the proof report's API-model section", () => {
         cloudwatch: 0,
         sns: 1,
         cloudformation: 0,
+        sts: 0,
+        organizations: 0,
+        states: 0,
         eventbridge: 0,
         mismatches: 1,
         deliberate: 0,

@@ -64,8 +64,13 @@ describe("resolving a template for a deployment", () => {
     );
     assert.throws(() => resolver.resolve({ "Fn::GetAtt": ["Table", "StreamArn"] }), /Table\.StreamArn/);
     assert.throws(
+      () => resolver.resolve({ "Fn::FindInMap": ["Map", "a", "b"] }),
+      /unsupported intrinsic function Fn::FindInMap/,
+    );
+    // Fn::If is resolved (the spoke template's conditions), but only on a condition the template has.
+    assert.throws(
       () => resolver.resolve({ "Fn::If": ["Cond", "a", "b"] }),
-      /unsupported intrinsic function Fn::If/,
+      /the template has no condition Cond/,
     );
     assert.throws(() => resolver.resolve({ Ref: "AWS::NotificationARNs" }), /pseudo parameter/);
   });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from "@aws-sdk/client-cloudwatch";
 import {
   DescribeProjectsCommand,
   ListTagsForResourceCommand,
@@ -190,6 +190,24 @@ describe("sandbox rate limits over the real SDK", () => {
 
     assert.deepEqual(results.sort(), ["Throttling", "ok", "ok"]);
     assert.equal(sandbox.rateLimitCounts().cloudwatch.throttled, 1);
+  });
+
+  it("gives ListMetrics a bucket of its own, at 25 TPS in the bench's limits", async () => {
+    // Prepare: the bench's limits, with GetMetricData's bucket emptied first.
+    sandbox.setRateLimits(BENCH_RATE_LIMITS);
+    await outcomes(Array.from({ length: 50 }, () => () => cloudwatch.send(getMetricData)));
+    const listMetrics = () => cloudwatch.send(new ListMetricsCommand({ Namespace: "AWS/Rekognition" }));
+
+    // Act
+    const burst = await outcomes(Array.from({ length: 26 }, () => listMetrics));
+    now += 40;
+    const oneTokenLater = await outcomes([listMetrics]);
+
+    // Assess
+    assert.equal(burst.filter((r) => r === "ok").length, 25);
+    assert.equal(burst.filter((r) => r === "Throttling").length, 1);
+    assert.deepEqual(oneTokenLater, ["ok"]);
+    assert.equal(sandbox.rateLimitCounts().cloudwatch.byOperation.ListMetrics, 1);
   });
 
   it("counts a region's calls in that region's bucket only", async () => {

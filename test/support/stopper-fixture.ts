@@ -6,7 +6,7 @@
 
 import { after, before } from "node:test";
 import { type SynthesizedFunction, synthesize } from "../../sandbox/bundle.ts";
-import { ApiModelMismatchError, type SandboxOptions } from "../../sandbox/index.ts";
+import { ApiModelMismatchError } from "../../sandbox/index.ts";
 import { type StopperWorld, startStopperWorld } from "../../sandbox/stopper-world.ts";
 
 /** The synthesized function of a test file, and worlds to run it in. */
@@ -19,7 +19,7 @@ export interface StopperFixture {
    * Starts a sandbox with the log table created from the template; it is stopped after the file's tests. Its clock,
    * which the seed and every invocation read, starts at PINNED_START_MILLIS unless `options.clock` says otherwise.
    */
-  world(options?: SandboxOptions): Promise<StopperWorld>;
+  world(options?: Parameters<typeof startStopperWorld>[1]): Promise<StopperWorld>;
 }
 
 /**
@@ -56,7 +56,7 @@ export function useSynthesizedStopper(context: Record<string, string> = {}): Sto
       return fn();
     },
     ready,
-    async world(options: SandboxOptions = {}) {
+    async world(options: Parameters<typeof startStopperWorld>[1] = {}) {
       const started = await startStopperWorld(fn(), options);
       worlds.push(started);
       return started;

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { ORGANIZATION_SETTINGS } from "../../common/organization-settings.ts";
 import { BOOLEAN_FORM, SETTINGS, settingsFromEnv } from "../../common/settings.ts";
 import { INFRA_SETTINGS, parseGivenSettings, type StackSettings } from "../../infra/stack-settings.ts";
 
@@ -48,7 +49,7 @@ const atSynth = (key: keyof StackSettings, value: string) =>
     (candidate) => `context key ${candidate}`,
   );
 
-const BOOLEAN_KEYS = [...SETTINGS, ...INFRA_SETTINGS]
+const BOOLEAN_KEYS = [...SETTINGS, ...INFRA_SETTINGS, ...ORGANIZATION_SETTINGS]
   .filter((spec) => typeof spec.default === "boolean")
   .map((spec) => spec.key);
 
@@ -68,6 +69,7 @@ describe("the boolean grammar", () => {
     assert.deepEqual(BOOLEAN_KEYS.sort(), [
       "dryRun",
       "enabled",
+      "includeHubAccount",
       "overlapPhases",
       "publishEvents",
       "requireOptIn",
@@ -114,6 +116,7 @@ describe("every range of the configuration table", () => {
       "idleMinutes",
       "lastLookMinutes",
       "logTtlDays",
+      "mapConcurrency",
       "maxAttempts",
       "maxStopsPerRun",
       "memorySize",

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { type BenchResults, renderBenchFigures } from "../../scripts/figures/bench-figures.ts";
 import { renderDemoFigures } from "../../scripts/figures/demo-figures.ts";
 import { FigureMarkerError, figureBlocks, withFigureBlocks } from "../../scripts/figures/readme-blocks.ts";
 import { renderBlock, sourceOfBlock, staleBlocks } from "../../scripts/figures/render.ts";
@@ -121,33 +122,81 @@ describe("the demo's figures", () => {
   });
 });
 
+describe("the bench's figures", () => {
+  const bench = FIGURE_SOURCES.find((source) => source.name === "bench");
+  const recorded = (): BenchResults =>
+    JSON.parse(readFileSync(new URL("../../figures/bench.json", import.meta.url), "utf8")) as BenchResults;
+
+  it("show every account with both discoveries, and every target the bench judged", () => {
+    // Prepare
+    const results = recorded();
+
+    // Act
+    const table = renderBenchFigures(results);
+
+    // Assess
+    for (const size of results.sizes)
+      for (const mode of ["metrics-first", "full"])
+        assert.match(
+          table,
+          new RegExp(`^\\| ${size.versions.toLocaleString("en-US")} / .* \\| ${mode} \\|`, "m"),
+        );
+    for (const target of results.targets) assert.ok(table.includes(`| ${target.name} |`), target.name);
+  });
+
+  it("are not recorded from a run of other sizes, or of an account without both discoveries", () => {
+    // Prepare
+    const results = recorded();
+    const [first, ...rest] = results.sizes;
+    assert.ok(first);
+    const oneMode = {
+      ...results,
+      sizes: [{ ...first, runs: first.runs.filter((run) => run.mode !== "full") }, ...rest],
+    };
+
+    // Act, Assess
+    assert.equal(bench?.refuse?.(results), undefined);
+    assert.equal(
+      bench?.refuse?.({ ...results, presetSizes: false }),
+      "it measured other account sizes than the bench's own (--sizes)",
+    );
+    assert.equal(
+      bench?.refuse?.(oneMode),
+      `the account of ${first.versions.toLocaleString("en-US")} versions was not measured with both discoveries`,
+    );
+  });
+});
+
 describe("the fault storms' figures", () => {
   const faults = FIGURE_SOURCES.find((source) => source.name === "faults");
   const recorded = {
-    line: "faults: injected=1 …",
+    lines: ["faults: discovery=metrics-first injected=1 …", "faults: discovery=full injected=1 …"],
     followUpLine: "follow-ups: injected=2 …",
     node: "v22.23.5",
     cores: 2,
     recordedAt: "2026-12-03T15:00:00.000Z",
   };
 
-  it("show the nightly storm's line and the follow-up storm's, as npm run test:faults printed them", () => {
+  it("show the nightly storm's line per discovery and the follow-up storm's, as npm run test:faults printed them", () => {
     // Act
     const block = faults?.blocks.faults?.(recorded);
 
     // Assess
     assert.equal(
       block,
-      "```\nfaults: injected=1 …\nfollow-ups: injected=2 …\n```\n\n(`npm run test:faults` on 2026-12-03, Node.js 22.23.5, 2 cores.)",
+      "```\nfaults: discovery=metrics-first injected=1 …\nfaults: discovery=full injected=1 …\n" +
+        "follow-ups: injected=2 …\n```\n\n(`npm run test:faults` on 2026-12-03, Node.js 22.23.5, 2 cores.)",
     );
   });
 
-  it("are not recorded from an output without the follow-up storm's line", () => {
+  it("are not recorded from an output without both discoveries' lines, or without the follow-up storm's", () => {
     // Prepare
     const { followUpLine: _, ...nightlyOnly } = recorded;
+    const oneDiscovery = { ...recorded, lines: recorded.lines.slice(0, 1) };
 
     // Act, Assess
     assert.equal(faults?.refuse?.(nightlyOnly), "it has no line of the follow-up storm");
+    assert.match(faults?.refuse?.(oneDiscovery) ?? "", /both discoveries/);
     assert.equal(faults?.refuse?.(recorded), undefined);
   });
 });

@@ -1,0 +1,529 @@
+/** The organization mode's infrastructure (issue 11): the state machine, the hub's grants, the spoke role. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { App } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { SPOKE_ACTIONS, SpokeRoleStack } from "../../infra/spoke-role.ts";
+import { spokeRoleIn } from "../../sandbox/organization-run.ts";
+import { PermissionChecker } from "../../sandbox/permission-check.ts";
+import { type AslState, synthesizedStateMachine, validateAsl } from "../../sandbox/state-machine.ts";
+import { spokeTemplate } from "../../scripts/spoke-template.ts";
+import {
+  asArray,
+  buildStack,
+  FOLLOW_UP,
+  functionStatements,
+  lambdaFunction,
+  lambdaFunctionId,
+  type RoleRef,
+  render,
+  resourcesFor,
+  theOnly,
+} from "./template-helpers.ts";
+
+const ORG = { organizationId: "o-a1b2c3d4e5" };
+const HUB = { account: "123456789012", region: "us-east-1" };
+
+const accountsOnly = Template.fromStack(
+  buildStack({
+    ...ORG,
+    accounts: "111111111111,222222222222",
+    regions: "us-east-1,eu-west-1",
+    mapConcurrency: "8",
+  }),
+);
+const withOus = Template.fromStack(
+  buildStack({ ...ORG, organizationalUnits: "ou-ab12-cd34ef56,r-ab12", spokeRoleName: "StopperSpoke" }),
+);
+
+const machineOf = (template: Template) =>
+  synthesizedStateMachine(template.toJSON() as never, { ...HUB, stackName: "IdleModelStopper" });
+
+describe("without accounts or OUs", () => {
+  it("synthesizes the same template whatever the other organization settings say", () => {
+    // Prepare
+    const plain = Template.fromStack(buildStack()).toJSON();
+
+    // Act
+    const others = Template.fromStack(
+      buildStack({
+        accounts: "",
+        organizationalUnits: "",
+        includeHubAccount: "false",
+        spokeRoleName: "Other",
+        spokeExternalId: "some-external-id",
+        mapConcurrency: 40,
+      }),
+    ).toJSON();
+
+    // Assess
+    assert.deepEqual(others, plain);
+  });
+
+  it("has no state machine: the schedule invokes the function, whose reserved concurrency is 1", () => {
+    const template = Template.fromStack(buildStack());
+    template.resourceCountIs("AWS::StepFunctions::StateMachine", 0);
+    const fn = lambdaFunction(template).Properties;
+    assert.equal(fn.ReservedConcurrentExecutions, 1);
+    const variables = Object.keys((fn.Environment as { Variables: object }).Variables);
+    for (const name of [
+      "ACCOUNTS",
+      "ORGANIZATIONAL_UNITS",
+      "SPOKE_ROLE_NAME",
+      "HUB_ACCOUNT_ID",
+      "HUB_PARTITION",
+    ])
+      assert.ok(!variables.includes(name), name);
+    const roleId = (fn.Role as RoleRef)["Fn::GetAtt"][0];
+    assert.equal(template.toJSON().Resources[roleId].Properties.RoleName, undefined);
+    const schedules = Object.values(template.findResources("AWS::Scheduler::Schedule")).map(
+      (schedule) => (schedule.Properties as { Target: { Arn: RoleRef } }).Target.Arn["Fn::GetAtt"][0],
+    );
+    assert.deepEqual(
+      schedules.sort(),
+      [lambdaFunctionId(template), lambdaFunctionId(template, FOLLOW_UP)].sort(),
+    );
+    for (const handler of [undefined, FOLLOW_UP])
+      for (const action of [
+        "sts:AssumeRole",
+        "organizations:ListChildren",
+        "states:ListExecutions",
+        "dynamodb:Scan",
+      ])
+        assert.deepEqual(resourcesFor(functionStatements(template, handler), action), [], action);
+  });
+});
+
+describe("the state machine", () => {
+  const machine = machineOf(accountsOnly);
+  const states = machine.definition.States;
+  const item = states.EachAccountAndRegion?.ItemProcessor?.States ?? {};
+
+  it("is valid Amazon States Language (asl-validator)", () => {
+    const validation = validateAsl(machine.definition);
+    assert.deepEqual(validation.errors, []);
+    assert.equal(validation.isValid, true);
+  });
+
+  it("lists the work, runs each item in an inline Map at mapConcurrency, then gathers", () => {
+    assert.equal(machine.definition.StartAt, "ListWork");
+    assert.equal(states.ListWork?.Next, "EachAccountAndRegion");
+    const map = states.EachAccountAndRegion as AslState;
+    assert.equal(map.Type, "Map");
+    assert.equal(map.ItemProcessor?.ProcessorConfig?.Mode, "INLINE");
+    assert.equal(map.MaxConcurrency, 8);
+    assert.equal(map.ItemsPath, "$.items");
+    assert.equal(map.ResultPath, "$.items");
+    assert.deepEqual(map.ItemSelector, {
+      step: "item",
+      "accountId.$": "$$.Map.Item.Value.accountId",
+      "region.$": "$$.Map.Item.Value.region",
+      "runId.$": "$.runId",
+      "mode.$": "$.mode",
+      "scheduledAt.$": "$.scheduledAt",
+      "summaryBytes.$": "$.summaryBytes",
+    });
+    assert.equal(map.Next, "GatherRun");
+    assert.equal(states.GatherRun?.End, true);
+    assert.equal(machine.definition.TimeoutSeconds, 23 * 3600);
+  });
+
+  it("invokes the stopper function itself in every task, with the step's event", () => {
+    const fnArn = `arn:aws:lambda:us-east-1:123456789012:function:IdleModelStopper-${Object.keys(accountsOnly.findResources("AWS::Lambda::Function"))[0]}`;
+    for (const state of [states.ListWork, item.RunItem, states.GatherRun])
+      assert.equal(state?.Resource, fnArn);
+    assert.equal(states.ListWork?.Parameters?.step, "list");
+    assert.equal(states.ListWork?.Parameters?.["executionStartTime.$"], "$$.Execution.StartTime");
+    assert.equal(states.GatherRun?.Parameters?.step, "gather");
+    assert.equal(states.GatherRun?.Parameters?.["items.$"], "$.items");
+  });
+
+  it("retries an item only when Lambda did not run it, and catches any failure of one item", () => {
+    const runItem = item.RunItem as AslState;
+    assert.deepEqual(
+      runItem.Retry?.map((r) => r.ErrorEquals),
+      [["Lambda.TooManyRequestsException"]],
+    );
+    assert.equal(runItem.TimeoutSeconds, 11 * 60);
+    assert.deepEqual(runItem.Catch, [
+      { ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: "ItemFailed" },
+    ]);
+    assert.deepEqual(item.ItemFailed?.Parameters, {
+      "accountId.$": "$.accountId",
+      "region.$": "$.region",
+      "caught.$": "$.failure.Error",
+    });
+    assert.deepEqual(
+      states.GatherRun?.Retry?.map((r) => r.ErrorEquals),
+      [["Lambda.TooManyRequestsException"]],
+    );
+    assert.ok(states.ListWork?.Retry?.[0]?.ErrorEquals.includes("Lambda.ServiceException"));
+  });
+
+  it("is started by the schedule with the scheduled time, and its role may only invoke the function", () => {
+    const schedule = Object.values(
+      accountsOnly.findResources("AWS::Scheduler::Schedule", {
+        Properties: { Description: "Invokes the idle model stopper" },
+      }),
+    )[0]?.Properties as { Target: { Arn: { Ref: string }; Input: string; RoleArn: RoleRef } };
+    assert.equal(schedule.Target.Arn.Ref, machine.logicalId);
+    assert.match(schedule.Target.Input, /<aws\.scheduler\.scheduled-time>/);
+    const policies = Object.values(
+      accountsOnly.findResources("AWS::IAM::Policy", {
+        Properties: { Roles: [{ Ref: machine.roleLogicalId }] },
+      }),
+    ).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const invoke = policies.filter((s) => asArray(s.Action).includes("lambda:InvokeFunction"));
+    assert.deepEqual(
+      invoke.flatMap((s) => asArray(s.Resource).map(render)),
+      [`<${lambdaFunctionId(accountsOnly)}.Arn>`],
+    );
+    const otherActions = policies.flatMap((s) => asArray(s.Action)).filter((a) => !a.startsWith("logs:"));
+    assert.deepEqual(otherActions, ["lambda:InvokeFunction"]);
+  });
+
+  it("is started by the warning pass's schedule too, with mode warn; the hub's role alone may publish warnings", () => {
+    // Prepare
+    const template = Template.fromStack(
+      buildStack({
+        ...ORG,
+        accounts: "111111111111",
+        regions: "us-east-1,eu-west-1",
+        warnBeforeStopHours: "8",
+        warnSchedule: "cron(0 18 * * ? *)",
+      }),
+    );
+    const warnMachine = machineOf(template);
+
+    // Act
+    const schedules = Object.values(template.findResources("AWS::Scheduler::Schedule"))
+      .map((resource) => resource.Properties as { Target: { Arn: { Ref: string }; Input: string } })
+      .filter((schedule) => schedule.Target.Arn.Ref !== undefined);
+
+    // Assess: both start the state machine (the follow-ups' invokes its function); only the warning pass asks for
+    // mode warn.
+    assert.deepEqual(
+      schedules.map((schedule) => schedule.Target.Arn.Ref),
+      [warnMachine.logicalId, warnMachine.logicalId],
+    );
+    assert.deepEqual(
+      schedules.map((schedule) => JSON.parse(schedule.Target.Input).mode),
+      [undefined, "warn"],
+    );
+    assert.deepEqual(
+      resourcesFor(functionStatements(template), "sns:Publish").filter(
+        (arn) => !arn.includes("NotificationTopic"),
+      ),
+      [
+        "arn:<AWS::Partition>:sns:us-east-1:<AWS::AccountId>:*",
+        "arn:<AWS::Partition>:sns:eu-west-1:<AWS::AccountId>:*",
+      ],
+    );
+  });
+
+  it("is named in the stack's outputs, which stay as they were without accounts", () => {
+    assert.deepEqual(Object.keys(accountsOnly.findOutputs("StateMachineArn")), ["StateMachineArn"]);
+    assert.deepEqual(Object.keys(Template.fromStack(buildStack()).findOutputs("StateMachineArn")), []);
+  });
+
+  it("logs every state's entry and exit, without the data", () => {
+    accountsOnly.hasResourceProperties("AWS::StepFunctions::StateMachine", {
+      StateMachineType: "STANDARD",
+      LoggingConfiguration: { Level: "ALL", IncludeExecutionData: false },
+    });
+  });
+});
+
+describe("the hub in the organization mode", () => {
+  it("lets the Map run mapConcurrency items at once, under a fixed role name the spoke roles trust", () => {
+    const fn = lambdaFunction(accountsOnly).Properties;
+    assert.equal(fn.ReservedConcurrentExecutions, 8);
+    const roleNameOf = (handler?: string) => {
+      const roleId = (lambdaFunction(accountsOnly, handler).Properties.Role as RoleRef)["Fn::GetAtt"][0];
+      return render(accountsOnly.toJSON().Resources[roleId].Properties.RoleName);
+    };
+    assert.equal(roleNameOf(), "IdleModelStopperHub-<AWS::Region>");
+    // The follow-up function's role too: the spoke roles trust it, to undo stops in member accounts.
+    assert.equal(roleNameOf(FOLLOW_UP), "IdleModelStopperHub-<AWS::Region>-FollowUp");
+    assert.equal(lambdaFunction(accountsOnly, FOLLOW_UP).Properties.ReservedConcurrentExecutions, 1);
+  });
+
+  it("tells both functions the accounts, the spoke role and where the hub is", () => {
+    for (const handler of [undefined, FOLLOW_UP]) {
+      const variables = (
+        lambdaFunction(accountsOnly, handler).Properties.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+      assert.equal(variables.ACCOUNTS, "111111111111,222222222222");
+      assert.equal(variables.ORGANIZATIONAL_UNITS, "");
+      assert.equal(variables.INCLUDE_HUB_ACCOUNT, "true");
+      assert.equal(variables.SPOKE_ROLE_NAME, "IdleModelStopperSpoke");
+      assert.deepEqual(variables.HUB_ACCOUNT_ID, { Ref: "AWS::AccountId" });
+      assert.deepEqual(variables.HUB_PARTITION, { Ref: "AWS::Partition" });
+    }
+  });
+
+  it("may assume only the spoke role of each listed account, inside the organization, from either function", () => {
+    for (const handler of [undefined, FOLLOW_UP]) {
+      const statements = functionStatements(accountsOnly, handler).filter((s) =>
+        s.actions.includes("sts:AssumeRole"),
+      );
+      assert.equal(statements.length, 1);
+      assert.deepEqual(statements[0]?.actions, ["sts:AssumeRole"]);
+      assert.deepEqual(statements[0]?.resources, [
+        "arn:<AWS::Partition>:iam::111111111111:role/IdleModelStopperSpoke",
+        "arn:<AWS::Partition>:iam::222222222222:role/IdleModelStopperSpoke",
+      ]);
+      assert.deepEqual(statements[0]?.condition, { StringEquals: { "aws:ResourceOrgID": "o-a1b2c3d4e5" } });
+      assert.deepEqual(
+        resourcesFor(functionStatements(accountsOnly, handler), "organizations:ListChildren"),
+        [],
+      );
+    }
+  });
+
+  it("lets the follow-up function scan the FollowUps index only, to find the accounts with stops to follow up", () => {
+    const statements = functionStatements(accountsOnly, FOLLOW_UP);
+    assert.deepEqual(resourcesFor(statements, "dynamodb:Scan"), [
+      `<${Object.keys(accountsOnly.findResources("AWS::DynamoDB::Table"))[0]}.Arn>/index/FollowUps`,
+    ]);
+    assert.deepEqual(resourcesFor(functionStatements(accountsOnly), "dynamodb:Scan"), []);
+    for (const action of ["organizations:ListChildren", "states:ListExecutions"])
+      assert.deepEqual(resourcesFor(statements, action), [], action);
+  });
+
+  it("with OUs, may assume the spoke role by name in any account of the organization, and list the OUs", () => {
+    const statements = functionStatements(withOus);
+    assert.deepEqual(resourcesFor(statements, "sts:AssumeRole"), [
+      "arn:<AWS::Partition>:iam::*:role/StopperSpoke",
+    ]);
+    for (const action of ["organizations:ListAccountsForParent", "organizations:ListChildren"])
+      assert.deepEqual(resourcesFor(statements, action), [
+        "arn:<AWS::Partition>:organizations::*:ou/o-a1b2c3d4e5/*",
+        "arn:<AWS::Partition>:organizations::*:root/o-a1b2c3d4e5/*",
+      ]);
+  });
+
+  it("may list the executions of its own state machine only", () => {
+    const machine = machineOf(accountsOnly);
+    const [resource] = resourcesFor(functionStatements(accountsOnly), "states:ListExecutions");
+    assert.equal(
+      resource,
+      `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${machine.name}`,
+    );
+  });
+
+  it("alarms on failed runs and on items not served, and draws them on the dashboard", () => {
+    const alarms = Object.values(accountsOnly.findResources("AWS::CloudWatch::Alarm"));
+    assert.equal(
+      alarms.length,
+      7,
+      "the five of a single account (two of them the follow-up's) and these two",
+    );
+    const descriptions = alarms.map((a) => String(a.Properties.AlarmDescription));
+    assert.ok(descriptions.some((d) => d.includes("ExecutionsFailed")));
+    assert.ok(descriptions.some((d) => d.includes("ItemsFailed")));
+    accountsOnly.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: "ExecutionsFailed", Namespace: "AWS/States" }),
+          }),
+        }),
+      ]),
+    });
+    const body = JSON.stringify(theOnly(accountsOnly, "AWS::CloudWatch::Dashboard").Properties.DashboardBody);
+    assert.match(body, /Accounts × regions not served per day/);
+    assert.match(body, /ExecutionsSucceeded/);
+  });
+});
+
+describe("organization settings at synth", () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [
+      { ...ORG, accounts: "11111111111" },
+      /^Invalid context key accounts: "11111111111"\. Allowed: .*12-digit/,
+    ],
+    [
+      { ...ORG, accounts: "111111111111,222222222222,111111111111" },
+      /^Invalid context key accounts: .*\(111111111111 is listed twice\)/,
+    ],
+    [
+      { ...ORG, organizationalUnits: "ou-12" },
+      /^Invalid context key organizationalUnits: "ou-12"\. Allowed: .*ou-ab12-cd34ef56/,
+    ],
+    [
+      { ...ORG, organizationalUnits: "ou-ab12-cd34ef56,ou-ab12-cd34ef56" },
+      /ou-ab12-cd34ef56 is listed twice/,
+    ],
+    [
+      { ...ORG, accounts: "111111111111", mapConcurrency: "0" },
+      /^Invalid context key mapConcurrency: "0"\. Allowed: .* 1 to 40/,
+    ],
+    [{ ...ORG, accounts: "111111111111", mapConcurrency: "41" }, /^Invalid context key mapConcurrency: "41"/],
+    [
+      { accounts: "111111111111" },
+      /^Invalid context key organizationId with context key accounts or .*: null\. Allowed: the AWS Organization's id/,
+    ],
+    [{ ...ORG }, /^Invalid context key organizationId without context key accounts .*: "o-a1b2c3d4e5"/],
+    [{ organizationId: "o-12", accounts: "111111111111" }, /^Invalid context key organizationId: "o-12"/],
+    [
+      { ...ORG, accounts: "111111111111", spokeRoleName: "a role" },
+      /^Invalid context key spokeRoleName: "a role"/,
+    ],
+    [{ ...ORG, accounts: "111111111111", spokeExternalId: "x" }, /^Invalid context key spokeExternalId: "x"/],
+  ];
+  for (const [context, message] of cases)
+    it(`refuses ${JSON.stringify(context)}, naming the value and what is allowed`, () => {
+      assert.throws(() => buildStack(context), { name: "InvalidSettingError", message });
+    });
+});
+
+describe("the spoke role", () => {
+  const template = Template.fromJSON(spokeTemplate());
+  const role = theOnly(template, "AWS::IAM::Role").Properties as {
+    AssumeRolePolicyDocument: { Statement: Record<string, unknown>[] };
+    RoleName: unknown;
+  };
+
+  it("takes the hub, the organization, the regions, its name and an optional external id as parameters", () => {
+    assert.deepEqual(Object.keys(template.toJSON().Parameters).sort(), [
+      "ExternalId",
+      "HubAccountId",
+      "HubRoleName",
+      "OrganizationId",
+      "Regions",
+      "RoleName",
+    ]);
+    assert.deepEqual(role.RoleName, { Ref: "RoleName" });
+    assert.equal(template.toJSON().Rules, undefined, "no bootstrap version rule: a plain StackSet template");
+  });
+
+  it("trusts exactly the hub's two roles, from inside the organization, with the external id when one is given", () => {
+    const [statement] = role.AssumeRolePolicyDocument.Statement;
+    assert.equal(role.AssumeRolePolicyDocument.Statement.length, 1);
+    assert.equal(statement?.Action, "sts:AssumeRole");
+    assert.equal(
+      render((statement?.Principal as { AWS: unknown } | undefined)?.AWS),
+      "arn:<AWS::Partition>:iam::<HubAccountId>:root",
+    );
+    const condition = statement?.Condition as Record<string, Record<string, unknown>>;
+    // The nightly function's, and the follow-up function's, which undoes stops here.
+    assert.deepEqual(asArray(condition.ArnEquals?.["aws:PrincipalArn"]).map(render), [
+      "arn:<AWS::Partition>:iam::<HubAccountId>:role/<HubRoleName>",
+      "arn:<AWS::Partition>:iam::<HubAccountId>:role/<HubRoleName>-FollowUp",
+    ]);
+    assert.deepEqual(condition.StringEquals, {
+      "Fn::If": [
+        "HasExternalId",
+        { "aws:PrincipalOrgID": { Ref: "OrganizationId" }, "sts:ExternalId": { Ref: "ExternalId" } },
+        { "aws:PrincipalOrgID": { Ref: "OrganizationId" } },
+      ],
+    });
+  });
+
+  it("allows exactly the stopper's Rekognition and CloudWatch calls, in the configured regions, and nothing else", () => {
+    const statements = Object.values(template.findResources("AWS::IAM::Policy")).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    const actions = statements.flatMap((s) => asArray(s.Action)).sort();
+    assert.deepEqual(actions, Object.values(SPOKE_ACTIONS).flat().sort());
+    assert.ok(!actions.some((a) => /^(dynamodb|sns|kms|sts|iam):/.test(a)));
+    for (const statement of statements) {
+      assert.deepEqual(statement.Condition, { StringEquals: { "aws:RequestedRegion": { Ref: "Regions" } } });
+      for (const resource of asArray(statement.Resource).map(render))
+        assert.match(resource, /^(\*|arn:<AWS::Partition>:rekognition:\*:<AWS::AccountId>:project\/\*)$/);
+    }
+  });
+
+  it("is the construct's stack, so a CDK app deploying into member accounts gets the same role", () => {
+    const app = new App();
+    const stack = new SpokeRoleStack(app, "Spoke");
+    assert.deepEqual(Template.fromStack(stack).toJSON(), spokeTemplate());
+  });
+});
+
+describe("the spoke role's trust, simulated", () => {
+  const ALLOW_ANY_ASSUME = {
+    name: "caller",
+    source: {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }],
+    },
+    document: {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }],
+    },
+  };
+  const trustWith = (externalId: string) =>
+    spokeRoleIn(
+      {
+        template: spokeTemplate() as never,
+        parameters: {
+          HubAccountId: "123456789012",
+          HubRoleName: "IdleModelStopperHub-us-east-1",
+          OrganizationId: "o-a1b2c3d4e5",
+          Regions: ["us-east-1"],
+          RoleName: "IdleModelStopperSpoke",
+          ExternalId: externalId,
+        },
+        accounts: ["111111111111"],
+        region: "us-east-1",
+      },
+      "111111111111",
+    );
+  const assume = async (
+    externalId: string,
+    caller: { role: string; account?: string; org?: string; externalId?: string },
+  ) => {
+    const spoke = trustWith(externalId);
+    const account = caller.account ?? "123456789012";
+    const checker = new PermissionChecker(
+      {
+        name: "caller",
+        arn: `arn:aws:sts::${account}:assumed-role/${caller.role}/session`,
+        account,
+        policies: [ALLOW_ANY_ASSUME],
+        context: {
+          "aws:PrincipalArn": `arn:aws:iam::${account}:role/${caller.role}`,
+          "aws:PrincipalAccount": account,
+          "aws:PrincipalOrgID": caller.org ?? "o-a1b2c3d4e5",
+          "aws:PrincipalType": "AssumedRole",
+        },
+      },
+      new Map([[spoke.arn, spoke.trust]]),
+    );
+    const verdict = await checker.check({
+      operation: "AssumeRole",
+      action: "sts:AssumeRole",
+      resource: spoke.arn,
+      region: "us-east-1",
+      ...(caller.externalId !== undefined && { context: { "sts:ExternalId": caller.externalId } }),
+    });
+    return verdict.decision;
+  };
+
+  it("lets in the hub's role from inside the organization", async () => {
+    assert.equal(await assume("", { role: "IdleModelStopperHub-us-east-1" }), "Allowed");
+  });
+
+  it("refuses another role of the hub account, the hub's role from another organization, and another account", async () => {
+    assert.notEqual(await assume("", { role: "SomeoneElse" }), "Allowed");
+    assert.notEqual(
+      await assume("", { role: "IdleModelStopperHub-us-east-1", org: "o-zzzzzzzzzz" }),
+      "Allowed",
+    );
+    assert.notEqual(
+      await assume("", { role: "IdleModelStopperHub-us-east-1", account: "999999999999" }),
+      "Allowed",
+    );
+  });
+
+  it("with an external id, refuses the hub's role without it or with another", async () => {
+    const role = "IdleModelStopperHub-us-east-1";
+    assert.equal(await assume("ext-1234", { role, externalId: "ext-1234" }), "Allowed");
+    assert.notEqual(await assume("ext-1234", { role }), "Allowed");
+    assert.notEqual(await assume("ext-1234", { role, externalId: "ext-9999" }), "Allowed");
+  });
+});
