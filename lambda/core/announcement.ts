@@ -73,6 +73,8 @@ export interface AnnouncementDetail {
   readonly version: string;
   readonly action: AnnouncedAction;
   readonly modelArn: string;
+  /** The model's account: in the organization mode a member account's events come to the hub's bus. */
+  readonly accountId: string;
   readonly projectName: string;
   readonly versionName: string;
   readonly region: string;
@@ -111,6 +113,8 @@ export function eventEntryOf(
     version: DETAIL_VERSION,
     action: announcement.action,
     modelArn: model.modelArn,
+    // arn:<partition>:rekognition:<region>:<account>:project/…
+    accountId: model.modelArn.split(":")[4] ?? "",
     projectName: model.projectName,
     versionName: model.versionName,
     region: model.region,

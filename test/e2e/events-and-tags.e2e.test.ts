@@ -65,6 +65,7 @@ describe("events and the last-action tag", () => {
         version: "1",
         action: "stopped",
         modelArn,
+        accountId: w.sandbox.account,
         projectName: item?.projectName,
         versionName: item?.versionName,
         region,

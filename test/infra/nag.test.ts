@@ -164,7 +164,7 @@ describe("cdk-nag AWS Solutions checks, on the spoke role's stack", () => {
     assert.doesNotThrow(() => app.synth());
     assert.deepEqual(findings(new AwsSolutionsChecks().validateScope(app)), []);
     const acks = acknowledgements(app);
-    assert.equal(acks.length, 2);
+    assert.equal(acks.length, 3);
     for (const ack of acks)
       assert.ok(
         hidden.some((finding) => finding.startsWith(`${ack.id} at ${ack.path}/`)),

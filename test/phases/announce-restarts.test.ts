@@ -52,6 +52,7 @@ describe("a restart the follow-up function makes", () => {
       version: "1",
       action: "restarted",
       modelArn: stop.modelArn,
+      accountId: "123456789012",
       projectName: "cats",
       versionName: "v1",
       region: stop.region,
@@ -189,7 +190,7 @@ describe("a restart the nightly run's regret check makes", () => {
     const world = { ...deps, directory };
 
     // Act
-    const summary = await runStopper(world, configWith(), "run-2");
+    const summary = await runStopper(world, configWith({ DISCOVERY: "full" }), "run-2");
 
     // Assess
     assert.deepEqual(

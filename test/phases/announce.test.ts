@@ -239,7 +239,7 @@ describe("a run whose events and tags fail", () => {
     };
 
     // Act
-    const summary = await runStopper(deps, configWith(), "run-1");
+    const summary = await runStopper(deps, configWith({ DISCOVERY: "full" }), "run-1");
 
     // Assess
     assert.deepEqual([...summary.stopped].sort(), models.map((m) => m.modelArn).sort());

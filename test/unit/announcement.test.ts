@@ -57,6 +57,7 @@ describe("the event of an action", () => {
           version: "1",
           action: "stopped",
           modelArn: MODEL_ARN,
+          accountId: "123456789012",
           projectName: "cats",
           versionName: "cats.v1",
           region: "eu-west-1",
