@@ -106,7 +106,12 @@ export function countFaults(calls: readonly CallRecord[]): Record<ServiceName, F
     eventbridge: empty(),
   };
   for (const call of calls) {
-    if (call.service !== "rekognition" && call.service !== "cloudwatch" && call.service !== "dynamodb")
+    if (
+      call.service !== "rekognition" &&
+      call.service !== "cloudwatch" &&
+      call.service !== "dynamodb" &&
+      call.service !== "eventbridge"
+    )
       continue;
     if (call.spiked) counts[call.service].latencySpikes += 1;
     if (!call.injected) continue;
