@@ -50,6 +50,11 @@ export interface StopperSettings {
   readonly lastLookMinutes: number;
   /** Hours between a model's warning and the earliest run that may stop it; 0 stops without a warning. */
   readonly warnBeforeStopHours: number;
+  // Events and the last-action tag (lambda/phases/announce.ts).
+  /** Whether each stop, warning and restart is put on the default EventBridge bus of the model's region. */
+  readonly publishEvents: boolean;
+  /** Whether each model stopped, warned or restarted is tagged `<optOutTagKey>:last-action` with what and when. */
+  readonly tagLastAction: boolean;
   // Issue 12, the follow-ups: regret checks, starts by hand and restarts by rule.
   /**
    * Minutes after a stop when the follow-up function reads its request metrics again, and starts the model again if
@@ -137,6 +142,12 @@ const parseRegions = (raw: string): readonly string[] | undefined => {
 
 // AWS tag keys: 1-128 characters of letters, digits, spaces and _ . : / = + - @, not starting with "aws:".
 const TAG_KEY_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+
+/** Suffix of the tag the stopper writes on a model it stopped, warned or restarted, e.g. `auto-stop:last-action`. */
+export const LAST_ACTION_SUFFIX = ":last-action";
+
+/** Longest opt-out key whose last-action tag key still fits AWS's 128 characters. */
+export const MAX_OPT_OUT_KEY_WITH_LAST_ACTION = 128 - LAST_ACTION_SUFFIX.length;
 
 const parseTagKey = (raw: string): string | undefined => {
   const key = raw.trim();
@@ -319,6 +330,23 @@ export const SETTINGS: readonly SettingSpec[] = [
     parse: integerIn(0, 168),
     format: String,
   },
+  // Events and the last-action tag: both best effort, neither ever holds back or undoes a stop.
+  {
+    key: "publishEvents",
+    env: "PUBLISH_EVENTS",
+    default: true,
+    allowed: `${BOOLEAN_FORM} (false: no EventBridge event, and no events:PutEvents grant)`,
+    parse: parseBoolean,
+    format: String,
+  },
+  {
+    key: "tagLastAction",
+    env: "TAG_LAST_ACTION",
+    default: true,
+    allowed: `${BOOLEAN_FORM} (false: no last-action tag, and no rekognition:TagResource grant)`,
+    parse: parseBoolean,
+    format: String,
+  },
   // Issue 12, the follow-ups: regret checks, starts by hand and restarts by rule.
   {
     key: "regretCheckMinutes",
@@ -363,6 +391,17 @@ export function readSettings(
     const value = spec.parse(raw);
     if (value === undefined) throw new InvalidSettingError(describe(spec), raw, spec.allowed);
     values[spec.key] = value;
+  }
+  // The last-action tag's key is the opt-out key and a suffix: AWS refuses a tag key over 128 characters.
+  const key = values.optOutTagKey as string;
+  if (values.tagLastAction === true && key.length > MAX_OPT_OUT_KEY_WITH_LAST_ACTION) {
+    const spec = SETTINGS.find((candidate) => candidate.key === "optOutTagKey") as SettingSpec;
+    throw new InvalidSettingError(
+      describe(spec),
+      key,
+      `with tagLastAction on, a tag key of at most ${MAX_OPT_OUT_KEY_WITH_LAST_ACTION} characters, so that ` +
+        `<key>${LAST_ACTION_SUFFIX} fits AWS's 128 (or tagLastAction=false)`,
+    );
   }
   return Object.freeze(values) as unknown as StopperSettings;
 }

@@ -244,6 +244,20 @@ export interface IdleModelStopperProps {
    * @default - no warning pass: the runs warn, and a later run stops
    */
   readonly warnSchedule?: string;
+  // Events and the last-action tag.
+  /**
+   * Put one EventBridge event per stop, warning and restart (`Idle Model Stopped`, `Idle Model Warned`,
+   * `Idle Model Restarted`) on the default bus of the model's region; false grants neither function
+   * `events:PutEvents`.
+   * @default true
+   */
+  readonly publishEvents?: boolean;
+  /**
+   * Tag each model stopped, warned or started again `<optOutTagKey>:last-action` with what was done and when; false
+   * grants neither function `rekognition:TagResource`.
+   * @default true
+   */
+  readonly tagLastAction?: boolean;
   // Issue 12, the follow-ups: regret checks, starts by hand and restarts by rule.
   /**
    * Minutes after a stop when the follow-up function reads its request metrics again and starts the model again if
@@ -460,6 +474,10 @@ export class IdleModelStopper extends Construct {
 
     this.grantStopperPermissions(settings.regions, settings.discovery, settings.warnBeforeStopHours > 0);
     this.grantFollowUpPermissions(settings.regions);
+    // Both functions announce what they did: the nightly one its stops and warnings (and the regret check's restarts),
+    // the follow-up its restarts.
+    for (const fn of [this.stopperFunction, this.followUpFunction])
+      this.grantAnnouncePermissions(fn, settings.regions, settings);
     this.notificationTopic.grantPublish(this.stopperFunction);
     this.notificationTopic.grantPublish(this.followUpFunction);
 
@@ -561,8 +579,67 @@ export class IdleModelStopper extends Construct {
 
     this.acknowledgeNagFindings(role, settings.regions, settings.warnBeforeStopHours > 0);
     this.acknowledgeNagFindings(followUp.role, settings.regions, false, this.followUpFunction);
+    if (settings.tagLastAction)
+      for (const [tagging, acts] of [
+        [role, "stopped, warned or started again"],
+        [followUp.role, "started again"],
+      ] as const)
+        for (const arn of this.modelArns(settings.regions))
+          Validations.of(tagging).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::${nagRendering(Stack.of(this), arn)}]`,
+            reason:
+              `The last-action tag goes on the models the function ${acts}, found at run time: ` +
+              "rekognition:TagResource is granted on the model ARNs (project/*/version/*/*) of each configured " +
+              "region only, never on projects or other Rekognition resources.",
+          });
     if (this.organization)
       this.acknowledgeOrganizationNagFindings(role, followUp.role, settings, this.organization);
+  }
+
+  /**
+   * The calls of the announce phase of one function, each only when its setting is on: PutEvents on the default bus
+   * of each configured region (an event goes to its model's region), and TagResource on the models there.
+   */
+  private grantAnnouncePermissions(
+    fn: LambdaFunction,
+    configuredRegions: readonly string[],
+    settings: { readonly publishEvents: boolean; readonly tagLastAction: boolean },
+  ): void {
+    if (settings.publishEvents)
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["events:PutEvents"],
+          resources: scannedRegions(configuredRegions).map((region) =>
+            Stack.of(this).formatArn({
+              service: "events",
+              region,
+              resource: "event-bus",
+              resourceName: "default",
+            }),
+          ),
+        }),
+      );
+    if (settings.tagLastAction)
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["rekognition:TagResource"],
+          resources: this.modelArns(configuredRegions),
+        }),
+      );
+  }
+
+  /** The model ARNs (`project/<name>/version/<name>/<id>`, any of each) of each scanned region: what the function tags. */
+  private modelArns(configuredRegions: readonly string[]): string[] {
+    return scannedRegions(configuredRegions).map((region) =>
+      Stack.of(this).formatArn({
+        service: "rekognition",
+        region,
+        resource: "project",
+        resourceName: "*/version/*/*",
+      }),
+    );
   }
 
   /**

@@ -39,6 +39,12 @@ export const SPOKE_ACTIONS = {
    * start again one the stopper stopped (a regret check that found a late request, a restart tag).
    */
   changeModels: ["rekognition:StopProjectVersion", "rekognition:StartProjectVersion"],
+  /**
+   * The `<optOutTagKey>:last-action` tag on the models the stopper stopped, warned or started again (its
+   * `tagLastAction` setting). The template is static, so it is granted always: the hub simply does not call it
+   * while the setting is off.
+   */
+  tagModels: ["rekognition:TagResource"],
 } as const;
 
 /**
@@ -120,6 +126,14 @@ export class SpokeRole extends Construct {
         conditions: inRegions,
       }),
     );
+    this.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [...SPOKE_ACTIONS.tagModels],
+        resources: [`arn:${Aws.PARTITION}:rekognition:*:${Aws.ACCOUNT_ID}:project/*/version/*/*`],
+        conditions: inRegions,
+      }),
+    );
     Validations.of(this.role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:
@@ -131,6 +145,13 @@ export class SpokeRole extends Construct {
       reason:
         "Models are found at run time (their ARNs end in a creation timestamp), so the reads and the stop are " +
         "granted on this account's project/*, in the configured regions only (aws:RequestedRegion).",
+    });
+    Validations.of(this.role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:*:<AWS::AccountId>:project/*/version/*/*]",
+      reason:
+        "The last-action tag goes on the models the stopper stopped, warned or started again, found at run time: " +
+        "rekognition:TagResource is granted on this account's model ARNs only (never its projects), in the " +
+        "configured regions only (aws:RequestedRegion).",
     });
   }
 }

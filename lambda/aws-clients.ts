@@ -5,9 +5,11 @@
 
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { RekognitionClient } from "@aws-sdk/client-rekognition";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { EventBridgePublisher, RekognitionModelTagger } from "./adapters/announcer.ts";
 import { createGate } from "./adapters/gate.ts";
 import { CloudWatchUsageReader } from "./adapters/metrics.ts";
 import { SnsNotifier } from "./adapters/notifier.ts";
@@ -59,9 +61,11 @@ export function createAwsAdapters(config: StopperConfig, scope?: AccountScope) {
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.homeRegion, ...retry }), {
     marshallOptions: { removeUndefinedValues: true },
   });
+  // One Rekognition client per region, in the scope's account: it reads and stops the models there, and tags them.
+  const rekognitionClient = perRegion((region) => new RekognitionClient({ region, ...inAccount }));
   return {
     directory: new RekognitionModelDirectory(
-      perRegion((region) => new RekognitionClient({ region, ...inAccount })),
+      rekognitionClient,
       perRegion(() => ({
         describe: createGate({ ...rekognition, concurrency: config.describeConcurrency }),
         tags: createGate({ ...rekognition, concurrency: config.tagConcurrency }),
@@ -80,6 +84,18 @@ export function createAwsAdapters(config: StopperConfig, scope?: AccountScope) {
       notifier: new SnsNotifier(
         perRegion((region) => new SNSClient({ region, ...retry })),
         config.notificationTopicArn,
+      ),
+    }),
+    // Each event goes to the default bus of its model's region, as AWS's own events about a resource do; in the
+    // organization mode that is the hub's bus (its own credentials, not the spoke role's): one place for the rules.
+    ...(config.publishEvents && {
+      // A region's batches go one after another; PutEvents' quota (hundreds to thousands a second) needs no gate.
+      events: new EventBridgePublisher(perRegion((region) => new EventBridgeClient({ region, ...retry }))),
+    }),
+    ...(config.tagLastAction && {
+      tagger: new RekognitionModelTagger(
+        rekognitionClient,
+        perRegion(() => createGate({ ...rekognition, concurrency: config.tagConcurrency })),
       ),
     }),
   };

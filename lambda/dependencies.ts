@@ -3,6 +3,7 @@
  * the real ones once, at cold start; tests pass fakes. Each phase takes only the part it needs.
  */
 
+import type { EventPublisher, ModelTagger } from "./adapters/announcer.ts";
 import type { UsageReader } from "./adapters/metrics.ts";
 import type { Notifier } from "./adapters/notifier.ts";
 import type { ModelDirectory } from "./adapters/rekognition.ts";
@@ -34,6 +35,10 @@ export interface RunDependencies {
   /** Publishes the digest; no digest is sent without one. */
   readonly notifier?: Notifier;
   readonly metrics?: RunMetrics;
+  /** Puts an event per stop, warning and restart; none is put without one (or with `publishEvents` off). */
+  readonly events?: EventPublisher;
+  /** Writes the last-action tag; none is written without one (or with `tagLastAction` off). */
+  readonly tagger?: ModelTagger;
 }
 
 /** Milliseconds the invocation has left; unlimited when the run was given no deadline. */

@@ -2,7 +2,7 @@
  * One run of the follow-up function, every 15 minutes by default, as a composition of its phases (each a module
  * under phases/):
  *
- *   follow-ups → resume claims → started by hand → regret check → restart on schedule → follow-up report
+ *   follow-ups → resume claims → started by hand → regret check → restart on schedule → announce → follow-up report
  *
  * It looks only at the live stops the stopper made, from the FollowUps index, and starts a model again only when
  * its stop proved wrong (a request arrived before it) or a restart rule says so, and only when it is still STOPPED.
@@ -11,6 +11,7 @@
 
 import type { StopperConfig } from "./config.ts";
 import type { RunDependencies } from "./dependencies.ts";
+import { actionsOfRun, announce } from "./phases/announce.ts";
 import { type FollowUpReportInput, type FollowUpSummary, followUpReport } from "./phases/follow-up-report.ts";
 import { followUps } from "./phases/follow-ups.ts";
 import { regretCheck } from "./phases/regret-check.ts";
@@ -54,12 +55,16 @@ export async function followUpWork(
     by: "follow-up",
   });
   const scheduled = await restartOnSchedule(deps, config, { runId, now, followed: regretted.remaining });
+  const restarted = [...resumed.restarted, ...regretted.restarted, ...scheduled.restarted];
+  // Each restart is announced like a stop, best effort: by now it is made and recorded.
+  const announced = await announce(deps, config, { runId, actions: actionsOfRun({ restarted, now }) });
   return {
     followed: followed.records.length,
     regretChecked: regretted.checked,
     retired: followed.retired,
+    announced,
     results: {
-      restarted: [...resumed.restarted, ...regretted.restarted, ...scheduled.restarted],
+      restarted,
       startedByHand: [
         ...resumed.startedByHand,
         ...byHand.startedByHand,
@@ -72,6 +77,7 @@ export async function followUpWork(
         ...byHand.errors,
         ...regretted.errors,
         ...scheduled.errors,
+        ...announced.errors,
       ],
     },
   };

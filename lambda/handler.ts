@@ -41,6 +41,7 @@ export const handler = hub
       metrics,
       clock: Date.now,
       ...(hubAdapters.notifier && { notifier: hubAdapters.notifier }),
+      ...(hubAdapters.events && { events: hubAdapters.events }),
       adaptersIn: (scope) => createAwsAdapters(config, scope),
       single,
     })

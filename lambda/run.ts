@@ -4,9 +4,10 @@
  *
  *   reconcile → (follow-ups → regret check → refresh restart rules)
  *             ∥ assess (per region: discover → read tags → read metrics → decide) → warn → cap → last look
- *     → stop and record → settle warnings → report
+ *     → stop and record → settle warnings → announce → report
  *
- * A warning pass (`mode: "warn"`) assesses and warns, and stops and restarts nothing: assess → warn → report.
+ * A warning pass (`mode: "warn"`) assesses and warns, and stops and restarts nothing: assess → warn → announce →
+ * report.
  *
  * Discovery is one of two sources (`config.discovery`): every project described (discover.ts), or the models in
  * service found from their metrics, with only the idle ones described (discover-from-metrics.ts).
@@ -22,6 +23,7 @@ import type { StopperConfig } from "./config.ts";
 import { applyStopCap, type Decision } from "./core/decide.ts";
 import type { ModelUsage, NamedModel, NamedVerdict } from "./core/types.ts";
 import { type RunDependencies, timeLeftMs } from "./dependencies.ts";
+import { actionsOfRun, announce } from "./phases/announce.ts";
 import { decideModel } from "./phases/decide.ts";
 import { discover } from "./phases/discover.ts";
 import { discoverFromMetrics, StopBudget } from "./phases/discover-from-metrics.ts";
@@ -131,7 +133,11 @@ export async function runStopper(
       errors: [],
       unfinished: [],
     };
-    return report(deps, config, { ...reported, warnings: warned, stops });
+    const announced = await announce(deps, config, {
+      runId,
+      actions: actionsOfRun({ warned: warned.warned, now }),
+    });
+    return report(deps, config, { ...reported, warnings: warned, stops, announced });
   }
   const looked = await lastLook(deps, config, {
     now,
@@ -155,7 +161,11 @@ export async function runStopper(
     closed: [...warned.closed, ...settled.closed],
     errors: [...warned.errors, ...settled.errors],
   };
-  return report(deps, config, { ...reported, warnings, lastLookErrors: looked.errors, stops });
+  const announced = await announce(deps, config, {
+    runId,
+    actions: actionsOfRun({ stops, warned: warned.warned, restarted: followedUp?.restarted, now }),
+  });
+  return report(deps, config, { ...reported, warnings, lastLookErrors: looked.errors, stops, announced });
 }
 
 /**

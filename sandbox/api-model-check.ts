@@ -133,13 +133,15 @@ export const COMMON_ERRORS: readonly CommonError[] = [
 const COMMON_BY_CODE = new Map(COMMON_ERRORS.map((error) => [error.code, error]));
 
 /** The content type of each protocol's answers. */
-const JSON_CONTENT_TYPE: Readonly<Record<"rekognition" | "cloudwatch" | "organizations" | "states", string>> =
-  {
-    rekognition: "application/x-amz-json-1.1",
-    cloudwatch: "application/x-amz-json-1.0",
-    organizations: "application/x-amz-json-1.1",
-    states: "application/x-amz-json-1.0",
-  };
+const JSON_CONTENT_TYPE: Readonly<
+  Record<"rekognition" | "cloudwatch" | "organizations" | "states" | "eventbridge", string>
+> = {
+  rekognition: "application/x-amz-json-1.1",
+  cloudwatch: "application/x-amz-json-1.0",
+  organizations: "application/x-amz-json-1.1",
+  states: "application/x-amz-json-1.0",
+  eventbridge: "application/x-amz-json-1.1",
+};
 
 /** A mismatch found while walking a value: where, and what. */
 interface Found {

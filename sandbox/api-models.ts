@@ -20,7 +20,8 @@ export type ModelledService =
   | "cloudformation"
   | "sts"
   | "organizations"
-  | "states";
+  | "states"
+  | "eventbridge";
 
 /** Where each service's model lives in botocore and in aws-sdk v2. */
 export const MODELLED_SERVICES = [
@@ -57,6 +58,13 @@ export const MODELLED_SERVICES = [
     apiVersion: "2010-05-15",
     sdkV2File: "cloudformation-2010-05-15.min.json",
   },
+  // botocore and aws-sdk v2 still name EventBridge by its old name, CloudWatch Events (`events`).
+  {
+    name: "eventbridge",
+    botocoreName: "events",
+    apiVersion: "2015-10-07",
+    sdkV2File: "eventbridge-2015-10-07.min.json",
+  },
 ] as const satisfies readonly {
   readonly name: ModelledService;
   readonly botocoreName: string;
@@ -74,6 +82,7 @@ export const SERVED_OPERATIONS: Readonly<Record<ModelledService, readonly string
   states: ["ListExecutions"],
   // What the CLI asks to find the log table: the stack's LogTableName output.
   cloudformation: ["DescribeStacks"],
+  eventbridge: SERVICE_OPERATIONS.eventbridge,
 };
 
 /**

@@ -1,7 +1,7 @@
 /** The record of every request the sandbox answered, so tests can assert on what the code under test sent. */
 
 /** The services the sandbox emulates with fault knobs. */
-export type ServiceName = "rekognition" | "cloudwatch" | "dynamodb";
+export type ServiceName = "rekognition" | "cloudwatch" | "dynamodb" | "eventbridge";
 
 /**
  * Every service that appears in the call log: the faulted ones, SNS for the digest, CloudFormation for the CLI, and
@@ -103,9 +103,15 @@ export function countFaults(calls: readonly CallRecord[]): Record<ServiceName, F
     rekognition: empty(),
     cloudwatch: empty(),
     dynamodb: empty(),
+    eventbridge: empty(),
   };
   for (const call of calls) {
-    if (call.service !== "rekognition" && call.service !== "cloudwatch" && call.service !== "dynamodb")
+    if (
+      call.service !== "rekognition" &&
+      call.service !== "cloudwatch" &&
+      call.service !== "dynamodb" &&
+      call.service !== "eventbridge"
+    )
       continue;
     if (call.spiked) counts[call.service].latencySpikes += 1;
     if (!call.injected) continue;

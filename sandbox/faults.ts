@@ -53,6 +53,9 @@ export type DynamoDbFaults = ServiceFaults<
   "InternalServerError" | "ServiceUnavailable"
 >;
 
+/** EventBridge: ThrottlingException (400) and InternalException (500), as PutEvents declares it. */
+export type EventBridgeFaults = ServiceFaults<"ThrottlingException", "InternalException">;
+
 /**
  * How a call's fate is drawn:
  * - `order`: from one sequence per service, call after call; the same seed and the same order of calls give the
@@ -75,6 +78,8 @@ export interface FaultSettings {
   readonly cloudwatch?: CloudWatchFaults;
   /** DynamoDB knobs (applied by the proxy in front of dynalite). @default no faults */
   readonly dynamodb?: DynamoDbFaults;
+  /** EventBridge knobs. @default no faults */
+  readonly eventbridge?: EventBridgeFaults;
 }
 
 /** The error each service answers when a knob does not name one. */
@@ -83,6 +88,7 @@ export const DEFAULT_FAULT_ERRORS: Readonly<Record<ServiceName, { throttle: stri
     rekognition: { throttle: "ThrottlingException", serverError: "InternalServerError" },
     cloudwatch: { throttle: "Throttling", serverError: "InternalServiceError" },
     dynamodb: { throttle: "ProvisionedThroughputExceededException", serverError: "InternalServerError" },
+    eventbridge: { throttle: "ThrottlingException", serverError: "InternalException" },
   };
 
 /** The operations each endpoint answers; a knob for any other name is a typo and is refused. */
@@ -117,6 +123,7 @@ export const SERVICE_OPERATIONS: Readonly<Record<ServiceName, readonly string[]>
     "UpdateItem",
     "UpdateTable",
   ],
+  eventbridge: ["PutEvents"],
 };
 
 /** What the injector decided for one call. */
@@ -137,6 +144,7 @@ const SERVICE_SEED_OFFSET: Readonly<Record<ServiceName, number>> = {
   rekognition: 0x1000,
   cloudwatch: 0x2000,
   dynamodb: 0x3000,
+  eventbridge: 0x4000,
 };
 
 /** Decides, call by call, whether a service's answer is delayed, throttled or a 5xx. */

@@ -48,6 +48,18 @@ export interface WireResponse {
   readonly body: string;
 }
 
+/**
+ * The AWS JSON 1.1 error answer (Rekognition, EventBridge): `{"__type": code, "message": …}` plus
+ * `x-amzn-ErrorType`; the SDK maps either to its named exception.
+ */
+export function awsJson11ErrorResponse(error: AwsServiceError): WireResponse {
+  return {
+    statusCode: error.statusCode,
+    headers: { "content-type": "application/x-amz-json-1.1", "x-amzn-errortype": error.code },
+    body: JSON.stringify({ __type: error.code, message: error.message }),
+  };
+}
+
 /** What a service contributes to its endpoint. */
 export interface JsonEndpointSpec {
   /** The service; Organizations and Step Functions have no fault knobs or rate limits. */

@@ -23,6 +23,7 @@ const PREFIXES: Readonly<Record<CalledService, string>> = {
   organizations: "organizations",
   states: "states",
   cloudformation: "cloudformation",
+  eventbridge: "events",
 };
 
 // rekognition:DescribeProjects and every CloudWatch metric API have no resource-level permissions.
@@ -55,6 +56,12 @@ export function iamFactsOf(call: AnsweredCall, account: string): IamFacts {
         return text(input.StackArn);
       case "dynamodb":
         return dynamoDbResource(input, call.region, account);
+      case "eventbridge": {
+        // PutEvents is authorized on the bus of its entries; the endpoint logs its name when they all name one.
+        const bus = text(input.EventBusName);
+        if (bus === undefined || bus.startsWith("arn:")) return bus;
+        return `arn:aws:events:${call.region}:${account}:event-bus/${bus}`;
+      }
       default:
         return undefined;
     }

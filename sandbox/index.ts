@@ -1,7 +1,7 @@
 /**
- * The local AWS sandbox: Rekognition Custom Labels, CloudWatch metrics, DynamoDB (dynalite), SNS and CloudFormation's
- * DescribeStacks on loopback ports, with fault knobs and a call log, for end-to-end tests and demos of the real Lambda
- * bundle and the CLI.
+ * The local AWS sandbox: Rekognition Custom Labels, CloudWatch metrics, DynamoDB (dynalite), SNS, CloudFormation's
+ * DescribeStacks and EventBridge's PutEvents on loopback ports, with fault knobs and a call log, for end-to-end tests
+ * and demos of the real Lambda bundle and the CLI.
  */
 
 import type http from "node:http";
@@ -22,6 +22,7 @@ import {
 } from "./cloudformation-endpoint.ts";
 import { createCloudWatchEndpoint } from "./cloudwatch-endpoint.ts";
 import { type DynamoDbEndpoint, startDynamoDb } from "./dynamodb-endpoint.ts";
+import { createEventBridgeEndpoint, type PutEvent } from "./eventbridge-endpoint.ts";
 import { FaultInjector, type FaultSettings } from "./faults.ts";
 import { close, type EndpointRuntime, listen } from "./http-endpoint.ts";
 import { iamFactsOf } from "./iam-facts.ts";
@@ -70,9 +71,11 @@ export {
 } from "./call-log.ts";
 export { PINNED_START_MILLIS, pinnedClock } from "./clock.ts";
 export type { SandboxStack, StackOutput, StoredStack } from "./cloudformation-endpoint.ts";
+export type { PutEvent } from "./eventbridge-endpoint.ts";
 export type {
   CloudWatchFaults,
   DynamoDbFaults,
+  EventBridgeFaults,
   FaultDraws,
   FaultKnobs,
   FaultSettings,
@@ -151,6 +154,7 @@ export interface SandboxOptions {
     readonly dynamodb?: number;
     readonly sns?: number;
     readonly cloudformation?: number;
+    readonly eventbridge?: number;
   };
   /** Data to load before the endpoints start. @default nothing */
   readonly seed?: SeedSpec;
@@ -189,6 +193,7 @@ export interface SandboxEnv {
   readonly AWS_ENDPOINT_URL_DYNAMODB: string;
   readonly AWS_ENDPOINT_URL_SNS: string;
   readonly AWS_ENDPOINT_URL_CLOUDFORMATION: string;
+  readonly AWS_ENDPOINT_URL_EVENTBRIDGE: string;
   readonly AWS_ENDPOINT_URL_STS?: string;
   readonly AWS_ENDPOINT_URL_ORGANIZATIONS?: string;
   readonly AWS_ENDPOINT_URL_SFN?: string;
@@ -200,7 +205,14 @@ export interface SandboxEnv {
 }
 
 /** The services of the sandbox, each on a port of its own, in the order `--port` places them. */
-export const SANDBOX_SERVICES = ["rekognition", "cloudwatch", "dynamodb", "sns", "cloudformation"] as const;
+export const SANDBOX_SERVICES = [
+  "rekognition",
+  "cloudwatch",
+  "dynamodb",
+  "sns",
+  "cloudformation",
+  "eventbridge",
+] as const;
 
 /** One of {@link SANDBOX_SERVICES}. */
 export type SandboxService = (typeof SANDBOX_SERVICES)[number];
@@ -269,6 +281,7 @@ export interface Sandbox {
     readonly dynamodb: string;
     readonly sns: string;
     readonly cloudformation: string;
+    readonly eventbridge: string;
     /** The organization mode's, present with `organization`. */
     readonly sts?: string;
     readonly organizations?: string;
@@ -289,6 +302,8 @@ export interface Sandbox {
   };
   /** The stacks CloudFormation's DescribeStacks answers for. */
   readonly cloudformation: CloudFormationAccess;
+  /** What EventBridge took: every event put on a default bus, oldest first (a live, read-only view). */
+  readonly eventbridge: { readonly events: readonly PutEvent[] };
   /**
    * A member account of the organization: its own Rekognition and CloudWatch, seeded and read like the sandbox's.
    * Throws for an account the organization does not hold.
@@ -378,6 +393,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const topicArn = `arn:aws:sns:${region}:${account}:idle-model-stopper-notifications`;
   topicArns.add(topicArn);
   const messages: PublishedMessage[] = [];
+  const events: PutEvent[] = [];
   const stackStore = new StackStore(account, region);
   const aborter = new AbortController();
   const seed = options.faults?.seed ?? DEFAULT_FAULT_SEED;
@@ -385,6 +401,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     rekognition: new FaultInjector("rekognition", seed),
     cloudwatch: new FaultInjector("cloudwatch", seed),
     dynamodb: new FaultInjector("dynamodb", seed),
+    eventbridge: new FaultInjector("eventbridge", seed),
   };
   const services = Object.keys(injectors) as ServiceName[];
   const setFaults = (settings: FaultSettings) => {
@@ -421,7 +438,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const checkAnswer = models && ((answer: Parameters<ApiModelTally["check"]>[0]) => models.check(answer));
   const runtime = (service: ServiceName): EndpointRuntime => ({
     faults: injectors[service],
-    ...(service !== "dynamodb" && { rateLimits: limiters[service] }),
+    ...((service === "rekognition" || service === "cloudwatch") && { rateLimits: limiters[service] }),
     record,
     defaultRegion: region,
     signal: aborter.signal,
@@ -500,6 +517,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       checkAnswer,
     );
     servers.push(cloudFormationServer);
+    const eventBridgeServer = createEventBridgeEndpoint(events, account, runtime("eventbridge"), clock);
+    servers.push(eventBridgeServer);
     // Each listen names its service and port when the port is taken, so the caller can say which.
     const on = async <T>(service: SandboxService, start: (port: number | undefined) => Promise<T>) => {
       const port = options.ports?.[service];
@@ -511,13 +530,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         throw error;
       }
     };
-    const [rekognitionUrl, cloudwatchUrl, snsUrl, cloudFormationUrl, dynamoEndpoint] =
+    const [rekognitionUrl, cloudwatchUrl, snsUrl, cloudFormationUrl, dynamoEndpoint, eventBridgeUrl] =
       await Promise.allSettled([
         on("rekognition", (port) => listen(rekognitionServer, port)),
         on("cloudwatch", (port) => listen(cloudwatchServer, port)),
         on("sns", (port) => listen(snsServer, port)),
         on("cloudformation", (port) => listen(cloudFormationServer, port)),
         on("dynamodb", (port) => startDynamoDb(runtime("dynamodb"), port)),
+        on("eventbridge", (port) => listen(eventBridgeServer, port)),
       ]).then((results) => {
         // Whatever did start is closed below; the first failure, in the order of the services, is the one told.
         const dynamoResult = results[4];
@@ -530,6 +550,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           string,
           string,
           DynamoDbEndpoint,
+          string,
         ];
       });
     // The organization mode's endpoints take free ports: npm run sandbox does not serve them.
@@ -546,6 +567,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       dynamodb: dynamoEndpoint.url,
       sns: snsUrl,
       cloudformation: cloudFormationUrl,
+      eventbridge: eventBridgeUrl,
       ...(stsUrl && { sts: stsUrl }),
       ...(organizationsUrl && { organizations: organizationsUrl }),
       ...(sfnUrl && { sfn: sfnUrl }),
@@ -574,6 +596,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
       AWS_ENDPOINT_URL_SNS: endpoints.sns,
       AWS_ENDPOINT_URL_CLOUDFORMATION: endpoints.cloudformation,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
       ...(endpoints.sts && { AWS_ENDPOINT_URL_STS: endpoints.sts }),
       ...(endpoints.organizations && { AWS_ENDPOINT_URL_ORGANIZATIONS: endpoints.organizations }),
       ...(endpoints.sfn && { AWS_ENDPOINT_URL_SFN: endpoints.sfn }),
@@ -598,6 +621,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       },
     },
     cloudformation: { putStack: (stack) => stackStore.put(stack), stacks: () => stackStore.all() },
+    eventbridge: { events },
     inAccount,
     executions,
     calls,

@@ -1,5 +1,5 @@
 /**
- * The stopper deployed half into moto: CloudWatch, DynamoDB and SNS served by moto, Rekognition by the sandbox
+ * The stopper deployed half into moto: CloudWatch, DynamoDB, SNS and EventBridge served by moto, Rekognition by the sandbox
  * (no public emulator has the Custom Labels project APIs). The log table is created in moto from the template's own
  * key schema and PendingStops index, the topic is created in moto, and the seed's usage history is put into moto's
  * CloudWatch under AWS/Rekognition as the same datapoints the sandbox would hold.
@@ -44,7 +44,7 @@ export interface DigestMessage {
   readonly message: string;
 }
 
-/** A world whose CloudWatch, DynamoDB and SNS are moto. `sandbox` serves Rekognition only. */
+/** A world whose CloudWatch, DynamoDB, SNS and EventBridge are moto. `sandbox` serves Rekognition only. */
 export interface MotoWorld extends Omit<StopperWorld, "invokeFollowUp"> {
   readonly moto: MotoServer;
   /** The topic the function publishes to, created in moto. */
@@ -95,6 +95,7 @@ export async function startMotoWorld(
       AWS_ENDPOINT_URL_CLOUDWATCH: moto.url,
       AWS_ENDPOINT_URL_DYNAMODB: moto.url,
       AWS_ENDPOINT_URL_SNS: moto.url,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: moto.url,
     };
     return {
       sandbox,

@@ -6,11 +6,11 @@
 import type http from "node:http";
 import { AwsServiceError } from "./aws-error.ts";
 import {
+  awsJson11ErrorResponse,
   createJsonEndpoint,
   type EndpointRuntime,
   type OperationHandler,
   type RequestContext,
-  type WireResponse,
 } from "./http-endpoint.ts";
 import { decodePageToken, encodePageToken, fingerprintOf } from "./paging.ts";
 import { type ListingOperation, overrideFields, type RekognitionQuirks } from "./quirks.ts";
@@ -82,7 +82,7 @@ export function createRekognitionEndpoint(
       targetPrefix: "RekognitionService",
       contentType: CONTENT_TYPE,
       operations,
-      errorResponse,
+      errorResponse: awsJson11ErrorResponse,
       injectedError: (kind, code) =>
         new AwsServiceError(
           code,
@@ -93,19 +93,17 @@ export function createRekognitionEndpoint(
           code === "ProvisionedThroughputExceededException" ? 400 : 500,
         ),
       keyInput,
+      // A tag's value can carry a time (the stopper's last-action tag): a TagResource is known by what it tags.
+      callKey: (operation, input) => {
+        const key = keyInput(operation, input);
+        if (operation !== "TagResource" || typeof key.Tags !== "object" || key.Tags === null)
+          return JSON.stringify(key);
+        return JSON.stringify({ ...key, Tags: Object.keys(key.Tags).sort() });
+      },
       validationError: (message) => new AwsServiceError("ValidationException", message),
     },
     runtime,
   );
-}
-
-/** `{"__type": code, "message": …}` plus `x-amzn-ErrorType`; the SDK maps either to its named exception. */
-function errorResponse(error: AwsServiceError): WireResponse {
-  return {
-    statusCode: error.statusCode,
-    headers: { "content-type": CONTENT_TYPE, "x-amzn-errortype": error.code },
-    body: JSON.stringify({ __type: error.code, message: error.message }),
-  };
 }
 
 function keyInput(_operation: string, input: Record<string, unknown>): Record<string, unknown> {

@@ -7,7 +7,7 @@
  *
  *   npm run sandbox [-- --port <first port>] [--seed <file.json>] [--region <region>] [--transition-delay-ms <ms>]
  *
- * The five services take consecutive ports from `--port` (default 4600), in the order of SANDBOX_SERVICES;
+ * The six services take consecutive ports from `--port` (default 4600), in the order of SANDBOX_SERVICES;
  * `--port 0` lets the system choose free ones. A port already taken ends it at once, naming the port.
  */
 

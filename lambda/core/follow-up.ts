@@ -103,20 +103,32 @@ export function spanBatches<T extends { readonly from: number; readonly to: numb
   }));
 }
 
-/** The first period with a request of any kind starting inside [from, to), with how many requests it had. */
-export function firstRequestBetween(
+/** The requests a regret check found between a stop's evidence horizon and the stop itself (epoch ms). */
+export interface LateRequests {
+  /** The span read: the decision's evidence horizon, and the stop. */
+  readonly from: number;
+  readonly to: number;
+  /** The start of the first period with a request of any kind in the span. */
+  readonly firstAt: number;
+  /** Every request in the span, of the four request metrics together. */
+  readonly count: number;
+}
+
+/** The requests of any kind in periods starting inside [from, to): none, or the first one's time and how many in all. */
+export function lateRequestsBetween(
   { requests }: RequestUsage,
   span: { readonly from: number; readonly to: number },
-): { readonly at: number; readonly count: number } | undefined {
-  let first: { at: number; count: number } | undefined;
+): LateRequests | undefined {
+  let firstAt: number | undefined;
+  let count = 0;
   for (const metric of REQUEST_METRICS) {
     for (const point of requests[metric]) {
       if (point.at < span.from || point.at >= span.to || !(point.value > 0)) continue;
-      if (!first || point.at < first.at) first = { at: point.at, count: point.value };
-      else if (point.at === first.at) first.count += point.value;
+      count += point.value;
+      if (firstAt === undefined || point.at < firstAt) firstAt = point.at;
     }
   }
-  return first;
+  return firstAt === undefined ? undefined : { from: span.from, to: span.to, firstAt, count };
 }
 
 /** The reason of a regretted stop's restart. */

@@ -3,6 +3,7 @@
  * a per-model idle threshold from `<key>:idle-minutes`. The model's own tag wins over its project's.
  */
 
+import { lastActionTagKey } from "./announcement.ts";
 import { restartTag } from "./follow-up.ts";
 import { describeOptOut, parseOptOut } from "./opt-out.ts";
 import { RESTART_SUFFIX } from "./restart-rule.ts";
@@ -74,12 +75,16 @@ function optOutOf(
   return { keep: true, reason, cause: optOut.kind === "invalid-date" ? "unsure" : "opted-out" };
 }
 
-/** Every tag key the stopper reads, the opt-out key first; a tag with any other key changes nothing. */
+/**
+ * Every tag key the stopper reads or writes, the opt-out key first; a tag with any other key changes nothing. The
+ * last-action tag is the stopper's own: it changes no decision, and it is no near miss of an opt-out.
+ */
 export function tagKeysRead(optOutTagKey: string): string[] {
   return [
     optOutTagKey,
     `${optOutTagKey}${IDLE_MINUTES_SUFFIX}`,
     `${optOutTagKey}${NOTIFY_SUFFIX}`,
+    lastActionTagKey(optOutTagKey),
     `${optOutTagKey}${RESTART_SUFFIX}`,
   ];
 }

@@ -33,7 +33,9 @@ export interface OrganizationFollowUpDependencies {
   readonly keys: FollowUpKeys;
   readonly assumer: SpokeRoleAssumer;
   /** Rekognition and CloudWatch in an account, the log on that account's keys. */
-  readonly adaptersIn: (scope: AccountScope) => Pick<RunDependencies, "directory" | "usage" | "log">;
+  readonly adaptersIn: (
+    scope: AccountScope,
+  ) => Pick<RunDependencies, "directory" | "usage" | "log" | "tagger">;
 }
 
 /** Follows up the recent stops of every account with something to follow up, once. */
@@ -67,13 +69,14 @@ export async function runOrganizationFollowUp(
         try {
           const hub = accountId === organization.hubAccountId;
           const credentials = hub ? undefined : await deps.assumer.assume(accountId, runId);
-          const { directory, usage, log } = deps.adaptersIn({
+          // The tags go on the account's models through its role; the events on the hub's bus (deps.events).
+          const { directory, usage, log, tagger } = deps.adaptersIn({
             ...(credentials && { credentials }),
             account: { accountId, readsAccountlessRecords: hub },
           });
           works.push(
             await followUpWork(
-              { ...deps, directory, usage, log },
+              { ...deps, directory, usage, log, ...(tagger && { tagger }) },
               Object.freeze({ ...config, regions: Object.freeze([...regions]) }),
               { runId, now },
             ),
@@ -93,6 +96,11 @@ export async function runOrganizationFollowUp(
     followed: works.reduce((sum, work) => sum + work.followed, 0),
     regretChecked: works.reduce((sum, work) => sum + work.regretChecked, 0),
     retired: works.flatMap((work) => work.retired),
+    announced: {
+      events: works.reduce((sum, work) => sum + (work.announced?.events ?? 0), 0),
+      tagged: works.reduce((sum, work) => sum + (work.announced?.tagged ?? 0), 0),
+      errors: works.flatMap((work) => work.announced?.errors ?? []),
+    },
     results: {
       restarted: works.flatMap((work) => work.results.restarted),
       startedByHand: works.flatMap((work) => work.results.startedByHand),

@@ -131,8 +131,15 @@ export interface OrganizationDependencies {
   readonly executions: RunningExecutions;
   /** The hub's: the gather step's digest, and each item's warnings to its owners' topics in the hub account. */
   readonly notifier?: Notifier;
-  /** The run's adapters in an account: Rekognition and CloudWatch there, the log recording that account. */
-  readonly adaptersIn: (scope: AccountScope) => Pick<RunDependencies, "directory" | "usage" | "log">;
+  /** The hub's: every item's events go on the hub's default bus of the model's region, one place for the rules. */
+  readonly events?: RunDependencies["events"];
+  /**
+   * The run's adapters in an account: Rekognition and CloudWatch there, the log recording that account, and the
+   * last-action tagger writing there.
+   */
+  readonly adaptersIn: (
+    scope: AccountScope,
+  ) => Pick<RunDependencies, "directory" | "usage" | "log" | "tagger">;
   /** Today's handler: a run over the hub's own account. */
   readonly single: (event: unknown, context?: StepContext) => Promise<unknown>;
 }
@@ -205,8 +212,9 @@ export function createOrganizationHandler(
     const hub = accountId === organization.hubAccountId;
     try {
       const credentials = hub ? undefined : await deps.assumer.assume(accountId, runId);
-      // Only these three: the adapters' notifier must not send a digest per item.
-      const { directory, usage, log } = deps.adaptersIn({
+      // Only these: the adapters' notifier must not send a digest per item, and their events would go to the
+      // member account's bus.
+      const { directory, usage, log, tagger } = deps.adaptersIn({
         ...(credentials && { credentials }),
         account: { accountId, readsAccountlessRecords: hub },
       });
@@ -220,6 +228,8 @@ export function createOrganizationHandler(
           logger: deps.logger,
           clock: deps.clock,
           ...(deps.notifier && { notifier: deps.notifier }),
+          ...(deps.events && { events: deps.events }),
+          ...(tagger && { tagger }),
           ...(deps.metrics && { metrics: deps.metrics }),
           ...(remaining && { remainingMs: remaining }),
         },

@@ -10,6 +10,7 @@ import { buildDigest } from "../core/digest.ts";
 import { startedByHandText } from "../core/follow-up.ts";
 import { formatDuration } from "../core/format.ts";
 import type { RunDependencies, RunMetrics } from "../dependencies.ts";
+import { type Announced, type AnnouncedCounts, announcedCounts } from "./announce.ts";
 import type { Retired } from "./follow-ups.ts";
 import { publishDigest } from "./report.ts";
 import type { FollowUpResults } from "./restart-model.ts";
@@ -28,6 +29,8 @@ export interface FollowUpSummary {
   readonly startedByHand: { arn: string; note: string }[];
   /** Stops no longer followed after this run, with the reason. */
   readonly retired: { arn: string; reason: string }[];
+  /** The restarts' events put and last-action tags written, and how many of either failed (named in `errors`). */
+  readonly announced: AnnouncedCounts;
   readonly errors: { arn?: string; message: string }[];
 }
 
@@ -39,6 +42,8 @@ export interface FollowUpReportInput {
   readonly followed: number;
   readonly regretChecked: number;
   readonly retired: readonly Retired[];
+  /** What the announce phase did; its failures are among `results.errors` already. */
+  readonly announced?: Announced;
   /** Everything the phases did, in the order they ran. */
   readonly results: FollowUpResults;
 }
@@ -87,6 +92,7 @@ export async function followUpReport(
     regretChecked: input.regretChecked,
     ...followUpSummary(results),
     retired: input.retired.map(({ arn, reason }) => ({ arn, reason })),
+    announced: announcedCounts(input.announced),
     errors: [...results.errors],
   };
   const digest = buildDigest({

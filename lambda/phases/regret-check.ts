@@ -10,7 +10,7 @@
 import { errorMessage } from "../adapters/errors.ts";
 import type { StopperConfig } from "../config.ts";
 import {
-  firstRequestBetween,
+  lateRequestsBetween,
   type RegretCheckBy,
   regretCheckDue,
   regretReason,
@@ -118,14 +118,15 @@ export async function regretCheck(
         results.errors.push({ arn: record.modelArn, message: regretUnread(why) });
         continue;
       }
-      const request = firstRequestBetween(found, span);
-      if (!request) {
+      const late = lateRequestsBetween(found, span);
+      if (!late) {
         await markChecked(record);
         continue;
       }
       deps.logger.warn("stop regretted", {
         modelArn: record.modelArn,
-        requestAt: formatTime(request.at),
+        requestAt: formatTime(late.firstAt),
+        requests: late.count,
         evidenceUntil: record.evidenceUntil,
         stoppedAt: record.completedAt ?? record.stoppedAt,
       });
@@ -134,14 +135,15 @@ export async function regretCheck(
           runId: input.runId,
           record,
           by: "regret",
-          reason: regretReason(request.at),
+          reason: regretReason(late.firstAt),
+          lateRequests: late,
         });
         tally(results, result);
         if (result.kind !== "not-restarted" || result.done) settled.add(record);
       } catch (error) {
         results.errors.push({
           arn: record.modelArn,
-          message: `a request at ${formatTime(request.at)} arrived before the stop, but the model could not be started again: ${errorMessage(error)}`,
+          message: `a request at ${formatTime(late.firstAt)} arrived before the stop, but the model could not be started again: ${errorMessage(error)}`,
         });
       }
     }

@@ -11,6 +11,7 @@ import { buildDigest, type Digest } from "../core/digest.ts";
 import { formatDuration, formatTime } from "../core/format.ts";
 import type { NamedVerdict } from "../core/types.ts";
 import type { RunDependencies } from "../dependencies.ts";
+import { type Announced, type AnnouncedCounts, announcedCounts } from "./announce.ts";
 import { followUpMetrics, followUpSummary } from "./follow-up-report.ts";
 import type { Reconciled } from "./reconcile.ts";
 import type { FollowUpResults } from "./restart-model.ts";
@@ -48,6 +49,11 @@ export interface RunSummary {
   readonly warned: { arn: string; stopNotBefore: string }[];
   /** Warnings this run closed: STOPPED_AFTER_WARNING, CLEARED (used, opted out or snoozed since) or EXPIRED. */
   readonly warningsClosed: { arn: string; status: string; note: string }[];
+  /**
+   * Events put and last-action tags written for the stops, warnings and restarts (none in a dry run), and how many failed:
+   * each failure is also in `errors`, with the model's ARN.
+   */
+  readonly announced: AnnouncedCounts;
 }
 
 /** A model (or project) in the summary: by ARN, or by `<project>/<version>` and region when its ARN is not known. */
@@ -88,6 +94,8 @@ export interface ReportInput {
   };
   /** Last-look re-reads that failed (each such model was kept). */
   readonly lastLookErrors?: readonly Problem[];
+  /** What the announce phase did: events, tags and their failures. */
+  readonly announced?: Announced;
 }
 
 /** The report phase; returns the summary, with a digest that could not be sent among its errors. */
@@ -134,6 +142,7 @@ export async function report(
       ...(input.warnings?.errors ?? []),
       ...(input.lastLookErrors ?? []),
       ...stops.errors,
+      ...(input.announced?.errors ?? []),
     ],
     unfinished: [...assessment.unfinished, ...stops.unfinished],
     estimatedHourlySavingsUsd: Math.round(savings * 100) / 100,
@@ -143,6 +152,7 @@ export async function report(
       stopNotBefore: formatTime(w.stopNotBefore),
     })),
     warningsClosed: (input.warnings?.closed ?? []).map((c) => ({ ...c })),
+    announced: announcedCounts(input.announced),
   };
 
   const digest = buildDigest({

@@ -13,6 +13,7 @@ import type { FollowUpChange } from "../adapters/stop-log.ts";
 import type { StopperConfig } from "../config.ts";
 import {
   CLAIM_STALE_MS,
+  type LateRequests,
   RUNNING_STATUSES,
   STARTED_BY_HAND_WITHIN_MS,
   startedByHandText,
@@ -24,14 +25,24 @@ import { RESTART_PENDING, type StopRecord } from "../core/stop-record.ts";
 import type { RunDependencies } from "../dependencies.ts";
 import { withNote } from "./follow-ups.ts";
 
+/** What made a restart, besides its reason's sentence: the requests a regret check saw, or the rule that fired. */
+export interface RestartCause {
+  /** A regret check's restart: the requests that arrived before the stop. */
+  readonly lateRequests?: LateRequests;
+  /** A restart by rule: the tag's value, and where it was found. */
+  readonly rule?: { readonly text: string; readonly source?: string };
+}
+
 /** A stop the stopper undid by starting the model again. */
-export interface Restart {
+export interface Restart extends RestartCause {
   /** The stop record, as it was read before the restart. */
   readonly record: StopRecord;
   readonly by: "regret" | "schedule";
   readonly reason: string;
   /** What the model costs an hour again, at its recorded MinInferenceUnits. */
   readonly hourlyCostUsd: number;
+  /** When the restart was recorded (epoch ms): the record's `restartedAt`, its event's and its tag's time. */
+  readonly at: number;
   /** Set when the start met a lost answer or another quirk, and how it was told. */
   readonly note?: string;
 }
@@ -70,7 +81,7 @@ export type RestartDependencies = Pick<RunDependencies, "directory" | "log" | "l
 export type RestartSettings = Pick<StopperConfig, "pricePerInferenceUnitHour">;
 
 /** What to restart, for whom and why. */
-export interface RestartRequest {
+export interface RestartRequest extends RestartCause {
   readonly runId: string;
   readonly record: StopRecord;
   readonly by: "regret" | "schedule";
@@ -109,12 +120,13 @@ export async function restartModel(
   // A claim left by a run that died is taken over first, then settled from the model's real status.
   const resuming = record.status === RESTART_PENDING;
   const restarted = async (note?: string): Promise<RestartResult> => {
+    const at = deps.clock();
     try {
       const notes = [note, units.note].filter((text) => text !== undefined).join("; ");
       await change({
         kind: "restarted",
         by: runId,
-        at: formatTime(deps.clock()),
+        at: formatTime(at),
         ...(notes !== "" && { note: withNote(record, notes) }),
       });
     } catch (error) {
@@ -131,6 +143,9 @@ export async function restartModel(
       by: request.by,
       reason: request.reason,
       hourlyCostUsd,
+      at,
+      ...(request.lateRequests && { lateRequests: request.lateRequests }),
+      ...(request.rule && { rule: request.rule }),
       ...(note && { note }),
     };
     deps.logger.info("model restarted", { modelArn: arn, by: request.by, reason: request.reason, note });
@@ -288,6 +303,14 @@ export async function resumeClaims(
           record,
           by: record.restartedBy ?? "schedule",
           reason: record.restartReason ?? "a restart claimed by an earlier run",
+          // The claim kept the reason's sentence, not the requests a regret check counted; a rule is cached.
+          ...(record.restartedBy !== "regret" &&
+            record.restartRule !== undefined && {
+              rule: {
+                text: record.restartRule,
+                ...(record.restartRuleSource !== undefined && { source: record.restartRuleSource }),
+              },
+            }),
         }),
       );
     } catch (error) {

@@ -87,6 +87,7 @@ export async function restartOnSchedule(
         record,
         by: "schedule",
         reason: ruleReason(tag.rule.text, tag.source),
+        rule: { text: tag.rule.text, source: tag.source },
       });
       tally(results, result);
       if (result.kind !== "not-restarted" || result.done) settled.add(record);

@@ -43,6 +43,11 @@ export interface StopResults {
   readonly errors: readonly Problem[];
   /** Idle models not stopped because the function's time was running out. */
   readonly unfinished: readonly Unfinished[];
+  /**
+   * Each model stopped (not in a dry run), by ARN: its log record's sort key and when StopProjectVersion answered
+   * (epoch ms), for the announce phase.
+   */
+  readonly stopRecords?: ReadonlyMap<string, { readonly stoppedAt: string; readonly answeredAt: number }>;
 }
 
 /** The settings the phase works by. */
@@ -59,6 +64,7 @@ interface Tally {
   readonly skipped: { arn: string; reason: string }[];
   readonly errors: Problem[];
   readonly unfinished: Unfinished[];
+  readonly stopRecords: Map<string, { readonly stoppedAt: string; readonly answeredAt: number }>;
 }
 
 const FAILED = "FAILED: ";
@@ -69,7 +75,7 @@ export async function stopAndRecord(
   config: StopSettings,
   input: StopInput,
 ): Promise<StopResults> {
-  const tally: Tally = { stopped: [], skipped: [], errors: [], unfinished: [] };
+  const tally: Tally = { stopped: [], skipped: [], errors: [], unfinished: [], stopRecords: new Map() };
   for (const { arn, reason } of input.notConsidered) {
     deps.logger.warn("not considered", { modelArn: arn, action: "keep", reason });
     tally.skipped.push({ arn, reason });
@@ -215,6 +221,7 @@ async function recordAndStop(
     if (outcome.kind === "stopping") {
       note = outcome.note;
       stopped = true;
+      tally.stopRecords.set(model.modelArn, { stoppedAt: record.stoppedAt, answeredAt: deps.clock() });
     } else if (outcome.kind === "already-changing") {
       tally.skipped.push({
         arn: model.modelArn,

@@ -63,6 +63,8 @@ export interface NewWarning {
   readonly stopNotBefore: number;
   /** The topic its own message went to, when its tags named a valid one and the message was sent. */
   readonly notifiedTopicArn?: string;
+  /** Its warning record's sort key (`stoppedAt`). */
+  readonly loggedAt?: string;
 }
 
 /** A warning this run closed, and why. */
@@ -421,16 +423,15 @@ async function writeWarnings(
         const { model } = decision;
         const held: Decision = { ...decision, verdict: warnedVerdict(decision.verdict, stopNotBefore) };
         decisions[index] = held;
+        const record = buildWarningRecord(held, {
+          runId: input.runId,
+          now: input.now,
+          dryRun: config.dryRun,
+          ttlDays: config.logTtlDays,
+          stopNotBefore,
+        });
         try {
-          await deps.log.writeIntent(
-            buildWarningRecord(held, {
-              runId: input.runId,
-              now: input.now,
-              dryRun: config.dryRun,
-              ttlDays: config.logTtlDays,
-              stopNotBefore,
-            }),
-          );
+          await deps.log.writeIntent(record);
         } catch (error) {
           const message = `could not write its warning record, so it was neither warned nor stopped: ${errorMessage(error)}`;
           errors.push({ arn: model.modelArn, message });
@@ -449,7 +450,7 @@ async function writeWarnings(
           modelArn: model.modelArn,
           stopNotBefore: formatTime(stopNotBefore),
         });
-        const warning = { decision, stopNotBefore };
+        const warning = { decision, stopNotBefore, loggedAt: record.stoppedAt };
         const target = decision.notify;
         if (target === undefined) return warning;
         if ("invalid" in target) {

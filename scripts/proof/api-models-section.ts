@@ -1,6 +1,6 @@
 /**
  * The proof report's section on the API models: how many answers of the sandbox's Rekognition, CloudWatch, SNS,
- * CloudFormation, STS, Organizations and Step Functions were checked against AWS's published models
+ * CloudFormation, STS, Organizations, Step Functions and EventBridge were checked against AWS's published models
  * (sandbox/api-models.ts), per service; any mismatch fails the report.
  * Deviations that wire quirks make on purpose are counted apart and do not fail it.
  */
@@ -16,6 +16,7 @@ const SERVICES = [
   "sts",
   "organizations",
   "states",
+  "eventbridge",
 ] as const;
 
 /** Mismatches named one by one in the failures; the rest are counted. */

@@ -14,11 +14,16 @@ import { DELIBERATE_GRANTS, type DeliberateGrant } from "./deliberate-grants.ts"
 export const JUDGED_BY: Readonly<Record<string, readonly string[]>> = {
   "function role": [
     "test/e2e/stopper.e2e.test.ts",
+    "test/e2e/events-and-tags.e2e.test.ts",
     "test/e2e/follow-ups.e2e.test.ts",
     "test/reliability/reliability.test.ts",
     "test/reliability/fault-storm.test.ts",
   ],
-  "follow-up function role": ["test/e2e/follow-ups.e2e.test.ts", "test/reliability/fault-storm.test.ts"],
+  "follow-up function role": [
+    "test/e2e/follow-ups.e2e.test.ts",
+    "test/e2e/events-and-tags.e2e.test.ts",
+    "test/reliability/fault-storm.test.ts",
+  ],
   "CLI policy": ["test/cli/cli.test.ts", "test/cli/cli-accounts.test.ts"],
   "scheduler role": ["test/infra/permissions.test.ts"],
   // The organization mode (issue 11): the hub's role of that template, the member accounts' spoke role, and the

@@ -10,6 +10,7 @@ import { describe, it } from "node:test";
 import { RekognitionClient, UntagResourceCommand } from "@aws-sdk/client-rekognition";
 import type { CallRecord, SeedProject } from "../../sandbox/index.ts";
 import type { LogItem, StopperWorld } from "../../sandbox/stopper-world.ts";
+import { insertLateRequest } from "../support/late-request.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
 const MINUTE = 60_000;
@@ -61,16 +62,7 @@ describe("a stop that a late request proves wrong", () => {
   async function stoppedWithALateRequest() {
     const { world, at } = await worldAt(T, projects());
     const arn = world.sandbox.rekognition.modelArn("batch", "nightly");
-    world.sandbox.cloudwatch.metricDelaySeconds = 180;
-    world.sandbox.cloudwatch.insert(world.sandbox.region, [
-      {
-        namespace: "AWS/Rekognition",
-        metricName: "SuccessfulRequestCount",
-        dimensions: { ProjectName: "batch", VersionName: "nightly" },
-        timestamp: T - MINUTE,
-        value: 4,
-      },
-    ]);
+    insertLateRequest(world, { project: "batch", version: "nightly" }, T - MINUTE, 4);
     const run = await world.invoke({}, { ...at(T), requestId: "nightly-1" });
     assert.equal(run.exitCode, 0, run.stderr);
     assert.deepEqual(run.result?.stopped, [arn], "the request was not visible yet: the model is stopped");

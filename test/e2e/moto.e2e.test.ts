@@ -115,7 +115,9 @@ const skip = moto.available ? false : `${moto.reason}; not checked: ${NOT_CHECKE
 if (!moto.available)
   recordProof("backend", [{ backend: "moto", skipped: moto.reason, notChecked: NOT_CHECKED }]);
 
-describe("the main scenario on moto (CloudWatch, DynamoDB, SNS) and on the sandbox", { skip }, () => {
+describe("the main scenario on moto (CloudWatch, DynamoDB, SNS, EventBridge) and on the sandbox", {
+  skip,
+}, () => {
   const stopper = useSynthesizedStopper();
   let server: MotoServer | undefined;
   const motoWorlds: MotoWorld[] = [];
@@ -190,7 +192,7 @@ describe("the main scenario on moto (CloudWatch, DynamoDB, SNS) and on the sandb
     assert.equal(motoRun.exitCode, 0, motoRun.stderr);
     const motoOutcome = await outcomeOf(onMoto, motoRun, await onMoto.published());
     const sandboxOutcome = await outcomeOf(onSandbox, sandboxRun, onSandbox.sandbox.sns.messages);
-    // moto served CloudWatch, DynamoDB and SNS: the sandbox beside it saw Rekognition calls only.
+    // moto served CloudWatch, DynamoDB, SNS and EventBridge: the sandbox beside it saw Rekognition calls only.
     assert.ok(onMoto.sandbox.calls.length > 0);
     assert.deepEqual([...new Set(onMoto.sandbox.calls.map((c) => c.service))], ["rekognition"]);
     // What the sandbox run must show (the full expectations are in stopper.e2e.test.ts).
@@ -218,6 +220,9 @@ describe("the main scenario on moto (CloudWatch, DynamoDB, SNS) and on the sandb
     );
     assert.equal(sandboxOutcome.digests[0]?.subject, "idle-model-stopper: stopped 3 models ($16.00/h)");
     assert.equal(motoOutcome.digests.length, 1, "the digest reached moto's topic");
+    // moto's EventBridge took the stops' events as the sandbox's did.
+    assert.deepEqual(motoRun.result?.announced, { events: 3, tagged: 3, failed: 0 });
+    assert.deepEqual(motoRun.result?.announced, sandboxRun.result?.announced);
     assertSame("one run over the wire", motoOutcome, sandboxOutcome, started);
 
     // A second run straight after the first, with Describe lagging behind the stops: the log in each backend says

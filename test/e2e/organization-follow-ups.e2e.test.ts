@@ -171,6 +171,25 @@ describe("follow-ups across the organization", () => {
       );
       assert.equal(member.rekognition.model(reader)?.status, "RUNNING");
     }
+    // Each restart announced: its event on the hub's bus of the model's region, the member's with its accountId;
+    // the member's models tagged restarted in the member's account, through the spoke role.
+    const restartEvents = world.sandbox.eventbridge.events.filter(
+      (e) => e.detailType === "Idle Model Restarted",
+    );
+    assert.deepEqual(
+      restartEvents.map((e) => `${e.resources[0]} ${e.eventBusArn} ${e.detail.accountId}`).sort(),
+      [...arns.hub, ...arns.member]
+        .flatMap(({ batch, reader }) => [batch, reader])
+        .map((arn) => {
+          const [, , , region, account] = arn.split(":");
+          return `${arn} arn:aws:events:${region}:${HUB}:event-bus/default ${account}`;
+        })
+        .sort(),
+    );
+    assert.deepEqual(followUp.result?.announced, { events: 8, tagged: 8, failed: 0 });
+    for (const { batch, reader } of arns.member)
+      for (const arn of [batch, reader])
+        assert.match(member.rekognition.model(arn)?.tags["auto-stop:last-action"] ?? "", /^restarted \S+Z$/);
     // The member's calls were made with the spoke role's sessions, named after the follow-up run.
     const sessions = world.sandbox.calls
       .filter((call) => call.operation === "AssumeRole")

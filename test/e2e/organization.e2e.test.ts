@@ -217,6 +217,35 @@ describe("a run over the organization: 3 accounts × 2 regions", () => {
       /- 111111111111 eu-west-1: 2 errors\n {2}.*UnrecognizedClientException/,
     );
 
+    // Each stop announced: its event on the hub's bus of the model's region, with the model's account in the detail;
+    // its last-action tag on the model, in its own account (A's through the spoke role, judged below)
+    const stoppedEvents = world.sandbox.eventbridge.events.filter(
+      (e) => e.detailType === "Idle Model Stopped",
+    );
+    assert.deepEqual(
+      stoppedEvents
+        .map((e) => `${e.eventBusArn} ${e.detail.accountId} ${e.detail.region} ${e.detail.projectName}`)
+        .sort(),
+      [
+        `arn:aws:events:eu-west-1:${HUB}:event-bus/default ${HUB} eu-west-1 vision-eu-west-1`,
+        `arn:aws:events:us-east-1:${HUB}:event-bus/default ${A} us-east-1 vision-us-east-1`,
+        `arn:aws:events:us-east-1:${HUB}:event-bus/default ${HUB} us-east-1 vision-us-east-1`,
+      ],
+    );
+    const memberIdle = world.sandbox.inAccount(A).rekognition.modelArn("vision-us-east-1", "idle");
+    assert.match(
+      world.sandbox.inAccount(A).rekognition.model(memberIdle)?.tags["auto-stop:last-action"] ?? "",
+      /^stopped 2026-\S+Z$/,
+    );
+    assert.equal(
+      world.sandbox
+        .inAccount(A)
+        .rekognition.models()
+        .filter((m) => m.tags["auto-stop:last-action"]).length,
+      1,
+      "only the stopped model is tagged",
+    );
+
     // Who called what: the spoke session in A only; AssumeRole into B refused; nothing for C
     const assumed = world.sandbox.calls
       .filter((c) => c.service === "sts")

@@ -15,12 +15,14 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import {
   DescribeProjectsCommand,
   DescribeProjectVersionsCommand,
   ListTagsForResourceCommand,
   RekognitionClient,
   StopProjectVersionCommand,
+  TagResourceCommand,
 } from "@aws-sdk/client-rekognition";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -91,7 +93,10 @@ export function fakeAccount(projects: FakeProject[]) {
   const cloudwatch = mockClient(CloudWatchClient);
   const dynamo = mockClient(DynamoDBDocumentClient);
   const sns = mockClient(SNSClient);
+  const eventbridge = mockClient(EventBridgeClient);
   const calls: string[] = [];
+  // The announce phase's calls, kept apart from `calls` so that the tests of the other phases read as before.
+  const announced: string[] = [];
   const published: { subject: string; message: string }[] = [];
   const table = new Map<string, LoggedItem>();
   const failures = new Map<string, Error>();
@@ -300,9 +305,19 @@ export function fakeAccount(projects: FakeProject[]) {
     published.push({ subject: String(input.Subject), message: String(input.Message) });
     return { MessageId: `m-${published.length}` };
   });
+  eventbridge.on(PutEventsCommand).callsFake(async (input, getClient) => {
+    const entries = input.Entries ?? [];
+    announced.push(`PutEvents ${await getClient().config.region()} ${entries.length}`);
+    return { FailedEntryCount: 0, Entries: entries.map((_: unknown, i: number) => ({ EventId: `e-${i}` })) };
+  });
+  rekognition.on(TagResourceCommand).callsFake(async (input) => {
+    announced.push(`TagResource ${input.ResourceArn} ${JSON.stringify(input.Tags)}`);
+    return {};
+  });
 
   return {
     calls,
+    announced,
     table,
     published,
     /** Makes every call of `operation` (on `arn`, or on any resource with "*") throw `error`. */
@@ -314,6 +329,7 @@ export function fakeAccount(projects: FakeProject[]) {
       cloudwatch.restore();
       dynamo.restore();
       sns.restore();
+      eventbridge.restore();
     },
   };
 }

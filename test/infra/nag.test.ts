@@ -58,6 +58,7 @@ for (const [name, context] of [
     "warnings before a stop, a warning pass and two regions",
     { regions: "eu-west-1,us-east-1", warnBeforeStopHours: "8", warnSchedule: "cron(0 18 * * ? *)" },
   ],
+  ["no events and no last-action tag", { publishEvents: "false", tagLastAction: "false" }],
 ] as const) {
   describe(`cdk-nag AWS Solutions checks, with ${name}`, () => {
     const { app } = createStopperApp({ context: { ...CDK_JSON_CONTEXT, ...context } });
@@ -106,14 +107,29 @@ describe("cdk-nag acknowledgements", () => {
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:us-east-1:<AWS::AccountId>:project/*] at IdleModelStopper/Default/StopperFunctionRole",
         "AwsSolutions-IAM5[Resource::*] at IdleModelStopper/Default/StopperFunctionRole",
         "AwsSolutions-IAM5[Action::kms:GenerateDataKey*] at IdleModelStopper/Default/StopperFunctionRole",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:eu-west-1:<AWS::AccountId>:project/*/version/*/*] at IdleModelStopper/Default/StopperFunctionRole",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:us-east-1:<AWS::AccountId>:project/*/version/*/*] at IdleModelStopper/Default/StopperFunctionRole",
         "AwsSolutions-L1 at IdleModelStopper/Default/StopperFunction",
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:eu-west-1:<AWS::AccountId>:project/*] at IdleModelStopper/Default/FollowUpFunctionRole",
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:us-east-1:<AWS::AccountId>:project/*] at IdleModelStopper/Default/FollowUpFunctionRole",
         "AwsSolutions-IAM5[Resource::*] at IdleModelStopper/Default/FollowUpFunctionRole",
         "AwsSolutions-IAM5[Action::kms:GenerateDataKey*] at IdleModelStopper/Default/FollowUpFunctionRole",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:eu-west-1:<AWS::AccountId>:project/*/version/*/*] at IdleModelStopper/Default/FollowUpFunctionRole",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rekognition:us-east-1:<AWS::AccountId>:project/*/version/*/*] at IdleModelStopper/Default/FollowUpFunctionRole",
         "AwsSolutions-L1 at IdleModelStopper/Default/FollowUpFunction",
         "AwsSolutions-SQS3 at IdleModelStopper/Default/ScheduleDeadLetterQueue",
       ],
+    );
+  });
+
+  it("without the last-action tag, have no IAM5 on the model ARNs on either role: nothing is granted there", () => {
+    const { app } = createStopperApp({
+      context: { ...CDK_JSON_CONTEXT, regions: "eu-west-1,us-east-1", tagLastAction: "false" },
+    });
+
+    assert.deepEqual(
+      acknowledgements(app).filter((ack) => ack.id.includes("/version/")),
+      [],
     );
   });
 
@@ -148,7 +164,7 @@ describe("cdk-nag AWS Solutions checks, on the spoke role's stack", () => {
     assert.doesNotThrow(() => app.synth());
     assert.deepEqual(findings(new AwsSolutionsChecks().validateScope(app)), []);
     const acks = acknowledgements(app);
-    assert.equal(acks.length, 2);
+    assert.equal(acks.length, 3);
     for (const ack of acks)
       assert.ok(
         hidden.some((finding) => finding.startsWith(`${ack.id} at ${ack.path}/`)),

@@ -433,7 +433,16 @@ describe("the spoke role", () => {
     for (const statement of statements) {
       assert.deepEqual(statement.Condition, { StringEquals: { "aws:RequestedRegion": { Ref: "Regions" } } });
       for (const resource of asArray(statement.Resource).map(render))
-        assert.match(resource, /^(\*|arn:<AWS::Partition>:rekognition:\*:<AWS::AccountId>:project\/\*)$/);
+        assert.match(
+          resource,
+          /^(\*|arn:<AWS::Partition>:rekognition:\*:<AWS::AccountId>:project\/\*(\/version\/\*\/\*)?)$/,
+        );
+      // The last-action tag goes on models only, never on a project.
+      const tagging = statements.filter((s) => asArray(s.Action).includes("rekognition:TagResource"));
+      assert.deepEqual(
+        tagging.flatMap((s) => asArray(s.Resource).map(render)),
+        ["arn:<AWS::Partition>:rekognition:*:<AWS::AccountId>:project/*/version/*/*"],
+      );
     }
   });
 

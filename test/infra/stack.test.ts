@@ -414,10 +414,13 @@ describe("the follow-up function", () => {
       "cloudwatch:GetMetricData": ["*"],
       "dynamodb:Query": [`${tableArn}/index/FollowUps`],
       "dynamodb:UpdateItem": [tableArn],
+      // Its restarts announced (publishEvents and tagLastAction are on by default): see announce.test.ts.
+      "events:PutEvents": ["arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/default"],
       "rekognition:DescribeProjectVersions": [PROJECTS_IN_OWN_REGION],
       "rekognition:DescribeProjects": ["*"],
       "rekognition:ListTagsForResource": [PROJECTS_IN_OWN_REGION],
       "rekognition:StartProjectVersion": [PROJECTS_IN_OWN_REGION],
+      "rekognition:TagResource": [`${PROJECTS_IN_OWN_REGION}/version/*/*`],
       "sns:Publish": [`<${topicId}>`],
       "sqs:SendMessage": [`<${Object.keys(defaults.findResources("AWS::SQS::Queue"))[0]}.Arn>`],
     });

@@ -3,6 +3,7 @@
  * test sets what the fake answers, and what it fails with, per ARN.
  */
 
+import type { EntryOutcome, EventPublisher, ModelTagger } from "../../lambda/adapters/announcer.ts";
 import type { MetricsOf, UsageReader } from "../../lambda/adapters/metrics.ts";
 import type { Notifier } from "../../lambda/adapters/notifier.ts";
 import type {
@@ -17,6 +18,7 @@ import type {
 } from "../../lambda/adapters/rekognition.ts";
 import type { FollowUpChange, Outcome, StopLog } from "../../lambda/adapters/stop-log.ts";
 import { loadConfig, type StopperConfig } from "../../lambda/config.ts";
+import type { EventEntry } from "../../lambda/core/announcement.ts";
 import type { Digest } from "../../lambda/core/digest.ts";
 import {
   RESTART_PENDING,
@@ -466,4 +468,35 @@ export class FakeNotifier implements Notifier {
 }
 
 /** An error with an AWS-like name. */
+/** Keeps every entry put, per region; an entry whose model ARN is in `refused` gets that error code. */
+export class FakeEvents implements EventPublisher {
+  readonly put_: { region: string; entries: EventEntry[] }[] = [];
+  readonly refused = new Map<string, string>();
+  failure: Error | undefined;
+  async put(region: string, entries: readonly EventEntry[]): Promise<EntryOutcome[]> {
+    if (this.failure) throw this.failure;
+    this.put_.push({ region, entries: [...entries] });
+    return entries.map((entry, index) => {
+      const code = this.refused.get(entry.resources[0] ?? "");
+      return code ? { error: `PutEvents refused the entry: ${code}` } : { eventId: `e-${region}-${index}` };
+    });
+  }
+  get entries(): EventEntry[] {
+    return this.put_.flatMap((call) => call.entries);
+  }
+}
+
+/** Keeps every model's tags; a model in `failures` fails with that error. */
+export class FakeTagger implements ModelTagger {
+  readonly tags = new Map<string, Record<string, string>>();
+  readonly failures = new Map<string, Error>();
+  readonly calls: string[] = [];
+  async tag(region: string, modelArn: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    this.calls.push(`${region} ${modelArn}`);
+    const failure = this.failures.get(modelArn);
+    if (failure) throw failure;
+    this.tags.set(modelArn, { ...this.tags.get(modelArn), ...tags });
+  }
+}
+
 export const awsError = (name: string, message: string) => Object.assign(new Error(message), { name });

@@ -402,13 +402,21 @@ describe("hostile answers", () => {
         reasons[unreadable("no-results")] ?? "",
         /^kept to be safe: could not read metrics \(CloudWatch returned no result for one of the model's metrics\)$/,
       );
-      // Every kept model with its reason; the three metric failures, and nothing else, as errors.
+      // Every kept model with its reason; the three metric failures as errors, and the model already at AWS's 200
+      // tags, stopped all the same, whose last-action tag would be its 201st.
       assert.equal(summary.skipped.length + summary.stopped.length, summary.scanned + 3);
       assert.deepEqual(
         summary.errors.map((e) => e.arn ?? e.message.split(" in us-east-1:")[0]).sort(),
-        discovery === "full"
-          ? [arn("wire", "internal-error"), arn("wire", "no-results"), arn("wire", "partial")].sort()
-          : ["wire/internal-error", "wire/no-results", "wire/partial"],
+        [
+          arn("tags", "two-hundred"),
+          ...(discovery === "full"
+            ? [arn("wire", "internal-error"), arn("wire", "no-results"), arn("wire", "partial")]
+            : ["wire/internal-error", "wire/no-results", "wire/partial"]),
+        ].sort(),
+      );
+      assert.match(
+        summary.errors.find((e) => e.arn === arn("tags", "two-hundred"))?.message ?? "",
+        /^could not tag it auto-stop:last-action=stopped \S+ \(the model was stopped all the same\): ServiceQuotaExceededException/,
       );
       // Records carry the names whole, and no units a description did not give.
       const items = await w.items();
@@ -496,6 +504,56 @@ describe("hostile answers", () => {
   });
 });
 
+describe("events and tags under throttling and server errors", () => {
+  const account = (): SeedProject[] => [
+    { name: "shelf", versions: [idle("a"), idle("b"), idle("c"), busy("busy")] },
+  ];
+
+  it("throttled half the time: the SDK's retry gets every event and tag through, and every stop happens", async () => {
+    const w = await world(account(), {
+      faults: {
+        seed: 8,
+        drawsBy: "call",
+        eventbridge: { throttleRate: 0.5 },
+        rekognition: { operations: { TagResource: { throttleRate: 0.5 } } },
+      },
+    });
+
+    const run = await w.invoke();
+
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.equal(run.result?.stopped.length, 3);
+    assert.deepEqual(run.result?.errors, []);
+    assert.deepEqual(run.result?.announced, { events: 3, tagged: 3, failed: 0 });
+    const faults = w.sandbox.faultCounts();
+    assert.ok(faults.eventbridge.throttled > 0, "PutEvents was throttled");
+    assert.ok((faults.rekognition.byOperation.TagResource?.throttled ?? 0) > 0, "TagResource was throttled");
+    for (const arn of run.result?.stopped ?? [])
+      assert.match(w.sandbox.rekognition.model(arn)?.tags["auto-stop:last-action"] ?? "", /^stopped /);
+  });
+
+  it("failing every time: the stops still happen and are recorded, and each failure is named in the run's errors", async () => {
+    const w = await world(account(), {
+      faults: {
+        eventbridge: { serverErrorRate: 1 },
+        rekognition: { operations: { TagResource: { serverErrorRate: 1 } } },
+      },
+    });
+
+    const run = await w.invoke({ AWS_MAX_ATTEMPTS: "2" });
+
+    assert.equal(run.exitCode, 0, run.stderr);
+    const stopped = run.result?.stopped ?? [];
+    assert.equal(stopped.length, 3);
+    assert.deepEqual(
+      (await w.items()).map((item) => item.status),
+      ["STOPPING", "STOPPING", "STOPPING"],
+    );
+    assert.deepEqual(run.result?.announced, { events: 0, tagged: 0, failed: 6 });
+    assert.deepEqual([...new Set(run.result?.errors.map((error) => error.arn))].sort(), [...stopped].sort());
+  });
+});
+
 describe("a bad setting at cold start", () => {
   /** For each setting, a value just outside what it allows. */
   const BAD: Readonly<Record<keyof StopperSettings, string>> = {
@@ -519,6 +577,8 @@ describe("a bad setting at cold start", () => {
     discovery: "metrics-only",
     lastLookMinutes: "61",
     warnBeforeStopHours: "169",
+    publishEvents: "yes",
+    tagLastAction: "1",
     regretCheckMinutes: "10",
     restartLeadMinutes: "200",
   };

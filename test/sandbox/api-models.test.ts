@@ -248,6 +248,35 @@ describe("checkAnswer passes answers that match the models", () => {
     ],
     ["Publish (awsQuery XML)", publishAnswer("<MessageId>m-1</MessageId>")],
     [
+      "PutEvents with one entry put and one refused, each answered on its own",
+      {
+        service: "eventbridge",
+        operation: "PutEvents",
+        input: {
+          Entries: [{ Source: "idle-model-stopper", DetailType: "Idle Model Stopped", Detail: "{}" }],
+        },
+        statusCode: 200,
+        headers: JSON_11,
+        body: JSON.stringify({
+          FailedEntryCount: 1,
+          Entries: [
+            { EventId: "11111111-2222-3333-4444-555555555555" },
+            { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." },
+          ],
+        }),
+      },
+    ],
+    [
+      "EventBridge's InternalException, a 500 fault",
+      {
+        service: "eventbridge",
+        operation: "PutEvents",
+        statusCode: 500,
+        headers: { ...JSON_11, "x-amzn-errortype": "InternalException" },
+        body: JSON.stringify({ __type: "InternalException", message: "Internal error" }),
+      },
+    ],
+    [
       "Rekognition's ResourceInUseException, 400",
       rekognitionError("StopProjectVersion", "ResourceInUseException", 400),
     ],
@@ -568,7 +597,7 @@ describe("the proof report's API-model section", () => {
       const result = checkApiModelProofs(dir);
 
       assert.deepEqual(result.lines, [
-        "API models: 3 responses validated against the API models (rekognition 2, cloudwatch 0, sns 1, cloudformation 0, sts 0, organizations 0, states 0), 1 mismatches; 0 deliberate deviations by wire quirks",
+        "API models: 3 responses validated against the API models (rekognition 2, cloudwatch 0, sns 1, cloudformation 0, sts 0, organizations 0, states 0, eventbridge 0), 1 mismatches; 0 deliberate deviations by wire quirks",
       ]);
       assert.equal(result.failures.length, 1);
       assert.match(
@@ -584,6 +613,7 @@ describe("the proof report's API-model section", () => {
         sts: 0,
         organizations: 0,
         states: 0,
+        eventbridge: 0,
         mismatches: 1,
         deliberate: 0,
       });

@@ -30,13 +30,14 @@ function serve(args: readonly string[]): Promise<{ code: number | null; stdout: 
 }
 
 describe("npm run sandbox", () => {
-  it("places the five services on consecutive ports from --port, in a fixed order, or all on free ports with 0", () => {
+  it("places the six services on consecutive ports from --port, in a fixed order, or all on free ports with 0", () => {
     assert.deepEqual(servicePorts(4600), {
       rekognition: 4600,
       cloudwatch: 4601,
       dynamodb: 4602,
       sns: 4603,
       cloudformation: 4604,
+      eventbridge: 4605,
     });
     assert.deepEqual(
       Object.values(servicePorts(0)),
@@ -66,6 +67,7 @@ describe("npm run sandbox", () => {
       dynamodb: /^\| DynamoDB/m,
       sns: /^\| SNS/m,
       cloudformation: /^\| CloudFormation/m,
+      eventbridge: /^\| EventBridge/m,
     };
 
     for (const service of SANDBOX_SERVICES) assert.match(table, names[service], service);
@@ -86,7 +88,7 @@ describe("npm run sandbox", () => {
       assert.match(
         run.stderr,
         new RegExp(
-          `^error: port ${taken} \\(cloudwatch\\) is already in use on 127\\.0\\.0\\.1\\. Stop what holds it, or pass --port <n> to place the 5 services on n to n\\+4\\.$`,
+          `^error: port ${taken} \\(cloudwatch\\) is already in use on 127\\.0\\.0\\.1\\. Stop what holds it, or pass --port <n> to place the 6 services on n to n\\+5\\.$`,
           "m",
         ),
       );
@@ -101,7 +103,7 @@ describe("npm run sandbox", () => {
     const run = await serve(["--port", "http"]);
 
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /^error: Invalid --port: "http"\. Allowed: a whole number from 0 to 65531$/m);
+    assert.match(run.stderr, /^error: Invalid --port: "http"\. Allowed: a whole number from 0 to 65530$/m);
     assert.match(run.stderr, /^Usage: npm run sandbox/m);
   });
 });

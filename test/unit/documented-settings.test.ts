@@ -71,8 +71,10 @@ describe("the boolean grammar", () => {
       "enabled",
       "includeHubAccount",
       "overlapPhases",
+      "publishEvents",
       "requireOptIn",
       "retainLogTable",
+      "tagLastAction",
     ]);
   });
 

@@ -28,6 +28,8 @@ describe("settings from the environment", () => {
       discovery: "metrics-first",
       lastLookMinutes: 15,
       warnBeforeStopHours: 0,
+      publishEvents: true,
+      tagLastAction: true,
       regretCheckMinutes: 60,
       restartLeadMinutes: 45,
     });
@@ -55,6 +57,8 @@ describe("settings from the environment", () => {
       DISCOVERY: " Full ",
       LAST_LOOK_MINUTES: "5",
       WARN_BEFORE_STOP_HOURS: "168",
+      PUBLISH_EVENTS: "False",
+      TAG_LAST_ACTION: " false",
       REGRET_CHECK_MINUTES: "0",
       RESTART_LEAD_MINUTES: "30",
     });
@@ -79,6 +83,8 @@ describe("settings from the environment", () => {
       discovery: "full",
       lastLookMinutes: 5,
       warnBeforeStopHours: 168,
+      publishEvents: false,
+      tagLastAction: false,
       regretCheckMinutes: 0,
       restartLeadMinutes: 30,
     });
