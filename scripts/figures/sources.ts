@@ -152,6 +152,13 @@ export const FIGURE_SOURCES: readonly FigureSource[] = [
           `(load average ${proof.loadAverage?.toFixed(1)} at its start):`
         );
       },
+      "proof-report": (data) =>
+        codeBlock([
+          "Proof against AWS:",
+          ...Object.keys((data as ProofFigures).sectionLines ?? {}).flatMap((section) =>
+            sectionLines(data, section),
+          ),
+        ]),
       "proof-permissions": (data) => codeBlock(["Proof against AWS:", ...sectionLines(data, "permissions")]),
       "proof-api-models": (data) => codeBlock(["Proof against AWS:", ...sectionLines(data, "api-models")]),
       "proof-runtime": (data) => codeBlock(sectionLines(data, "runtime")),
