@@ -180,7 +180,7 @@ export async function runExecution(
     executionArn,
     stateMachineArn: machine.arn,
     name: options.name,
-    startDate: Date.now(),
+    startDate: world.clock(),
     status: "RUNNING" as RegisteredExecution["status"],
   };
   world.sandbox.executions.push(execution);

@@ -273,7 +273,7 @@ describe("a run over the organization: 3 accounts × 2 regions", () => {
       executionArn: `arn:aws:states:us-east-1:${HUB}:execution:${machine.name}:stuck`,
       stateMachineArn: machine.arn,
       name: "stuck",
-      startDate: Date.now() - 3_600_000,
+      startDate: world.clock() - 3_600_000,
       status: "RUNNING",
     });
 

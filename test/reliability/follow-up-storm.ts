@@ -19,6 +19,7 @@ import type { Invocation, SynthesizedFunction } from "../../sandbox/bundle.ts";
 import {
   type CallRecord,
   describeMismatch,
+  pinnedClock,
   type SeedProject,
   type SeedVersion,
 } from "../../sandbox/index.ts";
@@ -134,12 +135,12 @@ export async function runFollowUpStorm(
   const timeScale = options.timeScale ?? STORM_TIME_SCALE;
   // The follow-up runs 90 minutes after the stops (the regret check waits 60); the rule fires 30 minutes after that.
   const later = 90 * MINUTE;
-  const account = followUpAccount(hhmm(Date.now() + later + 30 * MINUTE));
+  // The world's clock starts at the pinned instant, never the wall's: the rule's time and every seed follow from it.
+  const pinned = pinnedClock();
+  const account = followUpAccount(hhmm(pinned() + later + 30 * MINUTE));
   let shift = 0;
-  const world = await startStopperWorld(fn, {
-    seed: { projects: account.projects },
-    clock: () => Date.now() + shift,
-  });
+  const now = () => pinned() + shift;
+  const world = await startStopperWorld(fn, { seed: { projects: account.projects }, clock: now });
   try {
     const { sandbox } = world;
     const arnOf = (name: string) => {
@@ -150,7 +151,7 @@ export async function runFollowUpStorm(
     const expected = new Set([...late, ...account.ruled.map(arnOf)]);
     // Each late model served a request a minute ago that reaches CloudWatch three minutes late.
     sandbox.cloudwatch.metricDelaySeconds = 180;
-    const seededAt = Math.floor(Date.now() / MINUTE) * MINUTE;
+    const seededAt = Math.floor(now() / MINUTE) * MINUTE;
     sandbox.cloudwatch.insert(
       sandbox.region,
       [...late].map((arn) => {
@@ -176,7 +177,7 @@ export async function runFollowUpStorm(
     const before = sandbox.calls.length;
     const started = performance.now();
     const runs: Invocation<FollowUpSummary>[] = [
-      await world.invokeFollowUp(env, { clockStart: Date.now() + later, timeScale }),
+      await world.invokeFollowUp(env, { clockStart: now(), timeScale }),
     ];
     const wallMs = performance.now() - started;
     const stormCalls = sandbox.calls.slice(before);
@@ -184,7 +185,7 @@ export async function runFollowUpStorm(
       // The next follow-up, once a claim the storm left (a start whose record could not be completed) is stale.
       sandbox.setFaults({});
       shift = later + 20 * MINUTE;
-      runs.push(await world.invokeFollowUp(env, { clockStart: Date.now() + shift, timeScale }));
+      runs.push(await world.invokeFollowUp(env, { clockStart: now(), timeScale }));
     }
     const calls = sandbox.calls.slice(before);
     const items = await world.items();

@@ -16,11 +16,19 @@ import {
 } from "@aws-sdk/client-rekognition";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { type CallRecord, HARNESS_ACCESS_KEY_ID, type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import {
+  type CallRecord,
+  HARNESS_ACCESS_KEY_ID,
+  pinnedClock,
+  type Sandbox,
+  startSandbox,
+} from "../../sandbox/index.ts";
 
 const ACCOUNT = "123456789012";
 const KEY = "AKIATESTIAMFACTS0001";
 let sandbox: Sandbox;
+/** The sandbox's and the test's clock: the pinned instant, never the wall's. */
+const clock = pinnedClock();
 const clients: { destroy(): void }[] = [];
 
 /** A client signing with KEY, so its calls are told from anything else in the log. */
@@ -51,6 +59,7 @@ const last = (operation: string) => facts(sandbox.calls.findLast((call) => call.
 before(async () => {
   sandbox = await startSandbox({
     account: ACCOUNT,
+    clock,
     seed: {
       projects: [{ name: "cats", region: "eu-west-1", versions: [{ name: "cats.v1", status: "RUNNING" }] }],
     },
@@ -129,7 +138,7 @@ describe("the call log's IAM facts", () => {
     );
     const documents = DynamoDBDocumentClient.from(dynamo);
 
-    const now = new Date();
+    const now = new Date(clock());
     await cloudwatch.send(
       new GetMetricDataCommand({
         StartTime: new Date(now.getTime() - 3_600_000),
