@@ -122,6 +122,7 @@ export async function runStopper(
     scheduledAt,
     mode,
     decisions: assessment.decisions,
+    judgedByName: assessment.judgedByName,
   });
   if (mode === "warn") {
     const stops: StopResults = {

@@ -28,7 +28,7 @@ import {
   STOPPED_AFTER_WARNING,
   type StopRecord,
 } from "../core/stop-record.ts";
-import type { RequestEvidence, VerdictCause } from "../core/types.ts";
+import type { NamedModel, NamedVerdict, RequestEvidence, VerdictCause } from "../core/types.ts";
 import {
   heldByWarningVerdict,
   notifyProblem,
@@ -53,6 +53,8 @@ export interface WarnInput {
   readonly mode: RunMode;
   /** Every decision of the assessment, in order. */
   readonly decisions: readonly Decision[];
+  /** Models judged by name only (metrics-first discovery keeps a busy model undescribed). */
+  readonly judgedByName?: readonly NamedVerdict[];
 }
 
 /** A model warned this run. */
@@ -103,6 +105,11 @@ type WarnDependencies = Pick<
   "directory" | "usage" | "log" | "logger" | "clock" | "notifier"
 >;
 
+const WARNINGS_OFF = "warnings were turned off (WARN_BEFORE_STOP_HOURS=0): the model is judged without one";
+
+/** A model's region and names, as a key. */
+const nameKey = (model: NamedModel) => `${model.region}\n${model.projectName}\n${model.versionName}`;
+
 /** Keeps that mean the model is not idle since its warning (or must not be stopped): its warning is cleared. */
 const CLEARING: ReadonlySet<VerdictCause> = new Set(["in-use", "opted-out", "started-recently"]);
 
@@ -117,13 +124,25 @@ export async function warnBeforeStop(
   const close = closer(deps, errors, closed);
   const { open, unreadable } = await openWarnings(deps, config.regions, errors);
   const judged = new Set(input.decisions.map((decision) => decision.model.modelArn));
+  const on = config.warnBeforeStopHours > 0;
+  const work: Promise<void>[] = [];
+  // Metrics-first discovery keeps a busy model by its names, undescribed: its warning is settled by them.
+  const byName = new Map((input.judgedByName ?? []).map(({ model, verdict }) => [nameKey(model), verdict]));
+  for (const [arn, all] of open) {
+    const verdict = judged.has(arn) ? undefined : byName.get(nameKey(all[0] as StopRecord));
+    if (verdict === undefined) continue;
+    judged.add(arn);
+    const records = all.filter((record) => record.dryRun === config.dryRun);
+    if (records.length === 0) continue;
+    if (!on) work.push(close(records, EXPIRED, WARNINGS_OFF));
+    else if (verdict.action === "keep" && CLEARING.has(verdict.cause ?? "unsure"))
+      work.push(close(records, CLEARED, `${noteOf(verdict.cause)}: ${verdict.reason}`));
+  }
   await expireVanished(deps, input.runId, open, judged, close, errors);
 
-  const on = config.warnBeforeStopHours > 0;
   const decisions = [...input.decisions];
   const fresh: number[] = [];
   const dueChecks: { index: number; records: StopRecord[] }[] = [];
-  const work: Promise<void>[] = [];
   for (const [index, decision] of decisions.entries()) {
     const { model, verdict } = decision;
     const all = open.get(model.modelArn) ?? [];
@@ -139,14 +158,7 @@ export async function warnBeforeStop(
       );
     const records = all.filter((record) => record.dryRun === config.dryRun);
     if (!on) {
-      if (records.length > 0)
-        work.push(
-          close(
-            records,
-            EXPIRED,
-            "warnings were turned off (WARN_BEFORE_STOP_HOURS=0): the model is judged without one",
-          ),
-        );
+      if (records.length > 0) work.push(close(records, EXPIRED, WARNINGS_OFF));
       continue;
     }
     if (records.length === 0) {

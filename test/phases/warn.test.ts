@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Decision } from "../../lambda/core/decide.ts";
 import { buildWarningRecord, type StopRecord } from "../../lambda/core/stop-record.ts";
-import type { RunningModel, VerdictCause } from "../../lambda/core/types.ts";
+import type { NamedVerdict, RunningModel, VerdictCause } from "../../lambda/core/types.ts";
 import { type RunMode, settleWarnings, warnBeforeStop } from "../../lambda/phases/warn.ts";
 import {
   awsError,
@@ -63,13 +63,17 @@ function world(env: Record<string, string> = { WARN_BEFORE_STOP_HOURS: "8" }) {
   const notifier = new FakeNotifier();
   const deps = { directory, usage, log, logger, notifier, clock: () => NOW + 1000 };
   const config = configWith(env);
-  const warn = (decisions: Decision[], options: { mode?: RunMode; scheduledAt?: number } = {}) =>
+  const warn = (
+    decisions: Decision[],
+    options: { mode?: RunMode; scheduledAt?: number; judgedByName?: NamedVerdict[] } = {},
+  ) =>
     warnBeforeStop(deps, config, {
       runId: "run-now",
       now: NOW,
       scheduledAt: options.scheduledAt ?? NOW,
       mode: options.mode ?? "run",
       decisions,
+      ...(options.judgedByName && { judgedByName: options.judgedByName }),
     });
   return { directory, usage, log, logger, notifier, warn };
 }
@@ -391,6 +395,51 @@ describe("the warn phase: a model warned earlier", () => {
       assert.equal(warned.errors.length, errors);
     });
   }
+
+  // Metrics-first discovery keeps a busy model by its names, without describing it, so without its ARN.
+  const byName = (cause: VerdictCause, region = MODEL.region): NamedVerdict => ({
+    model: { region, projectName: MODEL.projectName, versionName: MODEL.versionName },
+    verdict: kept(cause).verdict,
+  });
+  const namedKeeps: { cause: VerdictCause; status: string; note?: RegExp }[] = [
+    { cause: "in-use", status: "CLEARED", note: /^used since the warning: kept: in-use$/ },
+    { cause: "started-recently", status: "CLEARED", note: /^started again since the warning: / },
+    { cause: "unsure", status: "WARNED" },
+  ];
+  for (const { cause, status, note } of namedKeeps) {
+    it(`has its warning ${status === "CLEARED" ? "cleared" : "kept open"} when the model is judged by name only, as ${cause}`, async () => {
+      // Prepare
+      const { directory, log, warn } = world();
+      log.records.push(warning(2));
+
+      // Act
+      const warned = await warn([], { judgedByName: [byName(cause)] });
+
+      // Assess
+      assert.deepEqual(statusOf(log), [["warning", status]]);
+      if (note) assert.match(log.records[0]?.note ?? "", note);
+      assert.deepEqual(
+        directory.calls,
+        [],
+        "judged by name: its status is not read to see whether it vanished",
+      );
+      assert.deepEqual(warned.errors, []);
+    });
+  }
+
+  it("keeps a warning open when only a model of the same names in another region was judged", async () => {
+    // Prepare
+    const { directory, log, warn } = world();
+    log.records.push(warning(2));
+    directory.statuses.set(MODEL.modelArn, "RUNNING");
+
+    // Act
+    await warn([], { judgedByName: [byName("in-use", "eu-west-1")] });
+
+    // Assess
+    assert.deepEqual(statusOf(log), [["warning", "WARNED"]]);
+    assert.deepEqual(directory.calls, [`modelStatus ${MODEL.region} ${MODEL.modelArn}`]);
+  });
 
   it("has its warning expired once warnings are turned off, and is judged without one", async () => {
     // Prepare
