@@ -95,6 +95,9 @@ export async function runOnce(
     faults: { rekognition: { latencyMs }, cloudwatch: { latencyMs }, dynamodb: { latencyMs } },
     checkApiModels: options.modelCheck,
   });
+  // The sandbox stamps each call with the wall's time, the function logs its own clock's (the world's, from the
+  // pinned instant): both advance with the wall, so one offset turns a call's time into the function's.
+  const wallToFunctionMs = world.clock() - Date.now();
   try {
     world.sandbox.seed(account.spec);
     const invocation = await world.invoke(
@@ -103,7 +106,7 @@ export async function runOnce(
       // whole timeout, and the 10-minute check is made on the real-time figure instead.
       { requestId: `bench-${account.size.versions}-${label}`, remainingTimeMs: fn.timeoutSeconds * 1000 },
     );
-    const run = figures(label, invocation, world.sandbox.calls, account, k);
+    const run = figures(label, invocation, world.sandbox.calls, account, { k, wallToFunctionMs });
     if (!options.modelCheck) return run;
     const tallies = world.sandbox.modelCheckCounts();
     const sum = (field: "validated" | "mismatches" | "checkMs") =>
@@ -139,8 +142,9 @@ function figures(
   invocation: Invocation<StopperSummary>,
   calls: readonly CallRecord[],
   account: Account,
-  k: number,
+  time: { readonly k: number; readonly wallToFunctionMs: number },
 ): RunFigures {
+  const { k, wallToFunctionMs } = time;
   const problems: string[] = [];
   // The handler's own time: from the cold start's configuration line to the summary line, both logged by it.
   const started = logTime(invocation.logs.find((line) => line.message === "configuration"));
@@ -166,8 +170,9 @@ function figures(
   let metricsRequested = 0;
   let rekognitionCalls = 0;
   for (const call of calls) {
+    const receivedAt = call.receivedAt + wallToFunctionMs;
     // The world's own set-up (the log table's creation) is not the function's.
-    if (call.receivedAt < started) continue;
+    if (receivedAt < started) continue;
     if (call.service === "rekognition") rekognitionCalls += 1;
     const key =
       call.service === "rekognition" || call.service === "cloudwatch"
@@ -181,8 +186,8 @@ function figures(
     // CloudWatch bills the metrics of the calls it answers.
     if (call.operation === "GetMetricData" && call.outcome === "ok")
       metricsRequested += Number(call.input.queryCount ?? 0);
-    const firstS = ((call.receivedAt - started) / 1000) * k;
-    const lastS = ((call.receivedAt + call.durationMs - started) / 1000) * k;
+    const firstS = ((receivedAt - started) / 1000) * k;
+    const lastS = ((receivedAt + call.durationMs - started) / 1000) * k;
     const phase = phases.get(key);
     phases.set(
       key,
