@@ -4,7 +4,7 @@
  *
  *   reconcile → (follow-ups → regret check → refresh restart rules)
  *             ∥ assess (per region: discover → read tags → read metrics → decide) → warn → cap → last look
- *     → stop and record → settle warnings → announce → report
+ *     → stop and record (each model stopped tagged at once) → settle warnings → announce → report
  *
  * A warning pass (`mode: "warn"`) assesses and warns, and stops and restarts nothing: assess → warn → announce →
  * report.
@@ -23,7 +23,7 @@ import type { StopperConfig } from "./config.ts";
 import { applyStopCap, type Decision } from "./core/decide.ts";
 import type { ModelUsage, NamedModel, NamedVerdict } from "./core/types.ts";
 import { type RunDependencies, timeLeftMs } from "./dependencies.ts";
-import { actionsOfRun, announce } from "./phases/announce.ts";
+import { actionsOfRun, announce, startTagging, stopAnnouncement } from "./phases/announce.ts";
 import { decideModel } from "./phases/decide.ts";
 import { discover } from "./phases/discover.ts";
 import { discoverFromMetrics, StopBudget } from "./phases/discover-from-metrics.ts";
@@ -144,12 +144,16 @@ export async function runStopper(
     now,
     decisions: applyStopCap(warned.decisions, config.maxStopsPerRun),
   });
+  // Each stopped model's last-action tag is written as soon as it is stopped (TagResource has its own quota), while
+  // the other stops go on; the events are put after the stops, batched by region.
+  const tagging = startTagging(deps, config);
   const stops = await stopAndRecord(deps, config, {
     runId,
     now,
     decisions: looked.decisions,
     notConsidered: assessment.notConsidered,
     pending: reconciled.pending,
+    onStopped: (decision, record) => record && tagging.tell([stopAnnouncement(decision, record)]),
   });
   const settled = await settleWarnings(deps, {
     runId,
@@ -165,6 +169,7 @@ export async function runStopper(
   const announced = await announce(deps, config, {
     runId,
     actions: actionsOfRun({ stops, warned: warned.warned, restarted: followedUp?.restarted, now }),
+    tagging,
   });
   return report(deps, config, { ...reported, warnings, lastLookErrors: looked.errors, stops, announced });
 }

@@ -24,7 +24,7 @@ import type { Decision } from "../core/decide.ts";
 import { startUnits } from "../core/follow-up.ts";
 import type { RunDependencies } from "../dependencies.ts";
 import type { Restart } from "./restart-model.ts";
-import type { StopResults } from "./stop-and-record.ts";
+import type { StopRecordRef, StopResults } from "./stop-and-record.ts";
 import type { NewWarning } from "./warn.ts";
 
 /** What the phase announces. */
@@ -32,6 +32,8 @@ export interface AnnounceInput {
   readonly runId: string;
   /** What the run did, one entry per model and action. */
   readonly actions: readonly Announcement[];
+  /** The tags already being written as the actions happened (see {@link startTagging}); it writes the others. */
+  readonly tagging?: TagStream;
 }
 
 /** What the phase did. */
@@ -73,9 +75,11 @@ export async function announce(
   input: AnnounceInput,
 ): Promise<Announced> {
   if (config.dryRun || input.actions.length === 0) return { events: 0, tagged: 0, errors: [] };
+  const tagging = input.tagging ?? startTagging(deps, config);
+  tagging.tell(input.actions);
   const [events, tags] = await Promise.all([
     config.publishEvents && deps.events ? putEvents(deps, config, input) : none,
-    config.tagLastAction && deps.tagger ? writeTags(deps, config, input) : none,
+    tagging.done(),
   ]);
   const announced = {
     events: events.done,
@@ -90,7 +94,8 @@ export async function announce(
   return announced;
 }
 
-interface Count {
+/** How many of one kind of announcement were made, and each that failed. */
+export interface Count {
   readonly done: number;
   readonly errors: readonly Problem[];
 }
@@ -135,35 +140,57 @@ async function putEvents(
   return { done, errors };
 }
 
-/** One TagResource call per model, each through the tagger's gate. */
-async function writeTags(
-  deps: AnnounceDependencies,
-  config: AnnounceSettings,
-  input: AnnounceInput,
-): Promise<Count> {
-  const tagger = deps.tagger as NonNullable<RunDependencies["tagger"]>;
+/** Last-action tags written as the actions happen, so that a run's tags overlap its stops instead of following them. */
+export interface TagStream {
+  /** Starts tagging the model of each action it was not told of yet; never throws. */
+  tell(actions: readonly Announcement[]): void;
+  /** Once every tag it was told of is written or has failed: how many were written, and each failure. */
+  done(): Promise<Count>;
+}
+
+/**
+ * A {@link TagStream}: one TagResource call per model and action, each through the tagger's gate. It writes nothing
+ * in a dry run, with `tagLastAction` off, or without a tagger.
+ */
+export function startTagging(deps: AnnounceDependencies, config: AnnounceSettings): TagStream {
+  const tagger = config.dryRun || !config.tagLastAction ? undefined : deps.tagger;
   const key = lastActionTagKey(config.optOutTagKey);
+  const told = new Set<string>();
+  const writes: Promise<void>[] = [];
   const errors: Problem[] = [];
   let done = 0;
-  await Promise.all(
-    input.actions.map(async (action) => {
-      const value = lastActionTagValue(action.action, action.at);
-      try {
-        await tagger.tag(action.model.region, action.model.modelArn, { [key]: value });
-        done += 1;
-      } catch (error) {
-        errors.push({
-          arn: action.model.modelArn,
-          message: `could not tag it ${key}=${value} (the model was ${action.action} all the same): ${errorMessage(error)}`,
-        });
-        deps.logger.warn("last-action tag not written", {
-          modelArn: action.model.modelArn,
-          error: errorMessage(error),
-        });
+  const write = async (action: Announcement) => {
+    const value = lastActionTagValue(action.action, action.at);
+    try {
+      await tagger?.tag(action.model.region, action.model.modelArn, { [key]: value });
+      done += 1;
+    } catch (error) {
+      errors.push({
+        arn: action.model.modelArn,
+        message: `could not tag it ${key}=${value} (the model was ${action.action} all the same): ${errorMessage(error)}`,
+      });
+      deps.logger.warn("last-action tag not written", {
+        modelArn: action.model.modelArn,
+        error: errorMessage(error),
+      });
+    }
+  };
+  return {
+    tell(actions) {
+      if (tagger === undefined) return;
+      for (const action of actions) {
+        const id = `${action.action} ${action.model.modelArn}`;
+        if (told.has(id)) continue;
+        told.add(id);
+        writes.push(write(action));
       }
-    }),
-  );
-  return { done, errors };
+    },
+    async done() {
+      // Told of more while waiting? Those are waited for too.
+      for (let index = 0; index < writes.length; index += 1) await writes[index];
+      return { done, errors };
+    },
+  };
 }
 
 /** The announcement of a decision acted on: the model, the facts of its verdict, when and where it is recorded. */
@@ -224,6 +251,10 @@ export function announcementOfRestart(restart: Restart): Announcement {
   };
 }
 
+/** The announcement of a model stopped and recorded. */
+export const stopAnnouncement = (decision: Decision, record: StopRecordRef): Announcement =>
+  announcementOf(decision, "stopped", { at: record.answeredAt, loggedAt: record.stoppedAt });
+
 /**
  * The actions of a run, in the order its digest tells them: each stop undone by a regret check, each model
  * stopped, each restart by rule, then each model warned.
@@ -239,9 +270,7 @@ export function actionsOfRun(input: {
 }): Announcement[] {
   const stopped = (input.stops?.stopped ?? []).flatMap((decision) => {
     const record = input.stops?.stopRecords?.get(decision.model.modelArn);
-    return record === undefined
-      ? []
-      : [announcementOf(decision, "stopped", { at: record.answeredAt, loggedAt: record.stoppedAt })];
+    return record === undefined ? [] : [stopAnnouncement(decision, record)];
   });
   const warned = (input.warned ?? []).map((warning) =>
     announcementOf(warning.decision, "warned", {

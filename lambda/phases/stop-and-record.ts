@@ -32,6 +32,14 @@ export interface StopInput {
   readonly notConsidered: readonly NotConsidered[];
   /** Earlier runs' STOP_PENDING records of models still running (from reconcile): completed, not duplicated. */
   readonly pending: ReadonlyMap<string, StopRecord>;
+  /** Told of each model as soon as it is stopped and recorded, with its record (none in a dry run). */
+  readonly onStopped?: (decision: Decision, record?: StopRecordRef) => void;
+}
+
+/** A stop's log record (its sort key) and when StopProjectVersion answered (epoch ms). */
+export interface StopRecordRef {
+  readonly stoppedAt: string;
+  readonly answeredAt: number;
 }
 
 /** What the phase did. */
@@ -47,7 +55,7 @@ export interface StopResults {
    * Each model stopped (not in a dry run), by ARN: its log record's sort key and when StopProjectVersion answered
    * (epoch ms), for the announce phase.
    */
-  readonly stopRecords?: ReadonlyMap<string, { readonly stoppedAt: string; readonly answeredAt: number }>;
+  readonly stopRecords?: ReadonlyMap<string, StopRecordRef>;
 }
 
 /** The settings the phase works by. */
@@ -64,7 +72,7 @@ interface Tally {
   readonly skipped: { arn: string; reason: string }[];
   readonly errors: Problem[];
   readonly unfinished: Unfinished[];
-  readonly stopRecords: Map<string, { readonly stoppedAt: string; readonly answeredAt: number }>;
+  readonly stopRecords: Map<string, StopRecordRef>;
 }
 
 const FAILED = "FAILED: ";
@@ -111,6 +119,7 @@ export async function stopAndRecord(
         try {
           if (await recordAndStop(deps, config, decision, input, tally, pendingRecord)) {
             tally.stopped.push(decision);
+            input.onStopped?.(decision, tally.stopRecords.get(model.modelArn));
           }
         } catch (error) {
           tally.errors.push({ arn: model.modelArn, message: errorMessage(error) });

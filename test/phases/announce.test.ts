@@ -259,3 +259,44 @@ describe("a run whose events and tags fail", () => {
     );
   });
 });
+
+describe("a run's last-action tags", () => {
+  it("tags each model as soon as it is stopped, while the other stops go on, and once only", async () => {
+    // Prepare
+    const models = [runningModel("cats", "v1"), runningModel("cats", "v2"), runningModel("cats", "v3")];
+    const directory = new FakeDirectory([models]);
+    const tagger = new FakeTagger();
+    // One timeline of the stops and the tags.
+    const tag = tagger.tag.bind(tagger);
+    tagger.tag = async (region, modelArn, tags) => {
+      directory.calls.push(`tag ${modelArn}`);
+      return tag(region, modelArn, tags);
+    };
+    const deps = {
+      directory,
+      usage: new FakeUsage(),
+      log: new FakeStopLog(),
+      logger: new FakeLogger(),
+      clock: () => NOW,
+      tagger,
+    };
+
+    // Act
+    const summary = await runStopper(deps, configWith({ DISCOVERY: "full", STOP_CONCURRENCY: "1" }), "run-1");
+
+    // Assess
+    const timeline = directory.calls
+      .filter((call) => /^(stopModel|tag) /.test(call))
+      .map((call) => `${call.split(" ")[0]} ${call.split("/version/")[1]?.split("/")[0]}`);
+    assert.deepEqual(timeline, [
+      "stopModel v1",
+      "tag v1",
+      "stopModel v2",
+      "tag v2",
+      "stopModel v3",
+      "tag v3",
+    ]);
+    assert.equal(tagger.calls.length, 3, "each model tagged once, not again by the announce phase");
+    assert.deepEqual(summary.announced, { events: 0, tagged: 3, failed: 0 });
+  });
+});
