@@ -26,7 +26,7 @@ import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { getHeapStatistics } from "node:v8";
-import { synthesize } from "../sandbox/bundle.ts";
+import { type SynthesizedFunction, synthesize } from "../sandbox/bundle.ts";
 import { startStopperWorld } from "../sandbox/stopper-world.ts";
 import {
   type BenchOptions,
@@ -60,9 +60,17 @@ const USAGE =
   "                 concurrency settings still win)";
 
 const DEFAULT_TIME_SCALE = 20;
+/**
+ * Accounts up to this size run at real speed by default: the time scale counts the function's own CPU time k times
+ * over, and a real-speed run of them takes minutes, not the hours a full discovery of 200,000 versions would.
+ */
+const REAL_SPEED_UP_TO_VERSIONS = 10_000;
 const DEFAULT_LATENCY_MS = 25;
 
-function parseOptions(): BenchOptions {
+/** The command line's options; `timeScale` only when `--time-scale` was given (otherwise it is chosen per size). */
+type CommandLine = Omit<BenchOptions, "timeScale"> & { readonly timeScale: number | undefined };
+
+function parseOptions(): CommandLine {
   const { values } = parseArgs({
     options: {
       sizes: { type: "string" },
@@ -109,7 +117,10 @@ function parseOptions(): BenchOptions {
     baseline: values.baseline === true,
     presetSizes: values.sizes === undefined,
     modelCheck: !values["no-model-check"],
-    timeScale: number("time-scale", values["time-scale"], DEFAULT_TIME_SCALE, 1),
+    timeScale:
+      values["time-scale"] === undefined
+        ? undefined
+        : number("time-scale", values["time-scale"], DEFAULT_TIME_SCALE, 1),
     latencyMs: number("latency-ms", values["latency-ms"], DEFAULT_LATENCY_MS, 0),
     assetDir: values["asset-dir"] && resolve(values["asset-dir"]),
     env: Object.fromEntries(
@@ -122,6 +133,20 @@ function parseOptions(): BenchOptions {
   };
 }
 
+/** What a time scale does to an account's runs, printed before them. */
+function printTimeScale(fn: SynthesizedFunction, k: number): void {
+  const pacing = functionPacing(fn, k);
+  console.log(
+    `\nTIME SCALE ×${k}: the world runs ${k} times faster than real (sandbox limits ×${k}, latency ÷${k}, the ` +
+      `function's REKOGNITION_TPS/METRICS_TPS ×${k}).\nEvery time below is in REAL seconds = measured × ${k}, so ` +
+      `the function's own CPU time is counted ${k} times over (it errs slow). The deadline is not scaled: the run ` +
+      `gets its whole timeout and the 10-minute check uses the real figure. \`--time-scale 1\` runs at real speed.\n` +
+      `function pacing: REKOGNITION_TPS=${pacing.REKOGNITION_TPS} (${Number(pacing.REKOGNITION_TPS) / k} real), ` +
+      `METRICS_TPS=${pacing.METRICS_TPS} (${Number(pacing.METRICS_TPS) / k} real` +
+      `${Number(pacing.METRICS_TPS) / k < Number(fn.environment.METRICS_TPS ?? 25) ? `, capped by settings at ${METRICS_TPS_CAP}` : ""})`,
+  );
+}
+
 async function main(): Promise<number> {
   // The organization case (issue 11) has its own command line: scripts/bench/organization.ts.
   if (process.argv.includes("--organization")) {
@@ -129,7 +154,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = parseOptions();
-  const k = options.timeScale;
+  const scaleOf = (size: AccountSize) =>
+    options.timeScale ?? (size.versions <= REAL_SPEED_UP_TO_VERSIONS ? 1 : DEFAULT_TIME_SCALE);
   const benchStarted = performance.now();
   const loadAtStart = loadavg()[0] as number;
   const cpu = cpus();
@@ -142,13 +168,12 @@ async function main(): Promise<number> {
     "sandbox limits per region: 5 TPS for each of DescribeProjects, DescribeProjectVersions, ListTagsForResource " +
       `and StopProjectVersion; 50 TPS for GetMetricData, 25 for ListMetrics; token buckets of 1 s of burst; ${options.latencyMs} ms latency a call`,
   );
-  if (k !== 1)
-    console.log(
-      `TIME SCALE ×${k}: the world runs ${k} times faster than real (sandbox limits ×${k}, latency ÷${k}, the ` +
-        `function's REKOGNITION_TPS/METRICS_TPS ×${k}).\nEvery time below is in REAL seconds = measured × ${k}, so ` +
-        `the function's own CPU time is counted ${k} times over (it errs slow). The deadline is not scaled: the run ` +
-        `gets its whole timeout and the 10-minute check uses the real figure. \`--time-scale 1\` runs at real speed.`,
-    );
+  console.log(
+    options.timeScale === undefined
+      ? `time scale: accounts of up to ${int(REAL_SPEED_UP_TO_VERSIONS)} versions run at real speed, larger ones ` +
+          `×${DEFAULT_TIME_SCALE} faster than real (\`--time-scale k\` sets one scale for all)`
+      : `time scale: ×${options.timeScale} for every account`,
+  );
 
   process.stderr.write("cdk synth…\n");
   const synthesized = await synthesize();
@@ -158,13 +183,6 @@ async function main(): Promise<number> {
   for (const [name, value] of Object.entries(options.env))
     console.log(`--env: ${name}=${value} in every run`);
   try {
-    const pacing = functionPacing(fn, k);
-    if (k !== 1)
-      console.log(
-        `function pacing: REKOGNITION_TPS=${pacing.REKOGNITION_TPS} (${Number(pacing.REKOGNITION_TPS) / k} real), ` +
-          `METRICS_TPS=${pacing.METRICS_TPS} (${Number(pacing.METRICS_TPS) / k} real` +
-          `${Number(pacing.METRICS_TPS) / k < Number(fn.environment.METRICS_TPS ?? 25) ? `, capped by settings at ${METRICS_TPS_CAP}` : ""})`,
-      );
     const env = fn.environment;
     console.log(
       `defaults: the synthesized function's environment (DISCOVERY=${env.DISCOVERY}, DESCRIBE_CONCURRENCY=${env.DESCRIBE_CONCURRENCY}, ` +
@@ -184,6 +202,8 @@ async function main(): Promise<number> {
     ];
     const results: SizeResult[] = [];
     for (const size of options.sizes) {
+      const k = scaleOf(size);
+      if (k !== 1) printTimeScale(fn, k);
       const account = buildAccount(size, Number(fn.environment.MAX_STOPS_PER_RUN ?? 25));
       process.stderr.write(`${int(size.versions)} versions: seeding and running…\n`);
       const seedStart = performance.now();
@@ -193,8 +213,8 @@ async function main(): Promise<number> {
       const seededMs = performance.now() - seedStart;
       await probe.stop();
       const runs = [];
-      for (const mode of modes) runs.push(await runOnce(fn, account, options, mode));
-      const result = { account, runs };
+      for (const mode of modes) runs.push(await runOnce(fn, account, { ...options, timeScale: k }, mode));
+      const result = { account, runs, timeScale: k };
       printSize(result, seededMs, k);
       results.push(result);
     }
@@ -215,7 +235,6 @@ async function main(): Promise<number> {
         cores: cpu.length,
         loadAverage: { start: loadAtStart, end: loadavg()[0] as number },
       },
-      timeScale: k,
       latencyMs: options.latencyMs,
       recordedAt: new Date().toISOString(),
       benchSeconds,

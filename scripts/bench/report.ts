@@ -28,6 +28,8 @@ const USD_PER_METRIC = 0.01 / 1000;
 export interface SizeResult {
   readonly account: Account;
   readonly runs: readonly RunFigures[];
+  /** How many times faster than real the account's world ran (1: real speed). */
+  readonly timeScale: number;
 }
 
 /** Seconds with one decimal. */
@@ -234,7 +236,7 @@ export function printTargets(
 ): void {
   console.log("\n== Targets ==");
   for (const { name, met, value } of targets)
-    console.log(`${pad(met === undefined ? "n/a" : met ? "met" : "NOT MET", 8)}${pad(name, 90)}${value}`);
+    console.log(`${pad(met === undefined ? "n/a" : met ? "met" : "NOT MET", 8)}${pad(name, 90)} ${value}`);
   console.log(`\nbench took ${benchSeconds.toFixed(0)} s of wall time (synth included)`);
   const headline = results.find((result) => result.account.size.versions === HEADLINE_VERSIONS);
   const metricsFirst = headline?.runs.find((run) => run.label === "metrics-first");

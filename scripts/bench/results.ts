@@ -20,7 +20,6 @@ export function toResults(input: {
   readonly bundle: BundleFigures;
   readonly targets: readonly Target[];
   readonly machine: BenchResults["machine"];
-  readonly timeScale: number;
   readonly latencyMs: number;
   readonly recordedAt: string;
   readonly benchSeconds: number;
@@ -30,13 +29,13 @@ export function toResults(input: {
   return {
     recordedAt: input.recordedAt,
     machine: input.machine,
-    timeScale: input.timeScale,
     latencyMs: input.latencyMs,
     presetSizes: input.presetSizes,
-    sizes: input.results.map(({ account, runs }) => {
+    sizes: input.results.map(({ account, runs, timeScale }) => {
       const floor = floorOf(account);
       return {
         ...account.size,
+        timeScale,
         idle: account.idle,
         expectedStops: account.expectedStops,
         idleCandidates: account.idleCandidates,

@@ -43,7 +43,8 @@ export interface BenchResults {
     /** The 1-minute load average when the bench started and when it ended. */
     readonly loadAverage: { readonly start: number; readonly end: number };
   };
-  readonly timeScale: number;
+  /** The one time scale of a record written before each account had its own (`sizes[].timeScale`). */
+  readonly timeScale?: number;
   readonly latencyMs: number;
   /**
    * False when the run measured other account sizes than the bench's own (`--sizes`): its targets are then judged
@@ -58,6 +59,8 @@ export interface BenchResults {
     readonly expectedStops: number;
     readonly idleCandidates: number;
     readonly candidateProjects: number;
+    /** How many times faster than real the account's world ran (1: real speed). */
+    readonly timeScale?: number;
     /** The floor of a full discovery at the bench's rate limits ("today's floor"), real seconds. */
     readonly floorS: number;
     readonly floorBoundBy: string;
@@ -87,6 +90,21 @@ export function refuseBenchFigures(results: BenchResults): string | undefined {
 }
 
 const secs = (value: number) => `${value.toFixed(1)} s`;
+
+/** How fast each account's world ran, e.g. "the accounts of 1,000 and 10,000 versions ran at real speed, …". */
+function timeScalesText(results: BenchResults): string {
+  const byScale = new Map<number, number[]>();
+  for (const size of results.sizes) {
+    const k = size.timeScale ?? results.timeScale ?? 1;
+    byScale.set(k, [...(byScale.get(k) ?? []), size.versions]);
+  }
+  const parts = [...byScale].map(([k, versions]) => {
+    const names = versions.map(int);
+    const list = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names[0];
+    return `the account${names.length > 1 ? "s" : ""} of ${list} versions ran ${k === 1 ? "at real speed" : `×${k} faster than real`}`;
+  });
+  return parts.join("; ");
+}
 const megabytes = (bytes: number | undefined) =>
   bytes === undefined ? "n/a" : `${Math.round(bytes / 1024 / 1024)} MB`;
 
@@ -96,8 +114,8 @@ export function renderBenchFigures(results: BenchResults): string {
   const lines = [
     `Recorded ${results.recordedAt.slice(0, 10)} from \`npm run bench\` on Node.js ${machine.node.replace(/^v/, "")}, ` +
       `${machine.cores} cores (${machine.cpu}), 1-minute load average ${machine.loadAverage.start.toFixed(1)} at the ` +
-      `start and ${machine.loadAverage.end.toFixed(1)} at the end; the world ran ×${results.timeScale} faster than ` +
-      `real with ${results.latencyMs} ms of latency a call, and every time is in real seconds.`,
+      `start and ${machine.loadAverage.end.toFixed(1)} at the end; ${timeScalesText(results)}, with ` +
+      `${results.latencyMs} ms of latency a call, and every time is in real seconds.`,
     "",
     "| Account (versions / projects / running) | Discovery | Wall time | × today's floor | Rekognition calls (bound) | Peak RSS | CloudWatch cost | Stopped / scanned |",
     "| --- | --- | --- | --- | --- | --- | --- | --- |",
