@@ -27,8 +27,9 @@ const MINUTE = 60_000;
 /** A run is over well within this; timestamps from NOW up to it are the run's own clock readings. */
 const RUN_SPAN_MS = 10 * MINUTE;
 const TTL_SECONDS = 400 * 86_400;
-const SERVICES = ["CloudWatch", "DynamoDB", "SNS"];
-const NOT_CHECKED = "decisions, stops and log records with CloudWatch, DynamoDB and SNS served by moto";
+const SERVICES = ["CloudWatch", "DynamoDB", "SNS", "EventBridge"];
+const NOT_CHECKED =
+  "decisions, stops and log records with CloudWatch, DynamoDB, SNS and EventBridge served by moto";
 
 const isoAt = (epochMs: number) => new Date(epochMs).toISOString();
 const idle = idleFor10Hours;
