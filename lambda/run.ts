@@ -19,6 +19,7 @@
  */
 
 import type { NotConsidered, Problem, Unfinished } from "./adapters/rekognition.ts";
+import { readingFollowUpsOnce } from "./adapters/stop-log.ts";
 import type { StopperConfig } from "./config.ts";
 import { applyStopCap, type Decision } from "./core/decide.ts";
 import type { ModelUsage, NamedModel, NamedVerdict } from "./core/types.ts";
@@ -83,11 +84,16 @@ export interface RunOptions {
 
 /** Runs the stopper once over every configured region. */
 export async function runStopper(
-  deps: RunDependencies,
+  dependencies: RunDependencies,
   config: StopperConfig,
   runId: string,
   options: RunOptions = {},
 ): Promise<RunSummary> {
+  // One Query of the FollowUps index per region serves the follow-ups (its stops, read at the start) and the warn
+  // phase (its open warnings, after the assessment). No warning is written or closed in between: runs and warning
+  // passes never overlap, follow-ups (here and in the follow-up function) change stop records only, and this run
+  // warns after the read.
+  const deps: RunDependencies = { ...dependencies, log: readingFollowUpsOnce(dependencies.log) };
   const now = deps.clock();
   const mode = options.mode ?? "run";
   const digest = options.digest ?? true;

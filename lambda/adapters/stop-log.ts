@@ -88,6 +88,34 @@ export interface StopLog {
 }
 
 /**
+ * The log for one run, reading the `FollowUps` index once per region: the follow-ups phase takes the stops of that
+ * read, and the warn phase its open warnings (records are told apart by `kind`). Every other call goes to `log`. A read
+ * that failed is not kept, so the next phase to ask reads again. Make one per run, never at module scope: a later
+ * run must see the warnings this one writes.
+ */
+export function readingFollowUpsOnce(log: StopLog): StopLog {
+  const reads = new Map<string, Promise<StopRecord[]>>();
+  return {
+    recordsSince: (modelArn, since) => log.recordsSince(modelArn, since),
+    pendingRecords: (region) => log.pendingRecords(region),
+    writeIntent: (record) => log.writeIntent(record),
+    recordOutcome: (modelArn, stoppedAt, outcome) => log.recordOutcome(modelArn, stoppedAt, outcome),
+    closeWarning: (modelArn, stoppedAt, outcome) => log.closeWarning(modelArn, stoppedAt, outcome),
+    changeFollowUp: (record, change) => log.changeFollowUp(record, change),
+    async followUps(region) {
+      let read = reads.get(region);
+      if (read === undefined) {
+        read = log.followUps(region);
+        reads.set(region, read);
+        read.catch(() => reads.delete(region));
+      }
+      // Each phase gets its own list to filter and sort.
+      return [...(await read)];
+    },
+  };
+}
+
+/**
  * Whose models a log serves in the organization mode (issue 11): its records carry `accountId`, and a record still
  * STOP_PENDING or followed up (an open warning) is indexed under `<accountId>:<region>` in `PendingStops` and
  * `FollowUps`, so each account's run finds its own and never another account's. The hub's log also reads the

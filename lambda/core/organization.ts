@@ -5,11 +5,11 @@
  *
  * Why compact summaries, and the bound. The state machine's inline Map returns every item's result in one array,
  * and Step Functions refuses a state's input or output over 256 KiB (262,144 bytes). Each item therefore returns
- * its counts, and as many stopped ARNs and errors as fit in its share of {@link ITEM_RESULTS_BUDGET_BYTES}; the full
- * lists stay in the log table and in each item's `run summary` log line. A summary with its counts only takes at
- * most {@link MIN_ITEM_SUMMARY_BYTES}, so the Map's output is at most
+ * its counts, and as many errors, restarts and stopped ARNs as fit in its share of {@link ITEM_RESULTS_BUDGET_BYTES};
+ * the full lists stay in the log table and in each item's `run summary` log line. A summary with its counts only
+ * takes at most {@link MIN_ITEM_SUMMARY_BYTES}, so the Map's output is at most
  * max(ITEM_RESULTS_BUDGET_BYTES, items × MIN_ITEM_SUMMARY_BYTES) plus the array's commas: with at most
- * {@link MAX_ITEMS} items, 600 × 291 = 174,600 bytes and 600 commas, about 67% of the limit.
+ * {@link MAX_ITEMS} items, 600 × 354 = 212,400 bytes and 600 commas, about 81% of the limit.
  */
 
 import type { Digest } from "./digest.ts";
@@ -33,8 +33,11 @@ export const MAX_ITEMS = 600;
 /** The bytes all items' summaries share (160 KiB): the rest of the 256 KiB limit is headroom. */
 export const ITEM_RESULTS_BUDGET_BYTES = 160 * 1024;
 
-/** The largest summary with its counts only (every count at 9 digits, the longest region name): never cut below. */
-export const MIN_ITEM_SUMMARY_BYTES = 291;
+/**
+ * The largest summary with its counts only (every count at 9 digits, the longest region name: 310 bytes measured,
+ * and 44 to spare): never cut below.
+ */
+export const MIN_ITEM_SUMMARY_BYTES = 354;
 
 /** The most bytes one item's summary takes, however few items there are: a digest lists no more than this. */
 export const MAX_ITEM_SUMMARY_BYTES = 8 * 1024;
@@ -56,12 +59,25 @@ export interface ItemSummary {
   readonly savingsUsd: number;
   /** Models warned before a stop (each owner's topic told, and the warning recorded in the log table). */
   readonly warned: number;
+  /** Stops of earlier runs the item's regret check undid, starting the model again (a request came in before it). */
+  readonly restarted: number;
+  /** What the models started again cost an hour, by the configured price. */
+  readonly restartedUsd: number;
   /** The first stopped (or would-stop) ARNs, as many as fit. */
   readonly stoppedArns: readonly string[];
+  /** The first restarts, each reason cut to {@link MAX_MESSAGE_CHARS}, as many as fit. */
+  readonly restarts: readonly ItemRestart[];
   /** The first errors, each message cut to {@link MAX_MESSAGE_CHARS}, as many as fit. */
   readonly errorList: readonly { readonly arn?: string; readonly message: string }[];
   /** Why the run could not start, when `status` is `failed`. */
   readonly failure?: string;
+}
+
+/** A stop the item's run undid, as the organization's digest lists it. */
+export interface ItemRestart {
+  readonly arn: string;
+  readonly reason: string;
+  readonly hourlyCostUsd: number;
 }
 
 /** What the gather step reads of a run summary (lambda/phases/report.ts's RunSummary fits). */
@@ -74,6 +90,8 @@ export interface ItemRunSummary {
   readonly estimatedHourlySavingsUsd: number;
   /** The models warned before a stop; none when absent. */
   readonly warned?: readonly unknown[];
+  /** The stops of earlier runs the run's regret check undid; none when absent. */
+  readonly restarted?: readonly ItemRestart[];
 }
 
 /** The longest error message an item passes on; the whole message is in the item's log. */
@@ -112,6 +130,7 @@ export function planWork(input: {
 
 /** The summary of an item whose run finished, within `budget` bytes (never below its counts). */
 export function compactSummary(summary: ItemRunSummary, item: WorkItem, budget: number): ItemSummary {
+  const restarted = summary.restarted ?? [];
   const counts: ItemSummary = {
     accountId: item.accountId,
     region: item.region,
@@ -123,16 +142,27 @@ export function compactSummary(summary: ItemRunSummary, item: WorkItem, budget: 
     unfinished: summary.unfinished.length,
     savingsUsd: summary.estimatedHourlySavingsUsd,
     warned: summary.warned?.length ?? 0,
+    restarted: restarted.length,
+    restartedUsd: Math.round(restarted.reduce((sum, restart) => sum + restart.hourlyCostUsd, 0) * 100) / 100,
     stoppedArns: [],
     errorList: [],
+    restarts: [],
   };
   return fillLists(
     counts,
-    summary.stopped,
-    summary.errors.map((error) => ({
-      ...(error.arn !== undefined && { arn: error.arn }),
-      message: cut(error.message, MAX_MESSAGE_CHARS),
-    })),
+    {
+      stopped: summary.stopped,
+      errors: summary.errors.map((error) => ({
+        ...(error.arn !== undefined && { arn: error.arn }),
+        message: cut(error.message, MAX_MESSAGE_CHARS),
+      })),
+      // Only what the digest shows: a RunSummary's restart also says which check made it.
+      restarts: restarted.map(({ arn, reason, hourlyCostUsd }) => ({
+        arn,
+        reason: cut(reason, MAX_MESSAGE_CHARS),
+        hourlyCostUsd,
+      })),
+    },
     budget,
   );
 }
@@ -150,35 +180,43 @@ export function failedItem(item: WorkItem, failure: string): ItemSummary {
     unfinished: 0,
     savingsUsd: 0,
     warned: 0,
+    restarted: 0,
+    restartedUsd: 0,
     stoppedArns: [],
     errorList: [],
+    restarts: [],
     failure: cut(failure, MAX_MESSAGE_CHARS),
   };
 }
 
-/** Errors first (a person acts on them), then stopped ARNs, each list in order while the whole fits `budget`. */
+/**
+ * Errors first (a person acts on them), then the restarts (a model running again costs money again), then stopped
+ * ARNs, each list in order while the whole fits `budget`.
+ */
 function fillLists(
   counts: ItemSummary,
-  stopped: readonly string[],
-  errors: readonly { readonly arn?: string; readonly message: string }[],
+  lists: {
+    readonly stopped: readonly string[];
+    readonly errors: readonly { readonly arn?: string; readonly message: string }[];
+    readonly restarts: readonly ItemRestart[];
+  },
   budget: number,
 ): ItemSummary {
   let used = bytes(counts);
-  const errorList: { arn?: string; message: string }[] = [];
-  for (const error of errors) {
-    const cost = bytes(error) + 1;
-    if (used + cost > budget) break;
-    errorList.push(error);
-    used += cost;
-  }
-  const stoppedArns: string[] = [];
-  for (const arn of stopped) {
-    const cost = bytes(arn) + 1;
-    if (used + cost > budget) break;
-    stoppedArns.push(arn);
-    used += cost;
-  }
-  return { ...counts, stoppedArns, errorList };
+  const fill = <T>(entries: readonly T[]): T[] => {
+    const kept: T[] = [];
+    for (const entry of entries) {
+      const cost = bytes(entry) + 1;
+      if (used + cost > budget) break;
+      kept.push(entry);
+      used += cost;
+    }
+    return kept;
+  };
+  const errorList = fill(lists.errors);
+  const restarts = fill(lists.restarts);
+  const stoppedArns = fill(lists.stopped);
+  return { ...counts, stoppedArns, errorList, restarts };
 }
 
 /** What the Map hands back for an item whose invocation failed outright (timeout, crash), after its Catch. */
@@ -209,6 +247,10 @@ export interface OrganizationRunSummary {
   readonly unfinished: number;
   readonly estimatedHourlySavingsUsd: number;
   readonly warned: number;
+  /** Stops of earlier runs the items' regret checks undid, starting the model again. */
+  readonly restarted: number;
+  /** What the models started again cost an hour, by the configured price. */
+  readonly restartedHourlyCostUsd: number;
   /** The items whose run could not start or was cut short, each with why. */
   readonly failedItems: readonly {
     readonly accountId: string;
@@ -260,8 +302,10 @@ export function gatherSummary(input: {
     errors: sum((i) => i.errors),
     unfinished: sum((i) => i.unfinished),
     estimatedHourlySavingsUsd: Math.round(sum((i) => i.savingsUsd) * 100) / 100,
-    // A summary from before warnings (an execution started by the earlier code) has none.
+    // A summary from before warnings or restarts (an execution started by the earlier code) has none.
     warned: sum((i) => i.warned ?? 0),
+    restarted: sum((i) => i.restarted ?? 0),
+    restartedHourlyCostUsd: Math.round(sum((i) => i.restartedUsd ?? 0) * 100) / 100,
     failedItems: items
       .filter((i) => i.status === "failed")
       .map((i) => ({ accountId: i.accountId, region: i.region, reason: i.failure ?? "failed" })),
@@ -273,9 +317,9 @@ export function gatherSummary(input: {
 }
 
 /**
- * The one digest of an organization run, or undefined when nothing was stopped or warned and nothing went wrong.
- * Failed items come first, then the stops by account and region, the warnings, then the errors; each list is cut to
- * fit SNS's 256 KiB.
+ * The one digest of an organization run, or undefined when nothing was stopped, undone or warned and nothing went
+ * wrong. Failed items come first, then the stops undone and the stops by account and region (the single-account
+ * digest's order), the warnings, then the errors; each list is cut to fit SNS's 256 KiB.
  */
 export function buildOrganizationDigest(input: {
   readonly summary: OrganizationRunSummary;
@@ -287,6 +331,7 @@ export function buildOrganizationDigest(input: {
   const failed = summary.failedItems.length;
   if (
     summary.stopped === 0 &&
+    summary.restarted === 0 &&
     summary.warned === 0 &&
     summary.errors === 0 &&
     failed === 0 &&
@@ -302,6 +347,7 @@ export function buildOrganizationDigest(input: {
   if (summary.mode !== "warn" && summary.stopped > 0)
     parts[0] += ` (${formatHourlyCost(summary.estimatedHourlySavingsUsd)})`;
   parts[0] += ` in ${plural(summary.accounts, "account")}`;
+  if (summary.restarted > 0) parts.unshift(`undid ${plural(summary.restarted, "stop")}`);
   if (summary.mode !== "warn" && summary.warned > 0) parts.push(`${warnVerb} ${summary.warned}`);
   if (failed + summary.problems.length > 0) parts.push(`${failed + summary.problems.length} failed`);
   const otherErrors = summary.errors - failed;
@@ -328,6 +374,28 @@ export function buildOrganizationDigest(input: {
         ...summary.failedItems.map((item) => `- ${place(item)}: ${item.reason}`),
       ],
       more: (count) => `- and ${count} more, ${cutNote}: see the run summary in the function's log`,
+    });
+  const restarting = items.filter((item) => (item.restarted ?? 0) > 0);
+  if (restarting.length > 0)
+    sections.push({
+      // The nightly run's restarts are all its regret check's: restart rules are the follow-up function's.
+      title:
+        `Undid ${plural(summary.restarted, "stop")} that proved wrong, starting the model again ` +
+        `(about ${formatHourlyCost(summary.restartedHourlyCostUsd)} again):`,
+      entries: restarting.map((item) => {
+        const listed = item.restarts ?? [];
+        return [
+          `- ${place(item)}: ${item.restarted} (${formatHourlyCost(item.restartedUsd ?? 0)})`,
+          ...listed.flatMap((restart) => [
+            `  ${restart.reason} (${formatHourlyCost(restart.hourlyCostUsd)})`,
+            `  ${restart.arn}`,
+          ]),
+          ...(listed.length < item.restarted
+            ? [`  and ${item.restarted - listed.length} more in the log table`]
+            : []),
+        ].join("\n");
+      }),
+      more: (count) => `- and ${count} more accounts and regions, ${cutNote}: see the log table`,
     });
   const stopping = items.filter((item) => item.stopped > 0);
   if (stopping.length > 0)

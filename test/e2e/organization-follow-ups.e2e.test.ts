@@ -235,6 +235,23 @@ describe("follow-ups across the organization", () => {
     }
     for (const { batch } of arns.member) assert.equal(member.rekognition.model(batch)?.status, "RUNNING");
     for (const { batch } of arns.hub) assert.equal(world.sandbox.rekognition.model(batch)?.status, "RUNNING");
+    // The organization's one digest of the night lists each undone stop under its account and region.
+    const summary = next.output as OrganizationRunSummary;
+    assert.deepEqual([summary.restarted, summary.restartedHourlyCostUsd], [4, 32]);
+    const digest = world.sandbox.sns.messages.at(-1);
+    assert.match(digest?.subject ?? "", /^idle-model-stopper: undid 4 stops, /);
+    assert.match(digest?.message ?? "", /^Run scheduled-2026-11-29T02:00:00Z /);
+    for (const [account, models] of [
+      [HUB, arns.hub],
+      [A, arns.member],
+    ] as const)
+      for (const [index, { batch }] of models.entries())
+        assert.ok(
+          digest?.message.includes(
+            `- ${account} ${REGIONS[index]}: 1 ($8.00/h)\n  ${REGRET} ($8.00/h)\n  ${batch}`,
+          ),
+          digest?.message,
+        );
   });
 
   it("follows up the other accounts when one account's spoke role cannot be assumed", async () => {

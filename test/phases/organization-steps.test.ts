@@ -6,6 +6,7 @@ import type { OrganizationAccounts } from "../../lambda/adapters/organizations.t
 import { type SpokeRoleAssumer, SpokeRoleUnavailableError } from "../../lambda/adapters/spoke-role.ts";
 import type { AccountScope } from "../../lambda/aws-clients.ts";
 import type { ItemSummary, OrganizationRunSummary } from "../../lambda/core/organization.ts";
+import type { StopRecord } from "../../lambda/core/stop-record.ts";
 import { loadOrganizationConfig } from "../../lambda/organization/config.ts";
 import { createOrganizationHandler, type WorkList } from "../../lambda/organization/steps.ts";
 import {
@@ -19,6 +20,7 @@ import {
   NOW,
   runningModel,
 } from "./fakes.ts";
+import { followedStop, requestsAt } from "./follow-up-fixtures.ts";
 
 const HUB = "999999999999";
 
@@ -39,6 +41,8 @@ function steps(options: {
   assume?: (account: string) => Error | undefined;
   /** Tags of every account's model. */
   tags?: Record<string, string>;
+  /** Per account: stops of earlier runs its log follows up, each with a request that arrived before it. */
+  wrongStops?: Record<string, StopRecord[]>;
 }) {
   // The steps, not discovery, are under test here: the full discovery walks the fakes' projects.
   const config = configWith({ REGIONS: "us-east-1,eu-west-1", DISCOVERY: "full", ...options.env });
@@ -83,21 +87,39 @@ function steps(options: {
     adaptersIn: (scope) => {
       scopes.push(scope);
       const account = scope.account.accountId;
+      const wrongStops = options.wrongStops?.[account] ?? [];
       const log = logs.get(account) ?? new FakeStopLog();
+      if (!logs.has(account)) log.records.push(...wrongStops);
       logs.set(account, log);
       const model = runningModel(`p${account}`, "v1");
       const modelArn = model.modelArn.replace("123456789012", account);
       const directory = new FakeDirectory([[{ ...model, modelArn }]]);
       if (options.tags) directory.tags.set(modelArn, options.tags);
-      return {
-        directory,
-        usage: new FakeUsage(),
-        log,
-      };
+      const usage = new FakeUsage();
+      for (const stop of wrongStops) {
+        directory.statuses.set(stop.modelArn, "STOPPED");
+        usage.requests.set(stop.modelArn, requestsAt(LATE_REQUEST));
+      }
+      return { directory, usage, log };
     },
     single: async () => "single run",
   });
   return { handler, scopes, assumed, logs, notifier, logger };
+}
+
+/** Last night's stop, and the request that CloudWatch received only after it. */
+const LATE_REQUEST = "2026-11-27T01:59:00Z";
+
+/** A stop an earlier night's run made in an account, still followed up, that a late request proved wrong. */
+function wrongStop(account: string): StopRecord {
+  const stop = followedStop("batch", "nightly", {
+    stoppedAt: "2026-11-27T02:00:00.000Z",
+    completedAt: "2026-11-27T02:00:05Z",
+    evidenceUntil: "2026-11-27T01:58:00Z",
+    runId: "scheduled-2026-11-27T02:00:00Z",
+    status: "STOPPED",
+  });
+  return { ...stop, modelArn: stop.modelArn.replace("123456789012", account), accountId: account };
 }
 
 const listEvent = {
@@ -309,6 +331,50 @@ describe("the gather step", () => {
     assert.equal(summary.failedItems.length, 1);
     assert.equal(notifier.sent.length, 1);
     assert.match(notifier.sent[0]?.subject ?? "", /stopped 1 model .* in 2 accounts, 1 failed/);
+  });
+
+  it("lists the stops each item's regret check undid in the one digest, with the account, and counts them", async () => {
+    // Prepare: the member account's item restarts a stop of last night that a late request proved wrong.
+    const wrong = wrongStop("111111111111");
+    const env = { REGRET_CHECK_MINUTES: "0" };
+    const itemSteps = steps({ env, wrongStops: { "111111111111": [wrong] } });
+    const item = (await itemSteps.handler({
+      step: "item",
+      accountId: "111111111111",
+      region: "us-east-1",
+      runId: "run-1",
+      mode: "run",
+      scheduledAt: NOW,
+      summaryBytes: 4096,
+    })) as ItemSummary;
+    const { handler, notifier } = steps({ env });
+    // Act
+    const summary = (await handler({
+      step: "gather",
+      runId: "run-1",
+      dryRun: false,
+      mode: "run",
+      items: [item],
+      problems: [],
+    })) as OrganizationRunSummary;
+    // Assess
+    const regret = `regretted: a request at ${LATE_REQUEST} arrived before the stop`;
+    assert.deepEqual(item.restarts, [{ arn: wrong.modelArn, reason: regret, hourlyCostUsd: 8 }]);
+    assert.equal(itemSteps.logs.get("111111111111")?.records[0]?.status, "RESTARTED");
+    assert.deepEqual([summary.restarted, summary.restartedHourlyCostUsd, summary.stopped], [1, 8, 1]);
+    assert.equal(notifier.sent.length, 1);
+    assert.match(notifier.sent[0]?.subject ?? "", /^idle-model-stopper: undid 1 stop, stopped 1 model /);
+    assert.ok(
+      notifier.sent[0]?.message.includes(
+        [
+          "Undid 1 stop that proved wrong, starting the model again (about $8.00/h again):",
+          "- 111111111111 us-east-1: 1 ($8.00/h)",
+          `  ${regret} ($8.00/h)`,
+          `  ${wrong.modelArn}`,
+        ].join("\n"),
+      ),
+      notifier.sent[0]?.message,
+    );
   });
 
   it("sends the digest of a warning pass, with the warnings by account and region", async () => {

@@ -8,21 +8,27 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MODELS_PER_CALL } from "../../lambda/adapters/metrics.ts";
+import type { StopLog } from "../../lambda/adapters/stop-log.ts";
 import type { Decision } from "../../lambda/core/decide.ts";
+import { buildWarningRecord } from "../../lambda/core/stop-record.ts";
 import type { RunningModel } from "../../lambda/core/types.ts";
 import { assess, runStopper } from "../../lambda/run.ts";
 import {
+  awsError,
   busyUsage,
   configWith,
   FakeDirectory,
   FakeLogger,
   FakeStopLog,
   FakeUsage,
+  HOUR,
+  MINUTE,
   modelsOf,
   NOW,
   runningModel,
   settle,
 } from "./fakes.ts";
+import { followedStop, requestsAt } from "./follow-up-fixtures.ts";
 
 /** An account whose first page holds a full metric batch of models, and whose second page waits. */
 function twoPageAccount() {
@@ -197,5 +203,128 @@ describe("a run", () => {
     const record = log.records.find((r) => r.modelArn === quiet.modelArn);
     assert.match(record?.evidenceUntil ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.equal(record?.lastLook && "requests" in record.lastLook && record.lastLook.requests, 0);
+  });
+});
+
+/**
+ * An account in two regions with warnings on: in us-east-1 a stop of last night that a late request proved wrong and
+ * an idle model never warned; in eu-west-1 an idle model whose warning (written 9 hours ago) is due.
+ */
+function followedAndWarned() {
+  const fresh = runningModel("cats", "v1", "us-east-1");
+  const warned = runningModel("dogs", "v1", "eu-west-1");
+  const directory = new FakeDirectory([[fresh, warned]]);
+  const usage = new FakeUsage();
+  const log = new FakeStopLog();
+  const wrong = followedStop("batch", "nightly", {
+    stoppedAt: "2026-11-27T02:00:00.000Z",
+    completedAt: "2026-11-27T02:00:05Z",
+    evidenceUntil: "2026-11-27T01:58:00Z",
+    runId: "scheduled-2026-11-27T02:00:00Z",
+    status: "STOPPED",
+  });
+  directory.statuses.set(wrong.modelArn, "STOPPED");
+  usage.requests.set(wrong.modelArn, requestsAt("2026-11-27T01:59:00Z"));
+  const warnedAt = NOW - 9 * HOUR;
+  const warning = buildWarningRecord(
+    {
+      model: warned,
+      verdict: {
+        action: "stop",
+        reason: "idle",
+        facts: { idleMinutes: 180, evidenceUntil: new Date(warnedAt - 2 * MINUTE).toISOString() },
+        cause: "idle",
+      },
+    },
+    {
+      runId: "scheduled-2026-11-27T18:00:00Z",
+      now: warnedAt,
+      dryRun: false,
+      ttlDays: 400,
+      stopNotBefore: NOW - HOUR,
+    },
+  );
+  log.records.push(wrong, warning);
+  const config = configWith({
+    REGIONS: "us-east-1,eu-west-1",
+    DISCOVERY: "full",
+    WARN_BEFORE_STOP_HOURS: "8",
+  });
+  const run = (runId: string, stopLog: StopLog = log) =>
+    runStopper({ directory, usage, log: stopLog, logger: new FakeLogger(), clock: () => NOW }, config, runId);
+  const followUpReads = () => log.calls.filter((call) => call.startsWith("followUps ")).sort();
+  return { log, run, followUpReads, fresh, warned, wrong };
+}
+
+describe("a run's reads of the FollowUps index", () => {
+  it("are one Query per region, whose stops the follow-ups take and whose open warnings the warn phase takes", async () => {
+    // Prepare
+    const { run, followUpReads, fresh, warned, wrong } = followedAndWarned();
+
+    // Act
+    const summary = await run("run-1");
+
+    // Assess
+    assert.deepEqual(followUpReads(), ["followUps eu-west-1", "followUps us-east-1"]);
+    assert.deepEqual(
+      summary.restarted.map((restart) => [restart.arn, restart.by]),
+      [[wrong.modelArn, "regret"]],
+    );
+    assert.deepEqual(summary.stopped, [warned.modelArn], "the due warning was found");
+    assert.deepEqual(
+      summary.warningsClosed.map((closed) => [closed.arn, closed.status]),
+      [[warned.modelArn, "STOPPED_AFTER_WARNING"]],
+    );
+    assert.deepEqual(
+      summary.warned.map((w) => w.arn),
+      [fresh.modelArn],
+    );
+  });
+
+  it("are made again by the next run, which finds the warning this one wrote", async () => {
+    // Prepare
+    const { run, followUpReads, fresh } = followedAndWarned();
+    await run("run-1");
+
+    // Act
+    const next = await run("run-2");
+
+    // Assess
+    assert.equal(followUpReads().length, 4);
+    assert.ok(!next.warned.some((w) => w.arn === fresh.modelArn), "not warned twice");
+    assert.match(next.skipped.find((kept) => kept.arn === fresh.modelArn)?.reason ?? "", /warned at/);
+  });
+
+  it("read a region again for the warnings when the follow-ups' read of it failed", async () => {
+    // Prepare: the first Query of us-east-1 fails, as a throttled one would after the SDK's retries.
+    const { log, run, followUpReads, fresh } = followedAndWarned();
+    let failed = false;
+    const flaky: StopLog = Object.assign(Object.create(log) as StopLog, {
+      followUps: async (region: string) => {
+        if (region === "us-east-1" && !failed) {
+          failed = true;
+          log.calls.push(`followUps ${region}`);
+          throw awsError("ProvisionedThroughputExceededException", "slow down");
+        }
+        return log.followUps(region);
+      },
+    });
+
+    // Act
+    const summary = await run("run-1", flaky);
+
+    // Assess
+    assert.deepEqual(followUpReads(), ["followUps eu-west-1", "followUps us-east-1", "followUps us-east-1"]);
+    assert.deepEqual(
+      summary.errors.map((error) => error.message),
+      [
+        "could not read the stops followed up in us-east-1: ProvisionedThroughputExceededException: slow down",
+      ],
+    );
+    assert.deepEqual(
+      summary.warned.map((w) => w.arn),
+      [fresh.modelArn],
+      "warned, not kept for want of its open warnings",
+    );
   });
 });

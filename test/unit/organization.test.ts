@@ -128,6 +128,24 @@ describe("the work of a run", () => {
   });
 });
 
+const REGRET = "regretted: a request at 2026-11-28T01:59:00Z arrived before the stop";
+
+/** A run summary with `count` stops of earlier runs undone by its regret check, at $8.00/h each. */
+const withRestarts = <T extends object>(
+  summary: T,
+  count: number,
+  account = "111111111111",
+  region = "us-east-1",
+) => ({
+  ...summary,
+  restarted: Array.from({ length: count }, (_, i) => ({
+    arn: arn(account, region, i, "batch"),
+    by: "regret" as const,
+    reason: REGRET,
+    hourlyCostUsd: 8,
+  })),
+});
+
 describe("an item's compact summary", () => {
   const run = (stopped: number, errors: number) => ({
     scanned: stopped + 3,
@@ -188,17 +206,47 @@ describe("an item's compact summary", () => {
       unfinished: 999_999_999,
       savingsUsd: 99_999_999.99,
       warned: 999_999_999,
+      restarted: 999_999_999,
+      restartedUsd: 99_999_999.99,
       stoppedArns: [],
       errorList: [],
+      restarts: [],
     };
     assert.ok(Buffer.byteLength(JSON.stringify(biggest)) <= MIN_ITEM_SUMMARY_BYTES);
     const output = JSON.stringify(
       Array.from({ length: MAX_ITEMS }, () =>
-        compactSummary(run(25, 5), biggest, summaryBudgetBytes(MAX_ITEMS)),
+        compactSummary(withRestarts(run(25, 5), 5), biggest, summaryBudgetBytes(MAX_ITEMS)),
       ),
     );
     assert.ok(Buffer.byteLength(output) < 262_144);
-    assert.ok(Buffer.byteLength(output) <= ITEM_RESULTS_BUDGET_BYTES + MAX_ITEMS * 2 + 1024);
+    // The module's bound: the larger of the shared budget and the items' counts, and the array's commas.
+    const bound = Math.max(ITEM_RESULTS_BUDGET_BYTES, MAX_ITEMS * MIN_ITEM_SUMMARY_BYTES) + MAX_ITEMS + 1;
+    assert.ok(Buffer.byteLength(output) <= bound, `${Buffer.byteLength(output)} > ${bound}`);
+  });
+
+  it("lists the restarts its regret check made after the errors and before the stopped ARNs, within its share", () => {
+    // Prepare
+    const where = { accountId: "111111111111", region: "us-east-1" };
+    const found = withRestarts(run(25, 2), 3);
+    const roomy = compactSummary(found, where, 8192);
+    // Each entry is counted with a comma after it: one more per list than the JSON has.
+    const withoutArns = Buffer.byteLength(JSON.stringify({ ...roomy, stoppedArns: [] })) + 2;
+    // Act
+    const tight = compactSummary(found, where, withoutArns);
+    const least = compactSummary(found, where, MIN_ITEM_SUMMARY_BYTES);
+    // Assess
+    assert.deepEqual([roomy.restarted, roomy.restartedUsd, roomy.stoppedArns.length], [3, 24, 25]);
+    assert.deepEqual(roomy.restarts[0], { arn: found.restarted[0]?.arn, reason: REGRET, hourlyCostUsd: 8 });
+    assert.deepEqual(
+      [tight.errorList.length, tight.restarts.length, tight.stoppedArns.length],
+      [2, 3, 0],
+      "the errors and the restarts take the room first",
+    );
+    assert.deepEqual(
+      [least.restarted, least.restartedUsd, least.restarts.length],
+      [3, 24, 0],
+      "the counts, whatever the room",
+    );
   });
 
   it("of a run that could not start says why, cut to 300 characters", () => {
@@ -300,6 +348,120 @@ describe("the organization's run summary and digest", () => {
     );
   });
 
+  it("lists the stops the items' regret checks undid by account and region, before the stops, as one account's does", () => {
+    // Prepare: one item undid a stop and stopped two models; another undid one stop and stopped nothing.
+    const undoing: ItemSummary[] = [
+      compactSummary(
+        withRestarts(
+          {
+            scanned: 4,
+            stopped: [arn("111111111111", "us-east-1", 1), arn("111111111111", "us-east-1", 2)],
+            skipped: [{}, {}],
+            errors: [],
+            unfinished: [],
+            estimatedHourlySavingsUsd: 12,
+          },
+          1,
+        ),
+        { accountId: "111111111111", region: "us-east-1" },
+        4096,
+      ),
+      compactSummary(
+        withRestarts(
+          {
+            scanned: 1,
+            stopped: [],
+            skipped: [{}],
+            errors: [],
+            unfinished: [],
+            estimatedHourlySavingsUsd: 0,
+          },
+          1,
+          "222222222222",
+          "eu-west-1",
+        ),
+        { accountId: "222222222222", region: "eu-west-1" },
+        4096,
+      ),
+    ];
+    // Act
+    const summary = gatherSummary({ runId: "r1", dryRun: false, mode: "run", items: undoing, problems: [] });
+    const digest = buildOrganizationDigest({ summary, items: undoing, now: NOW, logTableName: "log" });
+    // Assess
+    assert.deepEqual([summary.restarted, summary.restartedHourlyCostUsd, summary.stopped], [2, 16, 2]);
+    assert.equal(
+      digest?.subject,
+      "idle-model-stopper: undid 2 stops, stopped 2 models ($12.00/h) in 2 accounts",
+    );
+    const message = digest?.message ?? "";
+    const undoneAt = message.indexOf(
+      "Undid 2 stops that proved wrong, starting the model again (about $16.00/h again):\n",
+    );
+    assert.ok(undoneAt > 0 && undoneAt < message.indexOf("Stopped 2, about $12.00/h:"), message);
+    assert.ok(
+      message.includes(
+        [
+          "- 111111111111 us-east-1: 1 ($8.00/h)",
+          `  ${REGRET} ($8.00/h)`,
+          `  ${arn("111111111111", "us-east-1", 0, "batch")}`,
+          "- 222222222222 eu-west-1: 1 ($8.00/h)",
+          `  ${REGRET} ($8.00/h)`,
+          `  ${arn("222222222222", "eu-west-1", 0, "batch")}`,
+        ].join("\n"),
+      ),
+      message,
+    );
+  });
+
+  it("sends a digest when a regret check undid a stop and nothing else happened", () => {
+    // Prepare
+    const undone = [
+      compactSummary(
+        withRestarts(
+          {
+            scanned: 1,
+            stopped: [],
+            skipped: [{}],
+            errors: [],
+            unfinished: [],
+            estimatedHourlySavingsUsd: 0,
+          },
+          1,
+        ),
+        { accountId: "111111111111", region: "us-east-1" },
+        4096,
+      ),
+    ];
+    // Act
+    const summary = gatherSummary({ runId: "r", dryRun: false, mode: "run", items: undone, problems: [] });
+    const digest = buildOrganizationDigest({ summary, items: undone, now: NOW, logTableName: "log" });
+    // Assess
+    assert.equal(digest?.subject, "idle-model-stopper: undid 1 stop, stopped 0 models in 1 account");
+    assert.match(digest?.message ?? "", /Undid 1 stop that proved wrong/);
+  });
+
+  it("counts no restart for an item summary from before restarts were passed on", () => {
+    // Prepare: what the earlier code's item returned, without the restart fields.
+    const { restarted: _, restartedUsd: __, restarts: ___, ...earlier } = items[0] as ItemSummary;
+    // Act
+    const summary = gatherSummary({
+      runId: "r",
+      dryRun: false,
+      mode: "run",
+      items: [earlier as ItemSummary],
+      problems: [],
+    });
+    const digest = buildOrganizationDigest({
+      summary,
+      items: [earlier as ItemSummary],
+      now: NOW,
+      logTableName: "log",
+    });
+    // Assess
+    assert.deepEqual([summary.restarted, summary.restartedHourlyCostUsd], [0, 0]);
+    assert.doesNotMatch(digest?.message ?? "", /Undid/);
+  });
+
   it("sends nothing when nothing was stopped and nothing went wrong", () => {
     const quiet = [
       compactSummary(
@@ -327,15 +489,20 @@ describe("the organization's run summary and digest", () => {
           errors: Array.from({ length: 10 }, () => ({ message: "z".repeat(400) })),
           unfinished: [],
           estimatedHourlySavingsUsd: 100,
+          restarted: Array.from({ length: 5 }, (_, j) => ({
+            arn: arn(String(100000000000 + i), "us-east-1", j, "b".repeat(200)),
+            reason: "r".repeat(400),
+            hourlyCostUsd: 8,
+          })),
         },
         { accountId: String(100000000000 + i), region: "us-east-1" },
         summaryBudgetBytes(MAX_ITEMS),
       ),
     );
-    const summary = gatherSummary({ runId: "r", dryRun: true, mode: "run", items: many, problems: [] });
+    const summary = gatherSummary({ runId: "r", dryRun: false, mode: "run", items: many, problems: [] });
     const digest = buildOrganizationDigest({ summary, items: many, now: NOW, logTableName: "log" });
     assert.ok(digest && Buffer.byteLength(digest.message) <= MAX_MESSAGE_BYTES);
-    assert.match(digest?.subject ?? "", /^idle-model-stopper dry run: would stop 15000 models/);
+    assert.match(digest?.subject ?? "", /^idle-model-stopper: undid 3000 stops, stopped 15000 models/);
   });
 });
 
