@@ -10,16 +10,15 @@ import { after, before, describe, it } from "node:test";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { CallGuard } from "../../sandbox/call-guard.ts";
-import type { CfnTemplate } from "../../sandbox/cfn-template.ts";
 import { PINNED_START_MILLIS, type Sandbox, startSandbox } from "../../sandbox/index.ts";
 import { SpokeGuards } from "../../sandbox/organization-run.ts";
 import { PermissionChecker } from "../../sandbox/permission-check.ts";
 import type { PolicyDocument } from "../../sandbox/template-policies.ts";
-import { spokeTemplate } from "../../scripts/spoke-template.ts";
 import type { ChildRun } from "../support/child-run.ts";
 import { cliPrincipal } from "../support/cli-policy.ts";
 import { FIXED_CLOCK_LAUNCHER, runCli } from "../support/cli-run.ts";
 import { profileFiles } from "../support/profile-files.ts";
+import { spokeStackSet } from "../support/spoke-stack-set.ts";
 
 const CLI_ACCOUNTS_POLICY = new URL("../../policies/cli-accounts-policy.json", import.meta.url);
 
@@ -46,19 +45,14 @@ function cli(args: readonly string[], env: Record<string, string | undefined> = 
 }
 
 before(async () => {
-  spokes = new SpokeGuards({
-    template: spokeTemplate() as unknown as CfnTemplate,
-    parameters: {
-      HubAccountId: "123456789012",
-      HubRoleName: "IdleModelStopperHub-us-east-1",
-      OrganizationId: "o-a1b2c3d4e5",
-      Regions: ["us-east-1"],
-      RoleName: "IdleModelStopperSpoke",
-      ExternalId: "",
-    },
-    accounts: [MEMBER],
-    region: "us-east-1",
-  });
+  spokes = new SpokeGuards(
+    spokeStackSet({
+      hubAccountId: "123456789012",
+      organizationId: "o-a1b2c3d4e5",
+      regions: ["us-east-1"],
+      accounts: [MEMBER],
+    }),
+  );
   sandbox = await startSandbox({
     clock: () => NOW,
     transitionDelayMs: 600_000,
