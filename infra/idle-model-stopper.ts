@@ -4,14 +4,7 @@
  * the construct to it.
  */
 import { Aws, Duration, RemovalPolicy, Stack, TimeZone, Validations } from "aws-cdk-lib";
-import {
-  Alarm,
-  ComparisonOperator,
-  type Dashboard,
-  Stats,
-  TreatMissingData,
-} from "aws-cdk-lib/aws-cloudwatch";
-import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import { type Alarm, type Dashboard, type IMetric, Stats } from "aws-cdk-lib/aws-cloudwatch";
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, type IRole, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
@@ -41,6 +34,7 @@ import { type IQueue, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { isOrganizationMode, organizationSettingsToEnv } from "../common/organization-settings.ts";
 import { settingsToEnv } from "../common/settings.ts";
+import { failureAlarm } from "./failure-alarm.ts";
 import { BUNDLE_HANDLER, FOLLOW_UP_HANDLER, stopperFunctionCode } from "./handler-source.ts";
 import { OrganizationFanOut } from "./organization-fan-out.ts";
 import { FOLLOW_UP_ROLE_SUFFIX } from "./spoke-role.ts";
@@ -733,19 +727,8 @@ export class IdleModelStopper extends Construct {
    * cause lasts, so a failure that repeats every run is one message, not one per run.
    */
   private createAlarms(): Alarm[] {
-    const alarmOn = (id: string, description: string, metric: Alarm["metric"]): Alarm => {
-      const alarm = new Alarm(this, id, {
-        alarmDescription: description,
-        metric,
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        // No runs, no datapoints: quiet nights are not failures.
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(new SnsAction(this.notificationTopic));
-      return alarm;
-    };
+    const alarmOn = (id: string, description: string, metric: IMetric): Alarm =>
+      failureAlarm(this, id, description, metric, this.notificationTopic);
     // Per-model errors (a model whose tags could not be read, a refused stop) are not alarmed: the run's digest
     // already lists them with their ARNs, and a second message about the same run would be noise.
     return [

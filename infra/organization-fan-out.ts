@@ -12,15 +12,7 @@
  */
 
 import { ArnFormat, Duration, Names, Stack } from "aws-cdk-lib";
-import {
-  Alarm,
-  ComparisonOperator,
-  MathExpression,
-  Metric,
-  Stats,
-  TreatMissingData,
-} from "aws-cdk-lib/aws-cloudwatch";
-import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import { type Alarm, type IMetric, MathExpression, Metric, Stats } from "aws-cdk-lib/aws-cloudwatch";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
@@ -38,6 +30,7 @@ import {
 } from "aws-cdk-lib/aws-stepfunctions";
 import { LambdaInvoke, type LambdaInvokeProps } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
+import { failureAlarm } from "./failure-alarm.ts";
 import { METRICS_NAMESPACE, SERVICE_NAME } from "./stopper-dashboard.ts";
 
 /** Properties of the fan-out. */
@@ -230,18 +223,8 @@ export class OrganizationFanOut extends Construct {
   }
 
   private createAlarms(topic: ITopic): Alarm[] {
-    const alarmOn = (id: string, description: string, metric: Alarm["metric"]) => {
-      const alarm = new Alarm(this, id, {
-        alarmDescription: description,
-        metric,
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(new SnsAction(topic));
-      return alarm;
-    };
+    const alarmOn = (id: string, description: string, metric: IMetric): Alarm =>
+      failureAlarm(this, id, description, metric, topic);
     return [
       alarmOn(
         "FailedRunsAlarm",

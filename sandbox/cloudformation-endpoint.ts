@@ -4,12 +4,11 @@
  * (form-encoded POST, XML answers). Stacks are put in by the sandbox (a stopper world puts its own), not created.
  */
 
-import { createHash, randomUUID } from "node:crypto";
-import http from "node:http";
+import { createHash } from "node:crypto";
+import type http from "node:http";
 import type { WireAnswer } from "./api-model-check.ts";
 import type { AnsweredCall } from "./call-log.ts";
-import { readBody, regionFromAuthorization, signerOf } from "./http-endpoint.ts";
-import { errorResponseXml, escapeXml, QueryProtocolError, sendXml } from "./query-protocol.ts";
+import { createQueryEndpoint, escapeXml, type QueryCall, QueryProtocolError } from "./query-protocol.ts";
 
 /** One output of a stack, as DescribeStacks lists it. */
 export interface StackOutput {
@@ -116,64 +115,40 @@ export function createCloudFormationEndpoint(
   defaultRegion: string,
   checkAnswer?: (answer: WireAnswer) => void,
 ): http.Server {
-  return http.createServer(async (request, response) => {
-    const receivedAt = Date.now();
-    const started = performance.now();
-    const region = regionFromAuthorization(request.headers.authorization) ?? defaultRegion;
-    const form = new URLSearchParams((await readBody(request)).toString("utf8"));
-    const operation = form.get("Action") ?? "";
-    const requestId = randomUUID();
-    const stackName = form.get("StackName") ?? undefined;
-    let statusCode = 200;
-    let body: string;
-    let outcome = "ok";
-    let failure: string | undefined;
-    // IAM authorizes DescribeStacks on the stack's ARN; an unknown stack has no id, so its name and any id.
-    const found = stackName === undefined ? undefined : stacks.find(region, stackName);
+  const stackNameOf = ({ form }: QueryCall): string | undefined => form.get("StackName") ?? undefined;
+  const describeStacks = (call: QueryCall): string => {
+    const stackName = stackNameOf(call);
+    const found = stackName === undefined ? undefined : stacks.find(call.region, stackName);
+    if (stackName !== undefined && !found)
+      throw new QueryProtocolError("ValidationError", `Stack with id ${stackName} does not exist`);
+    const listed = found ? [found] : stacks.inRegion(call.region);
+    return `<Stacks>${listed.map(stackXml).join("")}</Stacks>`;
+  };
+  const checkedInput = (call: QueryCall): Record<string, unknown> => {
+    const stackName = stackNameOf(call);
+    return stackName === undefined ? {} : { StackName: stackName };
+  };
+  // IAM authorizes DescribeStacks on the stack's ARN; an unknown stack has no id, so its name and any id.
+  const keyInput = (call: QueryCall): Record<string, unknown> => {
+    const stackName = stackNameOf(call);
+    if (stackName === undefined) return {};
     const stackArn =
-      stackName === undefined
-        ? undefined
-        : (found?.stackId ??
-          (stackName.startsWith("arn:")
-            ? stackName
-            : `arn:aws:cloudformation:${region}:${account}:stack/${stackName}/*`));
-    try {
-      if (operation !== "DescribeStacks")
-        throw new QueryProtocolError(
-          "InvalidAction",
-          `The action ${operation} is not valid for this endpoint`,
-        );
-      if (stackName !== undefined && !found)
-        throw new QueryProtocolError("ValidationError", `Stack with id ${stackName} does not exist`);
-      const listed = found ? [found] : stacks.inRegion(region);
-      body =
-        `<DescribeStacksResponse xmlns="${XMLNS}"><DescribeStacksResult><Stacks>${listed.map(stackXml).join("")}</Stacks>` +
-        `</DescribeStacksResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></DescribeStacksResponse>`;
-    } catch (error) {
-      const queryError =
-        error instanceof QueryProtocolError
-          ? error
-          : new QueryProtocolError("InternalFailure", String(error), 500);
-      statusCode = queryError.statusCode;
-      outcome = queryError.code;
-      failure = queryError.message;
-      body = errorResponseXml(XMLNS, queryError, requestId);
-    }
-    const headers = sendXml(request, response, statusCode, body, requestId);
-    const input = stackName === undefined ? {} : { StackName: stackName };
-    checkAnswer?.({ service: "cloudformation", operation, input, statusCode, headers, body });
-    record({
+      stacks.find(call.region, stackName)?.stackId ??
+      (stackName.startsWith("arn:")
+        ? stackName
+        : `arn:aws:cloudformation:${call.region}:${account}:stack/${stackName}/*`);
+    return { StackName: stackName, StackArn: stackArn };
+  };
+  return createQueryEndpoint(
+    {
       service: "cloudformation",
-      operation,
-      region,
-      ...signerOf(request),
-      input: { ...input, ...(stackArn !== undefined && { StackArn: stackArn }) },
-      outcome,
-      ...(failure !== undefined && { message: failure }),
-      statusCode,
-      addedLatencyMs: 0,
-      receivedAt,
-      durationMs: performance.now() - started,
-    });
-  });
+      xmlns: XMLNS,
+      operations: { DescribeStacks: describeStacks },
+      invalidActionMessage: (operation) => `The action ${operation} is not valid for this endpoint`,
+      internalErrorCode: "InternalFailure",
+      checkedInput,
+      keyInput,
+    },
+    { record, defaultRegion, checkAnswer },
+  );
 }

@@ -11,7 +11,7 @@ import {
   type CheckedCall,
   PermissionChecker,
   type PermissionDeniedError,
-  type SimulatedPrincipal,
+  roleSession,
 } from "./permission-check.ts";
 import { deployedPolicies, type PolicyDocument } from "./template-policies.ts";
 
@@ -72,21 +72,18 @@ export class FunctionPermissionGuard {
     const deployed = deployedPolicies(deployment.template, deployment);
     const role = deployed.functionRole(deployment.handlerExport);
     const functionName = role.functionArn.slice(role.functionArn.lastIndexOf(":") + 1);
-    const principal: SimulatedPrincipal = {
-      name: deployment.principalName ?? FUNCTION_ROLE,
-      // Lambda runs the function as a session of its role named after the function.
-      arn: `arn:aws:sts::${deployment.account}:assumed-role/${role.name}/${functionName}`,
-      account: deployment.account,
-      policies: role.policies,
-      context: {
-        "aws:PrincipalArn": role.arn,
-        "aws:PrincipalAccount": deployment.account,
-        "aws:PrincipalType": "AssumedRole",
+    // Lambda runs the function as a session of its role named after the function.
+    const principal = roleSession(
+      deployment.principalName ?? FUNCTION_ROLE,
+      deployment.account,
+      role,
+      functionName,
+      {
         "lambda:SourceFunctionArn": role.functionArn,
         "aws:ViaAWSService": "false",
         ...(deployment.organization && { "aws:PrincipalOrgID": deployment.organization.id }),
       },
-    };
+    );
     const topicKeys = deployed.topicKeys;
     const organization = deployment.organization;
     const resourcePolicies = new Map([...deployed.resourcePolicies, ...(organization?.trustPolicies ?? [])]);

@@ -12,7 +12,7 @@ import { CallGuard } from "./call-guard.ts";
 import type { CallRecord } from "./call-log.ts";
 import type { CfnTemplate } from "./cfn-template.ts";
 import { type RegisteredExecution, spokeAccessKeyOf } from "./organization-endpoints.ts";
-import { PermissionChecker } from "./permission-check.ts";
+import { PermissionChecker, roleSession } from "./permission-check.ts";
 import type { SynthesizedStateMachine } from "./state-machine.ts";
 import type { StopperWorld } from "./stopper-world.ts";
 import { deployedPolicies, type PolicyDocument } from "./template-policies.ts";
@@ -88,17 +88,7 @@ export class SpokeGuards {
     this.guards = new Map(
       spoke.accounts.map((account) => {
         const role = spokeRoleIn(spoke, account);
-        const checker = new PermissionChecker({
-          name: SPOKE_ROLE,
-          arn: `arn:aws:sts::${account}:assumed-role/${role.name}/idle-model-stopper`,
-          account,
-          policies: role.policies,
-          context: {
-            "aws:PrincipalArn": role.arn,
-            "aws:PrincipalAccount": account,
-            "aws:PrincipalType": "AssumedRole",
-          },
-        });
+        const checker = new PermissionChecker(roleSession(SPOKE_ROLE, account, role, "idle-model-stopper"));
         return [
           spokeAccessKeyOf(account),
           new CallGuard(checker, { accessKeyId: spokeAccessKeyOf(account) }),
@@ -161,17 +151,7 @@ export async function runExecution(
   const deployed = deployedPolicies(template, { account, region });
   const role = deployed.role(machine.roleLogicalId);
   const guard = new CallGuard(
-    new PermissionChecker({
-      name: STATE_MACHINE_ROLE,
-      arn: `arn:aws:sts::${account}:assumed-role/${role.name}/${options.name}`,
-      account,
-      policies: role.policies,
-      context: {
-        "aws:PrincipalArn": role.arn,
-        "aws:PrincipalAccount": account,
-        "aws:PrincipalType": "AssumedRole",
-      },
-    }),
+    new PermissionChecker(roleSession(STATE_MACHINE_ROLE, account, role, options.name)),
     { accessKeyId: STATE_MACHINE_KEY },
   );
   const invocations: TaskInvocation[] = [];

@@ -23,6 +23,31 @@ export interface SimulatedPrincipal {
   readonly context?: Readonly<Record<string, string | readonly string[]>>;
 }
 
+/**
+ * A session of a role in `account`, as the simulator sees its caller: the session's ARN, the role's policies, and the
+ * role, account and principal type in every call's request context, with `context` added.
+ */
+export function roleSession(
+  name: string,
+  account: string,
+  role: { readonly name: string; readonly arn: string; readonly policies: readonly NamedPolicy[] },
+  sessionName: string,
+  context: Readonly<Record<string, string | readonly string[]>> = {},
+): SimulatedPrincipal {
+  return {
+    name,
+    arn: `arn:aws:sts::${account}:assumed-role/${role.name}/${sessionName}`,
+    account,
+    policies: role.policies,
+    context: {
+      "aws:PrincipalArn": role.arn,
+      "aws:PrincipalAccount": account,
+      "aws:PrincipalType": "AssumedRole",
+      ...context,
+    },
+  };
+}
+
 /** A call to check. */
 export interface CheckedCall {
   /** The API operation, e.g. `StopProjectVersion`. */

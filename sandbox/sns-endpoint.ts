@@ -5,11 +5,10 @@
  */
 
 import { randomUUID } from "node:crypto";
-import http from "node:http";
+import type http from "node:http";
 import type { WireAnswer } from "./api-model-check.ts";
 import type { AnsweredCall } from "./call-log.ts";
-import { readBody, regionFromAuthorization, signerOf } from "./http-endpoint.ts";
-import { errorResponseXml, QueryProtocolError, sendXml } from "./query-protocol.ts";
+import { createQueryEndpoint, type QueryCall, QueryProtocolError } from "./query-protocol.ts";
 
 /** A message published to the sandbox. */
 export interface PublishedMessage {
@@ -38,63 +37,38 @@ export function createSnsEndpoint(
   defaultRegion: string,
   checkAnswer?: (answer: WireAnswer) => void,
 ): http.Server {
-  return http.createServer(async (request, response) => {
-    const receivedAt = Date.now();
-    const started = performance.now();
-    const region = regionFromAuthorization(request.headers.authorization) ?? defaultRegion;
-    const form = new URLSearchParams((await readBody(request)).toString("utf8"));
-    const operation = form.get("Action") ?? "";
-    const requestId = randomUUID();
-    let statusCode = 200;
-    let body: string;
-    let outcome = "ok";
-    let failure: string | undefined;
-    try {
-      if (operation !== "Publish")
-        throw new SnsError("InvalidAction", `The action ${operation} is not valid`);
-      const topicArn = form.get("TopicArn") ?? "";
-      const message = form.get("Message");
-      const subject = form.get("Subject") ?? undefined;
-      // SNS takes a topic's messages only in the topic's own region; elsewhere the ARN reads as invalid
-      // (boto/boto3#646: "Invalid parameter: TopicArn" for a topic of another region).
-      if (topicArns.has(topicArn) && topicArn.split(":")[3] !== region)
-        throw new SnsError("InvalidParameter", "Invalid parameter: TopicArn");
-      if (!topicArns.has(topicArn)) throw new SnsError("NotFound", "Topic does not exist", 404);
-      if (message === null || message === "")
-        throw new SnsError("InvalidParameter", "Invalid parameter: Empty message");
-      if (Buffer.byteLength(message, "utf8") > MAX_MESSAGE_BYTES)
-        throw new SnsError("InvalidParameter", "Invalid parameter: Message too long");
-      // SNS: the subject is ASCII text, no line breaks, under 100 characters.
-      if (subject !== undefined && (subject.length >= 100 || !/^[\x20-\x7e]*$/.test(subject))) {
-        throw new SnsError("InvalidParameter", "Invalid parameter: Subject");
-      }
-      messages.push({ topicArn, ...(subject !== undefined && { subject }), message, receivedAt });
-      body =
-        `<PublishResponse xmlns="${XMLNS}"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult>` +
-        `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`;
-    } catch (error) {
-      const snsError = error instanceof SnsError ? error : new SnsError("InternalError", String(error), 500);
-      statusCode = snsError.statusCode;
-      outcome = snsError.code;
-      failure = snsError.message;
-      body = errorResponseXml(XMLNS, snsError, requestId);
+  const publish = ({ form, region, receivedAt }: QueryCall): string => {
+    const topicArn = form.get("TopicArn") ?? "";
+    const message = form.get("Message");
+    const subject = form.get("Subject") ?? undefined;
+    // SNS takes a topic's messages only in the topic's own region; elsewhere the ARN reads as invalid
+    // (boto/boto3#646: "Invalid parameter: TopicArn" for a topic of another region).
+    if (topicArns.has(topicArn) && topicArn.split(":")[3] !== region)
+      throw new SnsError("InvalidParameter", "Invalid parameter: TopicArn");
+    if (!topicArns.has(topicArn)) throw new SnsError("NotFound", "Topic does not exist", 404);
+    if (message === null || message === "")
+      throw new SnsError("InvalidParameter", "Invalid parameter: Empty message");
+    if (Buffer.byteLength(message, "utf8") > MAX_MESSAGE_BYTES)
+      throw new SnsError("InvalidParameter", "Invalid parameter: Message too long");
+    // SNS: the subject is ASCII text, no line breaks, under 100 characters.
+    if (subject !== undefined && (subject.length >= 100 || !/^[\x20-\x7e]*$/.test(subject))) {
+      throw new SnsError("InvalidParameter", "Invalid parameter: Subject");
     }
-    const headers = sendXml(request, response, statusCode, body, requestId);
-    checkAnswer?.({ service: "sns", operation, input: topLevelFields(form), statusCode, headers, body });
-    record({
+    messages.push({ topicArn, ...(subject !== undefined && { subject }), message, receivedAt });
+    return `<MessageId>${randomUUID()}</MessageId>`;
+  };
+  return createQueryEndpoint(
+    {
       service: "sns",
-      operation,
-      region,
-      ...signerOf(request),
-      input: { TopicArn: form.get("TopicArn") },
-      outcome,
-      ...(failure !== undefined && { message: failure }),
-      statusCode,
-      addedLatencyMs: 0,
-      receivedAt,
-      durationMs: performance.now() - started,
-    });
-  });
+      xmlns: XMLNS,
+      operations: { Publish: publish },
+      invalidActionMessage: (operation) => `The action ${operation} is not valid`,
+      internalErrorCode: "InternalError",
+      checkedInput: ({ form }) => topLevelFields(form),
+      keyInput: ({ form }) => ({ TopicArn: form.get("TopicArn") }),
+    },
+    { record, defaultRegion, checkAnswer },
+  );
 }
 
 /**

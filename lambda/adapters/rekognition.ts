@@ -6,8 +6,11 @@
 
 import {
   DescribeProjectsCommand,
+  type DescribeProjectsCommandInput,
   DescribeProjectVersionsCommand,
+  type DescribeProjectVersionsCommandInput,
   ListTagsForResourceCommand,
+  type ProjectDescription,
   type ProjectVersionDescription,
   type RekognitionClient,
   StartProjectVersionCommand,
@@ -212,25 +215,12 @@ export class RekognitionModelDirectory implements ModelDirectory {
     onModels: (models: RunningModel[]) => void,
     mayContinue: () => boolean = () => true,
   ): Promise<Discovery> {
-    const client = this.clientFor(region);
-    const gates = this.gatesFor(region);
     const discovery: Discovery = { projects: 0, errors: [], unfinished: [], notConsidered: [] };
     const listings: Promise<void>[] = [];
     try {
-      await forEachPage(
-        "DescribeProjects",
-        async (token) => {
-          const page = await gates.describe(() =>
-            client.send(
-              new DescribeProjectsCommand({
-                Features: [CUSTOM_LABELS],
-                MaxResults: PAGE_SIZE,
-                NextToken: token,
-              }),
-            ),
-          );
-          return { items: page.ProjectDescriptions ?? [], nextToken: page.NextToken };
-        },
+      await this.eachProjectsPage(
+        region,
+        { Features: [CUSTOM_LABELS], MaxResults: PAGE_SIZE },
         (projects) => {
           for (const project of projects) {
             const projectArn = project.ProjectArn;
@@ -268,24 +258,10 @@ export class RekognitionModelDirectory implements ModelDirectory {
     mayContinue: () => boolean,
     discovery: Discovery,
   ): Promise<void> {
-    const client = this.clientFor(region);
-    const { describe } = this.gatesFor(region);
     try {
-      await forEachPage(
-        "DescribeProjectVersions",
-        async (token) => {
-          if (!mayContinue()) throw new OutOfTime();
-          const page = await describe(() =>
-            client.send(
-              new DescribeProjectVersionsCommand({
-                ProjectArn: projectArn,
-                MaxResults: PAGE_SIZE,
-                NextToken: token,
-              }),
-            ),
-          );
-          return { items: page.ProjectVersionDescriptions ?? [], nextToken: page.NextToken };
-        },
+      await this.eachVersionsPage(
+        region,
+        { ProjectArn: projectArn, MaxResults: PAGE_SIZE },
         (versions) => {
           const running: RunningModel[] = [];
           for (const version of versions) {
@@ -297,6 +273,7 @@ export class RekognitionModelDirectory implements ModelDirectory {
           }
           if (running.length > 0) onModels(running);
         },
+        mayContinue,
       );
     } catch (error) {
       if (error instanceof OutOfTime) {
@@ -318,24 +295,11 @@ export class RekognitionModelDirectory implements ModelDirectory {
       throw new RangeError(
         `DescribeProjects takes at most ${NAMES_PER_DESCRIBE} names, got ${projectNames.length}`,
       );
-    const client = this.clientFor(region);
-    const { describe } = this.gatesFor(region);
     const found: ProjectLookup = { arns: new Map(), notConsidered: [] };
     const wanted = new Set(projectNames);
-    await forEachPage(
-      "DescribeProjects",
-      async (token) => {
-        const page = await describe(() =>
-          client.send(
-            new DescribeProjectsCommand({
-              ProjectNames: [...projectNames],
-              Features: [CUSTOM_LABELS],
-              NextToken: token,
-            }),
-          ),
-        );
-        return { items: page.ProjectDescriptions ?? [], nextToken: page.NextToken };
-      },
+    await this.eachProjectsPage(
+      region,
+      { ProjectNames: [...projectNames], Features: [CUSTOM_LABELS] },
       (projects) => {
         for (const project of projects) {
           const arn = project.ProjectArn ?? "";
@@ -359,23 +323,10 @@ export class RekognitionModelDirectory implements ModelDirectory {
       throw new RangeError(
         `DescribeProjectVersions takes at most ${NAMES_PER_DESCRIBE} names, got ${versionNames.length}`,
       );
-    const client = this.clientFor(region);
-    const { describe } = this.gatesFor(region);
     const found: DescribedModels = { running: [], notConsidered: [], problems: [] };
-    await forEachPage(
-      "DescribeProjectVersions",
-      async (token) => {
-        const page = await describe(() =>
-          client.send(
-            new DescribeProjectVersionsCommand({
-              ProjectArn: projectArn,
-              VersionNames: [...versionNames],
-              NextToken: token,
-            }),
-          ),
-        );
-        return { items: page.ProjectVersionDescriptions ?? [], nextToken: page.NextToken };
-      },
+    await this.eachVersionsPage(
+      region,
+      { ProjectArn: projectArn, VersionNames: [...versionNames] },
       (versions) => {
         for (const version of versions) {
           const seen = toRunningModel(region, projectArn, version);
@@ -387,6 +338,51 @@ export class RekognitionModelDirectory implements ModelDirectory {
       },
     );
     return found;
+  }
+
+  /** Hands every page of DescribeProjects for `input` to `onProjects`, each call through the describe gate. */
+  private eachProjectsPage(
+    region: string,
+    input: Omit<DescribeProjectsCommandInput, "NextToken">,
+    onProjects: (projects: readonly ProjectDescription[]) => void,
+  ): Promise<void> {
+    const client = this.clientFor(region);
+    const { describe } = this.gatesFor(region);
+    return forEachPage(
+      "DescribeProjects",
+      async (token) => {
+        const page = await describe(() =>
+          client.send(new DescribeProjectsCommand({ ...input, NextToken: token })),
+        );
+        return { items: page.ProjectDescriptions ?? [], nextToken: page.NextToken };
+      },
+      onProjects,
+    );
+  }
+
+  /**
+   * Hands every page of DescribeProjectVersions for `input` to `onVersions`, each call through the describe gate;
+   * throws {@link OutOfTime} before a page once `mayContinue` says no.
+   */
+  private eachVersionsPage(
+    region: string,
+    input: Omit<DescribeProjectVersionsCommandInput, "NextToken">,
+    onVersions: (versions: readonly ProjectVersionDescription[]) => void,
+    mayContinue: () => boolean = () => true,
+  ): Promise<void> {
+    const client = this.clientFor(region);
+    const { describe } = this.gatesFor(region);
+    return forEachPage(
+      "DescribeProjectVersions",
+      async (token) => {
+        if (!mayContinue()) throw new OutOfTime();
+        const page = await describe(() =>
+          client.send(new DescribeProjectVersionsCommand({ ...input, NextToken: token })),
+        );
+        return { items: page.ProjectVersionDescriptions ?? [], nextToken: page.NextToken };
+      },
+      onVersions,
+    );
   }
 
   async listTags(region: string, resourceArn: string): Promise<Record<string, string>> {
@@ -474,8 +470,6 @@ export class RekognitionModelDirectory implements ModelDirectory {
   }
 
   async modelStatuses(region: string, modelArns: readonly string[]): Promise<Map<string, ModelState>> {
-    const client = this.clientFor(region);
-    const { describe } = this.gatesFor(region);
     const states = new Map<string, ModelState>();
     // Project name → its versions' names → model ARN.
     const wanted = new Map<string, Map<string, string>>();
@@ -496,20 +490,9 @@ export class RekognitionModelDirectory implements ModelDirectory {
       chunk([...wanted.keys()], NAMES_PER_CALL).map(async (names) => {
         const projectArns = new Map<string, string>();
         try {
-          await forEachPage(
-            "DescribeProjects",
-            async (token) => {
-              const page = await describe(() =>
-                client.send(
-                  new DescribeProjectsCommand({
-                    ProjectNames: names,
-                    Features: [CUSTOM_LABELS],
-                    NextToken: token,
-                  }),
-                ),
-              );
-              return { items: page.ProjectDescriptions ?? [], nextToken: page.NextToken };
-            },
+          await this.eachProjectsPage(
+            region,
+            { ProjectNames: names, Features: [CUSTOM_LABELS] },
             (projects) => {
               for (const project of projects) {
                 const name = /:project\/([^/]+)\/\d+$/.exec(project.ProjectArn ?? "")?.[1];
@@ -535,20 +518,9 @@ export class RekognitionModelDirectory implements ModelDirectory {
             await Promise.all(
               chunk([...versions.keys()], NAMES_PER_CALL).map(async (versionNames) => {
                 try {
-                  await forEachPage(
-                    "DescribeProjectVersions",
-                    async (token) => {
-                      const page = await describe(() =>
-                        client.send(
-                          new DescribeProjectVersionsCommand({
-                            ProjectArn: projectArn,
-                            VersionNames: versionNames,
-                            NextToken: token,
-                          }),
-                        ),
-                      );
-                      return { items: page.ProjectVersionDescriptions ?? [], nextToken: page.NextToken };
-                    },
+                  await this.eachVersionsPage(
+                    region,
+                    { ProjectArn: projectArn, VersionNames: versionNames },
                     (found) => {
                       for (const version of found) {
                         const arn = version.ProjectVersionArn;

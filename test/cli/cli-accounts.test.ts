@@ -5,25 +5,23 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { CallGuard } from "../../sandbox/call-guard.ts";
-import type { CfnTemplate } from "../../sandbox/cfn-template.ts";
 import { PINNED_START_MILLIS, type Sandbox, startSandbox } from "../../sandbox/index.ts";
 import { SpokeGuards } from "../../sandbox/organization-run.ts";
 import { PermissionChecker } from "../../sandbox/permission-check.ts";
 import type { PolicyDocument } from "../../sandbox/template-policies.ts";
-import { spokeTemplate } from "../../scripts/spoke-template.ts";
+import type { ChildRun } from "../support/child-run.ts";
 import { cliPrincipal } from "../support/cli-policy.ts";
+import { FIXED_CLOCK_LAUNCHER, runCli } from "../support/cli-run.ts";
 import { profileFiles } from "../support/profile-files.ts";
+import { spokeStackSet } from "../support/spoke-stack-set.ts";
 
 const CLI_ACCOUNTS_POLICY = new URL("../../policies/cli-accounts-policy.json", import.meta.url);
 
-const FIXED_CLOCK_LAUNCHER = fileURLToPath(new URL("../support/cli-fixed-clock.mjs", import.meta.url));
 const NOW = PINNED_START_MILLIS;
 const TABLE = "cli-accounts-log";
 const CLI_ACCESS_KEY_ID = "AKIASANDBOXCLIUSER02";
@@ -36,56 +34,25 @@ let sandbox: Sandbox;
 let permissions: CallGuard;
 let spokes: SpokeGuards;
 
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
-  const base = { ...process.env };
-  for (const name of ["AWS_PROFILE", "AWS_DEFAULT_REGION", "IDLE_MODEL_STOPPER_TABLE"]) delete base[name];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FIXED_CLOCK_LAUNCHER, ...args], {
-      env: {
-        ...base,
-        ...sandbox.env,
-        AWS_ACCESS_KEY_ID: CLI_ACCESS_KEY_ID,
-        AWS_CONFIG_FILE: "/nonexistent",
-        AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
-        CLI_FIXED_CLOCK: String(NOW),
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      Promise.all([permissions.settle(), spokes.settle()]).then(
-        () => resolve({ code, stdout, stderr }),
-        reject,
-      ),
-    );
+/** Runs the CLI with its clock fixed at NOW; resolves once its calls are checked against both guards. */
+function cli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<ChildRun> {
+  return runCli(FIXED_CLOCK_LAUNCHER, args, {
+    sandboxEnv: sandbox.env,
+    accessKeyId: CLI_ACCESS_KEY_ID,
+    env: { CLI_FIXED_CLOCK: String(NOW), ...env },
+    settle: () => Promise.all([permissions.settle(), spokes.settle()]),
   });
 }
 
 before(async () => {
-  spokes = new SpokeGuards({
-    template: spokeTemplate() as unknown as CfnTemplate,
-    parameters: {
-      HubAccountId: "123456789012",
-      HubRoleName: "IdleModelStopperHub-us-east-1",
-      OrganizationId: "o-a1b2c3d4e5",
-      Regions: ["us-east-1"],
-      RoleName: "IdleModelStopperSpoke",
-      ExternalId: "",
-    },
-    accounts: [MEMBER],
-    region: "us-east-1",
-  });
+  spokes = new SpokeGuards(
+    spokeStackSet({
+      hubAccountId: "123456789012",
+      organizationId: "o-a1b2c3d4e5",
+      regions: ["us-east-1"],
+      accounts: [MEMBER],
+    }),
+  );
   sandbox = await startSandbox({
     clock: () => NOW,
     transitionDelayMs: 600_000,

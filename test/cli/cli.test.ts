@@ -11,10 +11,8 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { RekognitionClient, TagResourceCommand, UntagResourceCommand } from "@aws-sdk/client-rekognition";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -24,11 +22,11 @@ import { RESTART_RULE_ALLOWED } from "../../lambda/core/restart-rule.ts";
 import { CallGuard } from "../../sandbox/call-guard.ts";
 import { PINNED_START_MILLIS, type Sandbox, type SeedProject, startSandbox } from "../../sandbox/index.ts";
 import { PermissionChecker } from "../../sandbox/permission-check.ts";
+import type { ChildRun } from "../support/child-run.ts";
 import { cliPrincipal } from "../support/cli-policy.ts";
+import { CLI_LAUNCHER, FIXED_CLOCK_LAUNCHER, runCli } from "../support/cli-run.ts";
 import { profileFiles } from "../support/profile-files.ts";
 
-const LAUNCHER = fileURLToPath(new URL("../../bin/idle-model-stopper.mjs", import.meta.url));
-const FIXED_CLOCK_LAUNCHER = fileURLToPath(new URL("../support/cli-fixed-clock.mjs", import.meta.url));
 /** The instant the sandbox, the seed and the CLI all read as now. */
 const NOW = PINNED_START_MILLIS;
 const TABLE = "cli-test-log";
@@ -104,19 +102,13 @@ interface JsonDecision {
   readonly idleFor: string;
 }
 
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 let sandbox: Sandbox;
 let permissions: CallGuard | undefined;
 const arn = (project: string, version: string, region?: string) =>
   sandbox.rekognition.modelArn(project, version, region);
 
 /** Runs the CLI with its clock fixed at NOW, for commands whose output depends on the time. */
-function cli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+function cli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<ChildRun> {
   return spawnCli(FIXED_CLOCK_LAUNCHER, args, { ...env, CLI_FIXED_CLOCK: String(NOW) });
 }
 
@@ -125,50 +117,29 @@ function launcher(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
   stdin?: string,
-): Promise<CliRun> {
-  return spawnCli(LAUNCHER, args, env, stdin);
+): Promise<ChildRun> {
+  return spawnCli(CLI_LAUNCHER, args, env, stdin);
 }
 
-/**
- * Runs a CLI entry script with the sandbox's environment; stdin is empty, as in a pipeline, unless given. A variable
- * given as undefined is left out.
- */
+/** Runs a CLI entry script as the CLI user; resolves once its calls are checked against the CLI policy. */
 function spawnCli(
   script: string,
   args: readonly string[],
   env: Record<string, string | undefined>,
   stdin?: string,
-): Promise<CliRun> {
-  const base = { ...process.env };
-  // The developer's own settings must not leak into the run.
-  for (const name of ["AWS_PROFILE", "AWS_DEFAULT_REGION", "IDLE_MODEL_STOPPER_TABLE"]) delete base[name];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      env: {
-        ...base,
-        ...sandbox.env,
-        AWS_ACCESS_KEY_ID: CLI_ACCESS_KEY_ID,
-        AWS_CONFIG_FILE: "/nonexistent",
-        AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
-        ...env,
-      },
-      stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-    });
-    if (stdin !== undefined) child.stdin?.end(stdin);
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (chunk) => (stdout += chunk));
-    child.stderr?.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      // The calls of this run (and of any run beside it) against the CLI policy.
-      permissions?.settle().then(() => resolve({ code, stdout, stderr }), reject);
-    });
+): Promise<ChildRun> {
+  return runCli(script, args, {
+    sandboxEnv: sandbox.env,
+    accessKeyId: CLI_ACCESS_KEY_ID,
+    env,
+    ...(stdin !== undefined && { stdin }),
+    // The calls of this run (and of any run beside it) against the CLI policy.
+    settle: async () => permissions?.settle(),
   });
 }
 
 /** stderr without the AWS SDK's Node-version notice, which Node 20 prints whatever the CLI does. */
-const errorLines = (run: CliRun) => run.stderr.split("\n").filter((line) => line.startsWith("error:"));
+const errorLines = (run: ChildRun) => run.stderr.split("\n").filter((line) => line.startsWith("error:"));
 
 const iso = (hoursAgo: number) => new Date(NOW - hoursAgo * HOUR_MS).toISOString();
 const record = (modelArn: string, hoursAgo: number, fields: Record<string, unknown>) => {
@@ -374,7 +345,7 @@ describe("scan", () => {
 
   it("shows a model whose tags cannot be read as kept to be safe, lists the error, and exits 1", async () => {
     sandbox.setFaults({ rekognition: { operations: { ListTagsForResource: { serverErrorRate: 1 } } } });
-    let run: CliRun;
+    let run: ChildRun;
     try {
       run = await cli(["scan"], { AWS_MAX_ATTEMPTS: "1" });
     } finally {
@@ -408,7 +379,7 @@ describe("scan", () => {
     await harness.send(
       new TagResourceCommand({ ResourceArn: model, Tags: { "auto-stop:restart": "weekdays 7:30" } }),
     );
-    let run: CliRun;
+    let run: ChildRun;
     try {
       run = await cli(["scan", "--region", "eu-west-1"]);
     } finally {

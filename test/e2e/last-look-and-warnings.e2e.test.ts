@@ -7,11 +7,11 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { RekognitionClient, TagResourceCommand } from "@aws-sdk/client-rekognition";
 import { FUNCTION_ACCESS_KEY_ID } from "../../sandbox/function-permissions.ts";
 import type { SeedProject, SeedVersion } from "../../sandbox/index.ts";
 import type { StopperWorld } from "../../sandbox/stopper-world.ts";
+import { requestsPerMinute } from "../support/late-request.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
 const MINUTE = 60_000;
@@ -129,51 +129,24 @@ describe("the last look", () => {
     // Prepare
     const clock = { at: NIGHT };
     const w = await worldAt(clock, structuredClone(lab));
-    const cloudwatch = new CloudWatchClient({
-      region: w.sandbox.region,
-      endpoint: w.sandbox.endpoints.cloudwatch,
-      credentials: { accessKeyId: w.sandbox.env.AWS_ACCESS_KEY_ID, secretAccessKey: "x" },
-    });
     await w.invoke({ WARN_BEFORE_STOP_HOURS: "0" }, { requestId: "night-1", clockStart: NIGHT + 1000 });
 
     // Act
-    const after = await cloudwatch.send(
-      new GetMetricDataCommand({
-        StartTime: new Date(NIGHT - 15 * MINUTE),
-        EndTime: new Date(NIGHT + MINUTE),
-        MetricDataQueries: [
-          {
-            Id: "m0",
-            MetricStat: {
-              Metric: {
-                Namespace: "AWS/Rekognition",
-                MetricName: "SuccessfulRequestCount",
-                Dimensions: [
-                  { Name: "ProjectName", Value: "lab" },
-                  { Name: "VersionName", Value: "later-still" },
-                ],
-              },
-              Period: 60,
-              Stat: "Sum",
-            },
-          },
-        ],
-      }),
+    const after = await requestsPerMinute(
+      w.sandbox,
+      { project: "lab", version: "later-still" },
+      NIGHT - 15 * MINUTE,
+      NIGHT + MINUTE,
     );
-    cloudwatch.destroy();
 
     // Assess
     const item = (await w.items()).find((i) => i.versionName === "later-still");
     assert.equal(item?.status, "STOPPING");
     assert.deepEqual((item?.lastLook as { requests: number } | undefined)?.requests, 0);
     assert.deepEqual(
-      after.MetricDataResults?.[0]?.Values,
-      [1],
+      after,
+      [{ at: "2026-11-28T01:59:00.000Z", value: 1 }],
       "the request that came too late is there now",
-    );
-    assert.deepEqual(
-      after.MetricDataResults?.[0]?.Timestamps?.map((t) => t.toISOString()),
-      ["2026-11-28T01:59:00.000Z"],
     );
   });
 

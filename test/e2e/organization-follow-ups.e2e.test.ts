@@ -9,19 +9,22 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { OrganizationRunSummary } from "../../lambda/core/organization.ts";
 import type { AccountAccess, OrganizationSpec, SeedProject } from "../../sandbox/index.ts";
-import { runExecution, SpokeGuards, spokeTrustPolicies } from "../../sandbox/organization-run.ts";
+import { runExecution } from "../../sandbox/organization-run.ts";
 import { synthesizedStateMachine } from "../../sandbox/state-machine.ts";
 import type { LogItem } from "../../sandbox/stopper-world.ts";
+import {
+  A,
+  HUB,
+  NIGHTLY_ORGANIZATION_STACK,
+  ORG,
+  OU,
+  REGIONS,
+  worldWithSpokes,
+} from "../support/organization-world.ts";
 import { spokeStackSet } from "../support/spoke-stack-set.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
-const HUB = "123456789012";
-const A = "111111111111";
-const ORG = "o-a1b2c3d4e5";
-const OU = "ou-ab12-11111111";
-const REGION = "us-east-1";
-const OTHER_REGION = "eu-west-1";
-const REGIONS = [REGION, OTHER_REGION];
+const [REGION, OTHER_REGION] = REGIONS;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 // Saturday 28 November 2026, 02:00 UTC: the nightly run. The request at 01:59 reaches CloudWatch 3 minutes late.
@@ -29,14 +32,7 @@ const T = Date.UTC(2026, 10, 28, 2, 0, 0);
 const RULE = "sat 04:00 UTC";
 const REGRET = "regretted: a request at 2026-11-28T01:59:00Z arrived before the stop";
 
-// The settings of organization.e2e.test.ts, so that the two judge the same roles' grants.
-const fixture = useSynthesizedStopper({
-  accounts: A,
-  organizationalUnits: OU,
-  organizationId: ORG,
-  regions: REGIONS.join(","),
-  mapConcurrency: "3",
-});
+const fixture = useSynthesizedStopper(NIGHTLY_ORGANIZATION_STACK);
 
 const organization: OrganizationSpec = {
   id: ORG,
@@ -86,13 +82,10 @@ function lateRequests(account: Pick<AccountAccess, "cloudwatch">): void {
 /** The organization's world after the nightly run at 02:00 stopped all eight models, and the ARNs it stopped. */
 async function stoppedOvernight() {
   const clock = { now: T };
-  const guards = new SpokeGuards(spoke);
-  const world = await fixture.world({
+  const { world, guards } = await worldWithSpokes(fixture, spoke, {
     organization,
-    trustPolicies: spokeTrustPolicies(spoke),
     clock: () => clock.now,
     metricDelaySeconds: 180,
-    onCall: (call) => guards.observe(call),
   });
   const member = world.sandbox.inAccount(A);
   world.sandbox.seed({ projects: projects() });

@@ -8,15 +8,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { OrganizationRunSummary } from "../../lambda/core/organization.ts";
 import type { OrganizationSpec } from "../../sandbox/index.ts";
-import { runExecution, SpokeGuards, spokeTrustPolicies } from "../../sandbox/organization-run.ts";
+import { runExecution } from "../../sandbox/organization-run.ts";
 import { synthesizedStateMachine } from "../../sandbox/state-machine.ts";
 import { idleFor10Hours } from "../support/case-mix.ts";
+import { A, HUB, ORG, worldWithSpokes } from "../support/organization-world.ts";
 import { spokeStackSet } from "../support/spoke-stack-set.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
-const HUB = "123456789012";
-const A = "111111111111";
-const ORG = "o-a1b2c3d4e5";
 const REGION = "us-east-1";
 
 const fixture = useSynthesizedStopper({
@@ -39,12 +37,7 @@ const spoke = spokeStackSet({ hubAccountId: HUB, organizationId: ORG, regions: [
 describe("a warning pass over the organization", () => {
   it("warns the member account's idle model through the hub's topic, keyed by its account, and stops nothing", async () => {
     // Prepare: A's idle model names a topic of the hub's account for its warnings.
-    const guards = new SpokeGuards(spoke);
-    const world = await fixture.world({
-      organization,
-      trustPolicies: spokeTrustPolicies(spoke),
-      onCall: (call) => guards.observe(call),
-    });
+    const { world, guards } = await worldWithSpokes(fixture, spoke, { organization });
     const topicArn = world.sandbox.sns.createTopic("vision-team");
     world.sandbox.inAccount(A).seed({
       projects: [

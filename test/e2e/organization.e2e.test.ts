@@ -10,27 +10,25 @@ import { describe, it } from "node:test";
 import type { ItemSummary, OrganizationRunSummary } from "../../lambda/core/organization.ts";
 import type { WorkList } from "../../lambda/organization/steps.ts";
 import { type OrganizationSpec, spokeAccessKeyOf } from "../../sandbox/index.ts";
-import { runExecution, SpokeGuards, spokeTrustPolicies } from "../../sandbox/organization-run.ts";
+import { runExecution } from "../../sandbox/organization-run.ts";
 import { synthesizedStateMachine, validateAsl } from "../../sandbox/state-machine.ts";
 import { idleFor10Hours } from "../support/case-mix.ts";
+import {
+  A,
+  HUB,
+  NIGHTLY_ORGANIZATION_STACK,
+  ORG,
+  OU,
+  REGIONS,
+  worldWithSpokes,
+} from "../support/organization-world.ts";
 import { spokeStackSet } from "../support/spoke-stack-set.ts";
 import { useSynthesizedStopper } from "../support/stopper-fixture.ts";
 
-const HUB = "123456789012";
-const A = "111111111111";
 const B = "222222222222";
 const C = "333333333333";
-const ORG = "o-a1b2c3d4e5";
-const OU = "ou-ab12-11111111";
-const REGIONS = ["us-east-1", "eu-west-1"];
 
-const fixture = useSynthesizedStopper({
-  accounts: A,
-  organizationalUnits: OU,
-  organizationId: ORG,
-  regions: REGIONS.join(","),
-  mapConcurrency: "3",
-});
+const fixture = useSynthesizedStopper(NIGHTLY_ORGANIZATION_STACK);
 
 const organization: OrganizationSpec = {
   id: ORG,
@@ -63,12 +61,7 @@ const models = (region: string) => ({
 });
 
 async function organizationWorld() {
-  const guards = new SpokeGuards(spoke);
-  const world = await fixture.world({
-    organization,
-    trustPolicies: spokeTrustPolicies(spoke),
-    onCall: (call) => guards.observe(call),
-  });
+  const { world, guards } = await worldWithSpokes(fixture, spoke, { organization });
   world.sandbox.seed({
     projects: [
       ...REGIONS.map(models),

@@ -14,6 +14,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { type ChildRun, childRun } from "../support/child-run.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
@@ -46,28 +47,18 @@ function cleanEnv(): Record<string, string> {
   return { ...env, AWS_CONFIG_FILE: "/nonexistent", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent" };
 }
 
-interface Run {
+interface Run extends ChildRun {
   readonly command: string;
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
 }
 
 /** Runs one command of the block in bash, after the block's export lines, as a second shell would. */
-function inShell(exports: readonly string[], command: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", [...exports, command].join("\n")], {
-      cwd: ROOT,
-      env: cleanEnv(),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ command, code, stdout, stderr }));
+async function inShell(exports: readonly string[], command: string): Promise<Run> {
+  const child = spawn("bash", ["-c", [...exports, command].join("\n")], {
+    cwd: ROOT,
+    env: cleanEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  return { command, ...(await childRun(child)) };
 }
 
 const blocks = walkthroughBlocks(README);

@@ -352,6 +352,30 @@ export const project = (
   ...extra,
 });
 
+/**
+ * An account of mixed models: running ones idle for 1 to 8 hours (a1 at 2 units), a busy one, a stopped one, a
+ * trained one never started, a starting one, and a project with no versions. The handler's first test and
+ * metrics-first's both run on it, so that the two discoveries are compared on the same account.
+ */
+export function mixedAccount(): FakeProject[] {
+  return [
+    project("alpha", [
+      { versionName: "a1", metrics: idleFor(5, 2) },
+      { versionName: "a2", metrics: busy(10) },
+      // Stopped a moment ago: its in-service data still looks current, so only describing it tells.
+      { versionName: "a3", status: "STOPPED", metrics: idleFor(5) },
+    ]),
+    project("beta", [{ versionName: "b1.2024-01", metrics: idleFor(4) }]),
+    project("gamma", [
+      { versionName: "g1", status: "TRAINING_COMPLETED" },
+      { versionName: "g2", status: "STARTING" },
+      { versionName: "g3", metrics: idleFor(1) },
+    ]),
+    project("delta", [{ versionName: "d1", metrics: idleFor(8) }]),
+    project("epsilon", []),
+  ];
+}
+
 export const TOPIC_ARN = `arn:aws:sns:us-east-1:${ACCOUNT}:idle-model-stopper`;
 // The fake account has no rate limits; at the default pace of 5 Rekognition calls a second per API, the tests of
 // 240 and 250 models would spend over two minutes waiting on the function's own gates. Most handler tests drive

@@ -7,6 +7,7 @@ import {
   type FakeProject,
   idleFor,
   MINUTE,
+  mixedAccount,
   modelArn,
   NOW,
   project,
@@ -24,21 +25,7 @@ function setup(projects: FakeProject[], env: Record<string, string> = {}) {
 
 describe("handler", () => {
   it("reads every page of projects and versions and stops only the idle running models", async () => {
-    const projects = [
-      project("alpha", [
-        { versionName: "a1", metrics: idleFor(5, 2) },
-        { versionName: "a2", metrics: busy(10) },
-        { versionName: "a3", status: "STOPPED", metrics: idleFor(5) },
-      ]),
-      project("beta", [{ versionName: "b1.2024-01", metrics: idleFor(4) }]),
-      project("gamma", [
-        { versionName: "g1", status: "TRAINING_COMPLETED" },
-        { versionName: "g2", status: "STARTING" },
-        { versionName: "g3", metrics: idleFor(1) },
-      ]),
-      project("delta", [{ versionName: "d1", metrics: idleFor(8) }]),
-      project("epsilon", []),
-    ];
+    const projects = mixedAccount();
     const { run, account } = setup(projects);
 
     const summary = await run();

@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import {
   awsError,
-  busy,
   type FakeProject,
   idleFor,
+  mixedAccount,
   modelArn,
   project,
   projectArn,
@@ -23,26 +23,6 @@ afterEach(() => installed?.account.restore());
 function setup(projects: FakeProject[], env: Record<string, string> = {}) {
   installed = setupHandler(projects, { DISCOVERY: "metrics-first", ...env });
   return installed;
-}
-
-/** The account of the handler's first test: idle, busy, stopped, starting and recently started models. */
-function mixedAccount(): FakeProject[] {
-  return [
-    project("alpha", [
-      { versionName: "a1", metrics: idleFor(5, 2) },
-      { versionName: "a2", metrics: busy(10) },
-      // Stopped a moment ago: its in-service data still looks current, so only describing it tells.
-      { versionName: "a3", status: "STOPPED", metrics: idleFor(5) },
-    ]),
-    project("beta", [{ versionName: "b1.2024-01", metrics: idleFor(4) }]),
-    project("gamma", [
-      { versionName: "g1", status: "TRAINING_COMPLETED" },
-      { versionName: "g2", status: "STARTING" },
-      { versionName: "g3", metrics: idleFor(1) },
-    ]),
-    project("delta", [{ versionName: "d1", metrics: idleFor(8) }]),
-    project("epsilon", []),
-  ];
 }
 
 describe("handler with metrics-first discovery", () => {

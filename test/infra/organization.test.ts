@@ -8,6 +8,7 @@ import { spokeRoleIn } from "../../sandbox/organization-run.ts";
 import { PermissionChecker } from "../../sandbox/permission-check.ts";
 import { type AslState, synthesizedStateMachine, validateAsl } from "../../sandbox/state-machine.ts";
 import { spokeTemplate } from "../../scripts/spoke-template.ts";
+import { spokeStackSet } from "../support/spoke-stack-set.ts";
 import {
   asArray,
   buildStack,
@@ -467,19 +468,13 @@ describe("the spoke role's trust, simulated", () => {
   };
   const trustWith = (externalId: string) =>
     spokeRoleIn(
-      {
-        template: spokeTemplate() as never,
-        parameters: {
-          HubAccountId: "123456789012",
-          HubRoleName: "IdleModelStopperHub-us-east-1",
-          OrganizationId: "o-a1b2c3d4e5",
-          Regions: ["us-east-1"],
-          RoleName: "IdleModelStopperSpoke",
-          ExternalId: externalId,
-        },
+      spokeStackSet({
+        hubAccountId: "123456789012",
+        organizationId: "o-a1b2c3d4e5",
+        regions: ["us-east-1"],
         accounts: ["111111111111"],
-        region: "us-east-1",
-      },
+        externalId,
+      }),
       "111111111111",
     );
   const assume = async (

@@ -1,13 +1,21 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { StartOutcomeUnknownError } from "../../lambda/adapters/rekognition.ts";
-import { RESTART_PENDING } from "../../lambda/core/stop-record.ts";
+import { RESTART_PENDING, type StopRecord } from "../../lambda/core/stop-record.ts";
 import { restartModel, resumeClaims } from "../../lambda/phases/restart-model.ts";
 import { awsError, configWith, HOUR, MINUTE, NOW, REGION } from "./fakes.ts";
 import { followedStop, followUpWorld } from "./follow-up-fixtures.ts";
 
 const config = configWith();
 const REASON = "regretted: a request at 2026-11-28T01:59:00Z arrived before the stop";
+
+/** Restarts the stopped model as the regret check does, in the run "run-now". */
+const restartRegretted = (deps: ReturnType<typeof followUpWorld>, stop: StopRecord) =>
+  restartModel(deps, config, { runId: "run-now", record: stop, by: "regret", reason: REASON });
+
+/** The StartProjectVersion calls made, as the fake directory lists them. */
+const starts = (deps: ReturnType<typeof followUpWorld>) =>
+  deps.directory.calls.filter((call) => call.startsWith("startModel"));
 
 describe("restarting a stopped model", () => {
   it("reads its status, claims its record, starts it with its units, then records the restart", async () => {
@@ -16,12 +24,7 @@ describe("restarting a stopped model", () => {
     const deps = followUpWorld([stop]);
 
     // Act
-    const result = await restartModel(deps, config, {
-      runId: "run-now",
-      record: stop,
-      by: "regret",
-      reason: REASON,
-    });
+    const result = await restartRegretted(deps, stop);
 
     // Assess
     assert.equal(result.kind, "restarted");
@@ -83,17 +86,12 @@ describe("restarting a stopped model", () => {
       else deps.directory.statuses.delete(stop.modelArn);
 
       // Act
-      const result = await restartModel(deps, config, {
-        runId: "run-now",
-        record: stop,
-        by: "regret",
-        reason: REASON,
-      });
+      const result = await restartRegretted(deps, stop);
 
       // Assess
       assert.equal(result.kind, kind);
       if (result.kind === "not-restarted") assert.match(result.reason, why);
-      assert.ok(!deps.directory.calls.some((call) => call.startsWith("startModel")));
+      assert.deepEqual(starts(deps), []);
       assert.ok(!deps.directory.calls.some((call) => call.endsWith("claim-restart")));
       assert.equal(deps.record(stop.modelArn)?.followUpRegion !== undefined, followed);
     });
@@ -133,12 +131,7 @@ describe("restarting a stopped model", () => {
     });
 
     // Act
-    const result = await restartModel(deps, config, {
-      runId: "run-now",
-      record: stop,
-      by: "regret",
-      reason: REASON,
-    });
+    const result = await restartRegretted(deps, stop);
 
     // Assess
     assert.deepEqual(result, {
@@ -146,7 +139,7 @@ describe("restarting a stopped model", () => {
       reason: "another run claimed its restart first",
       done: false,
     });
-    assert.ok(!deps.directory.calls.some((call) => call.startsWith("startModel")));
+    assert.deepEqual(starts(deps), []);
     assert.equal(deps.record(stop.modelArn)?.restartClaimedBy, "other-run");
   });
 
@@ -161,12 +154,7 @@ describe("restarting a stopped model", () => {
     };
 
     // Act
-    const result = await restartModel(deps, config, {
-      runId: "run-now",
-      record: stop,
-      by: "regret",
-      reason: REASON,
-    });
+    const result = await restartRegretted(deps, stop);
 
     // Assess
     assert.equal(result.kind, "not-restarted");
@@ -188,12 +176,7 @@ describe("restarting a stopped model", () => {
     );
 
     // Act
-    const result = await restartModel(deps, config, {
-      runId: "run-now",
-      record: stop,
-      by: "regret",
-      reason: REASON,
-    });
+    const result = await restartRegretted(deps, stop);
 
     // Assess
     assert.equal(result.kind, "not-restarted");
@@ -223,12 +206,7 @@ describe("restarting a stopped model", () => {
       deps.directory.startOutcomes.set(stop.modelArn, error);
 
       // Act
-      const result = await restartModel(deps, config, {
-        runId: "run-now",
-        record: stop,
-        by: "regret",
-        reason: REASON,
-      });
+      const result = await restartRegretted(deps, stop);
 
       // Assess
       assert.equal(result.kind, "not-restarted");
@@ -265,7 +243,7 @@ describe("the resume claims phase", () => {
       result.restarted.map(({ by, reason }) => [by, reason]),
       [["regret", REASON]],
     );
-    assert.ok(!deps.directory.calls.some((call) => call.startsWith("startModel")));
+    assert.deepEqual(starts(deps), []);
     assert.equal(deps.record(stop.modelArn)?.status, "RESTARTED");
     assert.match(
       String(deps.record(stop.modelArn)?.note),
@@ -301,10 +279,7 @@ describe("the resume claims phase", () => {
       result.restarted.map(({ record }) => record.modelArn),
       [stale.modelArn],
     );
-    assert.deepEqual(
-      deps.directory.calls.filter((call) => call.startsWith("startModel")),
-      [`startModel ${REGION} ${stale.modelArn} 2-3`],
-    );
+    assert.deepEqual(starts(deps), [`startModel ${REGION} ${stale.modelArn} 2-3`]);
     assert.equal(deps.record(fresh.modelArn)?.restartClaimedBy, "running-run");
     assert.deepEqual(result.remaining, []);
   });

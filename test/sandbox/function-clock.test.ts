@@ -9,33 +9,26 @@ import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FUNCTION_CLOCK } from "../../sandbox/bundle.ts";
 import { PINNED_START_MILLIS, pinnedClock } from "../../sandbox/index.ts";
+import { childRun } from "../support/child-run.ts";
 
 const HOUR = 3_600_000;
 
 /** Runs an ES module body in a child `node` with the function's clock preloaded; returns what it printed as JSON. */
-function withFunctionClock(env: Record<string, string>, body: string): Promise<Record<string, number>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        FUNCTION_CLOCK,
-        "--input-type=module",
-        "--eval",
-        `${body}\nconsole.log(JSON.stringify(out));`,
-      ],
-      { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) resolve(JSON.parse(stdout));
-      else reject(new Error(`the child exited ${code}: ${stderr}`));
-    });
-  });
+async function withFunctionClock(env: Record<string, string>, body: string): Promise<Record<string, number>> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      FUNCTION_CLOCK,
+      "--input-type=module",
+      "--eval",
+      `${body}\nconsole.log(JSON.stringify(out));`,
+    ],
+    { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const { code, stdout, stderr } = await childRun(child);
+  if (code !== 0) throw new Error(`the child exited ${code}: ${stderr}`);
+  return JSON.parse(stdout);
 }
 
 // Wall time in the child: performance.now() is never shifted by the function's clock.

@@ -5,9 +5,9 @@
 
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import { requestsPerMinute } from "../support/late-request.ts";
 
 const MINUTE = 60_000;
 // A fixed instant on the sandbox's clock, moved by the tests; the wall clock plays no part.
@@ -16,16 +16,6 @@ let clock = NOW;
 
 let sandbox: Sandbox;
 const clients: { destroy(): void }[] = [];
-const cloudwatch = () => {
-  const created = new CloudWatchClient({
-    region: "us-east-1",
-    endpoint: sandbox.endpoints.cloudwatch,
-    credentials: { accessKeyId: "a", secretAccessKey: "b" },
-    maxAttempts: 1,
-  });
-  clients.push(created);
-  return created;
-};
 const sns = (region: string) => {
   const created = new SNSClient({
     region,
@@ -54,37 +44,8 @@ beforeEach(() => {
 });
 
 /** The Sum of requests per minute of model `cats/v1` over the last 15 minutes, as the last look asks. */
-async function requestsSeen(): Promise<{ at: string; value: number }[]> {
-  const answer = await cloudwatch().send(
-    new GetMetricDataCommand({
-      StartTime: new Date(NOW - 15 * MINUTE),
-      EndTime: new Date(NOW + 5 * MINUTE),
-      MetricDataQueries: [
-        {
-          Id: "m0_0",
-          MetricStat: {
-            Metric: {
-              Namespace: "AWS/Rekognition",
-              MetricName: "SuccessfulRequestCount",
-              Dimensions: [
-                { Name: "ProjectName", Value: "cats" },
-                { Name: "VersionName", Value: "v1" },
-              ],
-            },
-            Period: 60,
-            Stat: "Sum",
-          },
-        },
-      ],
-      ScanBy: "TimestampAscending",
-    }),
-  );
-  const [result] = answer.MetricDataResults ?? [];
-  return (result?.Timestamps ?? []).map((at, index) => ({
-    at: at.toISOString(),
-    value: result?.Values?.[index] ?? Number.NaN,
-  }));
-}
+const requestsSeen = () =>
+  requestsPerMinute(sandbox, { project: "cats", version: "v1" }, NOW - 15 * MINUTE, NOW + 5 * MINUTE);
 
 const request = (minutesAgo: number, late: { delaySeconds?: number; visibleAfterCalls?: number } = {}) => ({
   namespace: "AWS/Rekognition",

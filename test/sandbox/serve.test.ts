@@ -11,22 +11,15 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { SANDBOX_SERVICES } from "../../sandbox/index.ts";
 import { exportLines, servicePorts, tryThis } from "../../sandbox/serve.ts";
+import { type ChildRun, childRun } from "../support/child-run.ts";
 
 const SERVE = fileURLToPath(new URL("../../sandbox/serve.ts", import.meta.url));
 
 /** Runs serve.ts as `npm run sandbox` does (node --import tsx), and returns how it ended. */
-function serve(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", SERVE, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function serve(args: readonly string[]): Promise<ChildRun> {
+  return childRun(
+    spawn(process.execPath, ["--import", "tsx", SERVE, ...args], { stdio: ["ignore", "pipe", "pipe"] }),
+  );
 }
 
 describe("npm run sandbox", () => {

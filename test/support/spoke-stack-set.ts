@@ -9,6 +9,8 @@ export function spokeStackSet(options: {
   readonly organizationId: string;
   readonly regions: readonly string[];
   readonly accounts: readonly string[];
+  /** The ExternalId parameter. @default "" (none) */
+  readonly externalId?: string;
 }): SpokeDeployment {
   const [hubRegion = "us-east-1"] = options.regions;
   return {
@@ -19,7 +21,7 @@ export function spokeStackSet(options: {
       OrganizationId: options.organizationId,
       Regions: options.regions,
       RoleName: "IdleModelStopperSpoke",
-      ExternalId: "",
+      ExternalId: options.externalId ?? "",
     },
     accounts: options.accounts,
     region: hubRegion,

@@ -27,19 +27,25 @@ function stop(
   };
 }
 
+/** A nightly run with nothing to report yet: run-1 scanned 4 models in us-east-1 and kept 1. */
+const RUN: DigestInput = {
+  runId: "run-1",
+  dryRun: false,
+  now: NOW,
+  regions: ["us-east-1"],
+  scanned: 4,
+  kept: 1,
+  stopped: [],
+  errors: [],
+  unfinished: [],
+  logTableName: "log",
+};
+
+/** A follow-up with nothing to report yet: follow-up-1 looked after 3 recent stops. */
+const FOLLOW_UP: DigestInput = { ...RUN, mode: "follow-up", runId: "follow-up-1", scanned: 3, kept: 0 };
+
 function digestOf(stopped: DigestInput["stopped"], errors: DigestInput["errors"] = []) {
-  return buildDigest({
-    runId: "run-1",
-    dryRun: false,
-    now: NOW,
-    regions: ["us-east-1"],
-    scanned: 4,
-    kept: 1,
-    stopped,
-    errors,
-    unfinished: [],
-    logTableName: "log",
-  });
+  return buildDigest({ ...RUN, stopped, errors });
 }
 
 const listedModels = (message: string) =>
@@ -125,16 +131,9 @@ describe("the digest's follow-up sections", () => {
   it("in a nightly run: the undone stops first, then the stops, restarts by rule, starts by hand, warnings, errors", () => {
     // Act
     const digest = buildDigest({
-      runId: "run-1",
-      dryRun: false,
-      now: NOW,
-      regions: ["us-east-1"],
-      scanned: 4,
-      kept: 1,
+      ...RUN,
       stopped: [stop("idle", 2)],
       errors: [{ message: "something failed" }],
-      unfinished: [],
-      logTableName: "log",
       restarted: restarts,
       startedByHand: [{ record: record("by-hand"), seenAt: Date.parse("2026-11-27T09:15:00Z") }],
       warned: [{ ...stop("warned", 1), stopNotBefore: NOW + 24 * 3_600_000 }],
@@ -172,17 +171,7 @@ describe("the digest's follow-up sections", () => {
   it("in a follow-up: says what it looked after, and nothing about stops it does not make", () => {
     // Act
     const digest = buildDigest({
-      mode: "follow-up",
-      runId: "follow-up-1",
-      dryRun: false,
-      now: NOW,
-      regions: ["us-east-1"],
-      scanned: 3,
-      kept: 0,
-      stopped: [],
-      errors: [],
-      unfinished: [],
-      logTableName: "log",
+      ...FOLLOW_UP,
       restarted: restarts.filter((restart) => restart.by === "schedule"),
     });
 
@@ -200,21 +189,7 @@ describe("the digest's follow-up sections", () => {
   });
 
   it("sends nothing for a follow-up that did nothing", () => {
-    const digest = buildDigest({
-      mode: "follow-up",
-      runId: "follow-up-1",
-      dryRun: false,
-      now: NOW,
-      regions: ["us-east-1"],
-      scanned: 3,
-      kept: 0,
-      stopped: [],
-      errors: [],
-      unfinished: [],
-      logTableName: "log",
-      restarted: [],
-      startedByHand: [],
-    });
+    const digest = buildDigest({ ...FOLLOW_UP, restarted: [], startedByHand: [] });
 
     assert.equal(digest, undefined);
   });
