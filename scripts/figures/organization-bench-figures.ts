@@ -83,15 +83,15 @@ export function renderOrganizationBenchFigures(results: OrganizationBenchResults
       `${results.running} running models, ×${results.timeScale} faster than real with ${results.latencyMs} ms of ` +
       "latency a call, and every time is in real seconds.",
     "",
-    "| Measured | Real seconds |",
+    "| What | Real seconds |",
     "| --- | --- |",
-    `| The fan-out: the state machine's run at MaxConcurrency ${results.mapConcurrency}, on this machine | ` +
+    `| The fan-out, measured: the state machine's run at MaxConcurrency ${results.mapConcurrency} on this machine | ` +
       `${secs(results.fanOutS)} |`,
-    `| One item after another: ${results.items} × ${results.itemAloneS.toFixed(1)} s | ` +
+    `| One item after another, estimated: ${results.items} × ${results.itemAloneS.toFixed(1)} s | ` +
       `${secs(results.sequentialS)} (${(results.sequentialS / results.fanOutS).toFixed(1)}× the fan-out's) |`,
-    `| One item alone: the mean of ${results.aloneS.length} run one after another | ` +
+    `| One item alone, measured: the mean of ${results.aloneS.length} run one after another | ` +
       `${results.itemAloneS.toFixed(1)} s (${min.toFixed(1)} to ${max.toFixed(1)} s) |`,
-    `| Each item on its own CPU, as on Lambda: ${waves} waves × ${results.itemAloneS.toFixed(1)} s | ` +
+    `| Each item on its own CPU as on Lambda, estimated: ${waves} waves × ${results.itemAloneS.toFixed(1)} s | ` +
       `${secs(results.ownCpuS)} |`,
     "",
     `The run took ${int(results.transitions)} state transitions: $${results.costPerRunUsd.toFixed(4)} a run at ` +
