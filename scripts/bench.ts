@@ -150,8 +150,7 @@ function printTimeScale(fn: SynthesizedFunction, k: number): void {
 async function main(): Promise<number> {
   // The organization case (issue 11) has its own command line: scripts/bench/organization.ts.
   if (process.argv.includes("--organization")) {
-    await runOrganizationBench(process.argv.slice(2));
-    return 0;
+    return await runOrganizationBench(process.argv.slice(2));
   }
   const options = parseOptions();
   const scaleOf = (size: AccountSize) =>

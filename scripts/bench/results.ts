@@ -4,15 +4,22 @@
  * record (scripts/figures/bench-figures.ts), so the README never holds a hand-copied figure.
  */
 
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BenchResults, Target } from "../figures/bench-figures.ts";
+import type { OrganizationBenchResults } from "../figures/organization-bench-figures.ts";
 import type { BundleFigures } from "./measure.ts";
 import { cloudWatchCostUsd, type SizeResult } from "./report.ts";
 import { floorOf, rekognitionCallBound } from "./world.ts";
 
 /** Where every bench run writes its figures. */
 export const OUTPUT_FILE = fileURLToPath(new URL("../../test-output/bench.json", import.meta.url));
+
+/** Where every run of the organization case (`npm run bench -- --organization`) writes its figures. */
+export const ORGANIZATION_OUTPUT_FILE = fileURLToPath(
+  new URL("../../test-output/organization-bench.json", import.meta.url),
+);
 
 /** The figures of a bench run as the file keeps them. */
 export function toResults(input: {
@@ -69,9 +76,11 @@ export function toResults(input: {
   };
 }
 
-const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+/** A figure rounded for the file, to `digits` decimals. */
+export const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** Writes a results file, as two-space JSON with a final newline. */
-export function writeResults(results: BenchResults, path: string): void {
+export function writeResults(results: BenchResults | OrganizationBenchResults, path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
 }

@@ -8,6 +8,11 @@ import { join } from "node:path";
 import { ROOT } from "../build/stamp.ts";
 import { type BenchResults, refuseBenchFigures, renderBenchFigures } from "./bench-figures.ts";
 import { type DemoFigures, renderDemoFigures } from "./demo-figures.ts";
+import {
+  type OrganizationBenchResults,
+  refuseOrganizationBenchFigures,
+  renderOrganizationBenchFigures,
+} from "./organization-bench-figures.ts";
 
 /** One script's figures: its output, its record, and the README blocks made from the record. */
 export interface FigureSource {
@@ -133,6 +138,15 @@ export const FIGURE_SOURCES: readonly FigureSource[] = [
     output: "test-output/bench.json",
     refuse: (data) => refuseBenchFigures(data as BenchResults),
     blocks: { bench: (data) => renderBenchFigures(data as BenchResults) },
+  },
+  {
+    name: "organization-bench",
+    producedBy: "npm run bench -- --organization (the bench's own sizes)",
+    output: "test-output/organization-bench.json",
+    refuse: (data) => refuseOrganizationBenchFigures(data as OrganizationBenchResults),
+    blocks: {
+      "organization-bench": (data) => renderOrganizationBenchFigures(data as OrganizationBenchResults),
+    },
   },
   {
     name: "proof",

@@ -9,6 +9,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { type BenchResults, renderBenchFigures } from "../../scripts/figures/bench-figures.ts";
 import { renderDemoFigures } from "../../scripts/figures/demo-figures.ts";
+import {
+  type OrganizationBenchResults,
+  renderOrganizationBenchFigures,
+} from "../../scripts/figures/organization-bench-figures.ts";
 import { FigureMarkerError, figureBlocks, withFigureBlocks } from "../../scripts/figures/readme-blocks.ts";
 import { renderBlock, sourceOfBlock, staleBlocks } from "../../scripts/figures/render.ts";
 import { FIGURE_SOURCES, recordPath } from "../../scripts/figures/sources.ts";
@@ -198,5 +202,113 @@ describe("the fault storms' figures", () => {
     assert.equal(faults?.refuse?.(nightlyOnly), "it has no line of the follow-up storm");
     assert.match(faults?.refuse?.(oneDiscovery) ?? "", /both discoveries/);
     assert.equal(faults?.refuse?.(recorded), undefined);
+  });
+});
+
+describe("the organization bench's figures", () => {
+  const organizationBench = FIGURE_SOURCES.find((source) => source.name === "organization-bench");
+  const measured: OrganizationBenchResults = {
+    recordedAt: "2026-12-04T10:00:00.000Z",
+    machine: {
+      node: "v20.19.2",
+      cpu: "Intel(R) Xeon(R) Processor",
+      cores: 2,
+      loadAverage: { start: 3.04, end: 5.46 },
+    },
+    timeScale: 20,
+    latencyMs: 25,
+    presetSizes: true,
+    presetConcurrency: true,
+    accounts: 100,
+    regions: ["us-east-1", "eu-west-1"],
+    running: 50,
+    items: 200,
+    mapConcurrency: 10,
+    fanOutS: 1234.5,
+    aloneS: [14.2, 15.8, 15],
+    itemAloneS: 15,
+    sequentialS: 3000,
+    ownCpuS: 300,
+    transitions: 203,
+    costPerRunUsd: 0.005075,
+    stopped: 2500,
+    expectedStops: 2500,
+    throttled: 0,
+    complete: true,
+    problems: [],
+    benchSeconds: 1402.3,
+  };
+
+  it("read when and on what they were measured, the fan-out against items one after another, and the cost", () => {
+    // Act
+    const block = organizationBench?.blocks["organization-bench"]?.(measured);
+
+    // Assess
+    assert.equal(
+      block,
+      [
+        "Recorded 2026-12-04 from `npm run bench -- --organization` on Node.js 20.19.2, 2 cores (Intel(R) Xeon(R) " +
+          "Processor), 1-minute load average 3.0 at the start and 5.5 at the end; 100 accounts × 2 regions = 200 " +
+          "items of 50 running models, ×20 faster than real with 25 ms of latency a call, and every time is in real " +
+          "seconds.",
+        "",
+        "| What | Real seconds |",
+        "| --- | --- |",
+        "| The fan-out, measured: the state machine's run at MaxConcurrency 10 on this machine | 1,235 s |",
+        "| One item after another, estimated: 200 × 15.0 s | 3,000 s (2.4× the fan-out's) |",
+        "| One item alone, measured: the mean of 3 run one after another | 15.0 s (14.2 to 15.8 s) |",
+        "| Each item on its own CPU as on Lambda, estimated: 20 waves × 15.0 s | 300 s |",
+        "",
+        "The run took 203 state transitions: $0.0051 a run at $0.025 per 1,000, $0.152 a month nightly. It stopped " +
+          "2,500 models, and the per-account rate limits throttled 0 calls. Every item succeeded and the run " +
+          "stopped the 2,500 models its accounts require. The bench took 1,402 s from start to end, unscaled.",
+      ].join("\n"),
+    );
+  });
+
+  it("say plainly when not every item succeeded, with each problem", () => {
+    // Prepare
+    const problems = [
+      "Item 200000000003 in eu-west-1 failed: the function failed: Sandbox.Timedout.",
+      "The run stopped 2475 models where its accounts require 2500.",
+    ];
+
+    // Act
+    const block = renderOrganizationBenchFigures({ ...measured, stopped: 2475, complete: false, problems });
+
+    // Assess
+    assert.ok(
+      block.includes(`**NOT MET: not every item succeeded.** ${problems.join(" ")}`),
+      "the block names the miss and every problem",
+    );
+    assert.ok(!block.includes("Every item succeeded"));
+  });
+
+  it("are not recorded from a run of other sizes or another MaxConcurrency than the bench's own", () => {
+    // Act, Assess
+    assert.equal(organizationBench?.refuse?.(measured), undefined);
+    assert.equal(
+      organizationBench?.refuse?.({ ...measured, presetSizes: false, accounts: 10, items: 20 }),
+      "it measured other sizes than the bench's own (--accounts, --regions or --running)",
+    );
+    assert.equal(
+      organizationBench?.refuse?.({ ...measured, presetConcurrency: false, mapConcurrency: 40 }),
+      "it ran at another MaxConcurrency than the synthesized state machine's (--concurrency)",
+    );
+  });
+
+  it("are recorded in figures/, and the README quotes them", () => {
+    // Prepare
+    const recorded = JSON.parse(
+      readFileSync(new URL("../../figures/organization-bench.json", import.meta.url), "utf8"),
+    ) as OrganizationBenchResults;
+
+    // Act
+    const blocks = figureBlocks(README).filter((block) => block.name === "organization-bench");
+
+    // Assess
+    assert.equal(organizationBench?.refuse?.(recorded), undefined, "the record is of the bench's own sizes");
+    assert.equal(blocks.length, 1);
+    assert.equal(blocks[0]?.body, renderOrganizationBenchFigures(recorded));
   });
 });
