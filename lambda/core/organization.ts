@@ -5,11 +5,11 @@
  *
  * Why compact summaries, and the bound. The state machine's inline Map returns every item's result in one array,
  * and Step Functions refuses a state's input or output over 256 KiB (262,144 bytes). Each item therefore returns
- * its counts, and as many errors, restarts and stopped ARNs as fit in its share of {@link ITEM_RESULTS_BUDGET_BYTES};
+ * its counts, and as many errors, restarts, models started again by hand and stopped ARNs as fit in its share of {@link ITEM_RESULTS_BUDGET_BYTES};
  * the full lists stay in the log table and in each item's `run summary` log line. A summary with its counts only
  * takes at most {@link MIN_ITEM_SUMMARY_BYTES}, so the Map's output is at most
  * max(ITEM_RESULTS_BUDGET_BYTES, items × MIN_ITEM_SUMMARY_BYTES) plus the array's commas: with at most
- * {@link MAX_ITEMS} items, 600 × 354 = 212,400 bytes and 600 commas, about 81% of the limit.
+ * {@link MAX_ITEMS} items, 600 × 400 = 240,000 bytes and 600 commas, about 92% of the limit.
  */
 
 import type { Digest } from "./digest.ts";
@@ -34,10 +34,10 @@ export const MAX_ITEMS = 600;
 export const ITEM_RESULTS_BUDGET_BYTES = 160 * 1024;
 
 /**
- * The largest summary with its counts only (every count at 9 digits, the longest region name: 310 bytes measured,
- * and 44 to spare): never cut below.
+ * The largest summary with its counts only (every count at 9 digits, the longest region name: 352 bytes measured,
+ * and 48 to spare): never cut below.
  */
-export const MIN_ITEM_SUMMARY_BYTES = 354;
+export const MIN_ITEM_SUMMARY_BYTES = 400;
 
 /** The most bytes one item's summary takes, however few items there are: a digest lists no more than this. */
 export const MAX_ITEM_SUMMARY_BYTES = 8 * 1024;
@@ -63,10 +63,14 @@ export interface ItemSummary {
   readonly restarted: number;
   /** What the models started again cost an hour, by the configured price. */
   readonly restartedUsd: number;
+  /** Stops of earlier runs someone undid by starting the model again within a day, seen by the regret check. */
+  readonly startedByHand: number;
   /** The first stopped (or would-stop) ARNs, as many as fit. */
   readonly stoppedArns: readonly string[];
   /** The first restarts, each reason cut to {@link MAX_MESSAGE_CHARS}, as many as fit. */
   readonly restarts: readonly ItemRestart[];
+  /** The first models started again by hand, each note cut to {@link MAX_MESSAGE_CHARS}, as many as fit. */
+  readonly handStarts: readonly ItemStartedByHand[];
   /** The first errors, each message cut to {@link MAX_MESSAGE_CHARS}, as many as fit. */
   readonly errorList: readonly { readonly arn?: string; readonly message: string }[];
   /** Why the run could not start, when `status` is `failed`. */
@@ -78,6 +82,13 @@ export interface ItemRestart {
   readonly arn: string;
   readonly reason: string;
   readonly hourlyCostUsd: number;
+}
+
+/** A stop someone undid by hand, as the organization's digest lists it. */
+export interface ItemStartedByHand {
+  readonly arn: string;
+  /** E.g. "started again by hand 3 hours after the stop (seen running at …)". */
+  readonly note: string;
 }
 
 /** What the gather step reads of a run summary (lambda/phases/report.ts's RunSummary fits). */
@@ -92,6 +103,8 @@ export interface ItemRunSummary {
   readonly warned?: readonly unknown[];
   /** The stops of earlier runs the run's regret check undid; none when absent. */
   readonly restarted?: readonly ItemRestart[];
+  /** The stops of earlier runs someone undid by hand, seen by the run's regret check; none when absent. */
+  readonly startedByHand?: readonly ItemStartedByHand[];
 }
 
 /** The longest error message an item passes on; the whole message is in the item's log. */
@@ -131,6 +144,7 @@ export function planWork(input: {
 /** The summary of an item whose run finished, within `budget` bytes (never below its counts). */
 export function compactSummary(summary: ItemRunSummary, item: WorkItem, budget: number): ItemSummary {
   const restarted = summary.restarted ?? [];
+  const byHand = summary.startedByHand ?? [];
   const counts: ItemSummary = {
     accountId: item.accountId,
     region: item.region,
@@ -144,9 +158,11 @@ export function compactSummary(summary: ItemRunSummary, item: WorkItem, budget: 
     warned: summary.warned?.length ?? 0,
     restarted: restarted.length,
     restartedUsd: Math.round(restarted.reduce((sum, restart) => sum + restart.hourlyCostUsd, 0) * 100) / 100,
+    startedByHand: byHand.length,
     stoppedArns: [],
     errorList: [],
     restarts: [],
+    handStarts: [],
   };
   return fillLists(
     counts,
@@ -162,6 +178,7 @@ export function compactSummary(summary: ItemRunSummary, item: WorkItem, budget: 
         reason: cut(reason, MAX_MESSAGE_CHARS),
         hourlyCostUsd,
       })),
+      handStarts: byHand.map(({ arn, note }) => ({ arn, note: cut(note, MAX_MESSAGE_CHARS) })),
     },
     budget,
   );
@@ -182,16 +199,19 @@ export function failedItem(item: WorkItem, failure: string): ItemSummary {
     warned: 0,
     restarted: 0,
     restartedUsd: 0,
+    startedByHand: 0,
     stoppedArns: [],
     errorList: [],
     restarts: [],
+    handStarts: [],
     failure: cut(failure, MAX_MESSAGE_CHARS),
   };
 }
 
 /**
- * Errors first (a person acts on them), then the restarts (a model running again costs money again), then stopped
- * ARNs, each list in order while the whole fits `budget`.
+ * Errors first (a person acts on them), then the restarts (a model running again costs money again), then the
+ * models started again by hand (a threshold to look at), then stopped ARNs, each list in order while the whole fits
+ * `budget`.
  */
 function fillLists(
   counts: ItemSummary,
@@ -199,6 +219,7 @@ function fillLists(
     readonly stopped: readonly string[];
     readonly errors: readonly { readonly arn?: string; readonly message: string }[];
     readonly restarts: readonly ItemRestart[];
+    readonly handStarts: readonly ItemStartedByHand[];
   },
   budget: number,
 ): ItemSummary {
@@ -215,8 +236,9 @@ function fillLists(
   };
   const errorList = fill(lists.errors);
   const restarts = fill(lists.restarts);
+  const handStarts = fill(lists.handStarts);
   const stoppedArns = fill(lists.stopped);
-  return { ...counts, stoppedArns, errorList, restarts };
+  return { ...counts, stoppedArns, errorList, restarts, handStarts };
 }
 
 /** What the Map hands back for an item whose invocation failed outright (timeout, crash), after its Catch. */
@@ -251,6 +273,8 @@ export interface OrganizationRunSummary {
   readonly restarted: number;
   /** What the models started again cost an hour, by the configured price. */
   readonly restartedHourlyCostUsd: number;
+  /** Stops of earlier runs someone undid by starting the model again within a day. */
+  readonly startedByHand: number;
   /** The items whose run could not start or was cut short, each with why. */
   readonly failedItems: readonly {
     readonly accountId: string;
@@ -306,6 +330,7 @@ export function gatherSummary(input: {
     warned: sum((i) => i.warned ?? 0),
     restarted: sum((i) => i.restarted ?? 0),
     restartedHourlyCostUsd: Math.round(sum((i) => i.restartedUsd ?? 0) * 100) / 100,
+    startedByHand: sum((i) => i.startedByHand ?? 0),
     failedItems: items
       .filter((i) => i.status === "failed")
       .map((i) => ({ accountId: i.accountId, region: i.region, reason: i.failure ?? "failed" })),
@@ -326,12 +351,15 @@ export function buildOrganizationDigest(input: {
   readonly items: readonly ItemSummary[];
   readonly now: number;
   readonly logTableName: string;
+  /** The tag key the hint about a model's own threshold names; `auto-stop` when absent. */
+  readonly optOutTagKey?: string;
 }): Digest | undefined {
   const { summary, items } = input;
   const failed = summary.failedItems.length;
   if (
     summary.stopped === 0 &&
     summary.restarted === 0 &&
+    summary.startedByHand === 0 &&
     summary.warned === 0 &&
     summary.errors === 0 &&
     failed === 0 &&
@@ -348,6 +376,7 @@ export function buildOrganizationDigest(input: {
     parts[0] += ` (${formatHourlyCost(summary.estimatedHourlySavingsUsd)})`;
   parts[0] += ` in ${plural(summary.accounts, "account")}`;
   if (summary.restarted > 0) parts.unshift(`undid ${plural(summary.restarted, "stop")}`);
+  if (summary.startedByHand > 0) parts.push(`${summary.startedByHand} started by hand`);
   if (summary.mode !== "warn" && summary.warned > 0) parts.push(`${warnVerb} ${summary.warned}`);
   if (failed + summary.problems.length > 0) parts.push(`${failed + summary.problems.length} failed`);
   const otherErrors = summary.errors - failed;
@@ -410,6 +439,24 @@ export function buildOrganizationDigest(input: {
             : []),
         ].join("\n"),
       ),
+      more: (count) => `- and ${count} more accounts and regions, ${cutNote}: see the log table`,
+    });
+  const byHand = items.filter((item) => (item.startedByHand ?? 0) > 0);
+  if (byHand.length > 0)
+    sections.push({
+      title:
+        `Started again by hand within a day of the stop (${summary.startedByHand}): the idle threshold may be ` +
+        `wrong for these models (a tag ${input.optOutTagKey ?? "auto-stop"}:idle-minutes sets a model's own):`,
+      entries: byHand.map((item) => {
+        const listed = item.handStarts ?? [];
+        return [
+          `- ${place(item)}: ${item.startedByHand}`,
+          ...listed.flatMap((start) => [`  ${start.note}`, `  ${start.arn}`]),
+          ...(listed.length < item.startedByHand
+            ? [`  and ${item.startedByHand - listed.length} more in the log table`]
+            : []),
+        ].join("\n");
+      }),
       more: (count) => `- and ${count} more accounts and regions, ${cutNote}: see the log table`,
     });
   const warning = items.filter((item) => (item.warned ?? 0) > 0);

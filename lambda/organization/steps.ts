@@ -257,7 +257,13 @@ export function createOrganizationHandler(
       items,
       problems,
     });
-    const digest = buildOrganizationDigest({ summary, items, now, logTableName: config.logTableName });
+    const digest = buildOrganizationDigest({
+      summary,
+      items,
+      now,
+      logTableName: config.logTableName,
+      optOutTagKey: config.optOutTagKey,
+    });
     let sent: OrganizationRunSummary = summary;
     if (digest && deps.notifier) {
       try {

@@ -247,6 +247,46 @@ describe("follow-ups across the organization", () => {
         );
   });
 
+  it("lists in the organization's digest the models a member account's owner started again by hand", async () => {
+    // Prepare: in the morning, the member account's owner starts its batch models again by hand.
+    const { world, member, machine, template, arns, at } = await stoppedOvernight();
+    for (const { batch } of arns.member) member.rekognition.setModelStatus(batch, "RUNNING");
+
+    // Act: that evening's run (within a day of the stops) looks at them in its regret check.
+    const { clockStart } = at(T + 20 * HOUR);
+    const next = await runExecution(world, machine, template, {
+      input: { scheduledTime: "2026-11-28T22:00:00Z", attempt: 1 },
+      name: "evening",
+      invoke: { clockStart },
+      env: { REGRET_CHECK_MINUTES: "0" },
+    });
+
+    // Assess
+    assert.equal(next.error, undefined, JSON.stringify(next.error));
+    const summary = next.output as OrganizationRunSummary;
+    assert.deepEqual([summary.startedByHand, summary.restarted], [2, 2], JSON.stringify(summary));
+    const items = await world.items();
+    for (const { batch } of arns.member) {
+      const [record] = byArn(items, batch);
+      assert.equal(record?.status, "STARTED_BY_HAND", batch);
+    }
+    const digest = world.sandbox.sns.messages.at(-1);
+    assert.match(digest?.subject ?? "", /^idle-model-stopper: undid 2 stops, .*, 2 started by hand/);
+    const message = digest?.message ?? "";
+    assert.match(
+      message,
+      /\nStarted again by hand within a day of the stop \(2\): the idle threshold may be wrong/,
+    );
+    for (const [index, { batch }] of arns.member.entries())
+      assert.match(
+        message,
+        new RegExp(
+          `\\n- ${A} ${REGIONS[index]}: 1\\n {2}started again by hand (19|20) hours after the stop ` +
+            `\\(seen running at 2026-11-28T22:00:\\d\\dZ\\)\\n {2}${batch}\\n`,
+        ),
+      );
+  });
+
   it("follows up the other accounts when one account's spoke role cannot be assumed", async () => {
     // Prepare: a followed stop of an account whose spoke role is gone (a record of another member account).
     const { world, member, arns, at } = await stoppedOvernight();

@@ -208,9 +208,11 @@ describe("an item's compact summary", () => {
       warned: 999_999_999,
       restarted: 999_999_999,
       restartedUsd: 99_999_999.99,
+      startedByHand: 999_999_999,
       stoppedArns: [],
       errorList: [],
       restarts: [],
+      handStarts: [],
     };
     assert.ok(Buffer.byteLength(JSON.stringify(biggest)) <= MIN_ITEM_SUMMARY_BYTES);
     const output = JSON.stringify(
@@ -413,6 +415,62 @@ describe("the organization's run summary and digest", () => {
     );
   });
 
+  it("lists the models started again by hand, by account and region, and sends a digest for them alone", () => {
+    // Prepare: an item whose regret check found two of its stops running again, and room for one of them.
+    const handStarts = [0, 1].map((i) => ({
+      arn: arn("222222222222", "eu-west-1", i, "batch"),
+      note: "started again by hand 3 hours after the stop (seen running at 2026-11-28T05:10:00Z)",
+    }));
+    const found = {
+      scanned: 1,
+      stopped: [],
+      skipped: [{}],
+      errors: [],
+      unfinished: [],
+      estimatedHourlySavingsUsd: 0,
+      startedByHand: handStarts,
+    };
+    const where = { accountId: "222222222222", region: "eu-west-1" };
+    const roomy = compactSummary(found, where, 4096);
+    const oneListed = compactSummary(
+      found,
+      where,
+      Buffer.byteLength(JSON.stringify({ ...roomy, handStarts: roomy.handStarts.slice(0, 1) })) + 2,
+    );
+    // Act
+    const summary = gatherSummary({
+      runId: "r",
+      dryRun: false,
+      mode: "run",
+      items: [oneListed],
+      problems: [],
+    });
+    const digest = buildOrganizationDigest({
+      summary,
+      items: [oneListed],
+      now: NOW,
+      logTableName: "log",
+      optOutTagKey: "team:auto-stop",
+    });
+    // Assess
+    assert.deepEqual([roomy.startedByHand, roomy.handStarts.length, oneListed.handStarts.length], [2, 2, 1]);
+    assert.equal(summary.startedByHand, 2);
+    assert.equal(digest?.subject, "idle-model-stopper: stopped 0 models in 1 account, 2 started by hand");
+    assert.ok(
+      digest?.message.includes(
+        [
+          "Started again by hand within a day of the stop (2): the idle threshold may be wrong for these models " +
+            "(a tag team:auto-stop:idle-minutes sets a model's own):",
+          "- 222222222222 eu-west-1: 2",
+          `  ${handStarts[0]?.note}`,
+          `  ${handStarts[0]?.arn}`,
+          "  and 1 more in the log table",
+        ].join("\n"),
+      ),
+      digest?.message,
+    );
+  });
+
   it("sends a digest when a regret check undid a stop and nothing else happened", () => {
     // Prepare
     const undone = [
@@ -441,8 +499,15 @@ describe("the organization's run summary and digest", () => {
   });
 
   it("counts no restart for an item summary from before restarts were passed on", () => {
-    // Prepare: what the earlier code's item returned, without the restart fields.
-    const { restarted: _, restartedUsd: __, restarts: ___, ...earlier } = items[0] as ItemSummary;
+    // Prepare: what the earlier code's item returned, without the restart and started-by-hand fields.
+    const {
+      restarted: _,
+      restartedUsd: __,
+      restarts: ___,
+      startedByHand: ____,
+      handStarts: _____,
+      ...earlier
+    } = items[0] as ItemSummary;
     // Act
     const summary = gatherSummary({
       runId: "r",
@@ -458,8 +523,8 @@ describe("the organization's run summary and digest", () => {
       logTableName: "log",
     });
     // Assess
-    assert.deepEqual([summary.restarted, summary.restartedHourlyCostUsd], [0, 0]);
-    assert.doesNotMatch(digest?.message ?? "", /Undid/);
+    assert.deepEqual([summary.restarted, summary.restartedHourlyCostUsd, summary.startedByHand], [0, 0, 0]);
+    assert.doesNotMatch(digest?.message ?? "", /Undid|by hand/);
   });
 
   it("sends nothing when nothing was stopped and nothing went wrong", () => {
