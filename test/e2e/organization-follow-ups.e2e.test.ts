@@ -111,7 +111,18 @@ async function stoppedOvernight() {
     clock.now = time;
     return { clockStart: time };
   };
-  return { world, member, guards, template, machine, arns, at };
+  /** The state machine's run scheduled at `time`, with the follow-up function leaving the regret check to it. */
+  const nightlyAt = async (time: number, name: string) => {
+    const run = await runExecution(world, machine, template, {
+      input: { scheduledTime: new Date(time).toISOString().replace(".000Z", "Z"), attempt: 1 },
+      name,
+      invoke: at(time),
+      env: { REGRET_CHECK_MINUTES: "0" },
+    });
+    assert.equal(run.error, undefined, JSON.stringify(run.error));
+    return run;
+  };
+  return { world, member, guards, arns, at, nightlyAt };
 }
 
 const byArn = (items: readonly LogItem[], arn: string) => items.filter((item) => item.modelArn === arn);
@@ -206,21 +217,14 @@ describe("follow-ups across the organization", () => {
 
   it("is undone by the next nightly run in a member account when regretCheckMinutes is 0", async () => {
     // Prepare
-    const { world, member, machine, template, arns, at } = await stoppedOvernight();
+    const { world, member, arns, at, nightlyAt } = await stoppedOvernight();
     const quiet = await world.invokeFollowUp({ REGRET_CHECK_MINUTES: "0" }, at(T + 65 * MINUTE));
     assert.deepEqual(quiet.result?.restarted, []);
 
     // Act: the next night, the Map's item in each account runs its regret check first.
-    const { clockStart } = at(T + 24 * HOUR);
-    const next = await runExecution(world, machine, template, {
-      input: { scheduledTime: "2026-11-29T02:00:00Z", attempt: 1 },
-      name: "night-2",
-      invoke: { clockStart },
-      env: { REGRET_CHECK_MINUTES: "0" },
-    });
+    const next = await nightlyAt(T + 24 * HOUR, "night-2");
 
     // Assess
-    assert.equal(next.error, undefined, JSON.stringify(next.error));
     const items = await world.items();
     for (const { batch } of [...arns.hub, ...arns.member]) {
       const [record] = byArn(items, batch);
@@ -249,20 +253,13 @@ describe("follow-ups across the organization", () => {
 
   it("lists in the organization's digest the models a member account's owner started again by hand", async () => {
     // Prepare: in the morning, the member account's owner starts its batch models again by hand.
-    const { world, member, machine, template, arns, at } = await stoppedOvernight();
+    const { world, member, arns, nightlyAt } = await stoppedOvernight();
     for (const { batch } of arns.member) member.rekognition.setModelStatus(batch, "RUNNING");
 
     // Act: that evening's run (within a day of the stops) looks at them in its regret check.
-    const { clockStart } = at(T + 20 * HOUR);
-    const next = await runExecution(world, machine, template, {
-      input: { scheduledTime: "2026-11-28T22:00:00Z", attempt: 1 },
-      name: "evening",
-      invoke: { clockStart },
-      env: { REGRET_CHECK_MINUTES: "0" },
-    });
+    const next = await nightlyAt(T + 20 * HOUR, "evening");
 
     // Assess
-    assert.equal(next.error, undefined, JSON.stringify(next.error));
     const summary = next.output as OrganizationRunSummary;
     assert.deepEqual([summary.startedByHand, summary.restarted], [2, 2], JSON.stringify(summary));
     const items = await world.items();

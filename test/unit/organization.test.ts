@@ -130,6 +130,16 @@ describe("the work of a run", () => {
 
 const REGRET = "regretted: a request at 2026-11-28T01:59:00Z arrived before the stop";
 
+/** A run that kept its one model and stopped nothing. */
+const QUIET_RUN = {
+  scanned: 1,
+  stopped: [],
+  skipped: [{}],
+  errors: [],
+  unfinished: [],
+  estimatedHourlySavingsUsd: 0,
+};
+
 /** A run summary with `count` stops of earlier runs undone by its regret check, at $8.00/h each. */
 const withRestarts = <T extends object>(
   summary: T,
@@ -369,19 +379,7 @@ describe("the organization's run summary and digest", () => {
         4096,
       ),
       compactSummary(
-        withRestarts(
-          {
-            scanned: 1,
-            stopped: [],
-            skipped: [{}],
-            errors: [],
-            unfinished: [],
-            estimatedHourlySavingsUsd: 0,
-          },
-          1,
-          "222222222222",
-          "eu-west-1",
-        ),
+        withRestarts(QUIET_RUN, 1, "222222222222", "eu-west-1"),
         { accountId: "222222222222", region: "eu-west-1" },
         4096,
       ),
@@ -421,15 +419,7 @@ describe("the organization's run summary and digest", () => {
       arn: arn("222222222222", "eu-west-1", i, "batch"),
       note: "started again by hand 3 hours after the stop (seen running at 2026-11-28T05:10:00Z)",
     }));
-    const found = {
-      scanned: 1,
-      stopped: [],
-      skipped: [{}],
-      errors: [],
-      unfinished: [],
-      estimatedHourlySavingsUsd: 0,
-      startedByHand: handStarts,
-    };
+    const found = { ...QUIET_RUN, startedByHand: handStarts };
     const where = { accountId: "222222222222", region: "eu-west-1" };
     const roomy = compactSummary(found, where, 4096);
     const oneListed = compactSummary(
@@ -474,21 +464,7 @@ describe("the organization's run summary and digest", () => {
   it("sends a digest when a regret check undid a stop and nothing else happened", () => {
     // Prepare
     const undone = [
-      compactSummary(
-        withRestarts(
-          {
-            scanned: 1,
-            stopped: [],
-            skipped: [{}],
-            errors: [],
-            unfinished: [],
-            estimatedHourlySavingsUsd: 0,
-          },
-          1,
-        ),
-        { accountId: "111111111111", region: "us-east-1" },
-        4096,
-      ),
+      compactSummary(withRestarts(QUIET_RUN, 1), { accountId: "111111111111", region: "us-east-1" }, 4096),
     ];
     // Act
     const summary = gatherSummary({ runId: "r", dryRun: false, mode: "run", items: undone, problems: [] });
