@@ -1,7 +1,7 @@
 /**
  * Checks one answer of the sandbox against the service's published model (see api-models.ts), as the protocol puts
- * it on the wire: AWS JSON 1.1 (Rekognition), AWS JSON 1.0 with awsQuery compatibility (CloudWatch) and the awsQuery
- * protocol with XML answers (SNS). Each mismatch names the operation and the field path, e.g.
+ * it on the wire: AWS JSON 1.1 (Rekognition), AWS JSON 1.0 with awsQuery compatibility (CloudWatch), Smithy RPC v2
+ * CBOR with awsQuery compatibility (CloudWatch too) and the awsQuery protocol with XML answers (SNS). Each mismatch names the operation and the field path, e.g.
  * `DescribeProjectVersions: ProjectVersionDescriptions[3].Status: "RUNNIN" is not one of TRAINING_IN_PROGRESS, …`.
  */
 
@@ -15,6 +15,7 @@ import {
   type Shape,
   type ShapeType,
 } from "./api-models.ts";
+import { CBOR_CONTENT_TYPE, isCborTag, RPC_V2_CBOR, readCbor } from "./rpc-v2-cbor.ts";
 
 /** What one answer of the sandbox was, and what it answered. */
 export interface WireAnswer {
@@ -26,7 +27,10 @@ export interface WireAnswer {
   readonly statusCode: number;
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
+  /** Text (JSON, XML), or the bytes of a CBOR answer. */
+  readonly body: string | Uint8Array;
+  /** Set for a Smithy RPC v2 CBOR answer; absent for the service's usual protocol. */
+  readonly protocol?: typeof RPC_V2_CBOR;
   /** Fields a wire quirk changed on purpose (quirks.ts), with the quirk's name. */
   readonly deliberate?: readonly DeliberateChange[];
 }
@@ -149,12 +153,15 @@ interface Found {
   readonly message: string;
 }
 
-/** How a value is written: JSON types, or the text of XML elements. */
-type Encoding = "json" | "xml";
+/** How a value is written: JSON types, the text of XML elements, or CBOR items (tag-1 timestamps, byte strings). */
+type Encoding = "json" | "xml" | "cbor";
 
 const MAX_LISTED_ENUM_VALUES = 20;
 
 const show = (value: unknown): string => {
+  if (typeof value === "bigint") return String(value);
+  if (value instanceof Uint8Array) return `a byte string of ${value.length} bytes`;
+  if (isCborTag(value)) return `tag ${String(value.tag)}(${show(value.value)})`;
   const text = JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}…` : text;
 };
@@ -220,6 +227,8 @@ interface WalkOptions {
 function typeName(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
+  if (value instanceof Uint8Array) return "a byte string";
+  if (isCborTag(value)) return "a CBOR tag";
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
@@ -236,10 +245,11 @@ function walk(value: unknown, shape: Shape, path: string, options: WalkOptions, 
   }
   // No closures here: this runs for every value of every answer, and tsx wraps each closure it creates.
   const xml = options.encoding === "xml";
+  const cbor = options.encoding === "cbor";
   switch (shape.type) {
     case "structure": {
       if (xml && value === "" && shape.members.size > 0 && shape.required.size === 0) return;
-      if (typeof value !== "object" || Array.isArray(value)) {
+      if (typeof value !== "object" || Array.isArray(value) || (cbor && !isCborMap(value))) {
         unexpected(value, shape, path, "a structure", found);
         return;
       }
@@ -282,9 +292,13 @@ function walk(value: unknown, shape: Shape, path: string, options: WalkOptions, 
         PLAIN_NUMBER_TYPES.has(member.shape.type) &&
         member.shape.min === undefined &&
         member.shape.max === undefined;
+      // In CBOR a timestamp is tag 1 over a number, never a bare number.
+      const cborTimestamps = cbor && member.shape.type === "timestamp";
       for (let index = 0; index < items.length; index += 1) {
         const item = items[index];
-        if (
+        if (cborTimestamps) {
+          if (isEpochTag(item)) continue;
+        } else if (
           plain &&
           typeof item === "number" &&
           Number.isFinite(item) &&
@@ -300,7 +314,12 @@ function walk(value: unknown, shape: Shape, path: string, options: WalkOptions, 
     }
     case "map": {
       const entries = xml ? xmlMapEntries(value) : value;
-      if (entries === undefined || typeof entries !== "object" || Array.isArray(entries)) {
+      if (
+        entries === undefined ||
+        typeof entries !== "object" ||
+        Array.isArray(entries) ||
+        (cbor && !isCborMap(entries))
+      ) {
         unexpected(value, shape, path, "a map", found);
         return;
       }
@@ -323,7 +342,12 @@ function walk(value: unknown, shape: Shape, path: string, options: WalkOptions, 
       return;
     case "integer":
     case "long": {
-      const number = xml && typeof value === "string" && XML_INTEGER.test(value) ? Number(value) : value;
+      const number =
+        xml && typeof value === "string" && XML_INTEGER.test(value)
+          ? Number(value)
+          : cbor && typeof value === "bigint"
+            ? Number(value)
+            : value;
       if (typeof number !== "number" || !Number.isInteger(number)) {
         unexpected(value, shape, path, "an integer", found);
         return;
@@ -333,7 +357,13 @@ function walk(value: unknown, shape: Shape, path: string, options: WalkOptions, 
     }
     case "double":
     case "float": {
-      if (typeof value === "string" && NON_FINITE.has(value)) return;
+      // JSON and XML write NaN and the infinities as text; CBOR as the floats themselves.
+      if (
+        cbor
+          ? typeof value === "number" && !Number.isFinite(value)
+          : typeof value === "string" && NON_FINITE.has(value)
+      )
+        return;
       const number = xml && typeof value === "string" && XML_NUMBER.test(value) ? Number(value) : value;
       if (typeof number !== "number" || !Number.isFinite(number)) {
         unexpected(value, shape, path, "a number", found);
@@ -347,8 +377,11 @@ function walk(value: unknown, shape: Shape, path: string, options: WalkOptions, 
         unexpected(value, shape, path, "a boolean", found);
       return;
     case "timestamp":
-      // AWS JSON writes epoch seconds (a number); the query protocols an ISO 8601 date-time.
-      if (xml) {
+      // AWS JSON writes epoch seconds (a number); the query protocols an ISO 8601 date-time; RPC v2 CBOR tag 1
+      // (epoch-based date/time) over a number of seconds.
+      if (cbor) {
+        if (!isEpochTag(value)) unexpected(value, shape, path, "tag 1 over epoch seconds", found);
+      } else if (xml) {
         if (typeof value !== "string" || !XML_TIMESTAMP.test(value))
           unexpected(value, shape, path, "an ISO 8601 date-time", found);
       } else if (typeof value !== "number" || !Number.isFinite(value)) {
@@ -356,10 +389,25 @@ function walk(value: unknown, shape: Shape, path: string, options: WalkOptions, 
       }
       return;
     case "blob":
-      if (typeof value !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
+      if (cbor) {
+        if (!(value instanceof Uint8Array)) unexpected(value, shape, path, "a byte string", found);
+      } else if (typeof value !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
         unexpected(value, shape, path, "base64 text", found);
       return;
   }
+}
+
+/** A decoded CBOR map: an object that is neither a byte string nor a tag. */
+const isCborMap = (value: unknown): boolean =>
+  typeof value === "object" && value !== null && !(value instanceof Uint8Array) && !isCborTag(value);
+
+/** A CBOR timestamp as the protocol writes it: tag 1 over a finite number of seconds. */
+function isEpochTag(value: unknown): boolean {
+  return (
+    isCborTag(value) &&
+    Number(value.tag) === 1 &&
+    ((typeof value.value === "number" && Number.isFinite(value.value)) || typeof value.value === "bigint")
+  );
 }
 
 const xmlNames = new WeakMap<Shape, Map<string, string>>();
@@ -458,19 +506,61 @@ function checkError(
     });
 }
 
-// ---- AWS JSON (Rekognition 1.1, CloudWatch 1.0 with awsQuery compatibility)
+// ---- AWS JSON (Rekognition 1.1, CloudWatch 1.0 with awsQuery compatibility) and Smithy RPC v2 CBOR (CloudWatch)
+
+/** The botocore name of the RPC v2 CBOR protocol in a model's `protocols`. */
+const CBOR_PROTOCOL_NAME = "smithy-rpc-v2-cbor";
+
+/**
+ * The RPC v2 CBOR rules of an answer's headers: `smithy-protocol: rpc-v2-cbor` on every answer, and no
+ * `X-Amzn-ErrorType` (the error's type is in the body only). https://smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2.html
+ */
+function checkCborHeaders(model: ServiceModel, answer: WireAnswer, found: Found[]): void {
+  if (!model.protocols.includes(CBOR_PROTOCOL_NAME))
+    found.push({
+      path: "",
+      message: `answered in RPC v2 CBOR, which the ${model.service} model does not list (${model.protocols.join(", ")})`,
+    });
+  if (answer.headers["smithy-protocol"] !== RPC_V2_CBOR)
+    found.push({
+      path: "",
+      message: `smithy-protocol is ${show(answer.headers["smithy-protocol"])}, not ${RPC_V2_CBOR}`,
+    });
+  if (answer.headers["x-amzn-errortype"] !== undefined)
+    found.push({
+      path: "",
+      message: "x-amzn-errortype is set; RPC v2 CBOR names the error in the body only",
+    });
+}
 
 function checkJsonAnswer(model: ServiceModel, answer: WireAnswer, found: Found[]): void {
+  const cbor = answer.protocol === RPC_V2_CBOR;
+  const encoding: Encoding = cbor ? "cbor" : "json";
+  const wire = cbor ? "RPC v2 CBOR" : "AWS JSON";
   const service = answer.service as keyof typeof JSON_CONTENT_TYPE;
   const operation = model.operations.get(answer.operation);
+  if (cbor) checkCborHeaders(model, answer, found);
   const contentType = answer.headers["content-type"];
-  if (contentType !== JSON_CONTENT_TYPE[service])
-    found.push({ path: "", message: `Content-Type ${show(contentType)}, not ${JSON_CONTENT_TYPE[service]}` });
+  const expectedType = cbor ? CBOR_CONTENT_TYPE : JSON_CONTENT_TYPE[service];
+  const empty = answer.body.length === 0;
+  // RPC v2 CBOR: an operation without output answers no body, and so no Content-Type.
+  const bodiless = cbor && answer.statusCode === 200 && operation !== undefined && !operation.output;
+  if (bodiless) {
+    if (!empty || contentType !== undefined)
+      found.push({
+        path: "",
+        message: `the operation has no output: RPC v2 CBOR answers no body and no Content-Type, not ${answer.body.length} bytes of ${show(contentType)}`,
+      });
+  } else if (contentType !== expectedType)
+    found.push({ path: "", message: `Content-Type ${show(contentType)}, not ${expectedType}` });
   let body: unknown;
   try {
-    body = answer.body === "" ? {} : JSON.parse(answer.body);
+    if (empty) body = {};
+    else if (cbor) body = readCbor(typeof answer.body === "string" ? Buffer.from(answer.body) : answer.body);
+    else
+      body = JSON.parse(typeof answer.body === "string" ? answer.body : Buffer.from(answer.body).toString());
   } catch {
-    found.push({ path: "", message: `the body is not JSON: ${show(answer.body)}` });
+    found.push({ path: "", message: `the body is not ${cbor ? "CBOR" : "JSON"}: ${show(answer.body)}` });
     return;
   }
   if (answer.statusCode === 200) {
@@ -478,27 +568,35 @@ function checkJsonAnswer(model: ServiceModel, answer: WireAnswer, found: Found[]
       found.push({ path: "", message: "answered 200 to an operation the model does not have" });
       return;
     }
-    if (operation.output) walk(body, operation.output, "", { encoding: "json", undeclared: true }, found);
+    if (operation.output) walk(body, operation.output, "", { encoding, undeclared: true }, found);
     else if (typeof body !== "object" || body === null || Object.keys(body).length > 0)
       found.push({ path: "", message: `the operation has no output, yet the body is ${show(body)}` });
+    // The accepted input is the AWS JSON document the operations read, whichever protocol carried it.
     if (answer.input && operation.input) checkAcceptedInput(answer.input, operation.input, "json", found);
     return;
   }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    found.push({ path: "", message: `an error body must be a JSON object, not ${show(body)}` });
+  if (typeof body !== "object" || body === null || Array.isArray(body) || (cbor && !isCborMap(body))) {
+    found.push({
+      path: "",
+      message: `an error body must be a ${cbor ? "CBOR map" : "JSON object"}, not ${show(body)}`,
+    });
     return;
   }
   const record = body as Record<string, unknown>;
   const type = record.__type;
   if (typeof type !== "string") {
-    found.push({ path: "__type", message: "is missing: an AWS JSON error names itself in __type" });
+    found.push({ path: "__type", message: `is missing: an ${wire} error names itself in __type` });
     return;
   }
+  // RPC v2 CBOR: "This value of this component MUST contain the error's absolute shape ID".
+  if (cbor && !type.includes("#"))
+    found.push({ path: "__type", message: `${show(type)} is not an absolute shape id (namespace#Name)` });
   for (const key of Object.keys(record))
     if (key !== "__type" && key !== "message" && key !== "Message")
-      found.push({ path: key, message: "is not a member of an AWS JSON error (__type, message)" });
+      found.push({ path: key, message: `is not a member of an ${wire} error (__type, message)` });
   if (model.awsQueryCompatible) {
-    // awsQuery compatibility: the SDK reads the code and the fault from this header before __type.
+    // awsQuery compatibility (AWS JSON 1.0 and, since Smithy 1.57, RPC v2 CBOR): the SDK reads the code and the
+    // fault from this header before __type.
     const header = answer.headers["x-amzn-query-error"];
     const [code, fault] = (header ?? "").split(";");
     if (!header || !code || (fault !== "Sender" && fault !== "Receiver")) {
@@ -549,7 +647,10 @@ function checkQueryAnswer(model: ServiceModel, answer: WireAnswer, found: Found[
     found.push({ path: "", message: `Content-Type ${show(contentType)}, not text/xml` });
   let document: Record<string, unknown>;
   try {
-    document = xmlParser.parse(answer.body, true) as Record<string, unknown>;
+    document = xmlParser.parse(
+      typeof answer.body === "string" ? answer.body : Buffer.from(answer.body).toString(),
+      true,
+    ) as Record<string, unknown>;
   } catch (error) {
     found.push({ path: "", message: `the body is not XML: ${(error as Error).message}` });
     return;

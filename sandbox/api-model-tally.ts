@@ -16,6 +16,8 @@ export interface OperationTally {
   readonly operation: string;
   /** Answers checked. */
   readonly validated: number;
+  /** Of those, the answers in Smithy RPC v2 CBOR (CloudWatch's other protocol); absent when none. */
+  readonly rpcV2Cbor?: number;
   /** Mismatches found (each answer may have several). */
   readonly mismatches: number;
   /** Deviations a wire quirk made on purpose. */
@@ -28,7 +30,7 @@ export interface OperationTally {
 export class ApiModelTally {
   private readonly byOperation = new Map<
     string,
-    { -readonly [K in keyof OperationTally]: OperationTally[K] }
+    { -readonly [K in keyof OperationTally]-?: OperationTally[K] }
   >();
   private readonly keptMismatches: ModelMismatch[] = [];
   private readonly keptDeliberate: ModelMismatch[] = [];
@@ -56,6 +58,7 @@ export class ApiModelTally {
         service: answer.service,
         operation: answer.operation,
         validated: 0,
+        rpcV2Cbor: 0,
         mismatches: 0,
         deliberate: 0,
         checkMs: 0,
@@ -63,6 +66,7 @@ export class ApiModelTally {
       this.byOperation.set(key, tally);
     }
     tally.validated += 1;
+    if (answer.protocol === "rpc-v2-cbor") tally.rpcV2Cbor += 1;
     for (const mismatch of found) {
       if (mismatch.deliberate) {
         tally.deliberate += 1;
@@ -87,7 +91,9 @@ export class ApiModelTally {
 
   /** Answers checked, mismatches and deliberate deviations, per operation. */
   counts(): OperationTally[] {
-    return [...this.byOperation.values()].map((tally) => ({ ...tally }));
+    return [...this.byOperation.values()].map(({ rpcV2Cbor, ...tally }) =>
+      rpcV2Cbor > 0 ? { ...tally, rpcV2Cbor } : tally,
+    );
   }
 
   /** One ledger entry for the whole sandbox (not one per answer: the bench checks tens of thousands). */

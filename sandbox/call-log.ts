@@ -18,8 +18,10 @@ export type InjectedFault = "throttle" | "server-error" | "lost-answer";
 /** One answered request, as an endpoint records it; the sandbox adds the IAM facts ({@link CallRecord}). */
 export interface AnsweredCall {
   readonly service: CalledService;
-  /** The operation from `X-Amz-Target`, e.g. `StopProjectVersion`. */
+  /** The operation from `X-Amz-Target` (or the RPC v2 CBOR path), e.g. `StopProjectVersion`. */
   readonly operation: string;
+  /** Set when the call spoke Smithy RPC v2 CBOR; absent for the service's usual protocol (AWS JSON, awsQuery). */
+  readonly protocol?: "rpc-v2-cbor";
   /** The region from the SigV4 credential scope (or the sandbox's default region for an unsigned request). */
   readonly region: string;
   /** The member account the call acted in, through a spoke role's session; absent for the sandbox's own account. */

@@ -1,7 +1,9 @@
 /**
  * The CloudWatch endpoint: AWS JSON 1.0 with awsQuery compatibility, as the current SDK speaks it
- * (`X-Amz-Target: GraniteServiceVersion20100801.<Operation>`). Errors carry `x-amzn-query-error: Code;Sender`,
- * which the SDK reads first, so callers see the same codes as with the older awsQuery protocol.
+ * (`X-Amz-Target: GraniteServiceVersion20100801.<Operation>`), and Smithy RPC v2 CBOR, which CloudWatch's model
+ * lists first (`POST /service/GraniteServiceVersion20100801/operation/<Operation>`, `smithy-protocol: rpc-v2-cbor`),
+ * through the same operations. Errors in both carry `x-amzn-query-error: Code;Sender`, which the SDK reads first,
+ * so callers see the same codes as with the older awsQuery protocol.
  */
 
 import type http from "node:http";
@@ -10,6 +12,7 @@ import { getMetricData, listMetrics, putMetricData } from "./cloudwatch-operatio
 import { createJsonEndpoint, type EndpointRuntime, type WireResponse } from "./http-endpoint.ts";
 import type { MetricStore } from "./metric-store.ts";
 import type { CloudWatchQuirks } from "./quirks.ts";
+import { CBOR_CONTENT_TYPE, RPC_V2_CBOR, writeCbor } from "./rpc-v2-cbor.ts";
 
 const CONTENT_TYPE = "application/x-amz-json-1.0";
 
@@ -77,18 +80,50 @@ export function createCloudWatchEndpoint(
         return JSON.stringify([queryCount, NextToken, Namespace, metricDataCount]);
       },
       validationError: (message) => new AwsServiceError("ValidationError", message),
+      rpcV2Cbor: {
+        serviceName: "GraniteServiceVersion20100801",
+        namespace: "com.amazonaws.cloudwatch",
+        errorResponse: cborErrorResponse,
+      },
     },
     runtime,
   );
 }
 
-function errorResponse(error: AwsServiceError): WireResponse {
+/** The error's shape id and its awsQuery-compatible `Code;Fault`, the same in both protocols. */
+function errorParts(error: AwsServiceError): { shape: string | undefined; queryError: string } {
   const known = ERROR_SHAPES[error.code];
   const fault = known?.fault ?? (error.statusCode >= 500 ? "Receiver" : "Sender");
+  return { shape: known?.shape, queryError: `${error.code};${fault}` };
+}
+
+function errorResponse(error: AwsServiceError): WireResponse {
+  const { shape, queryError } = errorParts(error);
   return {
     statusCode: error.statusCode,
-    headers: { "content-type": CONTENT_TYPE, "x-amzn-query-error": `${error.code};${fault}` },
-    body: JSON.stringify({ __type: known?.shape ?? error.code, message: error.message }),
+    headers: { "content-type": CONTENT_TYPE, "x-amzn-query-error": queryError },
+    body: JSON.stringify({ __type: shape ?? error.code, message: error.message }),
+  };
+}
+
+/**
+ * A RPC v2 CBOR error: the same status and `x-amzn-query-error` as in JSON, and `__type` as an absolute shape id,
+ * as the protocol requires; an error CloudWatch's model does not declare (UnknownOperationException,
+ * SerializationException…) is AWS's front end's, named in its `com.amazon.coral.service` namespace.
+ */
+function cborErrorResponse(error: AwsServiceError): WireResponse {
+  const { shape, queryError } = errorParts(error);
+  return {
+    statusCode: error.statusCode,
+    headers: {
+      "content-type": CBOR_CONTENT_TYPE,
+      "smithy-protocol": RPC_V2_CBOR,
+      "x-amzn-query-error": queryError,
+    },
+    body: writeCbor(
+      { __type: shape ?? `com.amazon.coral.service#${error.code}`, message: error.message },
+      undefined,
+    ),
   };
 }
 

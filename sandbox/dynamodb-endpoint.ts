@@ -114,7 +114,7 @@ async function forward(
   const operation = target.includes(".")
     ? target.slice(target.indexOf(".") + 1)
     : target || request.method || "";
-  let answer: WireResponse;
+  let answer: WireResponse<string>;
   let injected: InjectedFault | undefined;
   let spiked = false;
   let addedLatencyMs = 0;
@@ -193,7 +193,7 @@ function passThrough(
   body: Buffer,
   backendPort: number,
   agent: http.Agent,
-): Promise<WireResponse> {
+): Promise<WireResponse<string>> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value === undefined || HOP_BY_HOP.has(name) || name === "content-encoding") continue;
@@ -226,12 +226,12 @@ function passThrough(
   });
 }
 
-function faultResponse(code: string): WireResponse {
+function faultResponse(code: string): WireResponse<string> {
   const known = FAULT_ERRORS[code] ?? { type: code, status: 500, message: "Injected fault" };
   return errorResponse(known.type, known.status, `${known.message} (injected by the sandbox)`);
 }
 
-function errorResponse(type: string, statusCode: number, message: string): WireResponse {
+function errorResponse(type: string, statusCode: number, message: string): WireResponse<string> {
   const body = JSON.stringify({ __type: type, message });
   // DynamoDB signs every body with a CRC32 header; keep injected answers indistinguishable from dynalite's.
   return {

@@ -1,6 +1,7 @@
 /**
  * The HTTP machinery shared by the Rekognition and CloudWatch endpoints: AWS JSON RPC over POST `/`, the operation
- * from `X-Amz-Target`, the region from the SigV4 credential scope, gzip bodies, fault knobs and the call log.
+ * from `X-Amz-Target`, the region from the SigV4 credential scope, gzip bodies, fault knobs and the call log; and,
+ * for an endpoint that also speaks it (CloudWatch), Smithy RPC v2 CBOR through the same operations (rpc-v2-cbor.ts).
  */
 
 import { randomUUID } from "node:crypto";
@@ -11,7 +12,7 @@ import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import type { DeliberateChange, WireAnswer } from "./api-model-check.ts";
 import { inputViolations, validationMessage } from "./api-model-input.ts";
-import type { ModelledService } from "./api-models.ts";
+import { apiModel, type ModelledService } from "./api-models.ts";
 import { AwsServiceError } from "./aws-error.ts";
 import {
   type AnsweredCall,
@@ -22,6 +23,16 @@ import {
 } from "./call-log.ts";
 import { DEFAULT_FAULT_ERRORS, type FaultInjector } from "./faults.ts";
 import type { RateLimiter } from "./rate-limits.ts";
+import {
+  CBOR_CONTENT_TYPE,
+  isRpcV2CborRequest,
+  RPC_V2_CBOR,
+  type RpcV2CborRoute,
+  type RpcV2CborService,
+  readCborInput,
+  routeRpcV2Cbor,
+  writeCbor,
+} from "./rpc-v2-cbor.ts";
 
 const gunzipAsync = promisify(gunzip);
 
@@ -41,11 +52,11 @@ export interface RequestContext {
 /** One operation: the parsed JSON input in, the JSON output out; throws {@link AwsServiceError} to answer an error. */
 export type OperationHandler = (input: Record<string, unknown>, context: RequestContext) => unknown;
 
-/** A complete HTTP answer. */
-export interface WireResponse {
+/** A complete HTTP answer: its body text (JSON, XML), or bytes (CBOR). */
+export interface WireResponse<Body extends string | Uint8Array = string | Uint8Array> {
   readonly statusCode: number;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
+  readonly body: Body;
 }
 
 /**
@@ -82,6 +93,17 @@ export interface JsonEndpointSpec {
    * runs, as AWS's front end does. @default inputs are not checked against the model
    */
   readonly validationError?: (message: string) => AwsServiceError;
+  /**
+   * Serve Smithy RPC v2 CBOR too (`POST /service/<serviceName>/operation/<Operation>`), through the same
+   * operations, faults, limits, checks and call log. @default JSON only
+   */
+  readonly rpcV2Cbor?: RpcV2CborEndpointSpec;
+}
+
+/** What a service adds to serve Smithy RPC v2 CBOR beside AWS JSON. */
+export interface RpcV2CborEndpointSpec extends RpcV2CborService {
+  /** The error's `__type` and `message` in a CBOR body, with the protocol's headers. */
+  readonly errorResponse: (error: AwsServiceError) => WireResponse;
 }
 
 /** What every endpoint shares with the sandbox. */
@@ -190,6 +212,7 @@ export function dateHeader(request: http.IncomingMessage): { date?: string } {
 export interface AbandonedCall {
   readonly service: AnsweredCall["service"];
   readonly operation: string;
+  readonly protocol?: AnsweredCall["protocol"];
   readonly region: string;
   readonly accessKeyId?: string;
   readonly input: Readonly<Record<string, unknown>>;
@@ -252,9 +275,14 @@ async function handle(
   // A member account's calls are logged with it; the sandbox's own account's as before.
   const inAccount = account === defaultAccount ? {} : { account };
   const target = String(request.headers["x-amz-target"] ?? "");
-  let operation = target.startsWith(`${spec.targetPrefix}.`)
-    ? target.slice(spec.targetPrefix.length + 1)
-    : "";
+  // A RPC v2 CBOR request names its operation in the path; an AWS JSON one in X-Amz-Target.
+  const cbor = spec.rpcV2Cbor && isRpcV2CborRequest(request) ? spec.rpcV2Cbor : undefined;
+  const route: RpcV2CborRoute | undefined = cbor && routeRpcV2Cbor(request, cbor);
+  let operation = route
+    ? route.operation
+    : target.startsWith(`${spec.targetPrefix}.`)
+      ? target.slice(spec.targetPrefix.length + 1)
+      : "";
   let input: Record<string, unknown> = {};
   let injected: InjectedFault | undefined;
   let rateLimited = false;
@@ -270,26 +298,33 @@ async function handle(
       operation ||= `${request.method} ${request.url}`;
       throw new AwsServiceError(
         "UnknownOperationException",
-        `${request.method} is not supported; POST / only`,
+        `${request.method} is not supported; POST / only${cbor ? ` (or POST /service/${cbor.serviceName}/operation/<Operation> in ${RPC_V2_CBOR})` : ""}`,
       );
     }
-    if (String(request.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) {
+    if (route?.refusal) throw route.refusal;
+    if (
+      !route &&
+      String(request.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")
+    ) {
       operation ||= "(awsQuery request)";
       throw new AwsServiceError(
         "UnknownOperationException",
-        `The sandbox speaks AWS JSON (${spec.contentType}) only, not the awsQuery protocol; use an SDK or CLI that sends X-Amz-Target`,
+        `The sandbox speaks AWS JSON (${spec.contentType})${cbor ? ` and Smithy RPC v2 CBOR` : ""}, not the awsQuery protocol; use an SDK or CLI that sends X-Amz-Target`,
       );
     }
     // Own properties only, so `RekognitionService.toString` is an unknown operation, not Object.prototype's.
     const handler = Object.hasOwn(spec.operations, operation) ? spec.operations[operation] : undefined;
     if (!handler) {
-      operation ||= target || "(no X-Amz-Target)";
+      const asked = route
+        ? route.operation || "(no operation in the path)"
+        : target || "(no X-Amz-Target header)";
+      operation ||= route ? asked : target || "(no X-Amz-Target)";
       throw new AwsServiceError(
         "UnknownOperationException",
-        `Unknown operation ${target || "(no X-Amz-Target header)"}; the sandbox implements ${Object.keys(spec.operations).join(", ")}`,
+        `Unknown operation ${asked}; the sandbox implements ${Object.keys(spec.operations).join(", ")}`,
       );
     }
-    input = parseInput(body);
+    input = route ? readCborInput(body) : parseInput(body);
     if (runtime.regionDisabled?.(account, region)) throw disabledRegionError();
     // The fault draw comes first for every call, so a rate limit does not shift the sequence of faults.
     const decision = runtime.faults.decide(operation, callKeyOf(spec, operation, input));
@@ -332,16 +367,19 @@ async function handle(
       injected = "lost-answer";
       throw spec.injectedError("server-error", decision.loseAnswer.code);
     }
-    answer = {
-      statusCode: 200,
-      headers: { "content-type": spec.contentType },
-      body: JSON.stringify(output ?? {}),
-    };
+    answer = cbor
+      ? cborAnswer(spec, operation, output)
+      : {
+          statusCode: 200,
+          headers: { "content-type": spec.contentType },
+          body: JSON.stringify(output ?? {}),
+        };
   } catch (error) {
     if (isAbort(error)) {
       endAbandonedCall(response, runtime, caller, {
         service: spec.service,
         operation,
+        ...(cbor && { protocol: RPC_V2_CBOR }),
         region,
         ...inAccount,
         ...signer,
@@ -361,7 +399,7 @@ async function handle(
             `Sandbox bug: ${error instanceof Error ? error.stack : String(error)}`,
             500,
           );
-    answer = spec.errorResponse(failure);
+    answer = cbor ? cbor.errorResponse(failure) : spec.errorResponse(failure);
   }
   send(response, answer, request);
   runtime.checkAnswer?.({
@@ -371,11 +409,13 @@ async function handle(
     statusCode: answer.statusCode,
     headers: answer.headers,
     body: answer.body,
+    ...(cbor && { protocol: RPC_V2_CBOR }),
     deliberate,
   });
   runtime.record({
     service: spec.service,
     operation,
+    ...(cbor && { protocol: RPC_V2_CBOR }),
     region,
     ...inAccount,
     ...signer,
@@ -410,6 +450,22 @@ export function watchCaller(response: http.ServerResponse): { readonly signal: A
  */
 export async function hold(ms: number, sandbox: AbortSignal, caller: AbortSignal): Promise<void> {
   await delay(ms, undefined, { signal: AbortSignal.any([sandbox, caller]) });
+}
+
+/**
+ * A RPC v2 CBOR success: the output written by its shape in the API model, which says which numbers are timestamps
+ * (tag 1 in CBOR, epoch seconds in JSON). An operation without output answers no body and no Content-Type, as the
+ * spec asks.
+ */
+function cborAnswer(spec: JsonEndpointSpec, operation: string, output: unknown): WireResponse {
+  const model = apiModel(spec.service as ModelledService).operations.get(operation);
+  if (!model) throw new Error(`${spec.service} ${operation} is not in its API model`);
+  if (!model.output) return { statusCode: 200, headers: { "smithy-protocol": RPC_V2_CBOR }, body: "" };
+  return {
+    statusCode: 200,
+    headers: { "content-type": CBOR_CONTENT_TYPE, "smithy-protocol": RPC_V2_CBOR },
+    body: writeCbor(output, model.output),
+  };
 }
 
 function callKeyOf(spec: JsonEndpointSpec, operation: string, input: Record<string, unknown>): string {

@@ -614,6 +614,7 @@ describe("the proof report's API-model section", () => {
         organizations: 0,
         states: 0,
         eventbridge: 0,
+        rpcV2Cbor: 0,
         mismatches: 1,
         deliberate: 0,
       });
