@@ -22,6 +22,7 @@ import { isThrottlingError } from "@smithy/core/retry";
 import { CloudWatchUsageReader } from "../../lambda/adapters/metrics.ts";
 import type { NamedModel, RunningModel, UsageWindow } from "../../lambda/core/types.ts";
 import { type MetricDatum, type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import { minuteSeries, metricNames as names } from "../support/metric-series.ts";
 
 const MINUTE = 60_000;
 const NOW = Date.UTC(2026, 10, 28, 2, 0, 0);
@@ -34,25 +35,8 @@ const CBOR_PROTOCOLS = [
   { name: "SmithyRpcV2CborProtocol", protocol: SmithyRpcV2CborProtocol },
 ] as const;
 
-/** One datapoint a minute of a model's metric, from `fromMinutesAgo` until `toMinutesAgo`. */
-function series(model: string, metricName: string, fromMinutesAgo: number, toMinutesAgo: number, value = 1) {
-  const [ProjectName = "", VersionName = ""] = model.split("/");
-  const data: MetricDatum[] = [];
-  for (let ago = fromMinutesAgo; ago > toMinutesAgo; ago -= 1)
-    data.push({
-      namespace: NAMESPACE,
-      metricName,
-      dimensions: { ProjectName, VersionName },
-      timestamp: NOW - ago * MINUTE,
-      value,
-    });
-  return data;
-}
-
-const names = (metrics: readonly Metric[]) =>
-  metrics.map((metric) =>
-    [metric.MetricName, ...(metric.Dimensions ?? []).map((d) => `${d.Name}=${d.Value}`)].join(" "),
-  );
+const series = (model: string, metricName: string, fromMinutesAgo: number, toMinutesAgo: number, value = 1) =>
+  minuteSeries(NOW, model, metricName, fromMinutesAgo, toMinutesAgo, value);
 
 /** Every page of a ListMetrics query, and how many pages it took. */
 async function listAll(client: CloudWatchClient, input: ListMetricsCommandInput) {

@@ -13,31 +13,16 @@ import {
   type Metric,
   paginateListMetrics,
 } from "@aws-sdk/client-cloudwatch";
-import { type MetricDatum, type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import { minuteSeries, metricNames as names } from "../support/metric-series.ts";
 
 const MINUTE = 60_000;
 const NOW = Date.UTC(2026, 10, 28, 2, 0, 0);
 const NAMESPACE = "AWS/Rekognition";
 
 /** InServiceInferenceUnits of one model, a datapoint a minute from `fromMinutesAgo` until `toMinutesAgo`. */
-function inService(model: string, fromMinutesAgo: number, toMinutesAgo: number): MetricDatum[] {
-  const [ProjectName = "", VersionName = ""] = model.split("/");
-  const data: MetricDatum[] = [];
-  for (let ago = fromMinutesAgo; ago > toMinutesAgo; ago -= 1)
-    data.push({
-      namespace: NAMESPACE,
-      metricName: "InServiceInferenceUnits",
-      dimensions: { ProjectName, VersionName },
-      timestamp: NOW - ago * MINUTE,
-      value: 1,
-    });
-  return data;
-}
-
-const names = (metrics: readonly Metric[] | undefined) =>
-  (metrics ?? []).map((metric) =>
-    [metric.MetricName, ...(metric.Dimensions ?? []).map((d) => `${d.Name}=${d.Value}`)].join(" "),
-  );
+const inService = (model: string, fromMinutesAgo: number, toMinutesAgo: number) =>
+  minuteSeries(NOW, model, "InServiceInferenceUnits", fromMinutesAgo, toMinutesAgo);
 
 describe("sandbox CloudWatch ListMetrics", () => {
   let sandbox: Sandbox;
