@@ -21,7 +21,7 @@ import { cbor, SmithyRpcV2CborProtocol, tag } from "@smithy/core/cbor";
 import { isThrottlingError } from "@smithy/core/retry";
 import { CloudWatchUsageReader } from "../../lambda/adapters/metrics.ts";
 import type { NamedModel, RunningModel, UsageWindow } from "../../lambda/core/types.ts";
-import { type MetricDatum, type Sandbox, startSandbox } from "../../sandbox/index.ts";
+import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
 import { minuteSeries, metricNames as names } from "../support/metric-series.ts";
 
 const MINUTE = 60_000;

@@ -10,7 +10,6 @@ import {
   CloudWatchClient,
   ListMetricsCommand,
   type ListMetricsCommandInput,
-  type Metric,
   paginateListMetrics,
 } from "@aws-sdk/client-cloudwatch";
 import { type Sandbox, startSandbox } from "../../sandbox/index.ts";
