@@ -127,10 +127,10 @@ describe("the bundle with its CloudWatch client on Smithy RPC v2 CBOR", () => {
         "the installed @aws-sdk/client-cloudwatch already defaults to CBOR: the bundle was built unpatched",
       );
     // A stop stays STOPPING for the length of the test.
-    const seeded = { seed: { projects: structuredClone(PROJECTS) }, transitionDelayMs: 60_000 };
+    const seeded = () => ({ seed: { projects: structuredClone(PROJECTS) }, transitionDelayMs: 60_000 });
     const [cborWorld, jsonWorld] = await Promise.all([
-      stopper.world({ ...seeded, assetDir: variantDir }),
-      stopper.world(seeded),
+      stopper.world({ ...seeded(), assetDir: variantDir }),
+      stopper.world(seeded()),
     ]);
     const arn = (version: string) => cborWorld.sandbox.rekognition.modelArn("shelf", version);
     const idleModels = [arn("idle-a"), arn("idle-b")].sort();
