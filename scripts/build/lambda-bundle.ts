@@ -112,12 +112,36 @@ export async function ensureLambdaBundle(): Promise<BundleOutcome> {
   if (complete && readStamp(STAMP_FILE) === hash) {
     return { dir: BUNDLE_DIR, built: false, bytes: statSync(index).size };
   }
-  const result = await build({ ...BUNDLE_OPTIONS, absWorkingDir: ROOT, write: false });
+  const bytes = await buildInto(BUNDLE_DIR, []);
+  writeFileAtomically(STAMP_FILE, `${hash}\n`);
+  return { dir: BUNDLE_DIR, built: true, bytes };
+}
+
+/**
+ * Builds a variant of the bundle into another folder, with {@link BUNDLE_OPTIONS} and its plugins followed by
+ * `extraPlugins` (a test's rewrite of an SDK file, say); {@link BUNDLE_DIR} and its stamp are left alone.
+ */
+export async function buildLambdaBundleVariant(
+  dir: string,
+  extraPlugins: readonly Plugin[],
+): Promise<BundleOutcome> {
+  return { dir, built: true, bytes: await buildInto(dir, extraPlugins) };
+}
+
+/** Builds index.mjs and its map into `dir`, each file replaced whole; returns the size of index.mjs. */
+async function buildInto(dir: string, extraPlugins: readonly Plugin[]): Promise<number> {
+  const index = join(dir, "index.mjs");
+  const result = await build({
+    ...BUNDLE_OPTIONS,
+    absWorkingDir: ROOT,
+    write: false,
+    ...(dir !== BUNDLE_DIR && { outfile: index }),
+    plugins: [...(BUNDLE_OPTIONS.plugins ?? []), ...extraPlugins],
+  });
   let bytes = 0;
   for (const file of result.outputFiles) {
     writeFileAtomically(file.path, file.contents);
     if (file.path === index) bytes = file.contents.byteLength;
   }
-  writeFileAtomically(STAMP_FILE, `${hash}\n`);
-  return { dir: BUNDLE_DIR, built: true, bytes };
+  return bytes;
 }

@@ -18,9 +18,14 @@ export interface StopperFixture {
   /**
    * Starts a sandbox with the log table created from the template; it is stopped after the file's tests. Its clock,
    * which the seed and every invocation read, starts at PINNED_START_MILLIS unless `options.clock` says otherwise.
+   * `options.assetDir` invokes another build of the bundle (a folder holding its index.mjs) instead of the
+   * template's asset.
    */
-  world(options?: Parameters<typeof startStopperWorld>[1]): Promise<StopperWorld>;
+  world(options?: WorldOptions): Promise<StopperWorld>;
 }
+
+/** A world's sandbox options, and optionally another build of the bundle to invoke. */
+export type WorldOptions = Parameters<typeof startStopperWorld>[1] & { readonly assetDir?: string };
 
 /**
  * Registers `before` and `after` hooks in the calling test file: synthesize with the given context (`-c key=value`)
@@ -56,8 +61,8 @@ export function useSynthesizedStopper(context: Record<string, string> = {}): Sto
       return fn();
     },
     ready,
-    async world(options: Parameters<typeof startStopperWorld>[1] = {}) {
-      const started = await startStopperWorld(fn(), options);
+    async world({ assetDir, ...options }: WorldOptions = {}) {
+      const started = await startStopperWorld(assetDir ? { ...fn(), assetDir } : fn(), options);
       worlds.push(started);
       return started;
     },
