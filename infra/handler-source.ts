@@ -1,6 +1,8 @@
 /**
- * Where the function's code is, wherever this package is: the Lambda bundle built by `npm run build`, shipped in
- * the package under `dist/stopper-function/`. The infra reaches the runtime only through this folder.
+ * Where the functions' code is, wherever this package is: the Lambda bundles built by `npm run build`, shipped in
+ * the package under `dist/stopper-function/` (a deployment serving its own account) and
+ * `dist/organization-function/` (the organization mode's hub). The infra reaches the runtime only through these
+ * folders.
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -13,8 +15,14 @@ import { Code } from "aws-cdk-lib/aws-lambda";
  */
 export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
 
-/** The folder of the Lambda bundle: `index.mjs` and its source map. */
+/** The folder of the single-account Lambda bundle: `index.mjs` and its source map. */
 export const BUNDLE_DIR = join(PACKAGE_ROOT, "dist", "stopper-function");
+
+/**
+ * The folder of the organization mode's hub bundle, laid out alike: the same run with the STS, Organizations and
+ * Step Functions clients the single-account bundle leaves out.
+ */
+export const ORGANIZATION_BUNDLE_DIR = join(PACKAGE_ROOT, "dist", "organization-function");
 
 /** The function's handler in the bundle: the `handler` export of `index.mjs`. */
 export const BUNDLE_HANDLER = "index.handler";

@@ -35,7 +35,13 @@ import { Construct } from "constructs";
 import { isOrganizationMode, organizationSettingsToEnv } from "../common/organization-settings.ts";
 import { settingsToEnv } from "../common/settings.ts";
 import { failureAlarm } from "./failure-alarm.ts";
-import { BUNDLE_HANDLER, FOLLOW_UP_HANDLER, stopperFunctionCode } from "./handler-source.ts";
+import {
+  BUNDLE_DIR,
+  BUNDLE_HANDLER,
+  FOLLOW_UP_HANDLER,
+  ORGANIZATION_BUNDLE_DIR,
+  stopperFunctionCode,
+} from "./handler-source.ts";
 import { OrganizationFanOut } from "./organization-fan-out.ts";
 import { FOLLOW_UP_ROLE_SUFFIX } from "./spoke-role.ts";
 import { resolveSettings, type StackSettings } from "./stack-settings.ts";
@@ -397,6 +403,7 @@ export class IdleModelStopper extends Construct {
       ...organizationSettingsToEnv(settings),
       ...(organizationMode && { HUB_ACCOUNT_ID: Aws.ACCOUNT_ID, HUB_PARTITION: Aws.PARTITION }),
     };
+    const code = stopperFunctionCode(organizationMode ? ORGANIZATION_BUNDLE_DIR : BUNDLE_DIR);
     const functionOf = (
       ids: FunctionIds,
       description: string,
@@ -419,10 +426,11 @@ export class IdleModelStopper extends Construct {
       logGroup.grantWrite(role);
       const fn = new LambdaFunction(this, ids.function, {
         description,
-        // Built once by `npm run build` from lambda/handler.ts (minified ESM, source map, the AWS SDK inside) and
-        // shipped in the package, so a deploy needs no bundler and carries the bytes the tests ran. Both functions
-        // run the same asset, each through its own export.
-        code: stopperFunctionCode(),
+        // Built once by `npm run build` (minified ESM, source map, the AWS SDK inside) and shipped in the package,
+        // so a deploy needs no bundler and carries the bytes the tests ran: from lambda/handler.ts, or in the
+        // organization mode from lambda/organization/handler.ts. Both functions run the same asset, each through
+        // its own export.
+        code,
         handler,
         runtime: Runtime.NODEJS_22_X,
         architecture: Architecture.ARM_64,

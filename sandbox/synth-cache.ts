@@ -22,7 +22,11 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { version as esbuildVersion } from "esbuild";
-import { BUNDLE_OPTIONS, ensureLambdaBundle } from "../scripts/build/lambda-bundle.ts";
+import {
+  BUNDLE_OPTIONS,
+  ensureLambdaBundles,
+  ORGANIZATION_BUNDLE_OPTIONS,
+} from "../scripts/build/lambda-bundle.ts";
 import { inputsHash, ROOT } from "../scripts/build/stamp.ts";
 import { REPOSITORY_STACK, readSynthesizedFunction, type SynthesizedFunction } from "./bundle.ts";
 
@@ -42,7 +46,7 @@ export async function synthesizeInProcess(
   context: Readonly<Record<string, string>>,
   outdir: string,
 ): Promise<void> {
-  await ensureLambdaBundle();
+  await ensureLambdaBundles();
   const cdkJson = JSON.parse(readFileSync(join(ROOT, "cdk.json"), "utf8")) as {
     context?: Record<string, unknown>;
   };
@@ -82,7 +86,12 @@ export interface CachedSynth {
 
 /** The hash of the synth's inputs with this context. */
 export function synthInputsHash(context: Readonly<Record<string, string>> = {}): string {
-  return inputsHash(SYNTH_INPUTS, { context, bundle: BUNDLE_OPTIONS, esbuild: esbuildVersion });
+  return inputsHash(SYNTH_INPUTS, {
+    context,
+    bundle: BUNDLE_OPTIONS,
+    organization: ORGANIZATION_BUNDLE_OPTIONS,
+    esbuild: esbuildVersion,
+  });
 }
 
 /**

@@ -14,7 +14,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PROOF_DIR_VARIABLE } from "../sandbox/proof-ledger.ts";
 import { ensureCompiled } from "./build/compile.ts";
-import { ensureLambdaBundle } from "./build/lambda-bundle.ts";
+import { ensureLambdaBundles } from "./build/lambda-bundle.ts";
 import { buildProofReport } from "./proof/report.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -40,7 +40,7 @@ async function main(): Promise<number> {
   }
   // The tests run the bundle and the compiled CLI: build them once from the current sources (a no-op when
   // nothing changed), before test files running side by side could each start the same build.
-  await ensureLambdaBundle();
+  await ensureLambdaBundles();
   await ensureCompiled();
   const ledger = mkdtempSync(join(tmpdir(), "idle-model-stopper-proof-"));
   try {

@@ -141,7 +141,7 @@ function stopsOf(run: RunFigures): number {
 /** Prints the bundle's size and import time. */
 export function printBundle(bundle: BundleFigures): void {
   console.log(
-    `\n== Lambda bundle ==\nindex.mjs: ${int(bundle.bytes)} bytes minified (${int(bundle.gzipBytes)} gzip)` +
+    `\n== Lambda bundle (the single-account one, dist/stopper-function/) ==\nindex.mjs: ${int(bundle.bytes)} bytes minified (${int(bundle.gzipBytes)} gzip)` +
       `${bundle.mapBytes === undefined ? "" : `; index.mjs.map: ${int(bundle.mapBytes)} bytes`}`,
   );
   console.log(
@@ -227,7 +227,7 @@ export function evaluateTargets(results: readonly SizeResult[], bundle: BundleFi
     value: problems.length === 0 ? "yes" : `${problems.length} problems (see WARNING lines)`,
   });
   targets.push({
-    name: "bundle ≤ 350,000 bytes minified",
+    name: "bundle ≤ 350,000 bytes minified (the single-account one, which the bench runs)",
     met: bundle.bytes <= TARGET_BUNDLE_BYTES,
     value: `${int(bundle.bytes)} bytes`,
   });

@@ -8,6 +8,7 @@ import { execFile } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { BUNDLE_FILES_IN_DIST } from "./lambda-bundle.ts";
 import { DIST, inputsHash, ROOT, readStamp, writeFileAtomically } from "./stamp.ts";
 
 /** Records the inputs the compiled files were emitted from. */
@@ -25,7 +26,7 @@ export const COMPILE_INPUTS: readonly string[] = [
 ];
 
 /** What `dist/` holds besides the compiled files, kept when they are emitted again. */
-const NOT_COMPILED: ReadonlySet<string> = new Set(["stopper-function", ".stopper-function.sha256"]);
+const NOT_COMPILED: ReadonlySet<string> = new Set(BUNDLE_FILES_IN_DIST);
 
 /** How a call to {@link ensureCompiled} went. */
 export interface CompileOutcome {

@@ -1,7 +1,11 @@
 /**
- * The Lambda bundle: `lambda/handler.ts` and everything it imports, the AWS SDK included, in one minified ES module
- * with its source map, in `dist/stopper-function/`. The package ships it and the construct deploys it as it is
- * (`Code.fromAsset`), so what a consumer deploys is the file the tests ran.
+ * The Lambda bundles, each an entry point and everything it imports, the AWS SDK included, in one minified ES module
+ * with its source map:
+ * - `dist/stopper-function/`: `lambda/handler.ts`, for a deployment that serves its own account;
+ * - `dist/organization-function/`: `lambda/organization/handler.ts`, the organization mode's hub, with the STS,
+ *   Organizations and Step Functions clients the other leaves out.
+ * The package ships both and the construct deploys the one its mode needs as it is (`Code.fromAsset`), so what a
+ * consumer deploys is the file the tests ran.
  */
 
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -9,11 +13,11 @@ import { join } from "node:path";
 import { type BuildOptions, build, version as esbuildVersion, type Plugin } from "esbuild";
 import { DIST, inputsHash, ROOT, readStamp, writeFileAtomically } from "./stamp.ts";
 
-/** The folder of the bundle: `index.mjs` and `index.mjs.map`, nothing else (it is the function's asset). */
+/** The folder of the single-account bundle: `index.mjs` and `index.mjs.map`, nothing else (the function's asset). */
 export const BUNDLE_DIR = join(DIST, "stopper-function");
 
-/** Records the inputs the bundle in {@link BUNDLE_DIR} was built from; outside the folder, so not deployed. */
-const STAMP_FILE = join(DIST, ".stopper-function.sha256");
+/** The folder of the organization mode's hub bundle, laid out alike. */
+export const ORGANIZATION_BUNDLE_DIR = join(DIST, "organization-function");
 
 /** What the bundle is built from; a change to any of them (this file's options and plugin included) rebuilds it. */
 export const BUNDLE_INPUTS: readonly string[] = [
@@ -85,7 +89,22 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   logLevel: "warning",
 };
 
-/** How a call to {@link ensureLambdaBundle} went. */
+/** The organization mode's hub: {@link BUNDLE_OPTIONS} from its own entry point, into its own folder. */
+export const ORGANIZATION_BUNDLE_OPTIONS: BuildOptions = {
+  ...BUNDLE_OPTIONS,
+  entryPoints: ["lambda/organization/handler.ts"],
+  outfile: "dist/organization-function/index.mjs",
+};
+
+/** What `dist/` holds besides the compiled files: the bundles' folders and their stamps (not deployed). */
+export const BUNDLE_FILES_IN_DIST: readonly string[] = [BUNDLE_DIR, ORGANIZATION_BUNDLE_DIR].flatMap(
+  (dir) => {
+    const name = dir.slice(DIST.length + 1);
+    return [name, `.${name}.sha256`];
+  },
+);
+
+/** How a call to {@link ensureLambdaBundles} went for one bundle. */
 export interface BundleOutcome {
   /** The folder holding index.mjs and index.mjs.map. */
   readonly dir: string;
@@ -95,48 +114,71 @@ export interface BundleOutcome {
   readonly bytes: number;
 }
 
-/** The hash of the bundle's inputs: the files of {@link BUNDLE_INPUTS}, the options and esbuild's version. */
+/** The hash of the bundles' inputs: the files of {@link BUNDLE_INPUTS}, both options and esbuild's version. */
 export function bundleInputsHash(): string {
-  return inputsHash(BUNDLE_INPUTS, { options: BUNDLE_OPTIONS, esbuild: esbuildVersion });
+  return inputsHash(BUNDLE_INPUTS, {
+    options: BUNDLE_OPTIONS,
+    organization: ORGANIZATION_BUNDLE_OPTIONS,
+    esbuild: esbuildVersion,
+  });
+}
+
+/** Both bundles, as {@link ensureLambdaBundles} left them. */
+export interface BundleOutcomes {
+  /** `dist/stopper-function/`: a deployment serving its own account (what the bench measures). */
+  readonly stopper: BundleOutcome;
+  /** `dist/organization-function/`: the organization mode's hub. */
+  readonly organization: BundleOutcome;
 }
 
 /**
- * Builds the bundle when its inputs changed since it was last built, or when it is missing; otherwise leaves it
+ * Builds each bundle when its inputs changed since it was last built, or when it is missing; otherwise leaves it
  * as it is, so a warm `cdk synth` bundles nothing. Each file is replaced whole, so a synth running at the same
  * time reads a complete file.
  */
-export async function ensureLambdaBundle(): Promise<BundleOutcome> {
+export async function ensureLambdaBundles(): Promise<BundleOutcomes> {
   const hash = bundleInputsHash();
-  const index = join(BUNDLE_DIR, "index.mjs");
+  return {
+    stopper: await ensureBundle(BUNDLE_DIR, BUNDLE_OPTIONS, hash),
+    organization: await ensureBundle(ORGANIZATION_BUNDLE_DIR, ORGANIZATION_BUNDLE_OPTIONS, hash),
+  };
+}
+
+async function ensureBundle(dir: string, options: BuildOptions, hash: string): Promise<BundleOutcome> {
+  const index = join(dir, "index.mjs");
+  // Outside the folder, so not deployed.
+  const stamp = join(DIST, `.${dir.slice(DIST.length + 1)}.sha256`);
   const complete = existsSync(index) && existsSync(`${index}.map`);
-  if (complete && readStamp(STAMP_FILE) === hash) {
-    return { dir: BUNDLE_DIR, built: false, bytes: statSync(index).size };
-  }
-  const bytes = await buildInto(BUNDLE_DIR, []);
-  writeFileAtomically(STAMP_FILE, `${hash}\n`);
-  return { dir: BUNDLE_DIR, built: true, bytes };
+  if (complete && readStamp(stamp) === hash) return { dir, built: false, bytes: statSync(index).size };
+  const bytes = await buildInto(dir, options, []);
+  writeFileAtomically(stamp, `${hash}\n`);
+  return { dir, built: true, bytes };
 }
 
 /**
- * Builds a variant of the bundle into another folder, with {@link BUNDLE_OPTIONS} and its plugins followed by
- * `extraPlugins` (a test's rewrite of an SDK file, say); {@link BUNDLE_DIR} and its stamp are left alone.
+ * Builds a variant of the single-account bundle into another folder, with {@link BUNDLE_OPTIONS} and its plugins
+ * followed by `extraPlugins` (a test's rewrite of an SDK file, say); the bundles' folders and stamps are left alone.
  */
 export async function buildLambdaBundleVariant(
   dir: string,
   extraPlugins: readonly Plugin[],
 ): Promise<BundleOutcome> {
-  return { dir, built: true, bytes: await buildInto(dir, extraPlugins) };
+  return { dir, built: true, bytes: await buildInto(dir, BUNDLE_OPTIONS, extraPlugins) };
 }
 
 /** Builds index.mjs and its map into `dir`, each file replaced whole; returns the size of index.mjs. */
-async function buildInto(dir: string, extraPlugins: readonly Plugin[]): Promise<number> {
+async function buildInto(
+  dir: string,
+  options: BuildOptions,
+  extraPlugins: readonly Plugin[],
+): Promise<number> {
   const index = join(dir, "index.mjs");
   const result = await build({
-    ...BUNDLE_OPTIONS,
+    ...options,
     absWorkingDir: ROOT,
     write: false,
-    ...(dir !== BUNDLE_DIR && { outfile: index }),
-    plugins: [...(BUNDLE_OPTIONS.plugins ?? []), ...extraPlugins],
+    outfile: index,
+    plugins: [...(options.plugins ?? []), ...extraPlugins],
   });
   let bytes = 0;
   for (const file of result.outputFiles) {

@@ -36,10 +36,12 @@ export const FIGURES_DIR = join(ROOT, "figures");
 /** The record of a source. */
 export const recordPath = (source: FigureSource): string => join(FIGURES_DIR, `${source.name}.json`);
 
-/** What `npm run build` writes about the bundle. */
+/** What `npm run build` writes about the bundles: the single-account one, and the organization mode's hub. */
 export interface BundleFigures {
   readonly bytes: number;
   readonly gzipBytes: number;
+  /** The hub's bundle; absent from records made while one bundle served both modes. */
+  readonly organization?: { readonly bytes: number; readonly gzipBytes: number };
   readonly recordedAt: string;
 }
 
@@ -106,9 +108,14 @@ export const FIGURE_SOURCES: readonly FigureSource[] = [
     blocks: {
       bundle: (data) => {
         const bundle = data as BundleFigures;
+        const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB gzipped`;
+        if (!bundle.organization)
+          return `The Lambda bundle is ${int(bundle.bytes)} bytes minified (${kb(bundle.gzipBytes)}), as \`npm run build\` last wrote it.`;
         return (
-          `The Lambda bundle is ${int(bundle.bytes)} bytes minified (${Math.round(bundle.gzipBytes / 1024)} KB ` +
-          `gzipped), as \`npm run build\` last wrote it.`
+          `The single-account Lambda bundle (\`dist/stopper-function/\`) is ${int(bundle.bytes)} bytes minified ` +
+          `(${kb(bundle.gzipBytes)}), and the organization mode's hub bundle (\`dist/organization-function/\`) ` +
+          `${int(bundle.organization.bytes)} bytes (${kb(bundle.organization.gzipBytes)}), as \`npm run build\` ` +
+          "last wrote them."
         );
       },
     },

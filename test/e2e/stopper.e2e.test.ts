@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ORGANIZATION_BUNDLE_DIR } from "../../infra/handler-source.ts";
 import { PINNED_START_MILLIS, type SeedProject } from "../../sandbox/index.ts";
 import type { StopperWorld } from "../../sandbox/stopper-world.ts";
 import { idleFor10Hours, mainCaseMix } from "../support/case-mix.ts";
@@ -561,6 +562,39 @@ describe("errors over the wire", () => {
       name: "InvalidSettingError",
       message: 'Invalid IDLE_MINUTES: "5". Allowed: a whole number of minutes from 15 to 10080 (7 days).',
     });
+    assert.ok(!w.sandbox.calls.some((c) => c.service === "rekognition"));
+  });
+
+  it("fails at cold start when given the organization mode's accounts: that is the hub's bundle", async () => {
+    const w = await world(structuredClone(pair));
+
+    const callsBefore = w.sandbox.calls.length;
+
+    const run = await w.invoke({ ACCOUNTS: "111111111111" });
+
+    assert.equal(run.exitCode, 1);
+    assert.equal(run.error?.name, "InvalidSettingError");
+    assert.match(
+      run.error?.message ?? "",
+      /^Invalid ACCOUNTS: "111111111111"\. Allowed: unset for the single-account bundle \(dist\/stopper-function\/\); the organization mode's hub runs dist\/organization-function\//,
+    );
+    assert.equal(w.sandbox.calls.length, callsBefore, "no call to any service");
+  });
+
+  it("the hub's bundle fails at cold start without accounts or OUs: that is the single-account bundle", async () => {
+    const w = await stopper.world({
+      assetDir: ORGANIZATION_BUNDLE_DIR,
+      seed: { projects: structuredClone(pair) },
+    });
+
+    const run = await w.invoke();
+
+    assert.equal(run.exitCode, 1);
+    assert.equal(run.error?.name, "InvalidSettingError");
+    assert.match(
+      run.error?.message ?? "",
+      /^Invalid ACCOUNTS \/ ORGANIZATIONAL_UNITS: null\. Allowed: at least one account or OU for the organization mode's hub bundle \(dist\/organization-function\/\); a deployment that serves its own account runs dist\/stopper-function\//,
+    );
     assert.ok(!w.sandbox.calls.some((c) => c.service === "rekognition"));
   });
 });

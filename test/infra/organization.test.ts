@@ -1,8 +1,11 @@
 /** The organization mode's infrastructure (issue 11): the state machine, the hub's grants, the spoke role. */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
+import { ORGANIZATION_BUNDLE_DIR } from "../../infra/handler-source.ts";
 import { SPOKE_ACTIONS, SpokeRoleStack } from "../../infra/spoke-role.ts";
 import { spokeRoleIn } from "../../sandbox/organization-run.ts";
 import { PermissionChecker } from "../../sandbox/permission-check.ts";
@@ -11,6 +14,7 @@ import { spokeTemplate } from "../../scripts/spoke-template.ts";
 import { spokeStackSet } from "../support/spoke-stack-set.ts";
 import {
   asArray,
+  assetDirOf,
   buildStack,
   FOLLOW_UP,
   functionStatements,
@@ -25,14 +29,13 @@ import {
 const ORG = { organizationId: "o-a1b2c3d4e5" };
 const HUB = { account: "123456789012", region: "us-east-1" };
 
-const accountsOnly = Template.fromStack(
-  buildStack({
-    ...ORG,
-    accounts: "111111111111,222222222222",
-    regions: "us-east-1,eu-west-1",
-    mapConcurrency: "8",
-  }),
-);
+const accountsOnlyStack = buildStack({
+  ...ORG,
+  accounts: "111111111111,222222222222",
+  regions: "us-east-1,eu-west-1",
+  mapConcurrency: "8",
+});
+const accountsOnly = Template.fromStack(accountsOnlyStack);
 const withOus = Template.fromStack(
   buildStack({ ...ORG, organizationalUnits: "ou-ab12-cd34ef56,r-ab12", spokeRoleName: "StopperSpoke" }),
 );
@@ -236,6 +239,18 @@ describe("the state machine", () => {
 });
 
 describe("the hub in the organization mode", () => {
+  it("runs the hub's own bundle in both functions, byte for byte: the one with the STS, Organizations and Step Functions clients", () => {
+    for (const handler of [undefined, FOLLOW_UP]) {
+      const assetDir = assetDirOf(accountsOnlyStack, accountsOnly, handler);
+      for (const file of ["index.mjs", "index.mjs.map"]) {
+        assert.ok(
+          readFileSync(join(assetDir, file)).equals(readFileSync(join(ORGANIZATION_BUNDLE_DIR, file))),
+          `${handler ?? "index.handler"}: ${file}`,
+        );
+      }
+    }
+  });
+
   it("lets the Map run mapConcurrency items at once, under a fixed role name the spoke roles trust", () => {
     const fn = lambdaFunction(accountsOnly).Properties;
     assert.equal(fn.ReservedConcurrentExecutions, 8);

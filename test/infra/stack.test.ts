@@ -9,6 +9,7 @@ import { BUNDLE_DIR } from "../../infra/handler-source.ts";
 import { IdleModelStopper } from "../../infra/idle-model-stopper.ts";
 import { IdleModelStopperStack, type IdleModelStopperStackProps } from "../../infra/stopper-stack.ts";
 import {
+  assetDirOf,
   buildStack,
   escapeRegExp,
   FOLLOW_UP,
@@ -68,11 +69,7 @@ describe("IdleModelStopperStack with the default settings", () => {
   });
 
   it("bundles the handler and the AWS SDK into one ES module with a require shim and a source map", () => {
-    const code = lambdaFunction(defaults).Properties.Code as { S3Key: string };
-    const assetDir = join(
-      (defaultStack.node.root as App).synth().directory,
-      `asset.${code.S3Key.replace(/\.zip$/, "")}`,
-    );
+    const assetDir = assetDirOf(defaultStack, defaults);
     const bundle = readFileSync(join(assetDir, "index.mjs"), "utf8");
 
     const imported = [...bundle.matchAll(/\b(?:from\s*|import\s*\(\s*)["']([^"'\s]+)["']/g)].map((m) => m[1]);
@@ -87,16 +84,14 @@ describe("IdleModelStopperStack with the default settings", () => {
     assert.ok(existsSync(join(assetDir, "index.mjs.map")), "index.mjs.map exists");
   });
 
-  it("deploys the bundle the package ships, byte for byte, and nothing else", () => {
-    const code = lambdaFunction(defaults).Properties.Code as { S3Key: string };
-    const assetDir = join(
-      (defaultStack.node.root as App).synth().directory,
-      `asset.${code.S3Key.replace(/\.zip$/, "")}`,
-    );
+  it("deploys the single-account bundle the package ships in both functions, byte for byte, and nothing else", () => {
+    for (const handler of [undefined, FOLLOW_UP]) {
+      const assetDir = assetDirOf(defaultStack, defaults, handler);
 
-    assert.deepEqual(readdirSync(assetDir).sort(), ["index.mjs", "index.mjs.map"]);
-    for (const file of ["index.mjs", "index.mjs.map"]) {
-      assert.ok(readFileSync(join(assetDir, file)).equals(readFileSync(join(BUNDLE_DIR, file))), file);
+      assert.deepEqual(readdirSync(assetDir).sort(), ["index.mjs", "index.mjs.map"]);
+      for (const file of ["index.mjs", "index.mjs.map"]) {
+        assert.ok(readFileSync(join(assetDir, file)).equals(readFileSync(join(BUNDLE_DIR, file))), file);
+      }
     }
   });
 

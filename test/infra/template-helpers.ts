@@ -1,7 +1,8 @@
 /** What the infra tests share: building the stack as `cdk synth` does, and reading IAM out of a template. */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { App } from "aws-cdk-lib";
+import { join } from "node:path";
+import { App, type Stack } from "aws-cdk-lib";
 import type { Template } from "aws-cdk-lib/assertions";
 import { propsFromContext } from "../../infra/context.ts";
 import { IdleModelStopperStack } from "../../infra/stopper-stack.ts";
@@ -15,6 +16,12 @@ export const CDK_JSON_CONTEXT: Readonly<Record<string, unknown>> = JSON.parse(
 export function buildStack(context: Record<string, unknown> = {}): IdleModelStopperStack {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, ...context } });
   return new IdleModelStopperStack(app, "IdleModelStopper", propsFromContext(app.node));
+}
+
+/** The folder of the asset a function of `stack` runs (`handler` picks the function), in the synthesized assembly. */
+export function assetDirOf(stack: Stack, template: Template, handler: string = NIGHTLY): string {
+  const code = lambdaFunction(template, handler).Properties.Code as { S3Key: string };
+  return join((stack.node.root as App).synth().directory, `asset.${code.S3Key.replace(/\.zip$/, "")}`);
 }
 
 /** One Allow statement of a policy, with its resources rendered by `render`. */

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { ensureLambdaBundle } from "../../scripts/build/lambda-bundle.ts";
+import { ensureLambdaBundles } from "../../scripts/build/lambda-bundle.ts";
 import { inputsHash } from "../../scripts/build/stamp.ts";
 
 describe("the hash of a build step's inputs", () => {
@@ -43,11 +43,17 @@ describe("the hash of a build step's inputs", () => {
   });
 });
 
-describe("the Lambda bundle's build", () => {
-  it("leaves out what the function never runs: the SDK's event-stream codec, DynamoDB's endpoint cache, the JavaScript SHA-256 and the clients' package.json but their version", async () => {
+/** Text found only in a client's bundled code: the service's target prefix, named in its API model. */
+const ORGANIZATION_CLIENTS = {
+  Organizations: "AWSOrganizationsV20161128",
+  "Step Functions": "AWSStepFunctions",
+  STS: "AWSSecurityTokenServiceV20110615",
+};
+
+describe("the Lambda bundles' build", () => {
+  it("leaves out what the functions never run: the SDK's event-stream codec, DynamoDB's endpoint cache, the JavaScript SHA-256 and the clients' package.json but their version", async () => {
     // Prepare
-    const { dir } = await ensureLambdaBundle();
-    const bundle = readFileSync(join(dir, "index.mjs"), "utf8");
+    const bundles = await ensureLambdaBundles();
     const clients = ["client-rekognition", "client-cloudwatch", "client-dynamodb", "client-sns"].map(
       (name) =>
         JSON.parse(
@@ -58,27 +64,52 @@ describe("the Lambda bundle's build", () => {
         },
     );
 
-    // Assess: the codec's own header names are gone, its stand-in's error is there.
-    assert.ok(!bundle.includes(":event-type"), "no event-stream codec");
-    assert.ok(bundle.includes("event streams are left out of the idle-model-stopper bundle"));
-    assert.ok(!bundle.includes("mnemonist/lru-cache"), "no LRU cache for discovered endpoints");
-    // SHA-256's first round constant, 0x428a2f98, is in the JavaScript hash only: node:crypto's does the hashing.
-    assert.ok(!bundle.includes("1116352408"), "no JavaScript SHA-256");
-    assert.ok(bundle.includes("leaves out the SDK's JavaScript fallback"));
-    for (const client of clients) {
-      assert.ok(bundle.includes(`version:"${client.version}"`), `${client.description}: its version is kept`);
-      assert.ok(!bundle.includes(client.description), `${client.description}: the rest is left out`);
+    for (const { dir } of [bundles.stopper, bundles.organization]) {
+      const bundle = readFileSync(join(dir, "index.mjs"), "utf8");
+      // Assess: the codec's own header names are gone, its stand-in's error is there.
+      assert.ok(!bundle.includes(":event-type"), `${dir}: no event-stream codec`);
+      assert.ok(bundle.includes("event streams are left out of the idle-model-stopper bundle"), dir);
+      assert.ok(!bundle.includes("mnemonist/lru-cache"), `${dir}: no LRU cache for discovered endpoints`);
+      // SHA-256's first round constant, 0x428a2f98, is in the JavaScript hash only: node:crypto's does the hashing.
+      assert.ok(!bundle.includes("1116352408"), `${dir}: no JavaScript SHA-256`);
+      assert.ok(bundle.includes("leaves out the SDK's JavaScript fallback"), dir);
+      for (const client of clients) {
+        assert.ok(
+          bundle.includes(`version:"${client.version}"`),
+          `${dir}: ${client.description}: its version is kept`,
+        );
+        assert.ok(
+          !bundle.includes(client.description),
+          `${dir}: ${client.description}: the rest is left out`,
+        );
+      }
     }
   });
 
-  it("leaves an up-to-date bundle as it is: a warm synth bundles nothing", async () => {
-    const first = await ensureLambdaBundle();
-    const writtenAt = statSync(join(first.dir, "index.mjs")).mtimeMs;
+  it("leaves the organization mode's clients out of the single-account bundle, and only there", async () => {
+    const bundles = await ensureLambdaBundles();
+    const stopper = readFileSync(join(bundles.stopper.dir, "index.mjs"), "utf8");
+    const organization = readFileSync(join(bundles.organization.dir, "index.mjs"), "utf8");
 
-    const second = await ensureLambdaBundle();
+    for (const [client, target] of Object.entries(ORGANIZATION_CLIENTS)) {
+      assert.ok(!stopper.includes(target), `the single-account bundle carries no ${client} client`);
+      assert.ok(organization.includes(target), `the hub's bundle carries the ${client} client`);
+    }
+    assert.ok(bundles.stopper.bytes < bundles.organization.bytes);
+  });
 
-    assert.equal(second.built, false);
-    assert.equal(statSync(join(second.dir, "index.mjs")).mtimeMs, writtenAt);
-    assert.equal(second.bytes, statSync(join(second.dir, "index.mjs")).size);
+  it("leaves up-to-date bundles as they are: a warm synth bundles nothing", async () => {
+    const first = await ensureLambdaBundles();
+    const writtenAt = [first.stopper, first.organization].map(
+      ({ dir }) => statSync(join(dir, "index.mjs")).mtimeMs,
+    );
+
+    const second = await ensureLambdaBundles();
+
+    for (const [index, outcome] of [second.stopper, second.organization].entries()) {
+      assert.equal(outcome.built, false);
+      assert.equal(statSync(join(outcome.dir, "index.mjs")).mtimeMs, writtenAt[index]);
+      assert.equal(outcome.bytes, statSync(join(outcome.dir, "index.mjs")).size);
+    }
   });
 });

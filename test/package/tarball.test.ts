@@ -247,7 +247,7 @@ describe("the packed tarball, installed offline into a fresh CDK app", () => {
     for (const path of paths) {
       assert.match(
         path,
-        /^(dist\/(infra|cli|common|lambda|stopper-function)\/|bin\/|(package\.json|README\.md|CHANGELOG\.md|policies\/cli-(accounts-)?policy\.json)$)/,
+        /^(dist\/(infra|cli|common|lambda|stopper-function|organization-function)\/|bin\/|(package\.json|README\.md|CHANGELOG\.md|policies\/cli-(accounts-)?policy\.json)$)/,
       );
       assert.ok(!path.endsWith(".ts") || path.endsWith(".d.ts"), `${path} is not TypeScript source`);
     }
@@ -257,6 +257,8 @@ describe("the packed tarball, installed offline into a fresh CDK app", () => {
       "dist/cli/main.js",
       "dist/stopper-function/index.mjs",
       "dist/stopper-function/index.mjs.map",
+      "dist/organization-function/index.mjs",
+      "dist/organization-function/index.mjs.map",
       "bin/idle-model-stopper.mjs",
       "policies/cli-policy.json",
       "policies/cli-accounts-policy.json",

@@ -171,6 +171,28 @@ describe("the bench's figures", () => {
   });
 });
 
+describe("the bundles' figures", () => {
+  const bundle = FIGURE_SOURCES.find((source) => source.name === "bundle");
+
+  it("give the single-account bundle's size and the organization mode's hub bundle's, as npm run build wrote them", () => {
+    // Act
+    const block = bundle?.blocks.bundle?.({
+      bytes: 398_010,
+      gzipBytes: 118_784,
+      organization: { bytes: 480_015, gzipBytes: 136_192 },
+      recordedAt: "2026-12-04T09:00:00.000Z",
+    });
+
+    // Assess
+    assert.equal(
+      block,
+      "The single-account Lambda bundle (`dist/stopper-function/`) is 398,010 bytes minified (116 KB gzipped), and " +
+        "the organization mode's hub bundle (`dist/organization-function/`) 480,015 bytes (133 KB gzipped), as " +
+        "`npm run build` last wrote them.",
+    );
+  });
+});
+
 describe("the fault storms' figures", () => {
   const faults = FIGURE_SOURCES.find((source) => source.name === "faults");
   const recorded = {
