@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InvalidSettingError, SETTINGS } from "../../common/settings.ts";
+import { ORGANIZATION_BUNDLE_DIR } from "../../infra/handler-source.ts";
 import { type Invocation, scheduledEvent } from "../../sandbox/bundle.ts";
 import type { CallRecord, SeedProject } from "../../sandbox/index.ts";
 import { recordProof } from "../../sandbox/proof-ledger.ts";
@@ -259,6 +260,57 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
       const other = w.sandbox.rekognition.modelArn("crash", "a") === stopped ? "b" : "a";
       assert.deepEqual(next.result?.stopped, [w.sandbox.rekognition.modelArn("crash", other)]);
       assert.equal(items.length, 2);
+    },
+  );
+
+  scenario(
+    "the organization mode's hub bundle: a run of the hub's own account, as an event without a step asks",
+    async () => {
+      const { fn } = fixture();
+      const w = await world(
+        [
+          {
+            name: "shop",
+            versions: [idle("idle"), idle("busy", { requests: [{ minutesAgo: 30, count: 12 }] })],
+          },
+        ],
+        {
+          assetDir: ORGANIZATION_BUNDLE_DIR,
+        },
+      );
+      const arn = (version: string) => w.sandbox.rekognition.modelArn("shop", version);
+      const hubEnv = { ACCOUNTS: "111111111111", HUB_ACCOUNT_ID: w.sandbox.account, HUB_PARTITION: "aws" };
+
+      const run = await w.invoke(hubEnv, {
+        requestId: "hub-night",
+        event: scheduledEvent(fn, new Date(Date.UTC(2026, 10, 28, 2, 0, 0))),
+        clockStart: w.clock(),
+        runtime: "ric",
+      });
+
+      // The hub's own bundle started under the runtime client on Node.js 22, with its STS, Organizations and Step
+      // Functions clients, and answered.
+      assert.equal(run.exitCode, 0, run.stderr);
+      assert.doesNotMatch(run.stderr, NODE_WARNING, "a supported Node.js prints no SDK support warning");
+      assert.equal(run.runtimeApi?.nodeVersion.split(".")[0], "v22");
+      assert.deepEqual(
+        run.runtimeApi?.requests.map((r) => `${r.method} ${r.path} ${r.statusCode}`),
+        [
+          "GET /2018-06-01/runtime/invocation/next 200",
+          "POST /2018-06-01/runtime/invocation/hub-night/response 202",
+        ],
+      );
+      const summary = run.result as StopperSummary;
+      assert.deepEqual(summary.errors, []);
+      assert.deepEqual(summary.stopped, [arn("idle")]);
+      assert.deepEqual(stopCalls(w.sandbox.calls).map(targetOf), [arn("idle")]);
+      // Its own account, with its own role: no spoke role assumed.
+      assert.ok(!w.sandbox.calls.some((c) => c.service === "sts"), "no STS call");
+      const [record, ...others] = await w.items();
+      assert.deepEqual(others, []);
+      assert.equal(record?.modelArn, arn("idle"));
+      assert.equal(record?.status, "STOPPING");
+      return figuresOf(run);
     },
   );
 
