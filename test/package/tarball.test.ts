@@ -16,7 +16,7 @@ import { dirname, isAbsolute, join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { BUNDLE_DIR } from "../../infra/handler-source.ts";
+import { BUNDLE_DIR, ORGANIZATION_BUNDLE_DIR } from "../../infra/handler-source.ts";
 import { readSynthesizedFunction, type SynthesizedFunction } from "../../sandbox/bundle.ts";
 import { type StopperWorld, startStopperWorld } from "../../sandbox/stopper-world.ts";
 
@@ -38,6 +38,14 @@ const props: IdleModelStopperProps = {
   dryRun: true,
 };
 new IdleModelStopper(stack, "IdleModelStopper", props);
+
+// With accounts or OUs the same construct is the organization mode's hub, and deploys the hub's own bundle.
+const hub = new Stack(app, "MlPlatformHub", { env: { region: "eu-west-1" } });
+new IdleModelStopper(hub, "IdleModelStopper", {
+  accounts: ["111111111111"],
+  organizationId: "o-a1b2c3d4e5",
+  dryRun: true,
+});
 
 // Every AWS Solutions finding fails the synth unless it is acknowledged; the construct brings its own.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -331,6 +339,18 @@ describe("the packed tarball, installed offline into a fresh CDK app", () => {
     assert.ok(fn, "synthesized");
     for (const file of ["index.mjs", "index.mjs.map"]) {
       assert.ok(readFileSync(join(fn.assetDir, file)).equals(readFileSync(join(BUNDLE_DIR, file))), file);
+    }
+  });
+
+  it("deploys the hub's own bundle in the organization mode, byte for byte", () => {
+    assert.equal(synth.code, 0, synth.stderr);
+    const hub = readSynthesizedFunction(join(appDir, "cdk.out"), "MlPlatformHub");
+    assert.equal(hub.environment.ACCOUNTS, "111111111111");
+    for (const file of ["index.mjs", "index.mjs.map"]) {
+      assert.ok(
+        readFileSync(join(hub.assetDir, file)).equals(readFileSync(join(ORGANIZATION_BUNDLE_DIR, file))),
+        file,
+      );
     }
   });
 
