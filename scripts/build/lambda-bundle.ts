@@ -9,7 +9,7 @@
  */
 
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { type BuildOptions, build, version as esbuildVersion, type Plugin } from "esbuild";
 import { DIST, inputsHash, ROOT, readStamp, writeFileAtomically } from "./stamp.ts";
 
@@ -96,12 +96,12 @@ export const ORGANIZATION_BUNDLE_OPTIONS: BuildOptions = {
   outfile: "dist/organization-function/index.mjs",
 };
 
-/** What `dist/` holds besides the compiled files: the bundles' folders and their stamps (not deployed). */
+/** Records the inputs the bundle in `dir` was built from: beside the folder, not in it, so not deployed. */
+const stampOf = (dir: string): string => join(DIST, `.${basename(dir)}.sha256`);
+
+/** What `dist/` holds besides the compiled files: the bundles' folders and their stamps. */
 export const BUNDLE_FILES_IN_DIST: readonly string[] = [BUNDLE_DIR, ORGANIZATION_BUNDLE_DIR].flatMap(
-  (dir) => {
-    const name = dir.slice(DIST.length + 1);
-    return [name, `.${name}.sha256`];
-  },
+  (dir) => [basename(dir), basename(stampOf(dir))],
 );
 
 /** How a call to {@link ensureLambdaBundles} went for one bundle. */
@@ -146,8 +146,7 @@ export async function ensureLambdaBundles(): Promise<BundleOutcomes> {
 
 async function ensureBundle(dir: string, options: BuildOptions, hash: string): Promise<BundleOutcome> {
   const index = join(dir, "index.mjs");
-  // Outside the folder, so not deployed.
-  const stamp = join(DIST, `.${dir.slice(DIST.length + 1)}.sha256`);
+  const stamp = stampOf(dir);
   const complete = existsSync(index) && existsSync(`${index}.map`);
   if (complete && readStamp(stamp) === hash) return { dir, built: false, bytes: statSync(index).size };
   const bytes = await buildInto(dir, options, []);
