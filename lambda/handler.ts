@@ -13,13 +13,15 @@ import { createFollowUpHandler, createHandler } from "./create-handler.ts";
 
 const { logger, metrics, config } = coldStart(process.env);
 const organization = organizationSettingsFromEnv(process.env);
-if (isOrganizationMode(organization))
+if (isOrganizationMode(organization)) {
+  const variable = organization.accounts.length > 0 ? "ACCOUNTS" : "ORGANIZATIONAL_UNITS";
   throw new InvalidSettingError(
-    organization.accounts.length > 0 ? "ACCOUNTS" : "ORGANIZATIONAL_UNITS",
-    process.env.ACCOUNTS || process.env.ORGANIZATIONAL_UNITS,
+    variable,
+    process.env[variable],
     "unset for the single-account bundle (dist/stopper-function/); the organization mode's hub runs " +
       "dist/organization-function/, which the construct deploys whenever accounts or OUs are set",
   );
+}
 logger.info("configuration", { config });
 
 const deps = { ...createAwsAdapters(config), logger, metrics, clock: Date.now };
