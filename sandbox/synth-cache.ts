@@ -21,12 +21,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { version as esbuildVersion } from "esbuild";
-import {
-  BUNDLE_OPTIONS,
-  ensureLambdaBundles,
-  ORGANIZATION_BUNDLE_OPTIONS,
-} from "../scripts/build/lambda-bundle.ts";
+import { BUNDLE_BUILD_SETTINGS, ensureLambdaBundles } from "../scripts/build/lambda-bundle.ts";
 import { inputsHash, ROOT } from "../scripts/build/stamp.ts";
 import { REPOSITORY_STACK, readSynthesizedFunction, type SynthesizedFunction } from "./bundle.ts";
 
@@ -86,12 +81,7 @@ export interface CachedSynth {
 
 /** The hash of the synth's inputs with this context. */
 export function synthInputsHash(context: Readonly<Record<string, string>> = {}): string {
-  return inputsHash(SYNTH_INPUTS, {
-    context,
-    bundle: BUNDLE_OPTIONS,
-    organization: ORGANIZATION_BUNDLE_OPTIONS,
-    esbuild: esbuildVersion,
-  });
+  return inputsHash(SYNTH_INPUTS, { context, bundle: BUNDLE_BUILD_SETTINGS });
 }
 
 /**

@@ -61,10 +61,12 @@ const ESM_REQUIRE_BANNER =
   "import { createRequire as topLevelCreateRequire } from 'node:module'; " +
   "const require = topLevelCreateRequire(import.meta.url);";
 
-/** esbuild's options, with paths relative to the repository's root (they are part of the inputs' hash). */
+/**
+ * esbuild's options for the single-account bundle, with paths relative to the repository's root (they are part of
+ * the inputs' hash); the output file is `index.mjs` in the folder it is built into.
+ */
 export const BUNDLE_OPTIONS: BuildOptions = {
   entryPoints: ["lambda/handler.ts"],
-  outfile: "dist/stopper-function/index.mjs",
   bundle: true,
   platform: "node",
   format: "esm",
@@ -89,12 +91,18 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   logLevel: "warning",
 };
 
-/** The organization mode's hub: {@link BUNDLE_OPTIONS} from its own entry point, into its own folder. */
+/** The organization mode's hub: {@link BUNDLE_OPTIONS} from its own entry point. */
 export const ORGANIZATION_BUNDLE_OPTIONS: BuildOptions = {
   ...BUNDLE_OPTIONS,
   entryPoints: ["lambda/organization/handler.ts"],
-  outfile: "dist/organization-function/index.mjs",
 };
+
+/** How both bundles are built, besides their input files: a change here rebuilds them and synthesizes again. */
+export const BUNDLE_BUILD_SETTINGS = {
+  options: BUNDLE_OPTIONS,
+  organization: ORGANIZATION_BUNDLE_OPTIONS,
+  esbuild: esbuildVersion,
+} as const;
 
 /** Records the inputs the bundle in `dir` was built from: beside the folder, not in it, so not deployed. */
 const stampOf = (dir: string): string => join(DIST, `.${basename(dir)}.sha256`);
@@ -114,13 +122,9 @@ export interface BundleOutcome {
   readonly bytes: number;
 }
 
-/** The hash of the bundles' inputs: the files of {@link BUNDLE_INPUTS}, both options and esbuild's version. */
+/** The hash of the bundles' inputs: the files of {@link BUNDLE_INPUTS} and {@link BUNDLE_BUILD_SETTINGS}. */
 export function bundleInputsHash(): string {
-  return inputsHash(BUNDLE_INPUTS, {
-    options: BUNDLE_OPTIONS,
-    organization: ORGANIZATION_BUNDLE_OPTIONS,
-    esbuild: esbuildVersion,
-  });
+  return inputsHash(BUNDLE_INPUTS, BUNDLE_BUILD_SETTINGS);
 }
 
 /** Both bundles, as {@link ensureLambdaBundles} left them. */
