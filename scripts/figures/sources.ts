@@ -40,8 +40,8 @@ export const recordPath = (source: FigureSource): string => join(FIGURES_DIR, `$
 export interface BundleFigures {
   readonly bytes: number;
   readonly gzipBytes: number;
-  /** The hub's bundle; absent from records made while one bundle served both modes. */
-  readonly organization?: { readonly bytes: number; readonly gzipBytes: number };
+  /** The organization mode's hub bundle. */
+  readonly organization: { readonly bytes: number; readonly gzipBytes: number };
   readonly recordedAt: string;
 }
 
@@ -109,8 +109,6 @@ export const FIGURE_SOURCES: readonly FigureSource[] = [
       bundle: (data) => {
         const bundle = data as BundleFigures;
         const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB gzipped`;
-        if (!bundle.organization)
-          return `The Lambda bundle is ${int(bundle.bytes)} bytes minified (${kb(bundle.gzipBytes)}), as \`npm run build\` last wrote it.`;
         return (
           `The single-account Lambda bundle (\`dist/stopper-function/\`) is ${int(bundle.bytes)} bytes minified ` +
           `(${kb(bundle.gzipBytes)}), and the organization mode's hub bundle (\`dist/organization-function/\`) ` +
