@@ -101,6 +101,24 @@ const recordFacts = ({ stoppedAt, completedAt, expiresAt, lastLook, reason, ...f
 });
 const NODE_WARNING = /NodeVersionSupportWarning/;
 
+/** What went over the Runtime API in one invocation, a line a request: method, path and status. */
+const requestLines = (run: Invocation<unknown>) =>
+  run.runtimeApi?.requests.map((r) => `${r.method} ${r.path} ${r.statusCode}`);
+
+/**
+ * The runtime client ran one cold start on Node.js 22, asked for the event `requestId` and answered it, and no SDK
+ * support warning was printed.
+ */
+function assertAnsweredOnNode22(run: Invocation<unknown>, requestId: string): void {
+  assert.equal(run.exitCode, 0, run.stderr);
+  assert.doesNotMatch(run.stderr, NODE_WARNING, "a supported Node.js prints no SDK support warning");
+  assert.equal(run.runtimeApi?.nodeVersion.split(".")[0], "v22");
+  assert.deepEqual(requestLines(run), [
+    "GET /2018-06-01/runtime/invocation/next 200",
+    `POST /2018-06-01/runtime/invocation/${requestId}/response 202`,
+  ]);
+}
+
 describe("the bundle under the Lambda runtime client", { skip }, () => {
   it("runs on the Node.js major the template's runtime names", () => {
     const { fn } = fixture();
@@ -149,16 +167,7 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
     );
 
     // The runtime client ran it, on Node.js 22, through the Runtime API, and answered.
-    assert.equal(ric.exitCode, 0, ric.stderr);
-    assert.doesNotMatch(ric.stderr, NODE_WARNING, "a supported Node.js prints no SDK support warning");
-    assert.equal(ric.runtimeApi?.nodeVersion.split(".")[0], "v22");
-    assert.deepEqual(
-      ric.runtimeApi?.requests.map((r) => `${r.method} ${r.path} ${r.statusCode}`),
-      [
-        "GET /2018-06-01/runtime/invocation/next 200",
-        "POST /2018-06-01/runtime/invocation/night-1/response 202",
-      ],
-    );
+    assertAnsweredOnNode22(ric, "night-1");
     assert.equal(
       ric.runtimeApi?.handed?.functionArn,
       `arn:aws:lambda:us-east-1:${ricWorld.sandbox.account}:function:${fn.functionName}`,
@@ -290,16 +299,7 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
 
       // The hub's own bundle started under the runtime client on Node.js 22, with its STS, Organizations and Step
       // Functions clients, and answered.
-      assert.equal(run.exitCode, 0, run.stderr);
-      assert.doesNotMatch(run.stderr, NODE_WARNING, "a supported Node.js prints no SDK support warning");
-      assert.equal(run.runtimeApi?.nodeVersion.split(".")[0], "v22");
-      assert.deepEqual(
-        run.runtimeApi?.requests.map((r) => `${r.method} ${r.path} ${r.statusCode}`),
-        [
-          "GET /2018-06-01/runtime/invocation/next 200",
-          "POST /2018-06-01/runtime/invocation/hub-night/response 202",
-        ],
-      );
+      assertAnsweredOnNode22(run, "hub-night");
       const summary = run.result as StopperSummary;
       assert.deepEqual(summary.errors, []);
       assert.deepEqual(summary.stopped, [arn("idle")]);
@@ -344,10 +344,7 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
           variable,
         );
         // It never asked for an event: the init error was its only request. The process then ended with code 1.
-        assert.deepEqual(
-          run.runtimeApi?.requests.map((r) => `${r.method} ${r.path} ${r.statusCode}`),
-          ["POST /2018-06-01/runtime/init/error 202"],
-        );
+        assert.deepEqual(requestLines(run), ["POST /2018-06-01/runtime/init/error 202"]);
         assert.deepEqual(run.error, { name: "InvalidSettingError", message });
         assert.equal(run.exitCode, 1);
         // The function's log: the client's own line, with the error as JSON.
