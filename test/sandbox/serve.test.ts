@@ -22,6 +22,33 @@ function serve(args: readonly string[]): Promise<ChildRun> {
   );
 }
 
+/** Listens on `port` of 127.0.0.1; resolves undefined when the port is taken. */
+function listenOn(port: number): Promise<net.Server | undefined> {
+  const server = net.createServer();
+  return new Promise((resolve) => {
+    server.once("error", () => resolve(undefined));
+    server.listen(port, "127.0.0.1", () => resolve(server));
+  });
+}
+
+const close = (server: net.Server) => new Promise((resolve) => server.close(resolve));
+
+/**
+ * Holds a port whose lower neighbour is free, both below the ports the system hands out by itself (Linux's ephemeral
+ * range starts at 32768, macOS's at 49152): a port of the ephemeral range's neighbour may be taken at any moment by
+ * another test's connection, and the run would then fail on that one instead.
+ */
+async function holdPortAfterFreeOne(): Promise<{ holder: net.Server; port: number }> {
+  for (let port = 23_001; port < 32_768; port += 2) {
+    const neighbour = await listenOn(port - 1);
+    if (!neighbour) continue;
+    const holder = await listenOn(port);
+    await close(neighbour);
+    if (holder) return { holder, port };
+  }
+  throw new Error("no free pair of ports from 23000 to 32767 on 127.0.0.1");
+}
+
 describe("npm run sandbox", () => {
   it("places the six services on consecutive ports from --port, in a fixed order, or all on free ports with 0", () => {
     assert.deepEqual(servicePorts(4600), {
@@ -69,9 +96,7 @@ describe("npm run sandbox", () => {
 
   it("ends at once with exit 1 when one of its ports is taken, naming the port and the service", async () => {
     // Prepare: hold a port, and ask for the block whose second port (CloudWatch's) it is.
-    const holder = net.createServer();
-    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
-    const taken = (holder.address() as net.AddressInfo).port;
+    const { holder, port: taken } = await holdPortAfterFreeOne();
     try {
       // Act
       const run = await serve(["--port", String(taken - 1)]);
@@ -88,7 +113,7 @@ describe("npm run sandbox", () => {
       assert.ok(!run.stderr.includes("Compiling"), "nothing is compiled or synthesized first");
       assert.equal(run.stdout, "");
     } finally {
-      await new Promise((resolve) => holder.close(resolve));
+      await close(holder);
     }
   });
 
