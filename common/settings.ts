@@ -149,6 +149,18 @@ export const LAST_ACTION_SUFFIX = ":last-action";
 /** Longest opt-out key whose last-action tag key still fits AWS's 128 characters. */
 export const MAX_OPT_OUT_KEY_WITH_LAST_ACTION = 128 - LAST_ACTION_SUFFIX.length;
 
+/**
+ * Discovery takes no new project once the invocation has no more than this many `deadlineMarginSeconds` left, so
+ * that what it found can still be decided, looked at again and stopped.
+ */
+export const DISCOVERY_RESERVE_MARGINS = 3;
+
+/**
+ * The function's timeout must hold this many margins: the {@link DISCOVERY_RESERVE_MARGINS} discovery leaves to the
+ * phases after it, and one more for discovery itself. A longer margin would leave a run nothing to discover.
+ */
+export const MARGINS_PER_TIMEOUT = DISCOVERY_RESERVE_MARGINS + 1;
+
 const parseTagKey = (raw: string): string | undefined => {
   const key = raw.trim();
   return TAG_KEY_PATTERN.test(key) && !key.toLowerCase().startsWith("aws:") ? key : undefined;
@@ -290,8 +302,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "deadlineMarginSeconds",
     env: "DEADLINE_MARGIN_SECONDS",
     default: 30,
-    allowed: "a whole number of seconds from 5 to 300",
-    parse: integerIn(5, 300),
+    allowed: "a whole number of seconds from 5 to 150",
+    parse: integerIn(5, 150),
     format: String,
   },
   {

@@ -125,8 +125,8 @@ export interface IdleModelStopperProps {
    */
   readonly stopConcurrency?: number;
   /**
-   * Seconds of the function's time kept in reserve: no new stop starts with less left (5-300, and at most half
-   * of `functionTimeoutMinutes`).
+   * Seconds of the function's time kept in reserve: no new stop starts with less left, and discovery takes no new
+   * project with three margins left (5-150, and at most a quarter of `functionTimeoutMinutes`).
    * @default 30
    */
   readonly deadlineMarginSeconds?: number;
@@ -164,7 +164,7 @@ export interface IdleModelStopperProps {
    */
   readonly logRetentionDays?: number;
   /**
-   * Lambda timeout in whole minutes (1-15).
+   * Lambda timeout in whole minutes (2-15).
    * @default 10
    */
   readonly functionTimeoutMinutes?: number;

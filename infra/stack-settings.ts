@@ -14,8 +14,10 @@ import {
 } from "../common/organization-settings.ts";
 import {
   DEFAULT_SETTINGS,
+  DISCOVERY_RESERVE_MARGINS,
   InvalidSettingError,
   integerIn,
+  MARGINS_PER_TIMEOUT,
   parseBoolean,
   readSettings,
   SETTINGS,
@@ -152,8 +154,8 @@ export const INFRA_SETTINGS: readonly InfraSettingSpec[] = [
   {
     key: "functionTimeoutMinutes",
     default: 10,
-    allowed: "a whole number of minutes from 1 to 15",
-    parse: integerIn(1, 15),
+    allowed: "a whole number of minutes from 2 to 15",
+    parse: integerIn(2, 15),
   },
   {
     key: "memorySize",
@@ -320,10 +322,11 @@ function checkWarnSchedule(
 }
 
 /**
- * The function stops starting new stops `deadlineMarginSeconds` before its timeout; a margin of more than half the
- * timeout would leave most of each run unused, or all of it. At most half lets each range work at both ends with the
- * other at its default (a 1-minute timeout with the 30 s margin, a 300 s margin with the 10-minute timeout). Both
- * values come from here, so synth checks them.
+ * The function stops starting new stops `deadlineMarginSeconds` before its timeout, and discovery takes no new
+ * project once {@link DISCOVERY_RESERVE_MARGINS} margins are left. The timeout must hold
+ * {@link MARGINS_PER_TIMEOUT} margins, or a run would have no time to discover anything. Each range works at both
+ * ends with the other at its default (a 2-minute timeout with the 30 s margin, a 150 s margin with the 10-minute
+ * timeout). Both values come from here, so synth checks them.
  * @throws InvalidSettingError naming both settings and their values.
  */
 function checkDeadlineMargin(
@@ -333,17 +336,17 @@ function checkDeadlineMargin(
   const margin = (given.deadlineMarginSeconds ?? DEFAULT_SETTINGS.deadlineMarginSeconds) as number;
   const timeoutMinutes = (given.functionTimeoutMinutes ??
     DEFAULT_INFRA_SETTINGS.functionTimeoutMinutes) as number;
-  const halfTimeoutSeconds = (timeoutMinutes * 60) / 2;
-  if (margin <= halfTimeoutSeconds) return;
+  const longest = Math.floor((timeoutMinutes * 60) / MARGINS_PER_TIMEOUT);
+  if (margin <= longest) return;
   const timeout =
     `${describe("functionTimeoutMinutes")}=${timeoutMinutes}` +
     (given.functionTimeoutMinutes === undefined ? " (the default)" : "");
   throw new InvalidSettingError(
     `${describe("deadlineMarginSeconds")} with ${timeout}`,
     String(margin),
-    `at most half the function's timeout in seconds, so at most ${halfTimeoutSeconds} for a ` +
-      `${timeoutMinutes}-minute timeout (the function's timeout and the margin are set together in the stack: ` +
-      "lower deadlineMarginSeconds or raise functionTimeoutMinutes)",
+    `at most the function's timeout in seconds divided by ${MARGINS_PER_TIMEOUT}, so at most ${longest} for a ` +
+      `${timeoutMinutes}-minute timeout: discovery stops once ${DISCOVERY_RESERVE_MARGINS} margins are left, ` +
+      "and a longer margin would leave it no time (lower deadlineMarginSeconds or raise functionTimeoutMinutes)",
   );
 }
 

@@ -18,6 +18,7 @@
  * ARCHITECTURE.md says where a new phase or a second way to discover plugs in.
  */
 
+import { DISCOVERY_RESERVE_MARGINS, MARGINS_PER_TIMEOUT } from "../common/settings.ts";
 import type { NotConsidered, Problem, Unfinished } from "./adapters/rekognition.ts";
 import { readingFollowUpsOnce } from "./adapters/stop-log.ts";
 import type { StopperConfig } from "./config.ts";
@@ -104,14 +105,16 @@ export async function runStopper(
   // Earlier stops are followed up while the account is assessed, so their reads do not hold up discovery: the two
   // never act on one model, since a follow-up starts only a STOPPED model and the assessment judges RUNNING ones.
   // A warning pass leaves them to the next run and the follow-up function.
-  const [followedUp, assessment] = await Promise.all([
+  const tooLittleTime = noTimeToDiscover(timeLeftMs(deps), config.deadlineMarginSeconds);
+  const [followedUp, assessed] = await Promise.all([
     mode === "run" ? followUpEarlierStops(deps, config, { runId, now }) : undefined,
     // Discovery stops taking new projects while there is still time to decide and stop what it found.
     assess(deps, config, now, {
-      mayContinue: () => timeLeftMs(deps) > 3 * marginMs,
+      mayContinue: () => timeLeftMs(deps) > DISCOVERY_RESERVE_MARGINS * marginMs,
       mustExamine: [...reconciled.pending.values()],
     }),
   ]);
+  const assessment = { ...assessed, errors: [...tooLittleTime, ...assessed.errors] };
   // What the report says of either kind of run.
   const reported = {
     runId,
@@ -178,6 +181,24 @@ export async function runStopper(
     tagging,
   });
   return report(deps, config, { ...reported, warnings, lastLookErrors: looked.errors, stops, announced });
+}
+
+/**
+ * A run that starts with no more than {@link DISCOVERY_RESERVE_MARGINS} margins left discovers nothing: say so as a
+ * problem, rather than report every project unfinished night after night. Synth keeps the margin within a
+ * {@link MARGINS_PER_TIMEOUT}th of the timeout; this catches a margin changed in the function's environment since.
+ */
+export function noTimeToDiscover(leftMs: number, marginSeconds: number): Problem[] {
+  if (leftMs > DISCOVERY_RESERVE_MARGINS * marginSeconds * 1000) return [];
+  return [
+    {
+      message:
+        `the run started with ${Math.floor(leftMs / 1000)} s left, no more than the ` +
+        `${DISCOVERY_RESERVE_MARGINS} × DEADLINE_MARGIN_SECONDS=${marginSeconds} s discovery leaves for deciding ` +
+        "and stopping, so it discovered nothing: keep the margin at most " +
+        `1/${MARGINS_PER_TIMEOUT} of the function's timeout (lower DEADLINE_MARGIN_SECONDS or raise the timeout)`,
+    },
+  ];
 }
 
 /**

@@ -579,7 +579,7 @@ describe("propsFromContext", () => {
     ["memorySize", "10240"],
     ["retainLogTable", " FALSE "],
     ["requireOptIn", "True"],
-    ["deadlineMarginSeconds", "300"],
+    ["deadlineMarginSeconds", "150"],
     ["notifyEmail", " ops+stopper@example.co.uk "],
     ["enabled", false],
   ];
@@ -613,9 +613,9 @@ describe("propsFromContext", () => {
     });
   });
 
-  it("accepts a 1-minute timeout with the default 30-second margin, half of it", () => {
-    assert.deepEqual(propsFor({ functionTimeoutMinutes: "1" }), { functionTimeoutMinutes: 1 });
-    assert.doesNotThrow(() => buildStack({ functionTimeoutMinutes: "1" }));
+  it("accepts a 2-minute timeout with the default 30-second margin, a quarter of it", () => {
+    assert.deepEqual(propsFor({ functionTimeoutMinutes: "2" }), { functionTimeoutMinutes: 2 });
+    assert.doesNotThrow(() => buildStack({ functionTimeoutMinutes: "2" }));
   });
 
   it("reads notifyEmail trimmed", () => {
@@ -652,6 +652,7 @@ describe("IdleModelStopperStack with a bad setting", () => {
     ["retainLogTable", "perhaps", '"perhaps"'],
     ["logRetentionDays", "45", '"45"'],
     ["functionTimeoutMinutes", "20", '"20"'],
+    ["functionTimeoutMinutes", "1", '"1"'],
     ["memorySize", 64, '"64"'],
     ["requireOptIn", "perhaps", '"perhaps"'],
     ["rekognitionTps", "0", '"0"'],
@@ -661,6 +662,7 @@ describe("IdleModelStopperStack with a bad setting", () => {
     ["metricsConcurrency", "four", '"four"'],
     ["stopConcurrency", "0", '"0"'],
     ["deadlineMarginSeconds", "4", '"4"'],
+    ["deadlineMarginSeconds", "151", '"151"'],
     ["notifyEmail", "ops", '"ops"'],
     ["notifyEmail", "ops@example.com,dev@example.com", '"ops@example.com,dev@example.com"'],
     ["notifyEmail", "Ops <ops@example.com>", '"Ops <ops@example.com>"'],
@@ -694,21 +696,25 @@ describe("IdleModelStopperStack with a bad setting", () => {
     });
   });
 
-  it("fails synth for a margin of more than half the timeout, naming both keys and their values", () => {
-    assert.throws(() => buildStack({ functionTimeoutMinutes: "1", deadlineMarginSeconds: "31" }), {
+  it("fails synth for a margin of more than a quarter of the timeout, naming both keys and their values", () => {
+    assert.throws(() => buildStack({ functionTimeoutMinutes: "2", deadlineMarginSeconds: "31" }), {
       name: "InvalidSettingError",
       message:
-        /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=1: "31"\. Allowed: at most half the function's timeout in seconds, so at most 30 for a 1-minute timeout \(the function's timeout and the margin are set together in the stack/,
+        /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=2: "31"\. Allowed: at most the function's timeout in seconds divided by 4, so at most 30 for a 2-minute timeout: discovery stops once 3 margins are left, and a longer margin would leave it no time \(lower deadlineMarginSeconds or raise functionTimeoutMinutes\)\.$/,
     });
-    assert.throws(() => buildStack({ functionTimeoutMinutes: 2, deadlineMarginSeconds: 61 }), {
-      message: /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=2: "61"\./,
+    assert.throws(() => buildStack({ functionTimeoutMinutes: 3, deadlineMarginSeconds: 46 }), {
+      message: /^Invalid context key deadlineMarginSeconds with context key functionTimeoutMinutes=3: "46"\./,
     });
+    assert.doesNotThrow(() => buildStack({ functionTimeoutMinutes: 3, deadlineMarginSeconds: 45 }));
   });
 
   it("says what the timeout allows when a margin within its own range is too long for it", () => {
-    assert.throws(() => buildStack({ functionTimeoutMinutes: "5", deadlineMarginSeconds: "300" }), {
+    assert.throws(() => buildStack({ functionTimeoutMinutes: "5", deadlineMarginSeconds: "150" }), {
       name: "InvalidSettingError",
-      message: /functionTimeoutMinutes=5: "300"\. Allowed: .*at most 150 for a 5-minute timeout/,
+      message: /functionTimeoutMinutes=5: "150"\. Allowed: .*at most 75 for a 5-minute timeout/,
+    });
+    assert.throws(() => buildStack({ deadlineMarginSeconds: "140", functionTimeoutMinutes: "2" }), {
+      message: /functionTimeoutMinutes=2: "140"\. Allowed: .*at most 30 for a 2-minute timeout/,
     });
   });
 
@@ -716,21 +722,21 @@ describe("IdleModelStopperStack with a bad setting", () => {
     assert.throws(
       () =>
         new IdleModelStopperStack(new App(), "Stack", {
-          functionTimeoutMinutes: 1,
+          functionTimeoutMinutes: 2,
           deadlineMarginSeconds: 45,
         }),
       {
         name: "InvalidSettingError",
         message:
-          /^Invalid IdleModelStopperStack prop deadlineMarginSeconds with IdleModelStopperStack prop functionTimeoutMinutes=1: "45"\./,
+          /^Invalid IdleModelStopperStack prop deadlineMarginSeconds with IdleModelStopperStack prop functionTimeoutMinutes=2: "45"\./,
       },
     );
     assert.throws(
       () =>
-        new IdleModelStopper(new App(), "Stopper", { functionTimeoutMinutes: 1, deadlineMarginSeconds: 45 }),
+        new IdleModelStopper(new App(), "Stopper", { functionTimeoutMinutes: 2, deadlineMarginSeconds: 45 }),
       {
         message:
-          /^Invalid IdleModelStopper prop deadlineMarginSeconds with IdleModelStopper prop functionTimeoutMinutes=1/,
+          /^Invalid IdleModelStopper prop deadlineMarginSeconds with IdleModelStopper prop functionTimeoutMinutes=2/,
       },
     );
   });
@@ -738,7 +744,7 @@ describe("IdleModelStopperStack with a bad setting", () => {
   it("fails for a bad prop set in code, naming the prop", () => {
     assert.throws(() => new IdleModelStopperStack(new App(), "Stack", { functionTimeoutMinutes: 20 }), {
       name: "InvalidSettingError",
-      message: /^Invalid IdleModelStopperStack prop functionTimeoutMinutes: "20"\. Allowed: .*1 to 15/,
+      message: /^Invalid IdleModelStopperStack prop functionTimeoutMinutes: "20"\. Allowed: .*2 to 15/,
     });
   });
 });

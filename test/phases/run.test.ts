@@ -168,6 +168,75 @@ describe("a run", () => {
     });
   }
 
+  // The shortest timeout synth allows for a margin, and the longest margin for the default timeout: a fresh
+  // invocation of either still has time to discover, decide and stop.
+  for (const [timeoutSeconds, margin] of [
+    [120, "30"],
+    [600, "150"],
+  ] as const) {
+    for (const discovery of ["full", "metrics-first"]) {
+      it(`stops an idle model in a fresh ${timeoutSeconds} s invocation with a ${margin} s margin (discovery ${discovery})`, async () => {
+        // Prepare
+        const [idle] = modelsOf("cats", 1) as [RunningModel];
+        const directory = new FakeDirectory([[idle]]);
+        const usage = new FakeUsage();
+        usage.listed = [idle];
+
+        // Act: half a second of the timeout went on the cold start.
+        const summary = await runStopper(
+          {
+            directory,
+            usage,
+            log: new FakeStopLog(directory.calls),
+            logger: new FakeLogger(),
+            clock: () => NOW,
+            remainingMs: () => timeoutSeconds * 1000 - 500,
+          },
+          configWith({ DEADLINE_MARGIN_SECONDS: margin, DISCOVERY: discovery }),
+          "run-now",
+        );
+
+        // Assess
+        assert.deepEqual(summary.unfinished, []);
+        assert.deepEqual(summary.errors, []);
+        assert.deepEqual(summary.stopped, [idle.modelArn]);
+      });
+    }
+  }
+
+  it("reports a margin that leaves it nothing to discover, naming the margin, and stops nothing", async () => {
+    // Prepare: a margin raised in the function's environment past what synth allows for a 2-minute timeout.
+    const [idle] = modelsOf("cats", 1) as [RunningModel];
+    const directory = new FakeDirectory([[idle]]);
+    const usage = new FakeUsage();
+    usage.listed = [idle];
+
+    // Act
+    const summary = await runStopper(
+      {
+        directory,
+        usage,
+        log: new FakeStopLog(directory.calls),
+        logger: new FakeLogger(),
+        clock: () => NOW,
+        remainingMs: () => 119_500,
+      },
+      configWith({ DEADLINE_MARGIN_SECONDS: "40", DISCOVERY: "full" }),
+      "run-now",
+    );
+
+    // Assess
+    assert.deepEqual(summary.stopped, []);
+    assert.deepEqual(
+      summary.errors.map((e) => e.message),
+      [
+        "the run started with 119 s left, no more than the 3 × DEADLINE_MARGIN_SECONDS=40 s discovery leaves for " +
+          "deciding and stopping, so it discovered nothing: keep the margin at most 1/4 of the function's timeout " +
+          "(lower DEADLINE_MARGIN_SECONDS or raise the timeout)",
+      ],
+    );
+  });
+
   it("gives a candidate the metrics screen found the evidence horizon and the last look, like any other (discovery metrics-first)", async () => {
     // Prepare: two idle models, found by their metrics; one is called after the decision's read.
     const [quiet, called] = modelsOf("cats", 2) as [RunningModel, RunningModel];

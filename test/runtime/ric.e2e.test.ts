@@ -390,6 +390,11 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
       short.result?.unfinished.map((u) => u.reason),
       ["idle by its metrics, but not examined: the run was out of time"],
     );
+    // And it says why: the margin leaves it no time to discover.
+    assert.match(
+      short.result?.errors.map((e) => e.message).join("\n") ?? "",
+      /^the run started with 1[5-6]\d s left, no more than the 3 × DEADLINE_MARGIN_SECONDS=60 s discovery leaves/m,
+    );
     assert.equal(long.exitCode, 0, long.stderr);
     assert.deepEqual(long.result?.stopped, [roomy.sandbox.rekognition.modelArn("one", "a")]);
   });
