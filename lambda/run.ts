@@ -212,7 +212,7 @@ async function followUpEarlierStops(
 ): Promise<FollowUpResults> {
   const followed = await followUps(deps, config, input);
   const regretted = await regretCheck(deps, config, { ...input, followed: followed.records, by: "nightly" });
-  const rules = await refreshRestartRules(deps, config, { followed: regretted.remaining });
+  const rules = await refreshRestartRules(deps, config, { followed: regretted.remaining, now: input.now });
   return { ...regretted, errors: [...followed.errors, ...regretted.errors, ...rules.errors] };
 }
 

@@ -60,8 +60,13 @@ export type FollowUpChange =
   | { readonly kind: "started-by-hand"; readonly at: string; readonly note?: string }
   /** The stopper has nothing more to do with the record. */
   | { readonly kind: "stop-following"; readonly note: string }
-  /** The restart rule read from the tags, or none. */
-  | { readonly kind: "restart-rule"; readonly rule?: string; readonly source?: string };
+  /** The restart rule read from the tags, or none; `since` is when it was read, for a rule new since the stop. */
+  | {
+      readonly kind: "restart-rule";
+      readonly rule?: string;
+      readonly source?: string;
+      readonly since?: string;
+    };
 
 /** The log table operations the run needs. */
 export interface StopLog {
@@ -412,13 +417,19 @@ function followUpUpdate(change: FollowUpChange): ConditionalUpdate {
     case "restart-rule":
       if (change.rule === undefined)
         return {
-          UpdateExpression: "REMOVE restartRule, restartRuleSource",
+          UpdateExpression: "REMOVE restartRule, restartRuleSource, restartRuleSince",
           ConditionExpression: "attribute_exists(followUpRegion)",
         };
       return {
-        UpdateExpression: "SET restartRule = :rule, restartRuleSource = :source",
+        UpdateExpression:
+          "SET restartRule = :rule, restartRuleSource = :source" +
+          (change.since === undefined ? "" : ", restartRuleSince = :since"),
         ConditionExpression: "attribute_exists(followUpRegion)",
-        ExpressionAttributeValues: { ":rule": change.rule, ":source": change.source ?? "" },
+        ExpressionAttributeValues: {
+          ":rule": change.rule,
+          ":source": change.source ?? "",
+          ...(change.since !== undefined && { ":since": change.since }),
+        },
       };
   }
 }

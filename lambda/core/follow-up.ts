@@ -186,15 +186,18 @@ export function restartTag(tags: TagSets, optOutTagKey: string): RestartTag {
 }
 
 /**
- * When a rule starts a stopped model again: at its first time after the stop, less the lead (starting can take up
- * to 30 minutes, and the follow-up runs every 15), so the model is RUNNING by then.
+ * When a rule starts a stopped model again: at its first time after the stop, or after the rule was first read if
+ * it came later (a rule tagged days after a stop waits for its next time), less the lead (starting can take up to
+ * 30 minutes, and the follow-up runs every 15), so the model is RUNNING by then.
  */
 export function scheduledStart(
   rule: RestartRule,
-  record: Pick<StopRecord, "completedAt" | "stoppedAt">,
+  record: Pick<StopRecord, "completedAt" | "stoppedAt" | "restartRuleSince">,
   leadMinutes: number,
 ): { readonly runningBy: number; readonly startFrom: number } {
-  const runningBy = nextOccurrence(rule, stopMoment(record));
+  const since = record.restartRuleSince === undefined ? Number.NaN : Date.parse(record.restartRuleSince);
+  const from = Number.isNaN(since) ? stopMoment(record) : Math.max(stopMoment(record), since);
+  const runningBy = nextOccurrence(rule, from);
   return { runningBy, startFrom: runningBy - leadMinutes * MINUTE_MS };
 }
 

@@ -112,6 +112,11 @@ export interface StopRecord {
   readonly restartRule?: string;
   /** Where that tag is: `tag auto-stop:restart on the model` (or `on the project`). */
   readonly restartRuleSource?: string;
+  /**
+   * When the stopper first read that rule, if it was added or changed after the stop: its times count from then,
+   * so a rule tagged days after a stop starts the model at its next time, not at once. Absent: from the stop.
+   */
+  readonly restartRuleSince?: string;
   /** The run holding the RESTART_PENDING claim (a run id), kept once the claim is done. */
   readonly restartClaimedBy?: string;
   /** When the claim was made; a claim older than the longest function timeout is taken over. */

@@ -2,6 +2,7 @@
  * Phase "refresh restart rules" (nightly): each followed stop's cached restart rule is read again from the tags of
  * its model and project, so a rule added, changed or removed after the stop is what the follow-up function goes by.
  * An invalid value is reported, with what is allowed, and clears the cached rule: it never silently does nothing.
+ * A rule added or changed is timed from now (the record's `restartRuleSince`): its next time, not one already past.
  */
 
 import { errorMessage } from "../adapters/errors.ts";
@@ -23,7 +24,10 @@ export interface RefreshedRules {
 export async function refreshRestartRules(
   deps: Pick<RunDependencies, "directory" | "log" | "logger">,
   config: Pick<StopperConfig, "optOutTagKey">,
-  input: { readonly followed: readonly StopRecord[] },
+  input: {
+    readonly followed: readonly StopRecord[] /** The run's clock reading, epoch ms. */;
+    readonly now: number;
+  },
 ): Promise<RefreshedRules> {
   const errors: Problem[] = [];
   let updated = 0;
@@ -41,7 +45,7 @@ export async function refreshRestartRules(
           if (rule === record.restartRule && source === record.restartRuleSource) return;
           await deps.log.changeFollowUp(record, {
             kind: "restart-rule",
-            ...(rule !== undefined && { rule, source }),
+            ...(rule !== undefined && { rule, source, since: new Date(input.now).toISOString() }),
           });
           updated += 1;
           deps.logger.info("restart rule refreshed", {

@@ -2,8 +2,8 @@
  * Phase "restart on schedule": a followed stop whose model or project carries `<optOutTagKey>:restart=<rule>` is
  * started again `restartLeadMinutes` before the rule's first time after the stop, so the model is RUNNING by then
  * (starting can take up to 30 minutes). The rule comes from the record's cached copy (written at the stop and
- * refreshed by the nightly run); the tags are read again only just before a start, since ListTagsForResource allows
- * only a few calls a second. Only stops the stopper made, and only models still STOPPED (restart-model.ts).
+ * refreshed by the nightly run; a rule added or changed after the stop is timed from when it was read); the tags are
+ * read again only just before a start, since ListTagsForResource allows only a few calls a second. Only stops the stopper made, and only models still STOPPED (restart-model.ts).
  */
 
 import { errorMessage } from "../adapters/errors.ts";
@@ -67,12 +67,18 @@ export async function restartOnSchedule(
         continue;
       }
       if (tag.rule.text !== record.restartRule || tag.source !== record.restartRuleSource) {
+        const since = new Date(input.now).toISOString();
         await deps.log.changeFollowUp(record, {
           kind: "restart-rule",
           rule: tag.rule.text,
           source: tag.source,
+          since,
         });
-        const { startFrom } = scheduledStart(tag.rule, record, config.restartLeadMinutes);
+        const { startFrom } = scheduledStart(
+          tag.rule,
+          { ...record, restartRuleSince: since },
+          config.restartLeadMinutes,
+        );
         if (startFrom > input.now) {
           deps.logger.info("restart rule changed", {
             modelArn: arn,

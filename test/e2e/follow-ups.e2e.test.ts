@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { RekognitionClient, UntagResourceCommand } from "@aws-sdk/client-rekognition";
+import { RekognitionClient, TagResourceCommand, UntagResourceCommand } from "@aws-sdk/client-rekognition";
 import type { CallRecord, SeedProject } from "../../sandbox/index.ts";
 import type { LogItem, StopperWorld } from "../../sandbox/stopper-world.ts";
 import { insertLateRequest } from "../support/late-request.ts";
@@ -45,6 +45,23 @@ const wentThrough = (calls: readonly CallRecord[], operation: string, arn: strin
       call.input.ProjectVersionArn === arn &&
       (call.outcome === "ok" || call.injected === "lost-answer"),
   );
+
+/** Calls the sandbox's Rekognition as a model's owner would, with their own client. */
+async function asTheOwner(world: StopperWorld, act: (owner: RekognitionClient) => Promise<unknown>) {
+  const owner = new RekognitionClient({
+    region: world.sandbox.region,
+    endpoint: world.sandbox.endpoints.rekognition,
+    credentials: {
+      accessKeyId: world.sandbox.env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: world.sandbox.env.AWS_SECRET_ACCESS_KEY,
+    },
+  });
+  try {
+    await act(owner);
+  } finally {
+    owner.destroy();
+  }
+}
 
 const recordOf = async (world: StopperWorld, arn: string): Promise<LogItem[]> =>
   (await world.items()).filter((item) => item.modelArn === arn);
@@ -329,21 +346,14 @@ describe("restart by tag", () => {
     // Days later (no longer "by hand" within a day of the stop), someone has started one model, and removed the
     // other project's tag.
     world.sandbox.rekognition.setModelStatus(reader, "RUNNING");
-    const harness = new RekognitionClient({
-      region: world.sandbox.region,
-      endpoint: world.sandbox.endpoints.rekognition,
-      credentials: {
-        accessKeyId: world.sandbox.env.AWS_ACCESS_KEY_ID,
-        secretAccessKey: world.sandbox.env.AWS_SECRET_ACCESS_KEY,
-      },
-    });
-    await harness.send(
-      new UntagResourceCommand({
-        ResourceArn: world.sandbox.rekognition.projectArn("letters"),
-        TagKeys: ["auto-stop:restart"],
-      }),
+    await asTheOwner(world, (owner) =>
+      owner.send(
+        new UntagResourceCommand({
+          ResourceArn: world.sandbox.rekognition.projectArn("letters"),
+          TagKeys: ["auto-stop:restart"],
+        }),
+      ),
     );
-    harness.destroy();
 
     // Act: Monday, when both rules have fired.
     const due = await world.invokeFollowUp({}, at(Date.UTC(2026, 2, 9, 10, 50)));
@@ -364,6 +374,52 @@ describe("restart by tag", () => {
     assert.equal(world.sandbox.rekognition.model(writer)?.status, "STOPPED");
     assert.equal(writerRecord?.restartRule, undefined, "the cached rule is dropped with the tag");
     assert.equal(writerRecord?.followUpRegion, "us-east-1", "still followed, should a rule come back");
+  });
+});
+
+describe("a restart rule tagged days after the stop", () => {
+  // Stopped at 02:00 UTC on Saturday the 28th; the owner tags the project on the 29th; the nightly run of the 30th
+  // reads the rule. Its first time after the stop, 07:30 in Paris on the 28th, is long past.
+  const T = Date.UTC(2026, 10, 28, 2, 0, 0);
+  const NIGHT = Date.UTC(2026, 10, 30, 2, 0, 0);
+
+  it("starts the model at the rule's next time after the nightly run read it, not at the next follow-up", async () => {
+    // Prepare
+    const { world, at } = await worldAt(T, [
+      { name: "labels", versions: [{ name: "v1", ...idleFor(6, 2) }] },
+    ]);
+    const arn = world.sandbox.rekognition.modelArn("labels", "v1");
+    const first = await world.invoke({}, { ...at(T), requestId: "nightly-1" });
+    assert.deepEqual(first.result?.stopped, [arn]);
+    await asTheOwner(world, (owner) =>
+      owner.send(
+        new TagResourceCommand({
+          ResourceArn: world.sandbox.rekognition.projectArn("labels"),
+          Tags: { "auto-stop:restart": "daily 07:30 Europe/Paris" },
+        }),
+      ),
+    );
+    const night = await world.invoke({}, { ...at(NIGHT), requestId: "nightly-3" });
+    assert.equal(night.exitCode, 0, night.stderr);
+    const [cached] = await recordOf(world, arn);
+    assert.equal(cached?.restartRule, "daily 07:30 Europe/Paris");
+    assert.match(String(cached?.restartRuleSince), /^2026-11-30T02:00:\d\d(\.\d+)?Z$/);
+
+    // Act: 07:30 in Paris is 06:30 UTC; with the 45-minute lead the start is due from 05:45.
+    const next = await world.invokeFollowUp({}, at(NIGHT + 15 * MINUTE));
+    const before = await world.invokeFollowUp({}, at(Date.UTC(2026, 10, 30, 5, 30)));
+    const due = await world.invokeFollowUp({}, at(Date.UTC(2026, 10, 30, 5, 45)));
+
+    // Assess
+    assert.deepEqual(next.result?.restarted, []);
+    assert.deepEqual(before.result?.restarted, []);
+    assert.deepEqual(
+      due.result?.restarted.map((restart) => restart.arn),
+      [arn],
+    );
+    const starts = world.sandbox.calls.filter((call) => call.operation === "StartProjectVersion");
+    assert.equal(starts.length, 1);
+    assert.equal(world.sandbox.rekognition.model(arn)?.status, "RUNNING");
   });
 });
 

@@ -431,8 +431,12 @@ export class FakeStopLog implements StopLog {
       case "restart-rule":
         if (!followed) return false;
         return change.rule === undefined
-          ? set({}, ["restartRule", "restartRuleSource"])
-          : set({ restartRule: change.rule, restartRuleSource: change.source ?? "" });
+          ? set({}, ["restartRule", "restartRuleSource", "restartRuleSince"])
+          : set({
+              restartRule: change.rule,
+              restartRuleSource: change.source ?? "",
+              ...(change.since !== undefined && { restartRuleSince: change.since }),
+            });
     }
   }
 }
