@@ -688,6 +688,33 @@ describe("IdleModelStopperStack with a bad setting", () => {
     });
   }
 
+  for (const key of ["DRY_RUN", "dry-run", "DryRun", "IDLE_MINUTES", "idle-minutes"]) {
+    it(`fails synth for a setting spelled ${key}, naming the key as written, instead of deploying without it`, () => {
+      const meant = key.toLowerCase().startsWith("dry") ? "dryRun" : "idleMinutes";
+      assert.throws(() => buildStack({ [key]: meant === "dryRun" ? "true" : "120" }), {
+        name: "InvalidSettingError",
+        message: `Invalid context key name: "${key}". Allowed: ${meant}, as written (context keys are the settings' camelCase names, not the function's variables).`,
+      });
+    });
+  }
+
+  it("fails synth for an unknown key written like a function variable", () => {
+    assert.throws(() => buildStack({ IDLE_MINUTE: "120" }), {
+      name: "InvalidSettingError",
+      message: /^Invalid context key name: "IDLE_MINUTE"\. Allowed: one of idleMinutes, optOutTagKey, /,
+    });
+  });
+
+  it("leaves CDK's own context keys alone", () => {
+    assert.doesNotThrow(() =>
+      buildStack({
+        "acknowledged-issue-numbers": [32775],
+        "@aws-cdk/core:newStyleStackSynthesis": true,
+        "availability-zones:account=123456789012:region=us-east-1": ["us-east-1a"],
+      }),
+    );
+  });
+
   it("fails synth for a misspelled context key instead of ignoring it", () => {
     assert.throws(() => buildStack({ idleMinute: "120" }), {
       name: "InvalidSettingError",
