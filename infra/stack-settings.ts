@@ -4,7 +4,9 @@
  * Both the context reader and the stack validate through `parseGivenSettings`, so a value is checked by the same
  * rule whether it comes from `cdk.json`, `-c key=value` or a prop set in code, and the error names its source.
  */
+import { Token } from "aws-cdk-lib";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import { RegionInfo } from "aws-cdk-lib/region-info";
 import {
   DEFAULT_ORGANIZATION_SETTINGS,
   isOrganizationMode,
@@ -221,6 +223,44 @@ export function toRawSetting(value: unknown): string | undefined {
 }
 
 /**
+ * A setting must be known at synth: it becomes the function's environment, the grants' scope and the schedules, all
+ * checked here. A token (a CloudFormation parameter, an SSM reference, another resource's attribute) is not.
+ * @throws InvalidSettingError naming the prop and the token.
+ */
+function refuseToken(value: unknown, name: string): void {
+  const items = Array.isArray(value) ? [value, ...value] : [value];
+  const token = items.find((item) => Token.isUnresolved(item));
+  if (token === undefined) return;
+  throw new InvalidSettingError(
+    name,
+    typeof token === "string" ? token : `a ${Array.isArray(token) ? "list" : typeof token} token`,
+    "a value known at synth, not a token: a CloudFormation parameter, an SSM parameter or another resource's " +
+      "attribute cannot stand in for a setting, which is checked at synth and written into the function's " +
+      "environment, grants and schedules",
+  );
+}
+
+/**
+ * A configured region must be one aws-cdk-lib knows: a misspelled one (`us-esat-1`) has the shape of a region, and
+ * would deploy a stopper that fails on it every night.
+ * @throws InvalidSettingError naming the region and the regions allowed.
+ */
+function checkRegionsKnown(
+  given: Partial<Record<keyof StackSettings, unknown>>,
+  describe: (key: keyof StackSettings) => string,
+): void {
+  const known = RegionInfo.regions.map((region) => region.name);
+  for (const region of (given.regions ?? []) as readonly string[]) {
+    if (known.includes(region)) continue;
+    throw new InvalidSettingError(
+      describe("regions"),
+      region,
+      `a region aws-cdk-lib knows (upgrade aws-cdk-lib for a newer one): ${known.join(", ")}`,
+    );
+  }
+}
+
+/**
  * Parses the settings that `lookup` finds and leaves out the others.
  * `describe` names the source in errors, e.g. `context key idleMinutes`.
  * @throws InvalidSettingError naming the source, the value and what is allowed.
@@ -245,6 +285,7 @@ export function parseGivenSettings(
     given[spec.key] = value;
   }
   checkDeadlineMargin(given, describe);
+  checkRegionsKnown(given, describe);
   // The organization mode's settings (issue 11), parsed like the others; its cross-checks below.
   const organization = readOrganizationSettings(
     (spec) => lookup(spec.key),
@@ -358,6 +399,7 @@ export function resolveSettings(
   props: Partial<Record<keyof StackSettings, unknown>>,
   owner: string,
 ): StackSettings {
+  for (const key of STACK_SETTING_KEYS) refuseToken(props[key], `${owner} prop ${key}`);
   const given = parseGivenSettings(
     (key) => toRawSetting(props[key]),
     (key) => `${owner} prop ${key}`,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { App } from "aws-cdk-lib";
+import { App, Aws, CfnParameter, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { propsFromContext } from "../../infra/context.ts";
 import { BUNDLE_DIR } from "../../infra/handler-source.ts";
@@ -766,6 +766,35 @@ describe("IdleModelStopperStack with a bad setting", () => {
           /^Invalid IdleModelStopper prop deadlineMarginSeconds with IdleModelStopper prop functionTimeoutMinutes=2/,
       },
     );
+  });
+
+  it("fails synth for a region aws-cdk-lib does not know, naming it and the regions allowed", () => {
+    assert.throws(() => buildStack({ regions: "us-east-1,us-esat-1" }), {
+      name: "InvalidSettingError",
+      message:
+        /^Invalid context key regions: "us-esat-1"\. Allowed: a region aws-cdk-lib knows \(upgrade aws-cdk-lib for a newer one\): .*\bus-east-1, us-east-2\b/,
+    });
+    assert.throws(() => new IdleModelStopper(new App(), "Stopper", { regions: ["eu-wset-1"] }), {
+      message: /^Invalid IdleModelStopper prop regions: "eu-wset-1"\./,
+    });
+  });
+
+  it("fails synth for a setting given as a token, which synth cannot check, naming the prop", () => {
+    const stack = new Stack(new App(), "Consumer");
+    const email = new CfnParameter(stack, "Email").valueAsString;
+    const minutes = new CfnParameter(stack, "Minutes", { type: "Number" }).valueAsNumber;
+    assert.throws(() => new IdleModelStopper(stack, "ByEmail", { notifyEmail: email }), {
+      name: "InvalidSettingError",
+      message:
+        /^Invalid IdleModelStopper prop notifyEmail: "\$\{Token\[[^\]]+\]\}"\. Allowed: a value known at synth, not a token: a CloudFormation parameter/,
+    });
+    assert.throws(() => new IdleModelStopper(stack, "ByMinutes", { idleMinutes: minutes }), {
+      message:
+        /^Invalid IdleModelStopper prop idleMinutes: "a number token"\. Allowed: a value known at synth/,
+    });
+    assert.throws(() => new IdleModelStopper(stack, "InItsRegion", { regions: [Aws.REGION] }), {
+      message: /^Invalid IdleModelStopper prop regions: "\$\{Token\[AWS\.Region\.\d+\]\}"\./,
+    });
   });
 
   it("fails for a bad prop set in code, naming the prop", () => {
