@@ -10,6 +10,12 @@ import type { LastLook } from "./types.ts";
 /** Status written before StopProjectVersion is called; if it stays, the run ended before the call answered. */
 export const STOP_PENDING = "STOP_PENDING";
 
+/**
+ * Status of an earlier run's STOP_PENDING record for a model a later run found RUNNING and idle: the later run
+ * decided again and stops it under a record of its own, with its own evidence, so the follow-ups go by that one.
+ */
+export const SUPERSEDED = "SUPERSEDED";
+
 /** Status of a would-stop record in a dry run. */
 export const DRY_RUN_STATUS = "DRY_RUN";
 

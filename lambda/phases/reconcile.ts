@@ -54,15 +54,23 @@ export async function reconcile(
             continue;
           }
           const found = status ?? "NOT_FOUND";
+          const stopped = found === "STOPPED" || found === "STOPPING";
+          // A retry of the same run (Lambda's, minutes later) finds its own stop having taken effect: it is
+          // followed up like any other. A later run cannot tell the stopper's call from the owner stopping the
+          // model meanwhile, and the follow-ups start only models the stopper knows it stopped.
+          const followed = stopped && record.runId === runId;
           await deps.log.recordOutcome(record.modelArn, record.stoppedAt, {
             status: found,
             completedAt: formatTime(deps.clock()),
             reconciledBy: runId,
-            // The stop took effect after all: it is followed up like any other.
-            ...((found === "STOPPED" || found === "STOPPING") && { followUpRegion: record.region }),
+            ...(followed && { followUpRegion: record.region }),
             note:
               `run ${record.runId} ended before recording the outcome of its stop; ` +
-              `run ${runId} found the model ${status === undefined ? "gone" : status}`,
+              `run ${runId} found the model ${status === undefined ? "gone" : status}` +
+              (stopped && !followed
+                ? "; not followed up (no undo, no restart by rule): whether that run's stop or someone else " +
+                  "stopped the model cannot be told"
+                : ""),
           });
           deps.logger.info("log record completed", {
             modelArn: record.modelArn,

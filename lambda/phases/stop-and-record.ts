@@ -17,7 +17,13 @@ import {
 import type { StopperConfig } from "../config.ts";
 import { applyStopCap, type Decision, usageWindow } from "../core/decide.ts";
 import { formatTime } from "../core/format.ts";
-import { buildStopRecord, isStopRecord, STOP_PENDING, type StopRecord } from "../core/stop-record.ts";
+import {
+  buildStopRecord,
+  isStopRecord,
+  STOP_PENDING,
+  type StopRecord,
+  SUPERSEDED,
+} from "../core/stop-record.ts";
 import { type RunDependencies, timeLeftMs } from "../dependencies.ts";
 import { recordNotCompleted } from "./reconcile.ts";
 
@@ -198,7 +204,8 @@ async function recordAndStop(
 
   // A failed attempt does not count as handled: a later run may try again and writes its own record.
   const completed = earlier.find(
-    (record) => record.status !== STOP_PENDING && !record.status.startsWith(FAILED),
+    (record) =>
+      record.status !== STOP_PENDING && record.status !== SUPERSEDED && !record.status.startsWith(FAILED),
   );
   if (completed) {
     tally.skipped.push({
@@ -210,8 +217,25 @@ async function recordAndStop(
     return false;
   }
 
-  // A record left STOP_PENDING by an earlier run that ended early is completed rather than duplicated.
-  const reused = pendingRecord ?? earlier.find((record) => record.status === STOP_PENDING);
+  // A record this very run left STOP_PENDING (an attempt of it that ended early) is completed rather than
+  // duplicated. Another run's is superseded: this run's decision, made on tonight's evidence, gets a record of its
+  // own, so that the regret check reads the requests after tonight's evidence, not after that run's.
+  const unfinished = pendingRecord ?? earlier.find((record) => record.status === STOP_PENDING);
+  const reused = unfinished?.runId === runId ? unfinished : undefined;
+  if (unfinished && !reused) {
+    try {
+      await deps.log.recordOutcome(unfinished.modelArn, unfinished.stoppedAt, {
+        status: SUPERSEDED,
+        completedAt: formatTime(deps.clock()),
+        reconciledBy: runId,
+        note:
+          `run ${unfinished.runId} ended before stopping the model; run ${runId} found it RUNNING and idle, ` +
+          "decided again and recorded its stop under a record of its own",
+      });
+    } catch (error) {
+      return notStopped(`complete run ${unfinished.runId}'s ${STOP_PENDING} record`, error);
+    }
+  }
   const record: StopRecord = reused ?? buildStopRecord(decision, options);
   if (!reused) {
     try {
@@ -266,7 +290,6 @@ async function recordAndStop(
       status,
       completedAt: formatTime(deps.clock()),
       ...(note !== undefined && { note }),
-      ...(reused && record.runId !== runId && { reconciledBy: runId }),
       // A stop that took effect is followed up: the regret check, a restart rule, a start by hand.
       ...(stopped && { followUpRegion: model.region }),
     });

@@ -347,7 +347,7 @@ describe("handler", () => {
     assert.equal(account.table.size, 1);
   });
 
-  it("completes a record left STOP_PENDING by a run that ended early instead of writing another", async () => {
+  it("supersedes a record left STOP_PENDING by a run that ended early with one of its own decision", async () => {
     const p = project("p", [{ versionName: "m1", metrics: idleFor(5) }]);
     const { run, account } = setup([p]);
     const arn = modelArn(p, { versionName: "m1" });
@@ -355,15 +355,22 @@ describe("handler", () => {
     account.failOn("UpdateItem", arn, awsError("Crash", "the process died"));
     await run("run-1");
     account.restore();
-    const { run: rerun, account: next } = setup([p]);
+    // The next run, five minutes later.
+    const { run: rerun, account: next, setClock } = setup([p]);
+    setClock(NOW + 5 * MINUTE);
     for (const [key, item] of account.table) next.table.set(key, item);
 
     const summary = await rerun("run-2");
 
     assert.deepEqual(summary.stopped, [arn]);
-    assert.equal(next.table.size, 1);
-    assert.equal([...next.table.values()][0]?.status, "STOPPING");
-    assert.equal([...next.table.values()][0]?.runId, "run-1");
+    assert.deepEqual(
+      [...next.table.values()].map((record) => [record.runId, record.status, record.reconciledBy]).sort(),
+      [
+        ["run-1", "SUPERSEDED", "run-2"],
+        ["run-2", "STOPPING", undefined],
+      ],
+    );
+    assert.equal(next.calls.filter((c) => c.startsWith("StopProjectVersion")).length, 1);
   });
 
   it("never touches Content Moderation projects or non-Custom-Labels versions", async () => {

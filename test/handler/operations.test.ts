@@ -266,7 +266,7 @@ describe("reconciliation of a run that ended early", () => {
     assert.equal(account.table.get(key)?.status, "NOT_FOUND");
   });
 
-  it("stops a model still running and idle under the pending record, without a second record", async () => {
+  it("stops a model still running and idle under a record of its own, superseding the pending one", async () => {
     const p = project("p", [{ versionName: "m", metrics: idleFor(30) }]);
     const { run, account } = setup([p]);
     const [key, item] = pendingRecord(p, "m");
@@ -275,9 +275,15 @@ describe("reconciliation of a run that ended early", () => {
     const summary = await run("next-run");
 
     assert.deepEqual(summary.stopped, [modelArn(p, { versionName: "m" })]);
-    assert.equal(account.table.size, 1);
-    assert.equal(account.table.get(key)?.status, "STOPPING");
-    assert.equal(account.table.get(key)?.reconciledBy, "next-run");
+    const earlier = account.table.get(key);
+    assert.equal(earlier?.status, "SUPERSEDED");
+    assert.equal(earlier?.reconciledBy, "next-run");
+    assert.equal(earlier?.pendingRegion, undefined, "out of the PendingStops index");
+    assert.equal(earlier?.followUpRegion, undefined, "its stop is the new record's to follow up");
+    const own = [...account.table.values()].find((record) => record.runId === "next-run");
+    assert.equal(own?.status, "STOPPING");
+    assert.equal(own?.followUpRegion, "us-east-1");
+    assert.equal(account.table.size, 2);
     assert.equal(account.calls.filter((c) => c.startsWith("StopProjectVersion")).length, 1);
   });
 

@@ -1,17 +1,22 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { STOP_PENDING, type StopRecord } from "../../lambda/core/stop-record.ts";
+import { followUps } from "../../lambda/phases/follow-ups.ts";
 import { reconcile } from "../../lambda/phases/reconcile.ts";
+import { regretCheck } from "../../lambda/phases/regret-check.ts";
 import {
   awsError,
   configWith,
   FakeDirectory,
   FakeLogger,
   FakeStopLog,
+  FakeUsage,
+  HOUR,
   NOW,
   REGION,
   runningModel,
 } from "./fakes.ts";
+import { requestsAt } from "./follow-up-fixtures.ts";
 
 const MODEL = runningModel("cats", "v1");
 
@@ -25,6 +30,7 @@ const pendingRecord: StopRecord = {
   region: REGION,
   reason: "idle",
   idleMinutes: 180,
+  evidenceUntil: "2026-11-27T01:58:00Z",
   runId: "run-before",
   status: STOP_PENDING,
   pendingRegion: REGION,
@@ -37,17 +43,20 @@ function world(status: string | undefined | Error) {
   else if (status) directory.statuses.set(MODEL.modelArn, status);
   const log = new FakeStopLog();
   log.records.push(pendingRecord);
-  return { directory, log, logger: new FakeLogger(), clock: () => NOW };
+  return { directory, log, usage: new FakeUsage(), logger: new FakeLogger(), clock: () => NOW };
 }
 
 describe("the reconcile phase", () => {
-  const completions: { status: string | undefined; recorded: string; found: string; followed: boolean }[] = [
-    { status: "STOPPED", recorded: "STOPPED", found: "STOPPED", followed: true },
-    { status: "STOPPING", recorded: "STOPPING", found: "STOPPING", followed: true },
-    { status: undefined, recorded: "NOT_FOUND", found: "gone", followed: false },
+  const UNTOLD =
+    "; not followed up (no undo, no restart by rule): whether that run's stop or someone else stopped the model " +
+    "cannot be told";
+  const completions: { status: string | undefined; recorded: string; found: string; untold: boolean }[] = [
+    { status: "STOPPED", recorded: "STOPPED", found: "STOPPED", untold: true },
+    { status: "STOPPING", recorded: "STOPPING", found: "STOPPING", untold: true },
+    { status: undefined, recorded: "NOT_FOUND", found: "gone", untold: false },
   ];
-  for (const { status, recorded, found, followed } of completions) {
-    it(`completes an earlier run's record from the model's real status: ${status ?? "no such model"}`, async () => {
+  for (const { status, recorded, found, untold } of completions) {
+    it(`completes an earlier run's record from the model's real status, following up none: ${status ?? "no such model"}`, async () => {
       // Prepare
       const deps = world(status);
 
@@ -56,7 +65,8 @@ describe("the reconcile phase", () => {
 
       // Assess
       assert.deepEqual(reconciled, { pending: new Map(), errors: [] });
-      // Completing a record takes it out of the PendingStops index.
+      // Completing a record takes it out of the PendingStops index; the model may have been stopped by its owner
+      // meanwhile, so it goes into no follow-up.
       const { pendingRegion: _, ...completed } = pendingRecord;
       assert.deepEqual(deps.log.records, [
         {
@@ -64,13 +74,50 @@ describe("the reconcile phase", () => {
           status: recorded,
           completedAt: "2026-11-28T02:00:00Z",
           reconciledBy: "run-now",
-          note: `run run-before ended before recording the outcome of its stop; run run-now found the model ${found}`,
-          // A stop that took effect after all is followed up like any other.
-          ...(followed && { followUpRegion: REGION }),
+          note:
+            `run run-before ended before recording the outcome of its stop; run run-now found the model ${found}` +
+            (untold ? UNTOLD : ""),
         },
       ]);
     });
   }
+
+  it("follows up a stop that a retry of the same run finds having taken effect", async () => {
+    // Prepare: Lambda's retry of the run, minutes later, carries the same run id.
+    const deps = world("STOPPING");
+
+    // Act
+    await reconcile(deps, configWith(), { runId: "run-before" });
+
+    // Assess
+    assert.equal(deps.log.records[0]?.status, "STOPPING");
+    assert.equal(deps.log.records[0]?.followUpRegion, REGION);
+    assert.equal(
+      deps.log.records[0]?.note,
+      "run run-before ended before recording the outcome of its stop; run run-before found the model STOPPING",
+    );
+  });
+
+  it("never lets a follow-up start a model its owner stopped after a run ended before its stop", async () => {
+    // Prepare: the run ended before StopProjectVersion; the model served all day; its owner stopped it by hand.
+    const deps = world("STOPPED");
+    deps.usage.requests.set(MODEL.modelArn, requestsAt("2026-11-27T14:00:00Z"));
+    await reconcile(deps, configWith(), { runId: "run-now" });
+
+    // Act
+    const followed = await followUps(deps, configWith(), { runId: "follow-up", now: NOW + HOUR });
+    const regretted = await regretCheck(deps, configWith(), {
+      runId: "follow-up",
+      now: NOW + HOUR,
+      followed: followed.records,
+      by: "follow-up",
+    });
+
+    // Assess
+    assert.deepEqual(followed.records, []);
+    assert.deepEqual(regretted.restarted, []);
+    assert.ok(!deps.directory.calls.some((call) => call.startsWith("startModel")));
+  });
 
   it("hands on the record of a model still running, for this run's decision to complete", async () => {
     // Prepare

@@ -268,10 +268,40 @@ describe("the stop-and-record phase", () => {
     ]);
   });
 
-  it("completes an earlier run's STOP_PENDING record instead of writing a second one", async () => {
-    // Prepare
+  it("supersedes an earlier run's STOP_PENDING record with its own, holding tonight's evidence", async () => {
+    // Prepare: yesterday's run wrote its record and ended before the stop; the model served all day since.
+    const { directory, log, run } = world();
+    const pending = earlierRecord(STOP_PENDING, { evidenceUntil: "2026-11-27T01:58:00Z" });
+    log.records.push(pending);
+    const tonight = decision(MODEL, "stop");
+
+    // Act
+    await run({ decisions: [tonight], pending: new Map([[MODEL.modelArn, pending]]) });
+
+    // Assess
+    assert.deepEqual(
+      log.records.map((r) => [r.runId, r.status, r.reconciledBy, r.followUpRegion]),
+      [
+        ["run-before", "SUPERSEDED", "run-now", undefined],
+        ["run-now", "STOPPING", undefined, MODEL.region],
+      ],
+    );
+    const own = log.records[1];
+    assert.equal(own?.stoppedAt, new Date(NOW).toISOString());
+    assert.equal(own?.reason, tonight.verdict.reason);
+    assert.notEqual(own?.evidenceUntil, pending.evidenceUntil);
+    assert.equal(
+      log.records[0]?.note,
+      "run run-before ended before stopping the model; run run-now found it RUNNING and idle, decided again and " +
+        "recorded its stop under a record of its own",
+    );
+    assert.equal(directory.calls.filter((call) => call.startsWith("stopModel")).length, 1);
+  });
+
+  it("completes its own STOP_PENDING record, left by an attempt of this very run, instead of writing a second one", async () => {
+    // Prepare: Lambda's retry of the run carries its run id.
     const { log, run } = world();
-    const pending = earlierRecord(STOP_PENDING);
+    const pending = earlierRecord(STOP_PENDING, { runId: "run-now" });
     log.records.push(pending);
 
     // Act
@@ -279,9 +309,34 @@ describe("the stop-and-record phase", () => {
 
     // Assess
     assert.deepEqual(
-      log.records.map((r) => [r.runId, r.status, r.reconciledBy]),
-      [["run-before", "STOPPING", "run-now"]],
+      log.records.map((r) => [r.runId, r.status, r.followUpRegion]),
+      [["run-now", "STOPPING", MODEL.region]],
     );
+  });
+
+  it("stops nothing when the earlier run's record cannot be superseded, and says so", async () => {
+    // Prepare
+    const { directory, log, run } = world();
+    const pending = earlierRecord(STOP_PENDING);
+    log.records.push(pending);
+    log.failures.set("recordOutcome", awsError("ProvisionedThroughputExceededException", "slow down"));
+
+    // Act
+    const results = await run({
+      decisions: [decision(MODEL, "stop")],
+      pending: new Map([[MODEL.modelArn, pending]]),
+    });
+
+    // Assess
+    assert.ok(!directory.calls.some((call) => call.startsWith("stopModel")));
+    assert.deepEqual(results.errors, [
+      {
+        arn: MODEL.modelArn,
+        message:
+          "could not complete run run-before's STOP_PENDING record, so the model was not stopped: " +
+          "ProvisionedThroughputExceededException: slow down",
+      },
+    ]);
   });
 
   it("closes an earlier run's STOP_PENDING record of a model it keeps, with the reason", async () => {

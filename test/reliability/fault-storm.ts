@@ -226,7 +226,7 @@ const STOPPED_STATUSES = new Set(["STOPPING", "STOPPED"]);
 // What StopProjectVersion may answer that the run records as an outcome, not an error.
 const STOP_OUTCOMES = new Set(["ResourceInUseException", "ResourceNotFoundException"]);
 // Statuses of a record that tell of a stop that did not happen.
-const NOT_A_STOP = /^(FAILED|ALREADY_CHANGING|NOT_FOUND|NOT_STOPPED)/;
+const NOT_A_STOP = /^(FAILED|ALREADY_CHANGING|NOT_FOUND|NOT_STOPPED|SUPERSEDED)/;
 
 /** What the account looked like before the storm, to judge the runs against. */
 interface Baseline {

@@ -91,8 +91,9 @@ describe("a crash mid-stop", () => {
     assert.equal(record?.reconciledBy, "next-night");
     assert.match(
       String(record?.note),
-      /^run crash-night ended before recording the outcome of its stop; run next-night found the model STOPPED$/,
+      /^run crash-night ended before recording the outcome of its stop; run next-night found the model STOPPED; not followed up \(no undo, no restart by rule\): whether that run's stop or someone else stopped the model cannot be told$/,
     );
+    assert.equal(record?.followUpRegion, undefined, "a later run cannot tell whose stop it was");
     assert.equal(record?.pendingRegion, undefined, "out of the PendingStops index");
     // One StopProjectVersion for the crashed model in all, and one record per model.
     assert.deepEqual(
