@@ -11,7 +11,7 @@ import {
   paginateScan,
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import { errorMessage } from "../lambda/adapters/errors.ts";
+import { errorMessage, errorName } from "../lambda/adapters/errors.ts";
 import { FOLLOW_UPS_INDEX } from "../lambda/adapters/stop-log.ts";
 import { isOpenWarning, type StopRecord } from "../lambda/core/stop-record.ts";
 import { CliError, type CommandName } from "./errors.ts";
@@ -63,6 +63,14 @@ export async function resolveLogTable(
     return { name: output, source: `output ${TABLE_OUTPUT} of stack ${stack}`, ...common };
   } catch (error) {
     const why = error instanceof CliError ? error.message : errorMessage(error);
+    // Without credentials, neither the stack nor the table can be read: naming the table would not help.
+    if (errorName(error) === "CredentialsProviderError")
+      throw new CliError(
+        `could not read the stack ${stack} for its log table: no AWS credentials were found (${why}). Sign in ` +
+          "first: set AWS_PROFILE or pass --profile, run aws sso login, or export AWS_ACCESS_KEY_ID and " +
+          "AWS_SECRET_ACCESS_KEY",
+        { cause: error },
+      );
     throw new CliError(
       `could not find the log table: ${why}. Pass --table NAME, set ${TABLE_ENV}, or name the stack with ` +
         "--stack and its region with --region",

@@ -12,8 +12,9 @@
 import { parseArgs } from "node:util";
 import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { quietUnsupportedNode, SDK_WARNING_SWITCH } from "../cli/node-support.ts";
+import { InvalidSettingError, SETTINGS, settingsFromEnv } from "../common/settings.ts";
 import { formatHourlyCost } from "../lambda/core/format.ts";
-import { invokeBundle, REPOSITORY_STACK } from "../sandbox/bundle.ts";
+import { invokeBundle, REPOSITORY_STACK, type SynthesizedFunction } from "../sandbox/bundle.ts";
 import { FUNCTION_ACCESS_KEY_ID } from "../sandbox/function-permissions.ts";
 import { SANDBOX_SERVICES } from "../sandbox/index.ts";
 import { resolveFunctionRefs, type StopperSummary } from "../sandbox/stopper-world.ts";
@@ -53,6 +54,30 @@ function settingsOf(pairs: readonly string[]): Record<string, string> {
     settings[match[1] as string] = match[2] as string;
   }
   return settings;
+}
+
+/**
+ * Each `--set` must name one of the function's variables and hold a value its cold start accepts: checked here, so
+ * a misspelled name is not silently ignored and a bad value is one line, not the child's stack trace.
+ */
+function checkOverrides(overrides: Record<string, string>, fn: SynthesizedFunction): void {
+  const names = new Set([
+    ...SETTINGS.map((spec) => spec.env),
+    ...Object.keys(fn.environment),
+    ...Object.keys(fn.refs),
+  ]);
+  for (const name of Object.keys(overrides))
+    if (!names.has(name))
+      throw new InvokeError(
+        `Invalid --set: ${name} is not a variable of the function. Allowed: ${[...names].sort().join(", ")}\n${USAGE}`,
+        2,
+      );
+  try {
+    settingsFromEnv({ ...fn.environment, ...overrides });
+  } catch (error) {
+    if (error instanceof InvalidSettingError) throw new InvokeError(`${error.message}\n${USAGE}`, 2);
+    throw error;
+  }
 }
 
 /** The stack's outputs from the sandbox's CloudFormation, as a deployed stack shows them. */
@@ -97,6 +122,7 @@ async function main(): Promise<number> {
     throw new InvokeError(`the stack ${REPOSITORY_STACK} has no LogTableName or NotificationTopicArn output`);
 
   const { fn } = await synthesizeCached();
+  checkOverrides(overrides, fn);
   const endpoints = Object.fromEntries(NEEDED.map((name) => [name, process.env[name] as string]));
   process.stderr.write(`Running the bundle once against the sandbox (log table ${tableName})…\n`);
   const run = await invokeBundle<StopperSummary>(fn, {

@@ -6,6 +6,9 @@ export function errorMessage(error: unknown): string {
   return String(error);
 }
 
+/** The error's name (`ThrottlingException`), or "" for anything thrown that is not an Error. */
+export const errorName = (error: unknown): string => (error instanceof Error ? error.name : "");
+
 /**
  * How many attempts the SDK made before it gave up with this error (its retry middleware sets
  * `$metadata.attempts`); 1 when it does not say. More than one means an earlier attempt may have gone through

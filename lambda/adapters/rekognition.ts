@@ -18,7 +18,7 @@ import {
 } from "@aws-sdk/client-rekognition";
 import { plural } from "../core/format.ts";
 import type { RunningModel } from "../core/types.ts";
-import { attemptsOf, errorMessage } from "./errors.ts";
+import { attemptsOf, errorMessage, errorName } from "./errors.ts";
 import { type Gate, openGate } from "./gate.ts";
 import { chunk } from "./metrics.ts";
 import { forEachPage } from "./paging.ts";
@@ -195,8 +195,6 @@ const unknownFeature = (projectArn: string, feature: string | undefined): NotCon
 /** Custom Labels, or no Feature at all (projects created before Features existed). */
 const isCustomLabels = (feature: string | undefined): boolean =>
   feature === undefined || feature === CUSTOM_LABELS;
-
-const errorName = (error: unknown) => (error instanceof Error ? error.name : "");
 
 /** The SDK-backed {@link ModelDirectory}. `clientFor` and `gatesFor` give one client and gate set per region. */
 export class RekognitionModelDirectory implements ModelDirectory {

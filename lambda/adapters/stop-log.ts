@@ -11,9 +11,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { RESTART_PENDING, RESTARTED, STARTED_BY_HAND, type StopRecord, WARNED } from "../core/stop-record.ts";
-import { attemptsOf } from "./errors.ts";
-
-const errorName = (error: unknown) => (error instanceof Error ? error.name : "");
+import { attemptsOf, errorName } from "./errors.ts";
 
 /** The sparse index over records still STOP_PENDING: partition key `pendingRegion`, sort key `stoppedAt`. */
 export const PENDING_INDEX = "PendingStops";

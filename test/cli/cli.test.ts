@@ -810,6 +810,25 @@ describe("history", () => {
     );
     for (const run of [noStack, noTable]) assert.ok(!/^\s+at /m.test(run.stderr), "no stack trace");
   });
+
+  it("says to sign in, not to name the table, when there are no credentials", async () => {
+    const run = await cli(["history"], {
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_SESSION_TOKEN: undefined,
+      AWS_EC2_METADATA_DISABLED: "true",
+    });
+
+    assert.equal(run.code, 1);
+    assert.deepEqual(
+      errorLines(run).map((line) => line.replace(/\(CredentialsProviderError: [^)]*\)/, "(…)")),
+      [
+        "error: could not read the stack IdleModelStopper for its log table: no AWS credentials were found (…). " +
+          "Sign in first: set AWS_PROFILE or pass --profile, run aws sso login, or export AWS_ACCESS_KEY_ID and " +
+          "AWS_SECRET_ACCESS_KEY",
+      ],
+    );
+  });
 });
 
 describe("restart", () => {

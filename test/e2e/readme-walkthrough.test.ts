@@ -167,6 +167,24 @@ describe("the README's walkthrough against npm run sandbox", () => {
     );
   });
 
+  it("npm run invoke refuses a misspelled variable or a bad value in one line, and runs nothing", () => {
+    const misspelled = run("npm run invoke -- --set IDLE_MINUTE=120");
+    const bad = run("npm run invoke -- --set IDLE_MINUTES=5");
+
+    assert.equal(misspelled.code, 2, misspelled.stderr);
+    assert.match(
+      misspelled.stderr,
+      /^error: Invalid --set: IDLE_MINUTE is not a variable of the function\. Allowed: .*\bIDLE_MINUTES\b/m,
+    );
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(
+      bad.stderr,
+      /^error: Invalid IDLE_MINUTES: "5"\. Allowed: a whole number of minutes from 15/m,
+    );
+    assert.doesNotMatch(bad.stderr, /\n\s+at /, "no stack trace");
+    assert.doesNotMatch(`${misspelled.stderr}${bad.stderr}`, /Running the bundle/);
+  });
+
   it("npm run invoke runs the real bundle once and it stops the idle models", () => {
     const invoke = run("npm run invoke");
 
