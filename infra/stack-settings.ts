@@ -7,6 +7,7 @@
 import { Token } from "aws-cdk-lib";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { RegionInfo } from "aws-cdk-lib/region-info";
+import AwsCronParser from "aws-cron-parser";
 import {
   DEFAULT_ORGANIZATION_SETTINGS,
   isOrganizationMode,
@@ -75,7 +76,17 @@ export const LOG_RETENTION_DAYS: readonly number[] = Object.values(RetentionDays
 // https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
 // cron(minutes hours day-of-month month day-of-week year); one of day-of-month and day-of-week must be "?".
 const CRON_PATTERN = /^cron\(\s*(\S+(?:\s+\S+){5})\s*\)$/;
-const CRON_FIELD_PATTERN = /^[0-9A-Za-z*?,/#-]+$/;
+// What each field may be made of: numbers and the wildcards and operators the field takes, or the month's and the
+// day's three-letter names. The ranges of the numbers are aws-cron-parser's to check.
+const NUMBERS = /^[0-9*,/-]+$/;
+const CRON_FIELD_PATTERNS: readonly RegExp[] = [
+  NUMBERS,
+  NUMBERS,
+  /^[0-9*,/?LW-]+$/,
+  /^(?:[0-9*,/-]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)+$/i,
+  /^(?:[0-9*,/?L#-]|SUN|MON|TUE|WED|THU|FRI|SAT)+$/i,
+  NUMBERS,
+];
 // rate(value unit); the unit is singular when the value is 1 and plural otherwise.
 const RATE_PATTERN = /^rate\(\s*([1-9]\d*)\s+(minute|minutes|hour|hours|day|days)\s*\)$/;
 
@@ -89,9 +100,16 @@ const parseSchedule = (raw: string): string | undefined => {
   const cron = CRON_PATTERN.exec(text);
   if (!cron?.[1]) return undefined;
   const fields = cron[1].split(/\s+/);
-  if (!fields.every((field) => CRON_FIELD_PATTERN.test(field))) return undefined;
+  if (!fields.every((field, index) => CRON_FIELD_PATTERNS[index]?.test(field))) return undefined;
   const [, , dayOfMonth, , dayOfWeek] = fields;
-  return (dayOfMonth === "?") !== (dayOfWeek === "?") ? `cron(${fields.join(" ")})` : undefined;
+  if ((dayOfMonth === "?") === (dayOfWeek === "?")) return undefined;
+  try {
+    // A number out of its field's range (minute 99, hour 25, day 32) would fail only at deploy.
+    AwsCronParser.parse(fields.join(" "));
+  } catch {
+    return undefined;
+  }
+  return `cron(${fields.join(" ")})`;
 };
 
 // Region/City names such as Europe/Paris or America/Argentina/Buenos_Aires, or UTC; no "+01:00" offsets.
@@ -131,7 +149,9 @@ export const INFRA_SETTINGS: readonly InfraSettingSpec[] = [
     default: "cron(0 2 * * ? *)",
     allowed:
       "an EventBridge Scheduler expression: cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) " +
-      "with ? in exactly one of day-of-month and day-of-week, or rate(<n> minute(s)|hour(s)|day(s))",
+      "with ? in exactly one of day-of-month and day-of-week and each number in its field's range (minutes " +
+      "0-59, hours 0-23, day-of-month 1-31, month 1-12 or JAN-DEC, day-of-week 1-7 or SUN-SAT), or " +
+      "rate(<n> minute(s)|hour(s)|day(s))",
     parse: parseSchedule,
   },
   {
@@ -192,7 +212,8 @@ export const INFRA_SETTINGS: readonly InfraSettingSpec[] = [
     default: "rate(15 minutes)",
     allowed:
       "an EventBridge Scheduler expression for the follow-up function: rate(<n> minute(s)|hour(s)|day(s)) or " +
-      "cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with ? in exactly one day field",
+      "cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with ? in exactly one day field and " +
+      "each number in its field's range",
     parse: parseSchedule,
   },
 ] as InfraSettingSpec[];

@@ -569,6 +569,11 @@ describe("propsFromContext", () => {
     ["schedule", "cron(0 2 * * ? *)"],
     ["schedule", "cron(0/15 * * * ? *)"],
     ["schedule", "cron(0 3 ? * SUN *)"],
+    ["schedule", "cron(0 22 ? * MON-FRI *)"],
+    ["schedule", "cron(0 8 L * ? *)"],
+    ["schedule", "cron(0 8 ? * 6#3 *)"],
+    ["schedule", "cron(0 8 15W * ? *)"],
+    ["schedule", "cron(0 2 1 JAN,JUL ? 2027-2030)"],
     ["schedule", "rate(1 day)"],
     ["schedule", "rate(6 hours)"],
     ["scheduleTimezone", "UTC"],
@@ -633,6 +638,12 @@ describe("IdleModelStopperStack with a bad setting", () => {
     ["schedule", "cron(0 2 * * *)", '"cron(0 2 * * *)"'],
     ["schedule", "cron(0 2 * * 1 *)", '"cron(0 2 * * 1 *)"'],
     ["schedule", "rate(1 hours)", '"rate(1 hours)"'],
+    ["schedule", "cron(99 2 * * ? *)", '"cron(99 2 * * ? *)"'],
+    ["schedule", "cron(0 25 * * ? *)", '"cron(0 25 * * ? *)"'],
+    ["schedule", "cron(0 2 32 * ? *)", '"cron(0 2 32 * ? *)"'],
+    ["schedule", "cron(0 2 ? * 8 *)", '"cron(0 2 ? * 8 *)"'],
+    ["schedule", "cron(0 2 * JANUARY ? *)", '"cron(0 2 * JANUARY ? *)"'],
+    ["schedule", "cron(a b c d ? e)", '"cron(a b c d ? e)"'],
     ["schedule", "at(2030-01-01T00:00:00)", '"at(2030-01-01T00:00:00)"'],
     ["scheduleTimezone", "Mars/Olympus", '"Mars/Olympus"'],
     ["scheduleTimezone", "europe/paris", '"europe/paris"'],
@@ -678,6 +689,7 @@ describe("IdleModelStopperStack with a bad setting", () => {
     ["restartLeadMinutes", "29", '"29"'],
     ["followUpSchedule", "every 15 minutes", '"every 15 minutes"'],
     ["followUpSchedule", "rate(15 minute)", '"rate(15 minute)"'],
+    ["followUpSchedule", "cron(0/15 24 * * ? *)", '"cron(0/15 24 * * ? *)"'],
   ];
   for (const [key, value, shown] of rejected) {
     it(`fails synth for ${key}=${JSON.stringify(value)}, naming the key, the value and what is allowed`, () => {
