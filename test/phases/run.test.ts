@@ -168,6 +168,21 @@ describe("a run", () => {
     });
   }
 
+  /** One idle model, found by either discovery, and a run with `leftMs` of the function's time at its start. */
+  const runWithTimeLeft = async (leftMs: number, env: Record<string, string>) => {
+    const [idle] = modelsOf("cats", 1) as [RunningModel];
+    const directory = new FakeDirectory([[idle]]);
+    const usage = new FakeUsage();
+    usage.listed = [idle];
+    const deps = { directory, usage, log: new FakeStopLog(directory.calls), logger: new FakeLogger() };
+    const summary = await runStopper(
+      { ...deps, clock: () => NOW, remainingMs: () => leftMs },
+      configWith(env),
+      "run-now",
+    );
+    return { idle, summary };
+  };
+
   // The shortest timeout synth allows for a margin, and the longest margin for the default timeout: a fresh
   // invocation of either still has time to discover, decide and stop.
   for (const [timeoutSeconds, margin] of [
@@ -176,25 +191,11 @@ describe("a run", () => {
   ] as const) {
     for (const discovery of ["full", "metrics-first"]) {
       it(`stops an idle model in a fresh ${timeoutSeconds} s invocation with a ${margin} s margin (discovery ${discovery})`, async () => {
-        // Prepare
-        const [idle] = modelsOf("cats", 1) as [RunningModel];
-        const directory = new FakeDirectory([[idle]]);
-        const usage = new FakeUsage();
-        usage.listed = [idle];
-
         // Act: half a second of the timeout went on the cold start.
-        const summary = await runStopper(
-          {
-            directory,
-            usage,
-            log: new FakeStopLog(directory.calls),
-            logger: new FakeLogger(),
-            clock: () => NOW,
-            remainingMs: () => timeoutSeconds * 1000 - 500,
-          },
-          configWith({ DEADLINE_MARGIN_SECONDS: margin, DISCOVERY: discovery }),
-          "run-now",
-        );
+        const { idle, summary } = await runWithTimeLeft(timeoutSeconds * 1000 - 500, {
+          DEADLINE_MARGIN_SECONDS: margin,
+          DISCOVERY: discovery,
+        });
 
         // Assess
         assert.deepEqual(summary.unfinished, []);
@@ -205,25 +206,8 @@ describe("a run", () => {
   }
 
   it("reports a margin that leaves it nothing to discover, naming the margin, and stops nothing", async () => {
-    // Prepare: a margin raised in the function's environment past what synth allows for a 2-minute timeout.
-    const [idle] = modelsOf("cats", 1) as [RunningModel];
-    const directory = new FakeDirectory([[idle]]);
-    const usage = new FakeUsage();
-    usage.listed = [idle];
-
-    // Act
-    const summary = await runStopper(
-      {
-        directory,
-        usage,
-        log: new FakeStopLog(directory.calls),
-        logger: new FakeLogger(),
-        clock: () => NOW,
-        remainingMs: () => 119_500,
-      },
-      configWith({ DEADLINE_MARGIN_SECONDS: "40", DISCOVERY: "full" }),
-      "run-now",
-    );
+    // Act: a margin raised in the function's environment past what synth allows for a 2-minute timeout.
+    const { summary } = await runWithTimeLeft(119_500, { DEADLINE_MARGIN_SECONDS: "40", DISCOVERY: "full" });
 
     // Assess
     assert.deepEqual(summary.stopped, []);
