@@ -418,7 +418,8 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
       });
       const pending = await w.items();
       w.sandbox.setFaults({});
-      const next = await w.invoke(env, { requestId: "next-night", clockStart: w.clock(), runtime: "ric" });
+      // Lambda retries an asynchronous invocation that timed out with the same request id, hence the same run id.
+      const next = await w.invoke(env, { requestId: "slow-night", clockStart: w.clock(), runtime: "ric" });
 
       assert.deepEqual(timedOut.error, {
         name: "Sandbox.Timedout",
@@ -429,7 +430,7 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
         pending.map((item) => item.status),
         ["STOP_PENDING"],
       );
-      // The held stop never landed; the next run finds the model still idle, stops it and completes the record.
+      // The held stop never landed; the retry finds the model still idle, stops it and completes its own record.
       assert.equal(next.exitCode, 0, next.stderr);
       const model = w.sandbox.rekognition.modelArn("slow", "a");
       assert.deepEqual(next.result?.stopped, [model]);
