@@ -99,7 +99,6 @@ export async function runStopper(
   const mode = options.mode ?? "run";
   const digest = options.digest ?? true;
   const scheduledAt = options.scheduledAt ?? now;
-  const marginMs = config.deadlineMarginSeconds * 1000;
   const reconciled =
     mode === "run" ? await reconcile(deps, config, { runId }) : { pending: new Map(), errors: [] };
   // Earlier stops are followed up while the account is assessed, so their reads do not hold up discovery: the two
@@ -110,7 +109,7 @@ export async function runStopper(
     mode === "run" ? followUpEarlierStops(deps, config, { runId, now }) : undefined,
     // Discovery stops taking new projects while there is still time to decide and stop what it found.
     assess(deps, config, now, {
-      mayContinue: () => timeLeftMs(deps) > DISCOVERY_RESERVE_MARGINS * marginMs,
+      mayContinue: () => timeToDiscover(timeLeftMs(deps), config.deadlineMarginSeconds),
       mustExamine: [...reconciled.pending.values()],
     }),
   ]);
@@ -183,13 +182,18 @@ export async function runStopper(
   return report(deps, config, { ...reported, warnings, lastLookErrors: looked.errors, stops, announced });
 }
 
+/** Discovery takes a new project only while more than {@link DISCOVERY_RESERVE_MARGINS} margins are left. */
+function timeToDiscover(leftMs: number, marginSeconds: number): boolean {
+  return leftMs > DISCOVERY_RESERVE_MARGINS * marginSeconds * 1000;
+}
+
 /**
- * A run that starts with no more than {@link DISCOVERY_RESERVE_MARGINS} margins left discovers nothing: say so as a
- * problem, rather than report every project unfinished night after night. Synth keeps the margin within a
- * {@link MARGINS_PER_TIMEOUT}th of the timeout; this catches a margin changed in the function's environment since.
+ * A run that starts with no {@link timeToDiscover} discovers nothing: say so as a problem, rather than report every
+ * project unfinished night after night. Synth keeps the margin within a {@link MARGINS_PER_TIMEOUT}th of the
+ * timeout; this catches a margin changed in the function's environment since.
  */
 export function noTimeToDiscover(leftMs: number, marginSeconds: number): Problem[] {
-  if (leftMs > DISCOVERY_RESERVE_MARGINS * marginSeconds * 1000) return [];
+  if (timeToDiscover(leftMs, marginSeconds)) return [];
   return [
     {
       message:

@@ -58,13 +58,10 @@ export type FollowUpChange =
   | { readonly kind: "started-by-hand"; readonly at: string; readonly note?: string }
   /** The stopper has nothing more to do with the record. */
   | { readonly kind: "stop-following"; readonly note: string }
-  /** The restart rule read from the tags, or none; `since` is when it was read, for a rule new since the stop. */
-  | {
-      readonly kind: "restart-rule";
-      readonly rule?: string;
-      readonly source?: string;
-      readonly since?: string;
-    };
+  /** The restart rule is gone from the tags. */
+  | { readonly kind: "restart-rule"; readonly rule?: undefined }
+  /** The restart rule read from the tags; `since` is when it was read, for a rule new since the stop. */
+  | { readonly kind: "restart-rule"; readonly rule: string; readonly source: string; readonly since: string };
 
 /** The log table operations the run needs. */
 export interface StopLog {
@@ -419,15 +416,9 @@ function followUpUpdate(change: FollowUpChange): ConditionalUpdate {
           ConditionExpression: "attribute_exists(followUpRegion)",
         };
       return {
-        UpdateExpression:
-          "SET restartRule = :rule, restartRuleSource = :source" +
-          (change.since === undefined ? "" : ", restartRuleSince = :since"),
+        UpdateExpression: "SET restartRule = :rule, restartRuleSource = :source, restartRuleSince = :since",
         ConditionExpression: "attribute_exists(followUpRegion)",
-        ExpressionAttributeValues: {
-          ":rule": change.rule,
-          ":source": change.source ?? "",
-          ...(change.since !== undefined && { ":since": change.since }),
-        },
+        ExpressionAttributeValues: { ":rule": change.rule, ":source": change.source, ":since": change.since },
       };
   }
 }

@@ -25,7 +25,8 @@ export async function refreshRestartRules(
   deps: Pick<RunDependencies, "directory" | "log" | "logger">,
   config: Pick<StopperConfig, "optOutTagKey">,
   input: {
-    readonly followed: readonly StopRecord[] /** The run's clock reading, epoch ms. */;
+    readonly followed: readonly StopRecord[];
+    /** The run's clock reading, epoch ms. */
     readonly now: number;
   },
 ): Promise<RefreshedRules> {
@@ -43,10 +44,12 @@ export async function refreshRestartRules(
           const rule = tag && "rule" in tag ? tag.rule.text : undefined;
           const source = tag && "rule" in tag ? tag.source : undefined;
           if (rule === record.restartRule && source === record.restartRuleSource) return;
-          await deps.log.changeFollowUp(record, {
-            kind: "restart-rule",
-            ...(rule !== undefined && { rule, source, since: new Date(input.now).toISOString() }),
-          });
+          await deps.log.changeFollowUp(
+            record,
+            rule === undefined || source === undefined
+              ? { kind: "restart-rule" }
+              : { kind: "restart-rule", rule, source, since: new Date(input.now).toISOString() },
+          );
           updated += 1;
           deps.logger.info("restart rule refreshed", {
             modelArn: record.modelArn,

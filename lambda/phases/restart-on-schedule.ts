@@ -3,7 +3,8 @@
  * started again `restartLeadMinutes` before the rule's first time after the stop, so the model is RUNNING by then
  * (starting can take up to 30 minutes). The rule comes from the record's cached copy (written at the stop and
  * refreshed by the nightly run; a rule added or changed after the stop is timed from when it was read); the tags are
- * read again only just before a start, since ListTagsForResource allows only a few calls a second. Only stops the stopper made, and only models still STOPPED (restart-model.ts).
+ * read again only just before a start, since ListTagsForResource allows only a few calls a second. Only stops the
+ * stopper made, and only models still STOPPED (restart-model.ts).
  */
 
 import { errorMessage } from "../adapters/errors.ts";

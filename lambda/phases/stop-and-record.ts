@@ -146,15 +146,29 @@ async function completeKept(
   tally: Tally,
 ): Promise<void> {
   try {
-    await deps.log.recordOutcome(record.modelArn, record.stoppedAt, {
-      status: "NOT_STOPPED",
-      completedAt: formatTime(deps.clock()),
-      reconciledBy: runId,
-      note: `run ${record.runId} ended before stopping the model; run ${runId} found it RUNNING and kept it: ${reason}`,
-    });
+    await closeEarlierRecord(deps, runId, record, "NOT_STOPPED", `kept it: ${reason}`);
   } catch (error) {
     tally.errors.push(recordNotCompleted(record, error));
   }
+}
+
+/**
+ * Closes an earlier run's STOP_PENDING record with `status`; `outcome` says what this run, which found the model
+ * RUNNING, did with it.
+ */
+function closeEarlierRecord(
+  deps: StopDependencies,
+  runId: string,
+  record: StopRecord,
+  status: string,
+  outcome: string,
+): Promise<void> {
+  return deps.log.recordOutcome(record.modelArn, record.stoppedAt, {
+    status,
+    completedAt: formatTime(deps.clock()),
+    reconciledBy: runId,
+    note: `run ${record.runId} ended before stopping the model; run ${runId} found it RUNNING and ${outcome}`,
+  });
 }
 
 /**
@@ -224,14 +238,13 @@ async function recordAndStop(
   const reused = unfinished?.runId === runId ? unfinished : undefined;
   if (unfinished && !reused) {
     try {
-      await deps.log.recordOutcome(unfinished.modelArn, unfinished.stoppedAt, {
-        status: SUPERSEDED,
-        completedAt: formatTime(deps.clock()),
-        reconciledBy: runId,
-        note:
-          `run ${unfinished.runId} ended before stopping the model; run ${runId} found it RUNNING and idle, ` +
-          "decided again and recorded its stop under a record of its own",
-      });
+      await closeEarlierRecord(
+        deps,
+        runId,
+        unfinished,
+        SUPERSEDED,
+        "idle, decided again and recorded its stop under a record of its own",
+      );
     } catch (error) {
       return notStopped(`complete run ${unfinished.runId}'s ${STOP_PENDING} record`, error);
     }

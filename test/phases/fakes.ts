@@ -434,8 +434,8 @@ export class FakeStopLog implements StopLog {
           ? set({}, ["restartRule", "restartRuleSource", "restartRuleSince"])
           : set({
               restartRule: change.rule,
-              restartRuleSource: change.source ?? "",
-              ...(change.since !== undefined && { restartRuleSince: change.since }),
+              restartRuleSource: change.source,
+              restartRuleSince: change.since,
             });
     }
   }
