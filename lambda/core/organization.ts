@@ -184,8 +184,24 @@ export function compactSummary(summary: ItemRunSummary, item: WorkItem, budget: 
   );
 }
 
-/** The summary of an item whose run could not start, e.g. because its account has no spoke role. */
-export function failedItem(item: WorkItem, failure: string): ItemSummary {
+/**
+ * The summary of an item whose run could not start, e.g. because its account has no spoke role. With a `budget`
+ * (the item step's share), the failure is cut further so that the whole fits it, or {@link MIN_ITEM_SUMMARY_BYTES}:
+ * every item may fail at once (a spoke role not rolled out yet), and the Map's output must still fit.
+ */
+export function failedItem(item: WorkItem, failure: string, budget?: number): ItemSummary {
+  let text = cut(failure, MAX_MESSAGE_CHARS);
+  let summary = failedItemWith(item, text);
+  const limit = Math.max(budget ?? Number.POSITIVE_INFINITY, MIN_ITEM_SUMMARY_BYTES);
+  while (text !== "" && bytes(summary) > limit) {
+    const chars = text.length - (bytes(summary) - limit);
+    text = chars <= 1 ? "" : cut(failure, chars);
+    summary = failedItemWith(item, text);
+  }
+  return summary;
+}
+
+function failedItemWith(item: WorkItem, failure: string): ItemSummary {
   return {
     accountId: item.accountId,
     region: item.region,
@@ -204,7 +220,7 @@ export function failedItem(item: WorkItem, failure: string): ItemSummary {
     errorList: [],
     restarts: [],
     handStarts: [],
-    failure: cut(failure, MAX_MESSAGE_CHARS),
+    failure,
   };
 }
 

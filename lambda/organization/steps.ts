@@ -242,7 +242,7 @@ export function createOrganizationHandler(
       // Reported, not thrown: the item's Catch is kept for the function failing outright (timeout, crash), and a
       // thrown error would carry its stack trace into the Map's output (see lambda/core/organization.ts).
       deps.logger.error("item failed", { error: errorMessage(error) });
-      return failedItem(where, errorMessage(error));
+      return failedItem(where, errorMessage(error), event.summaryBytes);
     }
   };
 

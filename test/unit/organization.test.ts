@@ -269,6 +269,38 @@ describe("an item's compact summary", () => {
     assert.equal(item.status, "failed");
     assert.equal(item.failure?.length, 300);
   });
+
+  it("of a run that could not start fits the item's share, so a Map whose every item failed stays under 256 KiB", () => {
+    // A real spoke-role failure: the hint, then STS's own long message, with quotes JSON must escape.
+    const failure =
+      "could not assume arn:aws:iam::222222222222:role/IdleModelStopperSpoke (is the spoke role deployed in this " +
+      "account, and does its trust name this hub's role and organization?): AccessDenied: User: " +
+      `"arn:aws:sts::111111111111:assumed-role/IdleModelStopperHub-ap-southeast-2/x" is not authorized ${"z".repeat(300)}`;
+    const where = { accountId: "222222222222", region: "ap-southeast-2" };
+    const budget = summaryBudgetBytes(MAX_ITEMS);
+    const failed = failedItem(where, failure, budget);
+    assert.ok(Buffer.byteLength(JSON.stringify(failed)) <= MIN_ITEM_SUMMARY_BYTES);
+    assert.match(
+      failed.failure ?? "",
+      /^could not assume arn:aws:iam::222222222222:role\/IdleModelStopperSpoke .*…$/,
+    );
+    // With room to spare, the usual 300 characters.
+    assert.equal(failedItem(where, failure, 8192).failure?.length, 300);
+    for (const failedCount of [MAX_ITEMS, MAX_ITEMS / 2]) {
+      const output = JSON.stringify(
+        Array.from({ length: MAX_ITEMS }, (_, index) =>
+          index < failedCount
+            ? failedItem(where, failure, budget)
+            : compactSummary(withRestarts(run(25, 5), 5), where, budget),
+        ),
+      );
+      const bound = Math.max(ITEM_RESULTS_BUDGET_BYTES, MAX_ITEMS * MIN_ITEM_SUMMARY_BYTES) + MAX_ITEMS + 1;
+      assert.ok(
+        Buffer.byteLength(output) <= bound,
+        `${failedCount} failed: ${Buffer.byteLength(output)} > ${bound}`,
+      );
+    }
+  });
 });
 
 describe("the organization's run summary and digest", () => {
