@@ -7,6 +7,7 @@ import { lastActionTagKey } from "./announcement.ts";
 import { restartTag } from "./follow-up.ts";
 import { describeOptOut, parseOptOut } from "./opt-out.ts";
 import { RESTART_SUFFIX } from "./restart-rule.ts";
+import { tagValue } from "./tag-value.ts";
 import { NOTIFY_SUFFIX } from "./warning.ts";
 
 /** Bounds of an idle threshold, the same as IDLE_MINUTES. */
@@ -59,7 +60,7 @@ export function projectKeepsItsModels(
   optOutTagKey: string,
   now: number,
 ): KeepByTags | undefined {
-  return optOutOf(project[optOutTagKey], optOutTagKey, "project", now);
+  return optOutOf(tagValue(project, optOutTagKey), optOutTagKey, "project", now);
 }
 
 /** The keep an opt-out tag's value asks for (an invalid snooze date keeps to be safe), or undefined. */
@@ -93,12 +94,12 @@ export function tagKeysRead(optOutTagKey: string): string[] {
 export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {
   const { optOutTagKey: key, now } = options;
   for (const where of WHERE) {
-    const kept = optOutOf(tags[where][key], key, where, now);
+    const kept = optOutOf(tagValue(tags[where], key), key, where, now);
     if (kept !== undefined) return kept;
   }
 
   if (options.requireOptIn) {
-    const optedIn = WHERE.some((where) => tags[where][key]?.trim().toLowerCase() === "true");
+    const optedIn = WHERE.some((where) => tagValue(tags[where], key)?.trim().toLowerCase() === "true");
     if (!optedIn) {
       return {
         keep: true,
@@ -116,7 +117,7 @@ export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {
 
   const idleKey = `${key}${IDLE_MINUTES_SUFFIX}`;
   for (const where of WHERE) {
-    const value = tags[where][idleKey];
+    const value = tagValue(tags[where], idleKey);
     if (value === undefined) continue;
     const text = value.trim();
     const minutes = /^\d+$/.test(text) ? Number(text) : Number.NaN;
