@@ -4,6 +4,7 @@
  * writing.
  */
 
+import { NOTIFY_SUFFIX } from "../../common/settings.ts";
 import type { Decision } from "./decide.ts";
 import { formatTime } from "./format.ts";
 import type { TagSets } from "./tag-policy.ts";
@@ -12,8 +13,7 @@ import type { NotifyTarget, Verdict } from "./types.ts";
 
 const HOUR_MS = 3_600_000;
 
-/** Suffix of the tag key that names a model's own warning topic, e.g. `auto-stop:notify`. */
-export const NOTIFY_SUFFIX = ":notify";
+export { NOTIFY_SUFFIX };
 
 // arn:<partition>:sns:<region>:<account>:<topic name>; a standard topic's name is 1-256 letters, digits, - and _.
 const TOPIC_ARN = /^arn:([a-z-]+):sns:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_.-]{1,256})$/;
