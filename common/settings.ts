@@ -140,14 +140,46 @@ const parseRegions = (raw: string): readonly string[] | undefined => {
   return [...new Set(regions)];
 };
 
-// AWS tag keys: 1-128 characters of letters, digits, spaces and _ . : / = + - @, not starting with "aws:".
-const TAG_KEY_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+// AWS tag keys: 1-128 characters of letters, digits, spaces and _ . : / = + - @, not starting with "aws:". The
+// length is checked apart (see MAX_OPT_OUT_KEY_LENGTH), so that the error can say how long the key is.
+const TAG_KEY_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
+
+/** The most characters AWS allows in a tag key. */
+export const MAX_TAG_KEY_LENGTH = 128;
+
+/** Suffix of the tag key that overrides the idle threshold, e.g. `auto-stop:idle-minutes`. */
+export const IDLE_MINUTES_SUFFIX = ":idle-minutes";
+
+/** Suffix of the tag key that names a model's own warning topic, e.g. `auto-stop:notify`. */
+export const NOTIFY_SUFFIX = ":notify";
 
 /** Suffix of the tag the stopper writes on a model it stopped, warned or restarted, e.g. `auto-stop:last-action`. */
 export const LAST_ACTION_SUFFIX = ":last-action";
 
-/** Longest opt-out key whose last-action tag key still fits AWS's 128 characters. */
-export const MAX_OPT_OUT_KEY_WITH_LAST_ACTION = 128 - LAST_ACTION_SUFFIX.length;
+/** Suffix of the tag key that carries a restart rule, e.g. `auto-stop:restart`. */
+export const RESTART_SUFFIX = ":restart";
+
+/**
+ * Every suffix the stopper puts after the opt-out key to make a tag key it reads or writes. A new one goes here: the
+ * opt-out key's cap then leaves room for it, and the near-miss check knows its key as one the stopper reads.
+ */
+export const OPT_OUT_KEY_SUFFIXES: readonly string[] = [
+  IDLE_MINUTES_SUFFIX,
+  NOTIFY_SUFFIX,
+  LAST_ACTION_SUFFIX,
+  RESTART_SUFFIX,
+];
+
+/** The longest of {@link OPT_OUT_KEY_SUFFIXES}: it sets the cap on the opt-out key. */
+export const LONGEST_OPT_OUT_KEY_SUFFIX: string = OPT_OUT_KEY_SUFFIXES.reduce((longest, suffix) =>
+  suffix.length > longest.length ? suffix : longest,
+);
+
+/**
+ * Longest opt-out key whose every derived tag key still fits AWS's 128 characters, whatever the settings: the
+ * stopper reads `<key>:idle-minutes` whether or not it writes `<key>:last-action`.
+ */
+export const MAX_OPT_OUT_KEY_LENGTH = MAX_TAG_KEY_LENGTH - LONGEST_OPT_OUT_KEY_SUFFIX.length;
 
 /**
  * Discovery takes no new project once the invocation has no more than this many `deadlineMarginSeconds` left, so
@@ -187,7 +219,9 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: "optOutTagKey",
     env: "OPT_OUT_TAG_KEY",
     default: "auto-stop",
-    allowed: "an AWS tag key: 1-128 letters, digits, spaces or _ . : / = + - @, not starting with aws:",
+    allowed:
+      `an AWS tag key of 1-${MAX_OPT_OUT_KEY_LENGTH} letters, digits, spaces or _ . : / = + - @, not starting with ` +
+      `aws: (AWS allows ${MAX_TAG_KEY_LENGTH}; <key>${LONGEST_OPT_OUT_KEY_SUFFIX} must fit too)`,
     parse: parseTagKey,
     format: String,
   },
@@ -404,18 +438,23 @@ export function readSettings(
     if (value === undefined) throw new InvalidSettingError(describe(spec), raw, spec.allowed);
     values[spec.key] = value;
   }
-  // The last-action tag's key is the opt-out key and a suffix: AWS refuses a tag key over 128 characters.
+  // The stopper reads and writes tags whose keys are the opt-out key and a suffix: AWS refuses a key over 128.
   const key = values.optOutTagKey as string;
-  if (values.tagLastAction === true && key.length > MAX_OPT_OUT_KEY_WITH_LAST_ACTION) {
+  if (key.length > MAX_OPT_OUT_KEY_LENGTH) {
     const spec = SETTINGS.find((candidate) => candidate.key === "optOutTagKey") as SettingSpec;
-    throw new InvalidSettingError(
-      describe(spec),
-      key,
-      `with tagLastAction on, a tag key of at most ${MAX_OPT_OUT_KEY_WITH_LAST_ACTION} characters, so that ` +
-        `<key>${LAST_ACTION_SUFFIX} fits AWS's 128 (or tagLastAction=false)`,
-    );
+    throw new InvalidSettingError(describe(spec), key, optOutKeyTooLong(key));
   }
   return Object.freeze(values) as unknown as StopperSettings;
+}
+
+/** Why an opt-out key is too long, with its length, the cap and where the cap comes from. */
+function optOutKeyTooLong(key: string): string {
+  const derived = OPT_OUT_KEY_SUFFIXES.map((suffix) => `<key>${suffix}`).join(", ");
+  return (
+    `a tag key of at most ${MAX_OPT_OUT_KEY_LENGTH} characters, and this one has ${key.length}: the stopper ` +
+    `reads and writes the tags ${derived}, AWS allows at most ${MAX_TAG_KEY_LENGTH} characters in a tag key, and ` +
+    `the longest, <key>${LONGEST_OPT_OUT_KEY_SUFFIX}, leaves ${MAX_OPT_OUT_KEY_LENGTH} for the key`
+  );
 }
 
 /** Parses the Lambda's environment. An empty variable counts as unset. */

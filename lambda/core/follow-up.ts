@@ -8,6 +8,7 @@ import { formatTime } from "./format.ts";
 import { nextOccurrence, parseRestartRule, RESTART_SUFFIX, type RestartRule } from "./restart-rule.ts";
 import { isStopRecord, type StopRecord } from "./stop-record.ts";
 import type { TagSets } from "./tag-policy.ts";
+import { tagValue } from "./tag-value.ts";
 import { REQUEST_METRICS, type RequestRange, type RequestUsage } from "./types.ts";
 
 const MINUTE_MS = 60_000;
@@ -175,7 +176,7 @@ export type RestartTag =
 export function restartTag(tags: TagSets, optOutTagKey: string): RestartTag {
   const key = `${optOutTagKey}${RESTART_SUFFIX}`;
   for (const where of ["model", "project"] as const) {
-    const value = tags[where][key];
+    const value = tagValue(tags[where], key);
     if (value === undefined) continue;
     const source = `tag ${key} on the ${where}`;
     const parsed = parseRestartRule(value);

@@ -19,8 +19,7 @@ export const RESTART_RULE_ALLOWED =
   "America/New_York: days are daily, weekdays, weekends, or mon tue wed thu fri sat sun as a list and/or " +
   "ranges (mon,wed or mon-fri); the time is 24-hour local time; the zone is an IANA time zone name";
 
-/** Suffix of the tag key that carries the rule, e.g. `auto-stop:restart`. */
-export const RESTART_SUFFIX = ":restart";
+export { RESTART_SUFFIX } from "../../common/settings.ts";
 
 /** A parsed rule. */
 export interface RestartRule {

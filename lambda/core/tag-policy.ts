@@ -3,17 +3,16 @@
  * a per-model idle threshold from `<key>:idle-minutes`. The model's own tag wins over its project's.
  */
 
-import { lastActionTagKey } from "./announcement.ts";
+import { IDLE_MINUTES_SUFFIX, OPT_OUT_KEY_SUFFIXES } from "../../common/settings.ts";
 import { restartTag } from "./follow-up.ts";
 import { describeOptOut, parseOptOut } from "./opt-out.ts";
-import { RESTART_SUFFIX } from "./restart-rule.ts";
-import { NOTIFY_SUFFIX } from "./warning.ts";
+import { tagValue } from "./tag-value.ts";
 
 /** Bounds of an idle threshold, the same as IDLE_MINUTES. */
 export const IDLE_MINUTES_RANGE = { min: 15, max: 10080 } as const;
 
-/** Suffix of the tag key that overrides the idle threshold, e.g. `auto-stop:idle-minutes`. */
-export const IDLE_MINUTES_SUFFIX = ":idle-minutes";
+/** Suffix of the tag key that overrides the idle threshold (defined with the others in common/settings.ts). */
+export { IDLE_MINUTES_SUFFIX };
 
 /** The tags of a model and of its project. */
 export interface TagSets {
@@ -59,7 +58,7 @@ export function projectKeepsItsModels(
   optOutTagKey: string,
   now: number,
 ): KeepByTags | undefined {
-  return optOutOf(project[optOutTagKey], optOutTagKey, "project", now);
+  return optOutOf(tagValue(project, optOutTagKey), optOutTagKey, "project", now);
 }
 
 /** The keep an opt-out tag's value asks for (an invalid snooze date keeps to be safe), or undefined. */
@@ -76,29 +75,24 @@ function optOutOf(
 }
 
 /**
- * Every tag key the stopper reads or writes, the opt-out key first; a tag with any other key changes nothing. The
- * last-action tag is the stopper's own: it changes no decision, and it is no near miss of an opt-out.
+ * Every tag key the stopper reads or writes, the opt-out key first, then one per suffix of `OPT_OUT_KEY_SUFFIXES`; a
+ * tag with any other key changes nothing. The last-action tag is the stopper's own: it changes no decision, and it
+ * is no near miss of an opt-out.
  */
 export function tagKeysRead(optOutTagKey: string): string[] {
-  return [
-    optOutTagKey,
-    `${optOutTagKey}${IDLE_MINUTES_SUFFIX}`,
-    `${optOutTagKey}${NOTIFY_SUFFIX}`,
-    lastActionTagKey(optOutTagKey),
-    `${optOutTagKey}${RESTART_SUFFIX}`,
-  ];
+  return [optOutTagKey, ...OPT_OUT_KEY_SUFFIXES.map((suffix) => `${optOutTagKey}${suffix}`)];
 }
 
 /** Reads the tags. Opt-outs and snoozes come first: they keep the model whatever else is tagged. */
 export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {
   const { optOutTagKey: key, now } = options;
   for (const where of WHERE) {
-    const kept = optOutOf(tags[where][key], key, where, now);
+    const kept = optOutOf(tagValue(tags[where], key), key, where, now);
     if (kept !== undefined) return kept;
   }
 
   if (options.requireOptIn) {
-    const optedIn = WHERE.some((where) => tags[where][key]?.trim().toLowerCase() === "true");
+    const optedIn = WHERE.some((where) => tagValue(tags[where], key)?.trim().toLowerCase() === "true");
     if (!optedIn) {
       return {
         keep: true,
@@ -116,7 +110,7 @@ export function tagPolicy(tags: TagSets, options: TagPolicyOptions): TagPolicy {
 
   const idleKey = `${key}${IDLE_MINUTES_SUFFIX}`;
   for (const where of WHERE) {
-    const value = tags[where][idleKey];
+    const value = tagValue(tags[where], idleKey);
     if (value === undefined) continue;
     const text = value.trim();
     const minutes = /^\d+$/.test(text) ? Number(text) : Number.NaN;

@@ -4,15 +4,16 @@
  * writing.
  */
 
+import { NOTIFY_SUFFIX } from "../../common/settings.ts";
 import type { Decision } from "./decide.ts";
 import { formatTime } from "./format.ts";
 import type { TagSets } from "./tag-policy.ts";
+import { tagValue } from "./tag-value.ts";
 import type { NotifyTarget, Verdict } from "./types.ts";
 
 const HOUR_MS = 3_600_000;
 
-/** Suffix of the tag key that names a model's own warning topic, e.g. `auto-stop:notify`. */
-export const NOTIFY_SUFFIX = ":notify";
+export { NOTIFY_SUFFIX };
 
 // arn:<partition>:sns:<region>:<account>:<topic name>; a standard topic's name is 1-256 letters, digits, - and _.
 const TOPIC_ARN = /^arn:([a-z-]+):sns:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_.-]{1,256})$/;
@@ -30,9 +31,13 @@ export function notifyTargetOf(
 ): NotifyTarget | undefined {
   const key = `${options.optOutTagKey}${NOTIFY_SUFFIX}`;
   const where =
-    tags.model[key] !== undefined ? "model" : tags.project[key] !== undefined ? "project" : undefined;
+    tagValue(tags.model, key) !== undefined
+      ? "model"
+      : tagValue(tags.project, key) !== undefined
+        ? "project"
+        : undefined;
   if (where === undefined) return undefined;
-  const value = tags[where][key] as string;
+  const value = tagValue(tags[where], key) as string;
   const source = `tag ${key} on the ${where}`;
   const invalid = (problem: string): NotifyTarget => ({ invalid: value, source, problem });
   const [, partition, modelAccount] = MODEL_ARN.exec(modelArn) ?? [];

@@ -448,3 +448,48 @@ describe("handler", () => {
     assert.equal(summary.runId, "run-42");
   });
 });
+
+describe("handler: an opt-out key named like a member of every JavaScript object", () => {
+  // Built the way the SDK builds a tag map from JSON: `{ __proto__: … }` written literally would set the prototype.
+  const tagged = (key: string, value: string): Record<string, string> => Object.fromEntries([[key, value]]);
+
+  for (const key of ["__proto__", "constructor"]) {
+    for (const discovery of ["full", "metrics-first"]) {
+      it(`with OPT_OUT_TAG_KEY=${key} (${discovery} discovery), stops the idle untagged model and keeps the opted-out ones`, async () => {
+        // Prepare
+        const models = project("models", [
+          { versionName: "untagged", metrics: idleFor(5) },
+          { versionName: "opted-out", metrics: idleFor(5), tags: tagged(key, "false") },
+          { versionName: "eight-hours", metrics: idleFor(5), tags: tagged(`${key}:idle-minutes`, "480") },
+          { versionName: "nine-hours-idle", metrics: idleFor(9), tags: tagged(`${key}:idle-minutes`, "480") },
+        ]);
+        const shared = project("shared", [{ versionName: "s1", metrics: idleFor(5) }], {
+          tags: tagged(key, "never"),
+        });
+        const { run } = setup([models, shared], { OPT_OUT_TAG_KEY: key, DISCOVERY: discovery });
+
+        // Act
+        const summary = await run();
+
+        // Assess
+        assert.deepEqual(summary.errors, []);
+        assert.deepEqual(summary.stopped.sort(), [
+          modelArn(models, { versionName: "nine-hours-idle" }),
+          modelArn(models, { versionName: "untagged" }),
+        ]);
+        // Metrics-first discovery names a model of an opted-out project (never described) by project/version.
+        const reasons = Object.fromEntries(summary.skipped.map((s) => [s.arn ?? s.model, s.reason]));
+        assert.equal(
+          reasons[modelArn(models, { versionName: "opted-out" })],
+          `opted out: tag ${key}=false on the model`,
+        );
+        const s1 = discovery === "full" ? modelArn(shared, { versionName: "s1" }) : "shared/s1";
+        assert.equal(reasons[s1], `opted out: tag ${key}=never on the project`);
+        assert.match(
+          reasons[modelArn(models, { versionName: "eight-hours" })] ?? "",
+          new RegExp(`^started recently: .*threshold from tag ${key}:idle-minutes=480 on the model`),
+        );
+      });
+    }
+  }
+});

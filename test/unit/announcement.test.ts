@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { settingsFromEnv } from "../../common/settings.ts";
+import { MAX_OPT_OUT_KEY_LENGTH, settingsFromEnv } from "../../common/settings.ts";
 import {
   type Announcement,
   DETAIL_TYPES,
@@ -115,10 +115,10 @@ describe("the last-action tag", () => {
   it("fits the key and value rules of Rekognition's API model, for every action and the longest key allowed", () => {
     // Prepare
     const [key, value] = [shape("key"), shape("value")];
-    const longest = "k".repeat(116);
+    const longest = "k".repeat(MAX_OPT_OUT_KEY_LENGTH);
 
-    // Act
-    const keys = [lastActionTagKey("auto-stop"), lastActionTagKey(longest)];
+    // Act: the last-action key, and every other key the stopper reads, from the longest opt-out key allowed.
+    const keys = [lastActionTagKey("auto-stop"), ...tagKeysRead(longest)];
     const values = (["stopped", "warned", "restarted"] as const).map((a) => lastActionTagValue(a, NOW));
 
     // Assess
@@ -151,14 +151,14 @@ describe("the last-action tag", () => {
     assert.deepEqual(policy, { keep: false, idleMinutes: 180 });
   });
 
-  it("needs room in the tag key: an opt-out key over 116 characters fails while tagLastAction is on", () => {
-    const key = "k".repeat(117);
+  it("needs room in the tag key: an opt-out key over 115 characters fails, tagLastAction on or off", () => {
+    const key = "k".repeat(116);
 
-    assert.throws(() => settingsFromEnv({ OPT_OUT_TAG_KEY: key }), {
-      name: "InvalidSettingError",
-      message:
-        /^Invalid OPT_OUT_TAG_KEY: "k{117}"\. Allowed: with tagLastAction on, a tag key of at most 116 characters/,
-    });
-    assert.equal(settingsFromEnv({ OPT_OUT_TAG_KEY: key, TAG_LAST_ACTION: "false" }).optOutTagKey, key);
+    for (const tagLastAction of ["true", "false"])
+      assert.throws(() => settingsFromEnv({ OPT_OUT_TAG_KEY: key, TAG_LAST_ACTION: tagLastAction }), {
+        name: "InvalidSettingError",
+        message: /^Invalid OPT_OUT_TAG_KEY: "k{116}"\. Allowed: a tag key of at most 115 characters/,
+      });
+    assert.equal(settingsFromEnv({ OPT_OUT_TAG_KEY: "k".repeat(115) }).optOutTagKey, "k".repeat(115));
   });
 });

@@ -546,3 +546,50 @@ describe("decide: per-model settings by tag", () => {
     assert.equal(judge({ requireOptIn: true, tags }).reason, "opted out: tag auto-stop=never on the model");
   });
 });
+
+describe("decide: an opt-out key named like a member of every JavaScript object", () => {
+  // AWS allows these tag keys; a plain object read by key would find Object.prototype's member for them.
+  const eightHoursIdle = usage({ inService: everyMinute(NOW - 9 * 60 * MINUTE, NOW - MINUTE, 1) });
+  // Built the way the SDK builds a tag map from JSON: `{ __proto__: … }` written literally would set the prototype.
+  const tagged = (key: string, value: string): Record<string, string> => Object.fromEntries([[key, value]]);
+
+  for (const key of ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"]) {
+    it(`with ${key}, judges a model without tags on its metrics and stops it when idle`, () => {
+      const verdict = judge({ optOutTagKey: key });
+      assert.equal(verdict.action, "stop", verdict.reason);
+      assert.match(verdict.reason, /^idle: no requests/);
+    });
+
+    it(`with ${key}, keeps a model tagged ${key}=false, and one whose project is tagged ${key}=never`, () => {
+      const onModel = judge({ optOutTagKey: key, tags: { model: tagged(key, "false"), project: {} } });
+      const onProject = judge({ optOutTagKey: key, tags: { model: {}, project: tagged(key, "never") } });
+      assert.equal(onModel.action, "keep");
+      assert.equal(onModel.reason, `opted out: tag ${key}=false on the model`);
+      assert.equal(onProject.action, "keep");
+      assert.equal(onProject.reason, `opted out: tag ${key}=never on the project`);
+    });
+
+    it(`with ${key}, reads ${key}:idle-minutes as the model's threshold`, () => {
+      const tags = { model: tagged(`${key}:idle-minutes`, "480"), project: {} };
+      const verdict = judge({ optOutTagKey: key, tags, usage: eightHoursIdle });
+      assert.equal(verdict.action, "stop", verdict.reason);
+      assert.equal(verdict.facts.idleMinutes, 480);
+      assert.match(verdict.reason, new RegExp(`threshold from tag ${key}:idle-minutes=480 on the model`));
+    });
+
+    it(`with ${key} in opt-in mode, keeps a model without tags and stops one tagged ${key}=true`, () => {
+      const untagged = judge({ optOutTagKey: key, requireOptIn: true });
+      const optedIn = judge({
+        optOutTagKey: key,
+        requireOptIn: true,
+        tags: { model: tagged(key, "true"), project: {} },
+      });
+      assert.equal(untagged.action, "keep");
+      assert.equal(
+        untagged.reason,
+        `not opted in: REQUIRE_OPT_IN is on and neither the model nor its project has the tag ${key}=true`,
+      );
+      assert.equal(optedIn.action, "stop", optedIn.reason);
+    });
+  }
+});

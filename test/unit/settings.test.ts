@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DEFAULT_SETTINGS, settingsFromEnv, settingsToEnv } from "../../common/settings.ts";
+import {
+  DEFAULT_SETTINGS,
+  MAX_OPT_OUT_KEY_LENGTH,
+  MAX_TAG_KEY_LENGTH,
+  OPT_OUT_KEY_SUFFIXES,
+  settingsFromEnv,
+  settingsToEnv,
+} from "../../common/settings.ts";
 import { loadConfig } from "../../lambda/config.ts";
 
 const base = { LOG_TABLE_NAME: "idle-model-stopper-log", AWS_REGION: "eu-west-1" };
@@ -106,7 +113,8 @@ describe("settings from the environment", () => {
     ["IDLE_MINUTES", "90.5", /from 15 to 10080/],
     ["IDLE_MINUTES", "3h", /from 15 to 10080/],
     ["OPT_OUT_TAG_KEY", "aws:auto-stop", /not starting with aws:/],
-    ["OPT_OUT_TAG_KEY", "x".repeat(129), /1-128/],
+    ["OPT_OUT_TAG_KEY", "x".repeat(129), /at most 115 characters, and this one has 129/],
+    ["OPT_OUT_TAG_KEY", "auto stop!", /letters, digits, spaces or _ \. : \/ = \+ - @/],
     ["DRY_RUN", "maybe", /true or false/],
     ["REGIONS", "us-east-1,moon-1", /region codes/],
     ["MAX_STOPS_PER_RUN", "0", /from 1 to 1000/],
@@ -155,6 +163,49 @@ describe("settings from the environment", () => {
       );
     });
   }
+});
+
+describe("the opt-out key's length", () => {
+  it("is capped by the longest suffix the stopper puts after it: 128 less :idle-minutes, 115", () => {
+    // Every key the stopper reads or writes from the longest allowed opt-out key fits AWS's 128, one exactly.
+    const lengths = OPT_OUT_KEY_SUFFIXES.map((suffix) => MAX_OPT_OUT_KEY_LENGTH + suffix.length);
+    assert.equal(MAX_OPT_OUT_KEY_LENGTH, 115);
+    assert.ok(OPT_OUT_KEY_SUFFIXES.includes(":idle-minutes"));
+    assert.ok(lengths.every((length) => length <= MAX_TAG_KEY_LENGTH));
+    assert.equal(Math.max(...lengths), MAX_TAG_KEY_LENGTH);
+  });
+
+  for (const tagLastAction of ["true", "false"]) {
+    it(`accepts 115 characters and refuses 116 with TAG_LAST_ACTION=${tagLastAction}, naming the key, its length, the cap and why`, () => {
+      const longest = "k".repeat(115);
+      const tooLong = "k".repeat(116);
+
+      assert.equal(
+        settingsFromEnv({ OPT_OUT_TAG_KEY: longest, TAG_LAST_ACTION: tagLastAction }).optOutTagKey,
+        longest,
+      );
+      assert.throws(() => settingsFromEnv({ OPT_OUT_TAG_KEY: tooLong, TAG_LAST_ACTION: tagLastAction }), {
+        name: "InvalidSettingError",
+        message:
+          `Invalid OPT_OUT_TAG_KEY: "${tooLong}". Allowed: a tag key of at most 115 characters, and this one has ` +
+          "116: the stopper reads and writes the tags <key>:idle-minutes, <key>:notify, <key>:last-action, " +
+          "<key>:restart, AWS allows at most 128 characters in a tag key, and the longest, <key>:idle-minutes, " +
+          "leaves 115 for the key.",
+      });
+    });
+  }
+
+  it("counts the key without the spaces around it, as it is used, at cold start", () => {
+    assert.equal(
+      loadConfig({ ...base, OPT_OUT_TAG_KEY: ` ${"k".repeat(115)} ` }).optOutTagKey,
+      "k".repeat(115),
+    );
+    assert.throws(() => loadConfig({ ...base, OPT_OUT_TAG_KEY: ` ${"k".repeat(116)} ` }), {
+      name: "InvalidSettingError",
+      message:
+        /^Invalid OPT_OUT_TAG_KEY: "k{116}"\. Allowed: a tag key of at most 115 characters, and this one has 116:/,
+    });
+  });
 });
 
 describe("loadConfig", () => {
