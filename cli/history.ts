@@ -3,7 +3,6 @@
  * stop (WARNED, CLEARED, STOPPED_AFTER_WARNING, EXPIRED), apart from the stops. Reads only.
  */
 
-import { parseArgs } from "node:util";
 import { startedByHandText } from "../lambda/core/follow-up.ts";
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
 import { isStopRecord } from "../lambda/core/stop-record.ts";
@@ -15,7 +14,7 @@ import {
   checkRegion,
   defaultRegion,
   invalid,
-  parseOrUsage,
+  parseCommandArgs,
   parseSince,
   SINCE_FORM,
 } from "./options.ts";
@@ -270,22 +269,15 @@ export function renderHistory(
 
 /** Runs `history`; returns the exit code. */
 export async function historyCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseOrUsage("history", () =>
-    parseArgs({
-      args: [...args],
-      options: {
-        since: { type: "string", default: "7d" },
-        model: { type: "string" },
-        table: { type: "string" },
-        stack: { type: "string" },
-        region: { type: "string" },
-        json: { type: "boolean" },
-        account: ACCOUNT_OPTIONS.account,
-      },
-      strict: true,
-      allowPositionals: false,
-    }),
-  );
+  const { values } = parseCommandArgs("history", args, {
+    since: { type: "string", default: "7d" },
+    model: { type: "string" },
+    table: { type: "string" },
+    stack: { type: "string" },
+    region: { type: "string" },
+    json: { type: "boolean" },
+    account: ACCOUNT_OPTIONS.account,
+  });
   // The log table is the hub's, read with the caller's own credentials: --account filters, nothing is assumed.
   const account = accountChoice("history", {
     ...(values.account !== undefined && { account: values.account }),

@@ -3,6 +3,7 @@
  * (common/settings.ts), so `--idle-minutes 5` is refused with the message the Lambda gives for IDLE_MINUTES=5.
  */
 
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { RekognitionClient } from "@aws-sdk/client-rekognition";
 import {
   InvalidSettingError,
@@ -13,6 +14,98 @@ import {
 import { parseModelArn } from "../lambda/adapters/rekognition.ts";
 import { TABLE_NAME_PATTERN } from "../lambda/config.ts";
 import { type CommandName, UsageError } from "./errors.ts";
+
+/** The options a command takes, as node's parseArgs takes them. */
+export type CommandOptions = NonNullable<ParseArgsConfig["options"]>;
+
+/** The options every command takes besides its own: `--profile` (taken out first, by runCli) and `--help`. */
+const GLOBAL_OPTIONS = ["--profile", "--help (-h)"];
+
+const optionList = (options: CommandOptions): string =>
+  [
+    ...Object.entries(options).map(([name, spec]) => `--${name}${spec.short ? ` (-${spec.short})` : ""}`),
+    ...GLOBAL_OPTIONS,
+  ].join(", ");
+
+// A negative number after an option is its value (`--price -1`), for the option's own check to refuse with its range.
+const NEGATIVE_NUMBER = /^-\.?\d/;
+
+/**
+ * Reads a command's arguments with node's parseArgs, strict, after a first pass over its tokens that words what
+ * parseArgs would refuse: an unknown option (named, with the command's options), a switch given a value, an option
+ * with no value, or an argument the command does not take. A negative number after an option is taken as its value,
+ * so `--price -1` is refused by the price's own check rather than as "ambiguous".
+ * @param maxPositionals how many arguments besides the options the command takes; the command checks the count.
+ * @throws UsageError naming the bad argument and what is allowed.
+ */
+export function parseCommandArgs<const T extends CommandOptions>(
+  command: CommandName,
+  args: readonly string[],
+  options: T,
+  maxPositionals = 0,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>> {
+  const { tokens } = parseOrUsage(command, () =>
+    parseArgs({ args: [...args], options, strict: false, allowPositionals: true, tokens: true }),
+  );
+  // `--price -1` becomes `--price=-1`, the inline form parseArgs takes as the value.
+  const rewritten = new Map<number, string[]>();
+  const positionals = tokens.filter((token) => token.kind === "positional");
+  for (const [at, token] of tokens.entries()) {
+    if (token.kind === "positional") {
+      const previous = tokens[at - 1];
+      // `--json x`: parseArgs reads x as an argument; it is a value given to a switch.
+      if (
+        previous?.kind === "option" &&
+        options[previous.name]?.type === "boolean" &&
+        previous.inlineValue !== true &&
+        positionals.length > maxPositionals
+      )
+        throw new UsageError(
+          `${previous.rawName} is a switch and takes no value; got ${JSON.stringify(token.value)}`,
+          command,
+        );
+      if (maxPositionals === 0)
+        throw new UsageError(
+          `${command} takes no arguments, only options; got ${JSON.stringify(token.value)}`,
+          command,
+        );
+      continue;
+    }
+    if (token.kind !== "option") continue;
+    const spec = Object.hasOwn(options, token.name) ? options[token.name] : undefined;
+    if (spec === undefined)
+      throw new UsageError(
+        `Unknown option ${JSON.stringify(token.rawName)} for ${command}. Allowed: ${optionList(options)}`,
+        command,
+      );
+    if (spec.type === "boolean") {
+      if (token.value !== undefined)
+        throw new UsageError(
+          `${token.rawName} is a switch and takes no value; got ${JSON.stringify(token.value)}`,
+          command,
+        );
+      continue;
+    }
+    if (token.value === undefined) throw new UsageError(`${token.rawName} needs a value`, command);
+    if (token.inlineValue || !token.value.startsWith("-")) continue;
+    if (!NEGATIVE_NUMBER.test(token.value))
+      throw new UsageError(
+        `${token.rawName} needs a value; got the option ${JSON.stringify(token.value)} ` +
+          `(a value that starts with - is written --${token.name}=${token.value})`,
+        command,
+      );
+    rewritten.set(token.index, [`--${token.name}=${token.value}`]);
+    rewritten.set(token.index + 1, []);
+  }
+  return parseOrUsage(command, () =>
+    parseArgs({
+      args: args.flatMap((arg, index) => rewritten.get(index) ?? [arg]),
+      options,
+      strict: true,
+      allowPositionals: true,
+    }),
+  );
+}
 
 /** Runs node's parseArgs (or any parse) and turns what it throws into a usage error of the command. */
 export function parseOrUsage<T>(command: CommandName | undefined, parse: () => T): T {

@@ -5,7 +5,6 @@
  * started again: exit 3), then asks unless `--yes`.
  */
 
-import { parseArgs } from "node:util";
 import { RekognitionClient, StartProjectVersionCommand } from "@aws-sdk/client-rekognition";
 import { errorMessage } from "../lambda/adapters/errors.ts";
 import { RekognitionModelDirectory } from "../lambda/adapters/rekognition.ts";
@@ -24,7 +23,7 @@ import {
   defaultRegion,
   invalid,
   maxAttemptsFrom,
-  parseOrUsage,
+  parseCommandArgs,
 } from "./options.ts";
 import { formatUsd } from "./text-table.ts";
 
@@ -51,19 +50,17 @@ export function whyNotStarted(name: string, status: string): string | undefined 
 
 /** Runs `restart`; returns the exit code. */
 export async function restartCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseOrUsage("restart", () =>
-    parseArgs({
-      args: [...args],
-      options: {
-        yes: { type: "boolean", short: "y" },
-        table: { type: "string" },
-        stack: { type: "string" },
-        region: { type: "string" },
-        ...ACCOUNT_OPTIONS,
-      },
-      strict: true,
-      allowPositionals: true,
-    }),
+  const { values, positionals } = parseCommandArgs(
+    "restart",
+    args,
+    {
+      yes: { type: "boolean", short: "y" },
+      table: { type: "string" },
+      stack: { type: "string" },
+      region: { type: "string" },
+      ...ACCOUNT_OPTIONS,
+    },
+    1,
   );
   if (positionals.length !== 1) {
     throw new UsageError(

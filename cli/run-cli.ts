@@ -108,10 +108,18 @@ export async function runCli(argv: readonly string[], givenIo: CliIo): Promise<n
       io.out(COMMAND_USAGE[topic]);
       return EXIT.ok;
     }
-    return usageError(io, new UsageError(`unknown command: ${topic}`));
+    return usageError(io, unknownCommand(topic ?? ""));
   }
   if (!isCommand(first)) {
-    return usageError(io, new UsageError(`unknown command: ${first}`));
+    return usageError(
+      io,
+      first.startsWith("-")
+        ? new UsageError(
+            `Unknown option ${JSON.stringify(first)} before the command. Allowed: --profile, --version (-v), ` +
+              "--help (-h); a command's own options go after it",
+          )
+        : unknownCommand(first),
+    );
   }
   if (wantsHelp(rest)) {
     io.out(COMMAND_USAGE[first]);
@@ -129,6 +137,10 @@ export async function runCli(argv: readonly string[], givenIo: CliIo): Promise<n
     return EXIT.failed;
   }
 }
+
+/** The error for a first word that is not a command, listing the commands. */
+const unknownCommand = (word: string) =>
+  new UsageError(`Unknown command ${JSON.stringify(word)}. Allowed: ${Object.keys(COMMANDS).join(", ")}`);
 
 function usageError(io: CliIo, error: UsageError): number {
   io.err(`error: ${error.message}\n\n${error.command ? COMMAND_USAGE[error.command] : MAIN_USAGE}`);

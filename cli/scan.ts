@@ -4,7 +4,6 @@
  * warnings are read (Query on its FollowUps index) to show when a warned model will be stopped.
  */
 
-import { parseArgs } from "node:util";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { RekognitionClient } from "@aws-sdk/client-rekognition";
 import { createGate, type Gate } from "../lambda/adapters/gate.ts";
@@ -31,7 +30,7 @@ import {
   checkRegionList,
   checkTableName,
   defaultRegion,
-  parseOrUsage,
+  parseCommandArgs,
   type SettingFlags,
   settingsFromFlags,
 } from "./options.ts";
@@ -64,26 +63,19 @@ export async function scanConfig(
   env: Readonly<Record<string, string | undefined>> = {},
   clientOptions: { readonly profile?: string } = {},
 ): Promise<{ config: StopperConfig; json: boolean; table?: ScanTable; account?: AccountChoice }> {
-  const { values } = parseOrUsage("scan", () =>
-    parseArgs({
-      args: [...args],
-      options: {
-        region: { type: "string", multiple: true },
-        "idle-minutes": { type: "string" },
-        "opt-out-tag-key": { type: "string" },
-        "require-opt-in": { type: "boolean" },
-        price: { type: "string" },
-        "max-stops": { type: "string" },
-        full: { type: "boolean" },
-        json: { type: "boolean" },
-        ...ACCOUNT_OPTIONS,
-        table: { type: "string" },
-        "table-region": { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }),
-  );
+  const { values } = parseCommandArgs("scan", args, {
+    region: { type: "string", multiple: true },
+    "idle-minutes": { type: "string" },
+    "opt-out-tag-key": { type: "string" },
+    "require-opt-in": { type: "boolean" },
+    price: { type: "string" },
+    "max-stops": { type: "string" },
+    full: { type: "boolean" },
+    json: { type: "boolean" },
+    ...ACCOUNT_OPTIONS,
+    table: { type: "string" },
+    "table-region": { type: "string" },
+  });
   const account = accountChoice("scan", values);
   const tableName = values.table ?? (env[TABLE_ENV] || undefined);
   const table: ScanTable | undefined =

@@ -115,8 +115,8 @@ describe("scan's settings", () => {
     [["--price", "free"], /^Invalid --price: "free"\./],
     [["--max-stops", "0"], /^Invalid --max-stops: "0"\./],
     [["--region", "us-east-1,moon"], /^Invalid --region: "us-east-1,moon"\./],
-    [["--idle-minutes"], /^Option '--idle-minutes <value>' argument missing$/],
-    [["extra"], /^Unexpected argument 'extra'$/],
+    [["--idle-minutes"], /^--idle-minutes needs a value$/],
+    [["extra"], /^scan takes no arguments, only options; got "extra"$/],
   ];
   for (const [args, message] of refused) {
     it(`refuses ${args.join(" ")}`, async () => {
@@ -376,8 +376,13 @@ describe("runCli", () => {
     [["--help"], 0, /^Usage: idle-model-stopper <command>/, /^$/],
     [["help", "history"], 0, /^Usage: idle-model-stopper history/, /^$/],
     [["restart", "-h"], 0, /^Usage: idle-model-stopper restart MODEL_ARN/, /^$/],
-    [["stop"], 2, /^$/, /^error: unknown command: stop\n\nUsage: idle-model-stopper <command>/],
-    [["help", "stop"], 2, /^$/, /^error: unknown command: stop\n/],
+    [
+      ["stop"],
+      2,
+      /^$/,
+      /^error: Unknown command "stop"\. Allowed: scan, history, restart\n\nUsage: idle-model-stopper <command>/,
+    ],
+    [["help", "stop"], 2, /^$/, /^error: Unknown command "stop"\. Allowed: scan, history, restart\n/],
     [
       ["history", "--since", "1w"],
       2,
@@ -394,4 +399,111 @@ describe("runCli", () => {
       assert.match(written.err, err);
     });
   }
+});
+
+describe("a command line parseArgs would refuse", () => {
+  const ARN = "arn:aws:rekognition:us-east-1:123456789012:project/cats/version/cats.v1/1700000000000";
+  const SCAN_OPTIONS =
+    "--region, --idle-minutes, --opt-out-tag-key, --require-opt-in, --price, --max-stops, --full, --json, " +
+    "--account, --role-name, --table, --table-region, --profile, --help (-h)";
+  // Each line is what the user reads first on stderr; the command's usage follows it.
+  const cases: [args: string[], line: string, usage: string][] = [
+    [["scan", "--bogus"], `Unknown option "--bogus" for scan. Allowed: ${SCAN_OPTIONS}`, "scan"],
+    [["scan", "-x"], `Unknown option "-x" for scan. Allowed: ${SCAN_OPTIONS}`, "scan"],
+    [
+      ["history", "--bogus=1"],
+      'Unknown option "--bogus" for history. Allowed: --since, --model, --table, --stack, --region, --json, ' +
+        "--account, --profile, --help (-h)",
+      "history",
+    ],
+    [
+      ["restart", ARN, "--bogus"],
+      'Unknown option "--bogus" for restart. Allowed: --yes (-y), --table, --stack, --region, --account, ' +
+        "--role-name, --profile, --help (-h)",
+      "restart",
+    ],
+    [
+      ["--bogus", "scan"],
+      'Unknown option "--bogus" before the command. Allowed: --profile, --version (-v), --help (-h); ' +
+        "a command's own options go after it",
+      "<command>",
+    ],
+    [["frobnicate"], 'Unknown command "frobnicate". Allowed: scan, history, restart', "<command>"],
+    // A negative number is the option's value, refused with the option's own range.
+    [
+      ["scan", "--price", "-1"],
+      'Invalid --price: "-1". Allowed: a decimal number of USD above 0 and at most 1000, such as 4.00.',
+      "scan",
+    ],
+    [
+      ["scan", "--idle-minutes", "-5"],
+      'Invalid --idle-minutes: "-5". Allowed: a whole number of minutes from 15 to 10080 (7 days).',
+      "scan",
+    ],
+    [
+      ["scan", "--max-stops", "-2"],
+      'Invalid --max-stops: "-2". Allowed: a whole number from 1 to 1000.',
+      "scan",
+    ],
+    [
+      ["history", "--since", "-7d"],
+      'Invalid --since: "-7d". Allowed: a duration such as 7d, 24h or 90m, a date such as 2026-11-01 (00:00 UTC), ' +
+        "or an ISO-8601 date-time with Z or an offset.",
+      "history",
+    ],
+    // A switch given a value, as the next word or after =.
+    [
+      ["scan", "--require-opt-in", "maybe"],
+      '--require-opt-in is a switch and takes no value; got "maybe"',
+      "scan",
+    ],
+    [["scan", "--full", "yes"], '--full is a switch and takes no value; got "yes"', "scan"],
+    [["scan", "--json=false"], '--json is a switch and takes no value; got "false"', "scan"],
+    [["history", "--json", "please"], '--json is a switch and takes no value; got "please"', "history"],
+    [["restart", ARN, "--yes", "maybe"], '--yes is a switch and takes no value; got "maybe"', "restart"],
+    [["restart", "-y", "maybe", ARN], '-y is a switch and takes no value; got "maybe"', "restart"],
+    // An option with no value, or with another option where its value should be.
+    [["scan", "--price"], "--price needs a value", "scan"],
+    [
+      ["scan", "--table", "--json"],
+      '--table needs a value; got the option "--json" (a value that starts with - is written --table=--json)',
+      "scan",
+    ],
+    [["history", "yesterday"], 'history takes no arguments, only options; got "yesterday"', "history"],
+  ];
+  for (const [args, line, usage] of cases) {
+    it(`${JSON.stringify(args.join(" "))} says what is wrong and what is allowed, then the usage, exit 2`, async () => {
+      // Prepare
+      const written = { out: "", err: "" };
+      const io: CliIo = {
+        out: (text) => (written.out += text),
+        err: (text) => (written.err += text),
+        errIsTty: false,
+        env: {},
+        clock: () => NOW,
+        ask: async () => "",
+      };
+
+      // Act
+      const code = await runCli(args, io);
+
+      // Assess
+      assert.equal(code, 2);
+      assert.equal(written.out, "");
+      const [first, blank, usageLine] = written.err.split("\n");
+      assert.equal(first, `error: ${line}`);
+      assert.equal(blank, "");
+      assert.match(usageLine ?? "", new RegExp(`^Usage: idle-model-stopper ${usage} `));
+    });
+  }
+
+  it("takes a negative number as an option's value, and -1 is still refused by the check of the option", async () => {
+    await assert.rejects(scanConfig(["--region", "us-east-1", "--price", "-1"]), {
+      name: "UsageError",
+      message: /^Invalid --price: "-1"\./,
+    });
+    // Not a negative number: a tag key that starts with - is written with =.
+    const { config } = await scanConfig(["--region", "us-east-1", "--opt-out-tag-key=-keep"]);
+    assert.equal(config.optOutTagKey, "-keep");
+  });
 });

@@ -540,7 +540,7 @@ describe("bad arguments", () => {
     { args: [], message: /^$/, usage: /^Usage: idle-model-stopper <command>/m },
     {
       args: ["frobnicate"],
-      message: /^error: unknown command: frobnicate$/,
+      message: /^error: Unknown command "frobnicate"\. Allowed: scan, history, restart$/,
       usage: /^Usage: idle-model-stopper <command>/m,
     },
     {
@@ -578,8 +578,25 @@ describe("bad arguments", () => {
     },
     {
       args: ["scan", "--bogus"],
-      message: /^error: Unknown option '--bogus'$/,
+      message:
+        /^error: Unknown option "--bogus" for scan\. Allowed: --region, --idle-minutes, .*, --help \(-h\)$/,
       usage: /^Usage: idle-model-stopper scan/m,
+    },
+    {
+      args: ["scan", "--price", "-1"],
+      message:
+        /^error: Invalid --price: "-1"\. Allowed: a decimal number of USD above 0 and at most 1000, such as 4\.00\.$/,
+      usage: /^Usage: idle-model-stopper scan/m,
+    },
+    {
+      args: ["scan", "--require-opt-in", "maybe"],
+      message: /^error: --require-opt-in is a switch and takes no value; got "maybe"$/,
+      usage: /^Usage: idle-model-stopper scan/m,
+    },
+    {
+      args: ["restart", "arn:aws:rekognition:us-east-1:123456789012:project/p/version/v/1", "--yes", "maybe"],
+      message: /^error: --yes is a switch and takes no value; got "maybe"$/,
+      usage: /^Usage: idle-model-stopper restart/m,
     },
     {
       args: ["history", "--since", "yesterday", "--table", TABLE],
