@@ -8,7 +8,7 @@
 import { InvalidSettingError } from "../../common/settings.ts";
 import { createAwsAdapters } from "../aws-clients.ts";
 import { coldStart } from "../cold-start.ts";
-import { createFollowUpHandler, createHandler } from "../create-handler.ts";
+import { createFollowUpHandler } from "../create-handler.ts";
 import { createOrganizationAdapters } from "./clients.ts";
 import { loadOrganizationConfig } from "./config.ts";
 import { runOrganizationFollowUp } from "./follow-ups.ts";
@@ -43,7 +43,6 @@ export const handler = createOrganizationHandler(config, organization, {
   ...(hubAdapters.notifier && { notifier: hubAdapters.notifier }),
   ...(hubAdapters.events && { events: hubAdapters.events }),
   adaptersIn,
-  single: createHandler(config, deps),
 });
 
 /**

@@ -9,7 +9,9 @@
  *            and warnings published by the hub (its role, its account's topics); return a compact summary;
  *   gather → add the items' summaries up into one run summary and send one digest for the organization.
  *
- * Any other event (a manual `aws lambda invoke` with `{}`) runs the hub's own account, as without the mode.
+ * Any other event (a manual `aws lambda invoke` with `{}`) is refused, naming the way to start a run: it would run
+ * the hub's account outside the state machine, where `includeHubAccount=false` and the check that no other run is
+ * going do not hold.
  */
 
 import type { Context } from "aws-lambda";
@@ -116,6 +118,18 @@ export class InvalidStepEventError extends Error {
   }
 }
 
+/** An event that is none of the state machine's steps: in the organization mode, runs start the state machine. */
+export class NotAStepError extends Error {
+  constructor() {
+    super(
+      "the organization mode's function runs the state machine's steps only (an event with step list, item or " +
+        "gather): start a run with aws stepfunctions start-execution --state-machine-arn <the stack's " +
+        'StateMachineArn output>, or a warning pass with the input {"mode":"warn"}',
+    );
+    this.name = "NotAStepError";
+  }
+}
+
 /** What the steps work through. */
 export interface OrganizationDependencies {
   /** The run's logger, with keys added to every line of a step (Powertools' Logger fits). */
@@ -140,8 +154,6 @@ export interface OrganizationDependencies {
   readonly adaptersIn: (
     scope: AccountScope,
   ) => Pick<RunDependencies, "directory" | "usage" | "log" | "tagger">;
-  /** Today's handler: a run over the hub's own account. */
-  readonly single: (event: unknown, context?: StepContext) => Promise<unknown>;
 }
 
 /** The part of Lambda's context the steps read. */
@@ -286,7 +298,7 @@ export function createOrganizationHandler(
 
   return async (event: unknown, context?: StepContext): Promise<unknown> => {
     const step = stepOf(event);
-    if (step === undefined) return deps.single(event, context);
+    if (step === undefined) throw new NotAStepError();
     const runId = (event as { runId?: unknown }).runId;
     deps.logger.appendKeys({
       step: String(step),

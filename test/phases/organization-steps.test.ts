@@ -102,7 +102,6 @@ function steps(options: {
       }
       return { directory, usage, log };
     },
-    single: async () => "single run",
   });
   return { handler, scopes, assumed, logs, notifier, logger };
 }
@@ -409,8 +408,15 @@ describe("the gather step", () => {
 });
 
 describe("any other event", () => {
-  it("runs the hub's own account as without the organization mode", async () => {
-    const { handler } = steps({});
-    assert.equal(await handler({}), "single run");
+  it("is refused, naming how to start a run, and runs nothing: not even the hub's own account", async () => {
+    const { handler, scopes } = steps({});
+    for (const event of [{}, { mode: "warn" }, null]) {
+      await assert.rejects(handler(event), {
+        name: "NotAStepError",
+        message:
+          /runs the state machine's steps only .*aws stepfunctions start-execution --state-machine-arn/,
+      });
+    }
+    assert.equal(scopes.length, 0, "no account was acted in");
   });
 });
