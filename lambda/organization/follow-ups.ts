@@ -9,6 +9,7 @@
  * in that account and the log on that account's keys. Accounts go a few at a time; a failure in one account (no
  * spoke role, an API error) is reported and never stops the others; an account not begun before the deadline is
  * left to the next follow-up, 15 minutes later. One summary, one digest and one set of metrics for all accounts.
+ * Without OUs, an account no longer listed is left out (logged): the hub's grant to assume its role went with it.
  */
 
 import pLimit from "p-limit";
@@ -42,7 +43,7 @@ export interface OrganizationFollowUpDependencies {
 export async function runOrganizationFollowUp(
   deps: RunDependencies & OrganizationFollowUpDependencies,
   config: StopperConfig,
-  organization: Pick<OrganizationConfig, "hubAccountId">,
+  organization: Pick<OrganizationConfig, "hubAccountId" | "accounts" | "organizationalUnits">,
   runId: string,
 ): Promise<FollowUpSummary> {
   const now = deps.clock();
@@ -54,7 +55,17 @@ export async function runOrganizationFollowUp(
   } catch (error) {
     errors.push({ message: `could not read which accounts have stops to follow up: ${errorMessage(error)}` });
   }
-  const accounts = config.dryRun ? [] : followUpAccounts(keys, organization.hubAccountId, config.regions);
+  const found = config.dryRun ? [] : followUpAccounts(keys, organization.hubAccountId, config.regions);
+  // Without OUs the accounts served are known: the records of an account taken off the list (whose role the hub may
+  // no longer assume) are left, not reported as a failure every 15 minutes until they expire.
+  const served = (accountId: string) =>
+    accountId === organization.hubAccountId ||
+    organization.organizationalUnits.length > 0 ||
+    organization.accounts.includes(accountId);
+  const accounts = found.filter(({ accountId }) => served(accountId));
+  const leftOut = found.filter(({ accountId }) => !served(accountId)).map(({ accountId }) => accountId);
+  if (leftOut.length > 0)
+    deps.logger.info("accounts no longer served: their stops are not followed up", { accounts: leftOut });
   const marginMs = config.deadlineMarginSeconds * 1000;
   const limit = pLimit(FOLLOW_UP_ACCOUNT_CONCURRENCY);
   await Promise.all(

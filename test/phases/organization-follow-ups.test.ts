@@ -9,6 +9,8 @@ import { followedStop, followUpWorld, requestsAt } from "./follow-up-fixtures.ts
 const HUB = "999999999999";
 const A = "111111111111";
 const B = "222222222222";
+/** The hub's settings: the two member accounts listed, no OUs. */
+const LISTED = { hubAccountId: HUB, accounts: [A, B], organizationalUnits: [] };
 
 /** A world per account, each with one stop a request at 01:59 proved wrong; the hub's own log serves the keys. */
 function organizationOf(accounts: readonly string[], options: { remainingMs?: () => number } = {}) {
@@ -53,7 +55,7 @@ describe("the follow-up function over the organization", () => {
     const { deps, worlds, assumed, scopes } = organizationOf([HUB, A]);
 
     // Act
-    const summary = await runOrganizationFollowUp(deps, configWith(), { hubAccountId: HUB }, "follow-up-1");
+    const summary = await runOrganizationFollowUp(deps, configWith(), LISTED, "follow-up-1");
 
     // Assess
     assert.deepEqual(summary.errors, []);
@@ -75,7 +77,7 @@ describe("the follow-up function over the organization", () => {
     const { deps, notifier } = organizationOf([HUB, A, B]);
 
     // Act
-    const summary = await runOrganizationFollowUp(deps, configWith(), { hubAccountId: HUB }, "follow-up-1");
+    const summary = await runOrganizationFollowUp(deps, configWith(), LISTED, "follow-up-1");
 
     // Assess
     assert.equal(summary.restarted.length, 2);
@@ -96,7 +98,7 @@ describe("the follow-up function over the organization", () => {
     const summary = await runOrganizationFollowUp(
       deps,
       configWith({ DEADLINE_MARGIN_SECONDS: "30" }),
-      { hubAccountId: HUB },
+      LISTED,
       "follow-up-1",
     );
 
@@ -112,12 +114,39 @@ describe("the follow-up function over the organization", () => {
     );
   });
 
+  it("leaves an account no longer listed (its records stay), but follows up every account found when OUs are set", async () => {
+    // Prepare: B was served once and is off the list now; its role can no longer be assumed.
+    const listedNow = { ...LISTED, accounts: [A] };
+
+    // Act
+    const { deps, assumed } = organizationOf([HUB, A, B]);
+    const summary = await runOrganizationFollowUp(deps, configWith(), listedNow, "follow-up-1");
+    const withOus = organizationOf([HUB, A, B]);
+    const fromOus = await runOrganizationFollowUp(
+      withOus.deps,
+      configWith(),
+      { ...listedNow, organizationalUnits: ["ou-ab12-cd34ef56"] },
+      "follow-up-1",
+    );
+
+    // Assess
+    assert.deepEqual(assumed, [A], "B's role is not even tried");
+    assert.deepEqual(summary.errors, [], "nothing to report every 15 minutes");
+    assert.equal(summary.restarted.length, 2);
+    assert.deepEqual(
+      withOus.assumed,
+      [A, B],
+      "with OUs, an account found in the index may be in one of them",
+    );
+    assert.equal(fromOus.errors.length, 1);
+  });
+
   it("follows nothing up in a dry run", async () => {
     const { deps, assumed } = organizationOf([HUB, A]);
     const summary = await runOrganizationFollowUp(
       deps,
       configWith({ DRY_RUN: "true" }),
-      { hubAccountId: HUB },
+      LISTED,
       "follow-up-1",
     );
     assert.deepEqual([summary.restarted, summary.errors, assumed], [[], [], []]);
