@@ -9,7 +9,8 @@
  * in that account and the log on that account's keys. Accounts go a few at a time; a failure in one account (no
  * spoke role, an API error) is reported and never stops the others; an account not begun before the deadline is
  * left to the next follow-up, 15 minutes later. One summary, one digest and one set of metrics for all accounts.
- * Without OUs, an account no longer listed is left out (logged): the hub's grant to assume its role went with it.
+ * Without OUs, an account no longer listed is left out (logged): the hub's grant to assume its role went with it;
+ * so is the hub's own account with `includeHubAccount=false`, where the hub's roles have no grant.
  */
 
 import pLimit from "p-limit";
@@ -43,7 +44,10 @@ export interface OrganizationFollowUpDependencies {
 export async function runOrganizationFollowUp(
   deps: RunDependencies & OrganizationFollowUpDependencies,
   config: StopperConfig,
-  organization: Pick<OrganizationConfig, "hubAccountId" | "accounts" | "organizationalUnits">,
+  organization: Pick<
+    OrganizationConfig,
+    "hubAccountId" | "includeHubAccount" | "accounts" | "organizationalUnits"
+  >,
   runId: string,
 ): Promise<FollowUpSummary> {
   const now = deps.clock();
@@ -56,12 +60,13 @@ export async function runOrganizationFollowUp(
     errors.push({ message: `could not read which accounts have stops to follow up: ${errorMessage(error)}` });
   }
   const found = config.dryRun ? [] : followUpAccounts(keys, organization.hubAccountId, config.regions);
-  // Without OUs the accounts served are known: the records of an account taken off the list (whose role the hub may
-  // no longer assume) are left, not reported as a failure every 15 minutes until they expire.
+  // The hub's own account only while it is served (includeHubAccount: its roles have no grant there otherwise).
+  // Without OUs the other accounts served are known: the records of an account taken off the list (whose role the
+  // hub may no longer assume) are left, not reported as a failure every 15 minutes until they expire.
   const served = (accountId: string) =>
-    accountId === organization.hubAccountId ||
-    organization.organizationalUnits.length > 0 ||
-    organization.accounts.includes(accountId);
+    accountId === organization.hubAccountId
+      ? organization.includeHubAccount
+      : organization.organizationalUnits.length > 0 || organization.accounts.includes(accountId);
   const accounts = found.filter(({ accountId }) => served(accountId));
   const leftOut = found.filter(({ accountId }) => !served(accountId)).map(({ accountId }) => accountId);
   if (leftOut.length > 0)

@@ -10,7 +10,7 @@ const HUB = "999999999999";
 const A = "111111111111";
 const B = "222222222222";
 /** The hub's settings: the two member accounts listed, no OUs. */
-const LISTED = { hubAccountId: HUB, accounts: [A, B], organizationalUnits: [] };
+const LISTED = { hubAccountId: HUB, includeHubAccount: true, accounts: [A, B], organizationalUnits: [] };
 
 /** A world per account, each with one stop a request at 01:59 proved wrong; the hub's own log serves the keys. */
 function organizationOf(accounts: readonly string[], options: { remainingMs?: () => number } = {}) {
@@ -139,6 +139,21 @@ describe("the follow-up function over the organization", () => {
       "with OUs, an account found in the index may be in one of them",
     );
     assert.equal(fromOus.errors.length, 1);
+  });
+
+  it("leaves the hub's own account out with includeHubAccount=false, where its roles have no grant", async () => {
+    const { deps, scopes } = organizationOf([HUB, A]);
+    const summary = await runOrganizationFollowUp(
+      deps,
+      configWith(),
+      { ...LISTED, includeHubAccount: false },
+      "follow-up-1",
+    );
+    assert.deepEqual(
+      scopes.map((scope) => scope.account.accountId),
+      [A],
+    );
+    assert.deepEqual([summary.errors, summary.restarted.length], [[], 1]);
   });
 
   it("follows nothing up in a dry run", async () => {
