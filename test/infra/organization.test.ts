@@ -236,6 +236,16 @@ describe("the state machine", () => {
       LoggingConfiguration: { Level: "ALL", IncludeExecutionData: false },
     });
   });
+
+  it("deletes its log group with the stack, as the functions' log groups are", () => {
+    // Every log group of the hub: the two functions' and the state machine's.
+    const logGroups = Object.entries(accountsOnly.findResources("AWS::Logs::LogGroup"));
+    assert.equal(logGroups.length, 3);
+    for (const [id, logGroup] of logGroups) {
+      assert.equal(logGroup.DeletionPolicy, "Delete", id);
+      assert.equal(logGroup.UpdateReplacePolicy, "Delete", id);
+    }
+  });
 });
 
 describe("the hub in the organization mode", () => {
