@@ -115,6 +115,15 @@ describe("the package's entry points", () => {
       assert.ok(existsSync(join(root, target)), `${target} is built`);
     }
   });
+
+  it("asks of constructs what aws-cdk-lib itself asks, so an app with any constructs aws-cdk-lib accepts installs it", () => {
+    // Prepare: aws-cdk-lib's own peer range for constructs.
+    const cdkLib = JSON.parse(readFileSync(join(root, "node_modules/aws-cdk-lib/package.json"), "utf8"));
+
+    // Assess
+    assert.equal(manifest.peerDependencies.constructs, cdkLib.peerDependencies.constructs);
+    assert.equal(manifest.peerDependencies.constructs, "^10.5.0");
+  });
 });
 
 describe("the function's code", () => {
