@@ -510,6 +510,35 @@ export class IdleModelStopper extends Construct {
     // The kill switch (`enabled`): a disabled schedule starts no run, and everything else stays as it is. The
     // scheduled time names the run, so a retried invocation is recognisably the same run. In the organization mode
     // the nightly runs and warning passes start the state machine; the follow-ups invoke their function.
+    // The schedules' roles live in this construct, one per target, rather than aws-scheduler-targets' own role at
+    // the stack's root: a permissions boundary or an Aspect applied to this construct reaches them too.
+    const scheduleRoles = new Map<LambdaFunction, Role>();
+    const scheduleRoleOf = (fn: LambdaFunction) => {
+      const found = scheduleRoles.get(fn);
+      if (found) return found;
+      const nightly = fn === this.stopperFunction;
+      const role = new Role(this, nightly ? "ScheduleRole" : "FollowUpScheduleRole", {
+        description: nightly
+          ? `Lets EventBridge Scheduler start the idle model stopper's runs${this.organization ? " (its state machine)" : ""}`
+          : "Lets EventBridge Scheduler invoke the idle model stopper's follow-up function",
+        // Only schedules of this account's default group, as aws-scheduler-targets' own role trusts them.
+        // https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html
+        assumedBy: new ServicePrincipal("scheduler.amazonaws.com", {
+          conditions: {
+            StringEquals: {
+              "aws:SourceAccount": Stack.of(this).account,
+              "aws:SourceArn": Stack.of(this).formatArn({
+                service: "scheduler",
+                resource: "schedule-group",
+                resourceName: "default",
+              }),
+            },
+          },
+        }),
+      });
+      scheduleRoles.set(fn, role);
+      return role;
+    };
     const scheduleOf = (
       id: string,
       description: string,
@@ -518,6 +547,9 @@ export class IdleModelStopper extends Construct {
       delivery: { readonly retryAttempts: number; readonly maxEventAge: Duration; readonly mode?: string },
     ) => {
       const target = {
+        // The target grants it exactly its call (lambda:InvokeFunction on the function, or states:StartExecution
+        // on the state machine) and sqs:SendMessage on the dead-letter queue.
+        role: scheduleRoleOf(fn),
         input: ScheduleTargetInput.fromObject({
           ...(delivery.mode !== undefined && { mode: delivery.mode }),
           scheduledTime: ContextAttribute.scheduledTime,
