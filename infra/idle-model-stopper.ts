@@ -474,12 +474,24 @@ export class IdleModelStopper extends Construct {
     );
     this.followUpFunction = followUp.fn;
 
-    this.grantStopperPermissions(settings.regions, settings.discovery, settings.warnBeforeStopHours > 0);
-    this.grantFollowUpPermissions(settings.regions);
+    // With includeHubAccount=false the hub's own account is not served: its roles may act on no model and read no
+    // metric there. The member accounts' models are reached through their spoke roles, never through these grants.
+    const actsInOwnAccount = !organizationMode || settings.includeHubAccount;
+    this.grantStopperPermissions(
+      settings.regions,
+      settings.discovery,
+      settings.warnBeforeStopHours > 0,
+      actsInOwnAccount,
+    );
+    this.grantFollowUpPermissions(settings.regions, actsInOwnAccount);
     // Both functions announce what they did: the nightly one its stops and warnings (and the regret check's restarts),
     // the follow-up its restarts.
     for (const fn of [this.stopperFunction, this.followUpFunction])
-      this.grantAnnouncePermissions(fn, settings.regions, settings);
+      this.grantAnnouncePermissions(fn, settings.regions, {
+        publishEvents: settings.publishEvents,
+        // The last-action tag goes on a member's models through its spoke role.
+        tagLastAction: settings.tagLastAction && actsInOwnAccount,
+      });
     this.notificationTopic.grantPublish(this.stopperFunction);
     this.notificationTopic.grantPublish(this.followUpFunction);
 
@@ -611,9 +623,15 @@ export class IdleModelStopper extends Construct {
       ...(this.organization && { organization: this.organization }),
     }).dashboard;
 
-    this.acknowledgeNagFindings(role, settings.regions, settings.warnBeforeStopHours > 0);
-    this.acknowledgeNagFindings(followUp.role, settings.regions, false, this.followUpFunction);
-    if (settings.tagLastAction)
+    this.acknowledgeNagFindings(role, settings.regions, settings.warnBeforeStopHours > 0, actsInOwnAccount);
+    this.acknowledgeNagFindings(
+      followUp.role,
+      settings.regions,
+      false,
+      actsInOwnAccount,
+      this.followUpFunction,
+    );
+    if (settings.tagLastAction && actsInOwnAccount)
       for (const [tagging, acts] of [
         [role, "stopped, warned or started again"],
         [followUp.role, "started again"],
@@ -808,11 +826,15 @@ export class IdleModelStopper extends Construct {
     ];
   }
 
-  /** Grants the function exactly the calls it makes, scoped to the configured regions. */
+  /**
+   * Grants the function exactly the calls it makes, scoped to the configured regions; the Rekognition and CloudWatch
+   * calls only when it acts in its own account (`actsInOwnAccount`).
+   */
   private grantStopperPermissions(
     configuredRegions: readonly string[],
     discovery: "metrics-first" | "full",
     warnings: boolean,
+    actsInOwnAccount: boolean,
   ): void {
     const projectArns = this.projectArns(configuredRegions);
     // DescribeProjects, GetMetricData and ListMetrics have no resource-level permissions; the region condition is the
@@ -821,42 +843,44 @@ export class IdleModelStopper extends Construct {
       StringEquals: { "aws:RequestedRegion": scannedRegions(configuredRegions) },
     };
 
-    this.stopperFunction.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ["rekognition:DescribeProjects"],
-        resources: ["*"],
-        conditions: inConfiguredRegions,
-      }),
-    );
-    this.stopperFunction.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        // ListMetrics only for metrics-first discovery: a full discovery never lists metrics.
-        actions: [
-          "cloudwatch:GetMetricData",
-          ...(discovery === "metrics-first" ? ["cloudwatch:ListMetrics"] : []),
-        ],
-        resources: ["*"],
-        conditions: inConfiguredRegions,
-      }),
-    );
-    this.stopperFunction.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ["rekognition:DescribeProjectVersions", "rekognition:ListTagsForResource"],
-        resources: projectArns,
-      }),
-    );
-    // Its own statement, so the actions that change anything are easy to audit: stop an idle model, and start again
-    // one that this stopper stopped when its regret check finds a request that came in before the stop.
-    this.stopperFunction.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ["rekognition:StopProjectVersion", "rekognition:StartProjectVersion"],
-        resources: projectArns,
-      }),
-    );
+    if (actsInOwnAccount) {
+      this.stopperFunction.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["rekognition:DescribeProjects"],
+          resources: ["*"],
+          conditions: inConfiguredRegions,
+        }),
+      );
+      this.stopperFunction.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          // ListMetrics only for metrics-first discovery: a full discovery never lists metrics.
+          actions: [
+            "cloudwatch:GetMetricData",
+            ...(discovery === "metrics-first" ? ["cloudwatch:ListMetrics"] : []),
+          ],
+          resources: ["*"],
+          conditions: inConfiguredRegions,
+        }),
+      );
+      this.stopperFunction.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["rekognition:DescribeProjectVersions", "rekognition:ListTagsForResource"],
+          resources: projectArns,
+        }),
+      );
+      // Its own statement, so the actions that change anything are easy to audit: stop an idle model, and start again
+      // one that this stopper stopped when its regret check finds a request that came in before the stop.
+      this.stopperFunction.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["rekognition:StopProjectVersion", "rekognition:StartProjectVersion"],
+          resources: projectArns,
+        }),
+      );
+    }
     // Explicit statements rather than table.grant(), which would allow every index (`index/*`): the record is
     // written (PutItem), completed (UpdateItem) and read back by model (Query), never read by key.
     this.stopperFunction.addToRolePolicy(
@@ -896,35 +920,37 @@ export class IdleModelStopper extends Construct {
    * update them, read a model's status (DescribeProjects by name, DescribeProjectVersions), tags and request metrics,
    * and start models, in the configured regions. It never stops a model and never writes a new record.
    */
-  private grantFollowUpPermissions(configuredRegions: readonly string[]): void {
+  private grantFollowUpPermissions(configuredRegions: readonly string[], actsInOwnAccount: boolean): void {
     const projectArns = this.projectArns(configuredRegions);
     const inConfiguredRegions = {
       StringEquals: { "aws:RequestedRegion": scannedRegions(configuredRegions) },
     };
     const fn = this.followUpFunction;
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ["rekognition:DescribeProjects"],
-        resources: ["*"],
-        conditions: inConfiguredRegions,
-      }),
-    );
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ["cloudwatch:GetMetricData"],
-        resources: ["*"],
-        conditions: inConfiguredRegions,
-      }),
-    );
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ["rekognition:DescribeProjectVersions", "rekognition:ListTagsForResource"],
-        resources: projectArns,
-      }),
-    );
-    fn.addToRolePolicy(
-      new PolicyStatement({ actions: ["rekognition:StartProjectVersion"], resources: projectArns }),
-    );
+    if (actsInOwnAccount) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ["rekognition:DescribeProjects"],
+          resources: ["*"],
+          conditions: inConfiguredRegions,
+        }),
+      );
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ["cloudwatch:GetMetricData"],
+          resources: ["*"],
+          conditions: inConfiguredRegions,
+        }),
+      );
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ["rekognition:DescribeProjectVersions", "rekognition:ListTagsForResource"],
+          resources: projectArns,
+        }),
+      );
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ["rekognition:StartProjectVersion"], resources: projectArns }),
+      );
+    }
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ["dynamodb:UpdateItem"], resources: [this.logTable.tableArn] }),
     );
@@ -958,6 +984,7 @@ export class IdleModelStopper extends Construct {
     role: Role,
     configuredRegions: readonly string[],
     warnings: boolean,
+    actsInOwnAccount: boolean,
     followUp?: LambdaFunction,
   ): void {
     const stack = Stack.of(this);
@@ -975,19 +1002,22 @@ export class IdleModelStopper extends Construct {
           "on the topics of this account in each configured region only, and the function publishes only to a " +
           "tag's ARN that is one of those.",
       );
-    wildcardResources(
-      this.projectArns(configuredRegions),
-      "Models are found at run time: their ARNs (project/<name>/version/<name>/<creation timestamp>) are " +
-        "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource" +
-        (followUp ? " and StartProjectVersion" : ", StopProjectVersion and StartProjectVersion") +
-        " are granted on project/* of each configured region, and nowhere else.",
-    );
-    Validations.of(role).acknowledge({
-      id: "AwsSolutions-IAM5[Resource::*]",
-      reason:
-        "rekognition:DescribeProjects, cloudwatch:GetMetricData and cloudwatch:ListMetrics have no resource-level " +
-        "permissions; each is limited by an aws:RequestedRegion condition to the configured regions.",
-    });
+    // Without its own account to act in, the role has neither grant, and nothing to acknowledge.
+    if (actsInOwnAccount) {
+      wildcardResources(
+        this.projectArns(configuredRegions),
+        "Models are found at run time: their ARNs (project/<name>/version/<name>/<creation timestamp>) are " +
+          "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource" +
+          (followUp ? " and StartProjectVersion" : ", StopProjectVersion and StartProjectVersion") +
+          " are granted on project/* of each configured region, and nowhere else.",
+      );
+      Validations.of(role).acknowledge({
+        id: "AwsSolutions-IAM5[Resource::*]",
+        reason:
+          "rekognition:DescribeProjects, cloudwatch:GetMetricData and cloudwatch:ListMetrics have no resource-level " +
+          "permissions; each is limited by an aws:RequestedRegion condition to the configured regions.",
+      });
+    }
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
       reason:
