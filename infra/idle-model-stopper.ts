@@ -474,12 +474,24 @@ export class IdleModelStopper extends Construct {
     );
     this.followUpFunction = followUp.fn;
 
-    this.grantStopperPermissions(settings.regions, settings.discovery, settings.warnBeforeStopHours > 0);
-    this.grantFollowUpPermissions(settings.regions);
+    // With includeHubAccount=false the hub's own account is not served: its roles may act on no model and read no
+    // metric there. The member accounts' models are reached through their spoke roles, never through these grants.
+    const actsInOwnAccount = !organizationMode || settings.includeHubAccount;
+    this.grantStopperPermissions(
+      settings.regions,
+      settings.discovery,
+      settings.warnBeforeStopHours > 0,
+      actsInOwnAccount,
+    );
+    this.grantFollowUpPermissions(settings.regions, actsInOwnAccount);
     // Both functions announce what they did: the nightly one its stops and warnings (and the regret check's restarts),
     // the follow-up its restarts.
     for (const fn of [this.stopperFunction, this.followUpFunction])
-      this.grantAnnouncePermissions(fn, settings.regions, settings);
+      this.grantAnnouncePermissions(fn, settings.regions, {
+        publishEvents: settings.publishEvents,
+        // The last-action tag goes on a member's models through its spoke role.
+        tagLastAction: settings.tagLastAction && actsInOwnAccount,
+      });
     this.notificationTopic.grantPublish(this.stopperFunction);
     this.notificationTopic.grantPublish(this.followUpFunction);
 
@@ -510,6 +522,35 @@ export class IdleModelStopper extends Construct {
     // The kill switch (`enabled`): a disabled schedule starts no run, and everything else stays as it is. The
     // scheduled time names the run, so a retried invocation is recognisably the same run. In the organization mode
     // the nightly runs and warning passes start the state machine; the follow-ups invoke their function.
+    // The schedules' roles live in this construct, one per target, rather than aws-scheduler-targets' own role at
+    // the stack's root: a permissions boundary or an Aspect applied to this construct reaches them too.
+    const scheduleRoles = new Map<LambdaFunction, Role>();
+    const scheduleRoleOf = (fn: LambdaFunction) => {
+      const found = scheduleRoles.get(fn);
+      if (found) return found;
+      const nightly = fn === this.stopperFunction;
+      const role = new Role(this, nightly ? "ScheduleRole" : "FollowUpScheduleRole", {
+        description: nightly
+          ? `Lets EventBridge Scheduler start the idle model stopper's runs${this.organization ? " (its state machine)" : ""}`
+          : "Lets EventBridge Scheduler invoke the idle model stopper's follow-up function",
+        // Only schedules of this account's default group, as aws-scheduler-targets' own role trusts them.
+        // https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html
+        assumedBy: new ServicePrincipal("scheduler.amazonaws.com", {
+          conditions: {
+            StringEquals: {
+              "aws:SourceAccount": Stack.of(this).account,
+              "aws:SourceArn": Stack.of(this).formatArn({
+                service: "scheduler",
+                resource: "schedule-group",
+                resourceName: "default",
+              }),
+            },
+          },
+        }),
+      });
+      scheduleRoles.set(fn, role);
+      return role;
+    };
     const scheduleOf = (
       id: string,
       description: string,
@@ -518,6 +559,9 @@ export class IdleModelStopper extends Construct {
       delivery: { readonly retryAttempts: number; readonly maxEventAge: Duration; readonly mode?: string },
     ) => {
       const target = {
+        // The target grants it exactly its call (lambda:InvokeFunction on the function, or states:StartExecution
+        // on the state machine) and sqs:SendMessage on the dead-letter queue.
+        role: scheduleRoleOf(fn),
         input: ScheduleTargetInput.fromObject({
           ...(delivery.mode !== undefined && { mode: delivery.mode }),
           scheduledTime: ContextAttribute.scheduledTime,
@@ -579,9 +623,15 @@ export class IdleModelStopper extends Construct {
       ...(this.organization && { organization: this.organization }),
     }).dashboard;
 
-    this.acknowledgeNagFindings(role, settings.regions, settings.warnBeforeStopHours > 0);
-    this.acknowledgeNagFindings(followUp.role, settings.regions, false, this.followUpFunction);
-    if (settings.tagLastAction)
+    this.acknowledgeNagFindings(role, settings.regions, settings.warnBeforeStopHours > 0, actsInOwnAccount);
+    this.acknowledgeNagFindings(
+      followUp.role,
+      settings.regions,
+      false,
+      actsInOwnAccount,
+      this.followUpFunction,
+    );
+    if (settings.tagLastAction && actsInOwnAccount)
       for (const [tagging, acts] of [
         [role, "stopped, warned or started again"],
         [followUp.role, "started again"],
@@ -776,11 +826,15 @@ export class IdleModelStopper extends Construct {
     ];
   }
 
-  /** Grants the function exactly the calls it makes, scoped to the configured regions. */
+  /**
+   * Grants the function exactly the calls it makes, scoped to the configured regions; the Rekognition and CloudWatch
+   * calls only when it acts in its own account (`actsInOwnAccount`).
+   */
   private grantStopperPermissions(
     configuredRegions: readonly string[],
     discovery: "metrics-first" | "full",
     warnings: boolean,
+    actsInOwnAccount: boolean,
   ): void {
     const projectArns = this.projectArns(configuredRegions);
     // DescribeProjects, GetMetricData and ListMetrics have no resource-level permissions; the region condition is the
@@ -789,42 +843,44 @@ export class IdleModelStopper extends Construct {
       StringEquals: { "aws:RequestedRegion": scannedRegions(configuredRegions) },
     };
 
-    this.stopperFunction.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ["rekognition:DescribeProjects"],
-        resources: ["*"],
-        conditions: inConfiguredRegions,
-      }),
-    );
-    this.stopperFunction.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        // ListMetrics only for metrics-first discovery: a full discovery never lists metrics.
-        actions: [
-          "cloudwatch:GetMetricData",
-          ...(discovery === "metrics-first" ? ["cloudwatch:ListMetrics"] : []),
-        ],
-        resources: ["*"],
-        conditions: inConfiguredRegions,
-      }),
-    );
-    this.stopperFunction.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ["rekognition:DescribeProjectVersions", "rekognition:ListTagsForResource"],
-        resources: projectArns,
-      }),
-    );
-    // Its own statement, so the actions that change anything are easy to audit: stop an idle model, and start again
-    // one that this stopper stopped when its regret check finds a request that came in before the stop.
-    this.stopperFunction.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ["rekognition:StopProjectVersion", "rekognition:StartProjectVersion"],
-        resources: projectArns,
-      }),
-    );
+    if (actsInOwnAccount) {
+      this.stopperFunction.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["rekognition:DescribeProjects"],
+          resources: ["*"],
+          conditions: inConfiguredRegions,
+        }),
+      );
+      this.stopperFunction.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          // ListMetrics only for metrics-first discovery: a full discovery never lists metrics.
+          actions: [
+            "cloudwatch:GetMetricData",
+            ...(discovery === "metrics-first" ? ["cloudwatch:ListMetrics"] : []),
+          ],
+          resources: ["*"],
+          conditions: inConfiguredRegions,
+        }),
+      );
+      this.stopperFunction.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["rekognition:DescribeProjectVersions", "rekognition:ListTagsForResource"],
+          resources: projectArns,
+        }),
+      );
+      // Its own statement, so the actions that change anything are easy to audit: stop an idle model, and start again
+      // one that this stopper stopped when its regret check finds a request that came in before the stop.
+      this.stopperFunction.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["rekognition:StopProjectVersion", "rekognition:StartProjectVersion"],
+          resources: projectArns,
+        }),
+      );
+    }
     // Explicit statements rather than table.grant(), which would allow every index (`index/*`): the record is
     // written (PutItem), completed (UpdateItem) and read back by model (Query), never read by key.
     this.stopperFunction.addToRolePolicy(
@@ -864,35 +920,37 @@ export class IdleModelStopper extends Construct {
    * update them, read a model's status (DescribeProjects by name, DescribeProjectVersions), tags and request metrics,
    * and start models, in the configured regions. It never stops a model and never writes a new record.
    */
-  private grantFollowUpPermissions(configuredRegions: readonly string[]): void {
+  private grantFollowUpPermissions(configuredRegions: readonly string[], actsInOwnAccount: boolean): void {
     const projectArns = this.projectArns(configuredRegions);
     const inConfiguredRegions = {
       StringEquals: { "aws:RequestedRegion": scannedRegions(configuredRegions) },
     };
     const fn = this.followUpFunction;
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ["rekognition:DescribeProjects"],
-        resources: ["*"],
-        conditions: inConfiguredRegions,
-      }),
-    );
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ["cloudwatch:GetMetricData"],
-        resources: ["*"],
-        conditions: inConfiguredRegions,
-      }),
-    );
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ["rekognition:DescribeProjectVersions", "rekognition:ListTagsForResource"],
-        resources: projectArns,
-      }),
-    );
-    fn.addToRolePolicy(
-      new PolicyStatement({ actions: ["rekognition:StartProjectVersion"], resources: projectArns }),
-    );
+    if (actsInOwnAccount) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ["rekognition:DescribeProjects"],
+          resources: ["*"],
+          conditions: inConfiguredRegions,
+        }),
+      );
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ["cloudwatch:GetMetricData"],
+          resources: ["*"],
+          conditions: inConfiguredRegions,
+        }),
+      );
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ["rekognition:DescribeProjectVersions", "rekognition:ListTagsForResource"],
+          resources: projectArns,
+        }),
+      );
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ["rekognition:StartProjectVersion"], resources: projectArns }),
+      );
+    }
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ["dynamodb:UpdateItem"], resources: [this.logTable.tableArn] }),
     );
@@ -926,6 +984,7 @@ export class IdleModelStopper extends Construct {
     role: Role,
     configuredRegions: readonly string[],
     warnings: boolean,
+    actsInOwnAccount: boolean,
     followUp?: LambdaFunction,
   ): void {
     const stack = Stack.of(this);
@@ -943,19 +1002,22 @@ export class IdleModelStopper extends Construct {
           "on the topics of this account in each configured region only, and the function publishes only to a " +
           "tag's ARN that is one of those.",
       );
-    wildcardResources(
-      this.projectArns(configuredRegions),
-      "Models are found at run time: their ARNs (project/<name>/version/<name>/<creation timestamp>) are " +
-        "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource" +
-        (followUp ? " and StartProjectVersion" : ", StopProjectVersion and StartProjectVersion") +
-        " are granted on project/* of each configured region, and nowhere else.",
-    );
-    Validations.of(role).acknowledge({
-      id: "AwsSolutions-IAM5[Resource::*]",
-      reason:
-        "rekognition:DescribeProjects, cloudwatch:GetMetricData and cloudwatch:ListMetrics have no resource-level " +
-        "permissions; each is limited by an aws:RequestedRegion condition to the configured regions.",
-    });
+    // Without its own account to act in, the role has neither grant, and nothing to acknowledge.
+    if (actsInOwnAccount) {
+      wildcardResources(
+        this.projectArns(configuredRegions),
+        "Models are found at run time: their ARNs (project/<name>/version/<name>/<creation timestamp>) are " +
+          "unknown at deploy time, so DescribeProjectVersions, ListTagsForResource" +
+          (followUp ? " and StartProjectVersion" : ", StopProjectVersion and StartProjectVersion") +
+          " are granted on project/* of each configured region, and nowhere else.",
+      );
+      Validations.of(role).acknowledge({
+        id: "AwsSolutions-IAM5[Resource::*]",
+        reason:
+          "rekognition:DescribeProjects, cloudwatch:GetMetricData and cloudwatch:ListMetrics have no resource-level " +
+          "permissions; each is limited by an aws:RequestedRegion condition to the configured regions.",
+      });
+    }
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
       reason:

@@ -11,7 +11,7 @@
  * a Distributed Map writing results to S3 would be needed; the list step refuses such a run with TooManyItemsError.
  */
 
-import { ArnFormat, Duration, Names, Stack } from "aws-cdk-lib";
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { type Alarm, type IMetric, MathExpression, Metric, Stats } from "aws-cdk-lib/aws-cloudwatch";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
@@ -165,6 +165,8 @@ export class OrganizationFanOut extends Construct {
 
     const logGroup = new LogGroup(this, "StateMachineLogGroup", {
       retention: props.logRetentionDays as RetentionDays,
+      // As the functions' log groups: the log table is the durable record, the run logs go with the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     this.stateMachine = new StateMachine(this, "StateMachine", {
       // A fixed name, so the function's role can be granted states:ListExecutions on it without a reference cycle.

@@ -4,7 +4,7 @@
  * Both the context reader and the stack validate through `parseGivenSettings`, so a value is checked by the same
  * rule whether it comes from `cdk.json`, `-c key=value` or a prop set in code, and the error names its source.
  */
-import { Token } from "aws-cdk-lib";
+import { type StackProps, Token } from "aws-cdk-lib";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { RegionInfo } from "aws-cdk-lib/region-info";
 import AwsCronParser from "aws-cron-parser";
@@ -317,7 +317,68 @@ export function parseGivenSettings(
   }
   checkOrganization(organization, describe);
   checkWarnSchedule(given, describe);
+  checkFollowUpSchedule(given, describe);
   return given as Partial<StackSettings>;
+}
+
+const MINUTES_PER: Readonly<Record<string, number>> = { minute: 1, hour: 60, day: 1440 };
+const ALL = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
+const covers = (field: readonly unknown[], all: readonly number[]) =>
+  all.every((value) => field.includes(value));
+
+/**
+ * The longest time between two consecutive firings of a schedule (parsed by `parseSchedule`), in minutes, on the
+ * clock of its expression: a rate's interval; for a cron, the longest gap between its times of day, the one from
+ * the day's last time to the next day's first included, or undefined when it does not fire every day (its day,
+ * month or day-of-week fields leave days out, so two firings are a day or more apart somewhere).
+ */
+export function longestScheduleGapMinutes(expression: string): number | undefined {
+  const rate = RATE_PATTERN.exec(expression);
+  if (rate) return Number(rate[1]) * (MINUTES_PER[(rate[2] ?? "").replace(/s$/, "")] ?? Number.NaN);
+  const cron = CRON_PATTERN.exec(expression);
+  if (!cron?.[1]) return undefined;
+  const parsed = AwsCronParser.parse(cron[1]);
+  const everyDayOfMonth = covers(parsed.daysOfMonth, ALL(1, 31)) && parsed.daysOfWeek.length === 0;
+  const everyDayOfWeek = parsed.daysOfMonth.length === 0 && covers(parsed.daysOfWeek, ALL(1, 7));
+  if (!covers(parsed.months, ALL(1, 12)) || !(everyDayOfMonth || everyDayOfWeek)) return undefined;
+  const times = (parsed.hours as number[]).flatMap((hour) =>
+    (parsed.minutes as number[]).map((minute) => hour * 60 + minute),
+  );
+  times.sort((a, b) => a - b);
+  const first = times[0] as number;
+  return Math.max(
+    first + 1440 - (times[times.length - 1] as number),
+    ...times.slice(1).map((time, index) => time - (times[index] as number)),
+  );
+}
+
+/**
+ * A restart by rule is made by the first follow-up from restartLeadMinutes before the rule's time, so the
+ * follow-ups must come at most restartLeadMinutes apart, or a model could be started after the time its rule says
+ * it must be running (rate(1 day) would start it up to a day late).
+ * @throws InvalidSettingError naming both settings, their values, the schedule's longest gap and what is allowed.
+ */
+function checkFollowUpSchedule(
+  given: Partial<Record<keyof StackSettings, unknown>>,
+  describe: (key: keyof StackSettings) => string,
+): void {
+  const schedule = (given.followUpSchedule ?? DEFAULT_INFRA_SETTINGS.followUpSchedule) as string;
+  const lead = (given.restartLeadMinutes ?? DEFAULT_SETTINGS.restartLeadMinutes) as number;
+  const gap = longestScheduleGapMinutes(schedule);
+  if (gap !== undefined && gap <= lead) return;
+  const gapText =
+    gap === undefined
+      ? "it does not run every day, so two follow-ups are a day or more apart"
+      : `two of its follow-ups are up to ${Math.floor(gap / 60)}h${String(gap % 60).padStart(2, "0")}m apart`;
+  throw new InvalidSettingError(
+    `${describe("followUpSchedule")} with ${describe("restartLeadMinutes")}=${lead}` +
+      (given.restartLeadMinutes === undefined ? " (the default)" : ""),
+    schedule,
+    `a schedule whose follow-ups come at most restartLeadMinutes (${lead} minutes) apart, such as rate(15 minutes): ` +
+      `a restart by rule is made by the first follow-up from ${lead} minutes before the rule's time, and ${gapText}, ` +
+      "so a model could be started after that time (run the follow-ups more often, or raise restartLeadMinutes, " +
+      "at most 180)",
+  );
 }
 
 // cron(<minute> <hour> <day-of-month> <month> <day-of-week> <year>) with a fixed minute and hour.
@@ -413,14 +474,148 @@ function checkDeadlineMargin(
 }
 
 /**
- * Applies the defaults to `props` and validates every value; errors name `<owner> prop <key>`.
+ * The props a stack takes (aws-cdk-lib's `StackProps`): `IdleModelStopperStack` hands its props to the construct
+ * whole, and an app's own stack may do the same, so the construct accepts and ignores these. The `satisfies` makes
+ * `tsc` fail here when aws-cdk-lib adds one.
+ */
+const STACK_PROPS: Record<keyof StackProps, true> = {
+  analyticsReporting: true,
+  crossRegionReferences: true,
+  description: true,
+  env: true,
+  notificationArns: true,
+  permissionsBoundary: true,
+  propertyInjectors: true,
+  stackName: true,
+  suppressTemplateIndentation: true,
+  synthesizer: true,
+  tags: true,
+  terminationProtection: true,
+} satisfies Record<keyof StackProps, true>;
+
+/** Every prop name the construct and the stack accept: the settings, and a stack's own props. */
+export const ACCEPTED_PROP_NAMES: readonly string[] = [...STACK_SETTING_KEYS, ...Object.keys(STACK_PROPS)];
+
+/** How many single-character edits (insert, delete, replace, swap two neighbours) turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 0; j <= b.length; j++) (rows[0] as number[])[j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const row = rows[i] as number[];
+      const above = rows[i - 1] as number[];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min(
+        (above[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (above[j - 1] as number) + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        row[j] = Math.min(row[j] as number, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+    }
+  return (rows[a.length] as number[])[b.length] as number;
+}
+
+/**
+ * The accepted name closest to `name`, if one is close: the same letters and digits in another case or with
+ * separators (`IDLE_MINUTES`, `idle-minutes`), or at most two edits away (`idleMinute`, `dryrun`, `regoins`).
+ */
+export function closestPropName(
+  name: string,
+  accepted: readonly string[] = ACCEPTED_PROP_NAMES,
+): string | undefined {
+  const spelling = (key: string) => key.replace(/[^A-Za-z0-9]/g, "").toLowerCase();
+  const candidates = accepted
+    .map((key) => ({ key, distance: editDistance(spelling(name), spelling(key)) }))
+    .filter(({ distance }) => distance <= Math.min(2, Math.floor(spelling(name).length / 3)))
+    .sort((a, b) => a.distance - b.distance);
+  return candidates[0]?.key;
+}
+
+/**
+ * From JavaScript, nothing checks the props' names: a misspelled one (`idleMinute: 120`) would be ignored and the
+ * default deployed. Every own key must be a setting or a stack's own prop.
+ * @throws InvalidSettingError naming the key, the closest accepted one when there is one, and every accepted one.
+ */
+function refuseUnknownProps(props: object, owner: string): void {
+  const accepted = new Set(ACCEPTED_PROP_NAMES);
+  for (const key of Object.keys(props)) {
+    if (accepted.has(key)) continue;
+    const closest = closestPropName(key);
+    throw new InvalidSettingError(
+      `${owner} prop name`,
+      key,
+      `${closest === undefined ? "" : `${closest} (the closest), or another of `}the settings ` +
+        `(${STACK_SETTING_KEYS.join(", ")}) or a stack's own props (${Object.keys(STACK_PROPS).join(", ")})`,
+    );
+  }
+}
+
+/** The JavaScript type each setting's prop takes, read from its default: a list for the lists of regions, accounts and OUs. */
+function propTypeOf(key: keyof StackSettings): "number" | "boolean" | "string" | "list" {
+  const defaults: Record<string, unknown> = {
+    ...DEFAULT_SETTINGS,
+    ...DEFAULT_INFRA_SETTINGS,
+    ...DEFAULT_ORGANIZATION_SETTINGS,
+  };
+  const value = defaults[key];
+  if (Array.isArray(value)) return "list";
+  if (typeof value === "number") return "number";
+  if (typeof value === "boolean") return "boolean";
+  // The settings without a default (notifyEmail, warnSchedule, organizationId, spokeExternalId) are strings.
+  return "string";
+}
+
+/** What each setting allows, as its spec says it. */
+function allowedOf(key: keyof StackSettings): string {
+  const spec = [...SETTINGS, ...INFRA_SETTINGS, ...ORGANIZATION_SETTINGS].find((each) => each.key === key);
+  return spec?.allowed ?? "";
+}
+
+const typeName = (value: unknown) =>
+  Array.isArray(value) ? "a list" : value === null ? "null" : `a ${typeof value}`;
+
+/**
+ * From JavaScript, nothing checks the props' types either, and a value of the wrong one was turned into text and
+ * parsed: `idleMinutes: "120"` deployed 120, `dryRun: "false"` was false, `regions: "eu-west-1"` one region. A prop
+ * must have its TypeScript type: a number, a boolean, a string, or a list of strings.
+ * @throws InvalidSettingError naming the prop, the value and the type and values allowed.
+ */
+function refuseWrongTypes(props: Partial<Record<keyof StackSettings, unknown>>, owner: string): void {
+  for (const key of STACK_SETTING_KEYS) {
+    const value = props[key];
+    if (value === undefined || value === null) continue;
+    const type = propTypeOf(key);
+    const fits =
+      type === "list"
+        ? Array.isArray(value) && value.every((item) => typeof item === "string")
+        : typeof value === type;
+    if (fits) continue;
+    const wanted = type === "list" ? 'a list of strings such as ["us-east-1"]' : `a ${type}`;
+    const given =
+      Array.isArray(value) && type === "list"
+        ? `a list holding ${typeName(value.find((item) => typeof item !== "string"))}`
+        : typeName(value);
+    throw new InvalidSettingError(
+      `${owner} prop ${key}`,
+      value,
+      `${wanted}, not ${given}: ${allowedOf(key)}`,
+    );
+  }
+}
+
+/**
+ * Applies the defaults to `props` and validates every value; errors name `<owner> prop <key>`. Props given from
+ * JavaScript are checked as TypeScript would: an unknown name or a value of the wrong type is refused.
  * @throws InvalidSettingError naming the prop, the value and what is allowed.
  */
 export function resolveSettings(
   props: Partial<Record<keyof StackSettings, unknown>>,
   owner: string,
 ): StackSettings {
+  refuseUnknownProps(props, owner);
   for (const key of STACK_SETTING_KEYS) refuseToken(props[key], `${owner} prop ${key}`);
+  refuseWrongTypes(props, owner);
   const given = parseGivenSettings(
     (key) => toRawSetting(props[key]),
     (key) => `${owner} prop ${key}`,

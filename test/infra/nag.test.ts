@@ -59,6 +59,10 @@ for (const [name, context] of [
     { regions: "eu-west-1,us-east-1", warnBeforeStopHours: "8", warnSchedule: "cron(0 18 * * ? *)" },
   ],
   ["no events and no last-action tag", { publishEvents: "false", tagLastAction: "false" }],
+  [
+    "the organization mode without the hub's own account",
+    { accounts: "111111111111", organizationId: "o-a1b2c3d4e5", includeHubAccount: "false" },
+  ],
 ] as const) {
   describe(`cdk-nag AWS Solutions checks, with ${name}`, () => {
     const { app } = createStopperApp({ context: { ...CDK_JSON_CONTEXT, ...context } });

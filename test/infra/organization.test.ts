@@ -20,6 +20,7 @@ import {
   functionStatements,
   lambdaFunction,
   lambdaFunctionId,
+  NIGHTLY,
   type RoleRef,
   render,
   resourcesFor,
@@ -236,6 +237,16 @@ describe("the state machine", () => {
       LoggingConfiguration: { Level: "ALL", IncludeExecutionData: false },
     });
   });
+
+  it("deletes its log group with the stack, as the functions' log groups are", () => {
+    // Every log group of the hub: the two functions' and the state machine's.
+    const logGroups = Object.entries(accountsOnly.findResources("AWS::Logs::LogGroup"));
+    assert.equal(logGroups.length, 3);
+    for (const [id, logGroup] of logGroups) {
+      assert.equal(logGroup.DeletionPolicy, "Delete", id);
+      assert.equal(logGroup.UpdateReplacePolicy, "Delete", id);
+    }
+  });
 });
 
 describe("the hub in the organization mode", () => {
@@ -307,6 +318,43 @@ describe("the hub in the organization mode", () => {
     assert.deepEqual(resourcesFor(functionStatements(accountsOnly), "dynamodb:Scan"), []);
     for (const action of ["organizations:ListChildren", "states:ListExecutions"])
       assert.deepEqual(resourcesFor(statements, action), [], action);
+  });
+
+  it("with includeHubAccount=false, may stop, start, tag or read no model and read no metric in the hub's account", () => {
+    // Prepare: the same hub, its own account left out.
+    const withoutHub = Template.fromStack(
+      buildStack({
+        ...ORG,
+        accounts: "111111111111",
+        regions: "us-east-1,eu-west-1",
+        includeHubAccount: "false",
+      }),
+    );
+    const actsOnModels = (action: string) => /^(rekognition|cloudwatch):/.test(action);
+
+    for (const handler of [undefined, FOLLOW_UP]) {
+      // Act
+      const actions = functionStatements(withoutHub, handler).flatMap((statement) => statement.actions);
+      const withHub = functionStatements(accountsOnly, handler).flatMap((statement) => statement.actions);
+
+      // Assess: the hub's own account gets no Rekognition or CloudWatch grant, which a served hub has...
+      assert.deepEqual(actions.filter(actsOnModels), [], handler ?? NIGHTLY);
+      assert.ok(withHub.includes("rekognition:StartProjectVersion"), handler ?? NIGHTLY);
+      assert.ok(withHub.includes("rekognition:TagResource"), handler ?? NIGHTLY);
+      assert.ok(withHub.includes("cloudwatch:GetMetricData"), handler ?? NIGHTLY);
+      // ...and keeps what it needs to serve the members: their spoke roles, its log table, events on its own buses.
+      for (const kept of [
+        "sts:AssumeRole",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+        "events:PutEvents",
+        "sns:Publish",
+      ])
+        assert.ok(actions.includes(kept), `${handler ?? NIGHTLY}: ${kept}`);
+    }
+    const nightly = functionStatements(withoutHub).flatMap((statement) => statement.actions);
+    for (const kept of ["dynamodb:PutItem", "states:ListExecutions"]) assert.ok(nightly.includes(kept), kept);
+    assert.ok(functionStatements(withoutHub, FOLLOW_UP).some((s) => s.actions.includes("dynamodb:Scan")));
   });
 
   it("with OUs, may assume the spoke role by name in any account of the organization, and list the OUs", () => {

@@ -7,6 +7,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { propsFromContext } from "../../infra/context.ts";
 import { BUNDLE_DIR } from "../../infra/handler-source.ts";
 import { IdleModelStopper } from "../../infra/idle-model-stopper.ts";
+import { parseGivenSettings } from "../../infra/stack-settings.ts";
 import { IdleModelStopperStack, type IdleModelStopperStackProps } from "../../infra/stopper-stack.ts";
 import {
   assetDirOf,
@@ -807,6 +808,122 @@ describe("IdleModelStopperStack with a bad setting", () => {
     assert.throws(() => new IdleModelStopper(stack, "InItsRegion", { regions: [Aws.REGION] }), {
       message: /^Invalid IdleModelStopper prop regions: "\$\{Token\[AWS\.Region\.\d+\]\}"\./,
     });
+  });
+
+  it("fails for a prop name the construct does not know, from JavaScript, suggesting the closest one", () => {
+    // Act and assess: JavaScript passes what TypeScript would refuse; the default would have been deployed.
+    const fromJavaScript = (props: Record<string, unknown>) => props as IdleModelStopperStackProps;
+    assert.throws(() => new IdleModelStopper(new App(), "Stopper", fromJavaScript({ idleMinute: 120 })), {
+      name: "InvalidSettingError",
+      message:
+        /^Invalid IdleModelStopper prop name: "idleMinute"\. Allowed: idleMinutes \(the closest\), or another of the settings \(idleMinutes, optOutTagKey, .*\) or a stack's own props \(.*\benv\b.*\)\.$/,
+    });
+    for (const [given, closest] of [
+      ["dryrun", "dryRun"],
+      ["DRY_RUN", "dryRun"],
+      ["regoins", "regions"],
+      ["stackname", "stackName"],
+    ] as const)
+      assert.throws(() => new IdleModelStopperStack(new App(), "Stack", fromJavaScript({ [given]: "x" })), {
+        message: new RegExp(
+          `^Invalid IdleModelStopperStack prop name: "${given}"\\. Allowed: ${closest} \\(the closest\\), or another`,
+        ),
+      });
+    assert.throws(() => new IdleModelStopper(new App(), "Stopper", fromJavaScript({ colour: "blue" })), {
+      message: /^Invalid IdleModelStopper prop name: "colour"\. Allowed: the settings \(idleMinutes, /,
+    });
+  });
+
+  it("accepts a stack's own props beside the settings, in the stack and in the construct it hands them to", () => {
+    // Prepare: what an app's own stack passes on, as IdleModelStopperStack does.
+    const props: IdleModelStopperStackProps = {
+      env: { account: "123456789012", region: "eu-west-1" },
+      stackName: "Stopper",
+      description: "stops idle models",
+      tags: { team: "ml" },
+      terminationProtection: true,
+      idleMinutes: 120,
+    };
+
+    // Act
+    const stack = new IdleModelStopperStack(new App(), "Stack", props);
+    new IdleModelStopper(new Stack(new App(), "Platform"), "Stopper", props);
+
+    // Assess
+    assert.equal(stack.stackName, "Stopper");
+    Template.fromStack(stack).hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ IDLE_MINUTES: "120" }) },
+    });
+  });
+
+  const wrongTypes: [string, unknown, RegExp][] = [
+    ["idleMinutes", "120", /a number, not a string: a whole number of minutes from 15 to 10080/],
+    ["dryRun", "false", /a boolean, not a string: true or false/],
+    ["enabled", 0, /a boolean, not a number: true or false/],
+    ["regions", "eu-west-1", /a list of strings such as \["us-east-1"\], not a string: /],
+    ["regions", ["eu-west-1", 1], /a list of strings such as \["us-east-1"\], not a list holding a number: /],
+    ["schedule", 7, /a string, not a number: an EventBridge Scheduler expression/],
+    ["notifyEmail", ["ops@example.com"], /a string, not a list: one email address/],
+    ["accounts", "111111111111", /a list of strings .*, not a string: a comma-separated list of 12-digit/],
+  ];
+  for (const [key, value, allowed] of wrongTypes) {
+    it(`fails for ${key}=${JSON.stringify(value)} from JavaScript, naming the prop, the value and the type allowed`, () => {
+      const props = { [key]: value } as IdleModelStopperStackProps;
+      assert.throws(() => new IdleModelStopper(new App(), "Stopper", props), {
+        name: "InvalidSettingError",
+        message: new RegExp(
+          `^Invalid IdleModelStopper prop ${key}: ${escapeRegExp(JSON.stringify(value))}\\. Allowed: ${allowed.source}`,
+        ),
+      });
+    });
+  }
+
+  it("fails synth for a follow-up schedule that leaves more than restartLeadMinutes between two follow-ups", () => {
+    // Act and assess: a restart by rule could come after the rule's time.
+    assert.throws(() => buildStack({ followUpSchedule: "rate(1 day)" }), {
+      name: "InvalidSettingError",
+      message:
+        /^Invalid context key followUpSchedule with context key restartLeadMinutes=45 \(the default\): "rate\(1 day\)"\. Allowed: a schedule whose follow-ups come at most restartLeadMinutes \(45 minutes\) apart, such as rate\(15 minutes\): a restart by rule is made by the first follow-up from 45 minutes before the rule's time, and two of its follow-ups are up to 24h00m apart, so a model could be started after that time \(run the follow-ups more often, or raise restartLeadMinutes, at most 180\)\.$/,
+    });
+    assert.throws(() => buildStack({ followUpSchedule: "rate(1 hour)", restartLeadMinutes: "59" }), {
+      message:
+        /^Invalid context key followUpSchedule with context key restartLeadMinutes=59: "rate\(1 hour\)"\..* up to 1h00m apart/,
+    });
+    // A cron's longest gap: 23:45 to 08:00 the next day here; and one that skips days, the weekend.
+    assert.throws(
+      () => buildStack({ followUpSchedule: "cron(0/15 8-23 * * ? *)", restartLeadMinutes: "180" }),
+      {
+        message: /restartLeadMinutes=180: "cron\(0\/15 8-23 \* \* \? \*\)"\..* up to 8h15m apart/,
+      },
+    );
+    assert.throws(() => buildStack({ followUpSchedule: "cron(0/15 * ? * MON-FRI *)" }), {
+      message: /Allowed: .*it does not run every day, so two follow-ups are a day or more apart/,
+    });
+    assert.throws(
+      () =>
+        new IdleModelStopper(new App(), "Stopper", {
+          followUpSchedule: "rate(2 hours)",
+          restartLeadMinutes: 90,
+        }),
+      {
+        message:
+          /^Invalid IdleModelStopper prop followUpSchedule with IdleModelStopper prop restartLeadMinutes=90: /,
+      },
+    );
+  });
+
+  it("accepts a follow-up schedule whose follow-ups come at most restartLeadMinutes apart", () => {
+    for (const context of [
+      { followUpSchedule: "rate(45 minutes)" },
+      { followUpSchedule: "rate(1 hour)", restartLeadMinutes: "60" },
+      { followUpSchedule: "rate(3 hours)", restartLeadMinutes: "180" },
+      { followUpSchedule: "cron(0/15 * * * ? *)", restartLeadMinutes: "30" },
+      { followUpSchedule: "cron(5,50 * ? * * *)" },
+    ])
+      assert.doesNotThrow(
+        () => parseGivenSettings((key) => context[key as keyof typeof context], String),
+        JSON.stringify(context),
+      );
   });
 
   it("fails for a bad prop set in code, naming the prop", () => {
