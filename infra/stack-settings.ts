@@ -496,46 +496,21 @@ const STACK_PROPS: Record<keyof StackProps, true> = {
 /** Every prop name the construct and the stack accept: the settings, and a stack's own props. */
 export const ACCEPTED_PROP_NAMES: readonly string[] = [...STACK_SETTING_KEYS, ...Object.keys(STACK_PROPS)];
 
-/** How many single-character edits (insert, delete, replace, swap two neighbours) turn `a` into `b`. */
-function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 0; j <= b.length; j++) (rows[0] as number[])[j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) {
-      const row = rows[i] as number[];
-      const above = rows[i - 1] as number[];
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(
-        (above[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        (above[j - 1] as number) + cost,
-      );
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        row[j] = Math.min(row[j] as number, ((rows[i - 2] as number[])[j - 2] as number) + 1);
-    }
-  return (rows[a.length] as number[])[b.length] as number;
-}
-
 /**
- * The accepted name closest to `name`, if one is close: the same letters and digits in another case or with
- * separators (`IDLE_MINUTES`, `idle-minutes`), or at most two edits away (`idleMinute`, `dryrun`, `regoins`).
+ * The accepted name spelled like `name` but for case and separators (`DRY_RUN`, `dryrun`, `stack-name`), if any.
  */
 export function closestPropName(
   name: string,
   accepted: readonly string[] = ACCEPTED_PROP_NAMES,
 ): string | undefined {
   const spelling = (key: string) => key.replace(/[^A-Za-z0-9]/g, "").toLowerCase();
-  const candidates = accepted
-    .map((key) => ({ key, distance: editDistance(spelling(name), spelling(key)) }))
-    .filter(({ distance }) => distance <= Math.min(2, Math.floor(spelling(name).length / 3)))
-    .sort((a, b) => a.distance - b.distance);
-  return candidates[0]?.key;
+  return accepted.find((key) => spelling(key) === spelling(name));
 }
 
 /**
  * From JavaScript, nothing checks the props' names: a misspelled one (`idleMinute: 120`) would be ignored and the
  * default deployed. Every own key must be a setting or a stack's own prop.
- * @throws InvalidSettingError naming the key, the closest accepted one when there is one, and every accepted one.
+ * @throws InvalidSettingError naming the key, the accepted one spelled alike when there is one, and every accepted one.
  */
 function refuseUnknownProps(props: object, owner: string): void {
   const accepted = new Set(ACCEPTED_PROP_NAMES);
@@ -545,7 +520,7 @@ function refuseUnknownProps(props: object, owner: string): void {
     throw new InvalidSettingError(
       `${owner} prop name`,
       key,
-      `${closest === undefined ? "" : `${closest} (the closest), or another of `}the settings ` +
+      `${closest === undefined ? "" : `${closest}, as written, or another of `}the settings ` +
         `(${STACK_SETTING_KEYS.join(", ")}) or a stack's own props (${Object.keys(STACK_PROPS).join(", ")})`,
     );
   }

@@ -810,23 +810,23 @@ describe("IdleModelStopperStack with a bad setting", () => {
     });
   });
 
-  it("fails for a prop name the construct does not know, from JavaScript, suggesting the closest one", () => {
+  it("fails for a prop name the construct does not know, from JavaScript, naming the one spelled alike", () => {
     // Act and assess: JavaScript passes what TypeScript would refuse; the default would have been deployed.
     const fromJavaScript = (props: Record<string, unknown>) => props as IdleModelStopperStackProps;
     assert.throws(() => new IdleModelStopper(new App(), "Stopper", fromJavaScript({ idleMinute: 120 })), {
       name: "InvalidSettingError",
       message:
-        /^Invalid IdleModelStopper prop name: "idleMinute"\. Allowed: idleMinutes \(the closest\), or another of the settings \(idleMinutes, optOutTagKey, .*\) or a stack's own props \(.*\benv\b.*\)\.$/,
+        /^Invalid IdleModelStopper prop name: "idleMinute"\. Allowed: the settings \(idleMinutes, optOutTagKey, .*\) or a stack's own props \(.*\benv\b.*\)\.$/,
     });
     for (const [given, closest] of [
       ["dryrun", "dryRun"],
       ["DRY_RUN", "dryRun"],
-      ["regoins", "regions"],
+      ["idle-minutes", "idleMinutes"],
       ["stackname", "stackName"],
     ] as const)
       assert.throws(() => new IdleModelStopperStack(new App(), "Stack", fromJavaScript({ [given]: "x" })), {
         message: new RegExp(
-          `^Invalid IdleModelStopperStack prop name: "${given}"\\. Allowed: ${closest} \\(the closest\\), or another`,
+          `^Invalid IdleModelStopperStack prop name: "${given}"\\. Allowed: ${closest}, as written, or another`,
         ),
       });
     assert.throws(() => new IdleModelStopper(new App(), "Stopper", fromJavaScript({ colour: "blue" })), {
