@@ -164,6 +164,9 @@ export class OrganizationFanOut extends Construct {
     gather.addRetry({ errors: NOT_STARTED, interval: Duration.seconds(5), maxAttempts: 8, backoffRate: 2 });
 
     const logGroup = new LogGroup(this, "StateMachineLogGroup", {
+      // Step Functions adds each log group it writes to the account's CloudWatch Logs resource policy, which holds
+      // 5,120 characters; log groups under /aws/vendedlogs/ need no entry there, as AWS advises for state machines.
+      logGroupName: `/aws/vendedlogs/states/${stateMachineNameOf(this)}`,
       retention: props.logRetentionDays as RetentionDays,
       // As the functions' log groups: the log table is the durable record, the run logs go with the stack.
       removalPolicy: RemovalPolicy.DESTROY,

@@ -238,6 +238,22 @@ describe("the state machine", () => {
     });
   });
 
+  it("logs under /aws/vendedlogs/states/, named after the state machine, as AWS advises", () => {
+    // Elsewhere, each state machine's log group takes room in the account's 5,120-character log resource policy.
+    const [stateMachine] = Object.values(accountsOnly.findResources("AWS::StepFunctions::StateMachine"));
+    const name = stateMachine?.Properties.StateMachineName as string;
+    accountsOnly.hasResourceProperties("AWS::Logs::LogGroup", {
+      LogGroupName: `/aws/vendedlogs/states/${name}`,
+    });
+    const destination = stateMachine?.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup;
+    const [logGroupId] = Object.keys(
+      accountsOnly.findResources("AWS::Logs::LogGroup", {
+        Properties: { LogGroupName: `/aws/vendedlogs/states/${name}` },
+      }),
+    );
+    assert.deepEqual(destination.LogGroupArn, { "Fn::GetAtt": [logGroupId, "Arn"] });
+  });
+
   it("deletes its log group with the stack, as the functions' log groups are", () => {
     // Every log group of the hub: the two functions' and the state machine's.
     const logGroups = Object.entries(accountsOnly.findResources("AWS::Logs::LogGroup"));
