@@ -57,6 +57,14 @@ const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
 /** The most items the Map runs at once; Step Functions runs about 40 inline iterations at a time at most. */
 export const MAX_MAP_CONCURRENCY = 40;
 
+/**
+ * The most account × region items one run takes. Above it, the Map's output could pass 256 KiB even with counts
+ * only (lambda/core/organization.ts), and a Distributed Map writing its results to S3 is needed. The execution
+ * history is not the binding limit: an item takes 7 events (10 with one retry), so 600 items take at most about
+ * 6,000 of Standard's 25,000.
+ */
+export const MAX_ITEMS = 600;
+
 /** A comma-separated list whose every item matches `pattern` and appears once; undefined otherwise. */
 const listOf =
   (pattern: RegExp) =>

@@ -35,6 +35,7 @@ import { Construct } from "constructs";
 import { isOrganizationMode, organizationSettingsToEnv } from "../common/organization-settings.ts";
 import { settingsToEnv } from "../common/settings.ts";
 import { failureAlarm } from "./failure-alarm.ts";
+import { checkEnvironmentSize } from "./function-environment.ts";
 import {
   BUNDLE_DIR,
   BUNDLE_HANDLER,
@@ -403,6 +404,7 @@ export class IdleModelStopper extends Construct {
       ...organizationSettingsToEnv(settings),
       ...(organizationMode && { HUB_ACCOUNT_ID: Aws.ACCOUNT_ID, HUB_PARTITION: Aws.PARTITION }),
     };
+    checkEnvironmentSize(environment);
     const code = stopperFunctionCode(organizationMode ? ORGANIZATION_BUNDLE_DIR : BUNDLE_DIR);
     const functionOf = (
       ids: FunctionIds,

@@ -11,6 +11,7 @@ import AwsCronParser from "aws-cron-parser";
 import {
   DEFAULT_ORGANIZATION_SETTINGS,
   isOrganizationMode,
+  MAX_ITEMS,
   ORGANIZATION_SETTINGS,
   type OrganizationSettings,
   readOrganizationSettings,
@@ -316,6 +317,7 @@ export function parseGivenSettings(
     if (lookup(spec.key) !== undefined) given[spec.key] = organization[spec.key];
   }
   checkOrganization(organization, describe);
+  checkListedItems(organization, (given.regions ?? []) as readonly string[], describe);
   checkWarnSchedule(given, describe);
   checkFollowUpSchedule(given, describe);
   return given as Partial<StackSettings>;
@@ -406,6 +408,29 @@ function checkOrganization(
       settings.organizationId,
       "an organization id only together with the accounts or OUs to serve",
     );
+}
+
+/**
+ * With listed accounts only, a run's items are known at synth: (the hub, unless left out, and the accounts) × the
+ * regions. More than a run takes would fail every night's list step (TooManyItemsError); fail here instead.
+ * @throws InvalidSettingError naming the accounts, their count, the regions' and the most a run takes.
+ */
+function checkListedItems(
+  settings: OrganizationSettings,
+  regions: readonly string[],
+  describe: (key: keyof StackSettings) => string,
+): void {
+  if (settings.organizationalUnits.length > 0) return;
+  const accounts = settings.accounts.length + (settings.includeHubAccount ? 1 : 0);
+  const items = accounts * Math.max(1, regions.length);
+  if (items <= MAX_ITEMS) return;
+  throw new InvalidSettingError(
+    `${describe("accounts")} with ${describe("regions")}`,
+    `${settings.accounts.length} accounts${settings.includeHubAccount ? " and the hub's" : ""} × ` +
+      `${Math.max(1, regions.length)} regions = ${items} items`,
+    `at most ${MAX_ITEMS} account × region items in a run (the Map's results must stay under Step Functions' ` +
+      "256 KiB): serve fewer accounts or regions from this hub, or deploy a second hub for the rest",
+  );
 }
 
 /**

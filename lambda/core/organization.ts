@@ -22,13 +22,8 @@ export interface WorkItem {
   readonly region: string;
 }
 
-/**
- * The most items one run takes. Above it, the Map's output could pass 256 KiB even with counts only (see the
- * module's comment), and a Distributed Map writing its results to S3 is needed. The execution history is not the
- * binding limit: an item takes 7 events (10 with one retry), so 600 items take at most about 6,000 of Standard's
- * 25,000.
- */
-export const MAX_ITEMS = 600;
+// The most items one run takes (common/organization-settings.ts: synth checks it too, with listed accounts only).
+export { MAX_ITEMS } from "../../common/organization-settings.ts";
 
 /** The bytes all items' summaries share (160 KiB): the rest of the 256 KiB limit is headroom. */
 export const ITEM_RESULTS_BUDGET_BYTES = 160 * 1024;

@@ -458,6 +458,33 @@ describe("organization settings at synth", () => {
     it(`refuses ${JSON.stringify(context)}, naming the value and what is allowed`, () => {
       assert.throws(() => buildStack(context), { name: "InvalidSettingError", message });
     });
+
+  it("refuses a list of accounts that would pass Lambda's 4 KB of environment, which only the deploy would refuse", () => {
+    const accounts = (count: number) =>
+      Array.from({ length: count }, (_, index) => String(100_000_000_000 + index)).join(",");
+    assert.throws(() => buildStack({ ...ORG, accounts: accounts(240) }), {
+      name: "InvalidSettingError",
+      message:
+        /^Invalid function environment: "about \d{4} bytes, ACCOUNTS taking 3119"\. Allowed: at most 4096 bytes in all, Lambda's limit: list fewer accounts and serve the others through organizationalUnits/,
+    });
+    assert.doesNotThrow(() => buildStack({ ...ORG, accounts: accounts(200) }));
+  });
+
+  it("refuses listed accounts × regions over the items a run takes, which every night's list step would refuse", () => {
+    const accounts = (count: number) =>
+      Array.from({ length: count }, (_, index) => String(100_000_000_000 + index)).join(",");
+    const regions = "eu-west-1,us-east-1,us-west-2,ap-southeast-2";
+    assert.throws(() => buildStack({ ...ORG, accounts: accounts(150), regions }), {
+      name: "InvalidSettingError",
+      message:
+        /^Invalid context key accounts with context key regions: "150 accounts and the hub's × 4 regions = 604 items"\. Allowed: at most 600 account × region items in a run/,
+    });
+    // 149 and the hub in 4 regions is 600: deployed. With an OU the count is known only at each run.
+    assert.doesNotThrow(() => buildStack({ ...ORG, accounts: accounts(149), regions }));
+    assert.doesNotThrow(() =>
+      buildStack({ ...ORG, accounts: accounts(150), regions, organizationalUnits: "ou-ab12-cd34ef56" }),
+    );
+  });
 });
 
 describe("the spoke role", () => {
