@@ -358,19 +358,21 @@ describe("startUnits", () => {
   });
 });
 
-describe("runCli", () => {
-  const io = () => {
-    const written = { out: "", err: "" };
-    const fake: CliIo = {
-      out: (text) => (written.out += text),
-      err: (text) => (written.err += text),
-      errIsTty: false,
-      env: {},
-      clock: () => NOW,
-      ask: async () => "",
-    };
-    return { fake, written };
+/** A terminal that keeps what the CLI writes. */
+const io = () => {
+  const written = { out: "", err: "" };
+  const fake: CliIo = {
+    out: (text) => (written.out += text),
+    err: (text) => (written.err += text),
+    errIsTty: false,
+    env: {},
+    clock: () => NOW,
+    ask: async () => "",
   };
+  return { fake, written };
+};
+
+describe("runCli", () => {
   const cases: [string[], number, RegExp, RegExp][] = [
     [[], 2, /^$/, /^Usage: idle-model-stopper <command>/],
     [["--help"], 0, /^Usage: idle-model-stopper <command>/, /^$/],
@@ -474,18 +476,10 @@ describe("a command line parseArgs would refuse", () => {
   for (const [args, line, usage] of cases) {
     it(`${JSON.stringify(args.join(" "))} says what is wrong and what is allowed, then the usage, exit 2`, async () => {
       // Prepare
-      const written = { out: "", err: "" };
-      const io: CliIo = {
-        out: (text) => (written.out += text),
-        err: (text) => (written.err += text),
-        errIsTty: false,
-        env: {},
-        clock: () => NOW,
-        ask: async () => "",
-      };
+      const { fake, written } = io();
 
       // Act
-      const code = await runCli(args, io);
+      const code = await runCli(args, fake);
 
       // Assess
       assert.equal(code, 2);
