@@ -205,6 +205,13 @@ const parsePrice = (raw: string): number | undefined => {
   return value > 0 && value <= 1000 ? value : undefined;
 };
 
+/**
+ * How late the stopper allows a metric's datapoint to reach CloudWatch: in-service data older than this leaves a
+ * model's state unknown (lambda/core/decide.ts), the last look reads at least this far back, and the regret check
+ * reads the requests from this long before the decision (lambda/core/follow-up.ts).
+ */
+export const LATE_METRICS_MINUTES = 15;
+
 /** Every runtime setting, in the order the README's configuration table lists them. */
 export const SETTINGS: readonly SettingSpec[] = [
   {
@@ -362,9 +369,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     key: "lastLookMinutes",
     env: "LAST_LOOK_MINUTES",
-    default: 15,
-    allowed: "a whole number of minutes from 5 to 60",
-    parse: integerIn(5, 60),
+    default: LATE_METRICS_MINUTES,
+    allowed: `a whole number of minutes from ${LATE_METRICS_MINUTES} to 60 (CloudWatch's request metrics may arrive up to ${LATE_METRICS_MINUTES} minutes late, and the last look is there to see them)`,
+    parse: integerIn(LATE_METRICS_MINUTES, 60),
     format: String,
   },
   {

@@ -3,6 +3,7 @@
  * No AWS SDK, no clock, no I/O.
  */
 
+import { LATE_METRICS_MINUTES } from "../../common/settings.ts";
 import { formatDuration, formatHourlyCost, formatTime, plural } from "./format.ts";
 import { nearMissTags } from "./near-miss-tags.ts";
 import { tagKeysRead, tagPolicy } from "./tag-policy.ts";
@@ -60,7 +61,7 @@ export function gapToleranceMs(window: UsageWindow): number {
 
 /** If the newest InServiceInferenceUnits datapoint is older than this, the model's recent state is unknown. */
 export function staleToleranceMs(window: UsageWindow): number {
-  return Math.max(3 * window.periodSeconds * 1000, 15 * MINUTE_MS);
+  return Math.max(3 * window.periodSeconds * 1000, LATE_METRICS_MINUTES * MINUTE_MS);
 }
 
 /** The start of the newest unbroken run of datapoints (points must be sorted by time). */

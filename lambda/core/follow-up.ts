@@ -4,6 +4,7 @@
  * followed at all.
  */
 
+import { LATE_METRICS_MINUTES } from "../../common/settings.ts";
 import { formatTime } from "./format.ts";
 import { nextOccurrence, parseRestartRule, RESTART_SUFFIX, type RestartRule } from "./restart-rule.ts";
 import { isStopRecord, type StopRecord } from "./stop-record.ts";
@@ -58,10 +59,20 @@ export function regretCheckDue(
   return regretCheckMinutes > 0 && now >= stopMoment(record) + regretCheckMinutes * MINUTE_MS;
 }
 
-/** The span whose requests the decision could not see: from its evidence horizon to the stop. */
+/** How late the stopper allows a request's datapoint to reach CloudWatch (common/settings.ts). */
+export const LATE_METRICS_MS = LATE_METRICS_MINUTES * MINUTE_MS;
+
+/**
+ * The span whose requests the decision could not see: from its evidence horizon, or {@link LATE_METRICS_MS} before
+ * the decision if that is earlier, to the stop. The horizon is where the in-service data ended, and the request
+ * metrics arrive apart from it: a request made a minute before the horizon whose datapoint came after the last
+ * look was seen by neither. Any request found in the span now is one they could not see (a request seen would have
+ * kept the model), so it proves the stop wrong.
+ */
 export function regretSpan(record: StopRecord): { readonly from: number; readonly to: number } | undefined {
   if (record.evidenceUntil === undefined) return undefined;
-  return { from: Date.parse(record.evidenceUntil), to: stopMoment(record) };
+  const from = Math.min(Date.parse(record.evidenceUntil), Date.parse(record.stoppedAt) - LATE_METRICS_MS);
+  return { from, to: stopMoment(record) };
 }
 
 /** Spans read together, and the range of request metrics that covers them. */
@@ -104,9 +115,9 @@ export function spanBatches<T extends { readonly from: number; readonly to: numb
   }));
 }
 
-/** The requests a regret check found between a stop's evidence horizon and the stop itself (epoch ms). */
+/** The requests a regret check found in a stop's {@link regretSpan} (epoch ms). */
 export interface LateRequests {
-  /** The span read: the decision's evidence horizon, and the stop. */
+  /** The span read: the earlier of the decision's evidence horizon and 15 minutes before it, and the stop. */
   readonly from: number;
   readonly to: number;
   /** The start of the first period with a request of any kind in the span. */

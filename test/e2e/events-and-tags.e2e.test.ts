@@ -288,7 +288,7 @@ describe("restarts announced", () => {
     assert.deepEqual(restarted?.detail.restart, {
       by: "regret-check",
       lateRequests: {
-        from: "2026-11-28T01:58:00Z",
+        from: "2026-11-28T01:45:00Z",
         to: record?.completedAt,
         firstAt: "2026-11-28T01:59:00Z",
         count: 4,

@@ -135,6 +135,39 @@ describe("a stop that a late request proves wrong", () => {
     assert.ok(due.logs.some((line) => line.ModelsRegretted === 1 && line.ModelsRestarted === 1));
   });
 
+  it("is undone when the request came before the evidence horizon: request metrics arrive apart from in-service data", async () => {
+    // Prepare: in-service data reaches 01:58 as before, but the request at 01:57 reaches CloudWatch only at 02:07,
+    // after the decision and the last look: neither saw it.
+    const { world, at } = await worldAt(T, projects());
+    const arn = world.sandbox.rekognition.modelArn("batch", "nightly");
+    world.sandbox.cloudwatch.metricDelaySeconds = 180;
+    world.sandbox.cloudwatch.insert(world.sandbox.region, [
+      {
+        namespace: "AWS/Rekognition",
+        metricName: "SuccessfulRequestCount",
+        dimensions: { ProjectName: "batch", VersionName: "nightly" },
+        timestamp: T - 3 * MINUTE,
+        value: 2,
+        delaySeconds: 600,
+      },
+    ]);
+    const run = await world.invoke({}, { ...at(T), requestId: "nightly-1" });
+    assert.deepEqual(run.result?.stopped, [arn], "the request was not visible yet: the model is stopped");
+    const [stop] = await recordOf(world, arn);
+    assert.equal(stop?.evidenceUntil, "2026-11-28T01:58:00Z", "the request is before the horizon");
+
+    // Act
+    const due = await world.invokeFollowUp({}, at(T + 65 * MINUTE));
+
+    // Assess
+    assert.equal(due.exitCode, 0, due.stderr);
+    assert.deepEqual(
+      due.result?.restarted.map((restart: { arn: string; reason: string }) => [restart.arn, restart.reason]),
+      [[arn, "regretted: a request at 2026-11-28T01:57:00Z arrived before the stop"]],
+    );
+    assert.equal(world.sandbox.rekognition.model(arn)?.status, "RUNNING");
+  });
+
   it("is undone by the next nightly run when regretCheckMinutes is 0", async () => {
     // Prepare
     const { world, at, arn } = await stoppedWithALateRequest();

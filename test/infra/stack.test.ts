@@ -680,7 +680,7 @@ describe("IdleModelStopperStack with a bad setting", () => {
     ["notifyEmail", "Ops <ops@example.com>", '"Ops <ops@example.com>"'],
     ["notifyEmail", "", '""'],
     ["enabled", "off", '"off"'],
-    ["lastLookMinutes", "4", '"4"'],
+    ["lastLookMinutes", "14", '"14"'],
     ["lastLookMinutes", 61, '"61"'],
     ["warnBeforeStopHours", "169", '"169"'],
     ["warnBeforeStopHours", "-1", '"-1"'],

@@ -65,7 +65,7 @@ describe("a restart the follow-up function makes", () => {
       restart: {
         by: "regret-check",
         lateRequests: {
-          from: "2026-11-28T01:58:00Z",
+          from: "2026-11-28T01:45:00Z",
           to: "2026-11-28T02:00:05Z",
           firstAt: "2026-11-28T01:59:00Z",
           count: 2,

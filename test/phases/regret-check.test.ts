@@ -60,7 +60,7 @@ describe("the regret check phase", () => {
     assert.deepEqual(deps.directory.calls, []);
   });
 
-  it("reads the requests of every due stop of a region in one call, over the minutes from the horizons to the stops", async () => {
+  it("reads the requests of every due stop of a region in one call, from 15 minutes before the decisions to the stops", async () => {
     // Prepare
     const stops = [followedStop("cats", "v1"), followedStop("cats", "v2"), followedStop("dogs", "v1")];
     const deps = followUpWorld(stops);
@@ -80,7 +80,7 @@ describe("the regret check phase", () => {
         new Date(range?.end ?? 0).toISOString(),
         range?.periodSeconds,
       ],
-      ["2026-11-28T01:58:00.000Z", "2026-11-28T02:02:00.000Z", 60],
+      ["2026-11-28T01:45:00.000Z", "2026-11-28T02:02:00.000Z", 60],
     );
   });
 
@@ -102,8 +102,8 @@ describe("the regret check phase", () => {
     assert.deepEqual(
       deps.usage.requestCalls.map(({ arns, range }) => [arns, new Date(range.start).toISOString()]),
       [
-        [[older.modelArn], "2026-11-25T01:58:00.000Z"],
-        [[recent.modelArn], "2026-11-28T01:58:00.000Z"],
+        [[older.modelArn], "2026-11-25T01:45:00.000Z"],
+        [[recent.modelArn], "2026-11-28T01:45:00.000Z"],
       ],
     );
   });
@@ -160,8 +160,31 @@ describe("the regret check phase", () => {
     assert.equal(record?.followUpRegion, undefined);
   });
 
+  it("starts the model again for a request just before the evidence horizon whose datapoint came after the last look", async () => {
+    // Prepare: the decision at 02:00 saw in-service data to 01:58; the request at 01:57 reached CloudWatch late,
+    // after the last look too, so neither saw it (a request seen would have kept the model).
+    const stop = followedStop("cats", "v1");
+    const deps = followUpWorld([stop]);
+    deps.usage.requests.set(stop.modelArn, requestsAt("2026-11-28T01:57:00Z"));
+
+    // Act
+    const result = await checkAs(deps, [stop], "follow-up");
+
+    // Assess
+    assert.deepEqual(
+      result.restarted.map((restart) => [restart.reason, restart.lateRequests?.from]),
+      [
+        [
+          "regretted: a request at 2026-11-28T01:57:00Z arrived before the stop",
+          Date.parse("2026-11-28T01:45:00Z"),
+        ],
+      ],
+    );
+    assert.equal(deps.record(stop.modelArn)?.status, "RESTARTED");
+  });
+
   const outside: [string, string][] = [
-    ["before the evidence horizon (the decision could see that far)", "2026-11-28T01:57:00Z"],
+    ["more than 15 minutes before the decision (CloudWatch has had it since)", "2026-11-28T01:44:00Z"],
     ["after the stop (the model was no longer running)", "2026-11-28T02:01:00Z"],
   ];
   for (const [when, at] of outside) {
