@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { App, Aws, CfnParameter, Stack } from "aws-cdk-lib";
-import { Match, Template } from "aws-cdk-lib/assertions";
+import { Annotations, App, Aws, CfnParameter, Stack } from "aws-cdk-lib";
+import { Match, Template, Annotations as TemplateAnnotations } from "aws-cdk-lib/assertions";
 import { propsFromContext } from "../../infra/context.ts";
 import { BUNDLE_DIR } from "../../infra/handler-source.ts";
 import { IdleModelStopper } from "../../infra/idle-model-stopper.ts";
-import { parseGivenSettings } from "../../infra/stack-settings.ts";
 import { IdleModelStopperStack, type IdleModelStopperStackProps } from "../../infra/stopper-stack.ts";
 import {
   assetDirOf,
@@ -878,52 +877,85 @@ describe("IdleModelStopperStack with a bad setting", () => {
     });
   }
 
-  it("fails synth for a follow-up schedule that leaves more than restartLeadMinutes between two follow-ups", () => {
-    // Act and assess: a restart by rule could come after the rule's time.
-    assert.throws(() => buildStack({ followUpSchedule: "rate(1 day)" }), {
-      name: "InvalidSettingError",
-      message:
-        /^Invalid context key followUpSchedule with context key restartLeadMinutes=45 \(the default\): "rate\(1 day\)"\. Allowed: a schedule whose follow-ups come at most restartLeadMinutes \(45 minutes\) apart, such as rate\(15 minutes\): a restart by rule is made by the first follow-up from 45 minutes before the rule's time, and two of its follow-ups are up to 24h00m apart, so a model could be started after that time \(run the follow-ups more often, or raise restartLeadMinutes, at most 180\)\.$/,
-    });
-    assert.throws(() => buildStack({ followUpSchedule: "rate(1 hour)", restartLeadMinutes: "59" }), {
-      message:
-        /^Invalid context key followUpSchedule with context key restartLeadMinutes=59: "rate\(1 hour\)"\..* up to 1h00m apart/,
-    });
-    // A cron's longest gap: 23:45 to 08:00 the next day here; and one that skips days, the weekend.
-    assert.throws(
-      () => buildStack({ followUpSchedule: "cron(0/15 8-23 * * ? *)", restartLeadMinutes: "180" }),
-      {
-        message: /restartLeadMinutes=180: "cron\(0\/15 8-23 \* \* \? \*\)"\..* up to 8h15m apart/,
-      },
+  const gapWarnings = (stack: Stack) =>
+    TemplateAnnotations.fromStack(stack).findWarning(
+      "*",
+      Match.stringLikeRegexp("idle-model-stopper:follow-up-gap"),
     );
-    assert.throws(() => buildStack({ followUpSchedule: "cron(0/15 * ? * MON-FRI *)" }), {
-      message: /Allowed: .*it does not run every day, so two follow-ups are a day or more apart/,
-    });
-    assert.throws(
-      () =>
-        new IdleModelStopper(new App(), "Stopper", {
-          followUpSchedule: "rate(2 hours)",
-          restartLeadMinutes: 90,
-        }),
-      {
-        message:
-          /^Invalid IdleModelStopper prop followUpSchedule with IdleModelStopper prop restartLeadMinutes=90: /,
-      },
-    );
+
+  it("warns nothing about the follow-ups' gap with the default schedule and lead", () => {
+    assert.deepEqual(gapWarnings(defaultStack), []);
   });
 
-  it("accepts a follow-up schedule whose follow-ups come at most restartLeadMinutes apart", () => {
-    for (const context of [
-      { followUpSchedule: "rate(45 minutes)" },
-      { followUpSchedule: "rate(1 hour)", restartLeadMinutes: "60" },
-      { followUpSchedule: "rate(3 hours)", restartLeadMinutes: "180" },
-      { followUpSchedule: "cron(0/15 * * * ? *)", restartLeadMinutes: "30" },
-      { followUpSchedule: "cron(5,50 * ? * * *)" },
-    ])
-      assert.doesNotThrow(
-        () => parseGivenSettings((key) => context[key as keyof typeof context], String),
-        JSON.stringify(context),
-      );
+  it("warns, and still synthesizes, when the follow-ups come further apart than restartLeadMinutes", () => {
+    // Act: rate(1 hour) with the default lead (45) deployed before the check and must still deploy.
+    const stack = buildStack({ followUpSchedule: "rate(1 hour)" });
+
+    // Assess: one warning on the construct, naming both settings, the gap, the delay and what helps.
+    const warnings = gapWarnings(stack);
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.id, "/IdleModelStopper/Default");
+    assert.equal(
+      warnings[0]?.entry.data,
+      "followUpSchedule rate(1 hour) runs the follow-ups up to 1h00m apart, more than restartLeadMinutes 45: a " +
+        "restart by rule (tag auto-stop:restart) is made by the first follow-up from restartLeadMinutes before the " +
+        "rule's time, so it can start a model up to 15 minutes after that time. If you use restart rules, run the " +
+        "follow-ups at most 45 minutes apart, such as rate(15 minutes), or raise restartLeadMinutes to 60 or more " +
+        "(at most 180). [ack: idle-model-stopper:follow-up-gap]",
+    );
+    Template.fromStack(stack).hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "rate(1 hour)",
+    });
+  });
+
+  it("warns that a follow-up schedule that skips days can restart a model a day or more late, and synthesizes", () => {
+    // Act
+    const stack = new Stack(new App(), "Platform");
+    new IdleModelStopper(stack, "Stopper", {
+      followUpSchedule: "cron(*/5 8-18 ? * MON-FRI *)",
+      optOutTagKey: "ops",
+    });
+
+    // Assess: raising restartLeadMinutes cannot help here, so the warning does not suggest it.
+    TemplateAnnotations.fromStack(stack).hasWarning(
+      "/Platform/Stopper",
+      Match.stringLikeRegexp(
+        "^followUpSchedule cron\\(\\*/5 8-18 \\? \\* MON-FRI \\*\\) does not run every day, with restartLeadMinutes 45: a restart by rule \\(tag ops:restart\\) .* so one due on a day it does not run is made only by the first follow-up after it, a day or more late\\. If you use restart rules, run the follow-ups at most 45 minutes apart, such as rate\\(15 minutes\\), every day\\. \\[ack",
+      ),
+    );
+    Template.fromStack(stack).hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "cron(*/5 8-18 ? * MON-FRI *)",
+    });
+  });
+
+  it("lets an app without restart rules acknowledge the follow-up gap warning on its stack", () => {
+    // Prepare
+    const stack = new Stack(new App(), "Platform");
+    new IdleModelStopper(stack, "Stopper", { followUpSchedule: "rate(1 day)" });
+
+    // Act
+    Annotations.of(stack).acknowledgeWarning("idle-model-stopper:follow-up-gap");
+
+    // Assess
+    assert.deepEqual(gapWarnings(stack), []);
+  });
+
+  it("suggests raising restartLeadMinutes only when the gap is within its 180 minutes", () => {
+    // Act
+    const daily = gapWarnings(buildStack({ followUpSchedule: "rate(1 day)" }));
+    const evenings = gapWarnings(
+      buildStack({ followUpSchedule: "cron(0/15 8-23 * * ? *)", restartLeadMinutes: "180" }),
+    );
+
+    // Assess
+    assert.match(
+      String(daily[0]?.entry.data),
+      /up to 24h00m apart, .* up to 23h15m after that time\. If you use restart rules, run the follow-ups at most 45 minutes apart, such as rate\(15 minutes\)\. \[ack/,
+    );
+    assert.match(
+      String(evenings[0]?.entry.data),
+      /up to 8h15m apart, more than restartLeadMinutes 180: .* up to 5h15m after that time\. .*rate\(15 minutes\)\. \[ack/,
+    );
   });
 
   it("fails for a bad prop set in code, naming the prop", () => {
