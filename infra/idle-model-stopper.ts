@@ -45,7 +45,13 @@ import {
 } from "./handler-source.ts";
 import { OrganizationFanOut } from "./organization-fan-out.ts";
 import { FOLLOW_UP_ROLE_SUFFIX } from "./spoke-role.ts";
-import { followUpGapWarning, resolveSettings, type StackSettings } from "./stack-settings.ts";
+import {
+  followUpGapWarning,
+  ignoredPropNames,
+  ignoredPropWarning,
+  resolveSettings,
+  type StackSettings,
+} from "./stack-settings.ts";
 import { METRICS_NAMESPACE, SERVICE_NAME, StopperDashboard } from "./stopper-dashboard.ts";
 
 /** Properties of the construct; `IdleModelStopperStack` also reads each from a `cdk.json` context key of the same name. */
@@ -324,6 +330,11 @@ export class IdleModelStopper extends Construct {
     // Validate before creating anything, so a bad value fails fast, before any asset is staged.
     const settings = resolveSettings(props, "IdleModelStopper");
     const organizationMode = isOrganizationMode(settings);
+    for (const name of ignoredPropNames(props))
+      Annotations.of(this).addWarningV2(
+        "idle-model-stopper:unknown-prop",
+        ignoredPropWarning(name, "IdleModelStopper"),
+      );
     const gapWarning = followUpGapWarning(settings);
     if (gapWarning !== undefined)
       Annotations.of(this).addWarningV2("idle-model-stopper:follow-up-gap", gapWarning);

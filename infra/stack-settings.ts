@@ -536,7 +536,8 @@ function checkDeadlineMargin(
 /**
  * The props a stack takes (aws-cdk-lib's `StackProps`): `IdleModelStopperStack` hands its props to the construct
  * whole, and an app's own stack may do the same, so the construct accepts and ignores these. The `satisfies` makes
- * `tsc` fail here when aws-cdk-lib adds one.
+ * `tsc` fail here when the aws-cdk-lib this package builds with adds one; an app on a newer aws-cdk-lib than the
+ * package knows gets a synth warning for it, not an error.
  */
 const STACK_PROPS: Record<keyof StackProps, true> = {
   analyticsReporting: true,
@@ -557,33 +558,54 @@ const STACK_PROPS: Record<keyof StackProps, true> = {
 export const ACCEPTED_PROP_NAMES: readonly string[] = [...STACK_SETTING_KEYS, ...Object.keys(STACK_PROPS)];
 
 /**
- * The accepted name spelled like `name` but for case and separators (`DRY_RUN`, `dryrun`, `stack-name`), if any.
+ * The accepted name that `name` clearly means: one spelled alike but for case and separators (`DRY_RUN`, `dryrun`,
+ * `stack-name`), or else a setting with or without a trailing s (`idleMinute`, `region`). Undefined when none is.
  */
-export function closestPropName(
-  name: string,
-  accepted: readonly string[] = ACCEPTED_PROP_NAMES,
-): string | undefined {
+export function closestPropName(name: string): string | undefined {
   const spelling = (key: string) => key.replace(/[^A-Za-z0-9]/g, "").toLowerCase();
-  return accepted.find((key) => spelling(key) === spelling(name));
+  const given = spelling(name);
+  return (
+    ACCEPTED_PROP_NAMES.find((key) => spelling(key) === given) ??
+    STACK_SETTING_KEYS.find((key) => `${spelling(key)}s` === given || spelling(key) === `${given}s`)
+  );
 }
 
 /**
- * From JavaScript, nothing checks the props' names: a misspelled one (`idleMinute: 120`) would be ignored and the
- * default deployed. Every own key must be a setting or a stack's own prop.
- * @throws InvalidSettingError naming the key, the accepted one spelled alike when there is one, and every accepted one.
+ * From JavaScript, nothing checks the props' names: a misspelled setting (`idleMinute: 120`) would be ignored and
+ * the default deployed. A name that clearly means an accepted one is refused; any other is only warned about
+ * ({@link ignoredPropNames}), since a newer aws-cdk-lib's stack prop or an app's own must still deploy.
+ * @throws InvalidSettingError naming the key, the accepted one it means, and every accepted one.
  */
-function refuseUnknownProps(props: object, owner: string): void {
+function refuseMisspelledProps(props: object, owner: string): void {
   const accepted = new Set(ACCEPTED_PROP_NAMES);
   for (const key of Object.keys(props)) {
     if (accepted.has(key)) continue;
     const closest = closestPropName(key);
+    if (closest === undefined) continue;
     throw new InvalidSettingError(
       `${owner} prop name`,
       key,
-      `${closest === undefined ? "" : `${closest}, as written, or another of `}the settings ` +
-        `(${STACK_SETTING_KEYS.join(", ")}) or a stack's own props (${Object.keys(STACK_PROPS).join(", ")})`,
+      `${closest}, as written, or another of the settings (${STACK_SETTING_KEYS.join(", ")}) or a stack's own ` +
+        `props (${Object.keys(STACK_PROPS).join(", ")})`,
     );
   }
+}
+
+/**
+ * The props' names that are neither a setting nor a stack prop aws-cdk-lib 2.276 has, nor refused as a misspelled
+ * one: a newer aws-cdk-lib's stack prop, or an app's own key. The settings ignore them.
+ */
+export function ignoredPropNames(props: object): string[] {
+  const accepted = new Set(ACCEPTED_PROP_NAMES);
+  return Object.keys(props).filter((key) => !accepted.has(key) && closestPropName(key) === undefined);
+}
+
+/** The synth warning for a prop the settings ignore (see {@link ignoredPropNames}), naming it and every setting. */
+export function ignoredPropWarning(name: string, owner: string): string {
+  return (
+    `${owner} prop "${name}" is not a setting, so the stopper ignores it (fine for a stack prop of a newer ` +
+    `aws-cdk-lib or the app's own; a setting misspelled is not). The settings: ${STACK_SETTING_KEYS.join(", ")}.`
+  );
 }
 
 /** The JavaScript type each setting's prop takes, read from its default: a list for the lists of regions, accounts and OUs. */
@@ -641,14 +663,15 @@ function refuseWrongTypes(props: Partial<Record<keyof StackSettings, unknown>>, 
 
 /**
  * Applies the defaults to `props` and validates every value; errors name `<owner> prop <key>`. Props given from
- * JavaScript are checked as TypeScript would: an unknown name or a value of the wrong type is refused.
+ * JavaScript are checked as TypeScript would: a misspelled setting or a value of the wrong type is refused (any
+ * other unknown name is the caller's to warn about, {@link ignoredPropNames}).
  * @throws InvalidSettingError naming the prop, the value and what is allowed.
  */
 export function resolveSettings(
   props: Partial<Record<keyof StackSettings, unknown>>,
   owner: string,
 ): StackSettings {
-  refuseUnknownProps(props, owner);
+  refuseMisspelledProps(props, owner);
   for (const key of STACK_SETTING_KEYS) refuseToken(props[key], `${owner} prop ${key}`);
   refuseWrongTypes(props, owner);
   const given = parseGivenSettings(

@@ -809,28 +809,75 @@ describe("IdleModelStopperStack with a bad setting", () => {
     });
   });
 
-  it("fails for a prop name the construct does not know, from JavaScript, naming the one spelled alike", () => {
+  it("fails for a prop name that clearly means a setting, from JavaScript, naming the setting", () => {
     // Act and assess: JavaScript passes what TypeScript would refuse; the default would have been deployed.
     const fromJavaScript = (props: Record<string, unknown>) => props as IdleModelStopperStackProps;
     assert.throws(() => new IdleModelStopper(new App(), "Stopper", fromJavaScript({ idleMinute: 120 })), {
       name: "InvalidSettingError",
       message:
-        /^Invalid IdleModelStopper prop name: "idleMinute"\. Allowed: the settings \(idleMinutes, optOutTagKey, .*\) or a stack's own props \(.*\benv\b.*\)\.$/,
+        /^Invalid IdleModelStopper prop name: "idleMinute"\. Allowed: idleMinutes, as written, or another of the settings \(idleMinutes, optOutTagKey, .*\) or a stack's own props \(.*\benv\b.*\)\.$/,
     });
     for (const [given, closest] of [
       ["dryrun", "dryRun"],
       ["DRY_RUN", "dryRun"],
       ["idle-minutes", "idleMinutes"],
       ["stackname", "stackName"],
+      ["region", "regions"],
+      ["Account", "accounts"],
+      ["dryRuns", "dryRun"],
     ] as const)
       assert.throws(() => new IdleModelStopperStack(new App(), "Stack", fromJavaScript({ [given]: "x" })), {
         message: new RegExp(
           `^Invalid IdleModelStopperStack prop name: "${given}"\\. Allowed: ${closest}, as written, or another`,
         ),
       });
-    assert.throws(() => new IdleModelStopper(new App(), "Stopper", fromJavaScript({ colour: "blue" })), {
-      message: /^Invalid IdleModelStopper prop name: "colour"\. Allowed: the settings \(idleMinutes, /,
+  });
+
+  const unknownPropWarnings = (stack: Stack) =>
+    TemplateAnnotations.fromStack(stack).findWarning(
+      "*",
+      Match.stringLikeRegexp("idle-model-stopper:unknown-prop"),
+    );
+
+  it("warns about any other unknown prop name, naming it and the settings, and still synthesizes", () => {
+    // Prepare: an app's own key beside the settings, from JavaScript.
+    const stack = new Stack(new App(), "Platform");
+    const props = { colour: "blue", idleMinutes: 120 } as IdleModelStopperStackProps;
+
+    // Act
+    new IdleModelStopper(stack, "Stopper", props);
+
+    // Assess
+    const warnings = unknownPropWarnings(stack);
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.id, "/Platform/Stopper");
+    assert.match(
+      String(warnings[0]?.entry.data),
+      /^IdleModelStopper prop "colour" is not a setting, so the stopper ignores it \(fine for a stack prop of a newer aws-cdk-lib or the app's own; a setting misspelled is not\)\. The settings: idleMinutes, optOutTagKey, .*, mapConcurrency\. \[ack: idle-model-stopper:unknown-prop\]$/,
+    );
+    Template.fromStack(stack).hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ IDLE_MINUTES: "120" }) },
     });
+  });
+
+  it("deploys with a stack prop of a newer aws-cdk-lib, warning once on the stack and passing it on", () => {
+    // Prepare: a StackProps key aws-cdk-lib 2.276 does not have, handed to the stack whole.
+    const props = { someNewStackOption: true, stackName: "Stopper" } as IdleModelStopperStackProps;
+
+    // Act
+    const stack = new IdleModelStopperStack(new App(), "Stack", props);
+
+    // Assess: one warning, on the stack, not again on the construct it hands the props to.
+    const warnings = unknownPropWarnings(stack);
+    assert.deepEqual(
+      warnings.map((warning) => warning.id),
+      ["/Stack"],
+    );
+    assert.match(
+      String(warnings[0]?.entry.data),
+      /^IdleModelStopperStack prop "someNewStackOption" is not a setting/,
+    );
+    assert.equal(stack.stackName, "Stopper");
   });
 
   it("accepts a stack's own props beside the settings, in the stack and in the construct it hands them to", () => {
@@ -841,15 +888,19 @@ describe("IdleModelStopperStack with a bad setting", () => {
       description: "stops idle models",
       tags: { team: "ml" },
       terminationProtection: true,
+      propertyInjectors: [],
       idleMinutes: 120,
     };
 
     // Act
     const stack = new IdleModelStopperStack(new App(), "Stack", props);
-    new IdleModelStopper(new Stack(new App(), "Platform"), "Stopper", props);
+    const platform = new Stack(new App(), "Platform");
+    new IdleModelStopper(platform, "Stopper", props);
 
-    // Assess
+    // Assess: accepted without a warning.
     assert.equal(stack.stackName, "Stopper");
+    assert.deepEqual(unknownPropWarnings(stack), []);
+    assert.deepEqual(unknownPropWarnings(platform), []);
     Template.fromStack(stack).hasResourceProperties("AWS::Lambda::Function", {
       Environment: { Variables: Match.objectLike({ IDLE_MINUTES: "120" }) },
     });
