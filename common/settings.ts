@@ -212,6 +212,9 @@ const parsePrice = (raw: string): number | undefined => {
  */
 export const LATE_METRICS_MINUTES = 15;
 
+/** The longest lead restartLeadMinutes allows: synth's follow-up gap warning suggests raising it only up to this. */
+export const MAX_RESTART_LEAD_MINUTES = 180;
+
 /** Every runtime setting, in the order the README's configuration table lists them. */
 export const SETTINGS: readonly SettingSpec[] = [
   {
@@ -415,8 +418,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: "RESTART_LEAD_MINUTES",
     // Starting a model can take up to 30 minutes, and the follow-up function runs every 15.
     default: 45,
-    allowed: "a whole number of minutes from 30 to 180 before a restart rule's time",
-    parse: integerIn(30, 180),
+    allowed: `a whole number of minutes from 30 to ${MAX_RESTART_LEAD_MINUTES} before a restart rule's time`,
+    parse: integerIn(30, MAX_RESTART_LEAD_MINUTES),
     format: String,
   },
 ] as SettingSpec[];

@@ -3,7 +3,7 @@
  * dashboard. `IdleModelStopperStack` is this construct in a stack of its own; apps that have a stack already can add
  * the construct to it.
  */
-import { Aws, Duration, RemovalPolicy, Stack, TimeZone, Validations } from "aws-cdk-lib";
+import { Annotations, Aws, Duration, RemovalPolicy, Stack, TimeZone, Validations } from "aws-cdk-lib";
 import { type Alarm, type Dashboard, type IMetric, Stats } from "aws-cdk-lib/aws-cloudwatch";
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, type IRole, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
@@ -45,7 +45,13 @@ import {
 } from "./handler-source.ts";
 import { OrganizationFanOut } from "./organization-fan-out.ts";
 import { FOLLOW_UP_ROLE_SUFFIX } from "./spoke-role.ts";
-import { resolveSettings, type StackSettings } from "./stack-settings.ts";
+import {
+  followUpGapWarning,
+  ignoredPropNames,
+  ignoredPropWarning,
+  resolveSettings,
+  type StackSettings,
+} from "./stack-settings.ts";
 import { METRICS_NAMESPACE, SERVICE_NAME, StopperDashboard } from "./stopper-dashboard.ts";
 
 /** Properties of the construct; `IdleModelStopperStack` also reads each from a `cdk.json` context key of the same name. */
@@ -324,6 +330,14 @@ export class IdleModelStopper extends Construct {
     // Validate before creating anything, so a bad value fails fast, before any asset is staged.
     const settings = resolveSettings(props, "IdleModelStopper");
     const organizationMode = isOrganizationMode(settings);
+    for (const name of ignoredPropNames(props))
+      Annotations.of(this).addWarningV2(
+        "idle-model-stopper:unknown-prop",
+        ignoredPropWarning(name, "IdleModelStopper"),
+      );
+    const gapWarning = followUpGapWarning(settings);
+    if (gapWarning !== undefined)
+      Annotations.of(this).addWarningV2("idle-model-stopper:follow-up-gap", gapWarning);
 
     this.logTable = new Table(this, "LogTable", {
       partitionKey: { name: "modelArn", type: AttributeType.STRING },

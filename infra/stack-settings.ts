@@ -22,6 +22,7 @@ import {
   InvalidSettingError,
   integerIn,
   MARGINS_PER_TIMEOUT,
+  MAX_RESTART_LEAD_MINUTES,
   parseBoolean,
   readSettings,
   SETTINGS,
@@ -319,7 +320,6 @@ export function parseGivenSettings(
   checkOrganization(organization, describe);
   checkListedItems(organization, (given.regions ?? []) as readonly string[], describe);
   checkWarnSchedule(given, describe);
-  checkFollowUpSchedule(given, describe);
   return given as Partial<StackSettings>;
 }
 
@@ -327,6 +327,26 @@ const MINUTES_PER: Readonly<Record<string, number>> = { minute: 1, hour: 60, day
 const ALL = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
 const covers = (field: readonly unknown[], all: readonly number[]) =>
   all.every((value) => field.includes(value));
+const DAY_NUMBERS: Readonly<Record<string, number>> = {
+  SUN: 1,
+  MON: 2,
+  TUE: 3,
+  WED: 4,
+  THU: 5,
+  FRI: 6,
+  SAT: 7,
+};
+
+/**
+ * Whether a day-of-week field is one range round the whole week that starts on another day than Sunday (`MON-SUN`,
+ * `3-2`): aws-cron-parser reads a range that wraps past Saturday as no day at all.
+ */
+function isWholeWeekRange(field: string): boolean {
+  const range = /^(\w+)-(\w+)$/.exec(field);
+  if (!range) return false;
+  const [from, to] = [range[1], range[2]].map((day = "") => DAY_NUMBERS[day.toUpperCase()] ?? Number(day));
+  return from !== undefined && to !== undefined && (to % 7) + 1 === from;
+}
 
 /**
  * The longest time between two consecutive firings of a schedule (parsed by `parseSchedule`), in minutes, on the
@@ -339,9 +359,13 @@ export function longestScheduleGapMinutes(expression: string): number | undefine
   if (rate) return Number(rate[1]) * (MINUTES_PER[(rate[2] ?? "").replace(/s$/, "")] ?? Number.NaN);
   const cron = CRON_PATTERN.exec(expression);
   if (!cron?.[1]) return undefined;
+  const [, , dayOfMonth, , dayOfWeek = ""] = cron[1].split(/\s+/);
   const parsed = AwsCronParser.parse(cron[1]);
   const everyDayOfMonth = covers(parsed.daysOfMonth, ALL(1, 31)) && parsed.daysOfWeek.length === 0;
-  const everyDayOfWeek = parsed.daysOfMonth.length === 0 && covers(parsed.daysOfWeek, ALL(1, 7));
+  const everyDayOfWeek =
+    parsed.daysOfMonth.length === 0 &&
+    (covers(parsed.daysOfWeek, ALL(1, 7)) ||
+      (dayOfMonth === "?" && parsed.daysOfWeek.length === 0 && isWholeWeekRange(dayOfWeek)));
   if (!covers(parsed.months, ALL(1, 12)) || !(everyDayOfMonth || everyDayOfWeek)) return undefined;
   const times = (parsed.hours as number[]).flatMap((hour) =>
     (parsed.minutes as number[]).map((minute) => hour * 60 + minute),
@@ -354,32 +378,43 @@ export function longestScheduleGapMinutes(expression: string): number | undefine
   );
 }
 
+const durationText = (minutes: number) =>
+  minutes < 60
+    ? `${minutes} minute${minutes === 1 ? "" : "s"}`
+    : `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+
 /**
- * A restart by rule is made by the first follow-up from restartLeadMinutes before the rule's time, so the
- * follow-ups must come at most restartLeadMinutes apart, or a model could be started after the time its rule says
- * it must be running (rate(1 day) would start it up to a day late).
- * @throws InvalidSettingError naming both settings, their values, the schedule's longest gap and what is allowed.
+ * A restart by rule is made by the first follow-up from restartLeadMinutes before the rule's time, so with
+ * follow-ups further apart than that a model can be started after the time its rule says it must be running
+ * (rate(1 day) would start it up to a day late). Only models tagged with a restart rule are affected, which synth
+ * cannot know, so this is a warning for the construct to show, never an error.
+ * @returns the warning, naming both settings, their values, the gap, what can happen and what helps; or undefined
+ * when the follow-ups come at most restartLeadMinutes apart.
  */
-function checkFollowUpSchedule(
-  given: Partial<Record<keyof StackSettings, unknown>>,
-  describe: (key: keyof StackSettings) => string,
-): void {
-  const schedule = (given.followUpSchedule ?? DEFAULT_INFRA_SETTINGS.followUpSchedule) as string;
-  const lead = (given.restartLeadMinutes ?? DEFAULT_SETTINGS.restartLeadMinutes) as number;
+export function followUpGapWarning(
+  settings: Pick<StackSettings, "followUpSchedule" | "restartLeadMinutes" | "optOutTagKey">,
+): string | undefined {
+  const { followUpSchedule: schedule, restartLeadMinutes: lead, optOutTagKey } = settings;
   const gap = longestScheduleGapMinutes(schedule);
-  if (gap !== undefined && gap <= lead) return;
-  const gapText =
-    gap === undefined
-      ? "it does not run every day, so two follow-ups are a day or more apart"
-      : `two of its follow-ups are up to ${Math.floor(gap / 60)}h${String(gap % 60).padStart(2, "0")}m apart`;
-  throw new InvalidSettingError(
-    `${describe("followUpSchedule")} with ${describe("restartLeadMinutes")}=${lead}` +
-      (given.restartLeadMinutes === undefined ? " (the default)" : ""),
-    schedule,
-    `a schedule whose follow-ups come at most restartLeadMinutes (${lead} minutes) apart, such as rate(15 minutes): ` +
-      `a restart by rule is made by the first follow-up from ${lead} minutes before the rule's time, and ${gapText}, ` +
-      "so a model could be started after that time (run the follow-ups more often, or raise restartLeadMinutes, " +
-      "at most 180)",
+  if (gap !== undefined && gap <= lead) return undefined;
+  const rule =
+    `a restart by rule (tag ${optOutTagKey}:restart) is made by the first follow-up from restartLeadMinutes ` +
+    "before the rule's time";
+  const often = `run the follow-ups at most ${lead} minutes apart, such as rate(15 minutes)`;
+  if (gap === undefined)
+    return (
+      `followUpSchedule ${schedule} does not run every day, with restartLeadMinutes ${lead}: ${rule}, so one due ` +
+      "on a day it does not run is made only by the first follow-up after it, a day or more late. If you use " +
+      `restart rules, ${often}, every day.`
+    );
+  const raise =
+    gap <= MAX_RESTART_LEAD_MINUTES
+      ? `, or raise restartLeadMinutes to ${gap} or more (at most ${MAX_RESTART_LEAD_MINUTES})`
+      : "";
+  return (
+    `followUpSchedule ${schedule} runs the follow-ups up to ${durationText(gap)} apart, more than ` +
+    `restartLeadMinutes ${lead}: ${rule}, so it can start a model up to ${durationText(gap - lead)} after that ` +
+    `time. If you use restart rules, ${often}${raise}.`
   );
 }
 
@@ -501,7 +536,8 @@ function checkDeadlineMargin(
 /**
  * The props a stack takes (aws-cdk-lib's `StackProps`): `IdleModelStopperStack` hands its props to the construct
  * whole, and an app's own stack may do the same, so the construct accepts and ignores these. The `satisfies` makes
- * `tsc` fail here when aws-cdk-lib adds one.
+ * `tsc` fail here when the aws-cdk-lib this package builds with adds one; an app on a newer aws-cdk-lib than the
+ * package knows gets a synth warning for it, not an error.
  */
 const STACK_PROPS: Record<keyof StackProps, true> = {
   analyticsReporting: true,
@@ -522,33 +558,54 @@ const STACK_PROPS: Record<keyof StackProps, true> = {
 export const ACCEPTED_PROP_NAMES: readonly string[] = [...STACK_SETTING_KEYS, ...Object.keys(STACK_PROPS)];
 
 /**
- * The accepted name spelled like `name` but for case and separators (`DRY_RUN`, `dryrun`, `stack-name`), if any.
+ * The accepted name that `name` clearly means: one spelled alike but for case and separators (`DRY_RUN`, `dryrun`,
+ * `stack-name`), or else a setting with or without a trailing s (`idleMinute`, `region`). Undefined when none is.
  */
-export function closestPropName(
-  name: string,
-  accepted: readonly string[] = ACCEPTED_PROP_NAMES,
-): string | undefined {
+export function closestPropName(name: string): string | undefined {
   const spelling = (key: string) => key.replace(/[^A-Za-z0-9]/g, "").toLowerCase();
-  return accepted.find((key) => spelling(key) === spelling(name));
+  const given = spelling(name);
+  return (
+    ACCEPTED_PROP_NAMES.find((key) => spelling(key) === given) ??
+    STACK_SETTING_KEYS.find((key) => `${spelling(key)}s` === given || spelling(key) === `${given}s`)
+  );
 }
 
 /**
- * From JavaScript, nothing checks the props' names: a misspelled one (`idleMinute: 120`) would be ignored and the
- * default deployed. Every own key must be a setting or a stack's own prop.
- * @throws InvalidSettingError naming the key, the accepted one spelled alike when there is one, and every accepted one.
+ * From JavaScript, nothing checks the props' names: a misspelled setting (`idleMinute: 120`) would be ignored and
+ * the default deployed. A name that clearly means an accepted one is refused; any other is only warned about
+ * ({@link ignoredPropNames}), since a newer aws-cdk-lib's stack prop or an app's own must still deploy.
+ * @throws InvalidSettingError naming the key, the accepted one it means, and every accepted one.
  */
-function refuseUnknownProps(props: object, owner: string): void {
+function refuseMisspelledProps(props: object, owner: string): void {
   const accepted = new Set(ACCEPTED_PROP_NAMES);
   for (const key of Object.keys(props)) {
     if (accepted.has(key)) continue;
     const closest = closestPropName(key);
+    if (closest === undefined) continue;
     throw new InvalidSettingError(
       `${owner} prop name`,
       key,
-      `${closest === undefined ? "" : `${closest}, as written, or another of `}the settings ` +
-        `(${STACK_SETTING_KEYS.join(", ")}) or a stack's own props (${Object.keys(STACK_PROPS).join(", ")})`,
+      `${closest}, as written, or another of the settings (${STACK_SETTING_KEYS.join(", ")}) or a stack's own ` +
+        `props (${Object.keys(STACK_PROPS).join(", ")})`,
     );
   }
+}
+
+/**
+ * The props' names that are neither a setting nor a stack prop aws-cdk-lib 2.276 has, nor refused as a misspelled
+ * one: a newer aws-cdk-lib's stack prop, or an app's own key. The settings ignore them.
+ */
+export function ignoredPropNames(props: object): string[] {
+  const accepted = new Set(ACCEPTED_PROP_NAMES);
+  return Object.keys(props).filter((key) => !accepted.has(key) && closestPropName(key) === undefined);
+}
+
+/** The synth warning for a prop the settings ignore (see {@link ignoredPropNames}), naming it and every setting. */
+export function ignoredPropWarning(name: string, owner: string): string {
+  return (
+    `${owner} prop "${name}" is not a setting, so the stopper ignores it (fine for a stack prop of a newer ` +
+    `aws-cdk-lib or the app's own; a setting misspelled is not). The settings: ${STACK_SETTING_KEYS.join(", ")}.`
+  );
 }
 
 /** The JavaScript type each setting's prop takes, read from its default: a list for the lists of regions, accounts and OUs. */
@@ -606,14 +663,15 @@ function refuseWrongTypes(props: Partial<Record<keyof StackSettings, unknown>>, 
 
 /**
  * Applies the defaults to `props` and validates every value; errors name `<owner> prop <key>`. Props given from
- * JavaScript are checked as TypeScript would: an unknown name or a value of the wrong type is refused.
+ * JavaScript are checked as TypeScript would: a misspelled setting or a value of the wrong type is refused (any
+ * other unknown name is the caller's to warn about, {@link ignoredPropNames}).
  * @throws InvalidSettingError naming the prop, the value and what is allowed.
  */
 export function resolveSettings(
   props: Partial<Record<keyof StackSettings, unknown>>,
   owner: string,
 ): StackSettings {
-  refuseUnknownProps(props, owner);
+  refuseMisspelledProps(props, owner);
   for (const key of STACK_SETTING_KEYS) refuseToken(props[key], `${owner} prop ${key}`);
   refuseWrongTypes(props, owner);
   const given = parseGivenSettings(

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
+import { Annotations, CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Dashboard } from "aws-cdk-lib/aws-cloudwatch";
 import type { Table } from "aws-cdk-lib/aws-dynamodb";
 import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
@@ -7,7 +7,7 @@ import type { Topic } from "aws-cdk-lib/aws-sns";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { IdleModelStopper, type IdleModelStopperProps } from "./idle-model-stopper.ts";
-import { resolveSettings } from "./stack-settings.ts";
+import { ignoredPropNames, ignoredPropWarning, resolveSettings } from "./stack-settings.ts";
 
 /** Properties of the stack: the construct's, each also a `cdk.json` context key of the same name, and the stack's. */
 export interface IdleModelStopperStackProps extends IdleModelStopperProps, StackProps {}
@@ -41,9 +41,21 @@ export class IdleModelStopperStack extends Stack {
       ...props,
     });
 
+    // A prop that is not a setting (a newer aws-cdk-lib's stack prop, the app's own) is warned about here, once,
+    // and not handed to the construct, which would warn about it again.
+    const ignored = ignoredPropNames(props);
+    for (const name of ignored)
+      Annotations.of(this).addWarningV2(
+        "idle-model-stopper:unknown-prop",
+        ignoredPropWarning(name, "IdleModelStopperStack"),
+      );
+    const stopperProps = Object.fromEntries(
+      Object.entries(props).filter(([key]) => !ignored.includes(key)),
+    ) as IdleModelStopperStackProps;
+
     // "Default" leaves the construct out of the resources' logical ids, so they are the same as when the
     // resources sat in the stack itself: an update never replaces the log table.
-    this.stopper = new IdleModelStopper(this, "Default", props);
+    this.stopper = new IdleModelStopper(this, "Default", stopperProps);
     this.logTable = this.stopper.logTable;
     this.stopperFunction = this.stopper.stopperFunction;
     this.schedule = this.stopper.schedule;

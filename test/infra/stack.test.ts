@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { App, Aws, CfnParameter, Stack } from "aws-cdk-lib";
-import { Match, Template } from "aws-cdk-lib/assertions";
+import { Annotations, App, Aws, CfnParameter, Stack } from "aws-cdk-lib";
+import { Match, Template, Annotations as TemplateAnnotations } from "aws-cdk-lib/assertions";
 import { propsFromContext } from "../../infra/context.ts";
 import { BUNDLE_DIR } from "../../infra/handler-source.ts";
 import { IdleModelStopper } from "../../infra/idle-model-stopper.ts";
-import { parseGivenSettings } from "../../infra/stack-settings.ts";
 import { IdleModelStopperStack, type IdleModelStopperStackProps } from "../../infra/stopper-stack.ts";
 import {
   assetDirOf,
@@ -810,28 +809,75 @@ describe("IdleModelStopperStack with a bad setting", () => {
     });
   });
 
-  it("fails for a prop name the construct does not know, from JavaScript, naming the one spelled alike", () => {
+  it("fails for a prop name that clearly means a setting, from JavaScript, naming the setting", () => {
     // Act and assess: JavaScript passes what TypeScript would refuse; the default would have been deployed.
     const fromJavaScript = (props: Record<string, unknown>) => props as IdleModelStopperStackProps;
     assert.throws(() => new IdleModelStopper(new App(), "Stopper", fromJavaScript({ idleMinute: 120 })), {
       name: "InvalidSettingError",
       message:
-        /^Invalid IdleModelStopper prop name: "idleMinute"\. Allowed: the settings \(idleMinutes, optOutTagKey, .*\) or a stack's own props \(.*\benv\b.*\)\.$/,
+        /^Invalid IdleModelStopper prop name: "idleMinute"\. Allowed: idleMinutes, as written, or another of the settings \(idleMinutes, optOutTagKey, .*\) or a stack's own props \(.*\benv\b.*\)\.$/,
     });
     for (const [given, closest] of [
       ["dryrun", "dryRun"],
       ["DRY_RUN", "dryRun"],
       ["idle-minutes", "idleMinutes"],
       ["stackname", "stackName"],
+      ["region", "regions"],
+      ["Account", "accounts"],
+      ["dryRuns", "dryRun"],
     ] as const)
       assert.throws(() => new IdleModelStopperStack(new App(), "Stack", fromJavaScript({ [given]: "x" })), {
         message: new RegExp(
           `^Invalid IdleModelStopperStack prop name: "${given}"\\. Allowed: ${closest}, as written, or another`,
         ),
       });
-    assert.throws(() => new IdleModelStopper(new App(), "Stopper", fromJavaScript({ colour: "blue" })), {
-      message: /^Invalid IdleModelStopper prop name: "colour"\. Allowed: the settings \(idleMinutes, /,
+  });
+
+  const unknownPropWarnings = (stack: Stack) =>
+    TemplateAnnotations.fromStack(stack).findWarning(
+      "*",
+      Match.stringLikeRegexp("idle-model-stopper:unknown-prop"),
+    );
+
+  it("warns about any other unknown prop name, naming it and the settings, and still synthesizes", () => {
+    // Prepare: an app's own key beside the settings, from JavaScript.
+    const stack = new Stack(new App(), "Platform");
+    const props = { colour: "blue", idleMinutes: 120 } as IdleModelStopperStackProps;
+
+    // Act
+    new IdleModelStopper(stack, "Stopper", props);
+
+    // Assess
+    const warnings = unknownPropWarnings(stack);
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.id, "/Platform/Stopper");
+    assert.match(
+      String(warnings[0]?.entry.data),
+      /^IdleModelStopper prop "colour" is not a setting, so the stopper ignores it \(fine for a stack prop of a newer aws-cdk-lib or the app's own; a setting misspelled is not\)\. The settings: idleMinutes, optOutTagKey, .*, mapConcurrency\. \[ack: idle-model-stopper:unknown-prop\]$/,
+    );
+    Template.fromStack(stack).hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ IDLE_MINUTES: "120" }) },
     });
+  });
+
+  it("deploys with a stack prop of a newer aws-cdk-lib, warning once on the stack and passing it on", () => {
+    // Prepare: a StackProps key aws-cdk-lib 2.276 does not have, handed to the stack whole.
+    const props = { someNewStackOption: true, stackName: "Stopper" } as IdleModelStopperStackProps;
+
+    // Act
+    const stack = new IdleModelStopperStack(new App(), "Stack", props);
+
+    // Assess: one warning, on the stack, not again on the construct it hands the props to.
+    const warnings = unknownPropWarnings(stack);
+    assert.deepEqual(
+      warnings.map((warning) => warning.id),
+      ["/Stack"],
+    );
+    assert.match(
+      String(warnings[0]?.entry.data),
+      /^IdleModelStopperStack prop "someNewStackOption" is not a setting/,
+    );
+    assert.equal(stack.stackName, "Stopper");
   });
 
   it("accepts a stack's own props beside the settings, in the stack and in the construct it hands them to", () => {
@@ -842,15 +888,19 @@ describe("IdleModelStopperStack with a bad setting", () => {
       description: "stops idle models",
       tags: { team: "ml" },
       terminationProtection: true,
+      propertyInjectors: [],
       idleMinutes: 120,
     };
 
     // Act
     const stack = new IdleModelStopperStack(new App(), "Stack", props);
-    new IdleModelStopper(new Stack(new App(), "Platform"), "Stopper", props);
+    const platform = new Stack(new App(), "Platform");
+    new IdleModelStopper(platform, "Stopper", props);
 
-    // Assess
+    // Assess: accepted without a warning.
     assert.equal(stack.stackName, "Stopper");
+    assert.deepEqual(unknownPropWarnings(stack), []);
+    assert.deepEqual(unknownPropWarnings(platform), []);
     Template.fromStack(stack).hasResourceProperties("AWS::Lambda::Function", {
       Environment: { Variables: Match.objectLike({ IDLE_MINUTES: "120" }) },
     });
@@ -878,52 +928,85 @@ describe("IdleModelStopperStack with a bad setting", () => {
     });
   }
 
-  it("fails synth for a follow-up schedule that leaves more than restartLeadMinutes between two follow-ups", () => {
-    // Act and assess: a restart by rule could come after the rule's time.
-    assert.throws(() => buildStack({ followUpSchedule: "rate(1 day)" }), {
-      name: "InvalidSettingError",
-      message:
-        /^Invalid context key followUpSchedule with context key restartLeadMinutes=45 \(the default\): "rate\(1 day\)"\. Allowed: a schedule whose follow-ups come at most restartLeadMinutes \(45 minutes\) apart, such as rate\(15 minutes\): a restart by rule is made by the first follow-up from 45 minutes before the rule's time, and two of its follow-ups are up to 24h00m apart, so a model could be started after that time \(run the follow-ups more often, or raise restartLeadMinutes, at most 180\)\.$/,
-    });
-    assert.throws(() => buildStack({ followUpSchedule: "rate(1 hour)", restartLeadMinutes: "59" }), {
-      message:
-        /^Invalid context key followUpSchedule with context key restartLeadMinutes=59: "rate\(1 hour\)"\..* up to 1h00m apart/,
-    });
-    // A cron's longest gap: 23:45 to 08:00 the next day here; and one that skips days, the weekend.
-    assert.throws(
-      () => buildStack({ followUpSchedule: "cron(0/15 8-23 * * ? *)", restartLeadMinutes: "180" }),
-      {
-        message: /restartLeadMinutes=180: "cron\(0\/15 8-23 \* \* \? \*\)"\..* up to 8h15m apart/,
-      },
+  const gapWarnings = (stack: Stack) =>
+    TemplateAnnotations.fromStack(stack).findWarning(
+      "*",
+      Match.stringLikeRegexp("idle-model-stopper:follow-up-gap"),
     );
-    assert.throws(() => buildStack({ followUpSchedule: "cron(0/15 * ? * MON-FRI *)" }), {
-      message: /Allowed: .*it does not run every day, so two follow-ups are a day or more apart/,
-    });
-    assert.throws(
-      () =>
-        new IdleModelStopper(new App(), "Stopper", {
-          followUpSchedule: "rate(2 hours)",
-          restartLeadMinutes: 90,
-        }),
-      {
-        message:
-          /^Invalid IdleModelStopper prop followUpSchedule with IdleModelStopper prop restartLeadMinutes=90: /,
-      },
-    );
+
+  it("warns nothing about the follow-ups' gap with the default schedule and lead", () => {
+    assert.deepEqual(gapWarnings(defaultStack), []);
   });
 
-  it("accepts a follow-up schedule whose follow-ups come at most restartLeadMinutes apart", () => {
-    for (const context of [
-      { followUpSchedule: "rate(45 minutes)" },
-      { followUpSchedule: "rate(1 hour)", restartLeadMinutes: "60" },
-      { followUpSchedule: "rate(3 hours)", restartLeadMinutes: "180" },
-      { followUpSchedule: "cron(0/15 * * * ? *)", restartLeadMinutes: "30" },
-      { followUpSchedule: "cron(5,50 * ? * * *)" },
-    ])
-      assert.doesNotThrow(
-        () => parseGivenSettings((key) => context[key as keyof typeof context], String),
-        JSON.stringify(context),
-      );
+  it("warns, and still synthesizes, when the follow-ups come further apart than restartLeadMinutes", () => {
+    // Act: rate(1 hour) with the default lead (45) deployed before the check and must still deploy.
+    const stack = buildStack({ followUpSchedule: "rate(1 hour)" });
+
+    // Assess: one warning on the construct, naming both settings, the gap, the delay and what helps.
+    const warnings = gapWarnings(stack);
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.id, "/IdleModelStopper/Default");
+    assert.equal(
+      warnings[0]?.entry.data,
+      "followUpSchedule rate(1 hour) runs the follow-ups up to 1h00m apart, more than restartLeadMinutes 45: a " +
+        "restart by rule (tag auto-stop:restart) is made by the first follow-up from restartLeadMinutes before the " +
+        "rule's time, so it can start a model up to 15 minutes after that time. If you use restart rules, run the " +
+        "follow-ups at most 45 minutes apart, such as rate(15 minutes), or raise restartLeadMinutes to 60 or more " +
+        "(at most 180). [ack: idle-model-stopper:follow-up-gap]",
+    );
+    Template.fromStack(stack).hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "rate(1 hour)",
+    });
+  });
+
+  it("warns that a follow-up schedule that skips days can restart a model a day or more late, and synthesizes", () => {
+    // Act
+    const stack = new Stack(new App(), "Platform");
+    new IdleModelStopper(stack, "Stopper", {
+      followUpSchedule: "cron(*/5 8-18 ? * MON-FRI *)",
+      optOutTagKey: "ops",
+    });
+
+    // Assess: raising restartLeadMinutes cannot help here, so the warning does not suggest it.
+    TemplateAnnotations.fromStack(stack).hasWarning(
+      "/Platform/Stopper",
+      Match.stringLikeRegexp(
+        "^followUpSchedule cron\\(\\*/5 8-18 \\? \\* MON-FRI \\*\\) does not run every day, with restartLeadMinutes 45: a restart by rule \\(tag ops:restart\\) .* so one due on a day it does not run is made only by the first follow-up after it, a day or more late\\. If you use restart rules, run the follow-ups at most 45 minutes apart, such as rate\\(15 minutes\\), every day\\. \\[ack",
+      ),
+    );
+    Template.fromStack(stack).hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "cron(*/5 8-18 ? * MON-FRI *)",
+    });
+  });
+
+  it("lets an app without restart rules acknowledge the follow-up gap warning on its stack", () => {
+    // Prepare
+    const stack = new Stack(new App(), "Platform");
+    new IdleModelStopper(stack, "Stopper", { followUpSchedule: "rate(1 day)" });
+
+    // Act
+    Annotations.of(stack).acknowledgeWarning("idle-model-stopper:follow-up-gap");
+
+    // Assess
+    assert.deepEqual(gapWarnings(stack), []);
+  });
+
+  it("suggests raising restartLeadMinutes only when the gap is within its 180 minutes", () => {
+    // Act
+    const daily = gapWarnings(buildStack({ followUpSchedule: "rate(1 day)" }));
+    const evenings = gapWarnings(
+      buildStack({ followUpSchedule: "cron(0/15 8-23 * * ? *)", restartLeadMinutes: "180" }),
+    );
+
+    // Assess
+    assert.match(
+      String(daily[0]?.entry.data),
+      /up to 24h00m apart, .* up to 23h15m after that time\. If you use restart rules, run the follow-ups at most 45 minutes apart, such as rate\(15 minutes\)\. \[ack/,
+    );
+    assert.match(
+      String(evenings[0]?.entry.data),
+      /up to 8h15m apart, more than restartLeadMinutes 180: .* up to 5h15m after that time\. .*rate\(15 minutes\)\. \[ack/,
+    );
   });
 
   it("fails for a bad prop set in code, naming the prop", () => {
