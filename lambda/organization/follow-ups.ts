@@ -9,8 +9,9 @@
  * in that account and the log on that account's keys. Accounts go a few at a time; a failure in one account (no
  * spoke role, an API error) is reported and never stops the others; an account not begun before the deadline is
  * left to the next follow-up, 15 minutes later. One summary, one digest and one set of metrics for all accounts.
- * Without OUs, an account no longer listed is left out (logged): the hub's grant to assume its role went with it;
- * so is the hub's own account with `includeHubAccount=false`, where the hub's roles have no grant.
+ * Without OUs, an account no longer listed is followed up while the hub may still assume its role, and only logged
+ * once it may not; the hub's own account is left out with `includeHubAccount=false`, where the hub's roles have no
+ * grant.
  */
 
 import pLimit from "p-limit";
@@ -61,16 +62,23 @@ export async function runOrganizationFollowUp(
   }
   const found = config.dryRun ? [] : followUpAccounts(keys, organization.hubAccountId, config.regions);
   // The hub's own account only while it is served (includeHubAccount: its roles have no grant there otherwise).
-  // Without OUs the other accounts served are known: the records of an account taken off the list (whose role the
-  // hub may no longer assume) are left, not reported as a failure every 15 minutes until they expire.
-  const served = (accountId: string) =>
-    accountId === organization.hubAccountId
-      ? organization.includeHubAccount
-      : organization.organizationalUnits.length > 0 || organization.accounts.includes(accountId);
-  const accounts = found.filter(({ accountId }) => served(accountId));
-  const leftOut = found.filter(({ accountId }) => !served(accountId)).map(({ accountId }) => accountId);
-  if (leftOut.length > 0)
-    deps.logger.info("accounts no longer served: their stops are not followed up", { accounts: leftOut });
+  const hubLeftOut = (accountId: string) =>
+    accountId === organization.hubAccountId && !organization.includeHubAccount;
+  // Without OUs the accounts served are known. One taken off the list is still followed up if the hub may assume its
+  // role (its wrong stops are still the stopper's to undo); if not, that is logged, not reported every 15 minutes
+  // until its records expire.
+  const unlisted = (accountId: string) =>
+    accountId !== organization.hubAccountId &&
+    organization.organizationalUnits.length === 0 &&
+    !organization.accounts.includes(accountId);
+  const accounts = found.filter(({ accountId }) => !hubLeftOut(accountId));
+  if (accounts.length < found.length)
+    deps.logger.warn(
+      "the hub's own account is not served (includeHubAccount=false): its stops are not followed up",
+      {
+        accountId: organization.hubAccountId,
+      },
+    );
   const marginMs = config.deadlineMarginSeconds * 1000;
   const limit = pLimit(FOLLOW_UP_ACCOUNT_CONCURRENCY);
   await Promise.all(
@@ -82,9 +90,26 @@ export async function runOrganizationFollowUp(
           errors.push({ message: `${where}: not followed up, no time left; the next follow-up does it` });
           return;
         }
+        const hub = accountId === organization.hubAccountId;
+        let credentials: Awaited<ReturnType<SpokeRoleAssumer["assume"]>> | undefined;
         try {
-          const hub = accountId === organization.hubAccountId;
-          const credentials = hub ? undefined : await deps.assumer.assume(accountId, runId);
+          credentials = hub ? undefined : await deps.assumer.assume(accountId, runId);
+        } catch (error) {
+          if (unlisted(accountId)) {
+            deps.logger.warn(
+              "account no longer listed, and its role cannot be assumed: its stops are not followed up",
+              {
+                accountId,
+                error: errorMessage(error),
+              },
+            );
+            return;
+          }
+          deps.logger.error("account not followed up", { accountId, error: errorMessage(error) });
+          errors.push({ message: `${where}: not followed up: ${errorMessage(error)}` });
+          return;
+        }
+        try {
           // The tags go on the account's models through its role; the events on the hub's bus (deps.events).
           const { directory, usage, log, tagger } = deps.adaptersIn({
             ...(credentials && { credentials }),

@@ -46,7 +46,7 @@ function organizationOf(accounts: readonly string[], options: { remainingMs?: ()
       return { directory: world.directory, usage: world.usage, log: world.log };
     },
   };
-  return { deps, worlds, assumed, scopes, notifier };
+  return { deps, worlds, assumed, scopes, notifier, logger: hub.logger };
 }
 
 describe("the follow-up function over the organization", () => {
@@ -114,12 +114,12 @@ describe("the follow-up function over the organization", () => {
     );
   });
 
-  it("leaves an account no longer listed (its records stay), but follows up every account found when OUs are set", async () => {
-    // Prepare: B was served once and is off the list now; its role can no longer be assumed.
-    const listedNow = { ...LISTED, accounts: [A] };
+  it("still follows up an account taken off the list while its role may be assumed, and only logs one that may not", async () => {
+    // Prepare: A and B were served once and are off the list now; B's role can no longer be assumed, A's still can.
+    const listedNow = { ...LISTED, accounts: [] };
 
     // Act
-    const { deps, assumed } = organizationOf([HUB, A, B]);
+    const { deps, assumed, logger } = organizationOf([HUB, A, B]);
     const summary = await runOrganizationFollowUp(deps, configWith(), listedNow, "follow-up-1");
     const withOus = organizationOf([HUB, A, B]);
     const fromOus = await runOrganizationFollowUp(
@@ -130,15 +130,17 @@ describe("the follow-up function over the organization", () => {
     );
 
     // Assess
-    assert.deepEqual(assumed, [A], "B's role is not even tried");
-    assert.deepEqual(summary.errors, [], "nothing to report every 15 minutes");
-    assert.equal(summary.restarted.length, 2);
-    assert.deepEqual(
-      withOus.assumed,
-      [A, B],
-      "with OUs, an account found in the index may be in one of them",
+    assert.deepEqual(assumed, [A, B]);
+    assert.equal(summary.restarted.length, 2, "A's wrong stop is still undone, as the hub's");
+    assert.deepEqual(summary.errors, [], "nothing to report every 15 minutes for B");
+    assert.ok(
+      logger.lines.some(
+        (line) =>
+          line.level === "warn" && /no longer listed/.test(line.message) && line.extra.accountId === B,
+      ),
+      "B is logged",
     );
-    assert.equal(fromOus.errors.length, 1);
+    assert.equal(fromOus.errors.length, 1, "with OUs, an account found in the index may be in one of them");
   });
 
   it("leaves the hub's own account out with includeHubAccount=false, where its roles have no grant", async () => {
