@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InvalidSettingError, SETTINGS } from "../../common/settings.ts";
 import { ORGANIZATION_BUNDLE_DIR } from "../../infra/handler-source.ts";
+import type { ItemSummary } from "../../lambda/core/organization.ts";
 import { type Invocation, scheduledEvent } from "../../sandbox/bundle.ts";
 import type { CallRecord, SeedProject } from "../../sandbox/index.ts";
 import { recordProof } from "../../sandbox/proof-ledger.ts";
@@ -273,9 +274,8 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
   );
 
   scenario(
-    "the organization mode's hub bundle: a run of the hub's own account, as an event without a step asks",
+    "the organization mode's hub bundle: the state machine's item step for the hub's own account",
     async () => {
-      const { fn } = fixture();
       const w = await world(
         [
           {
@@ -290,9 +290,18 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
       const arn = (version: string) => w.sandbox.rekognition.modelArn("shop", version);
       const hubEnv = { ACCOUNTS: "111111111111", HUB_ACCOUNT_ID: w.sandbox.account, HUB_PARTITION: "aws" };
 
+      // The item the Map hands the function for the hub's own account and region.
       const run = await w.invoke(hubEnv, {
         requestId: "hub-night",
-        event: scheduledEvent(fn, new Date(Date.UTC(2026, 10, 28, 2, 0, 0))),
+        event: {
+          step: "item",
+          accountId: w.sandbox.account,
+          region: w.sandbox.region,
+          runId: "hub-night-run",
+          mode: "run",
+          scheduledAt: Date.UTC(2026, 10, 28, 2, 0, 0),
+          summaryBytes: 8192,
+        },
         clockStart: w.clock(),
         runtime: "ric",
       });
@@ -300,15 +309,16 @@ describe("the bundle under the Lambda runtime client", { skip }, () => {
       // The hub's own bundle started under the runtime client on Node.js 22, with its STS, Organizations and Step
       // Functions clients, and answered.
       assertAnsweredOnNode22(run, "hub-night");
-      const summary = run.result as StopperSummary;
-      assert.deepEqual(summary.errors, []);
-      assert.deepEqual(summary.stopped, [arn("idle")]);
+      const summary = run.result as unknown as ItemSummary;
+      assert.deepEqual([summary.status, summary.errors, summary.stopped], ["ok", 0, 1]);
+      assert.deepEqual(summary.stoppedArns, [arn("idle")]);
       assert.deepEqual(stopCalls(w.sandbox.calls).map(targetOf), [arn("idle")]);
       // Its own account, with its own role: no spoke role assumed.
       assert.ok(!w.sandbox.calls.some((c) => c.service === "sts"), "no STS call");
       const [record, ...others] = await w.items();
       assert.deepEqual(others, []);
       assert.equal(record?.modelArn, arn("idle"));
+      assert.equal(record?.runId, "hub-night-run");
       assert.equal(record?.status, "STOPPING");
       return figuresOf(run);
     },
