@@ -133,7 +133,11 @@ describe("settings from the environment", () => {
     ["DEADLINE_MARGIN_SECONDS", "151", /from 5 to 150/],
     ["OVERLAP_PHASES", "sometimes", /true or false/],
     ["DISCOVERY", "metrics", /metrics-first .* or full/],
-    ["LAST_LOOK_MINUTES", "14", /from 15 to 60 \(CloudWatch.s request metrics may arrive up to 15 minutes late/],
+    [
+      "LAST_LOOK_MINUTES",
+      "14",
+      /from 15 to 60 \(CloudWatch.s request metrics may arrive up to 15 minutes late/,
+    ],
     ["LAST_LOOK_MINUTES", "61", /from 15 to 60/],
     ["WARN_BEFORE_STOP_HOURS", "169", /0 \(no warning.*from 1 to 168/],
     ["WARN_BEFORE_STOP_HOURS", "1.5", /from 1 to 168/],
