@@ -193,7 +193,9 @@ export function decide(input: DecisionInput): Verdict {
     );
   }
 
-  if (since > window.start) {
+  // A datapoint covers its whole period, but the model may have come into service at any moment of it: only data
+  // from before the window's first period proves it in service for all of the window.
+  if (since >= window.start) {
     return keep(
       `started recently: in service since ${formatTime(since)} (${formatDuration(now - since)} ago), ` +
         `less than the ${idleText} idle window${thresholdNote}; no requests since`,

@@ -90,10 +90,19 @@ describe("decide: usage", () => {
     });
   });
 
-  it("stops a model whose in-service data starts exactly at the start of the window", () => {
-    const verdict = judge({ usage: usage({ inService: everyMinute(WINDOW_START, NOW - MINUTE, 1) }) });
+  it("stops a model whose in-service data starts in the minute before the window", () => {
+    const verdict = judge({
+      usage: usage({ inService: everyMinute(WINDOW_START - MINUTE, NOW - MINUTE, 1) }),
+    });
     assert.equal(verdict.action, "stop");
-    assert.equal(verdict.facts.inServiceSince, "2026-11-27T23:00:00Z");
+    assert.equal(verdict.facts.inServiceSince, "2026-11-27T22:59:00Z");
+  });
+
+  it("keeps a model whose in-service data starts exactly at the start of the window: it may have come into service late in that minute", () => {
+    const verdict = judge({ usage: usage({ inService: everyMinute(WINDOW_START, NOW - MINUTE, 1) }) });
+    assert.equal(verdict.action, "keep");
+    assert.equal(verdict.cause, "started-recently");
+    assert.match(verdict.reason, /^started recently: in service since 2026-11-27T23:00:00Z \(3h00m ago\)/);
   });
 
   it("keeps a model that came into service one minute after the window started, saying when", () => {

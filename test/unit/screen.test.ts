@@ -69,8 +69,14 @@ describe("the screen of metrics-first discovery", () => {
       reason: /^started recently: in service since 2026-11-27T23:01:00Z/,
     },
     {
-      name: "in service since exactly the window's start: idle",
+      name: "in service since exactly the window's start: started recently (it may have started late in that minute)",
       usage: usage(IDLE),
+      kind: "keep",
+      reason: /^started recently: in service since 2026-11-27T23:00:00Z/,
+    },
+    {
+      name: "in service since the minute before the window: idle",
+      usage: usage(IDLE + 1),
       kind: "idle",
       reason: /^idle:/,
     },
