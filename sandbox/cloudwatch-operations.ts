@@ -390,7 +390,7 @@ function answerGetMetricData(
   return {
     MetricDataResults: results.filter((result) => result !== undefined),
     ...(first > pageEnd && { NextToken: encodePageToken(pageEnd, fingerprint) }),
-    Messages: [],
+    Messages: quirks.getMetricDataMessages ?? [],
   };
 }
 

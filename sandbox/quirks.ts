@@ -48,6 +48,12 @@ export interface CloudWatchQuirks {
   /** GetMetricData results by the queries' `ProjectName/VersionName` dimensions. @default {} */
   readonly metricResults?: Readonly<Record<string, MetricResultQuirk>>;
   /**
+   * Messages of every GetMetricData answer as a whole (its top-level `Messages`), as AWS sends when it ran only
+   * part of a call, e.g. `{ Code: "MaxMetricsExceeded", Value: "Maximum number of allowed metrics exceeded" }`.
+   * @default []
+   */
+  readonly getMetricDataMessages?: readonly { readonly Code: string; readonly Value: string }[];
+  /**
    * Minutes before ListMetrics lists a new metric (its first datapoint, or the first after two weeks without
    * any). AWS documents up to 15. @default 0
    */

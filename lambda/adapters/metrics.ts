@@ -9,6 +9,7 @@ import {
   type CloudWatchClient,
   GetMetricDataCommand,
   ListMetricsCommand,
+  type MessageData,
   type MetricDataQuery,
   type MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
@@ -248,7 +249,7 @@ export class CloudWatchUsageReader implements UsageReader {
   ) {
     const client = this.clientFor(region);
     const gate = this.gateFor(region);
-    const merged: Merged = new Map();
+    const merged: Merged = { results: new Map(), messages: [] };
     await forEachPage(
       "GetMetricData",
       async (token) => {
@@ -263,6 +264,9 @@ export class CloudWatchUsageReader implements UsageReader {
             }),
           ),
         );
+        // Messages about the call as a whole: "as much of the operation as possible is still executed", so a
+        // result may be missing; they say why.
+        for (const message of response.Messages ?? []) merged.messages.push(messageText(message));
         return { items: response.MetricDataResults ?? [], nextToken: response.NextToken };
       },
       (results) => {
@@ -273,11 +277,17 @@ export class CloudWatchUsageReader implements UsageReader {
   }
 }
 
-type Merged = Map<string, { points: Datapoint[]; status?: string; messages: string[] }>;
+/** Each query's datapoints, status and messages over every page, by query ID; and the call's own messages. */
+interface Merged {
+  readonly results: Map<string, { points: Datapoint[]; status?: string; messages: string[] }>;
+  readonly messages: string[];
+}
+
+const messageText = (message: MessageData) => `${message.Code}: ${message.Value}`;
 
 function mergeResult(merged: Merged, result: MetricDataResult): void {
   if (!result.Id) return;
-  const entry = merged.get(result.Id) ?? { points: [], messages: [] };
+  const entry = merged.results.get(result.Id) ?? { points: [], messages: [] };
   const timestamps = result.Timestamps ?? [];
   const values = result.Values ?? [];
   timestamps.forEach((timestamp, index) => {
@@ -285,8 +295,8 @@ function mergeResult(merged: Merged, result: MetricDataResult): void {
     if (value !== undefined) entry.points.push({ at: timestamp.getTime(), value });
   });
   if (result.StatusCode !== undefined) entry.status = result.StatusCode;
-  for (const message of result.Messages ?? []) entry.messages.push(`${message.Code}: ${message.Value}`);
-  merged.set(result.Id, entry);
+  for (const message of result.Messages ?? []) entry.messages.push(messageText(message));
+  merged.results.set(result.Id, entry);
 }
 
 /** One model's usage from the merged results, or an error when CloudWatch did not answer every query fully. */
@@ -306,12 +316,14 @@ const requestsOf = (series: readonly Datapoint[][]): ModelUsage["requests"] =>
 function toSeries(merged: Merged, modelIndex: number, metrics: number): Datapoint[][] | { error: string } {
   const series: Datapoint[][] = [];
   for (let metricIndex = 0; metricIndex < metrics; metricIndex += 1) {
-    const entry = merged.get(queryId(modelIndex, metricIndex));
-    if (entry === undefined) return { error: "CloudWatch returned no result for one of the model's metrics" };
+    const entry = merged.results.get(queryId(modelIndex, metricIndex));
+    const callSaid = merged.messages.length > 0 ? `; the call said ${merged.messages.join("; ")}` : "";
+    if (entry === undefined)
+      return { error: `CloudWatch returned no result for one of the model's metrics${callSaid}` };
     // After the last page every result should be Complete; anything else means the data may be incomplete.
     if (entry.status !== undefined && entry.status !== "Complete") {
       const detail = entry.messages.length > 0 ? ` (${entry.messages.join("; ")})` : "";
-      return { error: `CloudWatch returned status ${entry.status} for a metric${detail}` };
+      return { error: `CloudWatch returned status ${entry.status} for a metric${detail}${callSaid}` };
     }
     series.push(entry.points.sort((a, b) => a.at - b.at));
   }
