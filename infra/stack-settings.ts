@@ -378,10 +378,13 @@ export function longestScheduleGapMinutes(expression: string): number | undefine
   );
 }
 
+/** A number of minutes as hours and two-digit minutes, such as 1h05m or 0h30m. */
+function hoursAndMinutes(minutes: number): string {
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+}
+
 const durationText = (minutes: number) =>
-  minutes < 60
-    ? `${minutes} minute${minutes === 1 ? "" : "s"}`
-    : `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+  minutes < 60 ? `${minutes} minute${minutes === 1 ? "" : "s"}` : hoursAndMinutes(minutes);
 
 /**
  * A restart by rule is made by the first follow-up from restartLeadMinutes before the rule's time, so with
@@ -494,7 +497,7 @@ function checkWarnSchedule(
   const minutesOf = (match: RegExpExecArray) => Number(match[2]) * 60 + Number(match[1]);
   const gap = (((minutesOf(run) - minutesOf(warn)) % 1440) + 1440) % 1440;
   if (hours * 60 <= gap && gap > 0) return;
-  const gapText = `${Math.floor(gap / 60)}h${String(gap % 60).padStart(2, "0")}m`;
+  const gapText = hoursAndMinutes(gap);
   throw new InvalidSettingError(
     `${describe("warnSchedule")} with ${describe("schedule")}=${schedule} and ${describe("warnBeforeStopHours")}=${hours}`,
     warnSchedule,
