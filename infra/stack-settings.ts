@@ -611,14 +611,23 @@ export function ignoredPropWarning(name: string, owner: string): string {
   );
 }
 
+/** Every setting's default, runtime, infra-only and organization, merged once. */
+const ALL_DEFAULTS: Readonly<Record<string, unknown>> = {
+  ...DEFAULT_SETTINGS,
+  ...DEFAULT_INFRA_SETTINGS,
+  ...DEFAULT_ORGANIZATION_SETTINGS,
+};
+
+/** Every setting's spec, runtime, infra-only and organization, in that order. */
+const ALL_SPECS: readonly { readonly key: string; readonly allowed: string }[] = [
+  ...SETTINGS,
+  ...INFRA_SETTINGS,
+  ...ORGANIZATION_SETTINGS,
+];
+
 /** The JavaScript type each setting's prop takes, read from its default: a list for the lists of regions, accounts and OUs. */
 function propTypeOf(key: keyof StackSettings): "number" | "boolean" | "string" | "list" {
-  const defaults: Record<string, unknown> = {
-    ...DEFAULT_SETTINGS,
-    ...DEFAULT_INFRA_SETTINGS,
-    ...DEFAULT_ORGANIZATION_SETTINGS,
-  };
-  const value = defaults[key];
+  const value = ALL_DEFAULTS[key];
   if (Array.isArray(value)) return "list";
   if (typeof value === "number") return "number";
   if (typeof value === "boolean") return "boolean";
@@ -628,7 +637,7 @@ function propTypeOf(key: keyof StackSettings): "number" | "boolean" | "string" |
 
 /** What each setting allows, as its spec says it. */
 function allowedOf(key: keyof StackSettings): string {
-  const spec = [...SETTINGS, ...INFRA_SETTINGS, ...ORGANIZATION_SETTINGS].find((each) => each.key === key);
+  const spec = ALL_SPECS.find((each) => each.key === key);
   return spec?.allowed ?? "";
 }
 
