@@ -34,8 +34,11 @@ const NEGATIVE_NUMBER = /^-\.?\d/;
  * Reads a command's arguments with node's parseArgs, strict, after a first pass over its tokens that words what
  * parseArgs would refuse: an unknown option (named, with the command's options), a switch given a value, an option
  * with no value, or an argument the command does not take. A negative number after an option is taken as its value,
- * so `--price -1` is refused by the price's own check rather than as "ambiguous".
+ * so `--price -1` is refused by the price's own check rather than as "ambiguous". A word after a switch, with more
+ * words than the command takes, is read as a value given to the switch (`--yes maybe`) unless it has the form of
+ * the command's argument (`--yes <arn> <arn>`), which leaves the command to refuse the extra argument.
  * @param maxPositionals how many arguments besides the options the command takes; the command checks the count.
+ * @param isArgument whether a word has the form of the command's argument (restart's: a model ARN).
  * @throws UsageError naming the bad argument and what is allowed.
  */
 export function parseCommandArgs<const T extends CommandOptions>(
@@ -43,6 +46,7 @@ export function parseCommandArgs<const T extends CommandOptions>(
   args: readonly string[],
   options: T,
   maxPositionals = 0,
+  isArgument: (word: string) => boolean = () => false,
 ): ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>> {
   const { tokens } = parseOrUsage(command, () =>
     parseArgs({ args: [...args], options, strict: false, allowPositionals: true, tokens: true }),
@@ -53,12 +57,14 @@ export function parseCommandArgs<const T extends CommandOptions>(
   for (const [at, token] of tokens.entries()) {
     if (token.kind === "positional") {
       const previous = tokens[at - 1];
-      // `--json x`: parseArgs reads x as an argument; it is a value given to a switch.
+      // `--json x`: parseArgs reads x as an argument; it is a value given to a switch. Not so for a word that is
+      // one of the command's arguments: `restart --yes <arn> <arn>` gives one ARN too many, not a value to --yes.
       if (
         previous?.kind === "option" &&
         options[previous.name]?.type === "boolean" &&
         previous.inlineValue !== true &&
-        positionals.length > maxPositionals
+        positionals.length > maxPositionals &&
+        !isArgument(token.value)
       )
         throw new UsageError(
           `${previous.rawName} is a switch and takes no value; got ${JSON.stringify(token.value)}`,

@@ -61,12 +61,15 @@ export async function restartCommand(args: readonly string[], io: CliIo): Promis
       ...ACCOUNT_OPTIONS,
     },
     1,
+    // A word after --yes that is an ARN is one, not a value given to --yes: `--yes <arn> <arn>` is an ARN too many.
+    (word) => word.trim().startsWith("arn:"),
   );
   if (positionals.length !== 1) {
     throw new UsageError(
       positionals.length === 0
         ? "restart needs MODEL_ARN"
-        : `restart takes one MODEL_ARN, got ${positionals.length}`,
+        : `restart takes one MODEL_ARN, got ${positionals.length}: ` +
+            positionals.map((arn) => JSON.stringify(arn)).join(", "),
       "restart",
     );
   }

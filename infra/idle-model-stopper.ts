@@ -328,7 +328,10 @@ export class IdleModelStopper extends Construct {
   constructor(scope: Construct, id: string, props: IdleModelStopperProps = {}) {
     super(scope, id);
     // Validate before creating anything, so a bad value fails fast, before any asset is staged.
-    const settings = resolveSettings(props, "IdleModelStopper");
+    // The hub's account: that of the stack holding the construct, a token when synth does not know it. Not
+    // Stack.of, which throws outside a stack before a bad value could be named.
+    const stack = [...this.node.scopes].reverse().find((each) => Stack.isStack(each));
+    const settings = resolveSettings(props, "IdleModelStopper", stack?.account);
     const organizationMode = isOrganizationMode(settings);
     for (const name of ignoredPropNames(props))
       Annotations.of(this).addWarningV2(

@@ -286,11 +286,14 @@ function checkRegionsKnown(
 /**
  * Parses the settings that `lookup` finds and leaves out the others.
  * `describe` names the source in errors, e.g. `context key idleMinutes`.
+ * @param hubAccountId the hub's account id when synth knows it (the stack's `env.account`); undefined when it does
+ * not, and the listed accounts' items are then counted as if the hub were not among them.
  * @throws InvalidSettingError naming the source, the value and what is allowed.
  */
 export function parseGivenSettings(
   lookup: (key: keyof StackSettings) => string | undefined,
   describe: (key: keyof StackSettings) => string,
+  hubAccountId?: string,
 ): Partial<StackSettings> {
   const runtime = readSettings(
     (spec) => lookup(spec.key),
@@ -318,7 +321,7 @@ export function parseGivenSettings(
     if (lookup(spec.key) !== undefined) given[spec.key] = organization[spec.key];
   }
   checkOrganization(organization, describe);
-  checkListedItems(organization, (given.regions ?? []) as readonly string[], describe);
+  checkListedItems(organization, (given.regions ?? []) as readonly string[], describe, hubAccountId);
   checkWarnSchedule(given, describe);
   return given as Partial<StackSettings>;
 }
@@ -378,10 +381,13 @@ export function longestScheduleGapMinutes(expression: string): number | undefine
   );
 }
 
+/** A number of minutes as hours and two-digit minutes, such as 1h05m or 0h30m. */
+function hoursAndMinutes(minutes: number): string {
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+}
+
 const durationText = (minutes: number) =>
-  minutes < 60
-    ? `${minutes} minute${minutes === 1 ? "" : "s"}`
-    : `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+  minutes < 60 ? `${minutes} minute${minutes === 1 ? "" : "s"}` : hoursAndMinutes(minutes);
 
 /**
  * A restart by rule is made by the first follow-up from restartLeadMinutes before the rule's time, so with
@@ -447,22 +453,41 @@ function checkOrganization(
 
 /**
  * With listed accounts only, a run's items are known at synth: (the hub, unless left out, and the accounts) × the
- * regions. More than a run takes would fail every night's list step (TooManyItemsError); fail here instead.
+ * regions, each account once, as the list step's planWork (lambda/core/organization.ts) makes them: the hub listed
+ * too is one account, and listed with includeHubAccount=false it is left out. More than a run takes would fail
+ * every night's list step (TooManyItemsError); fail here instead.
+ * @param hubAccountId the hub's account id, or undefined when synth does not know it (a stack without
+ * `env.account`, whose account is a token until deploy). Then it cannot be compared with the listed accounts, and
+ * is counted apart from them: if it is also listed, that counts one account too many, never too few.
  * @throws InvalidSettingError naming the accounts, their count, the regions' and the most a run takes.
  */
 function checkListedItems(
   settings: OrganizationSettings,
   regions: readonly string[],
   describe: (key: keyof StackSettings) => string,
+  hubAccountId: string | undefined,
 ): void {
   if (settings.organizationalUnits.length > 0) return;
-  const accounts = settings.accounts.length + (settings.includeHubAccount ? 1 : 0);
-  const items = accounts * Math.max(1, regions.length);
+  const { accounts: listed, includeHubAccount } = settings;
+  const hubListed = hubAccountId !== undefined && listed.includes(hubAccountId);
+  // The accounts are each listed once (the setting refuses a repeat); the hub is added, or taken out, once.
+  let accounts = listed.length;
+  let hub = "";
+  if (includeHubAccount && !hubListed) {
+    accounts += 1;
+    hub = " and the hub's";
+  } else if (includeHubAccount) {
+    hub = ", the hub's among them,";
+  } else if (hubListed) {
+    accounts -= 1;
+    hub = " less the hub's (includeHubAccount=false)";
+  }
+  const regionCount = Math.max(1, regions.length);
+  const items = accounts * regionCount;
   if (items <= MAX_ITEMS) return;
   throw new InvalidSettingError(
     `${describe("accounts")} with ${describe("regions")}`,
-    `${settings.accounts.length} accounts${settings.includeHubAccount ? " and the hub's" : ""} × ` +
-      `${Math.max(1, regions.length)} regions = ${items} items`,
+    `${listed.length} accounts${hub} × ${regionCount} regions = ${items} items`,
     `at most ${MAX_ITEMS} account × region items in a run (the Map's results must stay under Step Functions' ` +
       "256 KiB): serve fewer accounts or regions from this hub, or deploy a second hub for the rest",
   );
@@ -494,7 +519,7 @@ function checkWarnSchedule(
   const minutesOf = (match: RegExpExecArray) => Number(match[2]) * 60 + Number(match[1]);
   const gap = (((minutesOf(run) - minutesOf(warn)) % 1440) + 1440) % 1440;
   if (hours * 60 <= gap && gap > 0) return;
-  const gapText = `${Math.floor(gap / 60)}h${String(gap % 60).padStart(2, "0")}m`;
+  const gapText = hoursAndMinutes(gap);
   throw new InvalidSettingError(
     `${describe("warnSchedule")} with ${describe("schedule")}=${schedule} and ${describe("warnBeforeStopHours")}=${hours}`,
     warnSchedule,
@@ -608,14 +633,23 @@ export function ignoredPropWarning(name: string, owner: string): string {
   );
 }
 
+/** Every setting's default, runtime, infra-only and organization, merged once. */
+const ALL_DEFAULTS: Readonly<Record<string, unknown>> = {
+  ...DEFAULT_SETTINGS,
+  ...DEFAULT_INFRA_SETTINGS,
+  ...DEFAULT_ORGANIZATION_SETTINGS,
+};
+
+/** Every setting's spec, runtime, infra-only and organization, in that order. */
+const ALL_SPECS: readonly { readonly key: string; readonly allowed: string }[] = [
+  ...SETTINGS,
+  ...INFRA_SETTINGS,
+  ...ORGANIZATION_SETTINGS,
+];
+
 /** The JavaScript type each setting's prop takes, read from its default: a list for the lists of regions, accounts and OUs. */
 function propTypeOf(key: keyof StackSettings): "number" | "boolean" | "string" | "list" {
-  const defaults: Record<string, unknown> = {
-    ...DEFAULT_SETTINGS,
-    ...DEFAULT_INFRA_SETTINGS,
-    ...DEFAULT_ORGANIZATION_SETTINGS,
-  };
-  const value = defaults[key];
+  const value = ALL_DEFAULTS[key];
   if (Array.isArray(value)) return "list";
   if (typeof value === "number") return "number";
   if (typeof value === "boolean") return "boolean";
@@ -625,7 +659,7 @@ function propTypeOf(key: keyof StackSettings): "number" | "boolean" | "string" |
 
 /** What each setting allows, as its spec says it. */
 function allowedOf(key: keyof StackSettings): string {
-  const spec = [...SETTINGS, ...INFRA_SETTINGS, ...ORGANIZATION_SETTINGS].find((each) => each.key === key);
+  const spec = ALL_SPECS.find((each) => each.key === key);
   return spec?.allowed ?? "";
 }
 
@@ -665,11 +699,14 @@ function refuseWrongTypes(props: Partial<Record<keyof StackSettings, unknown>>, 
  * Applies the defaults to `props` and validates every value; errors name `<owner> prop <key>`. Props given from
  * JavaScript are checked as TypeScript would: a misspelled setting or a value of the wrong type is refused (any
  * other unknown name is the caller's to warn about, {@link ignoredPropNames}).
+ * @param hubAccount the account the stack deploys to (`Stack.of(this).account`, or the stack's `env.account`): a
+ * token or undefined when synth does not know it.
  * @throws InvalidSettingError naming the prop, the value and what is allowed.
  */
 export function resolveSettings(
   props: Partial<Record<keyof StackSettings, unknown>>,
   owner: string,
+  hubAccount?: string,
 ): StackSettings {
   refuseMisspelledProps(props, owner);
   for (const key of STACK_SETTING_KEYS) refuseToken(props[key], `${owner} prop ${key}`);
@@ -677,6 +714,7 @@ export function resolveSettings(
   const given = parseGivenSettings(
     (key) => toRawSetting(props[key]),
     (key) => `${owner} prop ${key}`,
+    hubAccount === undefined || Token.isUnresolved(hubAccount) ? undefined : hubAccount,
   );
   return { ...DEFAULT_SETTINGS, ...DEFAULT_INFRA_SETTINGS, ...DEFAULT_ORGANIZATION_SETTINGS, ...given };
 }

@@ -35,7 +35,7 @@ export class IdleModelStopperStack extends Stack {
 
   constructor(scope: Construct, id: string, props: IdleModelStopperStackProps = {}) {
     // Validate before creating anything, so a bad value fails fast and names the stack's prop.
-    resolveSettings(props, "IdleModelStopperStack");
+    resolveSettings(props, "IdleModelStopperStack", props.env?.account);
     super(scope, id, {
       description: "Stops idle Amazon Rekognition Custom Labels models on a schedule (idle-model-stopper)",
       ...props,

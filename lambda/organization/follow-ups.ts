@@ -79,6 +79,11 @@ export async function runOrganizationFollowUp(
         accountId: organization.hubAccountId,
       },
     );
+  // An account whose role could not be assumed, or whose follow-up failed: logged, and reported in the summary.
+  const reportNotFollowedUp = (accountId: string, where: string, error: unknown) => {
+    deps.logger.error("account not followed up", { accountId, error: errorMessage(error) });
+    errors.push({ message: `${where}: not followed up: ${errorMessage(error)}` });
+  };
   const marginMs = config.deadlineMarginSeconds * 1000;
   const limit = pLimit(FOLLOW_UP_ACCOUNT_CONCURRENCY);
   await Promise.all(
@@ -105,8 +110,7 @@ export async function runOrganizationFollowUp(
             );
             return;
           }
-          deps.logger.error("account not followed up", { accountId, error: errorMessage(error) });
-          errors.push({ message: `${where}: not followed up: ${errorMessage(error)}` });
+          reportNotFollowedUp(accountId, where, error);
           return;
         }
         try {
@@ -124,8 +128,7 @@ export async function runOrganizationFollowUp(
           );
         } catch (error) {
           // Reported, and the other accounts go on.
-          deps.logger.error("account not followed up", { accountId, error: errorMessage(error) });
-          errors.push({ message: `${where}: not followed up: ${errorMessage(error)}` });
+          reportNotFollowedUp(accountId, where, error);
         }
       }),
     ),

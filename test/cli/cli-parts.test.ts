@@ -391,7 +391,7 @@ describe("runCli", () => {
       /^$/,
       /^error: Invalid --since: "1w"\..*\n\nUsage: idle-model-stopper history/,
     ],
-    [["restart", "a", "b"], 2, /^$/, /^error: restart takes one MODEL_ARN, got 2\n/],
+    [["restart", "a", "b"], 2, /^$/, /^error: restart takes one MODEL_ARN, got 2: "a", "b"\n/],
   ];
   for (const [args, code, out, err] of cases) {
     it(`${JSON.stringify(args.join(" "))} exits ${code}`, async () => {
@@ -405,6 +405,7 @@ describe("runCli", () => {
 
 describe("a command line parseArgs would refuse", () => {
   const ARN = "arn:aws:rekognition:us-east-1:123456789012:project/cats/version/cats.v1/1700000000000";
+  const OTHER_ARN = "arn:aws:rekognition:us-east-1:123456789012:project/dogs/version/dogs.v1/1700000000000";
   const SCAN_OPTIONS =
     "--region, --idle-minutes, --opt-out-tag-key, --require-opt-in, --price, --max-stops, --full, --json, " +
     "--account, --role-name, --table, --table-region, --profile, --help (-h)";
@@ -464,6 +465,18 @@ describe("a command line parseArgs would refuse", () => {
     [["history", "--json", "please"], '--json is a switch and takes no value; got "please"', "history"],
     [["restart", ARN, "--yes", "maybe"], '--yes is a switch and takes no value; got "maybe"', "restart"],
     [["restart", "-y", "maybe", ARN], '-y is a switch and takes no value; got "maybe"', "restart"],
+    [["restart", `--yes=${ARN}`], `--yes is a switch and takes no value; got "${ARN}"`, "restart"],
+    // Two ARNs after a switch: the second ARN is the mistake, not a value given to the switch.
+    [
+      ["restart", "--yes", ARN, OTHER_ARN],
+      `restart takes one MODEL_ARN, got 2: "${ARN}", "${OTHER_ARN}"`,
+      "restart",
+    ],
+    [
+      ["restart", ARN, "-y", OTHER_ARN],
+      `restart takes one MODEL_ARN, got 2: "${ARN}", "${OTHER_ARN}"`,
+      "restart",
+    ],
     // An option with no value, or with another option where its value should be.
     [["scan", "--price"], "--price needs a value", "scan"],
     [

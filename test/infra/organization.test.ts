@@ -3,10 +3,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { App } from "aws-cdk-lib";
+import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { ORGANIZATION_BUNDLE_DIR } from "../../infra/handler-source.ts";
+import { IdleModelStopper } from "../../infra/idle-model-stopper.ts";
 import { SPOKE_ACTIONS, SpokeRoleStack } from "../../infra/spoke-role.ts";
+import { IdleModelStopperStack } from "../../infra/stopper-stack.ts";
 import { spokeRoleIn } from "../../sandbox/organization-run.ts";
 import { PermissionChecker } from "../../sandbox/permission-check.ts";
 import { type AslState, synthesizedStateMachine, validateAsl } from "../../sandbox/state-machine.ts";
@@ -16,6 +18,7 @@ import {
   asArray,
   assetDirOf,
   buildStack,
+  CDK_JSON_CONTEXT,
   FOLLOW_UP,
   functionStatements,
   lambdaFunction,
@@ -484,6 +487,44 @@ describe("organization settings at synth", () => {
     assert.doesNotThrow(() =>
       buildStack({ ...ORG, accounts: accounts(150), regions, organizationalUnits: "ou-ab12-cd34ef56" }),
     );
+  });
+
+  it("counts the hub's account once when it is listed too, as the list step does, if synth knows the account", () => {
+    const others = (count: number) =>
+      Array.from({ length: count }, (_, index) => String(100_000_000_000 + index));
+    const regions = ["eu-west-1", "us-east-1", "us-west-2", "ap-southeast-2"];
+    const stackWith = (accounts: string[], env?: typeof HUB, includeHubAccount = true) =>
+      new IdleModelStopperStack(new App({ context: CDK_JSON_CONTEXT }), "IdleModelStopper", {
+        ...ORG,
+        accounts,
+        regions,
+        includeHubAccount,
+        ...(env && { env }),
+      });
+    // 149 accounts and the hub, listed, in 4 regions: 150 accounts and 600 items a night, as each run lists them.
+    assert.doesNotThrow(() => stackWith([...others(149), HUB.account], HUB));
+    // The construct in an app's own stack reads the account from that stack.
+    assert.doesNotThrow(
+      () =>
+        new IdleModelStopper(
+          new Stack(new App({ context: CDK_JSON_CONTEXT }), "AppStack", { env: HUB }),
+          "Stopper",
+          { ...ORG, accounts: [...others(149), HUB.account], regions },
+        ),
+    );
+    assert.throws(() => stackWith([...others(150), HUB.account], HUB), {
+      name: "InvalidSettingError",
+      message:
+        /^Invalid IdleModelStopperStack prop accounts with IdleModelStopperStack prop regions: "151 accounts, the hub's among them, × 4 regions = 604 items"\. Allowed: at most 600 account × region items in a run/,
+    });
+    // With includeHubAccount=false the hub listed is not served: 151 listed, 150 served, 600 items.
+    assert.doesNotThrow(() => stackWith([...others(150), HUB.account], HUB, false));
+    // Without env.account the hub's account is a token at synth, which cannot be told from the listed ones: it is
+    // counted apart, one account too many if it is listed.
+    assert.throws(() => stackWith([...others(149), HUB.account]), {
+      name: "InvalidSettingError",
+      message: /: "150 accounts and the hub's × 4 regions = 604 items"\. Allowed: at most 600/,
+    });
   });
 });
 
