@@ -35,6 +35,8 @@ export interface TemplateRole {
   readonly name: string;
   readonly arn: string;
   readonly policies: readonly NamedPolicy[];
+  /** Who may assume the role: its AssumeRolePolicyDocument, resolved (the role's resource policy). */
+  readonly trustPolicy: PolicyDocument;
 }
 
 /** The template's IAM, resolved for one deployment. */
@@ -104,6 +106,7 @@ export function deployedPolicies(template: CfnTemplate, deployment: Deployment):
       logicalId,
       name: resolver.nameOf(logicalId),
       arn: resolver.getAtt(logicalId, "Arn"),
+      trustPolicy: resolver.resolve(properties.AssumeRolePolicyDocument) as PolicyDocument,
       policies: [...inline, ...attached].map((policy) => ({
         ...policy,
         document: resolver.resolve(policy.source) as PolicyDocument,

@@ -117,6 +117,45 @@ for (const role of deployed.scheduleRoles()) {
       assertDecisions(verdicts, "deny");
     });
 
+    it("is assumed by EventBridge Scheduler for this account's default schedule group, by nothing else", async () => {
+      // The role's trust policy is its resource policy: Scheduler asks with the group of the schedule as its source.
+      const scheduler = new PermissionChecker(
+        { name: "EventBridge Scheduler", arn: "scheduler.amazonaws.com", account: ACCOUNT, policies: [] },
+        new Map([[role.arn, role.trustPolicy]]),
+      );
+      const assume = (account: string, sourceArn?: string): CheckedCall => ({
+        operation: "AssumeRole",
+        action: "sts:AssumeRole",
+        resource: role.arn,
+        region: REGION,
+        context: {
+          "aws:SourceAccount": account,
+          ...(sourceArn !== undefined && { "aws:SourceArn": sourceArn }),
+        },
+      });
+      const group = (region: string, account: string, name: string) =>
+        `arn:aws:scheduler:${region}:${account}:schedule-group/${name}`;
+
+      const allowed = await simulate(
+        scheduler,
+        [assume(ACCOUNT, group(REGION, ACCOUNT, "default"))],
+        "allow",
+      );
+      const refused = await simulate(
+        scheduler,
+        [
+          assume(ACCOUNT, group(REGION, ACCOUNT, "someone-elses")),
+          assume(ACCOUNT, group("us-east-1", ACCOUNT, "default")),
+          assume(OTHER_ACCOUNT, group(REGION, OTHER_ACCOUNT, "default")),
+          assume(ACCOUNT),
+        ],
+        "deny",
+      );
+
+      assertDecisions(allowed, "allow");
+      assertDecisions(refused, "deny");
+    });
+
     it("is granted nothing else", () => {
       const grants = checker.grants();
       recordGrants("scheduler role", grants);
