@@ -9,7 +9,7 @@
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PROOF_DIR_VARIABLE } from "../sandbox/proof-ledger.ts";
@@ -18,6 +18,13 @@ import { ensureLambdaBundles } from "./build/lambda-bundle.ts";
 import { buildProofReport } from "./proof/report.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * Test files run side by side: node's default, one fewer than the CPUs, but at least two. Most files wait on the
+ * sandbox, a child process or the bundle more than they compute, so a second file fills that time even on two
+ * CPUs (node's default there is one at a time).
+ */
+const TEST_CONCURRENCY = Math.max(2, availableParallelism() - 1);
 
 /** Every `*.test.ts` file under the given paths, sorted. */
 function testFiles(paths: readonly string[]): string[] {
@@ -44,7 +51,7 @@ async function main(): Promise<number> {
   await ensureCompiled();
   const ledger = mkdtempSync(join(tmpdir(), "idle-model-stopper-proof-"));
   try {
-    const run = spawnSync("npx", ["tsx", "--test", ...files], {
+    const run = spawnSync("npx", ["tsx", "--test", `--test-concurrency=${TEST_CONCURRENCY}`, ...files], {
       cwd: ROOT,
       stdio: "inherit",
       env: { ...process.env, [PROOF_DIR_VARIABLE]: ledger },
@@ -60,6 +67,7 @@ async function main(): Promise<number> {
       seconds: Math.round(performance.now() / 100) / 10,
       node: process.version,
       cores: cpus().length,
+      concurrency: TEST_CONCURRENCY,
       loadAverage: Math.round(startLoad * 10) / 10,
       recordedAt: new Date().toISOString(),
       figures: report.figures,

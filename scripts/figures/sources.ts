@@ -66,6 +66,8 @@ export interface ProofFigures {
   readonly seconds?: number;
   readonly node?: string;
   readonly cores?: number;
+  /** Test files run side by side. */
+  readonly concurrency?: number;
   readonly loadAverage?: number;
   readonly recordedAt?: string;
   /** The report's lines, per section. */
@@ -165,7 +167,8 @@ export const FIGURE_SOURCES: readonly FigureSource[] = [
       "test-run": (data) => {
         const proof = data as ProofFigures;
         return (
-          `\`npm test\` runs everything below with node's test runner (${proof.files} test files), with no credentials; ` +
+          `\`npm test\` runs everything below with node's test runner (${proof.files} test files` +
+          `${proof.concurrency === undefined ? "" : `, ${proof.concurrency} at a time`}), with no credentials; ` +
           `its latest full run took ${Math.floor((proof.seconds ?? 0) / 60)} min ${Math.round((proof.seconds ?? 0) % 60)} s ` +
           `on Node.js ${(proof.node ?? "").replace(/^v/, "")} and ${proof.cores} cores shared with other work ` +
           `(load average ${proof.loadAverage?.toFixed(1)} at its start):`
