@@ -100,8 +100,7 @@ export interface ModelDirectory {
   projectArns(region: string, projectNames: readonly string[]): Promise<ProjectLookup>;
   /**
    * Describes versions of one project by name (DescribeProjectVersions with VersionNames, at most
-   * {@link NAMES_PER_DESCRIBE}): the RUNNING Custom Labels ones, and those it cannot judge or finds no longer
-   * running.
+   * {@link NAMES_PER_DESCRIBE}): the RUNNING Custom Labels ones, and those it cannot judge.
    */
   describeModels(
     region: string,
@@ -329,18 +328,7 @@ export class RekognitionModelDirectory implements ModelDirectory {
       (versions) => {
         for (const version of versions) {
           const seen = toRunningModel(region, projectArn, version);
-          if (seen === undefined) {
-            // An idle candidate is named by its metrics: one that is not RUNNING any more gets a line of its own.
-            const arn = version.ProjectVersionArn;
-            if (arn && version.Status !== "RUNNING" && isCustomLabels(version.Feature))
-              found.notConsidered.push({
-                arn,
-                reason:
-                  `not stopped: idle by its metrics, but DescribeProjectVersions reports it ${version.Status} ` +
-                  "now, so it is no longer running",
-              });
-            continue;
-          }
+          if (seen === undefined) continue;
           if ("reason" in seen) found.notConsidered.push(seen);
           else if ("message" in seen) found.problems.push(seen);
           else found.running.push(seen);

@@ -45,8 +45,6 @@ describe("handler with metrics-first discovery", () => {
     assert.deepEqual(
       summary.skipped.map((s) => [s.model, s.region, s.arn, s.reason.split(":")[0]]),
       [
-        // Stopped a moment ago: idle by its metrics, but found STOPPED when described, and said so.
-        [undefined, undefined, modelArn(alpha, { versionName: "a3" }), "not stopped"],
         ["alpha/a2", "us-east-1", undefined, "in use"],
         ["gamma/g3", "us-east-1", undefined, "started recently"],
       ],
