@@ -206,7 +206,8 @@ export function idleFor(facts: VerdictFacts, now: number): string {
   if (facts.lastRequestAt !== undefined) return formatDuration(now - Date.parse(facts.lastRequestAt));
   if (facts.inServiceSince === undefined) return "—";
   const since = Date.parse(facts.inServiceSince);
-  if (since <= usageWindow(now, facts.idleMinutes).start) {
+  // As decide: in service all window only when its data begins before the window.
+  if (since < usageWindow(now, facts.idleMinutes).start) {
     return `≥ ${formatDuration(facts.idleMinutes * MINUTE_MS)}`;
   }
   return formatDuration(now - since);

@@ -48,7 +48,9 @@ export function usageWindow(now: number, idleMinutes: number): UsageWindow {
   const periodMs = periodSeconds * 1000;
   // Aligning down makes the window up to one period longer than asked, never shorter: that errs on "keep".
   const start = Math.floor((now - idleMinutes * MINUTE_MS) / periodMs) * periodMs;
-  return { start, end: now, periodSeconds, queryStart: start - periodMs };
+  // Read as far before the window as a hiccup may last, so that a datapoint missing just before the window does not
+  // make a model that ran for hours look started in it.
+  return { start, end: now, periodSeconds, queryStart: start - toleranceForPeriod(periodMs) };
 }
 
 /**
@@ -56,8 +58,10 @@ export function usageWindow(now: number, idleMinutes: number): UsageWindow {
  * model having stopped: a stop and restart takes far longer (starting alone can take up to 30 minutes).
  */
 export function gapToleranceMs(window: UsageWindow): number {
-  return Math.max(2 * window.periodSeconds * 1000, 5 * MINUTE_MS);
+  return toleranceForPeriod(window.periodSeconds * 1000);
 }
+
+const toleranceForPeriod = (periodMs: number) => Math.max(2 * periodMs, 5 * MINUTE_MS);
 
 /** If the newest InServiceInferenceUnits datapoint is older than this, the model's recent state is unknown. */
 export function staleToleranceMs(window: UsageWindow): number {

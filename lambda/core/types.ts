@@ -69,7 +69,10 @@ export interface UsageWindow {
   readonly end: number;
   /** CloudWatch period in seconds. */
   readonly periodSeconds: number;
-  /** Start of the metric query: one period before `start`, so a model running before the window shows it. */
+  /**
+   * Start of the metric query: a hiccup's length before `start` (5 minutes, or two periods), so a model running
+   * before the window shows it even when a datapoint just before the window is missing.
+   */
   readonly queryStart: number;
 }
 

@@ -140,9 +140,9 @@ describe("idle for and last request", () => {
       "none in 3h00m",
     ],
     [
-      "in service since the window's start",
+      "in service since the window's start (kept: started recently)",
       { idleMinutes: 180, requestsInWindow: 0, inServiceSince: "2026-11-27T23:00:00Z" },
-      "≥ 3h00m",
+      "3h00m",
       "none in 3h00m",
     ],
     [

@@ -98,6 +98,19 @@ describe("decide: usage", () => {
     assert.equal(verdict.facts.inServiceSince, "2026-11-27T22:59:00Z");
   });
 
+  it("stops a model whose datapoint just before the window is missing, its data beginning earlier (a hiccup)", () => {
+    const verdict = judge({
+      usage: usage({
+        inService: [
+          ...everyMinute(WINDOW_START - 4 * MINUTE, WINDOW_START - 2 * MINUTE, 1),
+          ...everyMinute(WINDOW_START, NOW - MINUTE, 1),
+        ],
+      }),
+    });
+    assert.equal(verdict.action, "stop");
+    assert.equal(verdict.facts.inServiceSince, "2026-11-27T22:56:00Z");
+  });
+
   it("keeps a model whose in-service data starts exactly at the start of the window: it may have come into service late in that minute", () => {
     const verdict = judge({ usage: usage({ inService: everyMinute(WINDOW_START, NOW - MINUTE, 1) }) });
     assert.equal(verdict.action, "keep");
@@ -430,7 +443,7 @@ describe("usageWindow", () => {
       start: WINDOW_START,
       end: NOW + 30_000,
       periodSeconds: 60,
-      queryStart: WINDOW_START - MINUTE,
+      queryStart: WINDOW_START - 5 * MINUTE,
     });
   });
 

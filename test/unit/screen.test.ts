@@ -103,7 +103,7 @@ describe("the screen of metrics-first discovery", () => {
       name: "no in-service data in the window (listed for data older than the window): not in service",
       usage: usage(0, 0),
       kind: "not-in-service",
-      reason: /^no InServiceInferenceUnits data in the last 3h01m$/,
+      reason: /^no InServiceInferenceUnits data in the last 3h05m$/,
     },
     {
       name: "in-service data that stopped 16 minutes ago: the model stopped, not judged",
