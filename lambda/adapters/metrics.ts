@@ -266,7 +266,11 @@ export class CloudWatchUsageReader implements UsageReader {
         );
         // Messages about the call as a whole: "as much of the operation as possible is still executed", so a
         // result may be missing; they say why.
-        for (const message of response.Messages ?? []) merged.messages.push(messageText(message));
+        for (const message of response.Messages ?? []) {
+          const text = messageText(message);
+          // Each page may repeat them: said once.
+          if (!merged.messages.includes(text)) merged.messages.push(text);
+        }
         return { items: response.MetricDataResults ?? [], nextToken: response.NextToken };
       },
       (results) => {
