@@ -489,7 +489,11 @@ function checkListedItems(
     `${describe("accounts")} with ${describe("regions")}`,
     `${listed.length} accounts${hub} × ${regionCount} regions = ${items} items`,
     `at most ${MAX_ITEMS} account × region items in a run (the Map's results must stay under Step Functions' ` +
-      "256 KiB): serve fewer accounts or regions from this hub, or deploy a second hub for the rest",
+      "256 KiB): serve fewer accounts or regions from this hub, or deploy a second hub for the rest" +
+      // Without the stack's env.account (the shipped app has none), a listed hub cannot be told apart.
+      (hubAccountId === undefined && includeHubAccount
+        ? "; if the hub's own account is in the list, leave it out: includeHubAccount serves it"
+        : ""),
   );
 }
 
