@@ -303,6 +303,10 @@ function mergeResult(merged: Merged, result: MetricDataResult): void {
   merged.results.set(result.Id, entry);
 }
 
+/** The call's own messages, for an error that they may explain; nothing when it had none. */
+const callSaid = (merged: Merged) =>
+  merged.messages.length > 0 ? `; the call said ${merged.messages.join("; ")}` : "";
+
 /** One model's usage from the merged results, or an error when CloudWatch did not answer every query fully. */
 function toUsage(merged: Merged, modelIndex: number): UsageEvidence {
   const series = toSeries(merged, modelIndex, METRICS_PER_MODEL);
@@ -321,13 +325,12 @@ function toSeries(merged: Merged, modelIndex: number, metrics: number): Datapoin
   const series: Datapoint[][] = [];
   for (let metricIndex = 0; metricIndex < metrics; metricIndex += 1) {
     const entry = merged.results.get(queryId(modelIndex, metricIndex));
-    const callSaid = merged.messages.length > 0 ? `; the call said ${merged.messages.join("; ")}` : "";
     if (entry === undefined)
-      return { error: `CloudWatch returned no result for one of the model's metrics${callSaid}` };
+      return { error: `CloudWatch returned no result for one of the model's metrics${callSaid(merged)}` };
     // After the last page every result should be Complete; anything else means the data may be incomplete.
     if (entry.status !== undefined && entry.status !== "Complete") {
       const detail = entry.messages.length > 0 ? ` (${entry.messages.join("; ")})` : "";
-      return { error: `CloudWatch returned status ${entry.status} for a metric${detail}${callSaid}` };
+      return { error: `CloudWatch returned status ${entry.status} for a metric${detail}${callSaid(merged)}` };
     }
     series.push(entry.points.sort((a, b) => a.at - b.at));
   }
