@@ -157,6 +157,25 @@ export function isOrganizationMode(settings: Pick<OrganizationSettings, "account
 }
 
 /**
+ * The accounts a run serves, each once: the hub's first unless left out, then the listed ones, then those found in
+ * the OUs (sorted). The hub's account is left out wherever it appears when `includeHubAccount` is false.
+ */
+export function accountsOfRun(input: {
+  readonly hubAccountId: string;
+  readonly includeHubAccount: boolean;
+  readonly accounts: readonly string[];
+  readonly accountsInOus?: readonly string[];
+}): string[] {
+  return [
+    ...new Set([
+      ...(input.includeHubAccount ? [input.hubAccountId] : []),
+      ...input.accounts,
+      ...[...(input.accountsInOus ?? [])].sort(),
+    ]),
+  ].filter((accountId) => input.includeHubAccount || accountId !== input.hubAccountId);
+}
+
+/**
  * Reads every organization setting through `lookup` (raw text, or undefined when not set); `describe` names the
  * source in errors. An empty optional value (external id, organization id) means none.
  * @throws InvalidSettingError naming the source, the value and what is allowed.

@@ -9,6 +9,7 @@ import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { RegionInfo } from "aws-cdk-lib/region-info";
 import AwsCronParser from "aws-cron-parser";
 import {
+  accountsOfRun,
   DEFAULT_ORGANIZATION_SETTINGS,
   isOrganizationMode,
   MAX_ITEMS,
@@ -453,7 +454,7 @@ function checkOrganization(
 
 /**
  * With listed accounts only, a run's items are known at synth: (the hub, unless left out, and the accounts) × the
- * regions, each account once, as the list step's planWork (lambda/core/organization.ts) makes them: the hub listed
+ * regions, each account once, counted by `accountsOfRun` as the list step's planWork counts them: the hub listed
  * too is one account, and listed with includeHubAccount=false it is left out. More than a run takes would fail
  * every night's list step (TooManyItemsError); fail here instead.
  * @param hubAccountId the hub's account id, or undefined when synth does not know it (a stack without
@@ -470,18 +471,19 @@ function checkListedItems(
   if (settings.organizationalUnits.length > 0) return;
   const { accounts: listed, includeHubAccount } = settings;
   const hubListed = hubAccountId !== undefined && listed.includes(hubAccountId);
-  // The accounts are each listed once (the setting refuses a repeat); the hub is added, or taken out, once.
-  let accounts = listed.length;
-  let hub = "";
-  if (includeHubAccount && !hubListed) {
-    accounts += 1;
-    hub = " and the hub's";
-  } else if (includeHubAccount) {
-    hub = ", the hub's among them,";
-  } else if (hubListed) {
-    accounts -= 1;
-    hub = " less the hub's (includeHubAccount=false)";
-  }
+  // The list step's own count; a hub whose account synth does not know stands apart from every listed account.
+  const accounts = accountsOfRun({
+    hubAccountId: hubAccountId ?? "the hub's account",
+    includeHubAccount,
+    accounts: listed,
+  }).length;
+  const hub = includeHubAccount
+    ? hubListed
+      ? ", the hub's among them,"
+      : " and the hub's"
+    : hubListed
+      ? " less the hub's (includeHubAccount=false)"
+      : "";
   const regionCount = Math.max(1, regions.length);
   const items = accounts * regionCount;
   if (items <= MAX_ITEMS) return;

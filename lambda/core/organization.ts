@@ -12,6 +12,7 @@
  * {@link MAX_ITEMS} items, 600 × 400 = 240,000 bytes and 600 commas, about 92% of the limit.
  */
 
+import { accountsOfRun } from "../../common/organization-settings.ts";
 import type { Digest } from "./digest.ts";
 import { fitSections, MAX_MESSAGE_BYTES, type Section } from "./digest.ts";
 import { formatHourlyCost, formatTime } from "./format.ts";
@@ -126,14 +127,7 @@ export function planWork(input: {
   readonly accountsInOus: readonly string[];
   readonly regions: readonly string[];
 }): WorkItem[] {
-  const accounts = [
-    ...new Set([
-      ...(input.includeHubAccount ? [input.hubAccountId] : []),
-      ...input.accounts,
-      ...[...input.accountsInOus].sort(),
-    ]),
-  ].filter((accountId) => input.includeHubAccount || accountId !== input.hubAccountId);
-  return accounts.flatMap((accountId) => input.regions.map((region) => ({ accountId, region })));
+  return accountsOfRun(input).flatMap((accountId) => input.regions.map((region) => ({ accountId, region })));
 }
 
 /** The summary of an item whose run finished, within `budget` bytes (never below its counts). */
