@@ -640,7 +640,7 @@ export function ignoredPropWarning(name: string, owner: string): string {
 }
 
 /** Every setting's default, runtime, infra-only and organization, merged once. */
-const ALL_DEFAULTS: Readonly<Record<string, unknown>> = {
+const ALL_DEFAULTS: Readonly<StackSettings> = {
   ...DEFAULT_SETTINGS,
   ...DEFAULT_INFRA_SETTINGS,
   ...DEFAULT_ORGANIZATION_SETTINGS,
@@ -722,5 +722,5 @@ export function resolveSettings(
     (key) => `${owner} prop ${key}`,
     hubAccount === undefined || Token.isUnresolved(hubAccount) ? undefined : hubAccount,
   );
-  return { ...DEFAULT_SETTINGS, ...DEFAULT_INFRA_SETTINGS, ...DEFAULT_ORGANIZATION_SETTINGS, ...given };
+  return { ...ALL_DEFAULTS, ...given };
 }
