@@ -46,6 +46,9 @@ export const METRICS_TPS_CAP = 50;
 /** How many times the import is timed; the median is reported. */
 export const IMPORT_SAMPLES = 5;
 
+/** The option the function's NODE_OPTIONS sets so that stack traces point into the sources. */
+const SOURCE_MAPS_OPTION = "--enable-source-maps";
+
 /** The bench's command line. */
 export interface BenchOptions {
   readonly sizes: readonly AccountSize[];
@@ -217,6 +220,11 @@ export interface BundleFigures {
   readonly importMs: number;
   readonly emptyMs: number;
   readonly nodeOptions: string;
+  /**
+   * The median import with the function's NODE_OPTIONS less `--enable-source-maps`, when it has that flag: what
+   * readable stack traces cost at cold start (Node reads and parses the map as it loads the module).
+   */
+  readonly importWithoutSourceMapsMs?: number;
 }
 
 /** Times one `node` process from spawn to exit; rejects when it fails. */
@@ -267,14 +275,22 @@ export async function measureBundle(fn: SynthesizedFunction): Promise<BundleFigu
     `await import(${JSON.stringify(pathToFileURL(file).href)})`,
   ];
   const emptyArgs = ["-e", ""];
+  const nodeOptions = env.NODE_OPTIONS ?? "";
+  const withoutMaps = nodeOptions.split(/\s+/).filter((option) => option && option !== SOURCE_MAPS_OPTION);
+  const envWithoutMaps =
+    withoutMaps.length < nodeOptions.split(/\s+/).filter(Boolean).length
+      ? { ...env, NODE_OPTIONS: withoutMaps.join(" ") }
+      : undefined;
   // One of each first, so the file cache is warm for every sample.
   await timeNode(importArgs, env, fn.assetDir);
   await timeNode(emptyArgs, env, fn.assetDir);
   const imports: number[] = [];
   const empties: number[] = [];
+  const importsWithoutMaps: number[] = [];
   for (let sample = 0; sample < IMPORT_SAMPLES; sample += 1) {
     empties.push(await timeNode(emptyArgs, env, fn.assetDir));
     imports.push(await timeNode(importArgs, env, fn.assetDir));
+    if (envWithoutMaps) importsWithoutMaps.push(await timeNode(importArgs, envWithoutMaps, fn.assetDir));
   }
   return {
     bytes: code.length,
@@ -282,6 +298,7 @@ export async function measureBundle(fn: SynthesizedFunction): Promise<BundleFigu
     mapBytes,
     importMs: median(imports),
     emptyMs: median(empties),
-    nodeOptions: env.NODE_OPTIONS ?? "",
+    nodeOptions,
+    ...(envWithoutMaps && { importWithoutSourceMapsMs: median(importsWithoutMaps) }),
   };
 }

@@ -147,7 +147,11 @@ export function printBundle(bundle: BundleFigures): void {
   console.log(
     `import in a fresh node (median of ${IMPORT_SAMPLES}, the function's env${bundle.nodeOptions ? ` incl. NODE_OPTIONS=${bundle.nodeOptions}` : ""}): ` +
       `${bundle.importMs.toFixed(0)} ms; empty node: ${bundle.emptyMs.toFixed(0)} ms; ` +
-      `difference ${(bundle.importMs - bundle.emptyMs).toFixed(0)} ms`,
+      `difference ${(bundle.importMs - bundle.emptyMs).toFixed(0)} ms` +
+      (bundle.importWithoutSourceMapsMs === undefined
+        ? ""
+        : `; without --enable-source-maps: ${bundle.importWithoutSourceMapsMs.toFixed(0)} ms, ` +
+          `difference ${(bundle.importWithoutSourceMapsMs - bundle.emptyMs).toFixed(0)} ms`),
   );
 }
 

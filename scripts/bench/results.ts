@@ -70,6 +70,11 @@ export function toResults(input: {
       bytes: input.bundle.bytes,
       gzipBytes: input.bundle.gzipBytes,
       importOverEmptyNodeMs: round(input.bundle.importMs - input.bundle.emptyMs),
+      ...(input.bundle.importWithoutSourceMapsMs !== undefined && {
+        importWithoutSourceMapsOverEmptyNodeMs: round(
+          input.bundle.importWithoutSourceMapsMs - input.bundle.emptyMs,
+        ),
+      }),
     },
     targets: input.targets,
     benchSeconds: round(input.benchSeconds),

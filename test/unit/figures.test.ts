@@ -148,6 +148,30 @@ describe("the bench's figures", () => {
     for (const target of results.targets) assert.ok(table.includes(`| ${target.name} |`), target.name);
   });
 
+  it("give the import time with the function's source maps and, when measured, without them", () => {
+    // Prepare
+    const results = recorded();
+    const { importWithoutSourceMapsOverEmptyNodeMs: _, ...withMapsOnly } = results.bundle;
+    const both = {
+      ...results,
+      bundle: { ...withMapsOnly, importOverEmptyNodeMs: 114, importWithoutSourceMapsOverEmptyNodeMs: 97 },
+    };
+
+    // Act
+    const measuredBoth = renderBenchFigures(both);
+    const measuredOne = renderBenchFigures({
+      ...results,
+      bundle: { ...withMapsOnly, importOverEmptyNodeMs: 114 },
+    });
+
+    // Assess
+    assert.match(
+      measuredBoth,
+      /imported in 114 ms more than an empty `node` with the function's `--enable-source-maps`, 97 ms without it\./,
+    );
+    assert.match(measuredOne, /imported in 114 ms more than an empty `node`\. The bench took/);
+  });
+
   it("are not recorded from a run of other sizes, or of an account without both discoveries", () => {
     // Prepare
     const results = recorded();
