@@ -98,8 +98,8 @@ Options:
   -y, --yes              start without asking
 ${TABLE_OPTIONS}
 ${ACCOUNT_USAGE}
-                         (that role needs rekognition:DescribeProjectVersions and StartProjectVersion
-                         on the account's models)
+                         (that role needs rekognition:DescribeProjects, DescribeProjectVersions and
+                         StartProjectVersion on the account's projects and models)
   --profile NAME         the named profile of your AWS config and credentials files
   -h, --help             show this help
 
