@@ -82,6 +82,20 @@ interface Tally {
 }
 
 const FAILED = "FAILED: ";
+const NOT_STOPPED = "NOT_STOPPED";
+const ALREADY_CHANGING = "ALREADY_CHANGING: ";
+
+/**
+ * Whether an earlier record of this window says the model was stopped: one still pending, replaced by another
+ * (SUPERSEDED), of an attempt that failed or was refused (FAILED, ALREADY_CHANGING) or of a model a later run found
+ * running and kept (NOT_STOPPED) says no stop took effect, so a later run may still stop the model and records it.
+ */
+const recordsAStop = (record: StopRecord) =>
+  record.status !== STOP_PENDING &&
+  record.status !== SUPERSEDED &&
+  record.status !== NOT_STOPPED &&
+  !record.status.startsWith(FAILED) &&
+  !record.status.startsWith(ALREADY_CHANGING);
 
 /** The stop-and-record phase. */
 export async function stopAndRecord(
@@ -146,7 +160,7 @@ async function completeKept(
   tally: Tally,
 ): Promise<void> {
   try {
-    await closeEarlierRecord(deps, runId, record, "NOT_STOPPED", `kept it: ${reason}`);
+    await closeEarlierRecord(deps, runId, record, NOT_STOPPED, `kept it: ${reason}`);
   } catch (error) {
     tally.errors.push(recordNotCompleted(record, error));
   }
@@ -216,11 +230,9 @@ async function recordAndStop(
     return true;
   }
 
-  // A failed attempt does not count as handled: a later run may try again and writes its own record.
-  const completed = earlier.find(
-    (record) =>
-      record.status !== STOP_PENDING && record.status !== SUPERSEDED && !record.status.startsWith(FAILED),
-  );
+  // Only a stop that took effect counts as handled; after any other record a later run may try again and writes its
+  // own record.
+  const completed = earlier.find(recordsAStop);
   if (completed) {
     tally.skipped.push({
       arn: model.modelArn,

@@ -268,6 +268,35 @@ describe("the stop-and-record phase", () => {
     ]);
   });
 
+  for (const status of [
+    "NOT_STOPPED",
+    "ALREADY_CHANGING: ResourceInUseException: busy",
+    "FAILED: Throttling: x",
+  ])
+    it(`stops a model whose earlier record in the window says no stop took effect (${status.split(":")[0]})`, async () => {
+      // Prepare: an earlier run's record of a model it kept, or whose stop it could not make.
+      const { directory, log, run } = world();
+      log.records.push(earlierRecord(status));
+
+      // Act
+      const results = await run({ decisions: [decision(MODEL, "stop")] });
+
+      // Assess
+      assert.deepEqual(
+        results.stopped.map((d) => d.model.modelArn),
+        [MODEL.modelArn],
+      );
+      assert.deepEqual(results.skipped, []);
+      assert.equal(directory.calls.filter((call) => call.startsWith("stopModel")).length, 1);
+      assert.deepEqual(
+        log.records.map((r) => [r.runId, r.status]),
+        [
+          ["run-before", status],
+          ["run-now", "STOPPING"],
+        ],
+      );
+    });
+
   it("supersedes an earlier run's STOP_PENDING record with its own, holding tonight's evidence", async () => {
     // Prepare: yesterday's run wrote its record and ended before the stop; the model served all day since.
     const { directory, log, run } = world();
