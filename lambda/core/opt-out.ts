@@ -3,7 +3,9 @@
  * - `false`, `off`, `no`, `never`, `disabled` or `0`: never stop;
  * - an ISO-8601 date or date-time in the future: snoozed until then (a past one has no effect);
  * - something that looks like a date but is not a valid one: kept, because the owner clearly meant a snooze;
- * - any other value: no effect.
+ * - `true`, `on`, `yes`, `enabled` or `1`: may be stopped (the opt-in of `requireOptIn`);
+ * - any other value (`keep`, `skip`, an empty value, `24/12/2026`…): kept to be safe. The owner tagged the model to
+ *   say something, and a wrong stop costs more than a model kept one run too long.
  */
 
 import { formatTime } from "./format.ts";
@@ -13,9 +15,13 @@ export type OptOut =
   | { readonly kind: "none" }
   | { readonly kind: "never"; readonly value: string }
   | { readonly kind: "snoozed"; readonly value: string; readonly until: number }
-  | { readonly kind: "invalid-date"; readonly value: string };
+  | { readonly kind: "invalid-date"; readonly value: string }
+  | { readonly kind: "unknown"; readonly value: string };
 
 const NEVER_WORDS = new Set(["false", "off", "no", "never", "disabled", "0"]);
+
+/** The values that let a model be stopped: `true` opts it in when `requireOptIn` is on. */
+export const MAY_STOP_WORDS: ReadonlySet<string> = new Set(["true", "on", "yes", "enabled", "1"]);
 
 // YYYY-MM-DD, optionally followed by THH:MM[:SS[.fff]] and Z or ±HH:MM. Without a zone, UTC is meant.
 const DATE_LIKE = /^\d{4}-\d{2}-\d{2}/;
@@ -67,8 +73,10 @@ export function parseIsoInstant(text: string): number | undefined {
 export function parseOptOut(value: string | undefined, now: number): OptOut {
   if (value === undefined) return { kind: "none" };
   const text = value.trim();
-  if (NEVER_WORDS.has(text.toLowerCase())) return { kind: "never", value };
-  if (!DATE_LIKE.test(text)) return { kind: "none" };
+  const word = text.toLowerCase();
+  if (NEVER_WORDS.has(word)) return { kind: "never", value };
+  if (MAY_STOP_WORDS.has(word)) return { kind: "none" };
+  if (!DATE_LIKE.test(text)) return { kind: "unknown", value };
   const until = parseIsoInstant(text);
   if (until === undefined) return { kind: "invalid-date", value };
   return until > now ? { kind: "snoozed", value, until } : { kind: "none" };
@@ -87,6 +95,12 @@ export function describeOptOut(optOut: OptOut, key: string, where: "model" | "pr
       return (
         `tag ${key}=${optOut.value} on the ${where} looks like a snooze date but is not a valid ISO-8601 date; ` +
         "kept to be safe (use e.g. 2026-12-24 or 2026-12-24T18:00:00Z)"
+      );
+    case "unknown":
+      return (
+        `kept to be safe: tag ${key}=${JSON.stringify(optOut.value)} on the ${where} is not a value the stopper ` +
+        "knows (never, false, off, no, disabled or 0 keeps the model; an ISO-8601 date such as 2026-12-24 snoozes " +
+        "it; true (the opt-in), on, yes, enabled or 1 lets it be stopped)"
       );
   }
 }

@@ -61,7 +61,7 @@ export function projectKeepsItsModels(
   return optOutOf(tagValue(project, optOutTagKey), optOutTagKey, "project", now);
 }
 
-/** The keep an opt-out tag's value asks for (an invalid snooze date keeps to be safe), or undefined. */
+/** The keep an opt-out tag's value asks for (an invalid snooze date or an unknown value keeps to be safe), or undefined. */
 function optOutOf(
   value: string | undefined,
   key: string,
@@ -71,7 +71,8 @@ function optOutOf(
   const optOut = parseOptOut(value, now);
   const reason = describeOptOut(optOut, key, where);
   if (reason === undefined) return undefined;
-  return { keep: true, reason, cause: optOut.kind === "invalid-date" ? "unsure" : "opted-out" };
+  const unsure = optOut.kind === "invalid-date" || optOut.kind === "unknown";
+  return { keep: true, reason, cause: unsure ? "unsure" : "opted-out" };
 }
 
 /**

@@ -410,8 +410,17 @@ describe("decide: tags", () => {
     },
     { value: "2026-12-01T25:00", where: "project", action: "keep", reason: /not a valid ISO-8601 date/ },
     { value: "true", where: "model", action: "stop" },
-    { value: "someday", where: "project", action: "stop" },
-    { value: "", where: "model", action: "stop" },
+    { value: " Yes ", where: "project", action: "stop" },
+    { value: "1", where: "model", action: "stop" },
+    {
+      value: "someday",
+      where: "project",
+      action: "keep",
+      reason: /^kept to be safe: tag auto-stop="someday" on the project is not a value the stopper knows/,
+    },
+    { value: "keep", where: "model", action: "keep", reason: /auto-stop="keep" on the model is not a value/ },
+    { value: "", where: "model", action: "keep", reason: /auto-stop="" on the model is not a value/ },
+    { value: "24/12/2026", where: "project", action: "keep", reason: /is not a value the stopper knows/ },
   ];
   for (const { value, where, action, reason } of snoozeCases) {
     it(`${action === "stop" ? "ignores" : "honours"} auto-stop=${JSON.stringify(value)} on the ${where} at 02:00Z`, () => {

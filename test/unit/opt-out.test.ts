@@ -34,6 +34,14 @@ describe("parseOptOut", () => {
   it("keeps the original value for the reason", () => {
     assert.deepEqual(parseOptOut(" Disabled ", now), { kind: "never", value: " Disabled " });
   });
+  it("lets a model be stopped for true, on, yes, enabled or 1, and a past date", () => {
+    for (const value of ["true", "ON", " yes", "Enabled", "1", "2026-11-27"])
+      assert.deepEqual(parseOptOut(value, now), { kind: "none" }, value);
+  });
+  it("calls any other value unknown, to be kept: the owner tagged the model to say something", () => {
+    for (const value of ["keep", "skip", "", "  ", "24/12/2026", "until 2026-12-24", '"never"'])
+      assert.deepEqual(parseOptOut(value, now), { kind: "unknown", value }, value);
+  });
   it("returns the instant a snooze ends", () => {
     assert.deepEqual(parseOptOut("2026-11-29", now), {
       kind: "snoozed",

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { applyStopCap, type Decision, decide, usageWindow } from "../../lambda/core/decide.ts";
 import { judgeLastLook } from "../../lambda/core/last-look.ts";
-import { parseIsoInstant, parseOptOut } from "../../lambda/core/opt-out.ts";
+import { MAY_STOP_WORDS, parseIsoInstant, parseOptOut } from "../../lambda/core/opt-out.ts";
 import type {
   Datapoint,
   ModelUsage,
@@ -455,6 +455,17 @@ describe("tag parser properties", () => {
             : kind !== "invalid-date";
         },
       ),
+    );
+  });
+
+  it("lets a model be stopped only for a may-stop word or a date that is past", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), nowArb, (value, now) => {
+        if (parseOptOut(value, now).kind !== "none") return true;
+        const text = value.trim();
+        const until = parseIsoInstant(text);
+        return MAY_STOP_WORDS.has(text.toLowerCase()) || (until !== undefined && until <= now);
+      }),
     );
   });
 
