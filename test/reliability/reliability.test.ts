@@ -373,7 +373,7 @@ describe("hostile answers", () => {
       // A value the stopper does not know: the owner meant something, so the model is kept, and the value named.
       assert.match(
         reasons[arn("tags", "no-meaning")] ?? "",
-        /^kept to be safe: tag auto-stop="  maybe later " on the model is not a value the stopper knows/,
+        /^kept to be safe: tag auto-stop=" {2}maybe later " on the model is not a value the stopper knows/,
       );
       for (const version of ["bad-date", "bad-time"])
         assert.match(
