@@ -9,6 +9,7 @@ import { nearMissTags } from "./near-miss-tags.ts";
 import { tagKeysRead, tagPolicy } from "./tag-policy.ts";
 import {
   type Datapoint,
+  type ModelUsage,
   type NotifyTarget,
   REQUEST_METRICS,
   type RequestMetric,
@@ -66,6 +67,14 @@ const toleranceForPeriod = (periodMs: number) => Math.max(2 * periodMs, 5 * MINU
 /** If the newest InServiceInferenceUnits datapoint is older than this, the model's recent state is unknown. */
 export function staleToleranceMs(window: UsageWindow): number {
   return Math.max(3 * window.periodSeconds * 1000, LATE_METRICS_MINUTES * MINUTE_MS);
+}
+
+/**
+ * The InServiceInferenceUnits datapoints that show the model in service up to `now`: a period with no unit in
+ * service (0, or a value that is not a number) is no evidence of it, whatever its timestamp.
+ */
+export function inServicePoints(usage: Pick<ModelUsage, "inService">, now: number): Datapoint[] {
+  return usage.inService.filter((point) => point.at <= now && point.value > 0);
 }
 
 /** The start of the newest unbroken run of datapoints (points must be sorted by time). */
@@ -128,7 +137,7 @@ export const requestsText = (count: number) => `${count} request${count === 1 ? 
 /** Decides whether one running model may be stopped. */
 export function decide(input: DecisionInput): Verdict {
   const { model, tags, usage, now } = input;
-  const inService = "error" in usage ? [] : usage.inService.filter((point) => point.at <= now);
+  const inService = "error" in usage ? [] : inServicePoints(usage, now);
   // The cost of keeping the model is worth knowing whatever the verdict, so it is worked out first.
   const inferenceUnits = inService.at(-1)?.value ?? model.minInferenceUnits;
   let facts: VerdictFacts =

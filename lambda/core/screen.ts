@@ -4,7 +4,7 @@
  * others are judged by name. The idle rule itself is `decide`'s, applied with no tags and the default threshold.
  */
 
-import { decide, staleToleranceMs, usageWindow } from "./decide.ts";
+import { decide, inServicePoints, staleToleranceMs, usageWindow } from "./decide.ts";
 import { formatDuration, formatTime } from "./format.ts";
 import type { UsageEvidence, Verdict } from "./types.ts";
 
@@ -32,7 +32,7 @@ export function screen(input: ScreenInput): Screened {
   const { usage, now, idleMinutes } = input;
   if (!("error" in usage)) {
     const window = usageWindow(now, idleMinutes);
-    const latest = usage.inService.filter((point) => point.at <= now).at(-1);
+    const latest = inServicePoints(usage, now).at(-1);
     // The same staleness `decide` keeps a model for: past it, the metric says the model stopped.
     if (latest === undefined)
       return {

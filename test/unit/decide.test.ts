@@ -236,6 +236,24 @@ describe("decide: usage", () => {
     assert.equal(verdict.facts.inferenceUnits, 3);
     assert.equal(verdict.facts.estimatedHourlyCostUsd, 12.75);
   });
+
+  it("takes a period with no unit in service (0, or not a number) as no evidence the model was in service", () => {
+    // In service at 0 units from before the window, then at 1 unit only for the last hour: it started an hour ago.
+    const inService = [
+      ...everyMinute(WINDOW_START - 60 * MINUTE, NOW - 60 * MINUTE, 0),
+      ...everyMinute(NOW - 60 * MINUTE, NOW - 2 * MINUTE, 1),
+    ];
+    const verdict = judge({ usage: usage({ inService }) });
+    assert.equal(verdict.action, "keep");
+    assert.equal(verdict.cause, "started-recently");
+    assert.equal(verdict.facts.inServiceSince, "2026-11-28T01:00:00Z");
+
+    const notNumbers = judge({
+      usage: usage({ inService: everyMinute(WINDOW_START - MINUTE, NOW, Number.NaN) }),
+    });
+    assert.equal(notNumbers.action, "keep");
+    assert.match(notNumbers.reason, /^insufficient evidence: no InServiceInferenceUnits data/);
+  });
 });
 
 describe("decide: the evidence horizon", () => {
