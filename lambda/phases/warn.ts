@@ -184,6 +184,21 @@ export async function warnBeforeStop(
         work.push(close(records, CLEARED, `${noteOf(verdict.cause)}: ${verdict.reason}`));
       continue;
     }
+    if (Number.isNaN(stopNotBefore)) {
+      // A record edited by hand, say: when the warning falls due cannot be told, so it is not due.
+      decisions[index] = {
+        ...decision,
+        verdict: {
+          ...verdict,
+          action: "keep",
+          reason:
+            `kept to be safe: its warning record (${first.stoppedAt}) gives no time it may be stopped from ` +
+            `(stopNotBefore ${JSON.stringify(first.stopNotBefore ?? null)}); ${verdict.reason}`,
+          cause: "unsure",
+        },
+      };
+      continue;
+    }
     const warning = { warnedAt: formatTime(Date.parse(first.stoppedAt)), stopNotBefore };
     if (input.scheduledAt < stopNotBefore || input.mode === "warn") {
       decisions[index] = {

@@ -263,6 +263,26 @@ describe("the warn phase: a model warned earlier", () => {
     });
   }
 
+  it("is kept to be safe, not stopped, when its warning record gives no time it may be stopped from", async () => {
+    // Prepare: a record edited by hand.
+    const { log, warn } = world();
+    log.records.push(warning(8, 8, { stopNotBefore: "tomorrow" }));
+
+    // Act
+    const warned = await warn([idle()], { scheduledAt: NOW + HOUR });
+
+    // Assess
+    const verdict = warned.decisions[0]?.verdict;
+    assert.equal(verdict?.action, "keep");
+    assert.equal(verdict?.cause, "unsure");
+    assert.match(
+      verdict?.reason ?? "",
+      /^kept to be safe: its warning record \(2026-11-27T18:00:00.000Z\) gives no time it may be stopped from \(stopNotBefore "tomorrow"\); idle/,
+    );
+    assert.equal(warned.due.has(MODEL.modelArn), false);
+    assert.deepEqual(warned.warned, []);
+  });
+
   it("is stopped when due and idle since the warning's horizon, read in one call from that horizon", async () => {
     // Prepare
     const { log, usage, warn } = world();
