@@ -48,11 +48,30 @@ export function usageWindow(now: number, idleMinutes: number): UsageWindow {
   const periodSeconds = idleMinutes <= 1440 ? 60 : 300;
   const periodMs = periodSeconds * 1000;
   // Aligning down makes the window up to one period longer than asked, never shorter: that errs on "keep".
-  const start = Math.floor((now - idleMinutes * MINUTE_MS) / periodMs) * periodMs;
-  // Read as far before the window as a hiccup may last, so that a datapoint missing just before the window does not
-  // make a model that ran for hours look started in it.
-  return { start, end: now, periodSeconds, queryStart: start - toleranceForPeriod(periodMs) };
+  const start = alignDown(now - idleMinutes * MINUTE_MS, periodMs);
+  // The window `decide` judges ends at the newest in-service data, which may be as old as the stale tolerance; and a
+  // hiccup may hide a datapoint just before it: read that far back, so that such a gap does not make a model that
+  // ran for hours look started in the window.
+  const earliestStart = alignDown(start - staleForPeriod(periodMs), periodMs);
+  return { start, end: now, periodSeconds, queryStart: earliestStart - toleranceForPeriod(periodMs) };
 }
+
+/**
+ * The start of the idle window `decide` judges: `idleMinutes` back from the evidence horizon (the end of the newest
+ * in-service datapoint, never past now), aligned down to the period, so that the whole window is data CloudWatch
+ * has delivered; without a horizon, back from now. CloudWatch delivers metrics minutes late, so a window ending at
+ * now would count its last minutes as idle on no data at all.
+ */
+export function idleWindowStart(
+  window: UsageWindow,
+  idleMinutes: number,
+  horizon: number | undefined,
+): number {
+  if (horizon === undefined) return window.start;
+  return Math.min(window.start, alignDown(horizon - idleMinutes * MINUTE_MS, window.periodSeconds * 1000));
+}
+
+const alignDown = (at: number, periodMs: number) => Math.floor(at / periodMs) * periodMs;
 
 /**
  * A missing InServiceInferenceUnits stretch shorter than this is treated as a hiccup in the metric, not as the
@@ -66,8 +85,10 @@ const toleranceForPeriod = (periodMs: number) => Math.max(2 * periodMs, 5 * MINU
 
 /** If the newest InServiceInferenceUnits datapoint is older than this, the model's recent state is unknown. */
 export function staleToleranceMs(window: UsageWindow): number {
-  return Math.max(3 * window.periodSeconds * 1000, LATE_METRICS_MINUTES * MINUTE_MS);
+  return staleForPeriod(window.periodSeconds * 1000);
 }
+
+const staleForPeriod = (periodMs: number) => Math.max(3 * periodMs, LATE_METRICS_MINUTES * MINUTE_MS);
 
 /**
  * The InServiceInferenceUnits datapoints that show the model in service up to `now`: a period with no unit in
@@ -175,13 +196,16 @@ export function decide(input: DecisionInput): Verdict {
   const horizon = latest === undefined ? undefined : Math.min(latest.at + window.periodSeconds * 1000, now);
   if (horizon !== undefined) facts = { ...facts, evidenceUntil: formatTime(horizon) };
 
-  // Buckets are aligned with the window, so a bucket starting at or after window.start lies inside it.
-  const seen = countRequests(usage.requests, window.start, now);
+  // The window ends at the horizon; a request seen after it (delivered since) counts all the same.
+  const start = idleWindowStart(window, idleMinutes, horizon);
+  // Buckets are aligned with the window, so a bucket starting at or after its start lies inside it.
+  const seen = countRequests(usage.requests, start, now);
   facts = { ...facts, requestsInWindow: seen.total };
   if (seen.lastAt !== undefined) {
     facts = { ...facts, lastRequestAt: formatTime(seen.lastAt) };
     return keep(
-      `in use: ${plural(seen.total, "request")} in the last ${idleText} (${seen.breakdown}); ` +
+      // The window ends at the evidence horizon, and starts earlier than now's when that lags: then say since when.
+      `in use: ${plural(seen.total, "request")} ${start < window.start ? `since ${formatTime(start)}` : `in the last ${idleText}`} (${seen.breakdown}); ` +
         `last request at ${formatTime(seen.lastAt)}`,
       "in-use",
     );
@@ -208,7 +232,7 @@ export function decide(input: DecisionInput): Verdict {
 
   // A datapoint covers its whole period, but the model may have come into service at any moment of it: only data
   // from before the window's first period proves it in service for all of the window.
-  if (since >= window.start) {
+  if (since >= start) {
     return keep(
       `started recently: in service since ${formatTime(since)} (${formatDuration(now - since)} ago), ` +
         `less than the ${idleText} idle window${thresholdNote}; no requests since`,
@@ -227,7 +251,7 @@ export function decide(input: DecisionInput): Verdict {
   return {
     action: "stop",
     reason:
-      `idle: no requests from ${formatTime(window.start)} to ${formatTime(horizon)}, the newest metrics ` +
+      `idle: no requests from ${formatTime(start)} to ${formatTime(horizon)}, the newest metrics ` +
       `(${windowText}); in service for the whole window${unitsText}`,
     facts,
     cause: "idle",

@@ -146,6 +146,17 @@ describe("idle for and last request", () => {
       "none in 3h00m",
     ],
     [
+      "in service since before now's window, but not before the window ending at its newest data (kept)",
+      {
+        idleMinutes: 180,
+        requestsInWindow: 0,
+        inServiceSince: "2026-11-27T22:55:00Z",
+        evidenceUntil: "2026-11-28T01:46:00Z",
+      },
+      "3h05m",
+      "none in 3h00m",
+    ],
+    [
       "started inside the window",
       { idleMinutes: 180, requestsInWindow: 0, inServiceSince: "2026-11-28T01:15:00Z" },
       "45m",

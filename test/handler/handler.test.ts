@@ -226,7 +226,7 @@ describe("handler", () => {
         versionName: "m1",
         region: "us-east-1",
         reason:
-          "idle: no requests from 2026-11-27T23:00:00Z to 2026-11-28T01:58:00Z, the newest metrics (3h00m idle " +
+          "idle: no requests from 2026-11-27T22:58:00Z to 2026-11-28T01:58:00Z, the newest metrics (3h00m idle " +
           "window); in service for the whole window at 2 inference units ($8.00/h); the last look from " +
           "2026-11-28T01:45:00Z to 2026-11-28T02:00:00Z saw no request either",
         idleMinutes: 180,

@@ -13,6 +13,10 @@ const MINUTE = 60_000;
 const NOW = Date.UTC(2026, 10, 28, 2, 0, 0);
 const IDLE = 180;
 const WINDOW_START = NOW - IDLE * MINUTE;
+/** Where the function starts reading the metrics: before the window, by the stale and gap tolerances. */
+const READ_START = usageWindow(NOW, IDLE).queryStart;
+/** The start of the window judged when the newest in-service data ends two minutes ago (the fixture's lag). */
+const JUDGED_START = NOW - 2 * MINUTE - IDLE * MINUTE;
 
 const model: RunningModel = {
   region: "us-east-1",
@@ -30,7 +34,10 @@ function everyMinute(from: number, to: number, value: number): Datapoint[] {
   return points;
 }
 
-/** A model in service from `since` until two minutes ago (CloudWatch lags), with the given requests. */
+/**
+ * A model in service from `since` (or from the start of the read) until two minutes ago (CloudWatch lags), with the
+ * given requests.
+ */
 function usage(
   options: {
     since?: number;
@@ -50,7 +57,7 @@ function usage(
     },
     inService:
       options.inService ??
-      everyMinute(Math.max(since, NOW - IDLE * MINUTE - MINUTE), NOW - 2 * MINUTE, options.units ?? 2),
+      everyMinute(Math.max(since, usageWindow(NOW, IDLE).queryStart), NOW - 2 * MINUTE, options.units ?? 2),
   };
 }
 
@@ -76,7 +83,7 @@ describe("decide: usage", () => {
     assert.equal(verdict.cause, "idle");
     assert.equal(
       verdict.reason,
-      "idle: no requests from 2026-11-27T23:00:00Z to 2026-11-28T01:58:00Z, the newest metrics (3h00m idle " +
+      "idle: no requests from 2026-11-27T22:58:00Z to 2026-11-28T01:58:00Z, the newest metrics (3h00m idle " +
         "window); in service for the whole window at 2 inference units ($8.00/h)",
     );
     assert.deepEqual(verdict.facts, {
@@ -84,7 +91,7 @@ describe("decide: usage", () => {
       inferenceUnits: 2,
       estimatedHourlyCostUsd: 8,
       requestsInWindow: 0,
-      inServiceSince: "2026-11-27T22:59:00Z",
+      inServiceSince: "2026-11-27T22:40:00Z",
       // The end of the newest in-service datapoint: requests after it could not be seen yet.
       evidenceUntil: "2026-11-28T01:58:00Z",
     });
@@ -92,7 +99,7 @@ describe("decide: usage", () => {
 
   it("stops a model whose in-service data starts in the minute before the window", () => {
     const verdict = judge({
-      usage: usage({ inService: everyMinute(WINDOW_START - MINUTE, NOW - MINUTE, 1) }),
+      usage: usage({ inService: everyMinute(WINDOW_START - MINUTE, NOW, 1) }),
     });
     assert.equal(verdict.action, "stop");
     assert.equal(verdict.facts.inServiceSince, "2026-11-27T22:59:00Z");
@@ -139,7 +146,7 @@ describe("decide: usage", () => {
       assert.equal(verdict.action, "keep");
       assert.equal(
         verdict.reason,
-        `in use: 1 request in the last 3h00m (1 ${label}); last request at 2026-11-28T01:30:00Z`,
+        `in use: 1 request since 2026-11-27T22:58:00Z (1 ${label}); last request at 2026-11-28T01:30:00Z`,
       );
       assert.equal(verdict.facts.lastRequestAt, "2026-11-28T01:30:00Z");
     });
@@ -153,9 +160,22 @@ describe("decide: usage", () => {
     assert.equal(verdict.facts.requestsInWindow, 3);
   });
 
+  it("says the requests were in the last idleMinutes when the newest metrics reach the run's clock", () => {
+    const verdict = judge({
+      usage: usage({
+        inService: everyMinute(READ_START, NOW, 1),
+        requests: { UserErrorCount: [{ at: NOW - 10 * MINUTE, value: 2 }] },
+      }),
+    });
+    assert.equal(
+      verdict.reason,
+      "in use: 2 requests in the last 3h00m (2 user error); last request at 2026-11-28T01:50:00Z",
+    );
+  });
+
   it("ignores a request in the minute just before the window", () => {
     const verdict = judge({
-      usage: usage({ requests: { SuccessfulRequestCount: [{ at: WINDOW_START - MINUTE, value: 3 }] } }),
+      usage: usage({ requests: { SuccessfulRequestCount: [{ at: JUDGED_START - MINUTE, value: 3 }] } }),
     });
     assert.equal(verdict.action, "stop");
   });
@@ -178,7 +198,10 @@ describe("decide: usage", () => {
       }),
     });
     assert.equal(verdict.action, "keep");
-    assert.match(verdict.reason, /^in use: 12 requests in the last 3h00m \(10 successful, 2 throttled\)/);
+    assert.match(
+      verdict.reason,
+      /^in use: 12 requests since 2026-11-27T22:58:00Z \(10 successful, 2 throttled\)/,
+    );
     assert.equal(verdict.facts.lastRequestAt, "2026-11-28T01:50:00Z");
   });
 
@@ -201,7 +224,7 @@ describe("decide: usage", () => {
   });
 
   it("tolerates a short gap of a few missing minutes in the in-service data", () => {
-    const inService = everyMinute(WINDOW_START - MINUTE, NOW - MINUTE, 1).filter(
+    const inService = everyMinute(READ_START, NOW - MINUTE, 1).filter(
       (point) => point.at < NOW - 100 * MINUTE || point.at >= NOW - 97 * MINUTE,
     );
     assert.equal(judge({ usage: usage({ inService }) }).action, "stop");
@@ -227,10 +250,7 @@ describe("decide: usage", () => {
   });
 
   it("uses the latest in-service value as the model's inference units", () => {
-    const inService = [
-      ...everyMinute(WINDOW_START - MINUTE, NOW - 10 * MINUTE, 1),
-      { at: NOW - 10 * MINUTE, value: 3 },
-    ];
+    const inService = [...everyMinute(READ_START, NOW - 10 * MINUTE, 1), { at: NOW - 10 * MINUTE, value: 3 }];
     const verdict = judge({ usage: usage({ inService }), pricePerInferenceUnitHour: 4.25 });
     assert.equal(verdict.action, "stop");
     assert.equal(verdict.facts.inferenceUnits, 3);
@@ -258,25 +278,68 @@ describe("decide: usage", () => {
 
 describe("decide: the evidence horizon", () => {
   // The horizon is the end of the newest InServiceInferenceUnits period, never past now.
-  const horizonCases: { name: string; newestAt: number; periodMinutes?: number; horizon: string }[] = [
-    { name: "a datapoint two minutes old", newestAt: NOW - 3 * MINUTE, horizon: "2026-11-28T01:58:00Z" },
-    { name: "a datapoint of the minute just past", newestAt: NOW - MINUTE, horizon: "2026-11-28T02:00:00Z" },
-    { name: "a datapoint of the current minute", newestAt: NOW, horizon: "2026-11-28T02:00:00Z" },
-    { name: "a datapoint 14 minutes old", newestAt: NOW - 15 * MINUTE, horizon: "2026-11-28T01:46:00Z" },
+  // The window judged ends there: its idleMinutes are all data CloudWatch has delivered.
+  const horizonCases: { name: string; newestAt: number; horizon: string; start: string }[] = [
+    {
+      name: "a datapoint two minutes old",
+      newestAt: NOW - 3 * MINUTE,
+      horizon: "2026-11-28T01:58:00Z",
+      start: "2026-11-27T22:58:00Z",
+    },
+    {
+      name: "a datapoint of the minute just past",
+      newestAt: NOW - MINUTE,
+      horizon: "2026-11-28T02:00:00Z",
+      start: "2026-11-27T23:00:00Z",
+    },
+    {
+      name: "a datapoint of the current minute",
+      newestAt: NOW,
+      horizon: "2026-11-28T02:00:00Z",
+      start: "2026-11-27T23:00:00Z",
+    },
+    {
+      name: "a datapoint 14 minutes old",
+      newestAt: NOW - 15 * MINUTE,
+      horizon: "2026-11-28T01:46:00Z",
+      start: "2026-11-27T22:46:00Z",
+    },
   ];
-  for (const { name, newestAt, horizon } of horizonCases) {
-    it(`reaches the end of the newest in-service period: ${name}`, () => {
+  for (const { name, newestAt, horizon, start } of horizonCases) {
+    it(`reaches the end of the newest in-service period, where the window ends: ${name}`, () => {
       const verdict = judge({
-        usage: usage({ inService: everyMinute(WINDOW_START - MINUTE, newestAt + MINUTE, 1) }),
+        usage: usage({ inService: everyMinute(READ_START, newestAt + MINUTE, 1) }),
       });
       assert.equal(verdict.action, "stop");
       assert.equal(verdict.facts.evidenceUntil, horizon);
-      assert.match(
-        verdict.reason,
-        new RegExp(`^idle: no requests from 2026-11-27T23:00:00Z to ${horizon}, `),
-      );
+      assert.match(verdict.reason, new RegExp(`^idle: no requests from ${start} to ${horizon}, `));
     });
   }
+
+  it("keeps a model in service since before now's window but not since before the window ending at the evidence", () => {
+    // The newest data is 14 minutes old: the window judged is 22:46 to 01:46, and the model came in at 22:50.
+    const verdict = judge({
+      usage: usage({ inService: everyMinute(NOW - 190 * MINUTE, NOW - 14 * MINUTE, 1) }),
+    });
+    assert.equal(verdict.action, "keep");
+    assert.equal(verdict.cause, "started-recently");
+    assert.match(verdict.reason, /^started recently: in service since 2026-11-27T22:50:00Z/);
+  });
+
+  it("keeps a short window whose newest data is old: no idle minute is claimed without data", () => {
+    // A 15-minute threshold, the newest data 15 minutes old: the window ends there, and the model came in before it.
+    const inService = everyMinute(NOW - 45 * MINUTE, NOW - 14 * MINUTE, 1);
+    const idle = judge({ idleMinutes: 15, usage: usage({ inService }) });
+    assert.equal(idle.action, "stop");
+    assert.match(idle.reason, /^idle: no requests from 2026-11-28T01:31:00Z to 2026-11-28T01:46:00Z, /);
+    // In service only since 01:35: before, the window ending at now (01:45 to 02:00) would have passed it.
+    const recent = judge({
+      idleMinutes: 15,
+      usage: usage({ inService: everyMinute(NOW - 25 * MINUTE, NOW - 14 * MINUTE, 1) }),
+    });
+    assert.equal(recent.action, "keep");
+    assert.equal(recent.cause, "started-recently");
+  });
 
   it("ends a five-minute period five minutes after its start", () => {
     const start = usageWindow(NOW, 2000).start;
@@ -470,7 +533,8 @@ describe("usageWindow", () => {
       start: WINDOW_START,
       end: NOW + 30_000,
       periodSeconds: 60,
-      queryStart: WINDOW_START - 5 * MINUTE,
+      // The window judged may end as far back as the 15 minutes metrics may be late, and a gap of 5 is bridged.
+      queryStart: WINDOW_START - 20 * MINUTE,
     });
   });
 
@@ -484,13 +548,13 @@ describe("usageWindow", () => {
     const idleMinutes = 10080;
     const start = usageWindow(NOW, idleMinutes).start;
     const inService: Datapoint[] = [];
-    for (let at = start - 5 * MINUTE; at < NOW - 5 * MINUTE; at += 5 * MINUTE)
+    for (let at = start - 10 * MINUTE; at < NOW - 5 * MINUTE; at += 5 * MINUTE)
       inService.push({ at, value: 1 });
     const verdict = judge({ idleMinutes, usage: usage({ inService }) });
     assert.equal(verdict.action, "stop");
     assert.match(
       verdict.reason,
-      /^idle: no requests from 2026-11-21T02:00:00Z to 2026-11-28T01:55:00Z, the newest metrics \(7d00h00m idle window\)/,
+      /^idle: no requests from 2026-11-21T01:55:00Z to 2026-11-28T01:55:00Z, the newest metrics \(7d00h00m idle window\)/,
     );
   });
 });
@@ -544,7 +608,7 @@ describe("decide: per-model settings by tag", () => {
     assert.equal(verdict.action, "stop");
     assert.equal(
       verdict.reason,
-      "idle: no requests from 2026-11-27T18:00:00Z to 2026-11-28T01:59:00Z, the newest metrics (8h00m idle " +
+      "idle: no requests from 2026-11-27T17:59:00Z to 2026-11-28T01:59:00Z, the newest metrics (8h00m idle " +
         "window, threshold from tag auto-stop:idle-minutes=480 on the model); in service for the whole window at " +
         "1 inference unit ($4.00/h)",
     );

@@ -48,13 +48,13 @@ describe("the screen of metrics-first discovery", () => {
       usage: usage(IDLE + 60),
       kind: "idle",
       reason:
-        /^idle: no requests from 2026-11-27T23:00:00Z to 2026-11-28T01:58:00Z, the newest metrics \(3h00m idle window\); in service for the whole window at 2 inference units \(\$8\.00\/h\)$/,
+        /^idle: no requests from 2026-11-27T22:58:00Z to 2026-11-28T01:58:00Z, the newest metrics \(3h00m idle window\); in service for the whole window at 2 inference units \(\$8\.00\/h\)$/,
     },
     {
       name: "a request in the window: kept whatever its tags say",
       usage: usage(IDLE + 60, 2, { SuccessfulRequestCount: [{ at: NOW - 30 * MINUTE, value: 4 }] }),
       kind: "keep",
-      reason: /^in use: 4 requests in the last 3h00m/,
+      reason: /^in use: 4 requests since 2026-11-27T22:58:00Z/,
     },
     {
       name: "a throttled request counts as use",
@@ -75,8 +75,9 @@ describe("the screen of metrics-first discovery", () => {
       reason: /^started recently: in service since 2026-11-27T23:00:00Z/,
     },
     {
+      // The window ends at the newest data, two minutes ago: it starts at 22:58.
       name: "in service since the minute before the window: idle",
-      usage: usage(IDLE + 1),
+      usage: usage(IDLE + 3),
       kind: "idle",
       reason: /^idle:/,
     },
@@ -103,7 +104,7 @@ describe("the screen of metrics-first discovery", () => {
       name: "no in-service data in the window (listed for data older than the window): not in service",
       usage: usage(0, 0),
       kind: "not-in-service",
-      reason: /^no InServiceInferenceUnits data in the last 3h05m$/,
+      reason: /^no InServiceInferenceUnits data in the last 3h20m$/,
     },
     {
       name: "in-service data that stopped 16 minutes ago: the model stopped, not judged",
