@@ -79,6 +79,8 @@ interface Tally {
   readonly errors: Problem[];
   readonly unfinished: Unfinished[];
   readonly stopRecords: Map<string, StopRecordRef>;
+  /** Outcome writes that failed, each tried once more after every stop of the run. */
+  readonly outcomeRetries: (() => Promise<void>)[];
 }
 
 const FAILED = "FAILED: ";
@@ -103,7 +105,14 @@ export async function stopAndRecord(
   config: StopSettings,
   input: StopInput,
 ): Promise<StopResults> {
-  const tally: Tally = { stopped: [], skipped: [], errors: [], unfinished: [], stopRecords: new Map() };
+  const tally: Tally = {
+    stopped: [],
+    skipped: [],
+    errors: [],
+    unfinished: [],
+    stopRecords: new Map(),
+    outcomeRetries: [],
+  };
   for (const { arn, reason } of input.notConsidered) {
     deps.logger.warn("not considered", { modelArn: arn, action: "keep", reason });
     tally.skipped.push({ arn, reason });
@@ -148,6 +157,8 @@ export async function stopAndRecord(
       });
     }),
   );
+  // A write that failed through the SDK's own retries gets one more try, the stops' time later.
+  for (const retry of tally.outcomeRetries) await retry();
   return tally;
 }
 
@@ -310,18 +321,33 @@ async function recordAndStop(
     });
   }
 
+  const outcome = {
+    status,
+    completedAt: formatTime(deps.clock()),
+    ...(note !== undefined && { note }),
+    // A stop that took effect is followed up: the regret check, a restart rule, a start by hand.
+    ...(stopped && { followUpRegion: model.region }),
+  };
+  const writeOutcome = () => deps.log.recordOutcome(model.modelArn, record.stoppedAt, outcome);
   try {
-    await deps.log.recordOutcome(model.modelArn, record.stoppedAt, {
-      status,
-      completedAt: formatTime(deps.clock()),
-      ...(note !== undefined && { note }),
-      // A stop that took effect is followed up: the regret check, a restart rule, a start by hand.
-      ...(stopped && { followUpRegion: model.region }),
-    });
-  } catch (error) {
-    tally.errors.push({
-      arn: model.modelArn,
-      message: `could not record the outcome "${status}"; the log record still says ${STOP_PENDING}: ${errorMessage(error)}`,
+    await writeOutcome();
+  } catch {
+    tally.outcomeRetries.push(async () => {
+      try {
+        await writeOutcome();
+      } catch (error) {
+        // The next run completes the record from the model's status, but cannot tell this run's stop from its
+        // owner's: a stop it finds is not followed up.
+        const lost = stopped
+          ? ", so the follow-ups will not see this stop (no undo, no restart by rule)"
+          : "";
+        tally.errors.push({
+          arn: model.modelArn,
+          message:
+            `could not record the outcome "${status}", twice; the log record still says ${STOP_PENDING}${lost}: ` +
+            errorMessage(error),
+        });
+      }
     });
   }
   return stopped;

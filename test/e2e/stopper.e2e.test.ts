@@ -527,7 +527,7 @@ describe("errors over the wire", () => {
     for (const error of run.result?.errors ?? []) {
       assert.match(
         error.message,
-        /could not record the outcome "STOPPING"; the log record still says STOP_PENDING: /,
+        /could not record the outcome "STOPPING", twice; the log record still says STOP_PENDING, so the follow-ups will not see this stop \(no undo, no restart by rule\): /,
       );
     }
     assert.ok((await w.items()).every((item) => item.status === "STOP_PENDING"));

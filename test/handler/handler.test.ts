@@ -301,7 +301,7 @@ describe("handler", () => {
     assert.deepEqual(summary.stopped, [modelArn(p, { versionName: "m1" })]);
     assert.match(
       summary.errors[0]?.message ?? "",
-      /could not record the outcome "STOPPING"; the log record still says STOP_PENDING/,
+      /could not record the outcome "STOPPING", twice; the log record still says STOP_PENDING/,
     );
     assert.equal([...account.table.values()][0]?.status, "STOP_PENDING");
   });

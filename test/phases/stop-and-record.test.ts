@@ -212,7 +212,7 @@ describe("the stop-and-record phase", () => {
     });
   }
 
-  it("reports a stop whose outcome could not be recorded, and still counts the stop", async () => {
+  it("reports a stop whose outcome could not be recorded, twice, and what it loses, and still counts the stop", async () => {
     // Prepare
     const { log, run } = world();
     log.failures.set("recordOutcome", awsError("InternalServerError", "try again"));
@@ -222,13 +222,39 @@ describe("the stop-and-record phase", () => {
 
     // Assess
     assert.equal(results.stopped.length, 1);
+    assert.equal(log.calls.filter((call) => call.startsWith("recordOutcome")).length, 2);
     assert.deepEqual(results.errors, [
       {
         arn: MODEL.modelArn,
         message:
-          'could not record the outcome "STOPPING"; the log record still says STOP_PENDING: InternalServerError: try again',
+          'could not record the outcome "STOPPING", twice; the log record still says STOP_PENDING, so the ' +
+          "follow-ups will not see this stop (no undo, no restart by rule): InternalServerError: try again",
       },
     ]);
+  });
+
+  it("records a stop's outcome on its second try, after the run's other stops, when the first write fails", async () => {
+    // Prepare: the first write fails (past the SDK's own retries), the second goes through.
+    const { log, run } = world();
+    const write = log.recordOutcome.bind(log);
+    let failuresLeft = 1;
+    log.recordOutcome = async (...args: Parameters<typeof write>) => {
+      if (failuresLeft-- > 0) throw awsError("ProvisionedThroughputExceededException", "slow down");
+      return write(...args);
+    };
+
+    // Act
+    const results = await run({ decisions: [decision(MODEL, "stop"), decision(OTHER, "stop")] });
+
+    // Assess
+    assert.deepEqual(results.errors, []);
+    assert.deepEqual(
+      log.records.map((r) => [r.modelArn, r.status, r.followUpRegion]),
+      [
+        [MODEL.modelArn, "STOPPING", MODEL.region],
+        [OTHER.modelArn, "STOPPING", OTHER.region],
+      ],
+    );
   });
 
   it("in a dry run, calls no StopProjectVersion, records the would-stop once, and reports it every time", async () => {
