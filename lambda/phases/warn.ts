@@ -15,8 +15,9 @@
  */
 
 import pLimit from "p-limit";
+import { DISCOVERY_RESERVE_MARGINS } from "../../common/settings.ts";
 import { errorMessage } from "../adapters/errors.ts";
-import type { Problem } from "../adapters/rekognition.ts";
+import type { ModelState, Problem } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
 import { countRequests, type Decision, requestsText } from "../core/decide.ts";
 import { formatTime } from "../core/format.ts";
@@ -36,7 +37,7 @@ import {
   warnedVerdict,
   warningMessage,
 } from "../core/warning.ts";
-import type { RunDependencies } from "../dependencies.ts";
+import { type RunDependencies, timeLeftMs } from "../dependencies.ts";
 
 const HOUR_MS = 3_600_000;
 
@@ -98,11 +99,12 @@ export type WarnSettings = Pick<
   | "logTableName"
   | "homeRegion"
   | "stopConcurrency"
+  | "deadlineMarginSeconds"
 >;
 
 type WarnDependencies = Pick<
   RunDependencies,
-  "directory" | "usage" | "log" | "logger" | "clock" | "notifier"
+  "directory" | "usage" | "log" | "logger" | "clock" | "notifier" | "remainingMs"
 >;
 
 const WARNINGS_OFF = "warnings were turned off (WARN_BEFORE_STOP_HOURS=0): the model is judged without one";
@@ -138,7 +140,14 @@ export async function warnBeforeStop(
     else if (verdict.action === "keep" && CLEARING.has(verdict.cause ?? "unsure"))
       work.push(close(records, CLEARED, `${noteOf(verdict.cause)}: ${verdict.reason}`));
   }
-  await expireVanished(deps, input.runId, open, judged, close, errors);
+  // Expiring the warnings of models that no longer run can wait for a later run: with less time left than
+  // discovery keeps for the phases after it (discovery stopped short), the time goes to the stops.
+  const reserveMs = DISCOVERY_RESERVE_MARGINS * config.deadlineMarginSeconds * 1000;
+  if (timeLeftMs(deps) >= reserveMs) await expireVanished(deps, input.runId, open, judged, close, errors);
+  else
+    deps.logger.info("warnings of models not judged left open: the run is short of time", {
+      regions: config.regions,
+    });
 
   const decisions = [...input.decisions];
   const fresh: number[] = [];
@@ -305,7 +314,11 @@ async function openWarnings(
   return { open, unreadable };
 }
 
-/** Expires the warnings of models this run did not judge and that no longer run; one still RUNNING is left be. */
+/**
+ * Expires the warnings of models this run did not judge and that no longer run; one still RUNNING is left be. Their
+ * statuses are read a region at a time, 10 projects or versions a call, so a run whose discovery stopped short (at
+ * its deadline, or a region that failed), and so judged few of its warned models, spends few calls on them.
+ */
 async function expireVanished(
   deps: Pick<RunDependencies, "directory">,
   runId: string,
@@ -314,25 +327,40 @@ async function expireVanished(
   close: ReturnType<typeof closer>,
   errors: Problem[],
 ): Promise<void> {
+  const byRegion = new Map<string, [string, StopRecord[]][]>();
+  for (const [arn, records] of open) {
+    if (judged.has(arn)) continue;
+    const { region } = records[0] as StopRecord;
+    byRegion.set(region, [...(byRegion.get(region) ?? []), [arn, records]]);
+  }
   await Promise.all(
-    [...open]
-      .filter(([arn]) => !judged.has(arn))
-      .map(async ([arn, records]) => {
-        const { region } = records[0] as StopRecord;
-        let status: string | undefined;
-        try {
-          status = await deps.directory.modelStatus(region, arn);
-        } catch (error) {
-          errors.push({
-            arn,
-            message: `could not read the status of a warned model: ${errorMessage(error)}`,
-          });
-          return;
-        }
-        // Still running but not judged (its project not reached, its discovery failed): the warning holds.
-        if (status === "RUNNING") return;
-        await close(records, EXPIRED, `run ${runId} found the model ${status ?? "gone"}, no longer running`);
-      }),
+    [...byRegion].map(async ([region, warned]) => {
+      let states: Map<string, ModelState>;
+      try {
+        states = await deps.directory.modelStatuses(
+          region,
+          warned.map(([arn]) => arn),
+        );
+      } catch (error) {
+        states = new Map(warned.map(([arn]) => [arn, { error: errorMessage(error) }]));
+      }
+      await Promise.all(
+        warned.map(async ([arn, records]) => {
+          const state = states.get(arn) ?? { error: "no status returned for the model" };
+          if ("error" in state) {
+            errors.push({ arn, message: `could not read the status of a warned model: ${state.error}` });
+            return;
+          }
+          // Still running but not judged (its project not reached, its discovery failed): the warning holds.
+          if (state.status === "RUNNING") return;
+          await close(
+            records,
+            EXPIRED,
+            `run ${runId} found the model ${state.status ?? "gone"}, no longer running`,
+          );
+        }),
+      );
+    }),
   );
 }
 

@@ -61,7 +61,16 @@ function world(env: Record<string, string> = { WARN_BEFORE_STOP_HOURS: "8" }) {
   const log = new FakeStopLog();
   const logger = new FakeLogger();
   const notifier = new FakeNotifier();
-  const deps = { directory, usage, log, logger, notifier, clock: () => NOW + 1000 };
+  let remaining = Number.POSITIVE_INFINITY;
+  const deps = {
+    directory,
+    usage,
+    log,
+    logger,
+    notifier,
+    clock: () => NOW + 1000,
+    remainingMs: () => remaining,
+  };
   const config = configWith(env);
   const warn = (
     decisions: Decision[],
@@ -75,7 +84,11 @@ function world(env: Record<string, string> = { WARN_BEFORE_STOP_HOURS: "8" }) {
       decisions,
       ...(options.judgedByName && { judgedByName: options.judgedByName }),
     });
-  return { directory, usage, log, logger, notifier, warn };
+  /** Sets the function's time left, in ms. */
+  const setRemaining = (ms: number) => {
+    remaining = ms;
+  };
+  return { directory, usage, log, logger, notifier, warn, setRemaining };
 }
 
 const statusOf = (log: FakeStopLog) => log.records.map((r) => [r.kind, r.status]);
@@ -458,7 +471,58 @@ describe("the warn phase: a model warned earlier", () => {
 
     // Assess
     assert.deepEqual(statusOf(log), [["warning", "WARNED"]]);
-    assert.deepEqual(directory.calls, [`modelStatus ${MODEL.region} ${MODEL.modelArn}`]);
+    assert.deepEqual(directory.calls, [`modelStatuses ${MODEL.region} ${MODEL.modelArn}`]);
+  });
+
+  it("reads the status of the warned models it did not judge a region at a time, and expires only those gone", async () => {
+    // Prepare: three warned models its discovery did not reach; one still runs, one stopped, one unreadable.
+    const { directory, log, warn } = world();
+    const [running, stopped, unreadable] = ["v1", "v2", "v3"].map((version) =>
+      runningModel("owls", version),
+    ) as [RunningModel, RunningModel, RunningModel];
+    for (const model of [running, stopped, unreadable])
+      log.records.push(warning(2, 8, { modelArn: model.modelArn, versionName: model.versionName }));
+    directory.statuses.set(running.modelArn, "RUNNING");
+    directory.statuses.set(stopped.modelArn, "STOPPED");
+    directory.failures.set(unreadable.modelArn, new Error("AccessDeniedException: no"));
+
+    // Act
+    const warned = await warn([]);
+
+    // Assess
+    assert.deepEqual(directory.calls, [
+      `modelStatuses ${MODEL.region} ${running.modelArn} ${stopped.modelArn} ${unreadable.modelArn}`,
+    ]);
+    assert.deepEqual(
+      log.records.map((r) => [r.versionName, r.status]),
+      [
+        ["v1", "WARNED"],
+        ["v2", "EXPIRED"],
+        ["v3", "WARNED"],
+      ],
+    );
+    assert.deepEqual(warned.errors, [
+      {
+        arn: unreadable.modelArn,
+        message: "could not read the status of a warned model: AccessDeniedException: no",
+      },
+    ]);
+  });
+
+  it("leaves the warnings of models it did not judge open, unread, when the run is short of time", async () => {
+    // Prepare: less left than the 3 deadline margins (30 s each) discovery keeps for the phases after it.
+    const { directory, log, warn, setRemaining } = world();
+    log.records.push(warning(2));
+    directory.statuses.set(MODEL.modelArn, "STOPPED");
+    setRemaining(89_000);
+
+    // Act
+    const warned = await warn([]);
+
+    // Assess
+    assert.deepEqual(directory.calls, []);
+    assert.deepEqual(statusOf(log), [["warning", "WARNED"]]);
+    assert.deepEqual(warned.errors, []);
   });
 
   it("has its warning expired once warnings are turned off, and is judged without one", async () => {
