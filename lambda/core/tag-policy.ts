@@ -71,8 +71,9 @@ function optOutOf(
   const optOut = parseOptOut(value, now);
   const reason = describeOptOut(optOut, key, where);
   if (reason === undefined) return undefined;
-  const unsure = optOut.kind === "invalid-date" || optOut.kind === "unknown";
-  return { keep: true, reason, cause: unsure ? "unsure" : "opted-out" };
+  // A value the stopper cannot read (an invalid date, an unknown word) is kept to be safe, but the owner tagged the
+  // model to keep it all the same: it counts as opted out, so a warning is cleared by it as by `never`.
+  return { keep: true, reason, cause: "opted-out" };
 }
 
 /**

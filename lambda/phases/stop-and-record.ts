@@ -15,7 +15,7 @@ import {
   type Unfinished,
 } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
-import { applyStopCap, type Decision, usageWindow } from "../core/decide.ts";
+import { applyStopCap, type Decision, idleWindowStart, usageWindow } from "../core/decide.ts";
 import { formatTime } from "../core/format.ts";
 import {
   buildStopRecord,
@@ -79,8 +79,11 @@ interface Tally {
   readonly errors: Problem[];
   readonly unfinished: Unfinished[];
   readonly stopRecords: Map<string, StopRecordRef>;
-  /** Outcome writes that failed, each tried once more after every stop of the run. */
-  readonly outcomeRetries: (() => Promise<void>)[];
+  /**
+   * Outcome writes that failed, each tried once more after every stop of the run while time is left (`mayTry`), or
+   * else reported with its first error.
+   */
+  readonly outcomeRetries: ((mayTry: boolean) => Promise<void>)[];
 }
 
 const FAILED = "FAILED: ";
@@ -157,8 +160,9 @@ export async function stopAndRecord(
       });
     }),
   );
-  // A write that failed through the SDK's own retries gets one more try, the stops' time later.
-  for (const retry of tally.outcomeRetries) await retry();
+  // A write that failed through the SDK's own retries gets one more try, the stops' time later, while the run has
+  // more than its margin left.
+  for (const retry of tally.outcomeRetries) await retry(timeLeftMs(deps) >= marginMs);
   return tally;
 }
 
@@ -219,7 +223,10 @@ async function recordAndStop(
     deps.logger.error("stop not attempted", { modelArn: model.modelArn, error: message });
     return false;
   };
-  const since = new Date(usageWindow(now, verdict.facts.idleMinutes).start).toISOString();
+  // The window the decision judged, which ends at its evidence horizon: a stop recorded since then is this one's.
+  const { idleMinutes, evidenceUntil } = verdict.facts;
+  const horizon = evidenceUntil === undefined ? undefined : Date.parse(evidenceUntil);
+  const since = new Date(idleWindowStart(usageWindow(now, idleMinutes), idleMinutes, horizon)).toISOString();
   let earlier: StopRecord[];
   try {
     // Warnings share the table: only stops count as earlier handling of the model.
@@ -331,23 +338,31 @@ async function recordAndStop(
   const writeOutcome = () => deps.log.recordOutcome(model.modelArn, record.stoppedAt, outcome);
   try {
     await writeOutcome();
-  } catch {
-    tally.outcomeRetries.push(async () => {
-      try {
-        await writeOutcome();
-      } catch (error) {
-        // The next run completes the record from the model's status, but cannot tell this run's stop from its
-        // owner's: a stop it finds is not followed up.
-        const lost = stopped
-          ? ", so the follow-ups will not see this stop (no undo, no restart by rule)"
-          : "";
-        tally.errors.push({
-          arn: model.modelArn,
-          message:
-            `could not record the outcome "${status}", twice; the log record still says ${STOP_PENDING}${lost}: ` +
-            errorMessage(error),
-        });
+  } catch (first) {
+    deps.logger.warn("outcome not recorded; tried again after the run's stops", {
+      modelArn: model.modelArn,
+      status,
+      error: errorMessage(first),
+    });
+    tally.outcomeRetries.push(async (mayTry) => {
+      let error = first;
+      if (mayTry) {
+        try {
+          await writeOutcome();
+          return;
+        } catch (again) {
+          error = again;
+        }
       }
+      // The next run completes the record from the model's status, but cannot tell this run's stop from its
+      // owner's: a stop it finds is not followed up.
+      const lost = stopped ? ", so the follow-ups will not see this stop (no undo, no restart by rule)" : "";
+      tally.errors.push({
+        arn: model.modelArn,
+        message:
+          `could not record the outcome "${status}"${mayTry ? ", twice" : " (no time left to try again)"}; the ` +
+          `log record still says ${STOP_PENDING}${lost}: ${errorMessage(error)}`,
+      });
     });
   }
   return stopped;

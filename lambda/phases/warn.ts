@@ -315,9 +315,16 @@ async function openWarnings(
 }
 
 /**
+ * How many warned models a run not judging them reads the status of, to expire the warnings of those no longer
+ * running: at most about 55 describe calls (11 s at 5 a second) for models in projects of their own.
+ */
+export const MAX_VANISHED_CHECKS = 50;
+
+/**
  * Expires the warnings of models this run did not judge and that no longer run; one still RUNNING is left be. Their
- * statuses are read a region at a time, 10 projects or versions a call, so a run whose discovery stopped short (at
- * its deadline, or a region that failed), and so judged few of its warned models, spends few calls on them.
+ * statuses are read a region at a time, 10 projects or versions a call, for at most {@link MAX_VANISHED_CHECKS}
+ * models a run, so a run whose discovery stopped short (at its deadline, or a region that failed), and so judged few
+ * of its warned models, spends few calls on them.
  */
 async function expireVanished(
   deps: Pick<RunDependencies, "directory">,
@@ -327,9 +334,13 @@ async function expireVanished(
   close: ReturnType<typeof closer>,
   errors: Problem[],
 ): Promise<void> {
+  // The oldest warnings first, at most MAX_VANISHED_CHECKS a run: the rest wait, open, for a later run.
+  const unjudged = [...open]
+    .filter(([arn]) => !judged.has(arn))
+    .sort(([, a], [, b]) => (a[0] as StopRecord).stoppedAt.localeCompare((b[0] as StopRecord).stoppedAt))
+    .slice(0, MAX_VANISHED_CHECKS);
   const byRegion = new Map<string, [string, StopRecord[]][]>();
-  for (const [arn, records] of open) {
-    if (judged.has(arn)) continue;
+  for (const [arn, records] of unjudged) {
     const { region } = records[0] as StopRecord;
     byRegion.set(region, [...(byRegion.get(region) ?? []), [arn, records]]);
   }

@@ -22,7 +22,7 @@ function decision(model: RunningModel, action: "stop" | "keep", costUsd = 4): De
   };
 }
 
-function world(env: Record<string, string> = {}, remainingMs?: number) {
+function world(env: Record<string, string> = {}, remainingMs?: number | (() => number)) {
   const directory = new FakeDirectory();
   const log = new FakeStopLog(directory.calls);
   const logger = new FakeLogger();
@@ -31,7 +31,9 @@ function world(env: Record<string, string> = {}, remainingMs?: number) {
     log,
     logger,
     clock: () => NOW + 1000,
-    ...(remainingMs !== undefined && { remainingMs: () => remainingMs }),
+    ...(remainingMs !== undefined && {
+      remainingMs: typeof remainingMs === "function" ? remainingMs : () => remainingMs,
+    }),
   };
   const run = (input: Partial<StopInput>) =>
     stopAndRecord(deps, configWith(env), {
@@ -231,6 +233,36 @@ describe("the stop-and-record phase", () => {
           "follow-ups will not see this stop (no undo, no restart by rule): InternalServerError: try again",
       },
     ]);
+  });
+
+  it("reports a stop whose outcome could not be recorded with the first error when no time is left to try again", async () => {
+    // Prepare: time enough for the stop, but only 20 s (under the 30 s margin) once the stops are done.
+    let remaining = 60_000;
+    const { log, logger, run } = world({}, () => remaining);
+    log.failures.set("recordOutcome", awsError("InternalServerError", "try again"));
+    const write = log.recordOutcome.bind(log);
+    log.recordOutcome = async (...args: Parameters<typeof write>) => {
+      remaining = 20_000;
+      return write(...args);
+    };
+
+    // Act
+    const results = await run({ decisions: [decision(MODEL, "stop")] });
+
+    // Assess
+    assert.equal(results.stopped.length, 1);
+    assert.equal(log.calls.filter((call) => call.startsWith("recordOutcome")).length, 1);
+    assert.deepEqual(
+      results.errors.map((e) => e.message),
+      [
+        'could not record the outcome "STOPPING" (no time left to try again); the log record still says ' +
+          "STOP_PENDING, so the follow-ups will not see this stop (no undo, no restart by rule): " +
+          "InternalServerError: try again",
+      ],
+    );
+    assert.ok(
+      logger.lines.some((line) => line.message === "outcome not recorded; tried again after the run's stops"),
+    );
   });
 
   it("records a stop's outcome on its second try, after the run's other stops, when the first write fails", async () => {

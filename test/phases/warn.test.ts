@@ -3,7 +3,12 @@ import { describe, it } from "node:test";
 import type { Decision } from "../../lambda/core/decide.ts";
 import { buildWarningRecord, type StopRecord } from "../../lambda/core/stop-record.ts";
 import type { NamedVerdict, RunningModel, VerdictCause } from "../../lambda/core/types.ts";
-import { type RunMode, settleWarnings, warnBeforeStop } from "../../lambda/phases/warn.ts";
+import {
+  MAX_VANISHED_CHECKS,
+  type RunMode,
+  settleWarnings,
+  warnBeforeStop,
+} from "../../lambda/phases/warn.ts";
 import {
   awsError,
   configWith,
@@ -507,6 +512,24 @@ describe("the warn phase: a model warned earlier", () => {
         message: "could not read the status of a warned model: AccessDeniedException: no",
       },
     ]);
+  });
+
+  it(`reads the status of at most ${MAX_VANISHED_CHECKS} warned models it did not judge a run, the oldest warnings first`, async () => {
+    // Prepare: one more warned, gone model than a run checks; the newest warning is left for a later run.
+    const { directory, log, warn } = world();
+    for (let index = 0; index <= MAX_VANISHED_CHECKS; index += 1) {
+      const model = runningModel(`p${index}`, "v1");
+      log.records.push(warning(3 - index / 100, 8, { modelArn: model.modelArn, projectName: `p${index}` }));
+      directory.statuses.set(model.modelArn, "STOPPED");
+    }
+
+    // Act
+    await warn([]);
+
+    // Assess
+    const statuses = log.records.map((r) => r.status);
+    assert.equal(statuses.filter((status) => status === "EXPIRED").length, MAX_VANISHED_CHECKS);
+    assert.equal(log.records.at(-1)?.status, "WARNED", "the newest warning waits");
   });
 
   it("leaves the warnings of models it did not judge open, unread, when the run is short of time", async () => {

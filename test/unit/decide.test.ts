@@ -398,10 +398,16 @@ describe("decide: what a verdict rests on", () => {
       cause: "opted-out",
     },
     { name: "not opted in", input: { requireOptIn: true }, cause: "opted-out" },
+    // Kept to be safe, but the owner tagged it to keep it: opted out, so that a warning is cleared by it.
     {
       name: "an invalid snooze date",
       input: { tags: { model: { "auto-stop": "2026-02-30" }, project: {} } },
-      cause: "unsure",
+      cause: "opted-out",
+    },
+    {
+      name: "an opt-out value the stopper does not know",
+      input: { tags: { model: {}, project: { "auto-stop": "keep" } } },
+      cause: "opted-out",
     },
     {
       name: "an invalid threshold tag",
