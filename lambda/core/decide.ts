@@ -68,7 +68,13 @@ export function idleWindowStart(
   horizon: number | undefined,
 ): number {
   if (horizon === undefined) return window.start;
-  return Math.min(window.start, alignDown(horizon - idleMinutes * MINUTE_MS, window.periodSeconds * 1000));
+  const start = Math.min(
+    window.start,
+    alignDown(horizon - idleMinutes * MINUTE_MS, window.periodSeconds * 1000),
+  );
+  // Never before what was read: only a horizon older than the stale tolerance reaches that far, and such a model is
+  // kept (its state unknown) whatever its window says.
+  return Math.max(start, window.queryStart);
 }
 
 const alignDown = (at: number, periodMs: number) => Math.floor(at / periodMs) * periodMs;

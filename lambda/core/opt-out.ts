@@ -100,7 +100,7 @@ export function describeOptOut(optOut: OptOut, key: string, where: "model" | "pr
       return (
         `kept to be safe: tag ${key}=${JSON.stringify(optOut.value)} on the ${where} is not a value the stopper ` +
         "knows (never, false, off, no, disabled or 0 keeps the model; an ISO-8601 date such as 2026-12-24 snoozes " +
-        "it; true (the opt-in), on, yes, enabled or 1 lets it be stopped)"
+        "it; true, on, yes, enabled or 1 lets it be stopped, and with REQUIRE_OPT_IN only true opts it in)"
       );
   }
 }

@@ -326,6 +326,18 @@ describe("decide: the evidence horizon", () => {
     assert.match(verdict.reason, /^started recently: in service since 2026-11-27T22:50:00Z/);
   });
 
+  it("names no window start earlier than the read when the in-service data is older than the stale tolerance", () => {
+    // In service until 40 minutes ago, a request 30 minutes ago: in use, since the start of what was read.
+    const verdict = judge({
+      usage: usage({
+        inService: everyMinute(READ_START, NOW - 40 * MINUTE, 1),
+        requests: { SuccessfulRequestCount: [{ at: NOW - 30 * MINUTE, value: 3 }] },
+      }),
+    });
+    assert.equal(verdict.action, "keep");
+    assert.match(verdict.reason, /^in use: 3 requests since 2026-11-27T22:40:00Z /);
+  });
+
   it("keeps a short window whose newest data is old: no idle minute is claimed without data", () => {
     // A 15-minute threshold, the newest data 15 minutes old: the window ends there, and the model came in before it.
     const inService = everyMinute(NOW - 45 * MINUTE, NOW - 14 * MINUTE, 1);
