@@ -12,7 +12,7 @@ import { parseModelArn, RekognitionModelDirectory } from "../lambda/adapters/rek
 import type { AwsCredentialIdentity } from "../lambda/adapters/spoke-role.ts";
 import { listMetricsLimits, perRegion } from "../lambda/aws-clients.ts";
 import type { StopperConfig } from "../lambda/config.ts";
-import { applyStopCap, idleWindowStart, usageWindow } from "../lambda/core/decide.ts";
+import { applyStopCap, judgedWindowStart } from "../lambda/core/decide.ts";
 import { formatDuration, formatTime } from "../lambda/core/format.ts";
 import type { NamedModel, Verdict, VerdictFacts } from "../lambda/core/types.ts";
 import { type Assessment, assess } from "../lambda/run.ts";
@@ -207,8 +207,7 @@ export function idleFor(facts: VerdictFacts, now: number): string {
   if (facts.inServiceSince === undefined) return "—";
   const since = Date.parse(facts.inServiceSince);
   // As decide: in service all window only when its data begins before the window, which ends at the evidence.
-  const horizon = facts.evidenceUntil === undefined ? undefined : Date.parse(facts.evidenceUntil);
-  if (since < idleWindowStart(usageWindow(now, facts.idleMinutes), facts.idleMinutes, horizon)) {
+  if (since < judgedWindowStart(facts, now)) {
     return `≥ ${formatDuration(facts.idleMinutes * MINUTE_MS)}`;
   }
   return formatDuration(now - since);

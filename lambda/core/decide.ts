@@ -77,6 +77,18 @@ export function idleWindowStart(
   return Math.max(start, window.queryStart);
 }
 
+/**
+ * The start of the window a verdict judged, from its facts (its threshold and evidence horizon), for code that
+ * acts on a verdict later: {@link idleWindowStart} for the same `now`.
+ */
+export function judgedWindowStart(
+  facts: Pick<VerdictFacts, "idleMinutes" | "evidenceUntil">,
+  now: number,
+): number {
+  const horizon = facts.evidenceUntil === undefined ? undefined : Date.parse(facts.evidenceUntil);
+  return idleWindowStart(usageWindow(now, facts.idleMinutes), facts.idleMinutes, horizon);
+}
+
 const alignDown = (at: number, periodMs: number) => Math.floor(at / periodMs) * periodMs;
 
 /**

@@ -15,7 +15,7 @@ import {
   type Unfinished,
 } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
-import { applyStopCap, type Decision, idleWindowStart, usageWindow } from "../core/decide.ts";
+import { applyStopCap, type Decision, judgedWindowStart } from "../core/decide.ts";
 import { formatTime } from "../core/format.ts";
 import {
   buildStopRecord,
@@ -224,9 +224,7 @@ async function recordAndStop(
     return false;
   };
   // The window the decision judged, which ends at its evidence horizon: a stop recorded since then is this one's.
-  const { idleMinutes, evidenceUntil } = verdict.facts;
-  const horizon = evidenceUntil === undefined ? undefined : Date.parse(evidenceUntil);
-  const since = new Date(idleWindowStart(usageWindow(now, idleMinutes), idleMinutes, horizon)).toISOString();
+  const since = new Date(judgedWindowStart(verdict.facts, now)).toISOString();
   let earlier: StopRecord[];
   try {
     // Warnings share the table: only stops count as earlier handling of the model.
