@@ -187,6 +187,10 @@ export const MAX_OPT_OUT_KEY_LENGTH = MAX_TAG_KEY_LENGTH - LONGEST_OPT_OUT_KEY_S
  */
 export const DISCOVERY_RESERVE_MARGINS = 3;
 
+/** The time, in ms, discovery keeps for the phases after it: {@link DISCOVERY_RESERVE_MARGINS} margins. */
+export const discoveryReserveMs = (deadlineMarginSeconds: number): number =>
+  DISCOVERY_RESERVE_MARGINS * deadlineMarginSeconds * 1000;
+
 /**
  * The function's timeout must hold this many margins: the {@link DISCOVERY_RESERVE_MARGINS} discovery leaves to the
  * phases after it, and one more for discovery itself. A longer margin would leave a run nothing to discover.

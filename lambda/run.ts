@@ -18,7 +18,7 @@
  * ARCHITECTURE.md says where a new phase or a second way to discover plugs in.
  */
 
-import { DISCOVERY_RESERVE_MARGINS, MARGINS_PER_TIMEOUT } from "../common/settings.ts";
+import { DISCOVERY_RESERVE_MARGINS, discoveryReserveMs, MARGINS_PER_TIMEOUT } from "../common/settings.ts";
 import type { NotConsidered, Problem, Unfinished } from "./adapters/rekognition.ts";
 import { readingFollowUpsOnce } from "./adapters/stop-log.ts";
 import type { StopperConfig } from "./config.ts";
@@ -184,7 +184,7 @@ export async function runStopper(
 
 /** Discovery takes a new project only while more than {@link DISCOVERY_RESERVE_MARGINS} margins are left. */
 function timeToDiscover(leftMs: number, marginSeconds: number): boolean {
-  return leftMs > DISCOVERY_RESERVE_MARGINS * marginSeconds * 1000;
+  return leftMs > discoveryReserveMs(marginSeconds);
 }
 
 /**

@@ -15,7 +15,7 @@
  */
 
 import pLimit from "p-limit";
-import { DISCOVERY_RESERVE_MARGINS } from "../../common/settings.ts";
+import { discoveryReserveMs } from "../../common/settings.ts";
 import { errorMessage } from "../adapters/errors.ts";
 import type { ModelState, Problem } from "../adapters/rekognition.ts";
 import type { StopperConfig } from "../config.ts";
@@ -142,8 +142,8 @@ export async function warnBeforeStop(
   }
   // Expiring the warnings of models that no longer run can wait for a later run: with less time left than
   // discovery keeps for the phases after it (discovery stopped short), the time goes to the stops.
-  const reserveMs = DISCOVERY_RESERVE_MARGINS * config.deadlineMarginSeconds * 1000;
-  if (timeLeftMs(deps) >= reserveMs) await expireVanished(deps, input.runId, open, judged, close, errors);
+  if (timeLeftMs(deps) >= discoveryReserveMs(config.deadlineMarginSeconds))
+    await expireVanished(deps, input.runId, open, judged, close, errors);
   else
     deps.logger.info("warnings of models not judged left open: the run is short of time", {
       regions: config.regions,
