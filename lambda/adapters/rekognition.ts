@@ -140,6 +140,9 @@ export interface DescribedModels {
 /** ProjectNames and VersionNames take at most 10 names a call. */
 export const NAMES_PER_DESCRIBE = 10;
 
+/** How the status of a stop StopProjectVersion refused as ResourceInUse begins (the error follows). */
+export const ALREADY_CHANGING = "ALREADY_CHANGING: ";
+
 /** One gate per Rekognition API, so that a slow one does not hold up the others. */
 export interface RekognitionGates {
   readonly describe: Gate;
@@ -444,7 +447,7 @@ export class RekognitionModelDirectory implements ModelDirectory {
       // Matching by name, not instanceof, holds even when two copies of the SDK are loaded.
       const inUse = errorName(error) === "ResourceInUseException";
       if (inUse && attempts === 1)
-        return { kind: "already-changing", status: `ALREADY_CHANGING: ${errorMessage(error)}` };
+        return { kind: "already-changing", status: `${ALREADY_CHANGING}${errorMessage(error)}` };
       if (errorName(error) === "ResourceNotFoundException") {
         return { kind: "not-found", status: `NOT_FOUND: ${errorMessage(error)}` };
       }
@@ -462,7 +465,7 @@ export class RekognitionModelDirectory implements ModelDirectory {
         };
       }
       if (status === UNREADABLE) throw new StopOutcomeUnknownError(modelArn, error);
-      if (inUse) return { kind: "already-changing", status: `ALREADY_CHANGING: ${errorMessage(error)}` };
+      if (inUse) return { kind: "already-changing", status: `${ALREADY_CHANGING}${errorMessage(error)}` };
       throw error;
     }
   }

@@ -9,6 +9,7 @@
 import pLimit from "p-limit";
 import { errorMessage } from "../adapters/errors.ts";
 import {
+  ALREADY_CHANGING,
   type NotConsidered,
   type Problem,
   StopOutcomeUnknownError,
@@ -88,7 +89,6 @@ interface Tally {
 
 const FAILED = "FAILED: ";
 const NOT_STOPPED = "NOT_STOPPED";
-const ALREADY_CHANGING = "ALREADY_CHANGING: ";
 
 /**
  * Whether an earlier record of this window says the model was stopped: one still pending, replaced by another
