@@ -276,11 +276,10 @@ export async function measureBundle(fn: SynthesizedFunction): Promise<BundleFigu
   ];
   const emptyArgs = ["-e", ""];
   const nodeOptions = env.NODE_OPTIONS ?? "";
-  const withoutMaps = nodeOptions.split(/\s+/).filter((option) => option && option !== SOURCE_MAPS_OPTION);
-  const envWithoutMaps =
-    withoutMaps.length < nodeOptions.split(/\s+/).filter(Boolean).length
-      ? { ...env, NODE_OPTIONS: withoutMaps.join(" ") }
-      : undefined;
+  const options = nodeOptions.split(/\s+/).filter(Boolean);
+  const envWithoutMaps = options.includes(SOURCE_MAPS_OPTION)
+    ? { ...env, NODE_OPTIONS: options.filter((option) => option !== SOURCE_MAPS_OPTION).join(" ") }
+    : undefined;
   // One of each first, so the file cache is warm for every sample.
   await timeNode(importArgs, env, fn.assetDir);
   await timeNode(emptyArgs, env, fn.assetDir);
