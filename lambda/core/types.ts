@@ -70,8 +70,9 @@ export interface UsageWindow {
   /** CloudWatch period in seconds. */
   readonly periodSeconds: number;
   /**
-   * Start of the metric query: a hiccup's length before `start` (5 minutes, or two periods), so a model running
-   * before the window shows it even when a datapoint just before the window is missing.
+   * Start of the metric query: before `start` by the stale tolerance (the window judged ends at the newest data,
+   * which may lag that much) and then a hiccup's length (5 minutes, or two periods), so a model running before the
+   * window shows it even when a datapoint just before the window is missing.
    */
   readonly queryStart: number;
 }
