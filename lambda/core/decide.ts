@@ -221,10 +221,10 @@ export function decide(input: DecisionInput): Verdict {
   facts = { ...facts, requestsInWindow: seen.total };
   if (seen.lastAt !== undefined) {
     facts = { ...facts, lastRequestAt: formatTime(seen.lastAt) };
+    // The window ends at the evidence horizon, and starts earlier than now's when that lags: then say since when.
+    const span = start < window.start ? `since ${formatTime(start)}` : `in the last ${idleText}`;
     return keep(
-      // The window ends at the evidence horizon, and starts earlier than now's when that lags: then say since when.
-      `in use: ${plural(seen.total, "request")} ${start < window.start ? `since ${formatTime(start)}` : `in the last ${idleText}`} (${seen.breakdown}); ` +
-        `last request at ${formatTime(seen.lastAt)}`,
+      `in use: ${plural(seen.total, "request")} ${span} (${seen.breakdown}); last request at ${formatTime(seen.lastAt)}`,
       "in-use",
     );
   }

@@ -342,7 +342,9 @@ async function expireVanished(
   const byRegion = new Map<string, [string, StopRecord[]][]>();
   for (const [arn, records] of unjudged) {
     const { region } = records[0] as StopRecord;
-    byRegion.set(region, [...(byRegion.get(region) ?? []), [arn, records]]);
+    const list = byRegion.get(region) ?? [];
+    list.push([arn, records]);
+    byRegion.set(region, list);
   }
   await Promise.all(
     [...byRegion].map(async ([region, warned]) => {
